@@ -1,0 +1,206 @@
+//! The command line: options of every subcommand, and the process entry
+//! point that runs under MPI.
+//!
+//! Every rank parses the same arguments, so every rank reaches the same
+//! verdict on them; only rank 0 prints it. Help and version go to stdout
+//! once, errors are one line on stderr, and every rank returns the same exit
+//! code, so `mpirun` never waits on a rank that went on alone.
+
+use std::path::PathBuf;
+
+use clap::error::ErrorKind;
+use clap::{Args, Parser, Subcommand};
+use mpi::traits::*;
+
+use crate::error::{ExitCode, Outcome};
+use crate::heat::config::{HeatRequest, Init};
+use crate::heat::decomp::ProcGrid;
+use crate::heat::io::RunMeta;
+use crate::heat::run::HeatJob;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "parsim",
+    version,
+    about = "SPMD simulations under MPI: heat equation, ensembles",
+    long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
+                  `srun parsim ...`; without a launcher it runs on one rank.\n\n\
+                  Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
+                  3 validation failed, 70 a rank panicked (job aborted)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Explicit 2D heat equation on a block-partitioned grid.
+    Heat(HeatArgs),
+}
+
+#[derive(Debug, Args)]
+struct HeatArgs {
+    /// Interior points along x.
+    #[arg(long, default_value_t = 2000)]
+    nx: usize,
+    /// Interior points along y.
+    #[arg(long, default_value_t = 2000)]
+    ny: usize,
+    /// Grid spacing along x (the domain is (nx+1)*dx wide).
+    #[arg(long, default_value_t = 0.01)]
+    dx: f64,
+    /// Grid spacing along y.
+    #[arg(long, default_value_t = 0.01)]
+    dy: f64,
+    /// Thermal diffusivity.
+    #[arg(long, default_value_t = 0.5)]
+    alpha: f64,
+    /// Time step [default: the stability limit dx²dy²/(2α(dx²+dy²))];
+    /// a larger one is refused.
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Number of time steps.
+    #[arg(long, default_value_t = 500)]
+    steps: u64,
+    /// Initial condition: disk (the classic benchmark) or sine (exact solution).
+    #[arg(long, value_enum, default_value_t = Init::Disk)]
+    init: Init,
+    /// Left wall temperature [default: 20 for disk, 0 for sine].
+    #[arg(long, allow_hyphen_values = true)]
+    bc_left: Option<f64>,
+    /// Right wall temperature [default: 70 for disk, 0 for sine].
+    #[arg(long, allow_hyphen_values = true)]
+    bc_right: Option<f64>,
+    /// Bottom wall temperature [default: 5 for disk, 0 for sine].
+    #[arg(long, allow_hyphen_values = true)]
+    bc_bottom: Option<f64>,
+    /// Top wall temperature [default: 85 for disk, 0 for sine].
+    #[arg(long, allow_hyphen_values = true)]
+    bc_top: Option<f64>,
+    /// Process grid PXxPY (ranks along x times ranks along y)
+    /// [default: balanced, like MPI_Dims_create].
+    #[arg(long, value_name = "PXxPY")]
+    proc_grid: Option<ProcGrid>,
+    /// HDF5 result file.
+    #[arg(long, default_value = "heat.h5", conflicts_with = "no_output")]
+    output: PathBuf,
+    /// Write no result file (benchmarks, scaling studies).
+    #[arg(long)]
+    no_output: bool,
+    /// Overwrite an existing result file.
+    #[arg(long)]
+    force: bool,
+    /// Print the report as one JSON object on stdout (text goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+impl HeatArgs {
+    fn into_job(self) -> HeatJob {
+        HeatJob {
+            request: HeatRequest {
+                nx: self.nx,
+                ny: self.ny,
+                dx: self.dx,
+                dy: self.dy,
+                alpha: self.alpha,
+                dt: self.dt,
+                steps: self.steps,
+                init: self.init,
+                left: self.bc_left,
+                right: self.bc_right,
+                bottom: self.bc_bottom,
+                top: self.bc_top,
+            },
+            grid: self.proc_grid,
+            output: (!self.no_output).then_some(self.output),
+            force: self.force,
+            json: self.json,
+        }
+    }
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> i32 {
+    let Some(universe) = mpi::initialize() else {
+        eprintln!("parsim: error: MPI could not be initialised");
+        return ExitCode::Runtime as i32;
+    };
+    let world = universe.world();
+    let rank = world.rank();
+    crate::par::install_panic_abort(rank);
+
+    let code = match Cli::try_parse() {
+        Err(err) => {
+            let code = match err.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    if rank == 0 {
+                        let _ = err.print();
+                    }
+                    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        ExitCode::Usage
+                    } else {
+                        ExitCode::Success
+                    }
+                }
+                _ => {
+                    if rank == 0 {
+                        eprintln!("parsim: {}", first_line_of(&err));
+                    }
+                    ExitCode::Usage
+                }
+            };
+            code as i32
+        }
+        Ok(cli) => match dispatch(&world, cli) {
+            Ok(()) => ExitCode::Success as i32,
+            Err(failure) => {
+                if rank == 0 {
+                    eprintln!("parsim: error: {}", failure.message);
+                }
+                failure.code as i32
+            }
+        },
+    };
+    drop(universe); // MPI_Finalize on every rank before exiting
+    code
+}
+
+fn dispatch<C: Communicator>(world: &C, cli: Cli) -> Outcome {
+    let meta = RunMeta {
+        version: crate::VERSION,
+        command_line: command_line(),
+        start_time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    match cli.command {
+        Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta),
+    }
+}
+
+/// clap's error without the usage block: the "error: ..." line, plus the
+/// hint to `--help` so the user knows where to look.
+fn first_line_of(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+    format!("{} (see --help)", crate::error::one_line(first))
+}
+
+/// The command line as a shell would need it typed, for provenance.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./,:+@%".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

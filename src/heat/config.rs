@@ -1,0 +1,297 @@
+//! The heat problem as the physics sees it: grid, material, time step,
+//! initial and boundary conditions. Built only through [`HeatConfig::new`],
+//! which refuses every combination the solver cannot run (zero sizes,
+//! non-finite numbers, an unstable dt), so the solver never re-checks.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// Initial condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// The classic training benchmark: 65 with a disk of 5, walls 20/70/85/5.
+    Disk,
+    /// sin(pi x/Lx) sin(pi y/Ly) with zero walls: the exactly solvable case.
+    Sine,
+}
+
+impl Init {
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Disk => "disk",
+            Init::Sine => "sine",
+        }
+    }
+
+    /// Wall values the initial condition is defined with.
+    pub fn default_boundaries(self) -> Boundaries {
+        match self {
+            Init::Disk => Boundaries {
+                left: 20.0,
+                right: 70.0,
+                bottom: 5.0,
+                top: 85.0,
+            },
+            Init::Sine => Boundaries {
+                left: 0.0,
+                right: 0.0,
+                bottom: 0.0,
+                top: 0.0,
+            },
+        }
+    }
+}
+
+/// Fixed (Dirichlet) wall temperatures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Boundaries {
+    pub left: f64,
+    pub right: f64,
+    pub bottom: f64,
+    pub top: f64,
+}
+
+impl Boundaries {
+    pub fn min(&self) -> f64 {
+        self.left.min(self.right).min(self.bottom).min(self.top)
+    }
+
+    pub fn max(&self) -> f64 {
+        self.left.max(self.right).max(self.bottom).max(self.top)
+    }
+}
+
+/// What a user asked for, before validation.
+#[derive(Debug, Clone)]
+pub struct HeatRequest {
+    pub nx: usize,
+    pub ny: usize,
+    pub dx: f64,
+    pub dy: f64,
+    pub alpha: f64,
+    pub dt: Option<f64>,
+    pub steps: u64,
+    pub init: Init,
+    pub left: Option<f64>,
+    pub right: Option<f64>,
+    pub bottom: Option<f64>,
+    pub top: Option<f64>,
+}
+
+/// Why a heat problem cannot be run.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("--{name} must be at least 1 (got {value})")]
+    ZeroSize { name: &'static str, value: usize },
+    #[error("--{name} must be a finite number > 0 (got {value})")]
+    NotPositive { name: &'static str, value: f64 },
+    #[error("--{name} must be a finite number (got {value})")]
+    NotFinite { name: &'static str, value: f64 },
+    #[error(
+        "--dt {dt} is unstable: the explicit scheme needs dt <= {limit} \
+         (dx^2 dy^2 / (2 alpha (dx^2 + dy^2)))"
+    )]
+    Unstable { dt: f64, limit: f64 },
+    #[error("grid {nx}x{ny} has more cells than this machine can address")]
+    TooLarge { nx: usize, ny: usize },
+}
+
+/// A runnable heat problem.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeatConfig {
+    pub nx: usize,
+    pub ny: usize,
+    pub dx: f64,
+    pub dy: f64,
+    pub alpha: f64,
+    pub dt: f64,
+    pub steps: u64,
+    pub init: Init,
+    pub boundaries: Boundaries,
+}
+
+/// Largest stable time step of the explicit 5-point scheme:
+/// alpha dt (1/dx^2 + 1/dy^2) <= 1/2.
+pub fn stable_dt(dx: f64, dy: f64, alpha: f64) -> f64 {
+    let (dx2, dy2) = (dx * dx, dy * dy);
+    dx2 * dy2 / (2.0 * alpha * (dx2 + dy2))
+}
+
+impl HeatConfig {
+    pub fn new(r: &HeatRequest) -> Result<Self, ConfigError> {
+        for (name, value) in [("nx", r.nx), ("ny", r.ny)] {
+            if value == 0 {
+                return Err(ConfigError::ZeroSize { name, value });
+            }
+        }
+        // Two buffers of (nx+2)(ny+2) f64 must be addressable in bytes.
+        let cells = (r.nx + 2)
+            .checked_mul(r.ny + 2)
+            .and_then(|c| c.checked_mul(16));
+        if cells.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(ConfigError::TooLarge { nx: r.nx, ny: r.ny });
+        }
+        for (name, value) in [("dx", r.dx), ("dy", r.dy), ("alpha", r.alpha)] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(ConfigError::NotPositive { name, value });
+            }
+        }
+        let limit = stable_dt(r.dx, r.dy, r.alpha);
+        if !(limit.is_finite() && limit > 0.0) {
+            return Err(ConfigError::NotPositive {
+                name: "dt",
+                value: limit,
+            });
+        }
+        let dt = match r.dt {
+            None => limit,
+            Some(dt) if !(dt.is_finite() && dt > 0.0) => {
+                return Err(ConfigError::NotPositive {
+                    name: "dt",
+                    value: dt,
+                })
+            }
+            Some(dt) if dt > limit => return Err(ConfigError::Unstable { dt, limit }),
+            Some(dt) => dt,
+        };
+        let d = r.init.default_boundaries();
+        let boundaries = Boundaries {
+            left: r.left.unwrap_or(d.left),
+            right: r.right.unwrap_or(d.right),
+            bottom: r.bottom.unwrap_or(d.bottom),
+            top: r.top.unwrap_or(d.top),
+        };
+        for (name, value) in [
+            ("bc-left", boundaries.left),
+            ("bc-right", boundaries.right),
+            ("bc-bottom", boundaries.bottom),
+            ("bc-top", boundaries.top),
+        ] {
+            if !value.is_finite() {
+                return Err(ConfigError::NotFinite { name, value });
+            }
+        }
+        Ok(Self {
+            nx: r.nx,
+            ny: r.ny,
+            dx: r.dx,
+            dy: r.dy,
+            alpha: r.alpha,
+            dt,
+            steps: r.steps,
+            init: r.init,
+            boundaries,
+        })
+    }
+
+    /// Stencil coefficients `(alpha dt / dx^2, alpha dt / dy^2)`.
+    pub fn coefficients(&self) -> (f64, f64) {
+        (
+            self.alpha * self.dt / (self.dx * self.dx),
+            self.alpha * self.dt / (self.dy * self.dy),
+        )
+    }
+
+    /// Simulated time at the end of the run.
+    pub fn end_time(&self) -> f64 {
+        self.steps as f64 * self.dt
+    }
+
+    /// Domain lengths: the walls sit at 0 and (n+1) d.
+    pub fn lengths(&self) -> (f64, f64) {
+        (
+            (self.nx + 1) as f64 * self.dx,
+            (self.ny + 1) as f64 * self.dy,
+        )
+    }
+
+    /// True when the `sine` exact solution applies (zero walls).
+    pub fn has_exact_solution(&self) -> bool {
+        let b = self.boundaries;
+        self.init == Init::Sine && [b.left, b.right, b.bottom, b.top].iter().all(|&v| v == 0.0)
+    }
+
+    /// Total lattice-site updates of the run.
+    pub fn updates(&self) -> f64 {
+        self.nx as f64 * self.ny as f64 * self.steps as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> HeatRequest {
+        HeatRequest {
+            nx: 10,
+            ny: 8,
+            dx: 0.01,
+            dy: 0.01,
+            alpha: 0.5,
+            dt: None,
+            steps: 5,
+            init: Init::Disk,
+            left: None,
+            right: None,
+            bottom: None,
+            top: None,
+        }
+    }
+
+    #[test]
+    fn default_dt_is_the_stability_limit() {
+        let c = HeatConfig::new(&request()).unwrap();
+        assert_eq!(c.dt, 0.0001 * 0.0001 / (2.0 * 0.5 * 0.0002));
+        let (cx, cy) = c.coefficients();
+        assert!((c.alpha * c.dt * (1.0 / (c.dx * c.dx) + 1.0 / (c.dy * c.dy)) - 0.5).abs() < 1e-15);
+        assert!((cx - 0.25).abs() < 1e-15 && (cy - 0.25).abs() < 1e-15);
+    }
+
+    #[test]
+    fn explicit_dt_at_limit_accepted_above_refused() {
+        let limit = stable_dt(0.01, 0.01, 0.5);
+        let mut r = request();
+        r.dt = Some(limit);
+        assert!(HeatConfig::new(&r).is_ok());
+        r.dt = Some(limit * 1.0001);
+        let err = HeatConfig::new(&r).unwrap_err();
+        assert!(matches!(err, ConfigError::Unstable { .. }));
+        assert!(err.to_string().contains(&limit.to_string()), "{err}");
+    }
+
+    #[test]
+    fn bad_values_refused() {
+        let cases: [fn(&mut HeatRequest); 9] = [
+            |r| r.nx = 0,
+            |r| r.ny = 0,
+            |r| r.dx = 0.0,
+            |r| r.dy = -1.0,
+            |r| r.alpha = f64::NAN,
+            |r| r.dt = Some(0.0),
+            |r| r.dt = Some(f64::INFINITY),
+            |r| r.top = Some(f64::NAN),
+            |r| r.nx = usize::MAX / 2,
+        ];
+        for (k, mutate) in cases.iter().enumerate() {
+            let mut r = request();
+            mutate(&mut r);
+            assert!(HeatConfig::new(&r).is_err(), "case {k} accepted");
+        }
+    }
+
+    #[test]
+    fn boundaries_default_per_init_and_override() {
+        let mut r = request();
+        r.left = Some(1.5);
+        let c = HeatConfig::new(&r).unwrap();
+        assert_eq!(c.boundaries.left, 1.5);
+        assert_eq!(c.boundaries.top, 85.0);
+        r.init = Init::Sine;
+        r.left = None;
+        let c = HeatConfig::new(&r).unwrap();
+        assert!(c.has_exact_solution());
+        r.top = Some(1.0);
+        assert!(!HeatConfig::new(&r).unwrap().has_exact_solution());
+    }
+}

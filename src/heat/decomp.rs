@@ -1,0 +1,363 @@
+//! Domain decomposition: which rank owns which block of the global grid, and
+//! who its neighbours are.
+//!
+//! Pure arithmetic, no MPI, so every rule here is unit-tested without
+//! `mpirun`. The MPI Cartesian communicator built in `heat::run` is checked
+//! against these numbers at start-up: if the two ever disagreed, halos would
+//! be exchanged with the wrong rank, so we refuse to run rather than compute
+//! garbage.
+//!
+//! Conventions used throughout parsim:
+//! - global interior column `i` in `0..nx` runs along x, row `j` in `0..ny`
+//!   along y; row 0 is the bottom (y = dy);
+//! - the process grid is `px x py`: `px` ranks along x, `py` along y;
+//! - rank `r` sits at process coordinates `(cx, cy)` with `r = cy * px + cx`
+//!   (row-major, the order MPI_Cart_create uses for dims `[py, px]`).
+
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use thiserror::Error;
+
+/// Why a process grid or a decomposition cannot be built.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecompError {
+    #[error("process grid '{0}' is not of the form PXxPY with PX, PY >= 1 (e.g. 2x3)")]
+    BadGridSpec(String),
+    #[error("process grid {grid} has {} ranks but the job runs {ranks}", grid.size())]
+    GridSizeMismatch { grid: ProcGrid, ranks: usize },
+    #[error(
+        "grid {nx}x{ny} is too small for process grid {grid}: some rank would own no cells \
+         (need nx >= {} and ny >= {})",
+        grid.px, grid.py
+    )]
+    GridTooSmall { nx: usize, ny: usize, grid: ProcGrid },
+    #[error(
+        "grid {nx}x{ny} is too small for {ranks} ranks: no process grid gives every rank at least \
+         one cell"
+    )]
+    NoFeasibleGrid { nx: usize, ny: usize, ranks: usize },
+}
+
+/// A `px x py` arrangement of ranks. Both factors are at least 1; the only
+/// constructors enforce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcGrid {
+    px: usize,
+    py: usize,
+}
+
+impl ProcGrid {
+    /// A grid of `px` ranks along x and `py` along y; `None` if either is 0.
+    pub fn new(px: usize, py: usize) -> Option<Self> {
+        (px >= 1 && py >= 1).then_some(Self { px, py })
+    }
+
+    /// The most balanced factorisation of `ranks` (what MPI_Dims_create
+    /// returns), with the larger factor along y: rows are contiguous in
+    /// memory, so cutting along y keeps the more frequent halos contiguous.
+    pub fn balanced(ranks: usize) -> Self {
+        Self::candidates(ranks)
+            .next()
+            .unwrap_or(Self { px: 1, py: 1 })
+    }
+
+    /// The most balanced grid for `ranks` that gives every rank at least one
+    /// cell of an `nx x ny` grid; a less balanced factorisation is used only
+    /// when the balanced one does not fit (e.g. a 1-column grid).
+    pub fn choose(ranks: usize, nx: usize, ny: usize) -> Result<Self, DecompError> {
+        Self::candidates(ranks)
+            .find(|g| g.px <= nx && g.py <= ny)
+            .ok_or(DecompError::NoFeasibleGrid { nx, ny, ranks })
+    }
+
+    /// Every factorisation of `ranks`, most balanced first; for each pair of
+    /// factors the one with more ranks along y comes first.
+    fn candidates(ranks: usize) -> impl Iterator<Item = Self> {
+        let mut grids: Vec<Self> = (1..=ranks)
+            .filter(|d| ranks % d == 0)
+            .map(|px| Self {
+                px,
+                py: ranks / px,
+            })
+            .collect();
+        grids.sort_by_key(|g| (g.px.abs_diff(g.py), g.px > g.py));
+        grids.into_iter()
+    }
+
+    pub fn px(&self) -> usize {
+        self.px
+    }
+
+    pub fn py(&self) -> usize {
+        self.py
+    }
+
+    /// Number of ranks in the grid.
+    pub fn size(&self) -> usize {
+        self.px * self.py
+    }
+
+    /// Process coordinates `(cx, cy)` of `rank`.
+    pub fn coords(&self, rank: usize) -> (usize, usize) {
+        (rank % self.px, rank / self.px)
+    }
+
+    /// Rank at process coordinates `(cx, cy)`.
+    pub fn rank(&self, cx: usize, cy: usize) -> usize {
+        cy * self.px + cx
+    }
+}
+
+impl fmt::Display for ProcGrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.px, self.py)
+    }
+}
+
+impl FromStr for ProcGrid {
+    type Err = DecompError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || DecompError::BadGridSpec(s.to_string());
+        let (a, b) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+        let px = a.trim().parse().map_err(|_| bad())?;
+        let py = b.trim().parse().map_err(|_| bad())?;
+        Self::new(px, py).ok_or_else(bad)
+    }
+}
+
+/// Split `n` items into `parts` contiguous ranges as evenly as possible: the
+/// first `n % parts` ranges get one item more. Returns range `index`.
+pub fn split_range(n: usize, parts: usize, index: usize) -> Range<usize> {
+    debug_assert!(parts >= 1 && index < parts);
+    let base = n / parts;
+    let extra = n % parts;
+    let start = index * base + index.min(extra);
+    let len = base + usize::from(index < extra);
+    start..start + len
+}
+
+/// The four neighbours of a block; `None` on a global boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Neighbours {
+    pub left: Option<usize>,
+    pub right: Option<usize>,
+    pub down: Option<usize>,
+    pub up: Option<usize>,
+}
+
+/// The part of the global grid one rank owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Global interior columns owned.
+    pub cols: Range<usize>,
+    /// Global interior rows owned.
+    pub rows: Range<usize>,
+}
+
+impl Block {
+    pub fn nx(&self) -> usize {
+        self.cols.len()
+    }
+
+    pub fn ny(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn cells(&self) -> usize {
+        self.nx() * self.ny()
+    }
+}
+
+/// A valid split of an `nx x ny` grid over a process grid: every rank owns a
+/// non-empty block. Only [`Decomposition::new`] builds one, so holding a
+/// `Decomposition` proves the split is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decomposition {
+    nx: usize,
+    ny: usize,
+    grid: ProcGrid,
+}
+
+impl Decomposition {
+    pub fn new(nx: usize, ny: usize, grid: ProcGrid) -> Result<Self, DecompError> {
+        if grid.px > nx || grid.py > ny {
+            return Err(DecompError::GridTooSmall { nx, ny, grid });
+        }
+        Ok(Self { nx, ny, grid })
+    }
+
+    pub fn grid(&self) -> ProcGrid {
+        self.grid
+    }
+
+    pub fn nx(&self) -> usize {
+        self.nx
+    }
+
+    pub fn ny(&self) -> usize {
+        self.ny
+    }
+
+    pub fn ranks(&self) -> usize {
+        self.grid.size()
+    }
+
+    /// The block owned by `rank`.
+    pub fn block(&self, rank: usize) -> Block {
+        let (cx, cy) = self.grid.coords(rank);
+        Block {
+            cols: split_range(self.nx, self.grid.px, cx),
+            rows: split_range(self.ny, self.grid.py, cy),
+        }
+    }
+
+    /// The largest block any rank owns (sizes the receive buffer at rank 0).
+    pub fn max_block_cells(&self) -> usize {
+        self.nx.div_ceil(self.grid.px) * self.ny.div_ceil(self.grid.py)
+    }
+
+    /// Neighbours of `rank` in the non-periodic process grid.
+    pub fn neighbours(&self, rank: usize) -> Neighbours {
+        let g = self.grid;
+        let (cx, cy) = g.coords(rank);
+        Neighbours {
+            left: (cx > 0).then(|| g.rank(cx - 1, cy)),
+            right: (cx + 1 < g.px).then(|| g.rank(cx + 1, cy)),
+            down: (cy > 0).then(|| g.rank(cx, cy - 1)),
+            up: (cy + 1 < g.py).then(|| g.rank(cx, cy + 1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_range_is_contiguous_and_even() {
+        for n in 1..60 {
+            for parts in 1..=n.min(13) {
+                let ranges: Vec<_> = (0..parts).map(|k| split_range(n, parts, k)).collect();
+                assert_eq!(ranges[0].start, 0);
+                assert_eq!(ranges[parts - 1].end, n);
+                for w in ranges.windows(2) {
+                    assert_eq!(w[0].end, w[1].start);
+                }
+                let lens: Vec<_> = ranges.iter().map(|r| r.len()).collect();
+                let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
+                assert!(*min >= 1 && max - min <= 1, "n={n} parts={parts} {lens:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_cell_owned_exactly_once() {
+        for (nx, ny) in [(1, 1), (7, 5), (37, 23), (257, 131), (64, 64), (3, 100)] {
+            for p in 1..=12 {
+                let Ok(grid) = ProcGrid::choose(p, nx, ny) else {
+                    assert!(nx * ny < p || (nx < p && ny < p), "{nx}x{ny} p={p}");
+                    continue;
+                };
+                let d = Decomposition::new(nx, ny, grid).unwrap();
+                let mut owner = vec![usize::MAX; nx * ny];
+                for r in 0..p {
+                    let b = d.block(r);
+                    assert!(b.cells() >= 1);
+                    for j in b.rows.clone() {
+                        for i in b.cols.clone() {
+                            assert_eq!(owner[j * nx + i], usize::MAX, "cell ({i},{j}) twice");
+                            owner[j * nx + i] = r;
+                        }
+                    }
+                    assert!(b.cells() <= d.max_block_cells());
+                }
+                assert!(owner.iter().all(|&o| o < p), "{nx}x{ny} p={p}: cell not owned");
+            }
+        }
+    }
+
+    #[test]
+    fn neighbours_are_mutual_and_adjacent() {
+        let d = Decomposition::new(40, 30, ProcGrid::new(3, 4).unwrap()).unwrap();
+        for r in 0..d.ranks() {
+            let n = d.neighbours(r);
+            let b = d.block(r);
+            if let Some(l) = n.left {
+                assert_eq!(d.neighbours(l).right, Some(r));
+                assert_eq!(d.block(l).cols.end, b.cols.start);
+                assert_eq!(d.block(l).rows, b.rows);
+            } else {
+                assert_eq!(b.cols.start, 0);
+            }
+            if let Some(u) = n.up {
+                assert_eq!(d.neighbours(u).down, Some(r));
+                assert_eq!(d.block(u).rows.start, b.rows.end);
+                assert_eq!(d.block(u).cols, b.cols);
+            } else {
+                assert_eq!(b.rows.end, 30);
+            }
+            if n.right.is_none() {
+                assert_eq!(b.cols.end, 40);
+            }
+            if n.down.is_none() {
+                assert_eq!(b.rows.start, 0);
+            }
+        }
+        // rank = cy * px + cx
+        assert_eq!(d.grid().coords(7), (1, 2));
+        assert_eq!(d.grid().rank(1, 2), 7);
+    }
+
+    #[test]
+    fn balanced_grid_like_dims_create() {
+        let g = |p| {
+            let g = ProcGrid::balanced(p);
+            (g.px(), g.py())
+        };
+        assert_eq!(g(1), (1, 1));
+        assert_eq!(g(2), (1, 2));
+        assert_eq!(g(4), (2, 2));
+        assert_eq!(g(6), (2, 3));
+        assert_eq!(g(7), (1, 7));
+        assert_eq!(g(12), (3, 4));
+        assert_eq!(g(16), (4, 4));
+    }
+
+    #[test]
+    fn choose_falls_back_when_balanced_does_not_fit() {
+        let g = ProcGrid::choose(4, 1, 100).unwrap();
+        assert_eq!((g.px(), g.py()), (1, 4));
+        let g = ProcGrid::choose(4, 100, 1).unwrap();
+        assert_eq!((g.px(), g.py()), (4, 1));
+        assert_eq!(
+            ProcGrid::choose(4, 1, 3),
+            Err(DecompError::NoFeasibleGrid {
+                nx: 1,
+                ny: 3,
+                ranks: 4
+            })
+        );
+    }
+
+    #[test]
+    fn too_small_grid_refused() {
+        let grid = ProcGrid::new(4, 1).unwrap();
+        assert!(matches!(
+            Decomposition::new(3, 10, grid),
+            Err(DecompError::GridTooSmall { .. })
+        ));
+        assert!(Decomposition::new(4, 1, grid).is_ok());
+    }
+
+    #[test]
+    fn grid_spec_parses() {
+        assert_eq!("2x3".parse::<ProcGrid>(), Ok(ProcGrid::new(2, 3).unwrap()));
+        assert_eq!("4X1".parse::<ProcGrid>(), Ok(ProcGrid::new(4, 1).unwrap()));
+        for bad in ["", "2", "0x2", "2x0", "ax2", "2x-1", "2x3x4", "x"] {
+            assert!(bad.parse::<ProcGrid>().is_err(), "{bad:?} accepted");
+        }
+    }
+}

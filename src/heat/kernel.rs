@@ -1,0 +1,305 @@
+//! The physics: a rank's block of the field with its ghost layer, initial
+//! conditions, the 5-point explicit update, and the exact solutions the runs
+//! are validated against. No MPI here.
+//!
+//! Bitwise reproducibility across rank counts rests on one rule: the update
+//! of a cell is the same expression of the same five values whoever owns it.
+//! Nothing in this file may depend on where a block sits, except the
+//! initial/boundary fill, which works in global indices.
+
+use ndarray::{s, Array2, ArrayView2};
+
+use super::config::{HeatConfig, Init};
+use super::decomp::Block;
+
+/// One rank's block: `ny + 2` rows of `nx + 2` values, row-major, row 0 and
+/// column 0 being ghosts. Local interior cell `(i, j)` (0-based) is stored at
+/// `[j + 1, i + 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    data: Array2<f64>,
+}
+
+impl Field {
+    pub fn zeros(nx: usize, ny: usize) -> Self {
+        Self {
+            data: Array2::zeros((ny + 2, nx + 2)),
+        }
+    }
+
+    /// Interior width.
+    pub fn nx(&self) -> usize {
+        self.data.ncols() - 2
+    }
+
+    /// Interior height.
+    pub fn ny(&self) -> usize {
+        self.data.nrows() - 2
+    }
+
+    /// Row length including both ghost columns.
+    pub fn stride(&self) -> usize {
+        self.data.ncols()
+    }
+
+    /// The whole buffer, ghosts included, row-major.
+    pub fn as_slice(&self) -> &[f64] {
+        self.data
+            .as_slice()
+            .expect("Field is always in standard layout")
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        self.data
+            .as_slice_mut()
+            .expect("Field is always in standard layout")
+    }
+
+    /// The owned cells without ghosts.
+    pub fn interior(&self) -> ArrayView2<'_, f64> {
+        let (nx, ny) = (self.nx(), self.ny());
+        self.data.slice(s![1..=ny, 1..=nx])
+    }
+
+    /// Interior value at local `(i, j)`.
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[[j + 1, i + 1]]
+    }
+
+    /// Copy the interior, row by row, into `out` (`nx * ny` values).
+    pub fn pack_interior(&self, out: &mut [f64]) {
+        let (nx, w) = (self.nx(), self.stride());
+        let src = self.as_slice();
+        for (j, dst) in out.chunks_exact_mut(nx).enumerate().take(self.ny()) {
+            let start = (j + 1) * w + 1;
+            dst.copy_from_slice(&src[start..start + nx]);
+        }
+    }
+
+    /// Fill interior from `value(global_i, global_j)` and the ghost cells on
+    /// global walls with the boundary values. Ghosts facing another rank are
+    /// left for the halo exchange.
+    pub fn fill(&mut self, cfg: &HeatConfig, block: &Block) {
+        let (nx, ny) = (self.nx(), self.ny());
+        debug_assert_eq!((nx, ny), (block.nx(), block.ny()));
+        let b = cfg.boundaries;
+        for j in 0..ny {
+            for i in 0..nx {
+                self.data[[j + 1, i + 1]] =
+                    initial_value(cfg, block.cols.start + i, block.rows.start + j);
+            }
+        }
+        if block.cols.start == 0 {
+            self.data.column_mut(0).fill(b.left);
+        }
+        if block.cols.end == cfg.nx {
+            self.data.column_mut(nx + 1).fill(b.right);
+        }
+        if block.rows.start == 0 {
+            self.data.row_mut(0).fill(b.bottom);
+        }
+        if block.rows.end == cfg.ny {
+            self.data.row_mut(ny + 1).fill(b.top);
+        }
+    }
+}
+
+/// Initial temperature of global interior cell `(i, j)`.
+pub fn initial_value(cfg: &HeatConfig, i: usize, j: usize) -> f64 {
+    match cfg.init {
+        Init::Disk => {
+            // Integer halving of the centre, real radius: the rule shared
+            // with the C baseline and the training material.
+            let di = i as f64 - (cfg.nx / 2) as f64;
+            let dj = j as f64 - (cfg.ny / 2) as f64;
+            let r = cfg.nx.min(cfg.ny) as f64 / 6.0;
+            if di * di + dj * dj < r * r {
+                5.0
+            } else {
+                65.0
+            }
+        }
+        Init::Sine => sine_mode(cfg, i, j),
+    }
+}
+
+/// sin(pi x / Lx) sin(pi y / Ly) at interior cell `(i, j)`, with
+/// x / Lx = (i + 1) / (nx + 1) computed from integers so it does not depend on
+/// how dx rounds.
+fn sine_mode(cfg: &HeatConfig, i: usize, j: usize) -> f64 {
+    let pi = std::f64::consts::PI;
+    let sx = (pi * (i + 1) as f64 / (cfg.nx + 1) as f64).sin();
+    let sy = (pi * (j + 1) as f64 / (cfg.ny + 1) as f64).sin();
+    sx * sy
+}
+
+/// Growth factor per step of the lowest sine mode under the discrete scheme:
+/// g = 1 - 4 cx sin^2(pi / (2 (nx+1))) - 4 cy sin^2(pi / (2 (ny+1))).
+pub fn discrete_growth(cfg: &HeatConfig) -> f64 {
+    let pi = std::f64::consts::PI;
+    let (cx, cy) = cfg.coefficients();
+    let sx = (pi / (2.0 * (cfg.nx + 1) as f64)).sin();
+    let sy = (pi / (2.0 * (cfg.ny + 1) as f64)).sin();
+    1.0 - 4.0 * cx * sx * sx - 4.0 * cy * sy * sy
+}
+
+/// Exact solution of the discrete scheme for `init = sine` after `steps`.
+pub fn sine_discrete(cfg: &HeatConfig, i: usize, j: usize, steps: u64) -> f64 {
+    sine_mode(cfg, i, j) * discrete_growth(cfg).powf(steps as f64)
+}
+
+/// Continuum solution of the heat equation for `init = sine` at time `t`.
+pub fn sine_continuum(cfg: &HeatConfig, i: usize, j: usize, t: f64) -> f64 {
+    let pi = std::f64::consts::PI;
+    let (lx, ly) = cfg.lengths();
+    let rate = cfg.alpha * pi * pi * (1.0 / (lx * lx) + 1.0 / (ly * ly));
+    sine_mode(cfg, i, j) * (-rate * t).exp()
+}
+
+/// One explicit Euler step of the interior of `u` into `un`:
+/// `un = u + cx (u[i-1] - 2u + u[i+1]) + cy (u[j-1] - 2u + u[j+1])`.
+/// Ghosts of `un` are not touched. Both fields must have the same shape.
+pub fn step(u: &Field, un: &mut Field, cx: f64, cy: f64) {
+    assert_eq!((u.nx(), u.ny()), (un.nx(), un.ny()));
+    let (nx, ny, w) = (u.nx(), u.ny(), u.stride());
+    let src = u.as_slice();
+    let dst = un.as_mut_slice();
+    for j in 1..=ny {
+        let south = &src[(j - 1) * w..j * w];
+        let row = &src[j * w..(j + 1) * w];
+        let north = &src[(j + 1) * w..(j + 2) * w];
+        update_row(
+            &mut dst[j * w + 1..j * w + 1 + nx],
+            row,
+            south,
+            north,
+            cx,
+            cy,
+        );
+    }
+}
+
+/// Update one interior row. Slicing every input to exactly `out.len()`
+/// elements up front lets the compiler drop the bounds checks and vectorise
+/// the loop.
+#[inline]
+fn update_row(out: &mut [f64], row: &[f64], south: &[f64], north: &[f64], cx: f64, cy: f64) {
+    let n = out.len();
+    let (west, centre, east) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
+    let (south, north) = (&south[1..n + 1], &north[1..n + 1]);
+    for i in 0..n {
+        let c = centre[i];
+        out[i] = c + cx * (west[i] - 2.0 * c + east[i]) + cy * (south[i] - 2.0 * c + north[i]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heat::config::{HeatConfig, HeatRequest};
+
+    fn config(nx: usize, ny: usize, init: Init) -> HeatConfig {
+        HeatConfig::new(&HeatRequest {
+            nx,
+            ny,
+            dx: 0.01,
+            dy: 0.01,
+            alpha: 0.5,
+            dt: None,
+            steps: 1,
+            init,
+            left: None,
+            right: None,
+            bottom: None,
+            top: None,
+        })
+        .unwrap()
+    }
+
+    fn whole(cfg: &HeatConfig) -> Block {
+        Block {
+            cols: 0..cfg.nx,
+            rows: 0..cfg.ny,
+        }
+    }
+
+    #[test]
+    fn stencil_matches_hand_computation() {
+        // 2x2 interior, walls left 20, right 70, bottom 5, top 85, interior 65.
+        let cfg = config(2, 2, Init::Disk);
+        let mut u = Field::zeros(2, 2);
+        u.fill(&cfg, &whole(&cfg));
+        // r = 2/6: only the centre cell (1, 1) is inside the disk.
+        assert_eq!(u.get(1, 1), 5.0);
+        assert_eq!([u.get(0, 0), u.get(1, 0), u.get(0, 1)], [65.0; 3]);
+        let mut un = u.clone();
+        step(&u, &mut un, 0.25, 0.25);
+        // (0,0): west 20, east 65, south 5, north 65, centre 65
+        let c00 = 65.0 + 0.25 * (20.0 - 130.0 + 65.0) + 0.25 * (5.0 - 130.0 + 65.0);
+        // (1,1): west 65, east 70, south 65, north 85, centre 5
+        let c11 = 5.0 + 0.25 * (65.0 - 10.0 + 70.0) + 0.25 * (65.0 - 10.0 + 85.0);
+        // (1,0): west 65, east 70, south 5, north 5 (cell (1,1)), centre 65
+        let c10 = 65.0 + 0.25 * (65.0 - 130.0 + 70.0) + 0.25 * (5.0 - 130.0 + 5.0);
+        assert_eq!(un.get(0, 0), c00);
+        assert_eq!(un.get(1, 1), c11);
+        assert_eq!(un.get(1, 0), c10);
+        assert_eq!(c00, 38.75);
+        assert_eq!(c11, 71.25);
+        assert_eq!(c10, 36.25);
+        // ghosts untouched
+        assert_eq!(un.as_slice()[..4], u.as_slice()[..4]);
+    }
+
+    #[test]
+    fn disk_average_matches_known_answer() {
+        // WORKLOADS.md: the 2000x2000 disk starts at average 59.763305.
+        let cfg = config(2000, 2000, Init::Disk);
+        let mut sum = 0.0;
+        for j in 0..2000 {
+            for i in 0..2000 {
+                sum += initial_value(&cfg, i, j);
+            }
+        }
+        assert_eq!(format!("{:.6}", sum / 4e6), "59.763305");
+    }
+
+    #[test]
+    fn sine_mode_decays_by_discrete_growth_factor() {
+        let cfg = config(15, 9, Init::Sine);
+        let mut u = Field::zeros(15, 9);
+        u.fill(&cfg, &whole(&cfg));
+        let mut un = u.clone();
+        let (cx, cy) = cfg.coefficients();
+        for _ in 0..3 {
+            step(&u, &mut un, cx, cy);
+            std::mem::swap(&mut u, &mut un);
+        }
+        for j in 0..9 {
+            for i in 0..15 {
+                let exact = sine_discrete(&cfg, i, j, 3);
+                assert!((u.get(i, j) - exact).abs() < 1e-14, "({i},{j})");
+            }
+        }
+    }
+
+    #[test]
+    fn fill_sets_only_global_walls() {
+        let cfg = config(6, 4, Init::Disk);
+        let block = Block {
+            cols: 3..6,
+            rows: 0..2,
+        };
+        let mut f = Field::zeros(3, 2);
+        f.fill(&cfg, &block);
+        let w = f.stride();
+        let d = f.as_slice();
+        assert_eq!(d[w], 0.0, "left ghost faces a neighbour");
+        assert_eq!(d[w + 4], 70.0, "right wall");
+        assert_eq!(d[1], 5.0, "bottom wall");
+        assert_eq!(d[3 * w + 1], 0.0, "top ghost faces a neighbour");
+        let mut packed = vec![0.0; 6];
+        f.pack_interior(&mut packed);
+        assert_eq!(packed[0], initial_value(&cfg, 3, 0));
+        assert_eq!(packed[5], initial_value(&cfg, 5, 1));
+    }
+}

@@ -1,0 +1,19 @@
+//! The 2D heat equation on a block-partitioned grid.
+//!
+//! Where to look:
+//! - [`config`]: the problem and its validation (stability limit);
+//! - [`decomp`]: process grid, blocks, neighbours (pure arithmetic);
+//! - [`kernel`]: the field, initial conditions, the 5-point update, exact
+//!   solutions (pure);
+//! - [`halo`]: the ghost-layer exchange (MPI);
+//! - [`io`]: the HDF5 layout and the gather to rank 0;
+//! - [`report`]: the end-of-run report (text and JSON);
+//! - [`run`]: the SPMD driver tying them together.
+
+pub mod config;
+pub mod decomp;
+pub mod halo;
+pub mod io;
+pub mod kernel;
+pub mod report;
+pub mod run;

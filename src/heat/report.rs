@@ -1,0 +1,115 @@
+//! The end-of-run report: what was solved, whether the answer is right, and
+//! how fast, in the spirit of the Parallel Research Kernels. One struct
+//! feeds both the human-readable text and the `--json` object, so the two
+//! can never disagree.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::config::HeatConfig;
+use crate::par::Spread;
+
+/// How the answer was checked.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Validation {
+    /// `sine` with zero walls: against the exact solution of the discrete
+    /// scheme (must match to round-off) and of the PDE (O(dx^2) gap).
+    Exact {
+        /// max |u - exact| / max |exact| over all cells.
+        max_rel_error: f64,
+        tolerance: f64,
+        /// The same against the continuum solution.
+        continuum_rel_error: f64,
+        passed: bool,
+    },
+    /// Any problem: the average temperature, and the discrete maximum
+    /// principle (a stable explicit step is a convex combination, so no value
+    /// may leave the range spanned by the initial values and the walls).
+    MaximumPrinciple {
+        initial_average: f64,
+        final_average: f64,
+        final_min: f64,
+        final_max: f64,
+        bounds: [f64; 2],
+        passed: bool,
+    },
+}
+
+impl Validation {
+    pub fn passed(&self) -> bool {
+        match self {
+            Validation::Exact { passed, .. } | Validation::MaximumPrinciple { passed, .. } => {
+                *passed
+            }
+        }
+    }
+}
+
+/// Time spent per phase, min/avg/max over ranks, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phases {
+    pub stencil: Spread,
+    pub halo: Spread,
+    pub io: Spread,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatReport {
+    pub workload: &'static str,
+    pub version: &'static str,
+    pub ranks: usize,
+    pub proc_grid: [usize; 2],
+    pub config: HeatConfig,
+    pub sim_time: f64,
+    pub validation: Validation,
+    /// Wall time of the time loop (slowest rank), seconds.
+    pub wall_time_s: f64,
+    /// Million lattice-site updates per second over the time loop.
+    pub mlups: f64,
+    pub phases: Phases,
+    pub output: Option<String>,
+}
+
+impl HeatReport {
+    /// Several lines of text for people and job logs.
+    pub fn to_text(&self) -> String {
+        let c = &self.config;
+        let b = &c.boundaries;
+        let mut s = String::new();
+        let _ = writeln!(s, "parsim heat {}: 2D heat equation, explicit Euler, 5-point stencil", self.version);
+        let _ = writeln!(s, "Grid             : {} x {} interior points, dx = {}, dy = {}", c.nx, c.ny, c.dx, c.dy);
+        let _ = writeln!(s, "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}", c.steps, c.dt, c.alpha, self.sim_time);
+        let _ = writeln!(s, "Initial state    : {} (walls left {}, right {}, bottom {}, top {})", c.init.name(), b.left, b.right, b.bottom, b.top);
+        let _ = writeln!(s, "Ranks            : {} (process grid {} x {})", self.ranks, self.proc_grid[0], self.proc_grid[1]);
+        match &self.validation {
+            Validation::Exact { max_rel_error, tolerance, continuum_rel_error, passed } => {
+                let _ = writeln!(s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", verdict(*passed));
+                let _ = writeln!(s, "Continuum gap    : max relative error vs PDE solution {continuum_rel_error:.3e} (O(dx^2))");
+            }
+            Validation::MaximumPrinciple { initial_average, final_average, final_min, final_max, bounds, passed } => {
+                let _ = writeln!(s, "Average temp.    : {initial_average:.6} -> {final_average:.6}");
+                let _ = writeln!(s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], verdict(*passed));
+            }
+        }
+        let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
+        let _ = writeln!(s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
+        let _ = writeln!(s, "Phase [s]             min          avg          max");
+        for (name, p) in [("stencil", &self.phases.stencil), ("halo exchange", &self.phases.halo), ("gather/I-O", &self.phases.io)] {
+            let _ = writeln!(s, "  {name:<14} {:>12.6} {:>12.6} {:>12.6}", p.min, p.avg, p.max);
+        }
+        if let Some(out) = &self.output {
+            let _ = writeln!(s, "Output           : {out}");
+        }
+        s
+    }
+}
+
+fn verdict(passed: bool) -> &'static str {
+    if passed {
+        "OK"
+    } else {
+        "FAILED"
+    }
+}

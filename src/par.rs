@@ -1,0 +1,109 @@
+//! Small collective helpers on top of rsmpi that every workload shares:
+//! agreeing on an error, min/avg/max over ranks, aborting the job.
+
+use mpi::collective::SystemOperation;
+use mpi::traits::*;
+use serde::Serialize;
+
+use crate::error::{ExitCode, Failure, Outcome};
+
+/// Collective: every rank passes what it knows; all ranks return the same
+/// outcome. When some ranks failed, the failure of the lowest such rank is
+/// broadcast, so rank 0 can print it even when only another rank saw it.
+/// Used after steps that can fail on some ranks only (file checks on rank 0,
+/// allocation), so no rank goes on into a collective the others skipped.
+pub fn agree<C: Communicator>(comm: &C, local: Outcome) -> Outcome {
+    let size = comm.size();
+    let mine = if local.is_err() { comm.rank() } else { size };
+    let mut first = size;
+    comm.all_reduce_into(&mine, &mut first, SystemOperation::min());
+    if first == size {
+        return Ok(());
+    }
+    let root = comm.process_at_rank(first);
+    let (mut code, mut bytes) = match local {
+        Err(f) => (f.code as i32, f.message.into_bytes()),
+        Ok(()) => (0, Vec::new()),
+    };
+    let mut len = bytes.len() as u64;
+    root.broadcast_into(&mut code);
+    root.broadcast_into(&mut len);
+    bytes.resize(len as usize, 0);
+    root.broadcast_into(&mut bytes[..]);
+    Err(Failure {
+        code: ExitCode::from_code(code),
+        message: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// A quantity measured on every rank, summarised over ranks. The spread
+/// between min and max is the load imbalance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    pub min: f64,
+    pub avg: f64,
+    pub max: f64,
+}
+
+/// Collective: min/avg/max over ranks of each of `local` (one reduction per
+/// operation for all values at once).
+pub fn spreads<C: Communicator, const N: usize>(comm: &C, local: [f64; N]) -> [Spread; N] {
+    let mut min = [0.0; N];
+    let mut max = [0.0; N];
+    let mut sum = [0.0; N];
+    comm.all_reduce_into(&local[..], &mut min[..], SystemOperation::min());
+    comm.all_reduce_into(&local[..], &mut max[..], SystemOperation::max());
+    comm.all_reduce_into(&local[..], &mut sum[..], SystemOperation::sum());
+    let n = comm.size() as f64;
+    std::array::from_fn(|k| Spread {
+        min: min[k],
+        avg: sum[k] / n,
+        max: max[k],
+    })
+}
+
+/// Collective sum / min / max of one value.
+pub fn sum<C: Communicator>(comm: &C, x: f64) -> f64 {
+    let mut out = 0.0;
+    comm.all_reduce_into(&x, &mut out, SystemOperation::sum());
+    out
+}
+
+pub fn min<C: Communicator>(comm: &C, x: f64) -> f64 {
+    let mut out = 0.0;
+    comm.all_reduce_into(&x, &mut out, SystemOperation::min());
+    out
+}
+
+pub fn max<C: Communicator>(comm: &C, x: f64) -> f64 {
+    let mut out = 0.0;
+    comm.all_reduce_into(&x, &mut out, SystemOperation::max());
+    out
+}
+
+/// Make a panic on any rank end the whole job instead of leaving the other
+/// ranks blocked in a collective: print one line naming the rank, then
+/// MPI_Abort on MPI_COMM_WORLD with exit code 70.
+pub fn install_panic_abort(rank: i32) {
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "parsim: rank {rank} panicked{at}: {}; aborting the job",
+            crate::error::one_line(&msg)
+        );
+        // SAFETY: MPI is initialised (the hook is installed after
+        // initialisation) and MPI_Abort does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ExitCode::Panic as i32);
+        }
+    }));
+}

@@ -1,0 +1,18 @@
+//! Printing end-of-run reports, shared by every workload (rank 0 only).
+
+use serde::Serialize;
+
+/// Print a report. Without `json` the text goes to stdout. With `json`,
+/// stdout carries exactly one JSON object (so `| jq` and the scaling tool can
+/// read it) and the text goes to stderr for the job log.
+pub fn emit<R: Serialize>(text: &str, report: &R, json: bool) {
+    if json {
+        eprint!("{text}");
+        match serde_json::to_string(report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("parsim: cannot encode report as JSON: {e}"),
+        }
+    } else {
+        print!("{text}");
+    }
+}
