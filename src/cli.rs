@@ -22,6 +22,9 @@ use crate::heat::run::HeatJob;
 #[command(
     name = "parsim",
     version,
+    // mpirun gives ranks a pty even when the user's stdout is a pipe or a
+    // job log, so terminal detection cannot be trusted: no colour codes.
+    color = clap::ColorChoice::Never,
     about = "SPMD simulations under MPI: heat equation, ensembles",
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
@@ -42,41 +45,41 @@ enum Command {
 #[derive(Debug, Args)]
 struct HeatArgs {
     /// Interior points along x.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true)]
     nx: usize,
     /// Interior points along y.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true)]
     ny: usize,
     /// Grid spacing along x (the domain is (nx+1)*dx wide).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     dx: f64,
     /// Grid spacing along y.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     dy: f64,
     /// Thermal diffusivity.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     alpha: f64,
     /// Time step [default: the stability limit dx²dy²/(2α(dx²+dy²))];
     /// a larger one is refused.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     dt: Option<f64>,
     /// Number of time steps.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true)]
     steps: u64,
     /// Initial condition: disk (the classic benchmark) or sine (exact solution).
     #[arg(long, value_enum, default_value_t = Init::Disk)]
     init: Init,
     /// Left wall temperature [default: 20 for disk, 0 for sine].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_negative_numbers = true)]
     bc_left: Option<f64>,
     /// Right wall temperature [default: 70 for disk, 0 for sine].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_negative_numbers = true)]
     bc_right: Option<f64>,
     /// Bottom wall temperature [default: 5 for disk, 0 for sine].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_negative_numbers = true)]
     bc_bottom: Option<f64>,
     /// Top wall temperature [default: 85 for disk, 0 for sine].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_negative_numbers = true)]
     bc_top: Option<f64>,
     /// Process grid PXxPY (ranks along x times ranks along y)
     /// [default: balanced, like MPI_Dims_create].
@@ -184,7 +187,10 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli) -> Outcome {
 /// hint to `--help` so the user knows where to look.
 fn first_line_of(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments");
     format!("{} (see --help)", crate::error::one_line(first))
 }
 

@@ -32,7 +32,11 @@ pub enum DecompError {
          (need nx >= {} and ny >= {})",
         grid.px, grid.py
     )]
-    GridTooSmall { nx: usize, ny: usize, grid: ProcGrid },
+    GridTooSmall {
+        nx: usize,
+        ny: usize,
+        grid: ProcGrid,
+    },
     #[error(
         "grid {nx}x{ny} is too small for {ranks} ranks: no process grid gives every rank at least \
          one cell"
@@ -77,10 +81,7 @@ impl ProcGrid {
     fn candidates(ranks: usize) -> impl Iterator<Item = Self> {
         let mut grids: Vec<Self> = (1..=ranks)
             .filter(|d| ranks % d == 0)
-            .map(|px| Self {
-                px,
-                py: ranks / px,
-            })
+            .map(|px| Self { px, py: ranks / px })
             .collect();
         grids.sort_by_key(|g| (g.px.abs_diff(g.py), g.px > g.py));
         grids.into_iter()
@@ -274,7 +275,10 @@ mod tests {
                     }
                     assert!(b.cells() <= d.max_block_cells());
                 }
-                assert!(owner.iter().all(|&o| o < p), "{nx}x{ny} p={p}: cell not owned");
+                assert!(
+                    owner.iter().all(|&o| o < p),
+                    "{nx}x{ny} p={p}: cell not owned"
+                );
             }
         }
     }

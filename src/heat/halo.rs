@@ -70,22 +70,38 @@ impl Halo {
             let mut requests = Vec::with_capacity(8);
             if let Some(r) = nb.down {
                 let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(scope, &mut ghost_south[..], TAG_UP));
+                requests.push(p.immediate_receive_into_with_tag(
+                    scope,
+                    &mut ghost_south[..],
+                    TAG_UP,
+                ));
                 requests.push(p.immediate_send_with_tag(scope, first_row, TAG_DOWN));
             }
             if let Some(r) = nb.up {
                 let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(scope, &mut ghost_north[..], TAG_DOWN));
+                requests.push(p.immediate_receive_into_with_tag(
+                    scope,
+                    &mut ghost_north[..],
+                    TAG_DOWN,
+                ));
                 requests.push(p.immediate_send_with_tag(scope, last_row, TAG_UP));
             }
             if let Some(r) = nb.left {
                 let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(scope, &mut recv_left[..], TAG_RIGHT));
+                requests.push(p.immediate_receive_into_with_tag(
+                    scope,
+                    &mut recv_left[..],
+                    TAG_RIGHT,
+                ));
                 requests.push(p.immediate_send_with_tag(scope, &send_left[..], TAG_LEFT));
             }
             if let Some(r) = nb.right {
                 let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(scope, &mut recv_right[..], TAG_LEFT));
+                requests.push(p.immediate_receive_into_with_tag(
+                    scope,
+                    &mut recv_right[..],
+                    TAG_LEFT,
+                ));
                 requests.push(p.immediate_send_with_tag(scope, &send_right[..], TAG_RIGHT));
             }
             for request in requests {

@@ -78,26 +78,73 @@ impl HeatReport {
         let c = &self.config;
         let b = &c.boundaries;
         let mut s = String::new();
-        let _ = writeln!(s, "parsim heat {}: 2D heat equation, explicit Euler, 5-point stencil", self.version);
-        let _ = writeln!(s, "Grid             : {} x {} interior points, dx = {}, dy = {}", c.nx, c.ny, c.dx, c.dy);
-        let _ = writeln!(s, "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}", c.steps, c.dt, c.alpha, self.sim_time);
-        let _ = writeln!(s, "Initial state    : {} (walls left {}, right {}, bottom {}, top {})", c.init.name(), b.left, b.right, b.bottom, b.top);
-        let _ = writeln!(s, "Ranks            : {} (process grid {} x {})", self.ranks, self.proc_grid[0], self.proc_grid[1]);
+        let _ = writeln!(
+            s,
+            "parsim heat {}: 2D heat equation, explicit Euler, 5-point stencil",
+            self.version
+        );
+        let _ = writeln!(
+            s,
+            "Grid             : {} x {} interior points, dx = {}, dy = {}",
+            c.nx, c.ny, c.dx, c.dy
+        );
+        let _ = writeln!(
+            s,
+            "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}",
+            c.steps, c.dt, c.alpha, self.sim_time
+        );
+        let _ = writeln!(
+            s,
+            "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
+            c.init.name(),
+            b.left,
+            b.right,
+            b.bottom,
+            b.top
+        );
+        let _ = writeln!(
+            s,
+            "Ranks            : {} (process grid {} x {})",
+            self.ranks, self.proc_grid[0], self.proc_grid[1]
+        );
         match &self.validation {
-            Validation::Exact { max_rel_error, tolerance, continuum_rel_error, passed } => {
+            Validation::Exact {
+                max_rel_error,
+                tolerance,
+                continuum_rel_error,
+                passed,
+            } => {
                 let _ = writeln!(s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", verdict(*passed));
                 let _ = writeln!(s, "Continuum gap    : max relative error vs PDE solution {continuum_rel_error:.3e} (O(dx^2))");
             }
-            Validation::MaximumPrinciple { initial_average, final_average, final_min, final_max, bounds, passed } => {
-                let _ = writeln!(s, "Average temp.    : {initial_average:.6} -> {final_average:.6}");
+            Validation::MaximumPrinciple {
+                initial_average,
+                final_average,
+                final_min,
+                final_max,
+                bounds,
+                passed,
+            } => {
+                let _ = writeln!(
+                    s,
+                    "Average temp.    : {initial_average:.6} -> {final_average:.6}"
+                );
                 let _ = writeln!(s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], verdict(*passed));
             }
         }
         let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
         let _ = writeln!(s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
         let _ = writeln!(s, "Phase [s]             min          avg          max");
-        for (name, p) in [("stencil", &self.phases.stencil), ("halo exchange", &self.phases.halo), ("gather/I-O", &self.phases.io)] {
-            let _ = writeln!(s, "  {name:<14} {:>12.6} {:>12.6} {:>12.6}", p.min, p.avg, p.max);
+        for (name, p) in [
+            ("stencil", &self.phases.stencil),
+            ("halo exchange", &self.phases.halo),
+            ("gather/I-O", &self.phases.io),
+        ] {
+            let _ = writeln!(
+                s,
+                "  {name:<14} {:>12.6} {:>12.6} {:>12.6}",
+                p.min, p.avg, p.max
+            );
         }
         if let Some(out) = &self.output {
             let _ = writeln!(s, "Output           : {out}");

@@ -44,7 +44,10 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
     let cfg = HeatConfig::new(&job.request).map_err(Failure::usage)?;
     let grid = match job.grid {
         Some(grid) if grid.size() != ranks => {
-            return Err(Failure::usage(DecompError::GridSizeMismatch { grid, ranks }))
+            return Err(Failure::usage(DecompError::GridSizeMismatch {
+                grid,
+                ranks,
+            }))
         }
         Some(grid) => grid,
         None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
@@ -120,17 +123,18 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
             ranks,
             proc_grid: [grid.px(), grid.py()],
             sim_time: cfg.end_time(),
-            mlups: if wall > 0.0 { cfg.updates() / wall / 1e6 } else { 0.0 },
+            mlups: if wall > 0.0 {
+                cfg.updates() / wall / 1e6
+            } else {
+                0.0
+            },
             wall_time_s: wall,
             phases: Phases {
                 stencil,
                 halo: halo_t,
                 io,
             },
-            output: written
-                .ok()
-                .flatten()
-                .map(|p| p.display().to_string()),
+            output: written.ok().flatten().map(|p| p.display().to_string()),
             validation: validation.clone(),
             config: cfg.clone(),
         };
@@ -139,7 +143,9 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
     if validation.passed() {
         Ok(())
     } else {
-        Err(Failure::validation("heat: the run failed its validation (see report)"))
+        Err(Failure::validation(
+            "heat: the run failed its validation (see report)",
+        ))
     }
 }
 
@@ -149,7 +155,11 @@ fn cartesian<C: Communicator>(world: &C, decomp: &Decomposition) -> Outcome<Cart
     let g = decomp.grid();
     world
         .create_cartesian_communicator(&[g.py() as i32, g.px() as i32], &[false, false], false)
-        .ok_or_else(|| Failure::runtime(anyhow::anyhow!("MPI_Cart_create gave no communicator for grid {g}")))
+        .ok_or_else(|| {
+            Failure::runtime(anyhow::anyhow!(
+                "MPI_Cart_create gave no communicator for grid {g}"
+            ))
+        })
 }
 
 fn check_neighbours(cart: &CartesianCommunicator, expected: Neighbours) -> Outcome {

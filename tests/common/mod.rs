@@ -1,0 +1,116 @@
+//! Running parsim under a real `mpirun` from integration tests.
+//!
+//! As root, OpenMPI refuses to start unless told it may; tests set that
+//! only when they run as root. `--oversubscribe` lets tests use more ranks
+//! than the machine has cores, `--bind-to none` keeps concurrent tests from
+//! being pinned to the same core.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn parsim() -> &'static str {
+    env!("CARGO_BIN_EXE_parsim")
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// `mpirun -n ranks parsim args...` in `dir`, killed (and the test failed)
+/// if it has not finished within `limit`.
+pub fn mpirun_in(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Output {
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["--oversubscribe", "--bind-to", "none", "-n"])
+        .arg(ranks.to_string())
+        .arg(parsim())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if running_as_root() {
+        cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("cannot start mpirun (is OpenMPI installed?)");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait for mpirun").is_some() {
+            return child.wait_with_output().expect("collect mpirun output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect mpirun output");
+            panic!(
+                "mpirun -n {ranks} parsim {args:?} hung for more than {limit:?}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// As [`mpirun_in`] with a 120 s limit.
+pub fn mpirun(dir: &Path, ranks: usize, args: &[&str]) -> Output {
+    mpirun_in(dir, ranks, args, Duration::from_secs(120))
+}
+
+/// Run and insist on success; returns stdout.
+pub fn run_ok(dir: &Path, ranks: usize, args: &[&str]) -> String {
+    let out = mpirun(dir, ranks, args);
+    assert!(
+        out.status.success(),
+        "mpirun -n {ranks} parsim {args:?} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run with `--json` and parse stdout as the report.
+pub fn run_json(dir: &Path, ranks: usize, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let stdout = run_ok(dir, ranks, &all);
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{stdout}"))
+}
+
+/// A fresh empty directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Names of the entries of `dir`, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Read a 2D f64 dataset.
+pub fn read_field(path: &Path, dataset: &str) -> ndarray::Array2<f64> {
+    let f = hdf5::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    f.dataset(dataset)
+        .unwrap_or_else(|e| panic!("{dataset} in {}: {e}", path.display()))
+        .read_2d::<f64>()
+        .unwrap()
+}
