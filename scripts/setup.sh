@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - make sure this machine can build, run and test parsim.
+#
+#   ./scripts/setup.sh            check; on Debian/Ubuntu install what is missing
+#   ./scripts/setup.sh --tests    also what the test suite needs (h5py)
+#   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
+#
+# Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
+# (headers + library, found through pkg-config, h5cc or HDF5_DIR), libclang
+# (rsmpi generates its MPI bindings with bindgen) and the HDF5 tools.
+# Installing uses apt-get, as root or through password-less sudo. On a
+# cluster without apt, it prints what is missing and the usual module names.
+set -euo pipefail
+
+want_tests=0 install=1
+for arg in "$@"; do
+  case $arg in
+    --tests) want_tests=1 ;;
+    --check) install=0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "setup: $*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Each check prints nothing and succeeds when the component is usable.
+has_hdf5() {
+  [[ -n ${HDF5_DIR:-} && -d ${HDF5_DIR}/include ]] && return 0
+  have pkg-config && pkg-config --exists hdf5 2>/dev/null && return 0
+  have h5cc && return 0
+  return 1
+}
+has_libclang() {
+  local pattern
+  for pattern in "${LIBCLANG_PATH:-/nonexistent}/libclang*.so*" "/usr/lib/llvm-*/lib/libclang*.so*" \
+      "/usr/lib/*/libclang*.so*" "/usr/lib64/libclang*.so*" "/usr/local/lib/libclang*.so*"; do
+    compgen -G "$pattern" >/dev/null && return 0
+  done
+  return 1
+}
+has_h5py() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    have "$py" && "$py" -c 'import h5py' >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+# name | check | Debian packages | hint for clusters
+missing_names=() missing_pkgs=() missing_hints=()
+check() {
+  local name=$1 test=$2 pkgs=$3 hint=$4
+  if ! eval "$test"; then
+    missing_names+=("$name"); missing_pkgs+=($pkgs); missing_hints+=("$name: $hint")
+  fi
+}
+run_checks() {
+  missing_names=() missing_pkgs=() missing_hints=()
+  check "C compiler (cc)" "have cc" "gcc libc6-dev" "install gcc or load a compiler module"
+  check "pkg-config" "have pkg-config" "pkg-config" "install pkg-config"
+  check "MPI compiler wrapper (mpicc)" "have mpicc" "libopenmpi-dev" "module load openmpi (or your site's MPI)"
+  check "MPI launcher (mpirun)" "have mpirun" "openmpi-bin" "module load openmpi (or use srun)"
+  check "HDF5 library (pkg-config hdf5, h5cc or HDF5_DIR)" "has_hdf5" "libhdf5-dev" \
+    "module load hdf5, or export HDF5_DIR=<prefix with include/ and lib/>"
+  check "HDF5 tools (h5dump)" "have h5dump" "hdf5-tools" "module load hdf5"
+  check "libclang (for bindgen)" "has_libclang" "libclang-dev clang" \
+    "module load llvm (or clang), or export LIBCLANG_PATH=<dir with libclang.so>"
+  if (( want_tests )); then
+    check "Python h5py (tests read results with it)" "has_h5py" "python3-h5py" \
+      "pip install --user h5py"
+  fi
+}
+
+if ! have cargo; then
+  say "missing: Rust toolchain (cargo). Install it with rustup (https://rustup.rs) and re-run."
+  exit 1
+fi
+
+run_checks
+if (( ${#missing_names[@]} == 0 )); then
+  say "all build and run dependencies found"
+  exit 0
+fi
+
+say "missing: $(IFS=';'; echo "${missing_names[*]}" | sed 's/;/, /g')"
+as_root=()
+if (( install )) && have apt-get; then
+  if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+  elif have sudo && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    install=0
+    say "apt-get is here but needs root: run 'sudo apt-get install -y ${missing_pkgs[*]}'"
+  fi
+else
+  install=0
+fi
+
+if (( install )); then
+  say "installing with apt-get: ${missing_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq -o DPkg::Lock::Timeout=600 >/dev/null
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+    "${missing_pkgs[@]}" >/dev/null
+  run_checks
+  if (( ${#missing_names[@]} == 0 )); then
+    say "all dependencies installed"
+    exit 0
+  fi
+  say "still missing after apt-get: ${missing_names[*]}"
+fi
+
+say "cannot continue; on a cluster, typically:"
+for h in "${missing_hints[@]}"; do echo "  - $h"; done
+exit 1
