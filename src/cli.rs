@@ -12,10 +12,13 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
+use crate::ensemble::mc_run::{MarkovJob, PiJob};
+use crate::ensemble::ou::OuRequest;
+use crate::ensemble::ou_run::OuJob;
 use crate::error::{ExitCode, Outcome};
+use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
-use crate::heat::io::RunMeta;
 use crate::heat::run::HeatJob;
 
 #[derive(Debug, Parser)]
@@ -25,7 +28,7 @@ use crate::heat::run::HeatJob;
     // mpirun gives ranks a pty even when the user's stdout is a pipe or a
     // job log, so terminal detection cannot be trusted: no colour codes.
     color = clap::ColorChoice::Never,
-    about = "SPMD simulations under MPI: heat equation, ensembles",
+    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo",
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
                   Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
@@ -40,6 +43,128 @@ struct Cli {
 enum Command {
     /// Explicit 2D heat equation on a block-partitioned grid.
     Heat(HeatArgs),
+    /// Ornstein-Uhlenbeck ensemble (optionally a parameter sweep).
+    Ou(OuArgs),
+    /// Monte Carlo estimate of pi (hit-or-miss).
+    Pi(PiArgs),
+    /// 3-state Markov chain (bull/bear/recession): fraction of days per state.
+    Markov(MarkovArgs),
+}
+
+/// Output options shared by every subcommand.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// HDF5 result file [default: <subcommand>.h5].
+    #[arg(long, conflicts_with = "no_output")]
+    output: Option<PathBuf>,
+    /// Write no result file (benchmarks, scaling studies).
+    #[arg(long)]
+    no_output: bool,
+    /// Overwrite an existing result file.
+    #[arg(long)]
+    force: bool,
+    /// Print the report as one JSON object on stdout (text goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+impl OutputArgs {
+    /// The result path, `None` with `--no-output`.
+    fn path(&self, default: &str) -> Option<PathBuf> {
+        (!self.no_output).then(|| self.output.clone().unwrap_or_else(|| default.into()))
+    }
+}
+
+/// What `--store` keeps of an OU ensemble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Store {
+    /// Ensemble mean and variance at every recorded time, final values.
+    Stats,
+    /// As stats, plus every recorded path.
+    Paths,
+}
+
+#[derive(Debug, Args)]
+struct OuArgs {
+    /// Paths (replicas) per parameter set.
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true)]
+    paths: u64,
+    /// Time steps per path.
+    #[arg(long, default_value_t = 5_000_000, allow_negative_numbers = true)]
+    steps: u64,
+    /// Time step; a comma-separated list makes a sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.1",
+        allow_negative_numbers = true
+    )]
+    dt: Vec<f64>,
+    /// Relaxation time; a list makes a sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
+    tau: Vec<f64>,
+    /// Stationary standard deviation; a list makes a sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "2",
+        allow_negative_numbers = true
+    )]
+    sigma: Vec<f64>,
+    /// Initial value; a list makes a sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    x0: Vec<f64>,
+    /// Seed of every member's random stream.
+    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    seed: u64,
+    /// Record x every K steps [default: steps/1000, at least 1].
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    record_every: Option<u64>,
+    /// What to store.
+    #[arg(long, value_enum, default_value_t = Store::Stats)]
+    store: Store,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct PiArgs {
+    /// Number of samples.
+    #[arg(long, default_value_t = 1_000_000_000, allow_negative_numbers = true)]
+    samples: u64,
+    /// Seed.
+    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    seed: u64,
+    /// Samples per chunk (the unit of work with its own random stream).
+    #[arg(long, default_value_t = crate::ensemble::mc::DEFAULT_PI_CHUNK, allow_negative_numbers = true)]
+    chunk: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct MarkovArgs {
+    /// Independent chains.
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
+    chains: u64,
+    /// Days per chain.
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true)]
+    days: u64,
+    /// Seed.
+    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    seed: u64,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -85,18 +210,8 @@ struct HeatArgs {
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
     proc_grid: Option<ProcGrid>,
-    /// HDF5 result file.
-    #[arg(long, default_value = "heat.h5", conflicts_with = "no_output")]
-    output: PathBuf,
-    /// Write no result file (benchmarks, scaling studies).
-    #[arg(long)]
-    no_output: bool,
-    /// Overwrite an existing result file.
-    #[arg(long)]
-    force: bool,
-    /// Print the report as one JSON object on stdout (text goes to stderr).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 impl HeatArgs {
@@ -117,9 +232,9 @@ impl HeatArgs {
                 top: self.bc_top,
             },
             grid: self.proc_grid,
-            output: (!self.no_output).then_some(self.output),
-            force: self.force,
-            json: self.json,
+            output: self.out.path("heat.h5"),
+            force: self.out.force,
+            json: self.out.json,
         }
     }
 }
@@ -177,9 +292,52 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli) -> Outcome {
         version: crate::VERSION,
         command_line: command_line(),
         start_time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ranks: world.size() as usize,
     };
     match cli.command {
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta),
+        Command::Ou(a) => {
+            let job = OuJob {
+                request: OuRequest {
+                    taus: a.tau,
+                    sigmas: a.sigma,
+                    dts: a.dt,
+                    x0s: a.x0,
+                    paths: a.paths,
+                    steps: a.steps,
+                    record_every: a.record_every.unwrap_or((a.steps / 1000).max(1)),
+                    seed: a.seed,
+                    store_paths: a.store == Store::Paths,
+                },
+                store_paths: a.store == Store::Paths,
+                output: a.out.path("ou.h5"),
+                force: a.out.force,
+                json: a.out.json,
+            };
+            crate::ensemble::ou_run::run(world, &job, &meta)
+        }
+        Command::Pi(a) => {
+            let job = PiJob {
+                samples: a.samples,
+                chunk: a.chunk,
+                seed: a.seed,
+                output: a.out.path("pi.h5"),
+                force: a.out.force,
+                json: a.out.json,
+            };
+            crate::ensemble::mc_run::run_pi(world, &job, &meta)
+        }
+        Command::Markov(a) => {
+            let job = MarkovJob {
+                chains: a.chains,
+                days: a.days,
+                seed: a.seed,
+                output: a.out.path("markov.h5"),
+                force: a.out.force,
+                json: a.out.json,
+            };
+            crate::ensemble::mc_run::run_markov(world, &job, &meta)
+        }
     }
 }
 

@@ -1,16 +1,23 @@
 //! parsim: SPMD simulations under MPI.
 //!
 //! The binary's subcommands live in [`cli`]; each workload is a module of
-//! its own ([`heat`]). Pure logic (decomposition, kernels, validation
+//! its own ([`heat`], [`ensemble`]). Pure logic (decomposition, kernels, validation
 //! arithmetic) is kept free of MPI so it is unit-tested without `mpirun`;
 //! the MPI drivers are tested end to end from `tests/`.
 
 pub mod cli;
+pub mod ensemble;
 pub mod error;
+pub mod exact;
+pub mod h5;
 pub mod heat;
+pub mod normal;
 pub mod output;
 pub mod par;
+pub mod partition;
 pub mod report;
+pub mod rng;
+mod ziggurat_tables;
 
 /// parsim's version, as stored in every output file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

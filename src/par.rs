@@ -36,6 +36,17 @@ pub fn agree<C: Communicator>(comm: &C, local: Outcome) -> Outcome {
     })
 }
 
+/// Collective: a verdict only rank 0 knows (`passed` is ignored elsewhere)
+/// becomes every rank's outcome: a validation failure with `message`.
+pub fn root_verdict<C: Communicator>(comm: &C, passed: bool, message: &str) -> Outcome {
+    let local = if comm.rank() != 0 || passed {
+        Ok(())
+    } else {
+        Err(Failure::validation(message))
+    };
+    agree(comm, local)
+}
+
 /// A quantity measured on every rank, summarised over ranks. The spread
 /// between min and max is the load imbalance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -16,3 +16,12 @@ pub fn emit<R: Serialize>(text: &str, report: &R, json: bool) {
         print!("{text}");
     }
 }
+
+/// "OK" or "FAILED", as every report prints its validation.
+pub fn verdict(passed: bool) -> &'static str {
+    if passed {
+        "OK"
+    } else {
+        "FAILED"
+    }
+}

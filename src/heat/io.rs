@@ -3,7 +3,7 @@
 //! Layout (all written by rank 0):
 //!
 //! ```text
-//! /                       attrs: parsim_version, command_line, start_time
+//! /                       attrs: parsim_version, command_line, start_time, mpi_ranks
 //! /heat                   attrs: nx, ny, dx, dy, alpha, dt, steps, time, init,
 //!                                bc_left, bc_right, bc_bottom, bc_top,
 //!                                proc_grid [px, py], ranks
@@ -17,7 +17,6 @@
 //! two fields plus one block, whatever the number of ranks.
 
 use anyhow::Context;
-use hdf5::types::VarLenUnicode;
 use mpi::traits::*;
 use ndarray::{s, ArrayView2};
 
@@ -25,24 +24,16 @@ use super::config::HeatConfig;
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
 use crate::error::{Failure, Outcome};
+use crate::h5::{write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
 
 /// Tag of the gather messages (distinct from the halo tags).
 const TAG_GATHER: i32 = 20;
 
-/// Where and when a run was started; stored on `/`.
-#[derive(Debug, Clone)]
-pub struct RunMeta {
-    pub version: &'static str,
-    pub command_line: String,
-    pub start_time: String,
-}
-
-/// An open result file at its temporary path (rank 0 only).
+/// An open heat result file at its temporary path (rank 0 only).
 pub struct HeatFile {
-    file: hdf5::File,
+    file: ResultFile,
     temperature: hdf5::Dataset,
-    output: PendingOutput,
 }
 
 impl HeatFile {
@@ -55,13 +46,9 @@ impl HeatFile {
         meta: &RunMeta,
     ) -> anyhow::Result<Self> {
         let path = output.temp_path().to_path_buf();
-        let file = hdf5::File::create(&path)
-            .with_context(|| format!("cannot create HDF5 file '{}'", path.display()))?;
-        (|| -> hdf5::Result<_> {
-            write_str(&file, "parsim_version", meta.version)?;
-            write_str(&file, "command_line", &meta.command_line)?;
-            write_str(&file, "start_time", &meta.start_time)?;
-            let g = file.create_group("heat")?;
+        let file = ResultFile::create(output, meta)?;
+        let temperature = (|| -> hdf5::Result<_> {
+            let g = file.root().create_group("heat")?;
             write_num(&g, "nx", cfg.nx as u64)?;
             write_num(&g, "ny", cfg.ny as u64)?;
             write_num(&g, "dx", cfg.dx)?;
@@ -76,22 +63,14 @@ impl HeatFile {
             write_num(&g, "bc_bottom", cfg.boundaries.bottom)?;
             write_num(&g, "bc_top", cfg.boundaries.top)?;
             let grid = decomp.grid();
-            g.new_attr_builder()
-                .with_data(&[grid.px() as u64, grid.py() as u64])
-                .create("proc_grid")?;
+            write_list(&g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
             write_num(&g, "ranks", decomp.ranks() as u64)?;
-            let temperature = g
-                .new_dataset::<f64>()
+            g.new_dataset::<f64>()
                 .shape((cfg.ny, cfg.nx))
-                .create("temperature")?;
-            Ok(temperature)
+                .create("temperature")
         })()
-        .map(|temperature| Self {
-            file,
-            temperature,
-            output,
-        })
-        .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))
+        .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;
+        Ok(Self { file, temperature })
     }
 
     /// Write one rank's interior (`block.ny()` rows of `block.nx()` values).
@@ -104,31 +83,10 @@ impl HeatFile {
 
     /// Close the file and move it to its final path.
     pub fn finish(self) -> Outcome<std::path::PathBuf> {
-        let Self {
-            file,
-            temperature,
-            output,
-        } = self;
+        let Self { file, temperature } = self;
         drop(temperature);
-        file.flush()
-            .and_then(|_| file.close())
-            .context("cannot close HDF5 file")
-            .map_err(Failure::runtime)?;
-        output.commit()
+        file.finish()
     }
-}
-
-fn write_str(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
-    let v: VarLenUnicode = value
-        .parse()
-        .map_err(|e| hdf5::Error::from(format!("attribute {name}: {e}")))?;
-    loc.new_attr::<VarLenUnicode>()
-        .create(name)?
-        .write_scalar(&v)
-}
-
-fn write_num<T: hdf5::H5Type>(loc: &hdf5::Location, name: &str, value: T) -> hdf5::Result<()> {
-    loc.new_attr::<T>().create(name)?.write_scalar(&value)
 }
 
 /// Collective: bring every block to rank 0 and write it to `file` (which is

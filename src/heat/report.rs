@@ -114,7 +114,7 @@ impl HeatReport {
                 continuum_rel_error,
                 passed,
             } => {
-                let _ = writeln!(s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", verdict(*passed));
+                let _ = writeln!(s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", crate::report::verdict(*passed));
                 let _ = writeln!(s, "Continuum gap    : max relative error vs PDE solution {continuum_rel_error:.3e} (O(dx^2))");
             }
             Validation::MaximumPrinciple {
@@ -129,7 +129,7 @@ impl HeatReport {
                     s,
                     "Average temp.    : {initial_average:.6} -> {final_average:.6}"
                 );
-                let _ = writeln!(s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], verdict(*passed));
+                let _ = writeln!(s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], crate::report::verdict(*passed));
             }
         }
         let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
@@ -150,13 +150,5 @@ impl HeatReport {
             let _ = writeln!(s, "Output           : {out}");
         }
         s
-    }
-}
-
-fn verdict(passed: bool) -> &'static str {
-    if passed {
-        "OK"
-    } else {
-        "FAILED"
     }
 }

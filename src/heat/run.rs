@@ -15,10 +15,11 @@ use mpi::traits::*;
 use super::config::{HeatConfig, HeatRequest};
 use super::decomp::{DecompError, Decomposition, Neighbours, ProcGrid};
 use super::halo::Halo;
-use super::io::{gather_and_write, HeatFile, RunMeta};
+use super::io::{gather_and_write, HeatFile};
 use super::kernel::{self, Field};
 use super::report::{HeatReport, Phases, Validation};
 use crate::error::{Failure, Outcome};
+use crate::h5::RunMeta;
 use crate::output::PendingOutput;
 use crate::par;
 
@@ -140,13 +141,11 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
         };
         crate::report::emit(&report.to_text(), &report, job.json);
     }
-    if validation.passed() {
-        Ok(())
-    } else {
-        Err(Failure::validation(
-            "heat: the run failed its validation (see report)",
-        ))
-    }
+    par::root_verdict(
+        &cart,
+        validation.passed(),
+        "heat: the run failed its validation (see report)",
+    )
 }
 
 /// The 2D Cartesian communicator for `decomp`: dims `[py, px]`, not

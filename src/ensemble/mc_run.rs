@@ -1,0 +1,413 @@
+//! `parsim pi` and `parsim markov`: Monte Carlo estimators scattered over
+//! ranks. Work units (pi chunks, Markov chains) are dealt out in contiguous
+//! ranges by rank 0; each unit draws from `stream(seed, unit)`; the integer
+//! counts of every unit are gathered to rank 0 in unit order, so totals
+//! and statistics are identical on any number of ranks.
+//!
+//! HDF5 layouts:
+//!
+//! ```text
+//! /pi        attrs: samples, seed, chunk, hits, estimate, stderr, z
+//!   chunk_hits   u64 [chunks]     hits of each chunk (for convergence plots)
+//! /markov    attrs: chains, days, seed, transition [3x3 flattened],
+//!                   stationary_theory [3], fractions [3], z [3]
+//!   state_days   u64 [chains, 3]  days each chain spent in each state
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use mpi::traits::*;
+use serde::Serialize;
+use thiserror::Error;
+
+use super::mc::{markov_days, pi_hits, Chunking, MARKOV_P, MARKOV_PI, MARKOV_STATES};
+use super::{gather_ordered, scatter_ranges};
+use crate::error::{Failure, Outcome};
+use crate::h5::{write_list, write_num, write_vec, ResultFile, RunMeta};
+use crate::output::PendingOutput;
+use crate::par::{self, Spread};
+use crate::rng::stream;
+
+/// |z| above which an estimate fails validation.
+pub const Z_LIMIT: f64 = 5.0;
+
+#[derive(Debug, Clone)]
+pub struct PiJob {
+    pub samples: u64,
+    pub chunk: u64,
+    pub seed: u64,
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MarkovJob {
+    pub chains: u64,
+    pub days: u64,
+    pub seed: u64,
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    pub json: bool,
+}
+
+#[derive(Debug, Error)]
+enum McError {
+    #[error("--{name} must be at least {min} (got {value})")]
+    TooSmall {
+        name: &'static str,
+        min: u64,
+        value: u64,
+    },
+    #[error("--{name} {value} is too large (at most {max})")]
+    TooLarge {
+        name: &'static str,
+        value: u64,
+        max: u64,
+    },
+}
+
+/// Units are counted in `i32` by MPI's gather: keep well inside it.
+const MAX_UNITS: u64 = 1 << 30;
+
+fn at_least(name: &'static str, value: u64, min: u64) -> Outcome {
+    if value < min {
+        return Err(Failure::usage(McError::TooSmall { name, min, value }));
+    }
+    Ok(())
+}
+
+fn at_most(name: &'static str, value: u64, max: u64) -> Outcome {
+    if value > max {
+        return Err(Failure::usage(McError::TooLarge { name, value, max }));
+    }
+    Ok(())
+}
+
+/// Rank 0 reserves the output and creates the file; all ranks agree.
+fn reserve<C: Communicator>(
+    world: &C,
+    output: &Option<PathBuf>,
+    force: bool,
+    meta: &RunMeta,
+) -> Outcome<Option<ResultFile>> {
+    let mut file = None;
+    let result = match (output, world.rank()) {
+        (Some(path), 0) => PendingOutput::prepare(path, force).and_then(|out| {
+            ResultFile::create(out, meta)
+                .map(|f| file = Some(f))
+                .map_err(Failure::runtime)
+        }),
+        _ => Ok(()),
+    };
+    par::agree(world, result)?;
+    Ok(file)
+}
+
+/// Rank 0 writes with `layout`, then closes and renames; all ranks agree.
+fn finish<C: Communicator>(
+    world: &C,
+    file: Option<ResultFile>,
+    layout: impl FnOnce(&hdf5::File) -> hdf5::Result<()>,
+) -> Outcome<Option<String>> {
+    let written = match file {
+        Some(f) => layout(f.root())
+            .context("cannot write results")
+            .map_err(Failure::runtime)
+            .and_then(|_| f.finish())
+            .map(|p| Some(p.display().to_string())),
+        None => Ok(None),
+    };
+    par::agree(world, written.as_ref().map(|_| ()).map_err(Clone::clone))?;
+    written
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct McPhases {
+    pub compute: Spread,
+    pub gather_io: Spread,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PiReport {
+    pub workload: &'static str,
+    pub version: &'static str,
+    pub ranks: usize,
+    pub samples: u64,
+    pub chunk: u64,
+    pub seed: u64,
+    pub hits: u64,
+    pub estimate: f64,
+    /// 4 sqrt(p (1 - p) / N) with p = pi/4.
+    pub stderr: f64,
+    /// (estimate - pi) / stderr.
+    pub z: f64,
+    pub passed: bool,
+    pub wall_time_s: f64,
+    pub samples_per_s: f64,
+    pub samples_per_s_per_core: f64,
+    pub phases: McPhases,
+    pub output: Option<String>,
+}
+
+/// Collective: `parsim pi`.
+pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcome {
+    at_least("samples", job.samples, 1)?;
+    at_least("chunk", job.chunk, 1)?;
+    let chunks = Chunking {
+        total: job.samples,
+        size: job.chunk,
+    };
+    at_most("samples", chunks.count(), MAX_UNITS).map_err(|_| {
+        Failure::usage(format!(
+            "--samples {} in chunks of {} makes {} chunks (at most {MAX_UNITS}); raise --chunk",
+            job.samples,
+            job.chunk,
+            chunks.count()
+        ))
+    })?;
+    let file = reserve(world, &job.output, job.force, meta)?;
+    let (range, table) = scatter_ranges(world, chunks.count() as usize);
+
+    world.barrier();
+    let t0 = mpi::time();
+    let hits: Vec<u64> = range
+        .map(|c| pi_hits(&mut stream(job.seed, c as u64), chunks.len(c as u64)))
+        .collect();
+    let t_compute = mpi::time() - t0;
+    world.barrier();
+    let wall = mpi::time() - t0;
+
+    let t1 = mpi::time();
+    let all = gather_ordered(world, &hits, &table, 1);
+    let total: u64 = all.iter().sum();
+    let n = job.samples as f64;
+    let p = std::f64::consts::FRAC_PI_4;
+    let estimate = 4.0 * total as f64 / n;
+    let stderr = 4.0 * (p * (1.0 - p) / n).sqrt();
+    let z = (estimate - std::f64::consts::PI) / stderr;
+    let output = finish(world, file, |f| {
+        let g = f.create_group("pi")?;
+        write_num(&g, "samples", job.samples)?;
+        write_num(&g, "seed", job.seed)?;
+        write_num(&g, "chunk", job.chunk)?;
+        write_num(&g, "hits", total)?;
+        write_num(&g, "estimate", estimate)?;
+        write_num(&g, "stderr", stderr)?;
+        write_num(&g, "z", z)?;
+        write_vec(&g, "chunk_hits", &all)?;
+        Ok(())
+    })?;
+    let t_io = mpi::time() - t1;
+    let [compute, gather_io] = par::spreads(world, [t_compute, t_io]);
+    let busy = par::sum(world, t_compute);
+
+    let passed = z.abs() < Z_LIMIT;
+    if world.rank() == 0 {
+        let r = PiReport {
+            workload: "pi",
+            version: meta.version,
+            ranks: world.size() as usize,
+            samples: job.samples,
+            chunk: job.chunk,
+            seed: job.seed,
+            hits: total,
+            estimate,
+            stderr,
+            z,
+            passed,
+            wall_time_s: wall,
+            samples_per_s: n / wall,
+            samples_per_s_per_core: n / busy,
+            phases: McPhases { compute, gather_io },
+            output,
+        };
+        let text = format!(
+            "parsim pi {}: hit-or-miss Monte Carlo\n\
+             Samples          : {} in chunks of {} (seed {})\n\
+             Ranks            : {}\n\
+             Estimate         : {:.12} (hits {})\n\
+             Validation       : stderr {:.3e}, (estimate - pi)/stderr = {:+.3}, |z| < {Z_LIMIT}: {}\n\
+             Wall time        : {:.6} s\n\
+             Rate             : {:.4e} samples/s, {:.4e} samples/s per core\n\
+             Phase [s]             min          avg          max\n\
+            \x20 compute        {:>12.6} {:>12.6} {:>12.6}\n\
+            \x20 gather/I-O     {:>12.6} {:>12.6} {:>12.6}\n{}",
+            r.version,
+            r.samples,
+            r.chunk,
+            r.seed,
+            r.ranks,
+            r.estimate,
+            r.hits,
+            r.stderr,
+            r.z,
+            crate::report::verdict(passed),
+            r.wall_time_s,
+            r.samples_per_s,
+            r.samples_per_s_per_core,
+            compute.min,
+            compute.avg,
+            compute.max,
+            gather_io.min,
+            gather_io.avg,
+            gather_io.max,
+            output_line(&r.output),
+        );
+        crate::report::emit(&text, &r, job.json);
+    }
+    par::root_verdict(
+        world,
+        passed,
+        "pi: the estimate failed its validation (see report)",
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkovReport {
+    pub workload: &'static str,
+    pub version: &'static str,
+    pub ranks: usize,
+    pub chains: u64,
+    pub days: u64,
+    pub seed: u64,
+    pub states: [&'static str; 3],
+    /// Fraction of all days spent in each state.
+    pub fractions: [f64; 3],
+    pub theory: [f64; 3],
+    /// Standard error from the spread between chains (None for one chain).
+    pub stderr: [Option<f64>; 3],
+    pub z: [Option<f64>; 3],
+    pub passed: bool,
+    pub wall_time_s: f64,
+    pub days_per_s: f64,
+    pub phases: McPhases,
+    pub output: Option<String>,
+}
+
+/// Collective: `parsim markov`.
+pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -> Outcome {
+    at_least("chains", job.chains, 1)?;
+    at_least("days", job.days, 1)?;
+    at_most("chains", job.chains, MAX_UNITS / 3)?;
+    let file = reserve(world, &job.output, job.force, meta)?;
+    let (range, table) = scatter_ranges(world, job.chains as usize);
+
+    world.barrier();
+    let t0 = mpi::time();
+    let counts: Vec<u64> = range
+        .flat_map(|c| markov_days(&mut stream(job.seed, c as u64), job.days))
+        .collect();
+    let t_compute = mpi::time() - t0;
+    world.barrier();
+    let wall = mpi::time() - t0;
+
+    let t1 = mpi::time();
+    let all = gather_ordered(world, &counts, &table, 3);
+    // Rank 0: per-chain fractions, their mean and spread, in chain order.
+    let chains = job.chains as f64;
+    let mut fractions = [0.0; 3];
+    let mut stderr = [None; 3];
+    let mut z = [None; 3];
+    if world.rank() == 0 {
+        for k in 0..3 {
+            let f: Vec<f64> = all
+                .chunks_exact(3)
+                .map(|c| c[k] as f64 / job.days as f64)
+                .collect();
+            let mean = f.iter().sum::<f64>() / chains;
+            fractions[k] = mean;
+            if job.chains >= 2 {
+                let var = f.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (chains - 1.0);
+                let se = (var / chains).sqrt();
+                stderr[k] = Some(se);
+                z[k] = (se > 0.0).then(|| (mean - MARKOV_PI[k]) / se);
+            }
+        }
+    }
+    let output = finish(world, file, |f| {
+        let g = f.create_group("markov")?;
+        write_num(&g, "chains", job.chains)?;
+        write_num(&g, "days", job.days)?;
+        write_num(&g, "seed", job.seed)?;
+        write_list(&g, "transition", &MARKOV_P.concat())?;
+        write_list(&g, "stationary_theory", &MARKOV_PI)?;
+        write_list(&g, "fractions", &fractions)?;
+        write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
+        g.new_dataset_builder()
+            .with_data(
+                &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?,
+            )
+            .create("state_days")?;
+        Ok(())
+    })?;
+    let t_io = mpi::time() - t1;
+    let [compute, gather_io] = par::spreads(world, [t_compute, t_io]);
+
+    let passed = z.iter().flatten().all(|v| v.abs() < Z_LIMIT);
+    if world.rank() == 0 {
+        let r = MarkovReport {
+            workload: "markov",
+            version: meta.version,
+            ranks: world.size() as usize,
+            chains: job.chains,
+            days: job.days,
+            seed: job.seed,
+            states: MARKOV_STATES,
+            fractions,
+            theory: MARKOV_PI,
+            stderr,
+            z,
+            passed,
+            wall_time_s: wall,
+            days_per_s: chains * job.days as f64 / wall,
+            phases: McPhases { compute, gather_io },
+            output,
+        };
+        let mut text = format!(
+            "parsim markov {}: 3-state Markov chain (bull/bear/recession)\n\
+             Chains           : {} of {} days (seed {})\n\
+             Ranks            : {}\n",
+            r.version, r.chains, r.days, r.seed, r.ranks
+        );
+        for k in 0..3 {
+            let zs = r.z[k].map_or("n/a".into(), |v| format!("{v:+.3}"));
+            text += &format!(
+                "State {:<10} : fraction {:.6} (theory {:.6}, z {zs})\n",
+                r.states[k], r.fractions[k], r.theory[k]
+            );
+        }
+        text += &format!(
+            "Validation       : |z| < {Z_LIMIT} for every state: {}\n\
+             Wall time        : {:.6} s\n\
+             Rate             : {:.4e} chain-days/s\n\
+             Phase [s]             min          avg          max\n\
+            \x20 compute        {:>12.6} {:>12.6} {:>12.6}\n\
+            \x20 gather/I-O     {:>12.6} {:>12.6} {:>12.6}\n{}",
+            crate::report::verdict(passed),
+            r.wall_time_s,
+            r.days_per_s,
+            compute.min,
+            compute.avg,
+            compute.max,
+            gather_io.min,
+            gather_io.avg,
+            gather_io.max,
+            output_line(&r.output),
+        );
+        crate::report::emit(&text, &r, job.json);
+    }
+    par::root_verdict(
+        world,
+        passed,
+        "markov: the estimate failed its validation (see report)",
+    )
+}
+
+fn output_line(output: &Option<String>) -> String {
+    output
+        .as_ref()
+        .map_or(String::new(), |o| format!("Output           : {o}\n"))
+}

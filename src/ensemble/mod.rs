@@ -1,0 +1,70 @@
+//! Scattered ensembles: members (or Monte Carlo chunks) spread over ranks
+//! in contiguous ranges, each with its own random stream, results reduced
+//! or gathered to rank 0.
+//!
+//! - [`ou`]: Ornstein-Uhlenbeck model and member kernel (pure);
+//! - [`mc`]: pi and Markov-chain kernels (pure);
+//! - [`ou_run`], [`mc_run`]: the SPMD drivers, HDF5 layouts and reports.
+
+pub mod mc;
+pub mod mc_run;
+pub mod ou;
+pub mod ou_run;
+
+use std::ops::Range;
+
+use mpi::traits::*;
+
+use crate::partition::split_range;
+
+/// Collective: rank 0 cuts `n` items into one contiguous range per rank and
+/// scatters them; each rank gets its own. Returns (this rank's range, the
+/// whole table on rank 0 and an empty one elsewhere).
+pub fn scatter_ranges<C: Communicator>(comm: &C, n: usize) -> (Range<usize>, Vec<Range<usize>>) {
+    let p = comm.size() as usize;
+    let root = comm.process_at_rank(0);
+    let mut mine = [0u64; 2];
+    let mut table = Vec::new();
+    if comm.rank() == 0 {
+        table = (0..p).map(|r| split_range(n, p, r)).collect();
+        let flat: Vec<u64> = table
+            .iter()
+            .flat_map(|r| [r.start as u64, r.end as u64])
+            .collect();
+        root.scatter_into_root(&flat[..], &mut mine[..]);
+    } else {
+        root.scatter_into(&mut mine[..]);
+    }
+    (mine[0] as usize..mine[1] as usize, table)
+}
+
+/// Collective: concatenate every rank's `local` values at rank 0 in rank
+/// order (so in item order, ranges being contiguous); empty elsewhere.
+/// `table` is rank 0's range table from [`scatter_ranges`], scaled by
+/// `per_item` values per item.
+pub fn gather_ordered<C: Communicator, T>(
+    comm: &C,
+    local: &[T],
+    table: &[Range<usize>],
+    per_item: usize,
+) -> Vec<T>
+where
+    T: mpi::datatype::Equivalence + Default + Clone,
+{
+    let root = comm.process_at_rank(0);
+    if comm.rank() == 0 {
+        let counts: Vec<i32> = table.iter().map(|r| (r.len() * per_item) as i32).collect();
+        let displs: Vec<i32> = table.iter().map(|r| (r.start * per_item) as i32).collect();
+        let total = table.last().map_or(0, |r| r.end * per_item);
+        let mut all = vec![T::default(); total];
+        {
+            let mut partition =
+                mpi::datatype::PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(local, &mut partition);
+        }
+        all
+    } else {
+        root.gather_varcount_into(local);
+        Vec::new()
+    }
+}

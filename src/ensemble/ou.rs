@@ -1,0 +1,426 @@
+//! Ornstein-Uhlenbeck ensembles, the pure part: parameter sets and sweeps,
+//! the member kernel (RNG draws fused with the exact-update recursion), the
+//! known answers. No MPI here.
+//!
+//! Exact update for a step dt: `x' = relax x + diffuse N`, with
+//! `relax = exp(-dt/tau)`, `diffuse = sigma sqrt(1 - relax^2)`, `N ~ N(0,1)`.
+//! Theory: `E[x_t] = x0 exp(-t/tau)`, `Var[x_t] = sigma^2 (1 - exp(-2t/tau))`,
+//! lag-1 autocorrelation `relax`.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::normal::standard_normals;
+use crate::rng::{Lanes, Stream};
+
+/// One parameter set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OuParams {
+    pub tau: f64,
+    pub sigma: f64,
+    pub dt: f64,
+    pub x0: f64,
+}
+
+impl OuParams {
+    pub fn relax(&self) -> f64 {
+        (-self.dt / self.tau).exp()
+    }
+
+    pub fn diffuse(&self) -> f64 {
+        let r = self.relax();
+        self.sigma * (1.0 - r * r).sqrt()
+    }
+
+    pub fn theory_mean(&self, t: f64) -> f64 {
+        self.x0 * (-t / self.tau).exp()
+    }
+
+    pub fn theory_variance(&self, t: f64) -> f64 {
+        self.sigma * self.sigma * (1.0 - (-2.0 * t / self.tau).exp())
+    }
+
+    /// A power of two of the size of the values a path takes. Statistics
+    /// accumulate `x / scale` (exact: scaling by a power of two), which
+    /// keeps the fixed-point sums in range whatever units the user picked.
+    pub fn stat_scale(&self) -> f64 {
+        let size = self.sigma.max(self.x0.abs());
+        if size > 0.0 && size.is_finite() {
+            2f64.powi(size.log2().ceil() as i32)
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Why an OU ensemble cannot be run.
+#[derive(Debug, Error, PartialEq)]
+pub enum OuError {
+    #[error("--{name} must be a finite number > 0 (got {value})")]
+    NotPositive { name: &'static str, value: f64 },
+    #[error("--{name} must be a finite number >= 0 (got {value})")]
+    Negative { name: &'static str, value: f64 },
+    #[error("--{name} must be a finite number (got {value})")]
+    NotFinite { name: &'static str, value: f64 },
+    #[error("--{name} must be at least 1 (got {value})")]
+    Zero { name: &'static str, value: u64 },
+    #[error("--record-every {every} exceeds --steps {steps}: nothing after t=0 would be recorded")]
+    RecordTooSparse { every: u64, steps: u64 },
+    #[error("the ensemble has {members} members; at most {max} are supported")]
+    TooMany { members: u128, max: u64 },
+    #[error("--store paths would write {bytes} bytes; lower --paths or raise --record-every")]
+    PathsTooLarge { bytes: u128 },
+}
+
+/// A validated ensemble: parameter sets (the Cartesian product of the
+/// lists, `tau` slowest, `x0` fastest) times `paths` replicas each.
+/// Member `m` belongs to set `m / paths`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OuPlan {
+    pub sets: Vec<OuParams>,
+    pub paths: u64,
+    pub steps: u64,
+    pub record_every: u64,
+    pub seed: u64,
+}
+
+/// Lists as given on the command line.
+#[derive(Debug, Clone)]
+pub struct OuRequest {
+    pub taus: Vec<f64>,
+    pub sigmas: Vec<f64>,
+    pub dts: Vec<f64>,
+    pub x0s: Vec<f64>,
+    pub paths: u64,
+    pub steps: u64,
+    pub record_every: u64,
+    pub seed: u64,
+    pub store_paths: bool,
+}
+
+/// Member indices travel as f64 in the scattered member table, so they must
+/// be exact in a double.
+const MAX_MEMBERS: u64 = 1 << 52;
+/// Refuse path dumps beyond 1 TiB: almost surely a typo.
+const MAX_PATH_BYTES: u128 = 1 << 40;
+
+impl OuPlan {
+    pub fn new(r: &OuRequest) -> Result<Self, OuError> {
+        for (name, list) in [("tau", &r.taus), ("dt", &r.dts)] {
+            if let Some(&value) = list.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(OuError::NotPositive { name, value });
+            }
+        }
+        if let Some(&value) = r.sigmas.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(OuError::Negative {
+                name: "sigma",
+                value,
+            });
+        }
+        if let Some(&value) = r.x0s.iter().find(|v| !v.is_finite()) {
+            return Err(OuError::NotFinite { name: "x0", value });
+        }
+        for (name, value) in [
+            ("paths", r.paths),
+            ("steps", r.steps),
+            ("record-every", r.record_every),
+        ] {
+            if value == 0 {
+                return Err(OuError::Zero { name, value });
+            }
+        }
+        if r.record_every > r.steps {
+            return Err(OuError::RecordTooSparse {
+                every: r.record_every,
+                steps: r.steps,
+            });
+        }
+        let n_sets = (r.taus.len() * r.sigmas.len() * r.dts.len() * r.x0s.len()) as u128;
+        let members = n_sets * r.paths as u128;
+        if members > MAX_MEMBERS as u128 {
+            return Err(OuError::TooMany {
+                members,
+                max: MAX_MEMBERS,
+            });
+        }
+        let samples = (r.steps / r.record_every + 1) as u128;
+        if r.store_paths && members * samples * 8 > MAX_PATH_BYTES {
+            return Err(OuError::PathsTooLarge {
+                bytes: members * samples * 8,
+            });
+        }
+        let mut sets = Vec::with_capacity(n_sets as usize);
+        for &tau in &r.taus {
+            for &sigma in &r.sigmas {
+                for &dt in &r.dts {
+                    for &x0 in &r.x0s {
+                        sets.push(OuParams { tau, sigma, dt, x0 });
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            sets,
+            paths: r.paths,
+            steps: r.steps,
+            record_every: r.record_every,
+            seed: r.seed,
+        })
+    }
+
+    pub fn members(&self) -> u64 {
+        self.sets.len() as u64 * self.paths
+    }
+
+    /// Recorded samples per path: t = 0, K dt, 2K dt, ... up to steps.
+    pub fn samples(&self) -> usize {
+        (self.steps / self.record_every + 1) as usize
+    }
+
+    /// Parameter set of member `m`.
+    pub fn set_of(&self, m: u64) -> usize {
+        (m / self.paths) as usize
+    }
+}
+
+/// What one member's path leaves behind besides its recorded samples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MemberSummary {
+    /// x at the last step.
+    pub last: f64,
+    /// Sum of x_i^2 over steps i = 0..steps-1 (for the lag-1 estimator).
+    pub sxx: f64,
+    /// Sum of x_i x_{i+1}.
+    pub sxy: f64,
+}
+
+/// Members advanced together by [`simulate_lanes`]: enough independent
+/// dependency chains (generator state, recursion) to keep the core busy,
+/// few enough that their generator states stay in registers (measured with
+/// `examples/ou_breakdown.rs`: 4 lanes spill to the stack).
+pub const LANES: usize = 2;
+
+/// Run one member's path of `steps` exact updates with draws from `rng`,
+/// writing x every `record_every` steps (starting with x0 at t = 0) into
+/// `record`, which must hold `steps / record_every + 1` values.
+pub fn simulate(
+    p: &OuParams,
+    steps: u64,
+    record_every: u64,
+    rng: &mut Stream,
+    record: &mut [f64],
+) -> MemberSummary {
+    let mut lanes = Lanes::new(std::array::from_ref(rng));
+    let [summary] = simulate_lanes(p, steps, record_every, &mut lanes, [record]);
+    *rng = lanes.stream(0);
+    summary
+}
+
+/// [`simulate`] for `L` members of one parameter set at once, in lockstep:
+/// lane `l` draws from lane `l` of `lanes` and records into `records[l]`.
+///
+/// The draws and the recursion are fused (no buffer of normals, nothing
+/// allocated). A single path is latency-bound: every step waits for the
+/// previous x and the generator's previous state; lanes let the CPU overlap
+/// independent chains and vectorise the generator. Each lane does exactly
+/// the arithmetic of [`simulate`] for its member, so results are bitwise
+/// the same however members are grouped, and so on any number of ranks.
+pub fn simulate_lanes<const L: usize>(
+    p: &OuParams,
+    steps: u64,
+    record_every: u64,
+    lanes: &mut Lanes<L>,
+    mut records: [&mut [f64]; L],
+) -> [MemberSummary; L] {
+    let coef = (p.relax(), p.diffuse());
+    let mut state = LaneState {
+        x: [p.x0; L],
+        sxx: [0.0; L],
+        sxy: [0.0; L],
+    };
+    let samples = (steps / record_every + 1) as usize;
+    for r in records.iter_mut() {
+        assert_eq!(r.len(), samples, "record buffer of the wrong length");
+        r[0] = p.x0;
+    }
+    for k in 1..samples {
+        state = advance(state, record_every, lanes, coef);
+        for (r, xl) in records.iter_mut().zip(state.x) {
+            r[k] = xl;
+        }
+    }
+    state = advance(state, steps % record_every, lanes, coef);
+    std::array::from_fn(|l| MemberSummary {
+        last: state.x[l],
+        sxx: state.sxx[l],
+        sxy: state.sxy[l],
+    })
+}
+
+/// Per-lane running values of [`simulate_lanes`].
+#[derive(Clone, Copy)]
+struct LaneState<const L: usize> {
+    x: [f64; L],
+    sxx: [f64; L],
+    sxy: [f64; L],
+}
+
+/// `n` steps of every lane. State and generator are taken by value into
+/// locals so they live in registers for the whole loop.
+#[inline(always)]
+fn advance<const L: usize>(
+    mut st: LaneState<L>,
+    n: u64,
+    lanes: &mut Lanes<L>,
+    (relax, diffuse): (f64, f64),
+) -> LaneState<L> {
+    let mut rng = lanes.clone();
+    for _ in 0..n {
+        let z = standard_normals(&mut rng);
+        for (l, z) in z.into_iter().enumerate() {
+            let next = relax * st.x[l] + diffuse * z;
+            st.sxx[l] += st.x[l] * st.x[l];
+            st.sxy[l] += st.x[l] * next;
+            st.x[l] = next;
+        }
+    }
+    *lanes = rng;
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::{mean_variance, ExactSum};
+    use crate::rng::stream;
+
+    fn request() -> OuRequest {
+        OuRequest {
+            taus: vec![1.0],
+            sigmas: vec![2.0],
+            dts: vec![0.1],
+            x0s: vec![0.0],
+            paths: 8,
+            steps: 100,
+            record_every: 10,
+            seed: 1,
+            store_paths: false,
+        }
+    }
+
+    #[test]
+    fn sweep_is_the_cartesian_product_in_documented_order() {
+        let mut r = request();
+        r.taus = vec![1.0, 2.0];
+        r.x0s = vec![0.0, 5.0, -5.0];
+        let plan = OuPlan::new(&r).unwrap();
+        assert_eq!(plan.sets.len(), 6);
+        assert_eq!(plan.members(), 48);
+        assert_eq!((plan.sets[0].tau, plan.sets[0].x0), (1.0, 0.0));
+        assert_eq!((plan.sets[1].tau, plan.sets[1].x0), (1.0, 5.0));
+        assert_eq!((plan.sets[3].tau, plan.sets[3].x0), (2.0, 0.0));
+        assert_eq!(plan.set_of(15), 1);
+        assert_eq!(plan.samples(), 11);
+    }
+
+    #[test]
+    fn bad_requests_refused() {
+        let cases: [fn(&mut OuRequest); 9] = [
+            |r| r.taus = vec![1.0, 0.0],
+            |r| r.dts = vec![-0.1],
+            |r| r.sigmas = vec![-1.0],
+            |r| r.x0s = vec![f64::NAN],
+            |r| r.paths = 0,
+            |r| r.steps = 0,
+            |r| r.record_every = 0,
+            |r| r.record_every = 101,
+            |r| {
+                r.store_paths = true;
+                r.paths = 1 << 40;
+            },
+        ];
+        for (k, mutate) in cases.iter().enumerate() {
+            let mut r = request();
+            mutate(&mut r);
+            assert!(OuPlan::new(&r).is_err(), "case {k} accepted");
+        }
+    }
+
+    #[test]
+    fn recording_and_remainder_steps() {
+        let p = OuParams {
+            tau: 1.0,
+            sigma: 0.0,
+            dt: 0.1,
+            x0: 3.0,
+        };
+        // sigma = 0: pure decay, x_n = x0 relax^n.
+        let mut rec = vec![0.0; 4];
+        let s = simulate(&p, 10, 3, &mut stream(0, 0), &mut rec);
+        let r = p.relax();
+        assert_eq!(rec[0], 3.0);
+        assert!((rec[3] - 3.0 * r.powi(9)).abs() < 1e-14);
+        assert!((s.last - 3.0 * r.powi(10)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn same_stream_same_path() {
+        let p = OuParams {
+            tau: 1.0,
+            sigma: 2.0,
+            dt: 0.1,
+            x0: 0.0,
+        };
+        let (mut a, mut b) = (vec![0.0; 11], vec![0.0; 11]);
+        let sa = simulate(&p, 100, 10, &mut stream(5, 3), &mut a);
+        let sb = simulate(&p, 100, 10, &mut stream(5, 3), &mut b);
+        assert_eq!(a, b);
+        assert_eq!(sa, sb);
+    }
+
+    /// Ensemble statistics on a modest ensemble agree with theory within
+    /// 4 standard errors (fixed seed, so this is deterministic).
+    #[test]
+    fn statistics_match_theory() {
+        let p = OuParams {
+            tau: 1.0,
+            sigma: 2.0,
+            dt: 0.1,
+            x0: 3.0,
+        };
+        let (n, steps) = (4000u64, 20u64);
+        let (mut s1, mut s2) = (ExactSum::default(), ExactSum::default());
+        let (mut sxx, mut sxy) = (0.0, 0.0);
+        let mut rec = vec![0.0; 2];
+        for m in 0..n {
+            let s = simulate(&p, steps, steps, &mut stream(11, m), &mut rec);
+            s1.add(s.last).unwrap();
+            s2.add(s.last * s.last).unwrap();
+            sxx += s.sxx;
+            sxy += s.sxy;
+        }
+        let t = steps as f64 * p.dt;
+        let (mean, var) = mean_variance(s1, s2, n);
+        let v = p.theory_variance(t);
+        let z_mean = (mean - p.theory_mean(t)) / (v / n as f64).sqrt();
+        let z_var = (var - v) / (v * (2.0 / (n - 1) as f64).sqrt());
+        let z_rho = (sxy / sxx - p.relax()) / (p.diffuse() / sxx.sqrt());
+        for (name, z) in [("mean", z_mean), ("variance", z_var), ("lag-1", z_rho)] {
+            assert!(z.abs() < 4.0, "{name}: z = {z}");
+        }
+    }
+
+    #[test]
+    fn stat_scale_is_a_power_of_two_covering_the_values() {
+        let p = |sigma, x0| OuParams {
+            tau: 1.0,
+            sigma,
+            dt: 0.1,
+            x0,
+        };
+        assert_eq!(p(2.0, 0.0).stat_scale(), 2.0);
+        assert_eq!(p(3.0, 0.0).stat_scale(), 4.0);
+        assert_eq!(p(0.1, -1000.0).stat_scale(), 1024.0);
+        assert_eq!(p(0.0, 0.0).stat_scale(), 1.0);
+    }
+}
