@@ -8,7 +8,7 @@
 
 use rand::Rng;
 
-use crate::rng::Stream;
+use crate::rng::{Lanes, Stream};
 
 /// Default samples per pi chunk: large enough to amortise stream set-up,
 /// small enough to balance across ranks.
@@ -45,6 +45,20 @@ pub fn pi_hits(rng: &mut Stream, n: u64) -> u64 {
         let r = rng.next_u64();
         let (x, y) = (r >> 32, r & 0xffff_ffff);
         hits += u64::from(!(x * x).overflowing_add(y * y).1);
+    }
+    hits
+}
+
+/// [`pi_hits`] for `L` chunks of `n` samples each at once, one per lane:
+/// the same hits per chunk, with the lanes' generator chains overlapped.
+pub fn pi_hits_lanes<const L: usize>(lanes: &mut Lanes<L>, n: u64) -> [u64; L] {
+    let mut hits = [0u64; L];
+    for _ in 0..n {
+        let r = lanes.next_u64s();
+        for l in 0..L {
+            let (x, y) = (r[l] >> 32, r[l] & 0xffff_ffff);
+            hits[l] += u64::from(!(x * x).overflowing_add(y * y).1);
+        }
     }
     hits
 }
@@ -104,6 +118,14 @@ mod tests {
         let se = 4.0 * (p * (1.0 - p) / n).sqrt();
         let z = (est - std::f64::consts::PI) / se;
         assert!(z.abs() < 4.0, "pi = {est}, z = {z}");
+    }
+
+    #[test]
+    fn pi_lanes_count_what_single_chunks_count() {
+        let streams = [stream(5, 0), stream(5, 1)];
+        let lanes = pi_hits_lanes(&mut Lanes::new(&streams), 10_000);
+        assert_eq!(lanes[0], pi_hits(&mut stream(5, 0), 10_000));
+        assert_eq!(lanes[1], pi_hits(&mut stream(5, 1), 10_000));
     }
 
     #[test]
