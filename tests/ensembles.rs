@@ -221,7 +221,7 @@ fn ou_report_validates_against_theory() {
         assert!(z.abs() < 5.0, "{key} = {z}");
     }
     let t = 30.0 * 0.1;
-    assert!((set["mean_theory"].as_f64().unwrap() - 5.0 * (-t as f64).exp()).abs() < 1e-12);
+    assert!((set["mean_theory"].as_f64().unwrap() - 5.0 * (-t).exp()).abs() < 1e-12);
     assert!(r["normals_per_s_per_core"].as_f64().unwrap() > 0.0);
 }
 
