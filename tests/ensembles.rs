@@ -220,7 +220,7 @@ fn ou_report_validates_against_theory() {
         let z = set[key].as_f64().unwrap();
         assert!(z.abs() < 5.0, "{key} = {z}");
     }
-    let t = 30.0 * 0.1;
+    let t: f64 = 30.0 * 0.1;
     assert!((set["mean_theory"].as_f64().unwrap() - 5.0 * (-t).exp()).abs() < 1e-12);
     assert!(r["normals_per_s_per_core"].as_f64().unwrap() > 0.0);
 }
