@@ -2,6 +2,8 @@
 
 PARSIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PARSIM_BIN=$PARSIM_ROOT/target/release/parsim
+# The project's Python (scripts/setup.sh --python creates it).
+PARSIM_PYTHON=$PARSIM_ROOT/.venv/bin/python
 
 # OpenMPI refuses to run as root unless told it may. Our scripts say so
 # out loud when they allow it; nothing is set for ordinary users.

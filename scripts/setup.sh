@@ -2,7 +2,9 @@
 # scripts/setup.sh - make sure this machine can build, run and test parsim.
 #
 #   ./scripts/setup.sh            check; on Debian/Ubuntu install what is missing
-#   ./scripts/setup.sh --tests    also what the test suite needs (h5py)
+#   ./scripts/setup.sh --python   also the project's Python venv (.venv: numpy,
+#                                 h5py, matplotlib) for plots and scaling studies
+#   ./scripts/setup.sh --tests    everything the test suite needs (implies --python)
 #   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
 #
 # Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
@@ -12,12 +14,13 @@
 # cluster without apt, it prints what is missing and the usual module names.
 set -euo pipefail
 
-want_tests=0 install=1
+want_tests=0 want_python=0 install=1
 for arg in "$@"; do
   case $arg in
-    --tests) want_tests=1 ;;
+    --tests) want_tests=1 want_python=1 ;;
+    --python) want_python=1 ;;
     --check) install=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,12 +43,17 @@ has_libclang() {
   done
   return 1
 }
-has_h5py() {
-  local py
-  for py in python3 /usr/bin/python3; do
-    have "$py" && "$py" -c 'import h5py' >/dev/null 2>&1 && return 0
-  done
-  return 1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=$ROOT/.venv
+PY_PACKAGES=(numpy h5py matplotlib)
+has_venv() {
+  [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import numpy, h5py, matplotlib' >/dev/null 2>&1
+}
+# venv + ensurepip work for this python3 (Debian splits them into python3-venv)
+can_make_venv() {
+  local t
+  t=$(mktemp -d) && python3 -m venv "$t/v" >/dev/null 2>&1; local rc=$?
+  rm -rf "$t"; return $rc
 }
 
 # name | check | Debian packages | hint for clusters
@@ -67,9 +75,9 @@ run_checks() {
   check "HDF5 tools (h5dump)" "have h5dump" "hdf5-tools" "module load hdf5"
   check "libclang (for bindgen)" "has_libclang" "libclang-dev clang" \
     "module load llvm (or clang), or export LIBCLANG_PATH=<dir with libclang.so>"
-  if (( want_tests )); then
-    check "Python h5py (tests read results with it)" "has_h5py" "python3-h5py" \
-      "pip install --user h5py"
+  if (( want_python )); then
+    check "python3 with venv (plots, studies, tests)" "have python3 && can_make_venv" \
+      "python3 python3-venv" "module load python (3.8 or newer)"
   fi
 }
 
@@ -78,8 +86,23 @@ if ! have cargo; then
   exit 1
 fi
 
+# The project's venv: created and filled from PyPI when asked for.
+ensure_venv() {
+  (( want_python )) || return 0
+  has_venv && return 0
+  if (( ! install )); then
+    say "missing: Python venv $VENV with ${PY_PACKAGES[*]} (run scripts/setup.sh --python)"
+    return 1
+  fi
+  say "creating $VENV with ${PY_PACKAGES[*]} (pip, from PyPI)"
+  [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  has_venv || { say "the venv at $VENV still lacks ${PY_PACKAGES[*]}"; return 1; }
+}
+
 run_checks
 if (( ${#missing_names[@]} == 0 )); then
+  ensure_venv || exit 1
   say "all build and run dependencies found"
   exit 0
 fi
@@ -107,6 +130,7 @@ if (( install )); then
     "${missing_pkgs[@]}" >/dev/null
   run_checks
   if (( ${#missing_names[@]} == 0 )); then
+    ensure_venv || exit 1
     say "all dependencies installed"
     exit 0
   fi

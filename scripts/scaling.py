@@ -1,0 +1,449 @@
+#!/usr/bin/env python3
+"""parsim scaling studies: strong or weak, for heat, ou or pi, run locally
+through mpirun or on SLURM, turned into a CSV, a Markdown table and plots.
+
+    scripts/scaling.py strong heat --max-ranks 4 --oversubscribe
+    scripts/scaling.py weak pi --max-ranks 8 --launcher slurm --wait
+    scripts/scaling.py report DIR          # (re)build the report of a study
+
+Strong: a fixed global problem on 1, 2, 4, ... ranks (and --max-ranks);
+speedup S(p) = T(1)/T(p), efficiency S(p)/p. Weak: fixed work per rank (the
+heat grid grows with the process grid so every rank keeps its block; ou and
+pi scale paths and samples); efficiency T(1)/T(p).
+
+Times are the runs' own --json figures: the steady-state wall time of the
+time loop (heat) or of the computation (ou, pi), and per-phase min/avg/max
+over ranks. The wall clock around each launch is recorded separately
+(launch_s: start-up, output and teardown included). Each point runs
+--repeat times (default 3); tables and plots use the best and the median.
+
+With --launcher slurm every point is one sbatch job (jobs/study-point.sbatch)
+and a report job (jobs/study-report.sbatch) depends on all of them
+(--dependency=afterok); --wait blocks until the report is written.
+
+Writes into --out (default results/<study>-<workload>-<timestamp>):
+study.json, runs.jsonl (every run), runs.csv, table.md, time.png,
+speedup.png, efficiency.png, phases.png.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("heat", "ou", "pi")
+STUDIES = ("strong", "weak")
+# Phase names in each workload's JSON report, in plotting order.
+PHASES = {
+    "heat": ("stencil", "halo", "io"),
+    "ou": ("compute", "reduce", "gather_io"),
+    "pi": ("compute", "gather_io"),
+}
+RATE = {"heat": ("mlups", "MLUPS"), "ou": ("steps_per_s", "steps/s"), "pi": ("samples_per_s", "samples/s")}
+
+
+class StudyError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def die(msg):
+    print(f"scaling: error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- problems
+
+
+def balanced_grid(p):
+    """parsim's default process grid: most balanced factors, more along y."""
+    best = None
+    for px in range(1, p + 1):
+        if p % px == 0:
+            py = p // px
+            key = (abs(px - py), px > py)
+            if best is None or key < best[0]:
+                best = (key, px, py)
+    return best[1], best[2]
+
+
+def parse_pair(text, what):
+    try:
+        a, b = text.lower().split("x")
+        a, b = int(a), int(b)
+    except ValueError:
+        raise StudyError(f"{what} '{text}' is not of the form AxB (e.g. 2000x2000)")
+    if a < 1 or b < 1:
+        raise StudyError(f"{what} '{text}' must have both sizes >= 1")
+    return a, b
+
+
+def rank_counts(max_ranks):
+    counts, p = [], 1
+    while p <= max_ranks:
+        counts.append(p)
+        p *= 2
+    if counts[-1] != max_ranks:
+        counts.append(max_ranks)
+    return counts
+
+
+def point_args(study, workload, p, o):
+    """parsim arguments and a short problem description for p ranks."""
+    if workload == "heat":
+        if study == "strong":
+            nx, ny = parse_pair(o.grid, "--grid")
+            px, py = balanced_grid(p)
+            if px > nx or py > ny:
+                raise StudyError(f"grid {nx}x{ny} is too small for {p} ranks")
+            args = ["heat", "--nx", str(nx), "--ny", str(ny)]
+        else:
+            bx, by = parse_pair(o.block, "--block")
+            px, py = balanced_grid(p)
+            nx, ny = px * bx, py * by
+            args = ["heat", "--nx", str(nx), "--ny", str(ny), "--proc-grid", f"{px}x{py}"]
+        args += ["--steps", str(o.steps)]
+        return args, f"{nx}x{ny} grid, {o.steps} steps"
+    if workload == "ou":
+        paths = o.paths if study == "strong" else o.paths * p
+        args = ["ou", "--paths", str(paths), "--steps", str(o.ou_steps)]
+        return args, f"{paths} paths x {o.ou_steps} steps"
+    samples = o.samples if study == "strong" else o.samples * p
+    return ["pi", "--samples", str(samples)], f"{samples} samples"
+
+
+# ---------------------------------------------------------------- running
+
+
+def parsim_binary(o):
+    path = Path(o.parsim) if o.parsim else ROOT / "target" / "release" / "parsim"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise StudyError(f"parsim binary not found at {path}: build it with cargo build --release (or pass --parsim)")
+    return path.resolve()
+
+
+def run_local(study, workload, o, out):
+    binary = parsim_binary(o)
+    if shutil.which("mpirun") is None:
+        raise StudyError("mpirun not found (install OpenMPI or load an MPI module)")
+    cores = os.cpu_count() or 1
+    if o.max_ranks > cores and not o.oversubscribe:
+        raise StudyError(f"{o.max_ranks} ranks on {cores} cores: pass --oversubscribe to allow it")
+    env = dict(os.environ)
+    if os.geteuid() == 0 and "OMPI_ALLOW_RUN_AS_ROOT" not in env:
+        print("scaling: note: running as root: setting OMPI_ALLOW_RUN_AS_ROOT=1 for mpirun", file=sys.stderr)
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    with open(out / "runs.jsonl", "w") as log:
+        for p in rank_counts(o.max_ranks):
+            args, problem = point_args(study, workload, p, o)
+            over = p > cores
+            flags = ["--oversubscribe", "--bind-to", "none"] if over else ["--bind-to", "core"]
+            for k in range(1, o.repeat + 1):
+                cmd = ["mpirun", *flags, "-n", str(p), str(binary), *args, "--no-output", "--json"]
+                t0 = time.perf_counter()
+                r = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+                launch = time.perf_counter() - t0
+                if r.returncode != 0:
+                    raise StudyError(f"run failed (exit {r.returncode}): {' '.join(cmd)}: {last_line(r.stderr)}")
+                report = json.loads(r.stdout.strip().splitlines()[-1])
+                row = dict(ranks=p, nodes=1, repeat=k, oversubscribed=over, problem=problem,
+                           launch_s=launch, report=report)
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+                print(f"scaling: {study} {workload} p={p} run {k}/{o.repeat}: "
+                      f"{report['wall_time_s']:.4f} s", file=sys.stderr)
+
+
+def last_line(text):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def slurm_available():
+    if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
+        return "sbatch/sinfo not found (no SLURM client here; try scripts/slurm-local.sh up)"
+    r = subprocess.run(["sinfo", "-h"], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"SLURM is not reachable: {last_line(r.stderr)} (is SLURM_CONF set? try scripts/slurm-local.sh up)"
+    return None
+
+
+def run_slurm(study, workload, o, out):
+    binary = parsim_binary(o)
+    why = slurm_available()
+    if why:
+        raise StudyError(why)
+    (out / "points").mkdir()
+    (out / "logs").mkdir()
+    ids = []
+    for p in rank_counts(o.max_ranks):
+        args, problem = point_args(study, workload, p, o)
+        export = {
+            "PARSIM": str(binary),
+            "POINT_ARGS": " ".join(args),
+            "POINT_PROBLEM": problem,
+            "POINT_REPEAT": str(o.repeat),
+            "POINT_OUT": str(out / "points" / f"p{p}.jsonl"),
+        }
+        cmd = ["sbatch", "--parsable", f"--ntasks={p}", f"--job-name=parsim-{study}-{workload}-p{p}",
+               f"--output={out / 'logs' / f'point-p{p}-%j.out'}", f"--time={o.time_limit}",
+               "--export=ALL," + ",".join(f"{k}={v}" for k, v in export.items())]
+        if o.tasks_per_node:
+            cmd.append(f"--ntasks-per-node={o.tasks_per_node}")
+        else:
+            cmd.append("--nodes=1")
+        cmd.append(str(ROOT / "jobs" / "study-point.sbatch"))
+        ids.append(submit(cmd))
+        print(f"scaling: point p={p}: job {ids[-1]}", file=sys.stderr)
+    cmd = ["sbatch", "--parsable", "--ntasks=1", f"--dependency=afterok:{':'.join(ids)}",
+           "--kill-on-invalid-dep=yes", "--job-name=parsim-study-report",
+           f"--output={out / 'logs' / 'report-%j.out'}",
+           f"--export=ALL,STUDY_DIR={out},STUDY_PYTHON={sys.executable},STUDY_TOOL={Path(__file__).resolve()}",
+           str(ROOT / "jobs" / "study-report.sbatch")]
+    if o.wait:
+        cmd.insert(1, "--wait")
+    report_id = submit(cmd) if not o.wait else None
+    if o.wait:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise StudyError(f"the report job failed (exit {r.returncode}); see {out / 'logs'}")
+        return True
+    print(f"scaling: report job {report_id} runs after {', '.join(ids)}; results will be in {out}")
+    return False
+
+
+def submit(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise StudyError(f"sbatch failed: {last_line(r.stderr)}")
+    return r.stdout.strip().split(";")[0]
+
+
+# ---------------------------------------------------------------- report
+
+
+def load_runs(out):
+    study = json.loads((out / "study.json").read_text())
+    rows = []
+    files = [out / "runs.jsonl"] if (out / "runs.jsonl").exists() else sorted((out / "points").glob("p*.jsonl"))
+    for f in files:
+        for line in f.read_text().splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    if not rows:
+        raise StudyError(f"no runs found in {out}")
+    rows.sort(key=lambda r: (r["ranks"], r["repeat"]))
+    return study, rows
+
+
+def write_report(out):
+    study, rows = load_runs(out)
+    kind, workload = study["study"], study["workload"]
+    phases = PHASES[workload]
+    rate_key, rate_unit = RATE[workload]
+
+    # CSV: one row per run.
+    with open(out / "runs.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        head = ["study", "workload", "launcher", "ranks", "nodes", "oversubscribed", "repeat", "problem",
+                "wall_s", f"rate_{rate_unit.replace('/', '_per_')}", "launch_s"]
+        for ph in phases:
+            head += [f"{ph}_min_s", f"{ph}_avg_s", f"{ph}_max_s"]
+        w.writerow(head)
+        for r in rows:
+            rep = r["report"]
+            line = [kind, workload, study["launcher"], r["ranks"], r["nodes"], r["oversubscribed"], r["repeat"],
+                    r["problem"], f"{rep['wall_time_s']:.6f}", f"{rep[rate_key]:.6g}",
+                    "" if r.get("launch_s") is None else f"{r['launch_s']:.4f}"]
+            for ph in phases:
+                s = rep["phases"][ph]
+                line += [f"{s['min']:.6f}", f"{s['avg']:.6f}", f"{s['max']:.6f}"]
+            w.writerow(line)
+
+    # Per rank count: best and median.
+    by_p = {}
+    for r in rows:
+        by_p.setdefault(r["ranks"], []).append(r)
+    points = []
+    for p in sorted(by_p):
+        runs = by_p[p]
+        walls = [r["report"]["wall_time_s"] for r in runs]
+        best = min(runs, key=lambda r: r["report"]["wall_time_s"])
+        points.append(dict(p=p, best=min(walls), median=statistics.median(walls), runs=len(runs),
+                           nodes=best["nodes"], over=any(r["oversubscribed"] for r in runs),
+                           rate=best["report"][rate_key], problem=best["problem"],
+                           phases={ph: best["report"]["phases"][ph] for ph in phases}))
+    t1 = points[0]["best"] if points[0]["p"] == 1 else None
+    for pt in points:
+        if t1 is None:
+            pt["speedup"] = pt["eff"] = float("nan")
+        elif kind == "strong":
+            pt["speedup"] = t1 / pt["best"]
+            pt["eff"] = pt["speedup"] / pt["p"]
+        else:  # weak: scaled speedup p T1/Tp, efficiency T1/Tp
+            pt["eff"] = t1 / pt["best"]
+            pt["speedup"] = pt["eff"] * pt["p"]
+
+    with open(out / "table.md", "w") as f:
+        f.write(f"# {kind.capitalize()} scaling: parsim {workload} ({study['launcher']})\n\n")
+        f.write(f"{study['repeat']} runs per point; times are the runs' own steady-state wall times.\n")
+        f.write("Efficiency: " + ("S(p)/p with S(p) = T(1)/T(p)" if kind == "strong" else
+                                  "T(1)/T(p); speedup column is the scaled speedup p T(1)/T(p)") + ".\n")
+        f.write("Points marked * ran more ranks than cores (oversubscribed).\n\n")
+        f.write(f"| ranks | nodes | problem | best [s] | median [s] | speedup | efficiency | {rate_unit} (best) |"
+                + "".join(f" {ph} avg [s] |" for ph in phases) + "\n")
+        f.write("|---:|---:|---|---:|---:|---:|---:|---:|" + "---:|" * len(phases) + "\n")
+        for pt in points:
+            mark = "*" if pt["over"] else ""
+            f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['best']:.4f} | {pt['median']:.4f} | "
+                    f"{pt['speedup']:.2f} | {pt['eff']:.2f} | {pt['rate']:.4g} |"
+                    + "".join(f" {pt['phases'][ph]['avg']:.4f} |" for ph in phases) + "\n")
+    plot(out, kind, workload, points, phases)
+    print((out / "table.md").read_text())
+    print(f"scaling: wrote {out}/runs.csv, table.md, time.png, speedup.png, efficiency.png, phases.png")
+
+
+def plot(out, kind, workload, points, phases):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise StudyError(f"matplotlib is missing for {sys.executable}: run scripts/setup.sh --python "
+                         "and use .venv/bin/python")
+    ps = [pt["p"] for pt in points]
+    title = f"parsim {workload}: {kind} scaling"
+    over = [pt["p"] for pt in points if pt["over"]]
+    note = f" (p >= {min(over)} oversubscribed)" if over else ""
+
+    def finish(fig, ax, name, ylabel):
+        ax.set_xlabel("MPI ranks" + note)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ps, [str(p) for p in ps])
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ps, [pt["best"] for pt in points], "o-", label="best")
+    ax.plot(ps, [pt["median"] for pt in points], "s--", label="median")
+    if kind == "strong" and points[0]["p"] == 1:
+        ax.plot(ps, [points[0]["best"] / p for p in ps], ":", color="gray", label="ideal")
+    ax.set_yscale("log")
+    finish(fig, ax, "time.png", "wall time of the steady state [s]")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ps, [pt["speedup"] for pt in points], "o-", label="measured")
+    ax.plot(ps, ps, ":", color="gray", label="ideal")
+    finish(fig, ax, "speedup.png", "speedup T(1)/T(p)" if kind == "strong" else "scaled speedup p T(1)/T(p)")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ps, [pt["eff"] for pt in points], "o-", label="measured")
+    ax.axhline(1.0, ls=":", color="gray", label="ideal")
+    ax.set_ylim(0, max(1.1, max(pt["eff"] for pt in points if not math.isnan(pt["eff"])) * 1.1))
+    finish(fig, ax, "efficiency.png", "parallel efficiency")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = list(range(len(ps)))
+    bottom = [0.0] * len(ps)
+    for ph in phases:
+        vals = [pt["phases"][ph]["avg"] for pt in points]
+        ax.bar(x, vals, bottom=bottom, label=f"{ph} (avg over ranks)")
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.plot(x, [pt["best"] for pt in points], "k_", markersize=20, label="wall time (best run)")
+    ax.set_xticks(x, [f"{p}{'*' if pt['over'] else ''}" for p, pt in zip(ps, points)])
+    ax.set_xlabel("MPI ranks" + note)
+    ax.set_ylabel("time [s]")
+    ax.set_title(f"{title}: where the time goes")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "phases.png", dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def main(argv):
+    if argv[:1] == ["report"]:
+        if len(argv) != 2:
+            die("usage: scripts/scaling.py report DIR")
+        out = Path(argv[1])
+        if not (out / "study.json").exists():
+            die(f"{out} is not a study directory (no study.json)")
+        try:
+            write_report(out)
+        except StudyError as e:
+            die(e)
+        return 0
+
+    ap = argparse.ArgumentParser(
+        prog="scripts/scaling.py",
+        description="Strong and weak scaling studies of parsim (heat, ou, pi), locally or on SLURM.",
+        epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory.")
+    ap.add_argument("study", choices=STUDIES, help="strong (fixed problem) or weak (fixed work per rank)")
+    ap.add_argument("workload", choices=WORKLOADS)
+    ap.add_argument("--max-ranks", type=int, default=2, help="largest rank count (default 2); 1, 2, 4, ... up to it")
+    ap.add_argument("--launcher", choices=("mpirun", "slurm"), default="mpirun")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per point (default 3)")
+    ap.add_argument("--oversubscribe", action="store_true", help="allow more ranks than cores (mpirun)")
+    ap.add_argument("--out", help="result directory (default results/<study>-<workload>-<time>)")
+    ap.add_argument("--parsim", help="parsim binary (default target/release/parsim)")
+    ap.add_argument("--wait", action="store_true", help="slurm: wait for the report job")
+    ap.add_argument("--tasks-per-node", type=int, help="slurm: --ntasks-per-node (default: one node)")
+    ap.add_argument("--time-limit", default="00:30:00", help="slurm: time limit per point job")
+    g = ap.add_argument_group("problem sizes")
+    g.add_argument("--grid", default="4000x4000", help="heat strong: global grid (default 4000x4000)")
+    g.add_argument("--block", default="2000x2000", help="heat weak: grid per rank (default 2000x2000)")
+    g.add_argument("--steps", type=int, default=100, help="heat: time steps (default 100)")
+    g.add_argument("--paths", type=int, default=8, help="ou: paths (strong) or paths per rank (weak) (default 8)")
+    g.add_argument("--ou-steps", type=int, default=5_000_000, help="ou: steps per path (default 5e6)")
+    g.add_argument("--samples", type=int, default=1_000_000_000,
+                   help="pi: samples (strong) or samples per rank (weak) (default 1e9)")
+    o = ap.parse_args(argv)
+    try:
+        for name in ("max_ranks", "repeat", "steps", "paths", "ou_steps", "samples"):
+            if getattr(o, name) < 1:
+                raise StudyError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
+        if o.tasks_per_node is not None and o.tasks_per_node < 1:
+            raise StudyError("--tasks-per-node must be at least 1")
+        for p in rank_counts(o.max_ranks):  # sizes are checked before anything runs
+            point_args(o.study, o.workload, p, o)
+        out = Path(o.out) if o.out else ROOT / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if out.exists() and any(out.iterdir()):
+            raise StudyError(f"output directory {out} exists and is not empty")
+        if o.launcher == "slurm":
+            why = slurm_available()
+            if why:
+                raise StudyError(why)
+        parsim_binary(o)
+        out.mkdir(parents=True, exist_ok=True)
+        out = out.resolve()
+        (out / "study.json").write_text(json.dumps(dict(
+            study=o.study, workload=o.workload, launcher=o.launcher, repeat=o.repeat,
+            max_ranks=o.max_ranks, ranks=rank_counts(o.max_ranks), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            command=" ".join([sys.argv[0], *argv])), indent=2) + "\n")
+        if o.launcher == "mpirun":
+            run_local(o.study, o.workload, o, out)
+            write_report(out)
+        elif run_slurm(o.study, o.workload, o, out):
+            print((out / "table.md").read_text())
+            print(f"scaling: results in {out}")
+    except StudyError as e:
+        die(e)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
