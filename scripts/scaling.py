@@ -131,11 +131,8 @@ def parsim_binary(o):
 
 def run_local(study, workload, o, out):
     binary = parsim_binary(o)
-    if shutil.which("mpirun") is None:
-        raise StudyError("mpirun not found (install OpenMPI or load an MPI module)")
+    check_mpirun(o)
     cores = os.cpu_count() or 1
-    if o.max_ranks > cores and not o.oversubscribe:
-        raise StudyError(f"{o.max_ranks} ranks on {cores} cores: pass --oversubscribe to allow it")
     env = dict(os.environ)
     if os.geteuid() == 0 and "OMPI_ALLOW_RUN_AS_ROOT" not in env:
         print("scaling: note: running as root: setting OMPI_ALLOW_RUN_AS_ROOT=1 for mpirun", file=sys.stderr)
@@ -161,6 +158,14 @@ def run_local(study, workload, o, out):
                       f"{report['wall_time_s']:.4f} s", file=sys.stderr)
 
 
+def check_mpirun(o):
+    cores = os.cpu_count() or 1
+    if o.max_ranks > cores and not o.oversubscribe:
+        raise StudyError(f"{o.max_ranks} ranks on {cores} cores: pass --oversubscribe to allow it")
+    if shutil.which("mpirun") is None:
+        raise StudyError("mpirun not found (install OpenMPI or load an MPI module)")
+
+
 def last_line(text):
     lines = [l for l in text.strip().splitlines() if l.strip()]
     return lines[-1] if lines else "(no output)"
@@ -169,7 +174,14 @@ def last_line(text):
 def slurm_available():
     if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
         return "sbatch/sinfo not found (no SLURM client here; try scripts/slurm-local.sh up)"
-    r = subprocess.run(["sinfo", "-h"], capture_output=True, text=True)
+    conf = os.environ.get("SLURM_CONF")
+    if conf and not Path(conf).is_file():
+        # sinfo would retry for a minute before saying so
+        return f"SLURM_CONF={conf} does not exist (try scripts/slurm-local.sh up and source its env.sh)"
+    try:
+        r = subprocess.run(["sinfo", "-h"], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "SLURM did not answer sinfo within 30 s"
     if r.returncode != 0:
         return f"SLURM is not reachable: {last_line(r.stderr)} (is SLURM_CONF set? try scripts/slurm-local.sh up)"
     return None
@@ -427,6 +439,8 @@ def main(argv):
             why = slurm_available()
             if why:
                 raise StudyError(why)
+        else:
+            check_mpirun(o)
         parsim_binary(o)
         out.mkdir(parents=True, exist_ok=True)
         out = out.resolve()

@@ -1,0 +1,359 @@
+//! Job scripts and scaling studies, end to end: the study tool through
+//! `mpirun`, its refusals, and, on a real private SLURM started by this
+//! test (scripts/slurm-local.sh), the heat job script under `sbatch --wait`
+//! and strong and weak studies with their dependent report jobs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn python() -> Option<PathBuf> {
+    let venv = Path::new(ROOT).join(".venv/bin/python");
+    let ok = Command::new(&venv)
+        .args(["-c", "import matplotlib, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(venv)
+}
+
+/// The study tool, or a loud skip when its Python is missing (never on CI).
+fn study_tool() -> Option<Command> {
+    let Some(py) = python() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "no .venv with matplotlib: scripts/setup.sh --tests creates it"
+        );
+        eprintln!(
+            "SKIP: scaling studies: no .venv with matplotlib (run scripts/setup.sh --python)"
+        );
+        return None;
+    };
+    let mut cmd = Command::new(py);
+    cmd.arg(Path::new(ROOT).join("scripts/scaling.py"))
+        .arg("--parsim")
+        .arg(parsim())
+        .stdin(Stdio::null());
+    Some(cmd)
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// CSV, Markdown and PNG files of a finished study: one CSV row per run,
+/// one table row per rank count.
+fn check_study_dir(dir: &Path, ranks: &[usize], repeat: usize) {
+    let csv = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for col in ["ranks", "nodes", "wall_s", "launch_s", "oversubscribed"] {
+        assert!(head.contains(&col), "CSV lacks {col}: {head:?}");
+    }
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), ranks.len() * repeat, "{csv}");
+    let col = head.iter().position(|c| *c == "ranks").unwrap();
+    for &p in ranks {
+        let n = rows.iter().filter(|r| r[col] == p.to_string()).count();
+        assert_eq!(n, repeat, "runs for p={p}");
+    }
+    let table = std::fs::read_to_string(dir.join("table.md")).unwrap();
+    let body: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| ranks"))
+        .collect();
+    assert_eq!(body.len(), ranks.len(), "{table}");
+    assert!(table.contains("speedup") && table.contains("efficiency"));
+    for png in ["time.png", "speedup.png", "efficiency.png", "phases.png"] {
+        let bytes = std::fs::read(dir.join(png)).unwrap_or_else(|_| panic!("{png} missing"));
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+            "{png}: {} bytes",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn local_strong_and_weak_studies() {
+    let Some(mut tool) = study_tool() else { return };
+    let base = scratch("study_local");
+    let out = base.join("strong");
+    let o = tool
+        .args([
+            "strong",
+            "heat",
+            "--max-ranks",
+            "3",
+            "--oversubscribe",
+            "--repeat",
+            "2",
+        ])
+        .args(["--grid", "600x400", "--steps", "20", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    check_study_dir(&out, &[1, 2, 3], 2);
+
+    let out = base.join("weak");
+    let o = study_tool()
+        .unwrap()
+        .args([
+            "weak",
+            "ou",
+            "--max-ranks",
+            "2",
+            "--repeat",
+            "1",
+            "--paths",
+            "2",
+            "--ou-steps",
+            "20000",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    check_study_dir(&out, &[1, 2], 1);
+    let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(
+        csv.contains("4 paths x 20000 steps"),
+        "weak ou doubles the paths:\n{csv}"
+    );
+}
+
+#[test]
+fn study_tool_refuses_bad_input() {
+    if study_tool().is_none() {
+        return;
+    }
+    let dir = scratch("study_bad");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["strong", "lattice"], "invalid choice: 'lattice'"),
+        (vec!["strnog", "heat"], "invalid choice: 'strnog'"),
+        (
+            vec!["strong", "heat", "--max-ranks", "0"],
+            "--max-ranks must be at least 1",
+        ),
+        (
+            vec!["weak", "pi", "--repeat", "0"],
+            "--repeat must be at least 1",
+        ),
+        (
+            vec!["strong", "heat", "--grid", "big"],
+            "--grid 'big' is not of the form AxB",
+        ),
+        (
+            vec!["strong", "heat", "--max-ranks", "64"],
+            "pass --oversubscribe",
+        ),
+        (vec!["strong", "pi", "--launcher", "slurm"], "SLURM"),
+    ];
+    for (args, expected) in cases {
+        let out = study_tool()
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(dir.join("x"))
+            .env("SLURM_CONF", "/nonexistent/slurm.conf")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", show(&out));
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: stderr lacks {expected:?}:\n{stderr}"
+        );
+        assert!(
+            !dir.join("x").exists(),
+            "{args:?} created the output directory"
+        );
+    }
+}
+
+/// A private SLURM for this test binary, stopped when dropped.
+struct Slurm {
+    dir: PathBuf,
+    conf: PathBuf,
+}
+
+impl Slurm {
+    fn script(dir: &Path, verb: &str) -> Output {
+        Command::new(Path::new(ROOT).join("scripts/slurm-local.sh"))
+            .arg(verb)
+            .env("PARSIM_SLURM_DIR", dir)
+            .env("PARSIM_SLURM_PORT", "16817")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run scripts/slurm-local.sh")
+    }
+
+    /// Start it, or say loudly why this machine cannot (never on CI as root).
+    fn up() -> Option<Slurm> {
+        let root = std::fs::read_to_string("/proc/self/status")
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
+            .unwrap_or(false);
+        let installed = Path::new("/usr/sbin/slurmctld").exists() || which("slurmctld");
+        let apt = which("apt-get");
+        if !root || (!installed && !apt) {
+            let why = if !root {
+                "not root (slurmd needs root)"
+            } else {
+                "SLURM not installed and no apt-get"
+            };
+            eprintln!("\n*** SKIP: SLURM tests: {why} ***\n");
+            return None;
+        }
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("slurm");
+        let _ = Self::script(&dir, "down");
+        let out = Self::script(&dir, "up");
+        assert!(
+            out.status.success(),
+            "slurm-local.sh up failed: {}",
+            show(&out)
+        );
+        Some(Slurm {
+            conf: dir.join("etc/slurm.conf"),
+            dir,
+        })
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("SLURM_CONF", &self.conf).stdin(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Slurm {
+    fn drop(&mut self) {
+        let out = Self::script(&self.dir, "down");
+        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+fn which(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn slurm_job_scripts_and_studies() {
+    let Some(slurm) = Slurm::up() else { return };
+    let work = scratch("slurm_jobs");
+
+    // The heat job script: 2 tasks, srun --mpi=pmix, sbatch --wait returns
+    // the job's exit code.
+    let out = slurm
+        .command("sbatch")
+        .args(["--wait", "--ntasks=2"])
+        .arg(format!("--chdir={}", work.display()))
+        .arg(format!(
+            "--export=ALL,PARSIM={},NX=120,NY=90,STEPS=30,INIT=sine,OUTPUT=heat.h5",
+            parsim()
+        ))
+        .arg(Path::new(ROOT).join("jobs/heat.sbatch"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "heat job: {}", show(&out));
+    let field = read_field(&work.join("heat.h5"), "/heat/temperature");
+    assert_eq!(field.dim(), (90, 120));
+    let f = hdf5::File::open(work.join("heat.h5")).unwrap();
+    assert_eq!(
+        f.group("heat")
+            .unwrap()
+            .attr("ranks")
+            .unwrap()
+            .read_scalar::<u64>()
+            .unwrap(),
+        2
+    );
+    let log = std::fs::read_dir(&work)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("parsim-heat-"))
+        .expect("job log");
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        log.contains("max relative error vs exact discrete solution") && log.contains(": OK"),
+        "{log}"
+    );
+
+    // A job script with no binary fails fast, with its own exit code.
+    let out = slurm
+        .command("sbatch")
+        .args(["--wait", "--ntasks=1"])
+        .arg(format!("--chdir={}", work.display()))
+        .arg("--export=ALL,PARSIM=/nonexistent/parsim")
+        .arg(Path::new(ROOT).join("jobs/ou.sbatch"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+
+    // Studies through SLURM: one job per point, a dependent report job.
+    let Some(_) = study_tool() else { return };
+    for (study, workload, extra, ranks) in [
+        (
+            "strong",
+            "heat",
+            vec!["--grid", "400x300", "--steps", "20"],
+            vec![1, 2, 4],
+        ),
+        ("weak", "pi", vec!["--samples", "4000000"], vec![1, 2, 4]),
+    ] {
+        let out_dir = work.join(format!("{study}-{workload}"));
+        let mut cmd = study_tool().unwrap();
+        cmd.env("SLURM_CONF", &slurm.conf)
+            .args([
+                study,
+                workload,
+                "--launcher",
+                "slurm",
+                "--wait",
+                "--max-ranks",
+                "4",
+                "--repeat",
+                "2",
+            ])
+            .args(&extra)
+            .arg("--out")
+            .arg(&out_dir);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{study} {workload}: {}", show(&out));
+        check_study_dir(&out_dir, &ranks, 2);
+        let logs: Vec<String> = std::fs::read_dir(out_dir.join("logs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            logs.iter().filter(|l| l.starts_with("point-")).count(),
+            3,
+            "{logs:?}"
+        );
+        assert_eq!(
+            logs.iter().filter(|l| l.starts_with("report-")).count(),
+            1,
+            "{logs:?}"
+        );
+        let csv = std::fs::read_to_string(out_dir.join("runs.csv")).unwrap();
+        assert!(csv.contains(",slurm,"), "{csv}");
+    }
+}
