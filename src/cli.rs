@@ -169,31 +169,37 @@ struct MarkovArgs {
 
 #[derive(Debug, Args)]
 struct HeatArgs {
-    /// Interior points along x.
-    #[arg(long, default_value_t = 2000, allow_negative_numbers = true)]
-    nx: usize,
-    /// Interior points along y.
-    #[arg(long, default_value_t = 2000, allow_negative_numbers = true)]
-    ny: usize,
-    /// Grid spacing along x (the domain is (nx+1)*dx wide).
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    dx: f64,
-    /// Grid spacing along y.
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    dy: f64,
-    /// Thermal diffusivity.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
-    alpha: f64,
+    /// Interior points along x [default: 2000].
+    #[arg(long, allow_negative_numbers = true)]
+    nx: Option<usize>,
+    /// Interior points along y [default: 2000].
+    #[arg(long, allow_negative_numbers = true)]
+    ny: Option<usize>,
+    /// Grid spacing along x; the domain is (nx+1)*dx wide [default: 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    dx: Option<f64>,
+    /// Grid spacing along y [default: 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    dy: Option<f64>,
+    /// Thermal diffusivity [default: 0.5].
+    #[arg(long, allow_negative_numbers = true)]
+    alpha: Option<f64>,
     /// Time step [default: the stability limit dx²dy²/(2α(dx²+dy²))];
     /// a larger one is refused.
     #[arg(long, allow_negative_numbers = true)]
     dt: Option<f64>,
-    /// Number of time steps.
-    #[arg(long, default_value_t = 500, allow_negative_numbers = true)]
-    steps: u64,
-    /// Initial condition: disk (the classic benchmark) or sine (exact solution).
-    #[arg(long, value_enum, default_value_t = Init::Disk)]
-    init: Init,
+    /// Accept a --dt above the stability limit (to study blow-up; the run
+    /// stops with exit code 4 when the field leaves its physical range).
+    #[arg(long)]
+    allow_unstable: bool,
+    /// Time steps in total, counted from the start of the run (also when
+    /// restarting) [default: 500].
+    #[arg(long, allow_negative_numbers = true)]
+    steps: Option<u64>,
+    /// Initial condition: disk (the classic benchmark) or sine (exact
+    /// solution) [default: disk].
+    #[arg(long, value_enum)]
+    init: Option<Init>,
     /// Left wall temperature [default: 20 for disk, 0 for sine].
     #[arg(long, allow_negative_numbers = true)]
     bc_left: Option<f64>,
@@ -210,12 +216,41 @@ struct HeatArgs {
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
     proc_grid: Option<ProcGrid>,
+    /// Write a checkpoint every N steps (0: only when stopped by a signal).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    checkpoint_every: u64,
+    /// Checkpoint file [default: the output name with .ckpt.h5, or heat.ckpt.h5].
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue from a checkpoint (or a finished result file); options given
+    /// explicitly must agree with it.
+    #[arg(long, value_name = "FILE")]
+    restart: Option<PathBuf>,
+    /// Steps between the collective checks for stop signals (SIGTERM,
+    /// SIGUSR1) and numerical blow-up.
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 10,
+        allow_negative_numbers = true
+    )]
+    check_every: u64,
     #[command(flatten)]
     out: OutputArgs,
 }
 
 impl HeatArgs {
     fn into_job(self) -> HeatJob {
+        let output = self.out.path("heat.h5");
+        let checkpoint = self.checkpoint.unwrap_or_else(|| match &output {
+            Some(out) => out.with_extension("ckpt.h5"),
+            None => PathBuf::from("heat.ckpt.h5"),
+        });
         HeatJob {
             request: HeatRequest {
                 nx: self.nx,
@@ -230,11 +265,16 @@ impl HeatArgs {
                 right: self.bc_right,
                 bottom: self.bc_bottom,
                 top: self.bc_top,
+                allow_unstable: self.allow_unstable,
             },
             grid: self.proc_grid,
-            output: self.out.path("heat.h5"),
+            output,
             force: self.out.force,
             json: self.out.json,
+            checkpoint_every: self.checkpoint_every,
+            checkpoint,
+            restart: self.restart,
+            check_every: self.check_every,
         }
     }
 }
@@ -248,6 +288,13 @@ pub fn main() -> i32 {
     let world = universe.world();
     let rank = world.rank();
     crate::par::install_panic_abort(rank);
+    let stop = match crate::stop::StopSignal::install() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("parsim: error: rank {rank}: cannot install signal handlers: {e}");
+            return ExitCode::Runtime as i32;
+        }
+    };
 
     let code = match Cli::try_parse() {
         Err(err) => {
@@ -273,9 +320,13 @@ pub fn main() -> i32 {
             };
             code as i32
         }
-        Ok(cli) => match dispatch(&world, cli) {
+        Ok(cli) => match dispatch(&world, cli, &stop) {
             Ok(()) => ExitCode::Success as i32,
             Err(failure) => {
+                // Debug aid: every rank's own view of the failure.
+                if std::env::var_os("PARSIM_DEBUG_ALL_RANKS").is_some() {
+                    eprintln!("parsim: rank {rank}: {}", failure.message);
+                }
                 if rank == 0 {
                     eprintln!("parsim: error: {}", failure.message);
                 }
@@ -287,7 +338,7 @@ pub fn main() -> i32 {
     code
 }
 
-fn dispatch<C: Communicator>(world: &C, cli: Cli) -> Outcome {
+fn dispatch<C: Communicator>(world: &C, cli: Cli, stop: &crate::stop::StopSignal) -> Outcome {
     let meta = RunMeta {
         version: crate::VERSION,
         command_line: command_line(),
@@ -295,7 +346,7 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli) -> Outcome {
         ranks: world.size() as usize,
     };
     match cli.command {
-        Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta),
+        Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta, stop),
         Command::Ou(a) => {
             let job = OuJob {
                 request: OuRequest {

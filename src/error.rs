@@ -9,7 +9,9 @@
 //! | 1    | runtime failure (I/O, MPI, resources) |
 //! | 2    | invalid input: bad option, unstable dt, output exists, ... |
 //! | 3    | the run finished but failed its own validation |
+//! | 4    | numerical blow-up detected (values left the physical range or are not finite) |
 //! | 70   | a rank panicked; the job was aborted with MPI_Abort |
+//! | 75   | stopped by SIGTERM/SIGUSR1 after writing a checkpoint: resume with --restart |
 
 use std::fmt;
 
@@ -21,7 +23,10 @@ pub enum ExitCode {
     Runtime = 1,
     Usage = 2,
     Validation = 3,
+    Blowup = 4,
     Panic = 70,
+    /// EX_TEMPFAIL: "try again later", what a requeueing job script tests.
+    Stopped = 75,
 }
 
 impl ExitCode {
@@ -30,7 +35,9 @@ impl ExitCode {
             0 => Self::Success,
             2 => Self::Usage,
             3 => Self::Validation,
+            4 => Self::Blowup,
             70 => Self::Panic,
+            75 => Self::Stopped,
             _ => Self::Runtime,
         }
     }
@@ -58,6 +65,13 @@ impl Failure {
         Self {
             code: ExitCode::Runtime,
             message: one_line(&format!("{:#}", err.into())),
+        }
+    }
+
+    pub fn with_code(code: ExitCode, message: impl fmt::Display) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
         }
     }
 

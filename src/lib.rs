@@ -17,6 +17,7 @@ pub mod par;
 pub mod partition;
 pub mod report;
 pub mod rng;
+pub mod stop;
 mod ziggurat_tables;
 
 /// parsim's version, as stored in every output file.

@@ -47,6 +47,39 @@ pub fn root_verdict<C: Communicator>(comm: &C, passed: bool, message: &str) -> O
     agree(comm, local)
 }
 
+/// Collective: rank 0 computes `read` (nobody else calls it) and every rank
+/// gets its value or its failure. Carried as JSON: for small structured data
+/// only rank 0 can read (checkpoint metadata). serde_json's `float_roundtrip`
+/// feature makes every f64 arrive bit for bit: ranks that disagreed by one
+/// ulp on a parameter could take different decisions and hang the job.
+pub fn broadcast_json<C, T>(comm: &C, read: impl FnOnce() -> Outcome<T>) -> Outcome<T>
+where
+    C: Communicator,
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let root = comm.process_at_rank(0);
+    let mut value = None;
+    let local = if comm.rank() == 0 {
+        read().map(|v| value = Some(v))
+    } else {
+        Ok(())
+    };
+    agree(comm, local)?;
+    let mut bytes = match &value {
+        Some(v) => serde_json::to_vec(v).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut len = bytes.len() as u64;
+    root.broadcast_into(&mut len);
+    bytes.resize(len as usize, 0);
+    root.broadcast_into(&mut bytes[..]);
+    match value {
+        Some(v) => Ok(v),
+        None => serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::runtime(anyhow::anyhow!("broadcast of rank 0's data: {e}"))),
+    }
+}
+
 /// A quantity measured on every rank, summarised over ranks. The spread
 /// between min and max is the load imbalance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

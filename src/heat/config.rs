@@ -62,21 +62,30 @@ impl Boundaries {
     }
 }
 
-/// What a user asked for, before validation.
-#[derive(Debug, Clone)]
+/// Defaults of the options a user may leave out (the classic benchmark).
+pub const DEFAULT_N: usize = 2000;
+pub const DEFAULT_D: f64 = 0.01;
+pub const DEFAULT_ALPHA: f64 = 0.5;
+pub const DEFAULT_STEPS: u64 = 500;
+
+/// What a user asked for, before validation. `None` means "not given":
+/// a default applies, or on restart the checkpoint's value.
+#[derive(Debug, Clone, Default)]
 pub struct HeatRequest {
-    pub nx: usize,
-    pub ny: usize,
-    pub dx: f64,
-    pub dy: f64,
-    pub alpha: f64,
+    pub nx: Option<usize>,
+    pub ny: Option<usize>,
+    pub dx: Option<f64>,
+    pub dy: Option<f64>,
+    pub alpha: Option<f64>,
     pub dt: Option<f64>,
-    pub steps: u64,
-    pub init: Init,
+    pub steps: Option<u64>,
+    pub init: Option<Init>,
     pub left: Option<f64>,
     pub right: Option<f64>,
     pub bottom: Option<f64>,
     pub top: Option<f64>,
+    /// Accept a dt above the stability limit (to study blow-up).
+    pub allow_unstable: bool,
 }
 
 /// Why a heat problem cannot be run.
@@ -111,6 +120,17 @@ pub struct HeatConfig {
     pub boundaries: Boundaries,
 }
 
+/// A request with its defaults filled in.
+struct Resolved {
+    nx: usize,
+    ny: usize,
+    dx: f64,
+    dy: f64,
+    alpha: f64,
+    steps: u64,
+    init: Init,
+}
+
 /// Largest stable time step of the explicit 5-point scheme:
 /// alpha dt (1/dx^2 + 1/dy^2) <= 1/2.
 pub fn stable_dt(dx: f64, dy: f64, alpha: f64) -> f64 {
@@ -119,7 +139,16 @@ pub fn stable_dt(dx: f64, dy: f64, alpha: f64) -> f64 {
 }
 
 impl HeatConfig {
-    pub fn new(r: &HeatRequest) -> Result<Self, ConfigError> {
+    pub fn new(req: &HeatRequest) -> Result<Self, ConfigError> {
+        let r = Resolved {
+            nx: req.nx.unwrap_or(DEFAULT_N),
+            ny: req.ny.unwrap_or(DEFAULT_N),
+            dx: req.dx.unwrap_or(DEFAULT_D),
+            dy: req.dy.unwrap_or(DEFAULT_D),
+            alpha: req.alpha.unwrap_or(DEFAULT_ALPHA),
+            steps: req.steps.unwrap_or(DEFAULT_STEPS),
+            init: req.init.unwrap_or(Init::Disk),
+        };
         for (name, value) in [("nx", r.nx), ("ny", r.ny)] {
             if value == 0 {
                 return Err(ConfigError::ZeroSize { name, value });
@@ -144,7 +173,7 @@ impl HeatConfig {
                 value: limit,
             });
         }
-        let dt = match r.dt {
+        let dt = match req.dt {
             None => limit,
             Some(dt) if !(dt.is_finite() && dt > 0.0) => {
                 return Err(ConfigError::NotPositive {
@@ -152,15 +181,17 @@ impl HeatConfig {
                     value: dt,
                 })
             }
-            Some(dt) if dt > limit => return Err(ConfigError::Unstable { dt, limit }),
+            Some(dt) if dt > limit && !req.allow_unstable => {
+                return Err(ConfigError::Unstable { dt, limit })
+            }
             Some(dt) => dt,
         };
         let d = r.init.default_boundaries();
         let boundaries = Boundaries {
-            left: r.left.unwrap_or(d.left),
-            right: r.right.unwrap_or(d.right),
-            bottom: r.bottom.unwrap_or(d.bottom),
-            top: r.top.unwrap_or(d.top),
+            left: req.left.unwrap_or(d.left),
+            right: req.right.unwrap_or(d.right),
+            bottom: req.bottom.unwrap_or(d.bottom),
+            top: req.top.unwrap_or(d.top),
         };
         for (name, value) in [
             ("bc-left", boundaries.left),
@@ -183,6 +214,11 @@ impl HeatConfig {
             init: r.init,
             boundaries,
         })
+    }
+
+    /// True when dt is above the stability limit (only with allow_unstable).
+    pub fn is_unstable(&self) -> bool {
+        self.dt > stable_dt(self.dx, self.dy, self.alpha)
     }
 
     /// Stencil coefficients `(alpha dt / dx^2, alpha dt / dy^2)`.
@@ -224,18 +260,10 @@ mod tests {
 
     fn request() -> HeatRequest {
         HeatRequest {
-            nx: 10,
-            ny: 8,
-            dx: 0.01,
-            dy: 0.01,
-            alpha: 0.5,
-            dt: None,
-            steps: 5,
-            init: Init::Disk,
-            left: None,
-            right: None,
-            bottom: None,
-            top: None,
+            nx: Some(10),
+            ny: Some(8),
+            steps: Some(5),
+            ..HeatRequest::default()
         }
     }
 
@@ -258,20 +286,22 @@ mod tests {
         let err = HeatConfig::new(&r).unwrap_err();
         assert!(matches!(err, ConfigError::Unstable { .. }));
         assert!(err.to_string().contains(&limit.to_string()), "{err}");
+        r.allow_unstable = true;
+        assert!(HeatConfig::new(&r).unwrap().is_unstable());
     }
 
     #[test]
     fn bad_values_refused() {
         let cases: [fn(&mut HeatRequest); 9] = [
-            |r| r.nx = 0,
-            |r| r.ny = 0,
-            |r| r.dx = 0.0,
-            |r| r.dy = -1.0,
-            |r| r.alpha = f64::NAN,
+            |r| r.nx = Some(0),
+            |r| r.ny = Some(0),
+            |r| r.dx = Some(0.0),
+            |r| r.dy = Some(-1.0),
+            |r| r.alpha = Some(f64::NAN),
             |r| r.dt = Some(0.0),
             |r| r.dt = Some(f64::INFINITY),
             |r| r.top = Some(f64::NAN),
-            |r| r.nx = usize::MAX / 2,
+            |r| r.nx = Some(usize::MAX / 2),
         ];
         for (k, mutate) in cases.iter().enumerate() {
             let mut r = request();
@@ -287,7 +317,7 @@ mod tests {
         let c = HeatConfig::new(&r).unwrap();
         assert_eq!(c.boundaries.left, 1.5);
         assert_eq!(c.boundaries.top, 85.0);
-        r.init = Init::Sine;
+        r.init = Some(Init::Sine);
         r.left = None;
         let c = HeatConfig::new(&r).unwrap();
         assert!(c.has_exact_solution());

@@ -6,7 +6,8 @@
 //! /                       attrs: parsim_version, command_line, start_time, mpi_ranks
 //! /heat                   attrs: nx, ny, dx, dy, alpha, dt, steps, time, init,
 //!                                bc_left, bc_right, bc_bottom, bc_top,
-//!                                proc_grid [px, py], ranks
+//!                                proc_grid [px, py], ranks,
+//!                                step, target_steps, checksum (see `checkpoint`)
 //! /heat/temperature       f64 [ny, nx], interior points only,
 //!                         row 0 = bottom (y = dy), column 0 = left (x = dx)
 //! ```
@@ -20,6 +21,7 @@ use anyhow::Context;
 use mpi::traits::*;
 use ndarray::{s, ArrayView2};
 
+use super::checkpoint::Stamp;
 use super::config::HeatConfig;
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
@@ -38,12 +40,14 @@ pub struct HeatFile {
 
 impl HeatFile {
     /// Create the file with its layout and every attribute known before the
-    /// run, so a failure to write shows up before any computing.
+    /// field is written (`steps_done`: the step the field will be at), so a
+    /// result file's failure to write shows up before any computing.
     pub fn create(
         output: PendingOutput,
         cfg: &HeatConfig,
         decomp: &Decomposition,
         meta: &RunMeta,
+        steps_done: u64,
     ) -> anyhow::Result<Self> {
         let path = output.temp_path().to_path_buf();
         let file = ResultFile::create(output, meta)?;
@@ -55,8 +59,8 @@ impl HeatFile {
             write_num(&g, "dy", cfg.dy)?;
             write_num(&g, "alpha", cfg.alpha)?;
             write_num(&g, "dt", cfg.dt)?;
-            write_num(&g, "steps", cfg.steps)?;
-            write_num(&g, "time", cfg.end_time())?;
+            write_num(&g, "steps", steps_done)?;
+            write_num(&g, "time", steps_done as f64 * cfg.dt)?;
             write_str(&g, "init", cfg.init.name())?;
             write_num(&g, "bc_left", cfg.boundaries.left)?;
             write_num(&g, "bc_right", cfg.boundaries.right)?;
@@ -81,10 +85,19 @@ impl HeatFile {
             .context("cannot write temperature block")
     }
 
-    /// Close the file and move it to its final path.
-    pub fn finish(self) -> Outcome<std::path::PathBuf> {
+    /// Record how far the run got and the field's checksum, close the file
+    /// and move it to its final path.
+    pub fn finish(self, stamp: &Stamp) -> Outcome<std::path::PathBuf> {
         let Self { file, temperature } = self;
         drop(temperature);
+        (|| -> hdf5::Result<()> {
+            let g = file.root().group("heat")?;
+            write_num(&g, "step", stamp.step)?;
+            write_num(&g, "target_steps", stamp.target_steps)?;
+            write_num(&g, "checksum", stamp.checksum)
+        })()
+        .context("cannot write the checkpoint stamp")
+        .map_err(Failure::runtime)?;
         file.finish()
     }
 }
@@ -123,4 +136,23 @@ pub fn gather_and_write<C: Communicator>(
         Ok(())
     };
     crate::par::agree(comm, local)
+}
+
+/// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp
+/// it, close it and move it into place. Every rank gets the outcome; rank 0
+/// also the final path.
+pub fn complete<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    field: &Field,
+    file: Option<HeatFile>,
+    stamp: &Stamp,
+) -> Outcome<Option<std::path::PathBuf>> {
+    gather_and_write(comm, decomp, field, file.as_ref())?;
+    let done = match file {
+        Some(f) => f.finish(stamp).map(Some),
+        None => Ok(None),
+    };
+    crate::par::agree(comm, done.as_ref().map(|_| ()).map_err(Clone::clone))?;
+    done
 }

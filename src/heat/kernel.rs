@@ -66,6 +66,23 @@ impl Field {
         self.data[[j + 1, i + 1]]
     }
 
+    /// Set interior value at local `(i, j)`.
+    pub fn set(&mut self, i: usize, j: usize, v: f64) {
+        self.data[[j + 1, i + 1]] = v;
+    }
+
+    /// True when every interior value of rows `rows` (local) lies in
+    /// `[lo, hi]` (so is finite). Used to detect blow-up cheaply.
+    pub fn rows_within(&self, rows: &[usize], lo: f64, hi: f64) -> bool {
+        let (nx, w) = (self.nx(), self.stride());
+        let d = self.as_slice();
+        rows.iter().all(|&j| {
+            d[(j + 1) * w + 1..(j + 1) * w + 1 + nx]
+                .iter()
+                .all(|v| (lo..=hi).contains(v))
+        })
+    }
+
     /// Copy the interior, row by row, into `out` (`nx * ny` values).
     pub fn pack_interior(&self, out: &mut [f64]) {
         let (nx, w) = (self.nx(), self.stride());
@@ -223,18 +240,11 @@ mod tests {
 
     fn config(nx: usize, ny: usize, init: Init) -> HeatConfig {
         HeatConfig::new(&HeatRequest {
-            nx,
-            ny,
-            dx: 0.01,
-            dy: 0.01,
-            alpha: 0.5,
-            dt: None,
-            steps: 1,
-            init,
-            left: None,
-            right: None,
-            bottom: None,
-            top: None,
+            nx: Some(nx),
+            ny: Some(ny),
+            steps: Some(1),
+            init: Some(init),
+            ..HeatRequest::default()
         })
         .unwrap()
     }
@@ -285,7 +295,11 @@ mod tests {
         let (mut a, mut b) = (u.clone(), u.clone());
         step(&u, &mut a, 0.21, 0.27);
         step_generic(&u, &mut b, 0.21, 0.27);
-        assert!(a.as_slice().iter().zip(b.as_slice()).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(a
+            .as_slice()
+            .iter()
+            .zip(b.as_slice())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 
     #[test]

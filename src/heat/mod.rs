@@ -7,9 +7,11 @@
 //!   solutions (pure);
 //! - [`halo`]: the ghost-layer exchange (MPI);
 //! - [`io`]: the HDF5 layout and the gather to rank 0;
+//! - [`checkpoint`]: checkpoint metadata, checksum, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
 //! - [`run`]: the SPMD driver tying them together.
 
+pub mod checkpoint;
 pub mod config;
 pub mod decomp;
 pub mod halo;

@@ -51,8 +51,20 @@ impl Validation {
 #[derive(Debug, Clone, Serialize)]
 pub struct Phases {
     pub stencil: Spread,
+    /// Halo exchange and the periodic stop/blow-up check.
     pub halo: Spread,
+    /// Writing checkpoints (inside the time loop).
+    pub checkpoint: Spread,
+    /// Gathering and writing the result file (after the loop).
     pub io: Spread,
+}
+
+/// A run stopped early by a signal, after writing a checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stop {
+    pub signal: String,
+    pub step: u64,
+    pub checkpoint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +74,10 @@ pub struct HeatReport {
     pub ranks: usize,
     pub proc_grid: [usize; 2],
     pub config: HeatConfig,
+    /// Step the run started from (0, or the checkpoint's).
+    pub start_step: u64,
+    /// Step the run ended at (`config.steps` unless stopped).
+    pub step: u64,
     pub sim_time: f64,
     pub validation: Validation,
     /// Wall time of the time loop (slowest rank), seconds.
@@ -70,6 +86,8 @@ pub struct HeatReport {
     pub mlups: f64,
     pub phases: Phases,
     pub output: Option<String>,
+    pub restarted_from: Option<String>,
+    pub stopped: Option<Stop>,
 }
 
 impl HeatReport {
@@ -91,8 +109,25 @@ impl HeatReport {
         let _ = writeln!(
             s,
             "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}",
-            c.steps, c.dt, c.alpha, self.sim_time
+            c.steps,
+            c.dt,
+            c.alpha,
+            c.end_time()
         );
+        if let Some(from) = &self.restarted_from {
+            let _ = writeln!(
+                s,
+                "Restarted        : from '{from}' at step {}",
+                self.start_step
+            );
+        }
+        if let Some(stop) = &self.stopped {
+            let _ = writeln!(
+                s,
+                "STOPPED          : by {} at step {} (t = {:.6e}); checkpoint '{}'",
+                stop.signal, stop.step, self.sim_time, stop.checkpoint
+            );
+        }
         let _ = writeln!(
             s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
@@ -138,6 +173,7 @@ impl HeatReport {
         for (name, p) in [
             ("stencil", &self.phases.stencil),
             ("halo exchange", &self.phases.halo),
+            ("checkpoints", &self.phases.checkpoint),
             ("gather/I-O", &self.phases.io),
         ] {
             let _ = writeln!(

@@ -1,27 +1,35 @@
 //! One heat run from validated input to report: the SPMD driver that ties
-//! the decomposition, the kernel, the halo exchange and the output together.
+//! the decomposition, the kernel, the halo exchange, checkpoints and the
+//! output together.
 //!
 //! Order matters for the "no hang, nothing clobbered" rules: everything that
 //! every rank can check by itself is checked first (same answer on every
-//! rank, so all return together); then rank 0 reserves the output file and
-//! the verdict is shared collectively; only then is memory allocated and the
-//! time loop entered.
+//! rank, so all return together); then rank 0 reads the restart file and
+//! reserves the output files, and the verdict is shared collectively; only
+//! then is memory allocated and the time loop entered.
+//!
+//! Inside the loop, every `check_every` steps the ranks agree (one small
+//! all-reduce) on whether a stop signal arrived or the field blew up, so
+//! they always stop together, at the same step.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use mpi::collective::SystemOperation;
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 
+use super::checkpoint::{self, CheckpointMeta, Stamp};
 use super::config::{HeatConfig, HeatRequest};
-use super::decomp::{DecompError, Decomposition, Neighbours, ProcGrid};
+use super::decomp::{Block, DecompError, Decomposition, Neighbours, ProcGrid};
 use super::halo::Halo;
-use super::io::{gather_and_write, HeatFile};
+use super::io::{complete, HeatFile};
 use super::kernel::{self, Field};
-use super::report::{HeatReport, Phases, Validation};
-use crate::error::{Failure, Outcome};
+use super::report::{HeatReport, Phases, Stop, Validation};
+use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::output::PendingOutput;
 use crate::par;
+use crate::stop::{signal_name, StopSignal};
 
 /// Everything `parsim heat` was asked to do.
 #[derive(Debug, Clone)]
@@ -34,15 +42,47 @@ pub struct HeatJob {
     pub force: bool,
     /// Report as JSON on stdout (the text report then goes to stderr).
     pub json: bool,
+    /// Write a checkpoint every this many steps (0: only when stopped).
+    pub checkpoint_every: u64,
+    /// Checkpoint file.
+    pub checkpoint: PathBuf,
+    /// Continue from this checkpoint (or finished result file).
+    pub restart: Option<PathBuf>,
+    /// Steps between collective checks for stop signals and blow-up.
+    pub check_every: u64,
 }
 
 /// Collective over `world`: run the job and print the report on rank 0.
-pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome {
+pub fn run<C: Communicator>(
+    world: &C,
+    job: &HeatJob,
+    meta: &RunMeta,
+    stop: &StopSignal,
+) -> Outcome {
     let rank = world.rank() as usize;
     let ranks = world.size() as usize;
 
     // 1. Checks every rank makes alike.
-    let cfg = HeatConfig::new(&job.request).map_err(Failure::usage)?;
+    if job.check_every == 0 {
+        return Err(Failure::usage("--check-every must be at least 1"));
+    }
+    if job.output.as_deref() == Some(job.checkpoint.as_path()) {
+        return Err(Failure::usage(format!(
+            "--checkpoint and --output are the same file '{}'",
+            job.checkpoint.display()
+        )));
+    }
+
+    // 2. A restart: rank 0 reads the checkpoint's metadata, all ranks get it.
+    let resume: Option<CheckpointMeta> = match &job.restart {
+        None => None,
+        Some(path) => Some(par::broadcast_json(world, || checkpoint::read_meta(path))?),
+    };
+    let request = match &resume {
+        Some(m) => m.merge(&job.request)?,
+        None => job.request.clone(),
+    };
+    let cfg = HeatConfig::new(&request).map_err(Failure::usage)?;
     let grid = match job.grid {
         Some(grid) if grid.size() != ranks => {
             return Err(Failure::usage(DecompError::GridSizeMismatch {
@@ -54,78 +94,165 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
         None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
     };
     let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
+    let start_step = resume.as_ref().map_or(0, |m| m.stamp.step);
 
-    // 2. Rank 0 reserves the output; everyone learns whether that worked.
+    // 3. Rank 0 reserves the output files; everyone learns whether that worked.
     let mut file = None;
-    let reserved = match (&job.output, rank) {
-        (Some(path), 0) => PendingOutput::prepare(path, job.force).and_then(|out| {
-            HeatFile::create(out, &cfg, &decomp, meta)
-                .map(|f| file = Some(f))
-                .map_err(Failure::runtime)
-        }),
-        _ => Ok(()),
+    let reserved = if rank == 0 {
+        reserve_checkpoint(job).and_then(|()| match &job.output {
+            Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
+                HeatFile::create(out, &cfg, &decomp, meta, cfg.steps)
+                    .map(|f| file = Some(f))
+                    .map_err(Failure::runtime)
+            }),
+            None => Ok(()),
+        })
+    } else {
+        Ok(())
     };
     par::agree(world, reserved)?;
 
-    // 3. Topology: MPI's Cartesian communicator must agree with our own
+    // 4. Topology: MPI's Cartesian communicator must agree with our own
     //    arithmetic, or halos would go to the wrong rank.
     let cart = cartesian(world, &decomp)?;
     let block = decomp.block(rank);
     let neighbours = decomp.neighbours(rank);
     par::agree(&cart, check_neighbours(&cart, neighbours))?;
 
-    // 4. State.
+    // 5. State: the initial condition, or this rank's block of the checkpoint.
     let mut u = Field::zeros(block.nx(), block.ny());
     u.fill(&cfg, &block);
+    if let Some(m) = &resume {
+        let read = checkpoint::read_block(Path::new(&m.path), &block, &mut u)
+            .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
+        par::agree(&cart, read)?;
+        if checkpoint::checksum(&cart, &u, &block, cfg.nx) != m.stamp.checksum {
+            return Err(Failure::usage(format!(
+                "restart file '{}' is corrupt: its field does not match its checksum",
+                m.path
+            )));
+        }
+    }
     let mut un = u.clone();
     let mut halo = Halo::new(neighbours, block.ny());
     let (cx, cy) = cfg.coefficients();
     let start = field_stats(&cart, &u, cfg.nx * cfg.ny);
+    // The maximum principle bounds every value of a stable run: leaving them
+    // means blow-up (or a forced unstable dt).
+    let bounds = value_bounds(&cfg, &start);
+    let probe_rows = probe_rows(block.ny());
 
-    // 5. Time loop.
-    let (mut t_halo, mut t_stencil) = (0.0, 0.0);
+    // 6. Time loop.
+    let mut t = Timers::default();
+    let mut step = start_step;
+    let mut stopped: Option<Stop> = None;
     cart.barrier();
     let t0 = mpi::time();
-    for _ in 0..cfg.steps {
+    while step < cfg.steps {
         let a = mpi::time();
         halo.exchange(&cart, &mut u);
         let b = mpi::time();
         kernel::step(&u, &mut un, cx, cy);
-        t_stencil += mpi::time() - b;
-        t_halo += b - a;
+        t.stencil += mpi::time() - b;
+        t.halo += b - a;
         std::mem::swap(&mut u, &mut un);
+        step += 1;
+
+        if step % job.check_every == 0 || step == cfg.steps {
+            let a = mpi::time();
+            let local = [
+                stop.received(),
+                i32::from(!u.rows_within(&probe_rows, bounds[0], bounds[1])),
+            ];
+            let mut global = [0i32; 2];
+            cart.all_reduce_into(&local[..], &mut global[..], SystemOperation::max());
+            t.halo += mpi::time() - a;
+            if global[1] != 0 {
+                return Err(Failure::with_code(
+                    ExitCode::Blowup,
+                    format!(
+                        "numerical blow-up detected at step {step}: values left [{}, {}]{}",
+                        bounds[0],
+                        bounds[1],
+                        if cfg.is_unstable() {
+                            " (dt is above the stability limit)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+            if global[0] != 0 {
+                stopped = Some(Stop {
+                    signal: signal_name(global[0]).into(),
+                    step,
+                    checkpoint: job.checkpoint.display().to_string(),
+                });
+                let a = mpi::time();
+                write_checkpoint(
+                    &cart,
+                    &decomp,
+                    &cfg,
+                    meta,
+                    &u,
+                    &block,
+                    step,
+                    &job.checkpoint,
+                )?;
+                t.checkpoint += mpi::time() - a;
+                break;
+            }
+        }
+        if job.checkpoint_every > 0 && step % job.checkpoint_every == 0 {
+            let a = mpi::time();
+            write_checkpoint(
+                &cart,
+                &decomp,
+                &cfg,
+                meta,
+                &u,
+                &block,
+                step,
+                &job.checkpoint,
+            )?;
+            t.checkpoint += mpi::time() - a;
+        }
     }
     cart.barrier();
     let wall = mpi::time() - t0;
 
-    // 6. Validation.
+    // 7. Validation (of a finished run; a stopped one is checked on resume).
     let end = field_stats(&cart, &u, cfg.nx * cfg.ny);
-    let validation = validate(&cart, &cfg, &block, &u, &start, &end);
+    let validation = validate(&cart, &cfg, &block, &u, &start, &end, step);
 
-    // 7. Output.
+    // 8. Output: only a finished run replaces the result file.
     let t_io0 = mpi::time();
-    if job.output.is_some() {
-        gather_and_write(&cart, &decomp, &u, file.as_ref())?;
-    }
-    let written = match file {
-        Some(f) => f.finish().map(Some),
-        None => Ok(None),
+    let written = if stopped.is_none() && job.output.is_some() {
+        let stamp = Stamp {
+            step,
+            target_steps: cfg.steps,
+            checksum: checkpoint::checksum(&cart, &u, &block, cfg.nx),
+        };
+        complete(&cart, &decomp, &u, file, &stamp)?
+    } else {
+        None
     };
     let t_io = mpi::time() - t_io0;
-    let output_ok = par::agree(&cart, written.as_ref().map(|_| ()).map_err(Clone::clone));
-    let [stencil, halo_t, io] = par::spreads(&cart, [t_stencil, t_halo, t_io]);
-    output_ok?;
+    let [stencil, halo_t, ckpt, io] = par::spreads(&cart, [t.stencil, t.halo, t.checkpoint, t_io]);
 
-    // 8. Report.
+    // 9. Report.
     if rank == 0 {
+        let done = step - start_step;
         let report = HeatReport {
             workload: "heat",
             version: meta.version,
             ranks,
             proc_grid: [grid.px(), grid.py()],
-            sim_time: cfg.end_time(),
+            sim_time: step as f64 * cfg.dt,
+            start_step,
+            step,
             mlups: if wall > 0.0 {
-                cfg.updates() / wall / 1e6
+                cfg.nx as f64 * cfg.ny as f64 * done as f64 / wall / 1e6
             } else {
                 0.0
             },
@@ -133,19 +260,103 @@ pub fn run<C: Communicator>(world: &C, job: &HeatJob, meta: &RunMeta) -> Outcome
             phases: Phases {
                 stencil,
                 halo: halo_t,
+                checkpoint: ckpt,
                 io,
             },
-            output: written.ok().flatten().map(|p| p.display().to_string()),
+            output: written.map(|p| p.display().to_string()),
+            restarted_from: resume.as_ref().map(|m| m.path.clone()),
+            stopped: stopped.clone(),
             validation: validation.clone(),
             config: cfg.clone(),
         };
         crate::report::emit(&report.to_text(), &report, job.json);
+    }
+    if let Some(s) = stopped {
+        return Err(Failure::with_code(
+            ExitCode::Stopped,
+            format!(
+                "stopped by {} at step {}; checkpoint '{}' written: resume with --restart {}",
+                s.signal, s.step, s.checkpoint, s.checkpoint
+            ),
+        ));
     }
     par::root_verdict(
         &cart,
         validation.passed(),
         "heat: the run failed its validation (see report)",
     )
+}
+
+#[derive(Default)]
+struct Timers {
+    stencil: f64,
+    halo: f64,
+    checkpoint: f64,
+}
+
+/// Rank 0: the checkpoint path may be replaced only when it is the file we
+/// restart from, or with --force; its directory must be writable.
+fn reserve_checkpoint(job: &HeatJob) -> Outcome {
+    let path = &job.checkpoint;
+    let ours = job.restart.as_deref() == Some(path.as_path());
+    if path.exists() && !ours && !job.force {
+        return Err(Failure::usage(format!(
+            "checkpoint '{}' exists; pass --force to overwrite it, or --restart {} to continue from it",
+            path.display(),
+            path.display()
+        )));
+    }
+    // Creating (and dropping) the temporary proves the directory writable.
+    PendingOutput::prepare(path, true).map(drop)
+}
+
+/// Collective: write a checkpoint of `u` at `step`.
+#[allow(clippy::too_many_arguments)]
+fn write_checkpoint<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    cfg: &HeatConfig,
+    meta: &RunMeta,
+    u: &Field,
+    block: &Block,
+    step: u64,
+    path: &Path,
+) -> Outcome {
+    let stamp = Stamp {
+        step,
+        target_steps: cfg.steps,
+        checksum: checkpoint::checksum(comm, u, block, cfg.nx),
+    };
+    let mut file = None;
+    let created = if comm.rank() == 0 {
+        PendingOutput::prepare(path, true).and_then(|out| {
+            HeatFile::create(out, cfg, decomp, meta, step)
+                .map(|f| file = Some(f))
+                .map_err(Failure::runtime)
+        })
+    } else {
+        Ok(())
+    };
+    par::agree(comm, created)?;
+    complete(comm, decomp, u, file, &stamp).map(drop)
+}
+
+/// Local rows probed for blow-up at each check: first, middle and last. An
+/// unstable mode grows everywhere at once; a single bad value spreads one
+/// cell per step, so it reaches a probed row within half a block's height.
+fn probe_rows(ny: usize) -> Vec<usize> {
+    let mut rows = vec![0, ny / 2, ny - 1];
+    rows.dedup();
+    rows
+}
+
+/// The range the maximum principle allows, widened by a relative margin for
+/// round-off.
+fn value_bounds(cfg: &HeatConfig, start: &FieldStats) -> [f64; 2] {
+    let b = cfg.boundaries;
+    let (lo, hi) = (start.min.min(b.min()), start.max.max(b.max()));
+    let margin = 1e-9 * (hi - lo).abs().max(hi.abs()).max(lo.abs()).max(1.0);
+    [lo - margin, hi + margin]
 }
 
 /// The 2D Cartesian communicator for `decomp`: dims `[py, px]`, not
@@ -202,23 +413,24 @@ fn field_stats<C: Communicator>(comm: &C, u: &Field, cells: usize) -> FieldStats
     }
 }
 
-/// Collective: check the final field (see [`Validation`]).
+/// Collective: check the field at `step` (see [`Validation`]).
 fn validate<C: Communicator>(
     comm: &C,
     cfg: &HeatConfig,
-    block: &super::decomp::Block,
+    block: &Block,
     u: &Field,
     start: &FieldStats,
     end: &FieldStats,
+    step: u64,
 ) -> Validation {
     if cfg.has_exact_solution() {
-        let t = cfg.end_time();
+        let t = step as f64 * cfg.dt;
         let (mut err, mut norm, mut cerr, mut cnorm) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
         for j in 0..block.ny() {
             for i in 0..block.nx() {
                 let (gi, gj) = (block.cols.start + i, block.rows.start + j);
                 let v = u.get(i, j);
-                let exact = kernel::sine_discrete(cfg, gi, gj, cfg.steps);
+                let exact = kernel::sine_discrete(cfg, gi, gj, step);
                 let cont = kernel::sine_continuum(cfg, gi, gj, t);
                 err = err.max((v - exact).abs());
                 norm = norm.max(exact.abs());
@@ -229,7 +441,7 @@ fn validate<C: Communicator>(
         let rel = par::max(comm, err) / par::max(comm, norm);
         let crel = par::max(comm, cerr) / par::max(comm, cnorm);
         // Round-off grows at most about linearly with the number of steps.
-        let tolerance = 1e-12_f64.max(cfg.steps as f64 * 1e-15);
+        let tolerance = 1e-12_f64.max(step as f64 * 1e-15);
         Validation::Exact {
             max_rel_error: rel,
             tolerance,

@@ -1,0 +1,384 @@
+//! Checkpoint and restart of the heat solver.
+//!
+//! A checkpoint is an ordinary heat result file (see `io`) whose `/heat`
+//! attributes also say how far the run got (`step`, `target_steps`) and
+//! carry a checksum of the field, so any result file can be continued too.
+//! Files are written like results: gathered to rank 0 block by block, to a
+//! temporary name, renamed into place when complete; the previous
+//! checkpoint stays until then.
+//!
+//! On restart rank 0 reads the metadata and shares it; every rank then reads
+//! its own block of the field, whatever the new number of ranks or process
+//! grid, and the checksum is verified collectively. The stencil does the
+//! same arithmetic for every cell whoever owns it, so a resumed run ends
+//! bitwise identical to an uninterrupted one.
+//!
+//! The checksum is order-independent, so it is computed in parallel over
+//! blocks: the wrapping sum over cells of `mix(bits(u) ^ mix(global index))`.
+//! A changed, missing or misplaced value changes it.
+
+use std::path::Path;
+
+use anyhow::Context;
+use mpi::collective::SystemOperation;
+use mpi::traits::*;
+use ndarray::s;
+use serde::{Deserialize, Serialize};
+
+use super::config::{HeatRequest, Init};
+use super::decomp::Block;
+use super::kernel::Field;
+use crate::error::{Failure, Outcome};
+use crate::rng::mix64;
+
+/// How far a file's run got, stored beside the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Time steps done when the field was written.
+    pub step: u64,
+    /// Steps the run was asked for.
+    pub target_steps: u64,
+    pub checksum: u64,
+}
+
+/// What a checkpoint says about its run (rank 0 reads it, every rank gets it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub path: String,
+    pub nx: usize,
+    pub ny: usize,
+    pub dx: f64,
+    pub dy: f64,
+    pub alpha: f64,
+    pub dt: f64,
+    pub init: String,
+    pub bc: [f64; 4],
+    pub stamp: Stamp,
+}
+
+/// This rank's share of the field checksum.
+pub fn checksum_partial(u: &Field, block: &Block, nx_global: usize) -> u64 {
+    let mut sum = 0u64;
+    for j in 0..block.ny() {
+        let row = (block.rows.start + j) * nx_global + block.cols.start;
+        for i in 0..block.nx() {
+            sum = sum.wrapping_add(mix64(u.get(i, j).to_bits() ^ mix64((row + i) as u64)));
+        }
+    }
+    sum
+}
+
+/// Collective: the checksum of the whole field.
+pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: usize) -> u64 {
+    let local = checksum_partial(u, block, nx_global);
+    let mut total = 0u64;
+    // Unsigned addition wraps in MPI's C implementation as it does here.
+    comm.all_reduce_into(&local, &mut total, SystemOperation::sum());
+    total
+}
+
+fn not_a_checkpoint(path: &Path, what: impl std::fmt::Display) -> Failure {
+    Failure::usage(format!(
+        "restart file '{}' is not a usable parsim heat checkpoint: {what}",
+        path.display()
+    ))
+}
+
+/// Read a checkpoint's metadata (rank 0).
+pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
+    if !path.exists() {
+        return Err(Failure::usage(format!(
+            "restart file '{}' does not exist",
+            path.display()
+        )));
+    }
+    let file = hdf5::File::open(path).map_err(|e| {
+        not_a_checkpoint(
+            path,
+            format!(
+                "cannot open it as HDF5 (truncated or corrupt?): {}",
+                crate::error::one_line(&e.to_string())
+            ),
+        )
+    })?;
+    let heat = file
+        .group("heat")
+        .map_err(|_| not_a_checkpoint(path, "no /heat group"))?;
+    let num = |name: &str| -> Outcome<f64> {
+        heat.attr(name)
+            .and_then(|a| a.read_scalar::<f64>())
+            .map_err(|_| {
+                not_a_checkpoint(path, format!("attribute '{name}' missing or unreadable"))
+            })
+    };
+    let int = |name: &str| -> Outcome<u64> {
+        heat.attr(name)
+            .and_then(|a| a.read_scalar::<u64>())
+            .map_err(|_| {
+                not_a_checkpoint(path, format!("attribute '{name}' missing or unreadable"))
+            })
+    };
+    let init = heat
+        .attr("init")
+        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+        .map(|s| s.to_string())
+        .map_err(|_| not_a_checkpoint(path, "attribute 'init' missing or unreadable"))?;
+    let meta = CheckpointMeta {
+        path: path.display().to_string(),
+        nx: int("nx")? as usize,
+        ny: int("ny")? as usize,
+        dx: num("dx")?,
+        dy: num("dy")?,
+        alpha: num("alpha")?,
+        dt: num("dt")?,
+        init,
+        bc: [
+            num("bc_left")?,
+            num("bc_right")?,
+            num("bc_bottom")?,
+            num("bc_top")?,
+        ],
+        stamp: Stamp {
+            step: int("step")?,
+            target_steps: int("target_steps")?,
+            checksum: int("checksum")?,
+        },
+    };
+    let shape = heat
+        .dataset("temperature")
+        .map(|d| d.shape())
+        .map_err(|_| not_a_checkpoint(path, "no /heat/temperature dataset"))?;
+    if shape != [meta.ny, meta.nx] {
+        return Err(not_a_checkpoint(
+            path,
+            format!(
+                "temperature has shape {shape:?}, attributes say [{}, {}]",
+                meta.ny, meta.nx
+            ),
+        ));
+    }
+    Ok(meta)
+}
+
+impl CheckpointMeta {
+    /// The request of the resumed run: the checkpoint's values, except that
+    /// every option given explicitly must agree with them, and `--steps`
+    /// (the total, counted from the start of the original run) may change.
+    pub fn merge(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
+        let init: Init = clap::ValueEnum::from_str(&self.init, false).map_err(|_| {
+            not_a_checkpoint(
+                Path::new(&self.path),
+                format!("unknown init '{}'", self.init),
+            )
+        })?;
+        let contradiction = |name: &str, given: String, stored: String| {
+            Failure::usage(format!(
+                "--{name} {given} contradicts the checkpoint '{}' ({name} = {stored}); \
+                 leave it out to continue the run as it was",
+                self.path
+            ))
+        };
+        macro_rules! same {
+            ($field:ident, $name:literal, $stored:expr) => {
+                if let Some(given) = req.$field {
+                    if given != $stored {
+                        return Err(contradiction($name, given.to_string(), $stored.to_string()));
+                    }
+                }
+            };
+        }
+        same!(nx, "nx", self.nx);
+        same!(ny, "ny", self.ny);
+        same!(dx, "dx", self.dx);
+        same!(dy, "dy", self.dy);
+        same!(alpha, "alpha", self.alpha);
+        same!(dt, "dt", self.dt);
+        same!(left, "bc-left", self.bc[0]);
+        same!(right, "bc-right", self.bc[1]);
+        same!(bottom, "bc-bottom", self.bc[2]);
+        same!(top, "bc-top", self.bc[3]);
+        if let Some(given) = req.init {
+            if given != init {
+                return Err(contradiction(
+                    "init",
+                    given.name().into(),
+                    self.init.clone(),
+                ));
+            }
+        }
+        let steps = req.steps.unwrap_or(self.stamp.target_steps);
+        if steps < self.stamp.step {
+            return Err(Failure::usage(format!(
+                "--steps {steps} is before the checkpoint's step {} ('{}'); --steps counts from the start of the run",
+                self.stamp.step, self.path
+            )));
+        }
+        Ok(HeatRequest {
+            nx: Some(self.nx),
+            ny: Some(self.ny),
+            dx: Some(self.dx),
+            dy: Some(self.dy),
+            alpha: Some(self.alpha),
+            dt: Some(self.dt),
+            steps: Some(steps),
+            init: Some(init),
+            left: Some(self.bc[0]),
+            right: Some(self.bc[1]),
+            bottom: Some(self.bc[2]),
+            top: Some(self.bc[3]),
+            allow_unstable: req.allow_unstable,
+        })
+    }
+}
+
+/// Read this rank's block of the checkpoint's field into `u`'s interior.
+pub fn read_block(path: &Path, block: &Block, u: &mut Field) -> anyhow::Result<()> {
+    let file =
+        hdf5::File::open(path).with_context(|| format!("cannot open '{}'", path.display()))?;
+    let data: ndarray::Array2<f64> = file
+        .dataset("heat/temperature")?
+        .read_slice_2d(s![block.rows.clone(), block.cols.clone()])
+        .with_context(|| format!("cannot read the field from '{}'", path.display()))?;
+    for ((j, i), v) in data.indexed_iter() {
+        u.set(i, j, *v);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            path: "c.h5".into(),
+            nx: 30,
+            ny: 20,
+            dx: 0.01,
+            dy: 0.01,
+            alpha: 0.5,
+            dt: 5e-5,
+            init: "disk".into(),
+            bc: [20.0, 70.0, 5.0, 85.0],
+            stamp: Stamp {
+                step: 40,
+                target_steps: 100,
+                checksum: 7,
+            },
+        }
+    }
+
+    #[test]
+    fn merge_takes_checkpoint_values_and_refuses_contradictions() {
+        let m = meta();
+        let r = m.merge(&HeatRequest::default()).unwrap();
+        assert_eq!(
+            (r.nx, r.ny, r.steps, r.dt),
+            (Some(30), Some(20), Some(100), Some(5e-5))
+        );
+        let same = HeatRequest {
+            nx: Some(30),
+            steps: Some(500),
+            ..HeatRequest::default()
+        };
+        assert_eq!(m.merge(&same).unwrap().steps, Some(500));
+        for (req, field) in [
+            (
+                HeatRequest {
+                    nx: Some(31),
+                    ..Default::default()
+                },
+                "--nx 31",
+            ),
+            (
+                HeatRequest {
+                    dx: Some(0.02),
+                    ..Default::default()
+                },
+                "--dx 0.02",
+            ),
+            (
+                HeatRequest {
+                    alpha: Some(1.0),
+                    ..Default::default()
+                },
+                "--alpha 1",
+            ),
+            (
+                HeatRequest {
+                    dt: Some(1e-5),
+                    ..Default::default()
+                },
+                "--dt 0.00001",
+            ),
+            (
+                HeatRequest {
+                    init: Some(Init::Sine),
+                    ..Default::default()
+                },
+                "--init sine",
+            ),
+            (
+                HeatRequest {
+                    top: Some(1.0),
+                    ..Default::default()
+                },
+                "--bc-top 1",
+            ),
+            (
+                HeatRequest {
+                    steps: Some(39),
+                    ..Default::default()
+                },
+                "--steps 39",
+            ),
+        ] {
+            let err = m.merge(&req).unwrap_err();
+            assert!(err.message.contains(field), "{field}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn checksum_sees_values_and_positions() {
+        let block = Block {
+            cols: 0..3,
+            rows: 0..2,
+        };
+        let mut u = Field::zeros(3, 2);
+        for j in 0..2 {
+            for i in 0..3 {
+                u.set(i, j, (i + 10 * j) as f64);
+            }
+        }
+        let base = checksum_partial(&u, &block, 3);
+        let mut v = u.clone();
+        v.set(1, 1, 11.000000000000002);
+        assert_ne!(checksum_partial(&v, &block, 3), base, "one ulp");
+        let mut w = u.clone();
+        w.set(0, 0, 1.0);
+        w.set(1, 0, 0.0);
+        assert_ne!(checksum_partial(&w, &block, 3), base, "swapped cells");
+        // Split in two blocks: partial sums add up to the whole.
+        let (left, right) = (
+            Block {
+                cols: 0..1,
+                rows: 0..2,
+            },
+            Block {
+                cols: 1..3,
+                rows: 0..2,
+            },
+        );
+        let mut a = Field::zeros(1, 2);
+        let mut b = Field::zeros(2, 2);
+        for j in 0..2 {
+            a.set(0, j, u.get(0, j));
+            b.set(0, j, u.get(1, j));
+            b.set(1, j, u.get(2, j));
+        }
+        assert_eq!(
+            checksum_partial(&a, &left, 3).wrapping_add(checksum_partial(&b, &right, 3)),
+            base
+        );
+    }
+}
