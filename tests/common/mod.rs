@@ -25,9 +25,8 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-/// `mpirun -n ranks parsim args...` in `dir`, killed (and the test failed)
-/// if it has not finished within `limit`.
-pub fn mpirun_in(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Output {
+/// The `mpirun` command for `ranks` ranks of parsim with `args`, in `dir`.
+pub fn mpirun_command(dir: &Path, ranks: usize, args: &[&str]) -> Command {
     let mut cmd = Command::new("mpirun");
     cmd.args(["--oversubscribe", "--bind-to", "none", "-n"])
         .arg(ranks.to_string())
@@ -41,7 +40,13 @@ pub fn mpirun_in(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Ou
         cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
             .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     }
-    let mut child = cmd
+    cmd
+}
+
+/// `mpirun -n ranks parsim args...` in `dir`, killed (and the test failed)
+/// if it has not finished within `limit`.
+pub fn mpirun_in(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Output {
+    let mut child = mpirun_command(dir, ranks, args)
         .spawn()
         .expect("cannot start mpirun (is OpenMPI installed?)");
     let start = Instant::now();
@@ -113,4 +118,67 @@ pub fn read_field(path: &Path, dataset: &str) -> ndarray::Array2<f64> {
         .unwrap_or_else(|e| panic!("{dataset} in {}: {e}", path.display()))
         .read_2d::<f64>()
         .unwrap()
+}
+
+/// Wait for `child` at most `limit`; `None` if it is still running (then
+/// it is killed).
+pub fn wait_for(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Pids of the parsim rank processes that `mpirun` (pid `parent`) started.
+pub fn rank_pids(parent: u32) -> Vec<u32> {
+    let out = Command::new("pgrep")
+        .args(["-P", &parent.to_string(), "parsim"])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Send `signal` (e.g. "USR1", "KILL") to `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{signal} {pid} failed");
+}
+
+/// Read a u64 attribute of `/heat`.
+pub fn heat_attr(path: &Path, name: &str) -> u64 {
+    let f = hdf5::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    f.group("heat")
+        .unwrap()
+        .attr(name)
+        .unwrap()
+        .read_scalar::<u64>()
+        .unwrap()
+}
+
+/// True when the two files' `/heat/temperature` are bitwise identical.
+pub fn same_field(a: &Path, b: &Path) -> bool {
+    let (x, y) = (
+        read_field(a, "/heat/temperature"),
+        read_field(b, "/heat/temperature"),
+    );
+    x.dim() == y.dim()
+        && x.iter()
+            .zip(y.iter())
+            .all(|(p, q)| p.to_bits() == q.to_bits())
 }

@@ -1,0 +1,478 @@
+//! Reliability of `parsim heat` under real `mpirun`: checkpoint and restart
+//! on other rank counts and grids (bitwise), graceful stop on SIGUSR1 and
+//! SIGTERM, a rank killed with SIGKILL, blow-up detection, and refusal of
+//! bad restarts.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const GRID: [&str; 4] = ["--nx", "53", "--ny", "37"];
+
+fn heat(extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["heat"]
+        .iter()
+        .chain(GRID.iter())
+        .map(|s| s.to_string())
+        .collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn run(dir: &Path, ranks: usize, args: &[String]) -> String {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_ok(dir, ranks, &a)
+}
+
+/// Checkpoint at step 40 on `(p1, grid1)`, restart to step 90 on
+/// `(p2, grid2)`: the same bits as 90 steps in one go.
+fn restart_case(tag: &str, (p1, g1): (usize, Option<&str>), (p2, g2): (usize, Option<&str>)) {
+    let dir = scratch(tag);
+    let grid = |g: Option<&str>| {
+        g.map(|g| vec!["--proc-grid".to_string(), g.to_string()])
+            .unwrap_or_default()
+    };
+    run(&dir, 1, &heat(&["--steps", "90", "--output", "full.h5"]));
+    let mut first = heat(&[
+        "--steps",
+        "90",
+        "--checkpoint-every",
+        "40",
+        "--checkpoint",
+        "c.h5",
+        "--output",
+        "a.h5",
+    ]);
+    first.extend(grid(g1));
+    run(&dir, p1, &first);
+    // The checkpoint of step 80 is the latest; keep the one of step 40 by
+    // stopping the first run there instead.
+    let mut stop40 = heat(&[
+        "--steps",
+        "40",
+        "--checkpoint-every",
+        "40",
+        "--checkpoint",
+        "c40.h5",
+        "--output",
+        "b.h5",
+    ]);
+    stop40.extend(grid(g1));
+    run(&dir, p1, &stop40);
+    assert_eq!(heat_attr(&dir.join("c40.h5"), "step"), 40);
+    assert_eq!(heat_attr(&dir.join("c.h5"), "step"), 80);
+    let mut resume = vec![
+        "heat",
+        "--restart",
+        "c40.h5",
+        "--steps",
+        "90",
+        "--output",
+        "r.h5",
+        "--checkpoint",
+        "rc.h5",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    resume.extend(grid(g2));
+    let out = run(&dir, p2, &resume);
+    assert!(
+        out.contains("Restarted        : from 'c40.h5' at step 40"),
+        "{out}"
+    );
+    assert!(
+        same_field(&dir.join("full.h5"), &dir.join("r.h5")),
+        "{tag}: resumed run differs"
+    );
+    assert!(
+        same_field(&dir.join("full.h5"), &dir.join("a.h5")),
+        "{tag}: checkpointing changed the run"
+    );
+    assert_eq!(heat_attr(&dir.join("r.h5"), "step"), 90);
+}
+
+#[test]
+fn restart_p2_to_p3_is_bitwise_identical() {
+    restart_case("restart_2_3", (2, None), (3, None));
+}
+
+#[test]
+fn restart_p4_to_p1_is_bitwise_identical() {
+    restart_case("restart_4_1", (4, None), (1, None));
+}
+
+#[test]
+fn restart_grid_2x1_to_1x2_is_bitwise_identical() {
+    restart_case("restart_2x1_1x2", (2, Some("2x1")), (2, Some("1x2")));
+}
+
+#[test]
+fn sine_restart_still_matches_the_exact_solution() {
+    let dir = scratch("restart_sine");
+    run(
+        &dir,
+        2,
+        &heat(&[
+            "--init",
+            "sine",
+            "--steps",
+            "30",
+            "--output",
+            "a.h5",
+            "--checkpoint",
+            "c.h5",
+            "--checkpoint-every",
+            "30",
+        ]),
+    );
+    let r = {
+        let a = [
+            "heat",
+            "--restart",
+            "c.h5",
+            "--steps",
+            "70",
+            "--output",
+            "b.h5",
+            "--checkpoint",
+            "d.h5",
+            "--json",
+        ];
+        serde_json::from_str::<serde_json::Value>(run_ok(&dir, 3, &a).trim()).unwrap()
+    };
+    assert_eq!(r["validation"]["kind"], "exact");
+    assert!(
+        r["validation"]["max_rel_error"].as_f64().unwrap() <= 1e-12,
+        "{r}"
+    );
+    assert_eq!(r["start_step"], 30);
+    assert_eq!(r["step"], 70);
+}
+
+/// Start a long run, deliver `sig` to mpirun or to every rank, and check
+/// the documented outcome; then resume from the checkpoint and compare
+/// with an uninterrupted run to the same step.
+fn stop_case(tag: &str, sig: &str, to_ranks: bool, expect_code: Option<i32>) {
+    let dir = scratch(tag);
+    let long = heat(&[
+        "--steps",
+        "100000000",
+        "--output",
+        "s.h5",
+        "--checkpoint",
+        "s.ckpt.h5",
+    ]);
+    let a: Vec<&str> = long.iter().map(String::as_str).collect();
+    let mut child = mpirun_command(&dir, 2, &a).spawn().unwrap();
+    // Let it get into the time loop.
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id();
+    if to_ranks {
+        let ranks = rank_pids(pid);
+        assert_eq!(ranks.len(), 2, "rank pids of mpirun {pid}: {ranks:?}");
+        ranks.iter().for_each(|&r| signal(r, sig));
+    } else {
+        signal(pid, sig);
+    }
+    let status =
+        wait_for(&mut child, Duration::from_secs(20)).expect("mpirun did not stop within 20 s");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match expect_code {
+        Some(code) => assert_eq!(status.code(), Some(code), "{tag}: {stderr}"),
+        None => assert!(!status.success(), "{tag}: mpirun reported success"),
+    }
+    let name = if sig == "USR1" { "SIGUSR1" } else { "SIGTERM" };
+    assert!(
+        stderr.contains(&format!("parsim: error: stopped by {name} at step")),
+        "{tag}: {stderr}"
+    );
+    assert!(
+        !dir.join("s.h5").exists(),
+        "a stopped run must not write its result file"
+    );
+    let step = heat_attr(&dir.join("s.ckpt.h5"), "step");
+    assert!(
+        step > 0 && step % 10 == 0,
+        "stop at a check boundary, got {step}"
+    );
+
+    let total = (step + 25).to_string();
+    run_ok(
+        &dir,
+        3,
+        &[
+            "heat",
+            "--restart",
+            "s.ckpt.h5",
+            "--steps",
+            &total,
+            "--output",
+            "r.h5",
+            "--checkpoint",
+            "r.ckpt.h5",
+        ],
+    );
+    run(
+        &dir,
+        1,
+        &heat(&[
+            "--steps",
+            &total,
+            "--output",
+            "ref.h5",
+            "--checkpoint",
+            "ref.ckpt.h5",
+        ]),
+    );
+    assert!(
+        same_field(&dir.join("ref.h5"), &dir.join("r.h5")),
+        "{tag}: resumed run differs"
+    );
+}
+
+#[test]
+fn sigusr1_to_mpirun_checkpoints_and_exits_75() {
+    stop_case("stop_usr1", "USR1", false, Some(75));
+}
+
+#[test]
+fn sigterm_to_the_ranks_checkpoints_and_exits_75() {
+    // What SLURM does at the time limit.
+    stop_case("stop_term_ranks", "TERM", true, Some(75));
+}
+
+#[test]
+fn sigterm_to_mpirun_still_leaves_a_valid_checkpoint() {
+    // mpirun turns SIGTERM into "terminate the job" (its own exit code);
+    // the ranks still agree, checkpoint and stop within its 1 s grace.
+    stop_case("stop_term_mpirun", "TERM", false, None);
+}
+
+#[test]
+fn killed_rank_ends_the_job_and_keeps_the_last_checkpoint() {
+    let dir = scratch("kill9");
+    let args = [
+        "heat",
+        "--nx",
+        "400",
+        "--ny",
+        "400",
+        "--steps",
+        "100000000",
+        "--checkpoint-every",
+        "200",
+        "--output",
+        "k.h5",
+        "--checkpoint",
+        "k.ckpt.h5",
+    ];
+    let mut child = mpirun_command(&dir, 2, &args).spawn().unwrap();
+    let start = Instant::now();
+    while !dir.join("k.ckpt.h5").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no checkpoint after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let ranks = rank_pids(child.id());
+    assert_eq!(ranks.len(), 2, "{ranks:?}");
+    let killed = Instant::now();
+    signal(ranks[1], "KILL");
+    let status =
+        wait_for(&mut child, Duration::from_secs(10)).expect("mpirun hung after a rank was killed");
+    let took = killed.elapsed();
+    eprintln!(
+        "kill -9 of rank 1 -> mpirun exit in {:.2} s",
+        took.as_secs_f64()
+    );
+    assert!(!status.success());
+    assert!(
+        !dir.join("k.h5").exists(),
+        "the result path must hold no partial file"
+    );
+    // The last complete checkpoint is valid: a restart verifies its checksum.
+    let step = heat_attr(&dir.join("k.ckpt.h5"), "step");
+    assert!(step >= 200 && step % 200 == 0, "{step}");
+    let total = (step + 10).to_string();
+    run_ok(
+        &dir,
+        2,
+        &[
+            "heat",
+            "--restart",
+            "k.ckpt.h5",
+            "--steps",
+            &total,
+            "--output",
+            "r.h5",
+            "--checkpoint",
+            "r.ckpt.h5",
+        ],
+    );
+}
+
+#[test]
+fn blow_up_is_detected_with_its_step() {
+    let dir = scratch("blowup");
+    let limit = 0.01f64.powi(4) / (2.0 * 0.5 * 2.0 * 0.01f64.powi(2));
+    let dt = (limit * 1.5).to_string();
+    let args = heat(&[
+        "--steps",
+        "100000",
+        "--dt",
+        &dt,
+        "--allow-unstable",
+        "--output",
+        "b.h5",
+    ]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mpirun(&dir, 2, &a);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("parsim:")).unwrap();
+    assert!(
+        line.contains("numerical blow-up detected at step")
+            && line.contains("above the stability limit"),
+        "{line}"
+    );
+    let step: u64 = line
+        .split("at step ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(step < 1000, "detected late: step {step}");
+    assert!(!dir.join("b.h5").exists());
+}
+
+#[test]
+fn bad_restarts_are_refused_clearly() {
+    let dir = scratch("bad_restart");
+    run(
+        &dir,
+        2,
+        &heat(&[
+            "--steps",
+            "20",
+            "--checkpoint-every",
+            "20",
+            "--checkpoint",
+            "good.h5",
+            "--output",
+            "o.h5",
+        ]),
+    );
+    // A truncated copy.
+    let bytes = std::fs::read(dir.join("good.h5")).unwrap();
+    std::fs::write(dir.join("trunc.h5"), &bytes[..bytes.len() / 2]).unwrap();
+    // A copy whose field was altered after the checksum was taken.
+    std::fs::copy(dir.join("good.h5"), dir.join("tampered.h5")).unwrap();
+    {
+        let f = hdf5::File::open_rw(dir.join("tampered.h5")).unwrap();
+        let ds = f.dataset("heat/temperature").unwrap();
+        ds.write_slice(&ndarray::arr2(&[[1.0]]), ndarray::s![3..4, 5..6])
+            .unwrap();
+    }
+    std::fs::write(dir.join("plain.txt"), b"not hdf5").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--restart", "missing.h5"],
+            "restart file 'missing.h5' does not exist",
+        ),
+        (
+            vec!["--restart", "trunc.h5"],
+            "cannot open it as HDF5 (truncated or corrupt?)",
+        ),
+        (vec!["--restart", "plain.txt"], "cannot open it as HDF5"),
+        (
+            vec!["--restart", "tampered.h5"],
+            "is corrupt: its field does not match its checksum",
+        ),
+        (
+            vec!["--restart", "good.h5", "--nx", "54"],
+            "--nx 54 contradicts the checkpoint 'good.h5' (nx = 53)",
+        ),
+        (
+            vec!["--restart", "good.h5", "--init", "sine"],
+            "--init sine contradicts the checkpoint",
+        ),
+        (
+            vec!["--restart", "good.h5", "--alpha", "0.25"],
+            "--alpha 0.25 contradicts the checkpoint",
+        ),
+        (
+            vec!["--restart", "good.h5", "--steps", "10"],
+            "--steps 10 is before the checkpoint's step 20",
+        ),
+        (
+            vec!["--checkpoint", "good.h5", "--steps", "5"],
+            "checkpoint 'good.h5' exists; pass --force",
+        ),
+        (
+            vec!["--checkpoint", "x.h5", "--output", "x.h5"],
+            "--checkpoint and --output are the same file",
+        ),
+        (
+            vec!["--checkpoint", "nodir/c.h5"],
+            "directory 'nodir' does not exist",
+        ),
+        (
+            vec!["--check-every", "0"],
+            "--check-every must be at least 1",
+        ),
+        (
+            vec!["--checkpoint-every", "-1"],
+            "invalid value '-1' for '--checkpoint-every",
+        ),
+        (vec!["--dt", "1", "--steps", "3"], "is unstable"),
+    ];
+    let before = listing(&dir);
+    for (args, expected) in cases {
+        let mut a = vec!["heat", "--output", "new.h5"];
+        if args.contains(&"--output") {
+            a.truncate(1);
+        }
+        a.extend(&args);
+        let out = mpirun(&dir, 2, &a);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let ours: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("parsim:"))
+            .collect();
+        assert_eq!(ours.len(), 1, "{args:?}: {stderr}");
+        assert!(
+            ours[0].contains(expected),
+            "{args:?}: {:?} lacks {expected:?}",
+            ours[0]
+        );
+        assert_eq!(listing(&dir), before, "{args:?} changed the directory");
+    }
+    // --force may replace an existing checkpoint.
+    run(
+        &dir,
+        1,
+        &heat(&[
+            "--steps",
+            "5",
+            "--checkpoint",
+            "good.h5",
+            "--checkpoint-every",
+            "5",
+            "--force",
+            "--output",
+            "f.h5",
+        ]),
+    );
+    assert_eq!(heat_attr(&dir.join("good.h5"), "step"), 5);
+}
