@@ -281,6 +281,15 @@ impl HeatArgs {
 
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
+    // Before MPI starts: a stop signal that arrives during start-up is then
+    // recorded (and honoured at the first check) instead of killing the rank.
+    let stop = match crate::stop::StopSignal::install() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("parsim: error: cannot install signal handlers: {e}");
+            return ExitCode::Runtime as i32;
+        }
+    };
     let Some(universe) = mpi::initialize() else {
         eprintln!("parsim: error: MPI could not be initialised");
         return ExitCode::Runtime as i32;
@@ -288,13 +297,6 @@ pub fn main() -> i32 {
     let world = universe.world();
     let rank = world.rank();
     crate::par::install_panic_abort(rank);
-    let stop = match crate::stop::StopSignal::install() {
-        Ok(stop) => stop,
-        Err(e) => {
-            eprintln!("parsim: error: rank {rank}: cannot install signal handlers: {e}");
-            return ExitCode::Runtime as i32;
-        }
-    };
 
     let code = match Cli::try_parse() {
         Err(err) => {

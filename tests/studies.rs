@@ -248,6 +248,98 @@ impl Drop for Slurm {
     }
 }
 
+fn job_state(slurm: &Slurm, id: &str) -> String {
+    let out = slurm
+        .command("scontrol")
+        .args(["show", "job", id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix("JobState="))
+        .unwrap_or("UNKNOWN")
+        .to_string()
+}
+
+fn wait_state(slurm: &Slurm, id: &str, want: &[&str], secs: u64) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let st = job_state(slurm, id);
+        if want.contains(&st.as_str()) {
+            return st;
+        }
+        assert!(
+            start.elapsed().as_secs() < secs,
+            "job {id} still {st} after {secs} s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn requeue_cycle(slurm: &Slurm, work: &Path) {
+    let dir = work.join("requeue");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = slurm
+        .command("sbatch")
+        .args(["--parsable", "--ntasks=2"])
+        .arg(format!("--chdir={}", dir.display()))
+        .arg(format!(
+            "--export=ALL,PARSIM={},NX=200,NY=160,STEPS=120000,CHECKPOINT_EVERY=50000",
+            parsim()
+        ))
+        .arg(Path::new(ROOT).join("jobs/heat.sbatch"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    wait_state(slurm, &id, &["RUNNING"], 60);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let sig = slurm
+        .command("scancel")
+        .args(["--batch", "--signal=USR1", &id])
+        .output()
+        .unwrap();
+    assert!(sig.status.success(), "{}", show(&sig));
+    // Requeued jobs are held for 120 s by SLURM; release it now.
+    wait_state(slurm, &id, &["PENDING"], 60);
+    let rel = slurm
+        .command("scontrol")
+        .args(["update", &format!("JobId={id}"), "StartTime=now"])
+        .output()
+        .unwrap();
+    assert!(rel.status.success(), "{}", show(&rel));
+    let end = wait_state(slurm, &id, &["COMPLETED", "FAILED", "CANCELLED"], 180);
+    let log = std::fs::read_to_string(dir.join(format!("parsim-heat-{id}.out"))).unwrap();
+    assert_eq!(end, "COMPLETED", "{log}");
+    assert!(
+        log.contains("stopped with a checkpoint; requeueing job"),
+        "{log}"
+    );
+    assert!(log.contains("Restarted        : from 'heat-"), "{log}");
+    // The same bits as one uninterrupted run.
+    run_ok(
+        &dir,
+        2,
+        &[
+            "heat",
+            "--nx",
+            "200",
+            "--ny",
+            "160",
+            "--steps",
+            "120000",
+            "--output",
+            "ref.h5",
+            "--checkpoint",
+            "ref.ckpt.h5",
+        ],
+    );
+    assert!(
+        same_field(&dir.join("ref.h5"), &dir.join(format!("heat-{id}.h5"))),
+        "requeued run differs"
+    );
+}
+
 fn which(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
@@ -307,6 +399,11 @@ fn slurm_job_scripts_and_studies() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+
+    // Checkpoint, requeue, resume: the job script's answer to SLURM's
+    // warning signal. `scancel --batch --signal=USR1` delivers exactly what
+    // `#SBATCH --signal=B:USR1@300` delivers before the time limit.
+    requeue_cycle(&slurm, &work);
 
     // Studies through SLURM: one job per point, a dependent report job.
     let Some(_) = study_tool() else { return };
