@@ -133,6 +133,22 @@ struct OuArgs {
     /// What to store.
     #[arg(long, value_enum, default_value_t = Store::Stats)]
     store: Store,
+    /// Write a checkpoint after every N members per rank (0: only when
+    /// stopped by a signal).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    checkpoint_every: u64,
+    /// Checkpoint file [default: the output name with .ckpt.h5, or ou.ckpt.h5].
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue from a checkpoint: only unfinished members are computed. The
+    /// ensemble options must be the same as in the interrupted run.
+    #[arg(long, value_name = "FILE")]
+    restart: Option<PathBuf>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -247,10 +263,9 @@ struct HeatArgs {
 impl HeatArgs {
     fn into_job(self) -> HeatJob {
         let output = self.out.path("heat.h5");
-        let checkpoint = self.checkpoint.unwrap_or_else(|| match &output {
-            Some(out) => out.with_extension("ckpt.h5"),
-            None => PathBuf::from("heat.ckpt.h5"),
-        });
+        let checkpoint = self
+            .checkpoint
+            .unwrap_or_else(|| checkpoint_beside(&output, "heat"));
         HeatJob {
             request: HeatRequest {
                 nx: self.nx,
@@ -350,6 +365,11 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli, stop: &crate::stop::StopSignal
     match cli.command {
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta, stop),
         Command::Ou(a) => {
+            let output = a.out.path("ou.h5");
+            let checkpoint = a
+                .checkpoint
+                .clone()
+                .unwrap_or_else(|| checkpoint_beside(&output, "ou"));
             let job = OuJob {
                 request: OuRequest {
                     taus: a.tau,
@@ -363,11 +383,14 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli, stop: &crate::stop::StopSignal
                     store_paths: a.store == Store::Paths,
                 },
                 store_paths: a.store == Store::Paths,
-                output: a.out.path("ou.h5"),
+                output,
                 force: a.out.force,
                 json: a.out.json,
+                checkpoint_every: a.checkpoint_every,
+                checkpoint,
+                restart: a.restart,
             };
-            crate::ensemble::ou_run::run(world, &job, &meta)
+            crate::ensemble::ou_run::run(world, &job, &meta, stop)
         }
         Command::Pi(a) => {
             let job = PiJob {
@@ -391,6 +414,15 @@ fn dispatch<C: Communicator>(world: &C, cli: Cli, stop: &crate::stop::StopSignal
             };
             crate::ensemble::mc_run::run_markov(world, &job, &meta)
         }
+    }
+}
+
+/// The default checkpoint: beside the output (`run.h5` -> `run.ckpt.h5`),
+/// or `<workload>.ckpt.h5` when nothing is written.
+fn checkpoint_beside(output: &Option<PathBuf>, workload: &str) -> PathBuf {
+    match output {
+        Some(out) => out.with_extension("ckpt.h5"),
+        None => PathBuf::from(format!("{workload}.ckpt.h5")),
     }
 }
 

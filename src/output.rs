@@ -101,6 +101,20 @@ impl Drop for PendingOutput {
     }
 }
 
+/// Rank 0, before a run: may a checkpoint be written at `path`? Only when
+/// it does not exist yet, is the file the run restarts from, or `force`;
+/// and its directory must be writable (proved by creating the temporary).
+pub fn reserve_checkpoint(path: &Path, restart: Option<&Path>, force: bool) -> Outcome {
+    if path.exists() && restart != Some(path) && !force {
+        return Err(Failure::usage(format!(
+            "checkpoint '{}' exists; pass --force to overwrite it, or --restart {} to continue from it",
+            path.display(),
+            path.display()
+        )));
+    }
+    PendingOutput::prepare(path, true).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -284,7 +284,7 @@ fn requeue_cycle(slurm: &Slurm, work: &Path) {
         .args(["--parsable", "--ntasks=2"])
         .arg(format!("--chdir={}", dir.display()))
         .arg(format!(
-            "--export=ALL,PARSIM={},NX=200,NY=160,STEPS=120000,CHECKPOINT_EVERY=50000",
+            "--export=ALL,PARSIM={},NX=128,NY=96,STEPS=300000,CHECKPOINT_EVERY=20000",
             parsim()
         ))
         .arg(Path::new(ROOT).join("jobs/heat.sbatch"))
@@ -293,7 +293,18 @@ fn requeue_cycle(slurm: &Slurm, work: &Path) {
     assert!(out.status.success(), "{}", show(&out));
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     wait_state(slurm, &id, &["RUNNING"], 60);
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    // Signal once parsim is in its time loop (its first checkpoint exists):
+    // a signal during process start-up, before parsim's handlers exist,
+    // would kill the tasks outright.
+    let first = dir.join(format!("heat-{id}.ckpt.h5"));
+    let start = std::time::Instant::now();
+    while !first.exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no checkpoint from job {id}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let sig = slurm
         .command("scancel")
         .args(["--batch", "--signal=USR1", &id])
@@ -323,11 +334,11 @@ fn requeue_cycle(slurm: &Slurm, work: &Path) {
         &[
             "heat",
             "--nx",
-            "200",
+            "128",
             "--ny",
-            "160",
+            "96",
             "--steps",
-            "120000",
+            "300000",
             "--output",
             "ref.h5",
             "--checkpoint",

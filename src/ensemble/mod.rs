@@ -9,6 +9,7 @@
 pub mod mc;
 pub mod mc_run;
 pub mod ou;
+pub mod ou_checkpoint;
 pub mod ou_run;
 
 use std::ops::Range;

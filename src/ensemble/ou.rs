@@ -14,7 +14,7 @@ use crate::normal::standard_normals;
 use crate::rng::{Lanes, Stream};
 
 /// One parameter set.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct OuParams {
     pub tau: f64,
     pub sigma: f64,
@@ -75,7 +75,7 @@ pub enum OuError {
 /// A validated ensemble: parameter sets (the Cartesian product of the
 /// lists, `tau` slowest, `x0` fastest) times `paths` replicas each.
 /// Member `m` belongs to set `m / paths`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct OuPlan {
     pub sets: Vec<OuParams>,
     pub paths: u64,

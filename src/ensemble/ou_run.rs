@@ -14,6 +14,10 @@
 //!    the whole ensemble. Lag-1 sums are added in member order, so they are
 //!    reproducible too.
 //!
+//! Members run in rounds; after each round the ranks agree on stop signals
+//! and, with `--checkpoint-every`, write a checkpoint (`ou_checkpoint`) from
+//! which a restart recomputes only the unfinished members.
+//!
 //! HDF5 layout:
 //!
 //! ```text
@@ -29,7 +33,7 @@
 //! ```
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mpi::collective::SystemOperation;
@@ -38,13 +42,15 @@ use ndarray::{s, ArrayView2};
 use serde::Serialize;
 
 use super::ou::{simulate, simulate_lanes, MemberSummary, OuParams, OuPlan, OuRequest, LANES};
+use super::ou_checkpoint::{self, OuCheckpointFile};
 use super::scatter_ranges;
-use crate::error::{Failure, Outcome};
+use crate::error::{ExitCode, Failure, Outcome};
 use crate::exact::{from_limbs, mean_variance, ExactSum};
 use crate::h5::{write_list, write_num, write_str, write_vec, ResultFile, RunMeta};
 use crate::output::PendingOutput;
 use crate::par::{self, Spread};
 use crate::rng::{stream, Lanes};
+use crate::stop::{signal_name, StopSignal};
 
 /// |z| above which a statistic fails validation: a correct run fails one
 /// given score with probability 6e-7.
@@ -62,6 +68,10 @@ pub struct OuJob {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
+    /// Members per rank between checkpoints (0: only when stopped).
+    pub checkpoint_every: u64,
+    pub checkpoint: PathBuf,
+    pub restart: Option<PathBuf>,
 }
 
 /// A run of consecutive members sharing one parameter set.
@@ -206,108 +216,176 @@ pub struct OuReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct OuPhases {
     pub compute: Spread,
+    pub checkpoint: Spread,
     pub reduce: Spread,
     pub gather_io: Spread,
 }
 
 /// Collective over `world`.
-pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta) -> Outcome {
+pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
     let rank = world.rank() as usize;
     let plan = OuPlan::new(&job.request).map_err(Failure::usage)?;
     let samples = plan.samples();
     let n_sets = plan.sets.len();
+    if job.output.as_deref() == Some(job.checkpoint.as_path()) {
+        return Err(Failure::usage(format!(
+            "--checkpoint and --output are the same file '{}'",
+            job.checkpoint.display()
+        )));
+    }
+
+    // A restart: rank 0 reads the checkpoint's metadata, all ranks get it,
+    // and it must describe the same ensemble.
+    let resume = match &job.restart {
+        None => None,
+        Some(path) => {
+            let m = par::broadcast_json(world, || ou_checkpoint::read_meta(path))?;
+            m.check_same(&plan, job.store_paths)?;
+            Some(m)
+        }
+    };
 
     let mut file = None;
-    let reserved = match (&job.output, rank) {
-        (Some(path), 0) => PendingOutput::prepare(path, job.force).and_then(|out| {
-            OuFile::create(out, &plan, job.store_paths, meta)
-                .map(|f| file = Some(f))
-                .map_err(Failure::runtime)
-        }),
-        _ => Ok(()),
+    let reserved = if rank == 0 {
+        crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)
+            .and_then(|()| match &job.output {
+                Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
+                    OuFile::create(out, &plan, job.store_paths, meta)
+                        .map(|f| file = Some(f))
+                        .map_err(Failure::runtime)
+                }),
+                None => Ok(()),
+            })
+    } else {
+        Ok(())
     };
     par::agree(world, reserved)?;
 
     let (range, table, segments) = scatter_members(world, &plan);
 
-    // Compute.
-    world.barrier();
-    let t0 = mpi::time();
+    // State of this rank's members; a restart fills in the finished ones.
     let n_local = range.len();
-    let mut summaries = Vec::with_capacity(n_local);
-    let mut paths = vec![
-        0.0;
-        if job.store_paths {
-            n_local * samples
-        } else {
-            0
-        }
-    ];
-    let mut sums = vec![ExactSum::default(); n_sets * samples * 2];
-    let mut in_range = true;
-    let mut lane_records = vec![0.0; if job.store_paths { 0 } else { LANES * samples }];
-    for seg in &segments {
-        let scale = seg.params.stat_scale();
-        let acc = &mut sums[seg.set * samples * 2..(seg.set + 1) * samples * 2];
-        let mut m = seg.members.start;
-        while m < seg.members.end {
-            // LANES members in lockstep where the segment has them, then one
-            // at a time: the grouping does not change any member's bits.
-            let width = if seg.members.end - m >= LANES {
-                LANES
+    let mut st = Members {
+        done: vec![false; n_local],
+        summaries: vec![MemberSummary::default(); n_local],
+        paths: vec![
+            0.0;
+            if job.store_paths {
+                n_local * samples
             } else {
-                1
-            };
-            let records: &mut [f64] = if job.store_paths {
-                let k = m - range.start;
-                &mut paths[k * samples..(k + width) * samples]
-            } else {
-                &mut lane_records[..width * samples]
-            };
-            if width == LANES {
-                let streams: [_; LANES] =
-                    std::array::from_fn(|l| stream(plan.seed, (m + l) as u64));
-                let mut lanes = Lanes::new(&streams);
-                let recs: [&mut [f64]; LANES] = split_records(records, samples);
-                summaries.extend(simulate_lanes(
-                    &seg.params,
-                    plan.steps,
-                    plan.record_every,
-                    &mut lanes,
-                    recs,
-                ));
-            } else {
-                let mut rng = stream(plan.seed, m as u64);
-                summaries.push(simulate(
-                    &seg.params,
-                    plan.steps,
-                    plan.record_every,
-                    &mut rng,
-                    records,
-                ));
+                0
             }
-            for record in records.chunks_exact(samples) {
-                for (pair, &x) in acc.chunks_exact_mut(2).zip(record) {
-                    let y = x / scale;
-                    in_range &= pair[0].add(y).is_ok() & pair[1].add(y * y).is_ok();
+        ],
+        sums: vec![ExactSum::default(); n_sets * samples * 2],
+    };
+    if let Some(m) = &resume {
+        let path = Path::new(&m.path);
+        let read = ou_checkpoint::read_share(path, &range, samples, job.store_paths)
+            .and_then(|share| {
+                if rank == 0 {
+                    let limbs = ou_checkpoint::read_sums(path)?;
+                    anyhow::ensure!(
+                        limbs.len() == st.sums.len() * 4,
+                        "sums do not match the plan"
+                    );
+                    for (s, l) in st.sums.iter_mut().zip(limbs.chunks_exact(4)) {
+                        *s = from_limbs([l[0], l[1], l[2], l[3]]);
+                    }
                 }
+                Ok(share)
+            })
+            .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
+        let share = match read {
+            Ok(share) => {
+                par::agree(world, Ok(()))?;
+                share
             }
-            m += width;
+            Err(e) => {
+                par::agree(world, Err(e.clone()))?;
+                return Err(e);
+            }
+        };
+        st.done = share.done;
+        st.summaries = share.summaries;
+        if job.store_paths {
+            st.paths = share.records;
         }
     }
-    let t_compute = mpi::time() - t0;
+
+    // Compute, in rounds of at most `round` members per rank; after each
+    // round the ranks agree on stop signals and range errors, and write a
+    // checkpoint when one is due.
+    let round = if job.checkpoint_every > 0 {
+        job.checkpoint_every as usize
+    } else {
+        DEFAULT_ROUND
+    };
+    let todo: Vec<usize> = (0..n_local).filter(|&k| !st.done[k]).collect();
+    let mut rounds = 0u64;
+    world.all_reduce_into(
+        &(todo.len().div_ceil(round) as u64),
+        &mut rounds,
+        SystemOperation::max(),
+    );
+    world.barrier();
+    let t0 = mpi::time();
+    let mut t_compute = 0.0;
+    let mut t_ckpt = 0.0;
+    let mut stopped = None;
+    for r in 0..rounds as usize {
+        let a = mpi::time();
+        let batch = &todo[(r * round).min(todo.len())..((r + 1) * round).min(todo.len())];
+        let in_range = compute(
+            &plan,
+            &segments,
+            range.start,
+            batch,
+            job.store_paths,
+            &mut st,
+        );
+        t_compute += mpi::time() - a;
+        let local = [stop.received(), i32::from(!in_range)];
+        let mut global = [0i32; 2];
+        world.all_reduce_into(&local[..], &mut global[..], SystemOperation::max());
+        if global[1] != 0 {
+            return Err(Failure::runtime(anyhow::anyhow!(
+                "a path left the range of exact statistics (|x| >= 2^70 times the set's scale)"
+            )));
+        }
+        let last = r + 1 == rounds as usize;
+        if global[0] != 0 || (job.checkpoint_every > 0 && !last) {
+            let a = mpi::time();
+            write_checkpoint(world, job, &plan, meta, &range, &table, &st)?;
+            t_ckpt += mpi::time() - a;
+        }
+        if global[0] != 0 {
+            stopped = Some(signal_name(global[0]));
+            break;
+        }
+    }
     world.barrier();
     let wall = mpi::time() - t0;
-    par::agree(
-        world,
-        if in_range {
-            Ok(())
-        } else {
-            Err(Failure::runtime(anyhow::anyhow!(
-                "rank {rank}: a path left the range of exact statistics (|x| >= 2^70 scale)"
-            )))
-        },
-    )?;
+    if let Some(sig) = stopped {
+        let mut finished = 0u64;
+        let mine = st.done.iter().filter(|&&d| d).count() as u64;
+        world.all_reduce_into(&mine, &mut finished, SystemOperation::sum());
+        return Err(Failure::with_code(
+            ExitCode::Stopped,
+            format!(
+                "ou: stopped by {sig} with {finished} of {} members finished; checkpoint '{}' written: \
+                 resume with --restart {}",
+                plan.members(),
+                job.checkpoint.display(),
+                job.checkpoint.display()
+            ),
+        ));
+    }
+    let Members {
+        summaries,
+        paths,
+        sums,
+        ..
+    } = st;
 
     // Exact reduction of the per-time sums.
     let t1 = mpi::time();
@@ -376,7 +454,8 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta) -> Outcome {
     }
     let t_io = mpi::time() - t2;
     let io_ok = par::agree(world, written.as_ref().map(|_| ()).map_err(Clone::clone));
-    let [compute, reduce, gather_io] = par::spreads(world, [t_compute, t_reduce, t_io]);
+    let [compute, checkpoint, reduce, gather_io] =
+        par::spreads(world, [t_compute, t_ckpt, t_reduce, t_io]);
     let busy = par::sum(world, t_compute);
     io_ok?;
 
@@ -396,6 +475,7 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta) -> Outcome {
             normals_per_s_per_core: draws / busy,
             phases: OuPhases {
                 compute,
+                checkpoint,
                 reduce,
                 gather_io,
             },
@@ -408,6 +488,158 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta) -> Outcome {
         passed,
         "ou: the ensemble failed its validation (see report)",
     )
+}
+
+/// Members per rank between the collective checks when no checkpoints are
+/// asked for: a stop signal waits at most this long.
+const DEFAULT_ROUND: usize = 16 * LANES;
+
+/// This rank's members: finished or not, what they left behind, and the
+/// exact sums over the finished ones (on rank 0 also a checkpoint's).
+struct Members {
+    done: Vec<bool>,
+    summaries: Vec<MemberSummary>,
+    /// Recorded paths, `members x samples` (only with --store paths).
+    paths: Vec<f64>,
+    sums: Vec<ExactSum>,
+}
+
+/// Run the members with local indices `batch` (ascending), `LANES` at a
+/// time where consecutive members share a parameter set. Returns false if
+/// a value left the range of exact statistics.
+fn compute(
+    plan: &OuPlan,
+    segments: &[Segment],
+    first: usize,
+    batch: &[usize],
+    store_paths: bool,
+    st: &mut Members,
+) -> bool {
+    let samples = plan.samples();
+    let mut lane_records = vec![0.0; LANES * samples];
+    let mut in_range = true;
+    let mut i = 0;
+    while i < batch.len() {
+        let k = batch[i];
+        let m = first + k;
+        let seg = &segments[segments.partition_point(|s| s.members.end <= m)];
+        // LANES members in lockstep where they are consecutive and in one
+        // set, else one at a time: the grouping changes no member's bits.
+        let width = if i + LANES <= batch.len()
+            && batch[i + LANES - 1] == k + LANES - 1
+            && m + LANES <= seg.members.end
+        {
+            LANES
+        } else {
+            1
+        };
+        let records: &mut [f64] = if store_paths {
+            &mut st.paths[k * samples..(k + width) * samples]
+        } else {
+            &mut lane_records[..width * samples]
+        };
+        if width == LANES {
+            let streams: [_; LANES] = std::array::from_fn(|l| stream(plan.seed, (m + l) as u64));
+            let mut lanes = Lanes::new(&streams);
+            let recs: [&mut [f64]; LANES] = split_records(records, samples);
+            let out = simulate_lanes(&seg.params, plan.steps, plan.record_every, &mut lanes, recs);
+            st.summaries[k..k + LANES].copy_from_slice(&out);
+        } else {
+            let mut rng = stream(plan.seed, m as u64);
+            st.summaries[k] = simulate(
+                &seg.params,
+                plan.steps,
+                plan.record_every,
+                &mut rng,
+                records,
+            );
+        }
+        let scale = seg.params.stat_scale();
+        let acc = &mut st.sums[seg.set * samples * 2..(seg.set + 1) * samples * 2];
+        for record in records.chunks_exact(samples) {
+            for (pair, &x) in acc.chunks_exact_mut(2).zip(record) {
+                let y = x / scale;
+                in_range &= pair[0].add(y).is_ok() & pair[1].add(y * y).is_ok();
+            }
+        }
+        st.done[k..k + width].iter_mut().for_each(|d| *d = true);
+        i += width;
+    }
+    in_range
+}
+
+const TAG_CKPT_DONE: i32 = 40;
+const TAG_CKPT_SUMMARY: i32 = 41;
+const TAG_CKPT_RECORDS: i32 = 42;
+
+/// Collective: write a checkpoint of every rank's finished members and the
+/// global exact sums over them.
+fn write_checkpoint<C: Communicator>(
+    world: &C,
+    job: &OuJob,
+    plan: &OuPlan,
+    meta: &RunMeta,
+    range: &Range<usize>,
+    table: &[Range<usize>],
+    st: &Members,
+) -> Outcome {
+    let rank = world.rank();
+    let limbs: Vec<i64> = st.sums.iter().flat_map(|s| s.limbs()).collect();
+    let root = world.process_at_rank(0);
+    let done: Vec<u8> = st.done.iter().map(|&d| u8::from(d)).collect();
+    let summary: Vec<f64> = st
+        .summaries
+        .iter()
+        .flat_map(|s| [s.last, s.sxx, s.sxy])
+        .collect();
+    if rank != 0 {
+        root.reduce_into(&limbs[..], SystemOperation::sum());
+        par::agree(world, Ok(()))?;
+        root.send_with_tag(&done[..], TAG_CKPT_DONE);
+        root.send_with_tag(&summary[..], TAG_CKPT_SUMMARY);
+        if job.store_paths {
+            root.send_with_tag(&st.paths[..], TAG_CKPT_RECORDS);
+        }
+        return par::agree(world, Ok(()));
+    }
+    let mut total = vec![0i64; limbs.len()];
+    root.reduce_into_root(&limbs[..], &mut total[..], SystemOperation::sum());
+    let mut file = None;
+    let created = PendingOutput::prepare(&job.checkpoint, true).and_then(|out| {
+        ResultFile::create(out, meta)
+            .and_then(|f| OuCheckpointFile::create(f, plan, job.store_paths, &total))
+            .map(|f| file = Some(f))
+            .map_err(Failure::runtime)
+    });
+    par::agree(world, created)?;
+    let file = file.expect("created on rank 0");
+    let samples = plan.samples();
+    let mut result = file.write_share(range, &done, &summary, &st.paths);
+    for (src, r) in table.iter().enumerate().skip(1) {
+        let p = world.process_at_rank(src as i32);
+        let mut d = vec![0u8; r.len()];
+        let mut s = vec![0.0; r.len() * 3];
+        let mut rec = vec![
+            0.0;
+            if job.store_paths {
+                r.len() * samples
+            } else {
+                0
+            }
+        ];
+        p.receive_into_with_tag(&mut d[..], TAG_CKPT_DONE);
+        p.receive_into_with_tag(&mut s[..], TAG_CKPT_SUMMARY);
+        if job.store_paths {
+            p.receive_into_with_tag(&mut rec[..], TAG_CKPT_RECORDS);
+        }
+        if result.is_ok() {
+            result = file.write_share(r, &d, &s, &rec);
+        }
+    }
+    let done = result
+        .map_err(Failure::runtime)
+        .and_then(|()| file.finish().map(drop));
+    par::agree(world, done)
 }
 
 /// Cut `L * samples` values into `L` records of `samples`.
@@ -776,6 +1008,7 @@ fn text(r: &OuReport) -> String {
     let _ = writeln!(s, "Phase [s]             min          avg          max");
     for (name, t) in [
         ("compute", &r.phases.compute),
+        ("checkpoints", &r.phases.checkpoint),
         ("reduce", &r.phases.reduce),
         ("gather/I-O", &r.phases.gather_io),
     ] {

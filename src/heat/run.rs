@@ -99,14 +99,15 @@ pub fn run<C: Communicator>(
     // 3. Rank 0 reserves the output files; everyone learns whether that worked.
     let mut file = None;
     let reserved = if rank == 0 {
-        reserve_checkpoint(job).and_then(|()| match &job.output {
-            Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
-                HeatFile::create(out, &cfg, &decomp, meta, cfg.steps)
-                    .map(|f| file = Some(f))
-                    .map_err(Failure::runtime)
-            }),
-            None => Ok(()),
-        })
+        crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)
+            .and_then(|()| match &job.output {
+                Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
+                    HeatFile::create(out, &cfg, &decomp, meta, cfg.steps)
+                        .map(|f| file = Some(f))
+                        .map_err(Failure::runtime)
+                }),
+                None => Ok(()),
+            })
     } else {
         Ok(())
     };
@@ -292,22 +293,6 @@ struct Timers {
     stencil: f64,
     halo: f64,
     checkpoint: f64,
-}
-
-/// Rank 0: the checkpoint path may be replaced only when it is the file we
-/// restart from, or with --force; its directory must be writable.
-fn reserve_checkpoint(job: &HeatJob) -> Outcome {
-    let path = &job.checkpoint;
-    let ours = job.restart.as_deref() == Some(path.as_path());
-    if path.exists() && !ours && !job.force {
-        return Err(Failure::usage(format!(
-            "checkpoint '{}' exists; pass --force to overwrite it, or --restart {} to continue from it",
-            path.display(),
-            path.display()
-        )));
-    }
-    // Creating (and dropping) the temporary proves the directory writable.
-    PendingOutput::prepare(path, true).map(drop)
 }
 
 /// Collective: write a checkpoint of `u` at `step`.
