@@ -63,7 +63,7 @@ pub fn standard_normals<const L: usize>(lanes: &mut Lanes<L>) -> [f64; L] {
 /// lane's new state.
 #[cold]
 #[inline(never)]
-fn slow_words(words: [u64; 4], i: usize, u: f64, x: f64) -> (f64, [u64; 4]) {
+pub(crate) fn slow_words(words: [u64; 4], i: usize, u: f64, x: f64) -> (f64, [u64; 4]) {
     let mut stream = stream_from_words(words);
     let z = slow(&mut stream, i, u, x);
     (z, words_of(&stream))

@@ -9,6 +9,8 @@
 pub mod mc;
 pub mod mc_run;
 pub mod ou;
+#[cfg(target_arch = "x86_64")]
+mod ou_avx2;
 pub mod ou_checkpoint;
 pub mod ou_run;
 

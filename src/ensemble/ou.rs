@@ -216,6 +216,49 @@ pub fn simulate(
     summary
 }
 
+/// Members per group of [`simulate_group`].
+pub const GROUP: usize = 4;
+
+/// [`simulate_lanes`] for four members: in AVX2 registers where the CPU has
+/// them (checked once at run time), else as two pairs of lanes. The bits of
+/// every member are the same either way (pinned by a test).
+pub fn simulate_group(
+    p: &OuParams,
+    steps: u64,
+    record_every: u64,
+    lanes: &mut Lanes<GROUP>,
+    records: [&mut [f64]; GROUP],
+) -> [MemberSummary; GROUP] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is available (checked just above).
+            return unsafe { super::ou_avx2::simulate4(p, steps, record_every, lanes, records) };
+        }
+    }
+    simulate_group_portable(p, steps, record_every, lanes, records)
+}
+
+/// [`simulate_group`] without AVX2: two pairs of lanes.
+pub fn simulate_group_portable(
+    p: &OuParams,
+    steps: u64,
+    record_every: u64,
+    lanes: &mut Lanes<GROUP>,
+    records: [&mut [f64]; GROUP],
+) -> [MemberSummary; GROUP] {
+    let [a, b, c, d] = records;
+    let mut out = [MemberSummary::default(); GROUP];
+    for (half, recs) in [[a, b], [c, d]].into_iter().enumerate() {
+        let mut pair = Lanes::<2>::new(&[lanes.stream(2 * half), lanes.stream(2 * half + 1)]);
+        let r = simulate_lanes(p, steps, record_every, &mut pair, recs);
+        out[2 * half..2 * half + 2].copy_from_slice(&r);
+        lanes.set_stream(2 * half, &pair.stream(0));
+        lanes.set_stream(2 * half + 1, &pair.stream(1));
+    }
+    out
+}
+
 /// [`simulate`] for `L` members of one parameter set at once, in lockstep:
 /// lane `l` draws from lane `l` of `lanes` and records into `records[l]`.
 ///
@@ -293,6 +336,7 @@ mod tests {
     use super::*;
     use crate::exact::{mean_variance, ExactSum};
     use crate::rng::stream;
+    use rand::Rng;
 
     fn request() -> OuRequest {
         OuRequest {
@@ -361,6 +405,48 @@ mod tests {
         assert_eq!(rec[0], 3.0);
         assert!((rec[3] - 3.0 * r.powi(9)).abs() < 1e-14);
         assert!((s.last - 3.0 * r.powi(10)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn group_kernel_matches_single_members_bitwise() {
+        let p = OuParams {
+            tau: 0.7,
+            sigma: 1.3,
+            dt: 0.05,
+            x0: 0.4,
+        };
+        // Long enough that every lane hits wedges and tails (slow path).
+        let (steps, every) = (60_003, 1000);
+        let samples = (steps / every + 1) as usize;
+        let streams: [Stream; GROUP] = std::array::from_fn(|m| stream(99, m as u64));
+        let mut lanes = Lanes::new(&streams);
+        let mut recs = vec![vec![0.0; samples]; GROUP];
+        let out = {
+            let r: Vec<&mut [f64]> = recs.iter_mut().map(|v| &mut v[..]).collect();
+            simulate_group(&p, steps, every, &mut lanes, r.try_into().unwrap())
+        };
+        let mut portable_lanes = Lanes::new(&streams);
+        let mut portable_recs = vec![vec![0.0; samples]; GROUP];
+        let portable = {
+            let r: Vec<&mut [f64]> = portable_recs.iter_mut().map(|v| &mut v[..]).collect();
+            simulate_group_portable(&p, steps, every, &mut portable_lanes, r.try_into().unwrap())
+        };
+        assert_eq!(portable, out);
+        assert_eq!(portable_recs, recs);
+        for m in 0..GROUP {
+            let mut single = vec![0.0; samples];
+            let mut rng = stream(99, m as u64);
+            let s = simulate(&p, steps, every, &mut rng, &mut single);
+            assert_eq!(s.last.to_bits(), out[m].last.to_bits(), "member {m}");
+            assert_eq!(s.sxx.to_bits(), out[m].sxx.to_bits());
+            assert_eq!(s.sxy.to_bits(), out[m].sxy.to_bits());
+            assert!(single
+                .iter()
+                .zip(&recs[m])
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            // and the streams end in the same place
+            assert_eq!(rng.next_u64(), lanes.stream(m).next_u64());
+        }
     }
 
     #[test]

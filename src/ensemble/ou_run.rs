@@ -41,7 +41,9 @@ use mpi::traits::*;
 use ndarray::{s, ArrayView2};
 use serde::Serialize;
 
-use super::ou::{simulate, simulate_lanes, MemberSummary, OuParams, OuPlan, OuRequest, LANES};
+use super::ou::{
+    simulate, simulate_group, MemberSummary, OuParams, OuPlan, OuRequest, GROUP as LANES,
+};
 use super::ou_checkpoint::{self, OuCheckpointFile};
 use super::scatter_ranges;
 use crate::error::{ExitCode, Failure, Outcome};
@@ -542,7 +544,7 @@ fn compute(
             let streams: [_; LANES] = std::array::from_fn(|l| stream(plan.seed, (m + l) as u64));
             let mut lanes = Lanes::new(&streams);
             let recs: [&mut [f64]; LANES] = split_records(records, samples);
-            let out = simulate_lanes(&seg.params, plan.steps, plan.record_every, &mut lanes, recs);
+            let out = simulate_group(&seg.params, plan.steps, plan.record_every, &mut lanes, recs);
             st.summaries[k..k + LANES].copy_from_slice(&out);
         } else {
             let mut rng = stream(plan.seed, m as u64);
