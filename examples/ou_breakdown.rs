@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use parsim::ensemble::ou::{simulate, simulate_lanes, OuParams, LANES};
+use parsim::ensemble::ou::{simulate, simulate_group, simulate_lanes, OuParams, GROUP, LANES};
 use parsim::rng::{stream, Lanes};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -73,6 +73,22 @@ fn main() {
                 .try_into()
                 .unwrap();
             simulate_lanes(&p, per, per / 1000, &mut Lanes::new(&streams), out)
+        },
+    );
+    let group: [_; GROUP] = std::array::from_fn(|m| stream(1, m as u64));
+    let mut grecs = vec![vec![0.0; 1001]; GROUP];
+    let per = steps / GROUP as u64;
+    time(
+        &format!("parsim group kernel ({GROUP} paths, AVX2 if the CPU has it)"),
+        per * GROUP as u64,
+        || {
+            let out: [&mut [f64]; GROUP] = grecs
+                .iter_mut()
+                .map(|v| &mut v[..])
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap();
+            simulate_group(&p, per, per / 1000, &mut Lanes::new(&group), out)
         },
     );
 }
