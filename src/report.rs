@@ -25,3 +25,15 @@ pub fn verdict(passed: bool) -> &'static str {
         "FAILED"
     }
 }
+
+/// The per-phase table every report ends with: min/avg/max over ranks.
+pub fn phase_table(phases: &[(&str, &crate::par::Spread)]) -> String {
+    let mut s = String::from("Phase [s]             min          avg          max\n");
+    for (name, p) in phases {
+        s += &format!(
+            "  {name:<14} {:>12.6} {:>12.6} {:>12.6}\n",
+            p.min, p.avg, p.max
+        );
+    }
+    s
+}

@@ -230,10 +230,7 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
              Estimate         : {:.12} (hits {})\n\
              Validation       : stderr {:.3e}, (estimate - pi)/stderr = {:+.3}, |z| < {Z_LIMIT}: {}\n\
              Wall time        : {:.6} s\n\
-             Rate             : {:.4e} samples/s, {:.4e} samples/s per core\n\
-             Phase [s]             min          avg          max\n\
-            \x20 compute        {:>12.6} {:>12.6} {:>12.6}\n\
-            \x20 gather/I-O     {:>12.6} {:>12.6} {:>12.6}\n{}",
+             Rate             : {:.4e} samples/s, {:.4e} samples/s per core\n{}{}",
             r.version,
             r.samples,
             r.chunk,
@@ -247,12 +244,7 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
             r.wall_time_s,
             r.samples_per_s,
             r.samples_per_s_per_core,
-            compute.min,
-            compute.avg,
-            compute.max,
-            gather_io.min,
-            gather_io.avg,
-            gather_io.max,
+            mc_phases(&compute, &gather_io),
             output_line(&r.output),
         );
         crate::report::emit(&text, &r, job.json);
@@ -402,19 +394,11 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
         text += &format!(
             "Validation       : |z| < {Z_LIMIT} for every state: {}\n\
              Wall time        : {:.6} s\n\
-             Rate             : {:.4e} chain-days/s\n\
-             Phase [s]             min          avg          max\n\
-            \x20 compute        {:>12.6} {:>12.6} {:>12.6}\n\
-            \x20 gather/I-O     {:>12.6} {:>12.6} {:>12.6}\n{}",
+             Rate             : {:.4e} chain-days/s\n{}{}",
             crate::report::verdict(passed),
             r.wall_time_s,
             r.days_per_s,
-            compute.min,
-            compute.avg,
-            compute.max,
-            gather_io.min,
-            gather_io.avg,
-            gather_io.max,
+            mc_phases(&compute, &gather_io),
             output_line(&r.output),
         );
         crate::report::emit(&text, &r, job.json);
@@ -424,6 +408,10 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
         passed,
         "markov: the estimate failed its validation (see report)",
     )
+}
+
+fn mc_phases(compute: &Spread, gather_io: &Spread) -> String {
+    crate::report::phase_table(&[("compute", compute), ("gather/I-O", gather_io)])
 }
 
 fn output_line(output: &Option<String>) -> String {

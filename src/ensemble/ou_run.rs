@@ -1007,19 +1007,12 @@ fn text(r: &OuReport) -> String {
         "Rate             : {:.4e} steps/s, {:.4e} normals/s per core",
         r.steps_per_s, r.normals_per_s_per_core
     );
-    let _ = writeln!(s, "Phase [s]             min          avg          max");
-    for (name, t) in [
+    s += &crate::report::phase_table(&[
         ("compute", &r.phases.compute),
         ("checkpoints", &r.phases.checkpoint),
         ("reduce", &r.phases.reduce),
         ("gather/I-O", &r.phases.gather_io),
-    ] {
-        let _ = writeln!(
-            s,
-            "  {name:<14} {:>12.6} {:>12.6} {:>12.6}",
-            t.min, t.avg, t.max
-        );
-    }
+    ]);
     if let Some(out) = &r.output {
         let _ = writeln!(s, "Output           : {out}");
     }

@@ -169,19 +169,12 @@ impl HeatReport {
         }
         let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
         let _ = writeln!(s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
-        let _ = writeln!(s, "Phase [s]             min          avg          max");
-        for (name, p) in [
+        s += &crate::report::phase_table(&[
             ("stencil", &self.phases.stencil),
             ("halo exchange", &self.phases.halo),
             ("checkpoints", &self.phases.checkpoint),
             ("gather/I-O", &self.phases.io),
-        ] {
-            let _ = writeln!(
-                s,
-                "  {name:<14} {:>12.6} {:>12.6} {:>12.6}",
-                p.min, p.avg, p.max
-            );
-        }
+        ]);
         if let Some(out) = &self.output {
             let _ = writeln!(s, "Output           : {out}");
         }

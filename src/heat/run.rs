@@ -189,22 +189,10 @@ pub fn run<C: Communicator>(
                     step,
                     checkpoint: job.checkpoint.display().to_string(),
                 });
-                let a = mpi::time();
-                write_checkpoint(
-                    &cart,
-                    &decomp,
-                    &cfg,
-                    meta,
-                    &u,
-                    &block,
-                    step,
-                    &job.checkpoint,
-                )?;
-                t.checkpoint += mpi::time() - a;
-                break;
             }
         }
-        if job.checkpoint_every > 0 && step % job.checkpoint_every == 0 {
+        let due = job.checkpoint_every > 0 && step % job.checkpoint_every == 0;
+        if due || stopped.is_some() {
             let a = mpi::time();
             write_checkpoint(
                 &cart,
@@ -217,6 +205,9 @@ pub fn run<C: Communicator>(
                 &job.checkpoint,
             )?;
             t.checkpoint += mpi::time() - a;
+        }
+        if stopped.is_some() {
+            break;
         }
     }
     cart.barrier();
