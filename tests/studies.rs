@@ -136,6 +136,75 @@ fn local_strong_and_weak_studies() {
 }
 
 #[test]
+fn plot_script_draws_every_workload() {
+    let Some(py) = python() else {
+        assert!(std::env::var("CI").is_err(), "no .venv with matplotlib");
+        eprintln!("SKIP: plots: no .venv with matplotlib");
+        return;
+    };
+    let dir = scratch("plots");
+    run_ok(
+        &dir,
+        2,
+        &[
+            "heat", "--nx", "90", "--ny", "60", "--steps", "200", "--output", "h.h5",
+        ],
+    );
+    run_ok(
+        &dir,
+        2,
+        &[
+            "ou", "--paths", "50", "--steps", "2000", "--tau", "1,2", "--store", "paths",
+            "--output", "o.h5",
+        ],
+    );
+    run_ok(
+        &dir,
+        2,
+        &[
+            "pi",
+            "--samples",
+            "5000000",
+            "--chunk",
+            "100000",
+            "--output",
+            "p.h5",
+        ],
+    );
+    run_ok(
+        &dir,
+        2,
+        &[
+            "markov", "--chains", "20", "--days", "1000", "--output", "m.h5",
+        ],
+    );
+    std::fs::write(dir.join("junk.h5"), b"not hdf5").unwrap();
+    let out = Command::new(&py)
+        .arg(Path::new(ROOT).join("scripts/plot.py"))
+        .args(["h.h5", "o.h5", "p.h5", "m.h5"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    for png in ["h-heat.png", "o-ou.png", "p-pi.png", "m-markov.png"] {
+        let bytes = std::fs::read(dir.join(png)).unwrap_or_else(|_| panic!("{png} missing"));
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 15_000,
+            "{png}: {} bytes",
+            bytes.len()
+        );
+    }
+    let bad = Command::new(&py)
+        .arg(Path::new(ROOT).join("scripts/plot.py"))
+        .arg("junk.h5")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", show(&bad));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("plot: error: cannot read junk.h5"));
+}
+
+#[test]
 fn study_tool_refuses_bad_input() {
     if study_tool().is_none() {
         return;

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Plot a parsim result file; PNGs are written next to it.
+
+    .venv/bin/python scripts/plot.py results/demo-heat.h5 [more files...]
+
+What is drawn depends on what the file holds:
+  /heat    the final temperature field (FILE-heat.png)
+  /ou      per parameter set, the ensemble mean +- 2 sd against the
+           theoretical curves (FILE-ou.png)
+  /pi      the running estimate with its +-2 standard-error band (FILE-pi.png)
+  /markov  fraction of days per state against the stationary law (FILE-markov.png)
+
+Needs numpy, h5py and matplotlib: scripts/setup.sh --python puts them in .venv.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    import h5py
+    import numpy as np
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:
+    sys.exit(f"plot: error: {e.name} is missing for {sys.executable}; "
+             "run scripts/setup.sh --python and use .venv/bin/python")
+
+
+def attr(group, name):
+    v = group.attrs[name]
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def plot_heat(f, out):
+    g = f["heat"]
+    t = g["temperature"][...]
+    nx, ny = int(attr(g, "nx")), int(attr(g, "ny"))
+    dx, dy = float(attr(g, "dx")), float(attr(g, "dy"))
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    # Row 0 is the bottom (y = dy): origin="lower"; cell centres at (i+1) dx.
+    im = ax.imshow(t, origin="lower", cmap="inferno", interpolation="nearest",
+                   extent=[0.5 * dx, (nx + 0.5) * dx, 0.5 * dy, (ny + 0.5) * dy])
+    fig.colorbar(im, ax=ax, label="temperature")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"heat ({attr(g, 'init')}): {nx}x{ny}, step {int(attr(g, 'steps'))}, "
+                 f"t = {float(attr(g, 'time')):.4g}\n{int(attr(g, 'ranks'))} ranks, "
+                 f"walls L {attr(g, 'bc_left'):g} R {attr(g, 'bc_right'):g} "
+                 f"B {attr(g, 'bc_bottom'):g} T {attr(g, 'bc_top'):g}")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_ou(f, out):
+    g = f["ou"]
+    sets = sorted(k for k in g if k.startswith("set_"))[:6]
+    cols = min(3, len(sets))
+    rows = (len(sets) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, sets):
+        s = g[name]
+        t, mean, var = s["time"][...], s["mean"][...], s["variance"][...]
+        tau, sigma, x0 = (float(attr(s, k)) for k in ("tau", "sigma", "x0"))
+        th_mean = x0 * np.exp(-t / tau)
+        th_sd = sigma * np.sqrt(1 - np.exp(-2 * t / tau))
+        sd = np.sqrt(np.maximum(var, 0))
+        ax.fill_between(t, mean - 2 * sd, mean + 2 * sd, alpha=0.3, label="ensemble mean ± 2 sd")
+        ax.plot(t, mean, lw=1.2, label="ensemble mean")
+        ax.plot(t, th_mean, "k--", lw=1, label="theory mean")
+        ax.plot(t, th_mean + 2 * th_sd, "k:", lw=1, label="theory ± 2 sd")
+        ax.plot(t, th_mean - 2 * th_sd, "k:", lw=1)
+        if "paths" in s:
+            for p in s["paths"][: min(5, s["paths"].shape[0])]:
+                ax.plot(t, p, lw=0.4, alpha=0.6)
+        ax.set_title(f"{name}: tau={tau:g} sigma={sigma:g} x0={x0:g} "
+                     f"({int(attr(s, 'members'))} paths)", fontsize=9)
+        ax.set_xlabel("t")
+        ax.set_ylabel("x")
+        if t[-1] > 20 * tau:
+            # Long runs: linear up to tau, logarithmic beyond, so the
+            # relaxation and the stationary state both show.
+            ax.set_xscale("symlog", linthresh=tau)
+    for ax in list(axes.flat)[len(sets):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Ornstein-Uhlenbeck ensemble: fan chart against theory")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_pi(f, out):
+    g = f["pi"]
+    hits = g["chunk_hits"][...].astype(np.float64)
+    samples, chunk = int(attr(g, "samples")), int(attr(g, "chunk"))
+    sizes = np.full(len(hits), chunk, dtype=np.float64)
+    sizes[-1] = samples - chunk * (len(hits) - 1)
+    n = np.cumsum(sizes)
+    est = 4 * np.cumsum(hits) / n
+    p = np.pi / 4
+    se = 4 * np.sqrt(p * (1 - p) / n)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.fill_between(n, np.pi - 2 * se, np.pi + 2 * se, color="gray", alpha=0.3, label="pi ± 2 standard errors")
+    ax.plot(n, est, lw=1.2, label="running estimate")
+    ax.axhline(np.pi, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("samples")
+    ax.set_ylabel("estimate of pi")
+    ax.set_title(f"pi: {float(attr(g, 'estimate')):.8f} from {samples:.3g} samples, "
+                 f"z = {float(attr(g, 'z')):+.2f}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_markov(f, out):
+    g = f["markov"]
+    frac, theory = g.attrs["fractions"], g.attrs["stationary_theory"]
+    names = ["bull", "bear", "recession"]
+    x = np.arange(3)
+    fig, ax = plt.subplots(figsize=(5.6, 4))
+    ax.bar(x - 0.2, frac, 0.4, label="simulated")
+    ax.bar(x + 0.2, theory, 0.4, label="stationary law")
+    ax.set_xticks(x, names)
+    ax.set_ylabel("fraction of days")
+    ax.set_title(f"Markov chain: {int(attr(g, 'chains'))} chains x {int(attr(g, 'days'))} days")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+PLOTS = {"heat": plot_heat, "ou": plot_ou, "pi": plot_pi, "markov": plot_markov}
+
+
+def main(files):
+    if not files:
+        sys.exit("usage: scripts/plot.py FILE.h5 [FILE.h5 ...]")
+    status = 0
+    for name in files:
+        path = Path(name)
+        try:
+            with h5py.File(path, "r") as f:
+                found = [k for k in PLOTS if k in f]
+                if not found:
+                    print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi or /markov)", file=sys.stderr)
+                    status = 2
+                for kind in found:
+                    out = path.with_name(f"{path.stem}-{kind}.png")
+                    PLOTS[kind](f, out)
+                    print(f"plot: wrote {out}")
+        except OSError as e:
+            print(f"plot: error: cannot read {path}: {e}", file=sys.stderr)
+            status = 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
