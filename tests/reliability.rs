@@ -614,3 +614,43 @@ fn ou_restart_must_be_the_same_ensemble() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("checkpoint 'c.h5' exists; pass --force"));
 }
+
+#[test]
+fn a_panicking_rank_aborts_the_whole_job() {
+    let dir = scratch("panic");
+    let mut cmd = mpirun_command(
+        &dir,
+        3,
+        &[
+            "heat", "--nx", "300", "--ny", "300", "--steps", "100000", "--output", "p.h5",
+        ],
+    );
+    cmd.env("PARSIM_INJECT_PANIC", "1");
+    // mpirun passes the environment on to the ranks.
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    let status =
+        wait_for(&mut child, Duration::from_secs(20)).expect("job hung after a rank panicked");
+    eprintln!(
+        "panic on rank 1 -> job ended in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!status.success());
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("parsim:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{stderr}");
+    assert!(
+        ours[0].contains("rank 1 panicked") && ours[0].contains("injected fault at step 3"),
+        "{}",
+        ours[0]
+    );
+    assert!(
+        stderr.contains("MPI_ABORT was invoked on rank 1") && stderr.contains("errorcode 70"),
+        "{stderr}"
+    );
+    assert!(!dir.join("p.h5").exists());
+}

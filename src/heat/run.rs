@@ -143,6 +143,13 @@ pub fn run<C: Communicator>(
     let bounds = value_bounds(&cfg, &start);
     let probe_rows = probe_rows(block.ny());
 
+    // Fault injection for the tests: PARSIM_INJECT_PANIC=<rank> makes that
+    // rank panic inside the time loop, while its neighbours wait on it.
+    let inject_panic = std::env::var("PARSIM_INJECT_PANIC")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        == Some(rank);
+
     // 6. Time loop.
     let mut t = Timers::default();
     let mut step = start_step;
@@ -158,6 +165,9 @@ pub fn run<C: Communicator>(
         t.halo += b - a;
         std::mem::swap(&mut u, &mut un);
         step += 1;
+        if inject_panic && step == start_step + 3 {
+            panic!("injected fault at step {step} (PARSIM_INJECT_PANIC)");
+        }
 
         if step % job.check_every == 0 || step == cfg.steps {
             let a = mpi::time();
