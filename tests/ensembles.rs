@@ -360,23 +360,7 @@ fn ensemble_bad_input_refused_once_and_writes_nothing() {
     ];
     let before = listing(&dir);
     for (ranks, args, expected) in cases {
-        let out = mpirun(&dir, ranks, &args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}; stderr:\n{stderr}");
-        let ours: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("parsim:"))
-            .collect();
-        assert_eq!(
-            ours.len(),
-            1,
-            "{args:?}: expected one message, got:\n{stderr}"
-        );
-        assert!(
-            ours[0].contains(expected),
-            "{args:?}: {:?} lacks {expected:?}",
-            ours[0]
-        );
+        assert_refused(&dir, ranks, &args, expected);
         assert_eq!(listing(&dir), before, "{args:?} left files behind");
     }
     assert_eq!(std::fs::read(dir.join("taken.h5")).unwrap(), b"keep");

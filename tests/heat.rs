@@ -364,28 +364,7 @@ fn invalid_input_is_refused_once_and_writes_nothing() {
     for (ranks, extra, expected) in cases {
         let mut args = base.to_vec();
         args.extend(&extra);
-        let out = mpirun(&dir, ranks, &args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{extra:?} exit code; stderr:\n{stderr}"
-        );
-        let ours: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("parsim:"))
-            .collect();
-        assert_eq!(
-            ours.len(),
-            1,
-            "{extra:?}: expected one message from rank 0, got:\n{stderr}"
-        );
-        assert!(
-            ours[0].contains(expected),
-            "{extra:?}: message {:?} lacks {expected:?}",
-            ours[0]
-        );
-        assert!(out.stdout.is_empty(), "{extra:?} printed a report");
+        assert_refused(&dir, ranks, &args, expected);
         assert_eq!(listing(&dir), before, "{extra:?} left files behind");
     }
     assert_eq!(std::fs::read(dir.join("exists.h5")).unwrap(), b"precious");

@@ -443,19 +443,7 @@ fn bad_restarts_are_refused_clearly() {
             a.truncate(1);
         }
         a.extend(&args);
-        let out = mpirun(&dir, 2, &a);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        let ours: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.starts_with("parsim:"))
-            .collect();
-        assert_eq!(ours.len(), 1, "{args:?}: {stderr}");
-        assert!(
-            ours[0].contains(expected),
-            "{args:?}: {:?} lacks {expected:?}",
-            ours[0]
-        );
+        assert_refused(&dir, 2, &a, expected);
         assert_eq!(listing(&dir), before, "{args:?} changed the directory");
     }
     // --force may replace an existing checkpoint.

@@ -182,3 +182,32 @@ pub fn same_field(a: &Path, b: &Path) -> bool {
             .zip(y.iter())
             .all(|(p, q)| p.to_bits() == q.to_bits())
 }
+
+/// Run parsim with bad input and insist on a refusal: exit code 2, exactly
+/// one `parsim:` line (rank 0 speaks, not every rank) containing
+/// `expected`, and no report on stdout. Returns stderr.
+pub fn assert_refused(dir: &Path, ranks: usize, args: &[&str], expected: &str) -> String {
+    let out = mpirun(dir, ranks, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: exit code; stderr:\n{stderr}"
+    );
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("parsim:"))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "{args:?}: expected one message from rank 0, got:\n{stderr}"
+    );
+    assert!(
+        ours[0].contains(expected),
+        "{args:?}: message {:?} lacks {expected:?}",
+        ours[0]
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed a report");
+    stderr
+}
