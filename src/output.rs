@@ -68,10 +68,6 @@ impl PendingOutput {
         &self.temp
     }
 
-    pub fn dest(&self) -> &Path {
-        &self.dest
-    }
-
     /// Make the complete temporary file durable and move it to the final path.
     pub fn commit(mut self) -> Outcome<PathBuf> {
         let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());

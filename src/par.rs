@@ -5,7 +5,10 @@ use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use serde::Serialize;
 
+use std::path::Path;
+
 use crate::error::{ExitCode, Failure, Outcome};
+use crate::output::PendingOutput;
 
 /// Collective: every rank passes what it knows; all ranks return the same
 /// outcome. When some ranks failed, the failure of the lowest such rank is
@@ -78,6 +81,35 @@ where
         None => serde_json::from_slice(&bytes)
             .map_err(|e| Failure::runtime(anyhow::anyhow!("broadcast of rank 0's data: {e}"))),
     }
+}
+
+/// Collective: rank 0 runs `check`, then, when `path` is given, reserves it
+/// (no existing file replaced without `force`, see [`PendingOutput`]) and
+/// creates the file with `create`. Every rank learns the outcome, so no rank
+/// computes on while rank 0 could not write; rank 0 gets the file.
+pub fn create_on_root<C, F>(
+    comm: &C,
+    check: impl FnOnce() -> Outcome,
+    path: Option<&Path>,
+    force: bool,
+    create: impl FnOnce(PendingOutput) -> anyhow::Result<F>,
+) -> Outcome<Option<F>>
+where
+    C: Communicator,
+{
+    let mut file = None;
+    let local = if comm.rank() == 0 {
+        check().and_then(|()| match path {
+            Some(path) => PendingOutput::prepare(path, force)
+                .and_then(|out| create(out).map_err(Failure::runtime))
+                .map(|f| file = Some(f)),
+            None => Ok(()),
+        })
+    } else {
+        Ok(())
+    };
+    agree(comm, local)?;
+    Ok(file)
 }
 
 /// A quantity measured on every rank, summarised over ranks. The spread

@@ -27,7 +27,6 @@ use super::mc::{
 use super::{gather_ordered, scatter_ranges};
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_list, write_num, write_vec, ResultFile, RunMeta};
-use crate::output::PendingOutput;
 use crate::par::{self, Spread};
 use crate::rng::{stream, Lanes};
 
@@ -85,26 +84,6 @@ fn at_most(name: &'static str, value: u64, max: u64) -> Outcome {
         return Err(Failure::usage(McError::TooLarge { name, value, max }));
     }
     Ok(())
-}
-
-/// Rank 0 reserves the output and creates the file; all ranks agree.
-fn reserve<C: Communicator>(
-    world: &C,
-    output: &Option<PathBuf>,
-    force: bool,
-    meta: &RunMeta,
-) -> Outcome<Option<ResultFile>> {
-    let mut file = None;
-    let result = match (output, world.rank()) {
-        (Some(path), 0) => PendingOutput::prepare(path, force).and_then(|out| {
-            ResultFile::create(out, meta)
-                .map(|f| file = Some(f))
-                .map_err(Failure::runtime)
-        }),
-        _ => Ok(()),
-    };
-    par::agree(world, result)?;
-    Ok(file)
 }
 
 /// Rank 0 writes with `layout`, then closes and renames; all ranks agree.
@@ -169,7 +148,13 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
             chunks.count()
         ))
     })?;
-    let file = reserve(world, &job.output, job.force, meta)?;
+    let file = par::create_on_root(
+        world,
+        || Ok(()),
+        job.output.as_deref(),
+        job.force,
+        |out| ResultFile::create(out, meta),
+    )?;
     let (range, table) = scatter_ranges(world, chunks.count() as usize);
 
     world.barrier();
@@ -303,7 +288,13 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
     at_least("chains", job.chains, 1)?;
     at_least("days", job.days, 1)?;
     at_most("chains", job.chains, MAX_UNITS / 3)?;
-    let file = reserve(world, &job.output, job.force, meta)?;
+    let file = par::create_on_root(
+        world,
+        || Ok(()),
+        job.output.as_deref(),
+        job.force,
+        |out| ResultFile::create(out, meta),
+    )?;
     let (range, table) = scatter_ranges(world, job.chains as usize);
 
     world.barrier();

@@ -34,7 +34,6 @@ pub struct OuCheckpointMeta {
     pub path: String,
     pub plan: OuPlan,
     pub store_paths: bool,
-    pub done: u64,
 }
 
 fn unusable(path: &Path, what: impl std::fmt::Display) -> Failure {
@@ -85,7 +84,6 @@ pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
     }
     Ok(OuCheckpointMeta {
         path: path.display().to_string(),
-        done: done.iter().map(|&d| u64::from(d != 0)).sum(),
         plan,
         store_paths,
     })

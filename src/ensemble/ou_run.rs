@@ -247,21 +247,13 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         }
     };
 
-    let mut file = None;
-    let reserved = if rank == 0 {
-        crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)
-            .and_then(|()| match &job.output {
-                Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
-                    OuFile::create(out, &plan, job.store_paths, meta)
-                        .map(|f| file = Some(f))
-                        .map_err(Failure::runtime)
-                }),
-                None => Ok(()),
-            })
-    } else {
-        Ok(())
-    };
-    par::agree(world, reserved)?;
+    let file = par::create_on_root(
+        world,
+        || crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force),
+        job.output.as_deref(),
+        job.force,
+        |out| OuFile::create(out, &plan, job.store_paths, meta),
+    )?;
 
     let (range, table, segments) = scatter_members(world, &plan);
 
@@ -594,27 +586,30 @@ fn write_checkpoint<C: Communicator>(
         .iter()
         .flat_map(|s| [s.last, s.sxx, s.sxy])
         .collect();
-    if rank != 0 {
+    let mut total = vec![0i64; if rank == 0 { limbs.len() } else { 0 }];
+    if rank == 0 {
+        root.reduce_into_root(&limbs[..], &mut total[..], SystemOperation::sum());
+    } else {
         root.reduce_into(&limbs[..], SystemOperation::sum());
-        par::agree(world, Ok(()))?;
+    }
+    let file = par::create_on_root(
+        world,
+        || Ok(()),
+        Some(&job.checkpoint),
+        true,
+        |out| {
+            ResultFile::create(out, meta)
+                .and_then(|f| OuCheckpointFile::create(f, plan, job.store_paths, &total))
+        },
+    )?;
+    let Some(file) = file else {
         root.send_with_tag(&done[..], TAG_CKPT_DONE);
         root.send_with_tag(&summary[..], TAG_CKPT_SUMMARY);
         if job.store_paths {
             root.send_with_tag(&st.paths[..], TAG_CKPT_RECORDS);
         }
         return par::agree(world, Ok(()));
-    }
-    let mut total = vec![0i64; limbs.len()];
-    root.reduce_into_root(&limbs[..], &mut total[..], SystemOperation::sum());
-    let mut file = None;
-    let created = PendingOutput::prepare(&job.checkpoint, true).and_then(|out| {
-        ResultFile::create(out, meta)
-            .and_then(|f| OuCheckpointFile::create(f, plan, job.store_paths, &total))
-            .map(|f| file = Some(f))
-            .map_err(Failure::runtime)
-    });
-    par::agree(world, created)?;
-    let file = file.expect("created on rank 0");
+    };
     let samples = plan.samples();
     let mut result = file.write_share(range, &done, &summary, &st.paths);
     for (src, r) in table.iter().enumerate().skip(1) {

@@ -247,11 +247,6 @@ impl HeatConfig {
         let b = self.boundaries;
         self.init == Init::Sine && [b.left, b.right, b.bottom, b.top].iter().all(|&v| v == 0.0)
     }
-
-    /// Total lattice-site updates of the run.
-    pub fn updates(&self) -> f64 {
-        self.nx as f64 * self.ny as f64 * self.steps as f64
-    }
 }
 
 #[cfg(test)]

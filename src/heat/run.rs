@@ -27,7 +27,6 @@ use super::kernel::{self, Field};
 use super::report::{HeatReport, Phases, Stop, Validation};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
-use crate::output::PendingOutput;
 use crate::par;
 use crate::stop::{signal_name, StopSignal};
 
@@ -97,21 +96,13 @@ pub fn run<C: Communicator>(
     let start_step = resume.as_ref().map_or(0, |m| m.stamp.step);
 
     // 3. Rank 0 reserves the output files; everyone learns whether that worked.
-    let mut file = None;
-    let reserved = if rank == 0 {
-        crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)
-            .and_then(|()| match &job.output {
-                Some(path) => PendingOutput::prepare(path, job.force).and_then(|out| {
-                    HeatFile::create(out, &cfg, &decomp, meta, cfg.steps)
-                        .map(|f| file = Some(f))
-                        .map_err(Failure::runtime)
-                }),
-                None => Ok(()),
-            })
-    } else {
-        Ok(())
-    };
-    par::agree(world, reserved)?;
+    let file = par::create_on_root(
+        world,
+        || crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force),
+        job.output.as_deref(),
+        job.force,
+        |out| HeatFile::create(out, &cfg, &decomp, meta, cfg.steps),
+    )?;
 
     // 4. Topology: MPI's Cartesian communicator must agree with our own
     //    arithmetic, or halos would go to the wrong rank.
@@ -313,17 +304,13 @@ fn write_checkpoint<C: Communicator>(
         target_steps: cfg.steps,
         checksum: checkpoint::checksum(comm, u, block, cfg.nx),
     };
-    let mut file = None;
-    let created = if comm.rank() == 0 {
-        PendingOutput::prepare(path, true).and_then(|out| {
-            HeatFile::create(out, cfg, decomp, meta, step)
-                .map(|f| file = Some(f))
-                .map_err(Failure::runtime)
-        })
-    } else {
-        Ok(())
-    };
-    par::agree(comm, created)?;
+    let file = par::create_on_root(
+        comm,
+        || Ok(()),
+        Some(path),
+        true,
+        |out| HeatFile::create(out, cfg, decomp, meta, step),
+    )?;
     complete(comm, decomp, u, file, &stamp).map(drop)
 }
 
