@@ -19,7 +19,7 @@ use crate::error::{ExitCode, Outcome};
 use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
-use crate::heat::run::HeatJob;
+use crate::heat::run::{HeatJob, Tuning};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -256,8 +256,58 @@ struct HeatArgs {
         allow_negative_numbers = true
     )]
     check_every: u64,
+    /// Threads per rank sharing the block's rows (MPI calls stay on the
+    /// main thread: MPI_THREAD_FUNNELED).
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        help_heading = "Performance"
+    )]
+    threads: usize,
+    /// Exchange halos while the interior is updated (off: exchange, then
+    /// update; for comparison).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set, help_heading = "Performance")]
+    overlap: bool,
+    /// Time blocking: exchange K-deep halos every K steps and advance K
+    /// steps per sweep through memory; 1 is the classic one step per sweep
+    /// (with --overlap). auto: 1 for blocks that fit in cache, else up to
+    /// 12 (results are bitwise identical either way).
+    #[arg(
+        long,
+        value_name = "auto|K",
+        default_value = "auto",
+        help_heading = "Performance"
+    )]
+    time_block: TimeBlock,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// `--time-block`: `auto` or a whole number (checked later against the
+/// decomposition).
+#[derive(Debug, Clone, Copy)]
+struct TimeBlock(Option<usize>);
+
+impl std::str::FromStr for TimeBlock {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Self(None));
+        }
+        s.parse()
+            .map(|k| Self(Some(k)))
+            .map_err(|_| format!("expected auto or a whole number, got '{s}'"))
+    }
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected on or off, got '{s}'")),
+    }
 }
 
 impl HeatArgs {
@@ -290,6 +340,11 @@ impl HeatArgs {
             checkpoint,
             restart: self.restart,
             check_every: self.check_every,
+            tuning: Tuning {
+                threads: self.threads,
+                overlap: self.overlap,
+                time_block: self.time_block.0,
+            },
         }
     }
 }
@@ -305,7 +360,10 @@ pub fn main() -> i32 {
             return ExitCode::Runtime as i32;
         }
     };
-    let Some(universe) = mpi::initialize() else {
+    // FUNNELED: `--threads` runs stencil threads, MPI stays on this thread.
+    // What the library provides is checked only when threads are asked for.
+    let Some((universe, _provided)) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+    else {
         eprintln!("parsim: error: MPI could not be initialised");
         return ExitCode::Runtime as i32;
     };

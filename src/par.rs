@@ -157,6 +157,38 @@ pub fn max<C: Communicator>(comm: &C, x: f64) -> f64 {
     out
 }
 
+/// Peak resident memory of this process in MiB (`VmHWM` of
+/// /proc/self/status; 0 where that does not exist).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Peak memory of rank 0 and the largest among the other ranks (0 with
+/// one rank), in MiB, known to every rank: rank 0 is the one that gathers.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct PeakMemory {
+    pub rank0_mib: f64,
+    pub max_worker_mib: f64,
+}
+
+/// Collective: see [`PeakMemory`].
+pub fn peak_memory<C: Communicator>(comm: &C) -> PeakMemory {
+    let mine = peak_rss_mib();
+    let rank0 = if comm.rank() == 0 { mine } else { 0.0 };
+    let worker = if comm.rank() == 0 { 0.0 } else { mine };
+    PeakMemory {
+        rank0_mib: max(comm, rank0),
+        max_worker_mib: max(comm, worker),
+    }
+}
+
 /// Make a panic on any rank end the whole job instead of leaving the other
 /// ranks blocked in a collective: print one line naming the rank, then
 /// MPI_Abort on MPI_COMM_WORLD with exit code 70.

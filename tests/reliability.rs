@@ -636,9 +636,9 @@ fn a_panicking_rank_aborts_the_whole_job() {
         "{}",
         ours[0]
     );
-    assert!(
-        stderr.contains("MPI_ABORT was invoked on rank 1") && stderr.contains("errorcode 70"),
-        "{stderr}"
-    );
+    // mpirun passes MPI_Abort's code on. (Its own "MPI_ABORT was invoked"
+    // blurb is not asserted: under load mpirun sometimes fails to print it,
+    // "ORTE_ERROR_LOG: Out of resource in file show_help.c".)
+    assert_eq!(status.code(), Some(70), "{stderr}");
     assert!(!dir.join("p.h5").exists());
 }

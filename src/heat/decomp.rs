@@ -211,6 +211,23 @@ impl Decomposition {
         self.nx.div_ceil(self.grid.px) * self.ny.div_ceil(self.grid.py)
     }
 
+    /// The smallest block's width and height (blocks differ by at most one
+    /// cell along each axis).
+    pub fn min_block(&self) -> (usize, usize) {
+        (self.nx / self.grid.px, self.ny / self.grid.py)
+    }
+
+    /// The rank `dx` blocks to the right and `dy` blocks up from `rank`
+    /// (each -1, 0 or 1), if the grid has one there: diagonal neighbours
+    /// supply the corners of deep halos.
+    pub fn neighbour_at(&self, rank: usize, dx: isize, dy: isize) -> Option<usize> {
+        let g = self.grid;
+        let (cx, cy) = g.coords(rank);
+        let x = cx.checked_add_signed(dx).filter(|&x| x < g.px)?;
+        let y = cy.checked_add_signed(dy).filter(|&y| y < g.py)?;
+        Some(g.rank(x, y))
+    }
+
     /// Neighbours of `rank` in the non-periodic process grid.
     pub fn neighbours(&self, rank: usize) -> Neighbours {
         let g = self.grid;
@@ -227,6 +244,24 @@ impl Decomposition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neighbour_at_agrees_with_neighbours_and_finds_diagonals() {
+        let d = Decomposition::new(30, 20, ProcGrid::new(3, 2).unwrap()).unwrap();
+        for rank in 0..6 {
+            let n = d.neighbours(rank);
+            assert_eq!(d.neighbour_at(rank, -1, 0), n.left);
+            assert_eq!(d.neighbour_at(rank, 1, 0), n.right);
+            assert_eq!(d.neighbour_at(rank, 0, -1), n.down);
+            assert_eq!(d.neighbour_at(rank, 0, 1), n.up);
+        }
+        // rank = cy * px + cx: rank 1 is (1, 0); up-left is (0, 1) = rank 3.
+        assert_eq!(d.neighbour_at(1, -1, 1), Some(3));
+        assert_eq!(d.neighbour_at(1, 1, 1), Some(5));
+        assert_eq!(d.neighbour_at(1, 1, -1), None);
+        assert_eq!(d.neighbour_at(5, 1, 1), None);
+        assert_eq!(d.min_block(), (10, 10));
+    }
 
     #[test]
     fn every_cell_owned_exactly_once() {

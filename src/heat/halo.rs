@@ -1,120 +1,158 @@
-//! Halo exchange: refresh a block's ghost layer from its four neighbours.
+//! Halo exchange: refresh a block's ghost layers from its neighbours.
 //!
-//! Rows are contiguous in memory and travel straight from and into the
-//! field; columns are strided, so they are packed into contiguous buffers
-//! (allocated once, reused every step). All eight messages are non-blocking
-//! and posted together, so no ordering between neighbours can deadlock.
-//! Walls have no neighbour: their ghosts keep the boundary values.
+//! Each message carries one side (or corner) of the owned cells, packed into
+//! a contiguous buffer allocated once; received buffers are unpacked into
+//! the ghosts after all messages completed. Because MPI only ever touches
+//! these buffers, the field itself is free while messages are in flight:
+//! [`Halo::exchange_during`] updates the interior meanwhile (overlap).
+//!
+//! With `g` ghost layers (time blocking) the blocks `g` cells deep are sent,
+//! including the corners to the diagonal neighbours, which a 5-point
+//! stencil reaches after two steps. One ghost layer needs no corners.
+//! All messages are non-blocking and posted together, so no ordering
+//! between neighbours can deadlock. Walls have no neighbour: their ghosts
+//! keep the boundary values.
+
+use std::ops::Range;
 
 use mpi::traits::*;
 
-use super::decomp::Neighbours;
+use super::decomp::Decomposition;
 use super::kernel::Field;
 
-/// Message tags name the direction a message travels, so a rank that is
-/// both a sender and a receiver with the same neighbour never mixes them up.
-const TAG_UP: i32 = 10;
-const TAG_DOWN: i32 = 11;
-const TAG_RIGHT: i32 = 12;
-const TAG_LEFT: i32 = 13;
+/// One side or corner: where the neighbour is, what we send it and which
+/// ghosts its message fills.
+struct Link {
+    rank: i32,
+    /// Tag of what we send: the direction it travels.
+    send_tag: i32,
+    /// Tag of what we receive: the opposite direction.
+    recv_tag: i32,
+    send_rows: Range<usize>,
+    send_cols: Range<usize>,
+    recv_rows: Range<usize>,
+    recv_cols: Range<usize>,
+    send: Vec<f64>,
+    recv: Vec<f64>,
+}
+
+/// Direction of travel `(dx, dy)` as a message tag (distinct from the
+/// gather tags).
+fn tag(dx: isize, dy: isize) -> i32 {
+    (10 + (dy + 1) * 3 + (dx + 1)) as i32
+}
 
 /// Reusable buffers for the exchange of one block.
 pub struct Halo {
-    neighbours: Neighbours,
-    send_left: Vec<f64>,
-    send_right: Vec<f64>,
-    recv_left: Vec<f64>,
-    recv_right: Vec<f64>,
+    links: Vec<Link>,
 }
 
 impl Halo {
-    pub fn new(neighbours: Neighbours, ny: usize) -> Self {
-        let buf = |has: Option<usize>| vec![0.0; if has.is_some() { ny } else { 0 }];
-        Self {
-            neighbours,
-            send_left: buf(neighbours.left),
-            send_right: buf(neighbours.right),
-            recv_left: buf(neighbours.left),
-            recv_right: buf(neighbours.right),
+    /// The exchange of `rank`'s block of `decomp` in a field with `g` ghost
+    /// layers. The caller ensures every block is at least `g` cells wide
+    /// and tall (the owned cells sent must exist).
+    pub fn new(decomp: &Decomposition, rank: usize, g: usize) -> Self {
+        let block = decomp.block(rank);
+        let (nx, ny) = (block.nx(), block.ny());
+        assert!(
+            g >= 1 && g <= nx && g <= ny,
+            "ghost depth {g} for a {nx}x{ny} block"
+        );
+        // Along one axis: the owned cells sent toward side d, and the
+        // ghosts filled from side d (storage indices).
+        let send = |d: isize, n: usize| match d {
+            -1 => g..2 * g,
+            0 => g..g + n,
+            _ => n..n + g,
+        };
+        let recv = |d: isize, n: usize| match d {
+            -1 => 0..g,
+            0 => g..g + n,
+            _ => g + n..2 * g + n,
+        };
+        let mut links = Vec::new();
+        for dy in -1..=1isize {
+            for dx in -1..=1isize {
+                let corner = dx != 0 && dy != 0;
+                if (dx, dy) == (0, 0) || (corner && g == 1) {
+                    continue;
+                }
+                let Some(r) = decomp.neighbour_at(rank, dx, dy) else {
+                    continue;
+                };
+                let (send_rows, send_cols) = (send(dy, ny), send(dx, nx));
+                let (recv_rows, recv_cols) = (recv(dy, ny), recv(dx, nx));
+                links.push(Link {
+                    rank: r as i32,
+                    send_tag: tag(dx, dy),
+                    recv_tag: tag(-dx, -dy),
+                    send: vec![0.0; send_rows.len() * send_cols.len()],
+                    recv: vec![0.0; recv_rows.len() * recv_cols.len()],
+                    send_rows,
+                    send_cols,
+                    recv_rows,
+                    recv_cols,
+                });
+            }
         }
+        Self { links }
     }
 
-    /// Collective with the four neighbours: fill `field`'s ghosts.
+    /// Collective with the neighbours: fill `field`'s ghosts.
     pub fn exchange<C: Communicator>(&mut self, comm: &C, field: &mut Field) {
-        let (nx, ny, w) = (field.nx(), field.ny(), field.stride());
-        let nb = self.neighbours;
-        {
-            let d = field.as_slice();
-            for (j, v) in self.send_left.iter_mut().enumerate() {
-                *v = d[(j + 1) * w + 1];
-            }
-            for (j, v) in self.send_right.iter_mut().enumerate() {
-                *v = d[(j + 1) * w + nx];
-            }
+        self.exchange_during(comm, field, |_| ());
+    }
+
+    /// Collective with the neighbours: fill `field`'s ghosts, running
+    /// `work` on the (unchanged) field while the messages are in flight.
+    /// Its result is returned once the ghosts are filled.
+    pub fn exchange_during<C: Communicator, R>(
+        &mut self,
+        comm: &C,
+        field: &mut Field,
+        work: impl FnOnce(&Field) -> R,
+    ) -> R {
+        let w = field.stride();
+        for l in &mut self.links {
+            copy_out(field.as_slice(), w, &l.send_rows, &l.send_cols, &mut l.send);
         }
-
-        let Self {
-            send_left,
-            send_right,
-            recv_left,
-            recv_right,
-            ..
-        } = self;
-        let data = field.as_mut_slice();
-        let (ghost_south, rest) = data.split_at_mut(w);
-        let (owned, ghost_north) = rest.split_at_mut(ny * w);
-        let first_row = &owned[..w];
-        let last_row = &owned[(ny - 1) * w..];
-
-        mpi::request::scope(|scope| {
-            let mut requests = Vec::with_capacity(8);
-            if let Some(r) = nb.down {
-                let p = comm.process_at_rank(r as i32);
+        let result = mpi::request::scope(|scope| {
+            let mut requests = Vec::with_capacity(2 * self.links.len());
+            for l in &mut self.links {
+                let p = comm.process_at_rank(l.rank);
                 requests.push(p.immediate_receive_into_with_tag(
                     scope,
-                    &mut ghost_south[..],
-                    TAG_UP,
+                    &mut l.recv[..],
+                    l.recv_tag,
                 ));
-                requests.push(p.immediate_send_with_tag(scope, first_row, TAG_DOWN));
+                requests.push(p.immediate_send_with_tag(scope, &l.send[..], l.send_tag));
             }
-            if let Some(r) = nb.up {
-                let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(
-                    scope,
-                    &mut ghost_north[..],
-                    TAG_DOWN,
-                ));
-                requests.push(p.immediate_send_with_tag(scope, last_row, TAG_UP));
-            }
-            if let Some(r) = nb.left {
-                let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(
-                    scope,
-                    &mut recv_left[..],
-                    TAG_RIGHT,
-                ));
-                requests.push(p.immediate_send_with_tag(scope, &send_left[..], TAG_LEFT));
-            }
-            if let Some(r) = nb.right {
-                let p = comm.process_at_rank(r as i32);
-                requests.push(p.immediate_receive_into_with_tag(
-                    scope,
-                    &mut recv_right[..],
-                    TAG_LEFT,
-                ));
-                requests.push(p.immediate_send_with_tag(scope, &send_right[..], TAG_RIGHT));
-            }
+            let result = work(field);
             for request in requests {
                 request.wait();
             }
+            result
         });
-
         let d = field.as_mut_slice();
-        for (j, v) in self.recv_left.iter().enumerate() {
-            d[(j + 1) * w] = *v;
+        for l in &self.links {
+            copy_in(&l.recv, d, w, &l.recv_rows, &l.recv_cols);
         }
-        for (j, v) in self.recv_right.iter().enumerate() {
-            d[(j + 1) * w + nx + 1] = *v;
-        }
+        result
+    }
+}
+
+/// Pack rows × cols of a row-major buffer of row length `w` into `out`.
+fn copy_out(src: &[f64], w: usize, rows: &Range<usize>, cols: &Range<usize>, out: &mut [f64]) {
+    let n = cols.len();
+    for (j, chunk) in rows.clone().zip(out.chunks_exact_mut(n)) {
+        chunk.copy_from_slice(&src[j * w + cols.start..j * w + cols.end]);
+    }
+}
+
+/// Unpack `packed` into rows × cols of a row-major buffer of row length `w`.
+fn copy_in(packed: &[f64], dst: &mut [f64], w: usize, rows: &Range<usize>, cols: &Range<usize>) {
+    let n = cols.len();
+    for (j, chunk) in rows.clone().zip(packed.chunks_exact(n)) {
+        dst[j * w + cols.start..j * w + cols.end].copy_from_slice(chunk);
     }
 }

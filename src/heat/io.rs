@@ -12,10 +12,14 @@
 //!                         row 0 = bottom (y = dy), column 0 = left (x = dx)
 //! ```
 //!
-//! Rank 0 never holds the whole field: it writes its own block, then
-//! receives each other rank's block in turn into one buffer sized for the
-//! largest block and writes it as a hyperslab. Memory at rank 0 is its own
-//! two fields plus one block, whatever the number of ranks.
+//! Rank 0 never holds the whole field, nor even another rank's whole block:
+//! every block travels as strips of whole rows of at most [`STRIP_CELLS`]
+//! values, each written as a hyperslab as it arrives. Memory at rank 0 is
+//! its own two fields plus one 8 MiB strip, whatever the grid and the
+//! number of ranks, so it stays within a worker's (which holds the same two
+//! fields plus one strip to send).
+
+use std::ops::Range;
 
 use anyhow::Context;
 use mpi::traits::*;
@@ -30,7 +34,10 @@ use crate::h5::{write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
 
 /// Tag of the gather messages (distinct from the halo tags).
-const TAG_GATHER: i32 = 20;
+const TAG_GATHER: i32 = 40;
+
+/// Largest message of the gather: 1 Mi values (8 MiB).
+pub const STRIP_CELLS: usize = 1 << 20;
 
 /// An open heat result file at its temporary path (rank 0 only).
 pub struct HeatFile {
@@ -77,11 +84,11 @@ impl HeatFile {
         Ok(Self { file, temperature })
     }
 
-    /// Write one rank's interior (`block.ny()` rows of `block.nx()` values).
-    fn write_block(&self, block: &Block, data: &[f64]) -> anyhow::Result<()> {
-        let view = ArrayView2::from_shape((block.ny(), block.nx()), data)?;
+    /// Write global rows `rows` × columns `cols` of the field.
+    fn write_strip(&self, rows: Range<usize>, cols: Range<usize>, data: &[f64]) -> anyhow::Result<()> {
+        let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
         self.temperature
-            .write_slice(view, s![block.rows.clone(), block.cols.clone()])
+            .write_slice(view, s![rows, cols])
             .context("cannot write temperature block")
     }
 
@@ -102,40 +109,89 @@ impl HeatFile {
     }
 }
 
+/// Rows per strip of a block `nx` wide.
+fn strip_rows(nx: usize) -> usize {
+    (STRIP_CELLS / nx.max(1)).max(1)
+}
+
+/// The strips of `block`, as global row ranges.
+fn strips(block: &Block) -> impl Iterator<Item = Range<usize>> + '_ {
+    let step = strip_rows(block.nx());
+    block
+        .rows
+        .clone()
+        .step_by(step)
+        .map(move |r| r..(r + step).min(block.rows.end))
+}
+
+/// Collective: bring every block to rank 0, strip by strip, and hand each
+/// strip to `sink(rows, cols, values)` there (global indices). A sink error
+/// at rank 0 does not stop the receiving, so no rank is left blocked in a
+/// send; the first error is agreed on afterwards.
+pub fn gather_strips<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    field: &Field,
+    mut sink: impl FnMut(Range<usize>, Range<usize>, &[f64]) -> anyhow::Result<()>,
+) -> Outcome {
+    let rank = comm.rank() as usize;
+    let mine = decomp.block(rank);
+    let local = if rank == 0 {
+        let mut buf = vec![0.0; STRIP_CELLS.min(decomp.max_block_cells())];
+        let mut result = Ok(());
+        for src in 0..decomp.ranks() {
+            let block = decomp.block(src);
+            for rows in strips(&block) {
+                let part = &mut buf[..rows.len() * block.nx()];
+                if src == 0 {
+                    pack_rows(field, &rows, &block, part);
+                } else {
+                    comm.process_at_rank(src as i32)
+                        .receive_into_with_tag(part, TAG_GATHER);
+                }
+                if result.is_ok() {
+                    result = sink(rows, block.cols.clone(), part);
+                }
+            }
+        }
+        result.map_err(Failure::runtime)
+    } else {
+        let mut buf = vec![0.0; STRIP_CELLS.min(mine.cells())];
+        for rows in strips(&mine) {
+            let part = &mut buf[..rows.len() * mine.nx()];
+            pack_rows(field, &rows, &mine, part);
+            comm.process_at_rank(0).send_with_tag(&part[..], TAG_GATHER);
+        }
+        Ok(())
+    };
+    crate::par::agree(comm, local)
+}
+
+/// Copy global rows `rows` of `block`'s interior into `out`.
+fn pack_rows(field: &Field, rows: &Range<usize>, block: &Block, out: &mut [f64]) {
+    let interior = field.interior();
+    let local = rows.start - block.rows.start..rows.end - block.rows.start;
+    for (dst, row) in out
+        .chunks_exact_mut(block.nx())
+        .zip(interior.slice(s![local, ..]).rows())
+    {
+        for (d, v) in dst.iter_mut().zip(row.iter()) {
+            *d = *v;
+        }
+    }
+}
+
 /// Collective: bring every block to rank 0 and write it to `file` (which is
-/// `Some` exactly on rank 0). A write error at rank 0 does not stop the
-/// receiving, so no rank is left blocked in a send; the error is agreed on
-/// afterwards.
+/// `Some` exactly on rank 0).
 pub fn gather_and_write<C: Communicator>(
     comm: &C,
     decomp: &Decomposition,
     field: &Field,
     file: Option<&HeatFile>,
 ) -> Outcome {
-    let rank = comm.rank() as usize;
-    let mine = decomp.block(rank);
-    let local = if rank == 0 {
-        let file = file.expect("rank 0 holds the file");
-        let mut buf = vec![0.0; decomp.max_block_cells()];
-        field.pack_interior(&mut buf[..mine.cells()]);
-        let mut result = file.write_block(&mine, &buf[..mine.cells()]);
-        for src in 1..decomp.ranks() {
-            let block = decomp.block(src);
-            let part = &mut buf[..block.cells()];
-            comm.process_at_rank(src as i32)
-                .receive_into_with_tag(part, TAG_GATHER);
-            if result.is_ok() {
-                result = file.write_block(&block, part);
-            }
-        }
-        result.map_err(Failure::runtime)
-    } else {
-        let mut buf = vec![0.0; mine.cells()];
-        field.pack_interior(&mut buf);
-        comm.process_at_rank(0).send_with_tag(&buf[..], TAG_GATHER);
-        Ok(())
-    };
-    crate::par::agree(comm, local)
+    gather_strips(comm, decomp, field, |rows, cols, data| {
+        file.expect("rank 0 holds the file").write_strip(rows, cols, data)
+    })
 }
 
 /// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp

@@ -7,34 +7,51 @@
 //! Nothing in this file may depend on where a block sits, except the
 //! initial/boundary fill, which works in global indices.
 
+use std::ops::Range;
+
 use ndarray::{s, Array2, ArrayView2};
 
 use super::config::{HeatConfig, Init};
 use super::decomp::Block;
 
-/// One rank's block: `ny + 2` rows of `nx + 2` values, row-major, row 0 and
-/// column 0 being ghosts. Local interior cell `(i, j)` (0-based) is stored at
-/// `[j + 1, i + 1]`.
+/// One rank's block with `g` ghost layers on each side: `ny + 2g` rows of
+/// `nx + 2g` values, row-major. Local interior cell `(i, j)` (0-based) is
+/// stored at `[j + g, i + g]`. One layer is all a single step needs; `g`
+/// layers let the ranks exchange halos once every `g` steps (time blocking).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     data: Array2<f64>,
+    g: usize,
 }
 
 impl Field {
+    /// A field with one ghost layer.
     pub fn zeros(nx: usize, ny: usize) -> Self {
+        Self::with_ghosts(nx, ny, 1)
+    }
+
+    /// A field with `g >= 1` ghost layers.
+    pub fn with_ghosts(nx: usize, ny: usize, g: usize) -> Self {
+        assert!(g >= 1);
         Self {
-            data: Array2::zeros((ny + 2, nx + 2)),
+            data: Array2::zeros((ny + 2 * g, nx + 2 * g)),
+            g,
         }
+    }
+
+    /// Ghost layers on each side.
+    pub fn ghosts(&self) -> usize {
+        self.g
     }
 
     /// Interior width.
     pub fn nx(&self) -> usize {
-        self.data.ncols() - 2
+        self.data.ncols() - 2 * self.g
     }
 
     /// Interior height.
     pub fn ny(&self) -> usize {
-        self.data.nrows() - 2
+        self.data.nrows() - 2 * self.g
     }
 
     /// Row length including both ghost columns.
@@ -57,66 +74,58 @@ impl Field {
 
     /// The owned cells without ghosts.
     pub fn interior(&self) -> ArrayView2<'_, f64> {
-        let (nx, ny) = (self.nx(), self.ny());
-        self.data.slice(s![1..=ny, 1..=nx])
+        let (nx, ny, g) = (self.nx(), self.ny(), self.g);
+        self.data.slice(s![g..g + ny, g..g + nx])
     }
 
     /// Interior value at local `(i, j)`.
     pub fn get(&self, i: usize, j: usize) -> f64 {
-        self.data[[j + 1, i + 1]]
+        self.data[[j + self.g, i + self.g]]
     }
 
     /// Set interior value at local `(i, j)`.
     pub fn set(&mut self, i: usize, j: usize, v: f64) {
-        self.data[[j + 1, i + 1]] = v;
+        self.data[[j + self.g, i + self.g]] = v;
     }
 
     /// True when every interior value of rows `rows` (local) lies in
     /// `[lo, hi]` (so is finite). Used to detect blow-up cheaply.
     pub fn rows_within(&self, rows: &[usize], lo: f64, hi: f64) -> bool {
-        let (nx, w) = (self.nx(), self.stride());
+        let (nx, w, g) = (self.nx(), self.stride(), self.g);
         let d = self.as_slice();
         rows.iter().all(|&j| {
-            d[(j + 1) * w + 1..(j + 1) * w + 1 + nx]
+            d[(j + g) * w + g..(j + g) * w + g + nx]
                 .iter()
                 .all(|v| (lo..=hi).contains(v))
         })
-    }
-
-    /// Copy the interior, row by row, into `out` (`nx * ny` values).
-    pub fn pack_interior(&self, out: &mut [f64]) {
-        let (nx, w) = (self.nx(), self.stride());
-        let src = self.as_slice();
-        for (j, dst) in out.chunks_exact_mut(nx).enumerate().take(self.ny()) {
-            let start = (j + 1) * w + 1;
-            dst.copy_from_slice(&src[start..start + nx]);
-        }
     }
 
     /// Fill interior from `value(global_i, global_j)` and the ghost cells on
     /// global walls with the boundary values. Ghosts facing another rank are
     /// left for the halo exchange.
     pub fn fill(&mut self, cfg: &HeatConfig, block: &Block) {
-        let (nx, ny) = (self.nx(), self.ny());
+        let (nx, ny, g) = (self.nx(), self.ny(), self.g);
         debug_assert_eq!((nx, ny), (block.nx(), block.ny()));
         let b = cfg.boundaries;
         for j in 0..ny {
             for i in 0..nx {
-                self.data[[j + 1, i + 1]] =
+                self.data[[j + g, i + g]] =
                     initial_value(cfg, block.cols.start + i, block.rows.start + j);
             }
         }
+        // Every ghost layer on a wall holds the wall value: the time-blocked
+        // sweep reads the innermost one at every level.
         if block.cols.start == 0 {
-            self.data.column_mut(0).fill(b.left);
+            self.data.slice_mut(s![.., ..g]).fill(b.left);
         }
         if block.cols.end == cfg.nx {
-            self.data.column_mut(nx + 1).fill(b.right);
+            self.data.slice_mut(s![.., g + nx..]).fill(b.right);
         }
         if block.rows.start == 0 {
-            self.data.row_mut(0).fill(b.bottom);
+            self.data.slice_mut(s![..g, ..]).fill(b.bottom);
         }
         if block.rows.end == cfg.ny {
-            self.data.row_mut(ny + 1).fill(b.top);
+            self.data.slice_mut(s![g + ny.., ..]).fill(b.top);
         }
     }
 }
@@ -173,64 +182,150 @@ pub fn sine_continuum(cfg: &HeatConfig, i: usize, j: usize, t: f64) -> f64 {
     sine_mode(cfg, i, j) * (-rate * t).exp()
 }
 
-/// One explicit Euler step of the interior of `u` into `un`:
-/// `un = u + cx (u[i-1] - 2u + u[i+1]) + cy (u[j-1] - 2u + u[j+1])`.
-/// Ghosts of `un` are not touched. Both fields must have the same shape.
+/// The update's coefficients.
 ///
-/// On x86-64 with AVX2 (checked once at run time) the same code is compiled
-/// for 256-bit vectors. Rust never contracts `a * b + c` into an FMA, so
-/// both versions round identically: results do not depend on the CPU.
-pub fn step(u: &Field, un: &mut Field, cx: f64, cy: f64) {
+/// Every cell is computed as `c + cx (w - 2c + e) + cy (s - 2c + n)`, in
+/// that order, by every code path (portable, AVX2, any region, band or time
+/// level). Rust never contracts `a * b + c` into an FMA, so all paths round
+/// identically: results depend neither on the CPU, nor on how the block is
+/// cut into regions (overlap), row bands (threads) or time levels (blocking).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stencil {
+    pub cx: f64,
+    pub cy: f64,
+}
+
+impl Stencil {
+    pub fn new(cx: f64, cy: f64) -> Self {
+        Self { cx, cy }
+    }
+}
+
+/// One explicit Euler step of the whole interior of `u` into `un`
+/// (ghosts of `un` are not touched). Both fields must have the same shape.
+pub fn step(u: &Field, un: &mut Field, st: &Stencil) {
     assert_eq!((u.nx(), u.ny()), (un.nx(), un.ny()));
+    let (nx, ny, w, g) = (u.nx(), u.ny(), u.stride(), u.ghosts());
+    update(
+        u.as_slice(),
+        w,
+        un.as_mut_slice(),
+        0,
+        g..g + ny,
+        g..g + nx,
+        st,
+    );
+}
+
+/// Update the cells in storage rows `rows` and storage columns `cols` (both
+/// 1-based: row 0 and column 0 are ghosts) from `src`, a whole field of row
+/// length `w`. `dst` holds the destination's storage rows from `dst_row0` on
+/// (whole rows of length `w`), so threads can each own a band of rows.
+///
+/// On x86-64 with AVX2 (checked once, then cached by std) the same
+/// arithmetic runs on 256-bit vectors.
+pub fn update(
+    src: &[f64],
+    w: usize,
+    dst: &mut [f64],
+    dst_row0: usize,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    st: &Stencil,
+) {
+    if rows.is_empty() || cols.is_empty() {
+        return;
+    }
+    assert!(
+        cols.start >= 1 && cols.end < w,
+        "columns {cols:?} out of row of {w}"
+    );
+    assert!(rows.start >= 1 && (rows.end + 1) * w <= src.len());
+    assert!(rows.start >= dst_row0 && (rows.end - dst_row0) * w <= dst.len());
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { step_avx2(u, un, cx, cy) };
+            unsafe { update_avx2(src, w, dst, dst_row0, rows, cols, st) };
             return;
         }
     }
-    step_generic(u, un, cx, cy);
+    update_generic(src, w, dst, dst_row0, rows, cols, st);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn step_avx2(u: &Field, un: &mut Field, cx: f64, cy: f64) {
-    step_generic(u, un, cx, cy)
+unsafe fn update_avx2(
+    src: &[f64],
+    w: usize,
+    dst: &mut [f64],
+    dst_row0: usize,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    st: &Stencil,
+) {
+    update_generic(src, w, dst, dst_row0, rows, cols, st)
 }
 
 #[inline(always)]
-fn step_generic(u: &Field, un: &mut Field, cx: f64, cy: f64) {
-    let (nx, ny, w) = (u.nx(), u.ny(), u.stride());
-    let src = u.as_slice();
-    let dst = un.as_mut_slice();
-    for j in 1..=ny {
-        let south = &src[(j - 1) * w..j * w];
-        let row = &src[j * w..(j + 1) * w];
-        let north = &src[(j + 1) * w..(j + 2) * w];
-        update_row(
-            &mut dst[j * w + 1..j * w + 1 + nx],
-            row,
-            south,
-            north,
-            cx,
-            cy,
-        );
+fn update_generic(
+    src: &[f64],
+    w: usize,
+    dst: &mut [f64],
+    dst_row0: usize,
+    rows: Range<usize>,
+    cols: Range<usize>,
+    st: &Stencil,
+) {
+    let n = cols.len();
+    for j in rows {
+        let row = &src[j * w + cols.start - 1..j * w + cols.end + 1];
+        let south = &src[(j - 1) * w + cols.start..(j - 1) * w + cols.end];
+        let north = &src[(j + 1) * w + cols.start..(j + 1) * w + cols.end];
+        let base = (j - dst_row0) * w + cols.start;
+        update_row(&mut dst[base..base + n], row, south, north, st);
     }
 }
 
-/// Update one interior row. Slicing every input to exactly `out.len()`
-/// elements up front lets the compiler drop the bounds checks and vectorise
-/// the loop.
+/// Update columns `cols` of one full-width destination row from three
+/// full-width source rows (the time-blocked sweep's unit of work).
 #[inline(always)]
-fn update_row(out: &mut [f64], row: &[f64], south: &[f64], north: &[f64], cx: f64, cy: f64) {
+pub(crate) fn update_cols(
+    out: &mut [f64],
+    row: &[f64],
+    south: &[f64],
+    north: &[f64],
+    cols: Range<usize>,
+    st: &Stencil,
+) {
+    let (a, b) = (cols.start, cols.end);
+    update_row(
+        &mut out[a..b],
+        &row[a - 1..b + 1],
+        &south[a..b],
+        &north[a..b],
+        st,
+    );
+}
+
+/// Update one row segment: `row` has the segment plus one neighbour on each
+/// side, `south` and `north` exactly the segment. Slicing every input to
+/// exactly `out.len()` elements up front lets the compiler drop the bounds
+/// checks and vectorise the loop.
+#[inline(always)]
+fn update_row(out: &mut [f64], row: &[f64], south: &[f64], north: &[f64], st: &Stencil) {
     let n = out.len();
     let (west, centre, east) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
-    let (south, north) = (&south[1..n + 1], &north[1..n + 1]);
+    let (south, north) = (&south[..n], &north[..n]);
     for i in 0..n {
-        let c = centre[i];
-        out[i] = c + cx * (west[i] - 2.0 * c + east[i]) + cy * (south[i] - 2.0 * c + north[i]);
+        out[i] = cell(west[i], centre[i], east[i], south[i], north[i], st);
     }
+}
+
+/// The update of one cell: the one expression every path computes.
+#[inline(always)]
+fn cell(west: f64, c: f64, east: f64, south: f64, north: f64, st: &Stencil) -> f64 {
+    c + st.cx * (west - 2.0 * c + east) + st.cy * (south - 2.0 * c + north)
 }
 
 #[cfg(test)]
@@ -266,7 +361,7 @@ mod tests {
         assert_eq!(u.get(1, 1), 5.0);
         assert_eq!([u.get(0, 0), u.get(1, 0), u.get(0, 1)], [65.0; 3]);
         let mut un = u.clone();
-        step(&u, &mut un, 0.25, 0.25);
+        step(&u, &mut un, &Stencil::new(0.25, 0.25));
         // (0,0): west 20, east 65, south 5, north 65, centre 65
         let c00 = 65.0 + 0.25 * (20.0 - 130.0 + 65.0) + 0.25 * (5.0 - 130.0 + 65.0);
         // (1,1): west 65, east 70, south 65, north 85, centre 5
@@ -283,23 +378,66 @@ mod tests {
         assert_eq!(un.as_slice()[..4], u.as_slice()[..4]);
     }
 
-    #[test]
-    fn dispatched_kernel_matches_generic_bitwise() {
-        let cfg = config(37, 23, Init::Disk);
-        let mut u = Field::zeros(37, 23);
+    fn irregular(nx: usize, ny: usize) -> Field {
+        let cfg = config(nx, ny, Init::Disk);
+        let mut u = Field::zeros(nx, ny);
         u.fill(&cfg, &whole(&cfg));
         // Irregular values so every lane and the loop tails see distinct data.
         for (k, v) in u.as_mut_slice().iter_mut().enumerate() {
             *v += (k as f64 * 0.618).sin();
         }
-        let (mut a, mut b) = (u.clone(), u.clone());
-        step(&u, &mut a, 0.21, 0.27);
-        step_generic(&u, &mut b, 0.21, 0.27);
-        assert!(a
-            .as_slice()
+        u
+    }
+
+    fn same_bits(a: &Field, b: &Field) -> bool {
+        a.as_slice()
             .iter()
             .zip(b.as_slice())
-            .all(|(x, y)| x.to_bits() == y.to_bits()));
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn every_code_path_gives_the_same_bits() {
+        // Odd widths exercise the vector loop's tails.
+        for (nx, ny) in [(37, 23), (1, 5), (2, 2), (5, 1), (64, 9)] {
+            let u = irregular(nx, ny);
+            let w = u.stride();
+            let plain = Stencil::new(0.21, 0.27);
+            let mut reference = u.clone();
+            update_generic(
+                u.as_slice(),
+                w,
+                reference.as_mut_slice(),
+                0,
+                1..ny + 1,
+                1..nx + 1,
+                &plain,
+            );
+            {
+                let st = plain;
+                let mut a = u.clone();
+                step(&u, &mut a, &st);
+                assert!(same_bits(&a, &reference), "{nx}x{ny} {st:?}");
+                // Interior first, then the four edges (the overlapped order).
+                let mut b = u.clone();
+                let src = u.as_slice();
+                let d = b.as_mut_slice();
+                update(src, w, d, 0, 2..ny, 2..nx, &st);
+                update(src, w, d, 0, 1..2, 1..nx + 1, &st);
+                update(src, w, d, 0, ny..ny + 1, 1..nx + 1, &st);
+                update(src, w, d, 0, 2..ny, 1..2, &st);
+                update(src, w, d, 0, 2..ny, nx..nx + 1, &st);
+                assert!(same_bits(&b, &reference), "regions {nx}x{ny} {st:?}");
+                // Row bands with their own destination slices (threads).
+                let mut c = u.clone();
+                let d = c.as_mut_slice();
+                let mid = 1 + ny / 2;
+                let (lo, hi) = d.split_at_mut(mid * w);
+                update(src, w, lo, 0, 1..mid, 1..nx + 1, &st);
+                update(src, w, hi, mid, mid..ny + 1, 1..nx + 1, &st);
+                assert!(same_bits(&c, &reference), "bands {nx}x{ny} {st:?}");
+            }
+        }
     }
 
     #[test]
@@ -323,7 +461,7 @@ mod tests {
         let mut un = u.clone();
         let (cx, cy) = cfg.coefficients();
         for _ in 0..3 {
-            step(&u, &mut un, cx, cy);
+            step(&u, &mut un, &Stencil::new(cx, cy));
             std::mem::swap(&mut u, &mut un);
         }
         for j in 0..9 {
@@ -349,8 +487,7 @@ mod tests {
         assert_eq!(d[w + 4], 70.0, "right wall");
         assert_eq!(d[1], 5.0, "bottom wall");
         assert_eq!(d[3 * w + 1], 0.0, "top ghost faces a neighbour");
-        let mut packed = vec![0.0; 6];
-        f.pack_interior(&mut packed);
+        let packed: Vec<f64> = f.interior().iter().copied().collect();
         assert_eq!(packed[0], initial_value(&cfg, 3, 0));
         assert_eq!(packed[5], initial_value(&cfg, 5, 1));
     }

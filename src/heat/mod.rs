@@ -5,6 +5,8 @@
 //! - [`decomp`]: process grid, blocks, neighbours (pure arithmetic);
 //! - [`kernel`]: the field, initial conditions, the 5-point update, exact
 //!   solutions (pure);
+//! - [`sweep`]: walking a block for one or several steps (time blocking,
+//!   thread bands; pure);
 //! - [`halo`]: the ghost-layer exchange (MPI);
 //! - [`io`]: the HDF5 layout and the gather to rank 0;
 //! - [`checkpoint`]: checkpoint metadata, checksum, restart;
@@ -19,3 +21,4 @@ pub mod io;
 pub mod kernel;
 pub mod report;
 pub mod run;
+pub mod sweep;

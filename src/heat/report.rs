@@ -59,6 +59,16 @@ pub struct Phases {
     pub io: Spread,
 }
 
+/// How the time loop ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Execution {
+    /// Steps per sweep and per halo exchange (ghost depth).
+    pub time_block: usize,
+    pub threads: usize,
+    /// Halo exchange overlapped with the interior (only with time_block 1).
+    pub overlap: bool,
+}
+
 /// A run stopped early by a signal, after writing a checkpoint.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stop {
@@ -73,6 +83,10 @@ pub struct HeatReport {
     pub version: &'static str,
     pub ranks: usize,
     pub proc_grid: [usize; 2],
+    /// How the loop ran (never changes the result).
+    pub execution: Execution,
+    /// Peak resident memory, measured after the output was written.
+    pub peak_memory: crate::par::PeakMemory,
     pub config: HeatConfig,
     /// Step the run started from (0, or the checkpoint's).
     pub start_step: u64,
@@ -142,6 +156,14 @@ impl HeatReport {
             "Ranks            : {} (process grid {} x {})",
             self.ranks, self.proc_grid[0], self.proc_grid[1]
         );
+        let e = &self.execution;
+        let _ = writeln!(
+            s,
+            "Execution        : {} thread(s)/rank, time block {}{}",
+            e.threads,
+            e.time_block,
+            if e.overlap { ", halo overlapped" } else { "" }
+        );
         match &self.validation {
             Validation::Exact {
                 max_rel_error,
@@ -175,6 +197,12 @@ impl HeatReport {
             ("checkpoints", &self.phases.checkpoint),
             ("gather/I-O", &self.phases.io),
         ]);
+        let mem = &self.peak_memory;
+        let _ = writeln!(
+            s,
+            "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
+            mem.rank0_mib, mem.max_worker_mib
+        );
         if let Some(out) = &self.output {
             let _ = writeln!(s, "Output           : {out}");
         }
