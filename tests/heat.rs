@@ -160,6 +160,181 @@ fn uneven_split_257x131_on_5_ranks() {
 }
 
 #[test]
+fn hdf5_layout_and_attributes_read_back() {
+    let dir = scratch("layout");
+    let out = run_ok(
+        &dir,
+        3,
+        &[
+            "heat",
+            "--nx",
+            "30",
+            "--ny",
+            "20",
+            "--steps",
+            "1",
+            "--bc-left",
+            "-1.5",
+            "--output",
+            "r.h5",
+        ],
+    );
+    assert!(out.contains("Output           : r.h5"), "{out}");
+    let path = dir.join("r.h5");
+    let file = hdf5::File::open(&path).unwrap();
+    let heat = file.group("heat").unwrap();
+    let num = |name: &str| heat.attr(name).unwrap().read_scalar::<f64>().unwrap();
+    let int = |name: &str| heat.attr(name).unwrap().read_scalar::<u64>().unwrap();
+    let text = |loc: &hdf5::Location, name: &str| {
+        loc.attr(name)
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        (int("nx"), int("ny"), int("steps"), int("ranks")),
+        (30, 20, 1, 3)
+    );
+    assert_eq!((num("dx"), num("dy"), num("alpha")), (0.01, 0.01, 0.5));
+    assert_eq!(num("dt"), 0.0001 * 0.0001 / (2.0 * 0.5 * 0.0002));
+    assert_eq!(num("time"), num("dt"));
+    assert_eq!(
+        (
+            num("bc_left"),
+            num("bc_right"),
+            num("bc_bottom"),
+            num("bc_top")
+        ),
+        (-1.5, 70.0, 5.0, 85.0)
+    );
+    assert_eq!(text(&heat, "init"), "disk");
+    let grid = heat.attr("proc_grid").unwrap().read_1d::<u64>().unwrap();
+    assert_eq!(grid.to_vec(), vec![1, 3]);
+    assert_eq!(text(&file, "parsim_version"), env!("CARGO_PKG_VERSION"));
+    assert!(text(&file, "command_line").contains("--bc-left -1.5"));
+    assert!(text(&file, "start_time").ends_with('Z'));
+
+    // Orientation: row 0 is the bottom. After one step a cell next to the
+    // bottom wall (5) and away from the disk and the side walls is
+    // 65 + cy (5 - 130 + 65) = 50; next to the top wall (85) it is 70.
+    let t = read_field(&path, "/heat/temperature");
+    assert_eq!(t.dim(), (20, 30));
+    // (cx = cy = 1/4 up to rounding of dt.)
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(t[[0, 3]], 50.0), "{}", t[[0, 3]]);
+    assert!(close(t[[19, 3]], 70.0), "{}", t[[19, 3]]);
+    // column 0 is next to the left wall (-1.5): 65 + cx (-1.5 - 130 + 65)
+    assert!(close(t[[10, 0]], 48.375), "{}", t[[10, 0]]);
+
+    // h5dump (the HDF5 command-line tools) reads it.
+    let dump = Command::new("h5dump")
+        .args(["-H", path.to_str().unwrap()])
+        .output()
+        .expect("h5dump not installed (hdf5-tools)");
+    assert!(dump.status.success());
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.contains("DATASET \"temperature\"") && dump.contains("( 20, 30 )"),
+        "{dump}"
+    );
+
+    check_with_h5py(&path);
+}
+
+/// h5py reads the file too (Python is how most users will open it).
+fn check_with_h5py(path: &Path) {
+    let script = r#"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    t = f["/heat/temperature"]
+    assert t.shape == (20, 30) and t.dtype == "float64", (t.shape, t.dtype)
+    assert abs(t[0, 3] - 50.0) < 1e-12 and abs(t[19, 3] - 70.0) < 1e-12
+    assert int(f["/heat"].attrs["nx"]) == 30 and f["/heat"].attrs["init"] == "disk"
+    assert list(f["/heat"].attrs["proc_grid"]) == [1, 3]
+print("h5py ok")
+"#;
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    for python in [venv, "python3", "/usr/bin/python3"] {
+        let has = Command::new(python)
+            .args(["-c", "import h5py"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if has {
+            let out = Command::new(python)
+                .args(["-c", script, path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "h5py is not installed; scripts/setup.sh --python installs it in .venv"
+    );
+    eprintln!("SKIP: h5py check: no python3 with h5py on this machine");
+}
+
+#[test]
+fn continuum_error_is_second_order_in_dx() {
+    // Unit square: dx = 1/(n+1). At the stability limit dt = dx^2/2 (alpha
+    // 1/2), so a fixed t = 0.05 needs 4x the steps when dx halves.
+    let dir = scratch("order");
+    let err = |n: usize, steps: u64| {
+        let d = 1.0 / (n + 1) as f64;
+        let r = run_json(
+            &dir,
+            2,
+            &[
+                "heat",
+                "--init",
+                "sine",
+                "--nx",
+                &n.to_string(),
+                "--ny",
+                &n.to_string(),
+                "--dx",
+                &d.to_string(),
+                "--dy",
+                &d.to_string(),
+                "--steps",
+                &steps.to_string(),
+                "--no-output",
+            ],
+        );
+        let t = f(&r, "sim_time");
+        assert!((t - 0.05).abs() < 1e-12, "t = {t}");
+        f(&r["validation"], "continuum_rel_error")
+    };
+    let (e1, e2, e3) = (err(19, 40), err(39, 160), err(79, 640));
+    for (coarse, fine) in [(e1, e2), (e2, e3)] {
+        let ratio = coarse / fine;
+        assert!(
+            (3.6..=4.4).contains(&ratio),
+            "errors {e1:e} {e2:e} {e3:e}: ratio {ratio}"
+        );
+    }
+}
+
+#[test]
+fn disk_benchmark_reports_known_initial_average() {
+    let dir = scratch("disk_avg");
+    let r = run_json(&dir, 2, &["heat", "--steps", "2", "--no-output"]);
+    let v = &r["validation"];
+    assert_eq!(v["kind"], "maximum_principle");
+    assert_eq!(format!("{:.6}", f(v, "initial_average")), "59.763305");
+    assert_eq!(v["passed"], true);
+    assert_eq!(r["config"]["nx"], 2000);
+}
+
+/// Every refusal: exit code 2, exactly one message (from rank 0), and the
+/// directory unchanged.
+#[test]
 fn invalid_input_is_refused_once_and_writes_nothing() {
     let dir = scratch("invalid");
     std::fs::write(dir.join("exists.h5"), b"precious").unwrap();
