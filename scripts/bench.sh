@@ -78,21 +78,130 @@ fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp "$cbase"/heat.c "$cbase"/triad.c "$cbase"/Makefile "$work"/
 make -s -C "$work" >/dev/null
-c_point() {
-  local ranks=$1 n=$2 steps=$3
-  for _ in $(seq "$repeat"); do
-    mpirun --bind-to core -n "$ranks" "$work/heat" "$n" "$n" "$steps" | sed -n 's/^mlups=//p'
-  done | sort -g | awk '{v[NR]=$1} END {printf "%12.4g %12.4g %12.4g\n", v[1], v[int((NR+1)/2)], v[NR]}'
-}
+
 sizes="2000 4000"; steps=500
 (( quick )) && { sizes="2000"; steps=200; }
-echo "parsim heat benchmark ($(nproc) cores, $repeat repeats; MLUPS min / median / max)"
 triad=$(OMP_NUM_THREADS=1 "$work/triad" | sed -n 's/^triad_best_GBs=//p')
-echo "triad (1 thread): ${triad:-?} GB/s -> roofline ~ $(python3 -c "print(round(${triad:-0}*1e3/24))") MLUPS at 24 B/update"
-printf '%-46s %5s %12s %12s %12s\n' "case" "ranks" "min" "median" "max"
+roof=$(python3 -c "print(${triad:-0}*1e3/24)")
+
+# Every run appends one JSON line {case, ranks, mlups, stencil, halo} to
+# $work/runs.jsonl; summarise() prints the tables from it.
+c_point() {
+  local ranks=$1 n=$2
+  for _ in $(seq "$repeat"); do
+    mpirun --bind-to core -n "$ranks" "$work/heat" "$n" "$n" "$steps" | sed -n 's/^mlups=//p' |
+      python3 -c 'import json,sys; print(json.dumps({"case": sys.argv[1], "ranks": int(sys.argv[2]), "mlups": float(sys.stdin.read())}))' \
+        "C baseline ${n}x${n} x $steps" "$ranks" >> "$work/runs.jsonl"
+  done
+}
+p_point() {
+  local label=$1 ranks=$2; shift 2
+  for _ in $(seq "$repeat"); do
+    mpirun ${BIND:-$(bind_flags "$ranks")} -n "$ranks" \
+      "$PARSIM_BIN" heat "$@" --no-output --json 2>/dev/null |
+      python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+ph, e = r["phases"], r["execution"]
+print(json.dumps({"case": sys.argv[1], "ranks": int(sys.argv[2]), "mlups": r["mlups"],
+                  "stencil": ph["stencil"]["avg"], "halo": ph["halo"]["avg"],
+                  "k": e["time_block"], "threads": e["threads"], "overlap": e["overlap"],
+                  "mem0": r["peak_memory"]["rank0_mib"], "memw": r["peak_memory"]["max_worker_mib"]}))
+' "$label" "$ranks" >> "$work/runs.jsonl"
+  done
+}
+
+# Bound to cores, unless there are more ranks than cores (then unbound).
+bind_flags() {
+  if (( $1 > $(nproc) )); then echo "--oversubscribe --bind-to none"; else echo "--bind-to core"; fi
+}
+
+echo "parsim heat benchmark ($(nproc) cores, $repeat repeats, mpirun --bind-to core)"
+echo "triad (1 thread): ${triad:-?} GB/s -> roofline ~ $(printf %.0f "$roof") MLUPS at 24 B/update"
 for n in $sizes; do
   for r in 1 2; do
-    printf '%-46s %5s %s\n' "C baseline ${n}x${n} x $steps" "$r" "$(c_point $r $n $steps)"
-    point "parsim ${n}x${n} x $steps" $r mlups 1 heat --nx $n --ny $n --steps $steps
+    c_point $r $n
+    p_point "parsim ${n}x${n} x $steps, time block 1" $r --nx $n --ny $n --steps $steps --time-block 1
+    p_point "parsim ${n}x${n} x $steps (default)" $r --nx $n --ny $n --steps $steps
   done
 done
+# Halo overlap at 512x512 cells per rank (time block 1, where overlap applies).
+hsteps=2000; (( quick )) && hsteps=500
+for ov in off on; do
+  p_point "halo 512^2/rank, overlap $ov" 2 --nx 1024 --ny 512 --steps $hsteps --time-block 1 --overlap $ov
+  p_point "halo 512^2/rank, overlap $ov" 4 --nx 1024 --ny 1024 --steps $hsteps --time-block 1 --overlap $ov
+done
+# Hybrid: the same 2 cores as 1 rank x 2 threads or 2 ranks x 1 thread.
+# A rank with T threads needs T cores: --map-by slot:PE=T (srun: -c T).
+n=${sizes%% *}
+for k in 1 auto; do
+  BIND="--map-by slot:PE=2 --bind-to core" \
+    p_point "hybrid ${n}^2 time block $k: 1 rank x 2 threads" 1 --nx $n --ny $n --steps $steps --time-block $k --threads 2
+  p_point "hybrid ${n}^2 time block $k: 2 ranks x 1 thread" 2 --nx $n --ny $n --steps $steps --time-block $k
+done
+
+python3 - "$work/runs.jsonl" "$roof" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+roof = float(sys.argv[2])
+groups = {}
+for r in runs:
+    groups.setdefault((r["case"], r["ranks"]), []).append(r)
+def med(rs, key):
+    return statistics.median(r[key] for r in rs)
+c_med = {}
+for (case, ranks), rs in groups.items():
+    if case.startswith("C baseline"):
+        c_med[(case.split()[2], ranks)] = med(rs, "mlups")
+
+print()
+print(f"{'case':44} {'ranks':>5} {'min':>8} {'median':>8} {'vs C':>6} {'%roof':>6} {'stencil':>8} {'halo':>6}")
+for (case, ranks), rs in groups.items():
+    if case.startswith(("halo", "hybrid")):
+        continue
+    m = med(rs, "mlups")
+    size = case.split()[1] if case.startswith("parsim") else case.split()[2]
+    vs = f"{m / c_med[(size, ranks)]:.2f}x" if case.startswith("parsim") else ""
+    split = ""
+    if "stencil" in rs[0]:
+        st, ha = med(rs, "stencil"), med(rs, "halo")
+        split = f"{100 * st / (st + ha):7.1f}% {100 * ha / (st + ha):5.1f}%"
+    k = f" [k={rs[0]['k']}]" if "k" in rs[0] and "default" in case else ""
+    print(f"{case + k:44} {ranks:>5} {min(r['mlups'] for r in rs):8.0f} {m:8.0f} {vs:>6} "
+          f"{100 * m / roof / ranks:5.0f}% {split}")
+print("(%roof: median MLUPS per rank / (triad GB/s / 24 B); above 100% means fewer bytes per update\n"
+      " than one sweep through memory: time blocking reads and writes the field once per k steps.\n"
+      " vs C: median / C baseline median, same grid and ranks. stencil/halo: share of loop time, rank average.)")
+
+print()
+print("Halo share of the step time, 512x512 cells per rank, time block 1 (* = oversubscribed):")
+print(f"{'ranks':>5} {'overlap off':>12} {'overlap on':>12} {'MLUPS off':>10} {'MLUPS on':>10}")
+for ranks in (2, 4):
+    row = []
+    for ov in ("off", "on"):
+        rs = groups.get((f"halo 512^2/rank, overlap {ov}", ranks), [])
+        if rs:
+            st, ha = med(rs, "stencil"), med(rs, "halo")
+            row.append((100 * ha / (st + ha), med(rs, "mlups")))
+    if len(row) == 2:
+        star = "*" if ranks > 2 else ""
+        print(f"{str(ranks) + star:>5} {row[0][0]:11.1f}% {row[1][0]:11.1f}% {row[0][1]:10.0f} {row[1][1]:10.0f}")
+
+print()
+print("Hybrid MPI + threads on the same cores (MLUPS median):")
+for (case, ranks), rs in groups.items():
+    if case.startswith("hybrid"):
+        print(f"  {case:58} {med(rs, 'mlups'):8.0f}")
+PY
+
+if (( ! quick )); then
+  echo
+  echo "Rank-0 memory while writing 8192x8192 on 4 ranks (peak RSS, VmHWM):"
+  out=$(mktemp -d)
+  mpirun $(mpi_oversubscribe_flags 4 2>/dev/null) -n 4 "$PARSIM_BIN" heat --nx 8192 --ny 8192 --steps 20 \
+    --output "$out/big.h5" --json 2>/dev/null |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); m=r["peak_memory"]; io=r["phases"]["io"]["max"]
+print(f"  rank 0 {m[\"rank0_mib\"]:.0f} MiB, largest worker {m[\"max_worker_mib\"]:.0f} MiB, ratio {m[\"rank0_mib\"]/m[\"max_worker_mib\"]:.2f};"
+      f" gather+write {io:.2f} s = {8192*8192*8/io/1e6:.0f} MB/s")'
+  rm -rf "$out"
+fi

@@ -100,35 +100,56 @@ impl Halo {
 
     /// Collective with the neighbours: fill `field`'s ghosts.
     pub fn exchange<C: Communicator>(&mut self, comm: &C, field: &mut Field) {
-        self.exchange_during(comm, field, |_| ());
+        self.exchange_during(comm, field, |_, _| ());
+    }
+
+    /// Does this block have any neighbour to exchange with?
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
     }
 
     /// Collective with the neighbours: fill `field`'s ghosts, running
     /// `work` on the (unchanged) field while the messages are in flight.
     /// Its result is returned once the ghosts are filled.
+    ///
+    /// MPI libraries without a progress thread (OpenMPI's default) move a
+    /// large message on only while the program is inside an MPI call, so
+    /// `work` gets a `poke` to call now and then from this thread: it
+    /// tests the pending requests, which lets the transfers advance.
     pub fn exchange_during<C: Communicator, R>(
         &mut self,
         comm: &C,
         field: &mut Field,
-        work: impl FnOnce(&Field) -> R,
+        work: impl FnOnce(&Field, &mut dyn FnMut()) -> R,
     ) -> R {
         let w = field.stride();
         for l in &mut self.links {
             copy_out(field.as_slice(), w, &l.send_rows, &l.send_cols, &mut l.send);
         }
         let result = mpi::request::scope(|scope| {
-            let mut requests = Vec::with_capacity(2 * self.links.len());
+            let mut pending = Vec::with_capacity(2 * self.links.len());
             for l in &mut self.links {
                 let p = comm.process_at_rank(l.rank);
-                requests.push(p.immediate_receive_into_with_tag(
+                pending.push(Some(p.immediate_receive_into_with_tag(
                     scope,
                     &mut l.recv[..],
                     l.recv_tag,
-                ));
-                requests.push(p.immediate_send_with_tag(scope, &l.send[..], l.send_tag));
+                )));
+                pending.push(Some(p.immediate_send_with_tag(
+                    scope,
+                    &l.send[..],
+                    l.send_tag,
+                )));
             }
-            let result = work(field);
-            for request in requests {
+            let mut poke = || {
+                for slot in pending.iter_mut() {
+                    if let Some(request) = slot.take() {
+                        *slot = request.test().err();
+                    }
+                }
+            };
+            let result = work(field, &mut poke);
+            for request in pending.into_iter().flatten() {
                 request.wait();
             }
             result

@@ -85,7 +85,12 @@ impl HeatFile {
     }
 
     /// Write global rows `rows` × columns `cols` of the field.
-    fn write_strip(&self, rows: Range<usize>, cols: Range<usize>, data: &[f64]) -> anyhow::Result<()> {
+    fn write_strip(
+        &self,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        data: &[f64],
+    ) -> anyhow::Result<()> {
         let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
         self.temperature
             .write_slice(view, s![rows, cols])
@@ -190,7 +195,8 @@ pub fn gather_and_write<C: Communicator>(
     file: Option<&HeatFile>,
 ) -> Outcome {
     gather_strips(comm, decomp, field, |rows, cols, data| {
-        file.expect("rank 0 holds the file").write_strip(rows, cols, data)
+        file.expect("rank 0 holds the file")
+            .write_strip(rows, cols, data)
     })
 }
 

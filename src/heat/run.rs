@@ -176,6 +176,16 @@ pub fn run<C: Communicator>(
         .and_then(|v| v.parse::<usize>().ok())
         == Some(rank);
 
+    // Threads beyond the cores this rank may run on only take turns.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rank == 0 && tuning.threads > cpus {
+        eprintln!(
+            "parsim: warning: --threads {} but rank 0 may only run on {cpus} CPU(s); give each \
+             rank {} cores (mpirun --map-by slot:PE={}, srun --cpus-per-task={})",
+            tuning.threads, tuning.threads, tuning.threads, tuning.threads
+        );
+    }
+
     // 6. Time loop.
     let mut t = Timers::default();
     let mut step = start_step;
@@ -196,11 +206,22 @@ pub fn run<C: Communicator>(
         }
         let m = (end - step) as usize;
         let a = mpi::time();
-        if g == 1 && tuning.overlap {
-            let (inner, edges) = split_edges(&u);
-            let busy = halo.exchange_during(&cart, &mut u, |u| {
+        if g == 1 && tuning.overlap && !halo.is_empty() {
+            let (inner, edges) = split_edges(&u, reach);
+            let busy = halo.exchange_during(&cart, &mut u, |u, poke| {
                 let b = mpi::time();
-                team.advance(u, &mut un, &inner, Reach::default(), 1, &stencil);
+                // The inside in a few slabs of rows, testing the messages
+                // in between so they progress meanwhile.
+                let rows = inner.rows.clone();
+                let slab = rows.len().div_ceil(OVERLAP_SLABS).max(1);
+                for start in rows.clone().step_by(slab) {
+                    let part = Region {
+                        rows: start..(start + slab).min(rows.end),
+                        cols: inner.cols.clone(),
+                    };
+                    team.advance(u, &mut un, &part, Reach::default(), 1, &stencil);
+                    poke();
+                }
                 mpi::time() - b
             });
             let b = mpi::time();
@@ -399,42 +420,54 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition) -> Outcome<usize> {
     Ok(k)
 }
 
-/// The cells of a block that need no ghost value (updated while the halos
-/// travel) and the strips along the four sides that do (after). A block
-/// too thin to have an inside is all edge.
-fn split_edges(u: &Field) -> (Region, Vec<Region>) {
+/// Slabs of the inside between which an overlapped exchange is tested.
+const OVERLAP_SLABS: usize = 8;
+
+/// The cells of a block that need no ghost value from a neighbour (updated
+/// while the halos travel) and the strips along the sides that face a
+/// neighbour (updated after). Sides on a wall need no waiting.
+fn split_edges(u: &Field, reach: Reach) -> (Region, Vec<Region>) {
     let whole = Region::interior(u);
     let (r, c) = (whole.rows.clone(), whole.cols.clone());
-    if r.len() < 3 || c.len() < 3 {
+    let cut = |side: bool| usize::from(side);
+    let inner_rows = r.start + cut(reach.down)..r.end.saturating_sub(cut(reach.up));
+    let inner_cols = c.start + cut(reach.left)..c.end.saturating_sub(cut(reach.right));
+    if inner_rows.is_empty() || inner_cols.is_empty() {
         let empty = Region {
             rows: r.start..r.start,
-            cols: c.clone(),
+            cols: c,
         };
         return (empty, vec![whole]);
     }
-    let inner_rows = r.start + 1..r.end - 1;
-    let inner = Region {
-        rows: inner_rows.clone(),
-        cols: c.start + 1..c.end - 1,
-    };
-    let edges = vec![
-        Region {
+    let mut edges = Vec::new();
+    if reach.down {
+        edges.push(Region {
             rows: r.start..r.start + 1,
             cols: c.clone(),
-        },
-        Region {
+        });
+    }
+    if reach.up {
+        edges.push(Region {
             rows: r.end - 1..r.end,
             cols: c.clone(),
-        },
-        Region {
+        });
+    }
+    if reach.left {
+        edges.push(Region {
             rows: inner_rows.clone(),
             cols: c.start..c.start + 1,
-        },
-        Region {
-            rows: inner_rows,
+        });
+    }
+    if reach.right {
+        edges.push(Region {
+            rows: inner_rows.clone(),
             cols: c.end - 1..c.end,
-        },
-    ];
+        });
+    }
+    let inner = Region {
+        rows: inner_rows,
+        cols: inner_cols,
+    };
     (inner, edges)
 }
 
