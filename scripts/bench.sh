@@ -200,8 +200,12 @@ if (( ! quick )); then
   out=$(mktemp -d)
   mpirun $(mpi_oversubscribe_flags 4 2>/dev/null) -n 4 "$PARSIM_BIN" heat --nx 8192 --ny 8192 --steps 20 \
     --output "$out/big.h5" --json 2>/dev/null |
-    python3 -c 'import json,sys; r=json.load(sys.stdin); m=r["peak_memory"]; io=r["phases"]["io"]["max"]
-print(f"  rank 0 {m[\"rank0_mib\"]:.0f} MiB, largest worker {m[\"max_worker_mib\"]:.0f} MiB, ratio {m[\"rank0_mib\"]/m[\"max_worker_mib\"]:.2f};"
-      f" gather+write {io:.2f} s = {8192*8192*8/io/1e6:.0f} MB/s")'
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+m, io = r["peak_memory"], r["phases"]["io"]["max"]
+print(f"  rank 0 {m['rank0_mib']:.0f} MiB, largest worker {m['max_worker_mib']:.0f} MiB, "
+      f"ratio {m['rank0_mib'] / m['max_worker_mib']:.2f}; gather+write {io:.2f} s "
+      f"= {8192 * 8192 * 8 / io / 1e6:.0f} MB/s")'
   rm -rf "$out"
 fi

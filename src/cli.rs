@@ -15,10 +15,11 @@ use mpi::traits::*;
 use crate::ensemble::mc_run::{MarkovJob, PiJob};
 use crate::ensemble::ou::OuRequest;
 use crate::ensemble::ou_run::OuJob;
-use crate::error::{ExitCode, Outcome};
+use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
+use crate::heat::io::Extras;
 use crate::heat::run::{HeatJob, Tuning};
 
 #[derive(Debug, Parser)]
@@ -28,6 +29,8 @@ use crate::heat::run::{HeatJob, Tuning};
     // mpirun gives ranks a pty even when the user's stdout is a pipe or a
     // job log, so terminal detection cannot be trusted: no colour codes.
     color = clap::ColorChoice::Never,
+    // A deck's options come first and typed ones after: the last one wins.
+    args_override_self = true,
     about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo",
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
@@ -49,6 +52,35 @@ enum Command {
     Pi(PiArgs),
     /// 3-state Markov chain (bull/bear/recession): fraction of days per state.
     Markov(MarkovArgs),
+    /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
+    /// (TOML) names the workload and sets its options; options typed after
+    /// it override the deck. Every subcommand also takes `--config DECK`.
+    Run {
+        /// The deck (TOML): workload = "heat" and any of its options.
+        deck: PathBuf,
+        /// Options of the deck's workload, overriding the deck.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        options: Vec<String>,
+    },
+}
+
+/// The long options of subcommand `workload` and whether each takes a value
+/// (what a deck may set).
+fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
+    use clap::CommandFactory;
+    if workload == "run" {
+        return None;
+    }
+    let cmd = Cli::command();
+    let sub = cmd.find_subcommand(workload)?;
+    Some(
+        sub.get_arguments()
+            .filter_map(|a| {
+                a.get_long()
+                    .map(|l| (l.to_string(), a.get_action().takes_values()))
+            })
+            .collect(),
+    )
 }
 
 /// Output options shared by every subcommand.
@@ -66,6 +98,10 @@ struct OutputArgs {
     /// Print the report as one JSON object on stdout (text goes to stderr).
     #[arg(long)]
     json: bool,
+    /// Read options from a TOML input deck (see examples/*.toml); options
+    /// typed on the command line override the deck's.
+    #[arg(long, value_name = "DECK")]
+    config: Option<PathBuf>,
 }
 
 impl OutputArgs {
@@ -256,6 +292,20 @@ struct HeatArgs {
         allow_negative_numbers = true
     )]
     check_every: u64,
+    /// Store the field every K steps (and at the start) in
+    /// /heat/snapshots [time, ny, nx] (0: only the final field).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        help_heading = "Output"
+    )]
+    snapshot_every: u64,
+    /// Compress the field and snapshots with deflate at this level (1-9;
+    /// chunked datasets, byte shuffle).
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true, help_heading = "Output")]
+    compress: Option<u8>,
     /// Threads per rank sharing the block's rows (MPI calls stay on the
     /// main thread: MPI_THREAD_FUNNELED).
     #[arg(
@@ -313,6 +363,7 @@ fn on_off(s: &str) -> Result<bool, String> {
 impl HeatArgs {
     fn into_job(self) -> HeatJob {
         let output = self.out.path("heat.h5");
+        let xdmf = output.as_ref().map(|o| o.with_extension("xmf"));
         let checkpoint = self
             .checkpoint
             .unwrap_or_else(|| checkpoint_beside(&output, "heat"));
@@ -340,6 +391,11 @@ impl HeatArgs {
             checkpoint,
             restart: self.restart,
             check_every: self.check_every,
+            extras: Extras {
+                compress: self.compress,
+                snapshot_every: self.snapshot_every,
+                xdmf,
+            },
             tuning: Tuning {
                 threads: self.threads,
                 overlap: self.overlap,
@@ -371,7 +427,32 @@ pub fn main() -> i32 {
     let rank = world.rank();
     crate::par::install_panic_abort(rank);
 
-    let code = match Cli::try_parse() {
+    // An input deck (`parsim run DECK`, `--config DECK`): rank 0 reads it
+    // and every rank gets the same text, so all reach the same verdict.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (args, deck) = match crate::deck::deck_path(&raw) {
+        None => (raw, None),
+        Some(path) => {
+            let text = crate::par::broadcast_json(&world, || {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::usage(format!("cannot read deck '{path}': {e}")))
+            });
+            match text.and_then(|t| {
+                crate::deck::expand(&raw, &t, workload_options).map_err(Failure::usage)
+            }) {
+                Ok(e) => (e.args, e.deck),
+                Err(failure) => {
+                    if rank == 0 {
+                        eprintln!("parsim: error: {}", failure.message);
+                    }
+                    drop(universe);
+                    return failure.code as i32;
+                }
+            }
+        }
+    };
+
+    let code = match Cli::try_parse_from(args) {
         Err(err) => {
             let code = match err.kind() {
                 ErrorKind::DisplayHelp
@@ -395,7 +476,7 @@ pub fn main() -> i32 {
             };
             code as i32
         }
-        Ok(cli) => match dispatch(&world, cli, &stop) {
+        Ok(cli) => match dispatch(&world, cli, deck, &stop) {
             Ok(()) => ExitCode::Success as i32,
             Err(failure) => {
                 // Debug aid: every rank's own view of the failure.
@@ -413,14 +494,17 @@ pub fn main() -> i32 {
     code
 }
 
-fn dispatch<C: Communicator>(world: &C, cli: Cli, stop: &crate::stop::StopSignal) -> Outcome {
-    let meta = RunMeta {
-        version: crate::VERSION,
-        command_line: command_line(),
-        start_time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        ranks: world.size() as usize,
-    };
+fn dispatch<C: Communicator>(
+    world: &C,
+    cli: Cli,
+    deck: Option<(String, String)>,
+    stop: &crate::stop::StopSignal,
+) -> Outcome {
+    let meta = RunMeta::collect(world, command_line(), deck);
     match cli.command {
+        Command::Run { .. } => Err(Failure::usage(
+            "run needs a deck first: parsim run DECK.toml [options]",
+        )),
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta, stop),
         Command::Ou(a) => {
             let output = a.out.path("ou.h5");

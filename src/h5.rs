@@ -11,13 +11,57 @@ use hdf5::types::VarLenUnicode;
 use crate::error::{Failure, Outcome};
 use crate::output::PendingOutput;
 
-/// Where and when a run was started; stored on `/`.
+/// How and where a run was started; stored on `/` so a file alone says
+/// how it was produced.
 #[derive(Debug, Clone)]
 pub struct RunMeta {
     pub version: &'static str,
+    /// `git describe`-style commit of the source the binary was built from
+    /// ("unknown" outside a git checkout).
+    pub git_commit: &'static str,
     pub command_line: String,
     pub start_time: String,
     pub ranks: usize,
+    /// MPI_Get_library_version, first line.
+    pub mpi_library: String,
+    /// Host name of every rank, in rank order.
+    pub hosts: Vec<String>,
+    /// The input deck, if the run was configured by one: path and text.
+    pub deck: Option<(String, String)>,
+}
+
+impl RunMeta {
+    /// Collective: gather what every rank contributes (its host name).
+    pub fn collect<C: mpi::traits::Communicator>(
+        comm: &C,
+        command_line: String,
+        deck: Option<(String, String)>,
+    ) -> Self {
+        let host = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
+        let hosts = crate::par::all_gather_strings(comm, &host);
+        let mpi_library = mpi::environment::library_version()
+            .ok()
+            .and_then(|v| {
+                let v = v.trim_end_matches('\0');
+                v.lines().next().map(|l| l.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        Self {
+            version: crate::VERSION,
+            git_commit: env!("PARSIM_GIT_COMMIT"),
+            command_line,
+            start_time: now_rfc3339(),
+            ranks: comm.size() as usize,
+            mpi_library,
+            hosts,
+            deck,
+        }
+    }
+}
+
+/// The current time, RFC 3339, UTC, to the second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// An HDF5 result file open at its temporary path (rank 0 only).
@@ -34,9 +78,17 @@ impl ResultFile {
             .with_context(|| format!("cannot create HDF5 file '{}'", path.display()))?;
         (|| -> hdf5::Result<()> {
             write_str(&file, "parsim_version", meta.version)?;
+            write_str(&file, "git_commit", meta.git_commit)?;
             write_str(&file, "command_line", &meta.command_line)?;
             write_str(&file, "start_time", &meta.start_time)?;
-            write_num(&file, "mpi_ranks", meta.ranks as u64)
+            write_num(&file, "mpi_ranks", meta.ranks as u64)?;
+            write_str(&file, "mpi_library", &meta.mpi_library)?;
+            write_str_list(&file, "hostnames", &meta.hosts)?;
+            if let Some((path, text)) = &meta.deck {
+                write_str(&file, "config_file", path)?;
+                write_str(&file, "config", text)?;
+            }
+            Ok(())
         })()
         .with_context(|| format!("cannot write attributes to '{}'", path.display()))?;
         Ok(Self { file, output })
@@ -46,11 +98,18 @@ impl ResultFile {
         &self.file
     }
 
-    /// Close the file (every dataset handle must be dropped by now) and
-    /// move it to its final path.
+    /// Store the run's report (JSON text: rates, per-phase min/avg/max,
+    /// validation) on `/`.
+    pub fn write_report(&self, json: &str) -> anyhow::Result<()> {
+        write_str(&self.file, "report", json).context("cannot write the report attribute")
+    }
+
+    /// Record the end time, close the file (every dataset handle must be
+    /// dropped by now) and move it to its final path.
     pub fn finish(self) -> Outcome<PathBuf> {
         let Self { file, output } = self;
-        file.flush()
+        write_str(&file, "end_time", &now_rfc3339())
+            .and_then(|_| file.flush())
             .and_then(|_| file.close())
             .context("cannot close HDF5 file")
             .map_err(Failure::runtime)?;
@@ -66,6 +125,17 @@ pub fn write_str(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<
     loc.new_attr::<VarLenUnicode>()
         .create(name)?
         .write_scalar(&v)
+}
+
+/// A 1-D string attribute (variable-length UTF-8, a list of str in h5py).
+pub fn write_str_list(loc: &hdf5::Location, name: &str, values: &[String]) -> hdf5::Result<()> {
+    let v = values
+        .iter()
+        .map(|s| s.parse::<VarLenUnicode>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| hdf5::Error::from(format!("attribute {name}: {e}")))?;
+    loc.new_attr_builder().with_data(&v[..]).create(name)?;
+    Ok(())
 }
 
 /// A scalar numeric attribute.
@@ -90,4 +160,40 @@ pub fn write_vec<T: hdf5::H5Type>(
     values: &[T],
 ) -> hdf5::Result<hdf5::Dataset> {
     group.new_dataset_builder().with_data(values).create(name)
+}
+
+/// HDF5 dimension scales (the H5DS API of libhdf5_hl, which hdf5-metno does
+/// not wrap): make `scale` a dimension scale named `name`, and attach it to
+/// axis `axis` of `data`. h5py shows them as `data.dims[axis]`.
+mod ds {
+    // hid_t of HDF5 >= 1.10 (hdf5-metno-sys is not re-exported).
+    #[allow(non_camel_case_types)]
+    type hid_t = i64;
+    use std::os::raw::{c_char, c_int, c_uint};
+
+    #[link(name = "hdf5_hl")]
+    extern "C" {
+        pub fn H5DSset_scale(dsid: hid_t, dimname: *const c_char) -> c_int;
+        pub fn H5DSattach_scale(did: hid_t, dsid: hid_t, idx: c_uint) -> c_int;
+    }
+}
+
+pub fn make_scale(scale: &hdf5::Dataset, name: &str) -> hdf5::Result<()> {
+    let name = std::ffi::CString::new(name).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    // SAFETY: a valid open dataset id and a NUL-terminated name; libhdf5
+    // serialises its own calls (hdf5-metno holds its global lock here).
+    let rc = hdf5::sync::sync(|| unsafe { ds::H5DSset_scale(scale.id(), name.as_ptr()) });
+    if rc < 0 {
+        return Err(hdf5::Error::from("H5DSset_scale failed"));
+    }
+    Ok(())
+}
+
+pub fn attach_scale(data: &hdf5::Dataset, scale: &hdf5::Dataset, axis: u32) -> hdf5::Result<()> {
+    // SAFETY: as above, two valid open dataset ids.
+    let rc = hdf5::sync::sync(|| unsafe { ds::H5DSattach_scale(data.id(), scale.id(), axis) });
+    if rc < 0 {
+        return Err(hdf5::Error::from("H5DSattach_scale failed"));
+    }
+    Ok(())
 }

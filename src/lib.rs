@@ -6,6 +6,7 @@
 //! the MPI drivers are tested end to end from `tests/`.
 
 pub mod cli;
+pub mod deck;
 pub mod ensemble;
 pub mod error;
 pub mod exact;

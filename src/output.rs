@@ -63,6 +63,14 @@ impl PendingOutput {
         })
     }
 
+    /// The final file name (without directory).
+    pub fn file_name(&self) -> String {
+        self.dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// Where the data is written until commit.
     pub fn temp_path(&self) -> &Path {
         &self.temp

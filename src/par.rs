@@ -157,6 +157,23 @@ pub fn max<C: Communicator>(comm: &C, x: f64) -> f64 {
     out
 }
 
+/// Collective: every rank's string, in rank order, on every rank.
+pub fn all_gather_strings<C: Communicator>(comm: &C, mine: &str) -> Vec<String> {
+    let n = comm.size() as usize;
+    let len = mine.len() as u64;
+    let mut lens = vec![0u64; n];
+    comm.all_gather_into(&len, &mut lens[..]);
+    let width = lens.iter().copied().max().unwrap_or(0) as usize;
+    let mut padded = mine.as_bytes().to_vec();
+    padded.resize(width, 0);
+    let mut all = vec![0u8; width * n];
+    comm.all_gather_into(&padded[..], &mut all[..]);
+    all.chunks(width.max(1))
+        .zip(&lens)
+        .map(|(c, &l)| String::from_utf8_lossy(&c[..l as usize]).into_owned())
+        .collect()
+}
+
 /// Peak resident memory of this process in MiB (`VmHWM` of
 /// /proc/self/status; 0 where that does not exist).
 pub fn peak_rss_mib() -> f64 {

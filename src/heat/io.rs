@@ -3,14 +3,28 @@
 //! Layout (all written by rank 0):
 //!
 //! ```text
-//! /                       attrs: parsim_version, command_line, start_time, mpi_ranks
+//! /                       provenance attrs (see `h5::RunMeta`): parsim_version,
+//!                         git_commit, command_line, config_file, config,
+//!                         start_time, end_time, mpi_ranks, mpi_library,
+//!                         hostnames, report (JSON)
 //! /heat                   attrs: nx, ny, dx, dy, alpha, dt, steps, time, init,
 //!                                bc_left, bc_right, bc_bottom, bc_top,
 //!                                proc_grid [px, py], ranks,
 //!                                step, target_steps, checksum (see `checkpoint`)
+//! /heat/x, /heat/y        f64 [nx], [ny]: cell coordinates, dimension scales
 //! /heat/temperature       f64 [ny, nx], interior points only,
 //!                         row 0 = bottom (y = dy), column 0 = left (x = dx)
+//! /heat/snapshots         f64 [time, ny, nx], chunked, extendible
+//!                         (--snapshot-every K: steps 0, K, 2K, ...)
+//! /heat/snapshot_time     f64 [time], dimension scale of snapshots' axis 0
+//! /heat/snapshot_step     u64 [time]
 //! ```
+//!
+//! Every dataset carries `units` and `long_name`; x and y are attached to
+//! the field's axes as HDF5 dimension scales (and snapshot_time to the
+//! snapshots' first axis), so h5py, xarray and ncview label them.
+//! `FILE.xmf` beside the file describes the same data for ParaView/VisIt
+//! (see [`super::xdmf`]).
 //!
 //! Rank 0 never holds the whole field, nor even another rank's whole block:
 //! every block travels as strips of whole rows of at most [`STRIP_CELLS`]
@@ -20,6 +34,7 @@
 //! fields plus one strip to send).
 
 use std::ops::Range;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use mpi::traits::*;
@@ -29,6 +44,7 @@ use super::checkpoint::Stamp;
 use super::config::HeatConfig;
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
+use super::xdmf::Xdmf;
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
@@ -39,26 +55,58 @@ const TAG_GATHER: i32 = 40;
 /// Largest message of the gather: 1 Mi values (8 MiB).
 pub const STRIP_CELLS: usize = 1 << 20;
 
+/// Units written as attributes. The solver is unit-agnostic: these are what
+/// the defaults stand for (SI lengths and times, degrees Celsius).
+pub const UNITS_TEMPERATURE: &str = "degC";
+pub const UNITS_LENGTH: &str = "m";
+pub const UNITS_TIME: &str = "s";
+
+/// What a result file holds besides the final field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    /// Deflate level (1-9) for the field and snapshots; `None`: contiguous,
+    /// uncompressed.
+    pub compress: Option<u8>,
+    /// Store the field every this many steps (0: never).
+    pub snapshot_every: u64,
+    /// Write the XDMF sidecar here (reserved by the caller).
+    pub xdmf: Option<PathBuf>,
+}
+
+/// The snapshot datasets of an open file.
+struct Snapshots {
+    field: hdf5::Dataset,
+    time: hdf5::Dataset,
+    step: hdf5::Dataset,
+    count: usize,
+}
+
 /// An open heat result file at its temporary path (rank 0 only).
 pub struct HeatFile {
     file: ResultFile,
     temperature: hdf5::Dataset,
+    snapshots: Option<Snapshots>,
+    xdmf: Option<(PendingOutput, Xdmf)>,
 }
 
 impl HeatFile {
     /// Create the file with its layout and every attribute known before the
     /// field is written (`steps_done`: the step the field will be at), so a
     /// result file's failure to write shows up before any computing.
+    /// `xdmf`: the sidecar's reserved destination, with `extras.xdmf`.
     pub fn create(
         output: PendingOutput,
         cfg: &HeatConfig,
         decomp: &Decomposition,
         meta: &RunMeta,
         steps_done: u64,
+        extras: &Extras,
+        xdmf: Option<PendingOutput>,
     ) -> anyhow::Result<Self> {
         let path = output.temp_path().to_path_buf();
+        let final_name = output.file_name();
         let file = ResultFile::create(output, meta)?;
-        let temperature = (|| -> hdf5::Result<_> {
+        let (temperature, snapshots) = (|| -> hdf5::Result<_> {
             let g = file.root().create_group("heat")?;
             write_num(&g, "nx", cfg.nx as u64)?;
             write_num(&g, "ny", cfg.ny as u64)?;
@@ -73,45 +121,179 @@ impl HeatFile {
             write_num(&g, "bc_right", cfg.boundaries.right)?;
             write_num(&g, "bc_bottom", cfg.boundaries.bottom)?;
             write_num(&g, "bc_top", cfg.boundaries.top)?;
+            write_str(&g, "units_length", UNITS_LENGTH)?;
+            write_str(&g, "units_time", UNITS_TIME)?;
+            write_str(&g, "units_temperature", UNITS_TEMPERATURE)?;
+            write_str(&g, "units_alpha", "m2 s-1")?;
             let grid = decomp.grid();
             write_list(&g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
             write_num(&g, "ranks", decomp.ranks() as u64)?;
-            g.new_dataset::<f64>()
-                .shape((cfg.ny, cfg.nx))
-                .create("temperature")
+
+            let coords = |n: usize, d: f64| (1..=n).map(|i| i as f64 * d).collect::<Vec<_>>();
+            let x = crate::h5::write_vec(&g, "x", &coords(cfg.nx, cfg.dx))?;
+            let y = crate::h5::write_vec(&g, "y", &coords(cfg.ny, cfg.dy))?;
+            for (d, name) in [(&x, "x"), (&y, "y")] {
+                describe(d, UNITS_LENGTH, &format!("{name} coordinate of the cell centre"))?;
+                crate::h5::make_scale(d, name)?;
+            }
+
+            let mut b = g.new_dataset::<f64>();
+            if let Some(level) = extras.compress {
+                b = b
+                    .chunk(chunk_2d(cfg.nx, cfg.ny))
+                    .shuffle()
+                    .deflate(level);
+            }
+            let temperature = b.shape((cfg.ny, cfg.nx)).create("temperature")?;
+            describe(&temperature, UNITS_TEMPERATURE, "temperature")?;
+            write_num(&temperature, "step", steps_done)?;
+            write_num(&temperature, "time", steps_done as f64 * cfg.dt)?;
+            crate::h5::attach_scale(&temperature, &y, 0)?;
+            crate::h5::attach_scale(&temperature, &x, 1)?;
+
+            let snapshots = if extras.snapshot_every > 0 {
+                let (cy, cx) = chunk_2d(cfg.nx, cfg.ny);
+                let mut b = g
+                    .new_dataset::<f64>()
+                    .shape((0.., cfg.ny, cfg.nx))
+                    .chunk((1, cy, cx))
+                    // Strips of several blocks fill a row of chunks in
+                    // turn: keep a whole row of chunks in the cache.
+                    .chunk_cache(1021, 64 << 20, 1.0);
+                if let Some(level) = extras.compress {
+                    b = b.shuffle().deflate(level);
+                }
+                let field = b.create("snapshots")?;
+                describe(&field, UNITS_TEMPERATURE, "temperature snapshots")?;
+                write_num(&field, "every", extras.snapshot_every)?;
+                let time = g
+                    .new_dataset::<f64>()
+                    .shape(0..)
+                    .chunk(256)
+                    .create("snapshot_time")?;
+                describe(&time, UNITS_TIME, "simulated time of each snapshot")?;
+                crate::h5::make_scale(&time, "time")?;
+                let step = g
+                    .new_dataset::<u64>()
+                    .shape(0..)
+                    .chunk(256)
+                    .create("snapshot_step")?;
+                describe(&step, "1", "time step of each snapshot")?;
+                crate::h5::attach_scale(&field, &time, 0)?;
+                crate::h5::attach_scale(&field, &y, 1)?;
+                crate::h5::attach_scale(&field, &x, 2)?;
+                Some(Snapshots {
+                    field,
+                    time,
+                    step,
+                    count: 0,
+                })
+            } else {
+                None
+            };
+            Ok((temperature, snapshots))
         })()
         .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;
-        Ok(Self { file, temperature })
+        let xdmf = xdmf.map(|out| (out, Xdmf::new(&final_name, cfg, steps_done)));
+        Ok(Self {
+            file,
+            temperature,
+            snapshots,
+            xdmf,
+        })
     }
 
     /// Write global rows `rows` × columns `cols` of the field.
-    fn write_strip(
-        &self,
-        rows: Range<usize>,
-        cols: Range<usize>,
-        data: &[f64],
-    ) -> anyhow::Result<()> {
+    fn write_strip(&self, rows: Range<usize>, cols: Range<usize>, data: &[f64]) -> anyhow::Result<()> {
         let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
         self.temperature
             .write_slice(view, s![rows, cols])
             .context("cannot write temperature block")
     }
 
-    /// Record how far the run got and the field's checksum, close the file
-    /// and move it to its final path.
-    pub fn finish(self, stamp: &Stamp) -> Outcome<std::path::PathBuf> {
-        let Self { file, temperature } = self;
-        drop(temperature);
+    /// Make room for one more snapshot (taken at `step`, time `time`) and
+    /// return its index.
+    fn push_snapshot(&mut self, step: u64, time: f64) -> anyhow::Result<usize> {
+        let snaps = self
+            .snapshots
+            .as_mut()
+            .context("this file has no snapshots")?;
+        let k = snaps.count;
+        let (ny, nx) = (self.temperature.shape()[0], self.temperature.shape()[1]);
         (|| -> hdf5::Result<()> {
+            snaps.field.resize((k + 1, ny, nx))?;
+            snaps.time.resize(k + 1)?;
+            snaps.step.resize(k + 1)?;
+            snaps.time.write_slice(&[time], s![k..k + 1])?;
+            snaps.step.write_slice(&[step], s![k..k + 1])
+        })()
+        .context("cannot extend the snapshots")?;
+        snaps.count += 1;
+        if let Some((_, x)) = &mut self.xdmf {
+            x.push_snapshot(time);
+        }
+        Ok(k)
+    }
+
+    /// Write rows × cols of snapshot `k`.
+    fn write_snapshot_strip(
+        &self,
+        k: usize,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        data: &[f64],
+    ) -> anyhow::Result<()> {
+        let snaps = self.snapshots.as_ref().context("this file has no snapshots")?;
+        let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
+        snaps
+            .field
+            .write_slice(view, s![k, rows, cols])
+            .context("cannot write a snapshot block")
+    }
+
+    /// Record how far the run got, the field's checksum and the run's
+    /// report (JSON), close the file, move it to its final path, and
+    /// write the XDMF sidecar.
+    pub fn finish(self, stamp: &Stamp, report: Option<&str>) -> Outcome<PathBuf> {
+        let Self {
+            file,
+            temperature,
+            snapshots,
+            xdmf,
+        } = self;
+        drop((temperature, snapshots));
+        (|| -> anyhow::Result<()> {
             let g = file.root().group("heat")?;
             write_num(&g, "step", stamp.step)?;
             write_num(&g, "target_steps", stamp.target_steps)?;
-            write_num(&g, "checksum", stamp.checksum)
+            write_num(&g, "checksum", stamp.checksum)?;
+            if let Some(r) = report {
+                file.write_report(r)?;
+            }
+            Ok(())
         })()
-        .context("cannot write the checkpoint stamp")
+        .context("cannot write the final attributes")
         .map_err(Failure::runtime)?;
-        file.finish()
+        let path = file.finish()?;
+        if let Some((out, x)) = xdmf {
+            std::fs::write(out.temp_path(), x.render())
+                .with_context(|| format!("cannot write '{}'", out.temp_path().display()))
+                .map_err(Failure::runtime)?;
+            out.commit()?;
+        }
+        Ok(path)
     }
+}
+
+/// `units` and `long_name` (the CF convention names) on a dataset.
+fn describe(d: &hdf5::Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
+    write_str(d, "units", units)?;
+    write_str(d, "long_name", long_name)
+}
+
+/// Chunk shape (rows, cols) for 2D fields: about 256 x 256 (512 KiB).
+fn chunk_2d(nx: usize, ny: usize) -> (usize, usize) {
+    (ny.clamp(1, 256), nx.clamp(1, 256))
 }
 
 /// Rows per strip of a block `nx` wide.
@@ -200,19 +382,59 @@ pub fn gather_and_write<C: Communicator>(
     })
 }
 
+/// Collective: append `field` (at `step`, time `time`) to the snapshots of
+/// `file` (`Some` exactly on rank 0).
+pub fn write_snapshot<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    field: &Field,
+    file: Option<&mut HeatFile>,
+    step: u64,
+    time: f64,
+) -> Outcome {
+    let mut k = 0;
+    let mut file = file;
+    let local = match file.as_deref_mut() {
+        Some(f) => f
+            .push_snapshot(step, time)
+            .map(|slot| k = slot)
+            .map_err(Failure::runtime),
+        None => Ok(()),
+    };
+    crate::par::agree(comm, local)?;
+    let file = file.map(|f| &*f);
+    gather_strips(comm, decomp, field, |rows, cols, data| {
+        file.expect("rank 0 holds the file")
+            .write_snapshot_strip(k, rows, cols, data)
+    })
+}
+
 /// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp
-/// it, close it and move it into place. Every rank gets the outcome; rank 0
-/// also the final path.
+/// it, attach `report` (JSON; rank 0's matters), close it and move it into
+/// place with its sidecar. Every rank gets the outcome; rank 0 also the
+/// final path.
 pub fn complete<C: Communicator>(
     comm: &C,
     decomp: &Decomposition,
     field: &Field,
     file: Option<HeatFile>,
     stamp: &Stamp,
-) -> Outcome<Option<std::path::PathBuf>> {
+    report: Option<&str>,
+) -> Outcome<Option<PathBuf>> {
     gather_and_write(comm, decomp, field, file.as_ref())?;
+    finish(comm, file, stamp, report)
+}
+
+/// Collective: stamp `file` (`Some` exactly on rank 0) and attach `report`,
+/// close it and move it into place with its sidecar.
+pub fn finish<C: Communicator>(
+    comm: &C,
+    file: Option<HeatFile>,
+    stamp: &Stamp,
+    report: Option<&str>,
+) -> Outcome<Option<PathBuf>> {
     let done = match file {
-        Some(f) => f.finish(stamp).map(Some),
+        Some(f) => f.finish(stamp, report).map(Some),
         None => Ok(None),
     };
     crate::par::agree(comm, done.as_ref().map(|_| ()).map_err(Clone::clone))?;

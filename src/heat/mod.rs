@@ -9,6 +9,7 @@
 //!   thread bands; pure);
 //! - [`halo`]: the ghost-layer exchange (MPI);
 //! - [`io`]: the HDF5 layout and the gather to rank 0;
+//! - [`xdmf`]: the XDMF sidecar for ParaView/VisIt;
 //! - [`checkpoint`]: checkpoint metadata, checksum, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
 //! - [`run`]: the SPMD driver tying them together.
@@ -22,3 +23,4 @@ pub mod kernel;
 pub mod report;
 pub mod run;
 pub mod sweep;
+pub mod xdmf;

@@ -85,6 +85,8 @@ pub struct HeatReport {
     pub proc_grid: [usize; 2],
     /// How the loop ran (never changes the result).
     pub execution: Execution,
+    /// Snapshots written to the result file.
+    pub snapshots: u64,
     /// Peak resident memory, measured after the output was written.
     pub peak_memory: crate::par::PeakMemory,
     pub config: HeatConfig,
@@ -205,6 +207,9 @@ impl HeatReport {
         );
         if let Some(out) = &self.output {
             let _ = writeln!(s, "Output           : {out}");
+            if self.snapshots > 0 {
+                let _ = writeln!(s, "Snapshots        : {}", self.snapshots);
+            }
         }
         s
     }

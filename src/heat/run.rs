@@ -22,7 +22,7 @@ use super::checkpoint::{self, CheckpointMeta, Stamp};
 use super::config::{HeatConfig, HeatRequest};
 use super::decomp::{Block, DecompError, Decomposition, Neighbours, ProcGrid};
 use super::halo::Halo;
-use super::io::{complete, HeatFile};
+use super::io::{complete, finish, gather_and_write, write_snapshot, Extras, HeatFile};
 use super::kernel::{self, Field};
 use super::report::{Execution, HeatReport, Phases, Stop, Validation};
 use super::sweep::{Reach, Region, Team};
@@ -51,6 +51,8 @@ pub struct HeatJob {
     /// Steps between collective checks for stop signals and blow-up.
     pub check_every: u64,
     pub tuning: Tuning,
+    /// Compression, snapshots, XDMF sidecar of the result file.
+    pub extras: Extras,
 }
 
 /// How the time loop runs; never changes the results (bitwise).
@@ -122,12 +124,24 @@ pub fn run<C: Communicator>(
     let start_step = resume.as_ref().map_or(0, |m| m.stamp.step);
 
     // 3. Rank 0 reserves the output files; everyone learns whether that worked.
-    let file = par::create_on_root(
+    //    The XDMF sidecar is reserved with them, so an existing one is
+    //    refused before any computing, like the result file.
+    if job.extras.compress.is_some_and(|l| !(1..=9).contains(&l)) {
+        return Err(Failure::usage("--compress takes a deflate level from 1 to 9"));
+    }
+    let xdmf = std::cell::RefCell::new(None);
+    let mut file = par::create_on_root(
         world,
-        || crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force),
+        || {
+            crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)?;
+            if let (Some(x), Some(_)) = (&job.extras.xdmf, &job.output) {
+                *xdmf.borrow_mut() = Some(crate::output::PendingOutput::prepare(x, job.force)?);
+            }
+            Ok(())
+        },
         job.output.as_deref(),
         job.force,
-        |out| HeatFile::create(out, &cfg, &decomp, meta, cfg.steps),
+        |out| HeatFile::create(out, &cfg, &decomp, meta, cfg.steps, &job.extras, xdmf.borrow_mut().take()),
     )?;
 
     // 4. Topology: MPI's Cartesian communicator must agree with our own
@@ -193,6 +207,22 @@ pub fn run<C: Communicator>(
     cart.barrier();
     let t0 = mpi::time();
     let next_multiple = |step: u64, every: u64| (step / every + 1) * every;
+    let snapshot_every = if job.output.is_some() {
+        job.extras.snapshot_every
+    } else {
+        0
+    };
+    let mut snapshots_taken = 0u64;
+    let mut snapshot = |u: &Field, file: Option<&mut HeatFile>, step: u64, t: &mut Timers| {
+        let a = mpi::time();
+        let r = write_snapshot(&cart, &decomp, u, file, step, step as f64 * cfg.dt);
+        t.snapshots += mpi::time() - a;
+        snapshots_taken += 1;
+        r
+    };
+    if snapshot_every > 0 && step % snapshot_every == 0 {
+        snapshot(&u, file.as_mut(), step, &mut t)?;
+    }
     while step < cfg.steps {
         // Steps in this round: up to the halo depth, never past a check,
         // a checkpoint or the end (so those happen at the same steps
@@ -201,8 +231,10 @@ pub fn run<C: Communicator>(
             .steps
             .min(step + g as u64)
             .min(next_multiple(step, job.check_every));
-        if job.checkpoint_every > 0 {
-            end = end.min(next_multiple(step, job.checkpoint_every));
+        for every in [job.checkpoint_every, snapshot_every] {
+            if every > 0 {
+                end = end.min(next_multiple(step, every));
+            }
         }
         let m = (end - step) as usize;
         let a = mpi::time();
@@ -276,6 +308,9 @@ pub fn run<C: Communicator>(
                 });
             }
         }
+        if snapshot_every > 0 && step % snapshot_every == 0 && stopped.is_none() {
+            snapshot(&u, file.as_mut(), step, &mut t)?;
+        }
         let due = job.checkpoint_every > 0 && step % job.checkpoint_every == 0;
         if due || stopped.is_some() {
             let a = mpi::time();
@@ -302,57 +337,68 @@ pub fn run<C: Communicator>(
     let end = field_stats(&cart, &u, cfg.nx * cfg.ny);
     let validation = validate(&cart, &cfg, &block, &u, &start, &end, step);
 
-    // 8. Output: only a finished run replaces the result file.
+    // 8. Output: only a finished run replaces the result file. The field
+    //    is written first, so the report stored in the file can say how
+    //    long that took; then the file is stamped, closed and moved.
     let t_io0 = mpi::time();
-    let written = if stopped.is_none() && job.output.is_some() {
+    let stamp = if stopped.is_none() && job.output.is_some() {
         let stamp = Stamp {
             step,
             target_steps: cfg.steps,
             checksum: checkpoint::checksum(&cart, &u, &block, cfg.nx),
         };
-        complete(&cart, &decomp, &u, file, &stamp)?
+        gather_and_write(&cart, &decomp, &u, file.as_ref())?;
+        Some(stamp)
     } else {
         None
     };
-    let t_io = mpi::time() - t_io0;
+    let t_io = mpi::time() - t_io0 + t.snapshots;
     let [stencil, halo_t, ckpt, io] = par::spreads(&cart, [t.stencil, t.halo, t.checkpoint, t_io]);
     let peak_memory = par::peak_memory(&cart);
 
     // 9. Report.
+    let done = step - start_step;
+    let report = HeatReport {
+        workload: "heat",
+        version: meta.version,
+        ranks,
+        proc_grid: [grid.px(), grid.py()],
+        peak_memory,
+        execution: Execution {
+            time_block: g,
+            threads: tuning.threads,
+            overlap: g == 1 && tuning.overlap,
+        },
+        sim_time: step as f64 * cfg.dt,
+        start_step,
+        step,
+        mlups: if wall > 0.0 {
+            cfg.nx as f64 * cfg.ny as f64 * done as f64 / wall / 1e6
+        } else {
+            0.0
+        },
+        wall_time_s: wall,
+        phases: Phases {
+            stencil,
+            halo: halo_t,
+            checkpoint: ckpt,
+            io,
+        },
+        snapshots: snapshots_taken,
+        output: stamp
+            .as_ref()
+            .and(job.output.as_ref())
+            .map(|p| p.display().to_string()),
+        restarted_from: resume.as_ref().map(|m| m.path.clone()),
+        stopped: stopped.clone(),
+        validation: validation.clone(),
+        config: cfg.clone(),
+    };
+    if let Some(stamp) = &stamp {
+        let json = serde_json::to_string(&report).unwrap_or_default();
+        finish(&cart, file, stamp, Some(&json))?;
+    }
     if rank == 0 {
-        let done = step - start_step;
-        let report = HeatReport {
-            workload: "heat",
-            version: meta.version,
-            ranks,
-            proc_grid: [grid.px(), grid.py()],
-            peak_memory,
-            execution: Execution {
-                time_block: g,
-                threads: tuning.threads,
-                overlap: g == 1 && tuning.overlap,
-            },
-            sim_time: step as f64 * cfg.dt,
-            start_step,
-            step,
-            mlups: if wall > 0.0 {
-                cfg.nx as f64 * cfg.ny as f64 * done as f64 / wall / 1e6
-            } else {
-                0.0
-            },
-            wall_time_s: wall,
-            phases: Phases {
-                stencil,
-                halo: halo_t,
-                checkpoint: ckpt,
-                io,
-            },
-            output: written.map(|p| p.display().to_string()),
-            restarted_from: resume.as_ref().map(|m| m.path.clone()),
-            stopped: stopped.clone(),
-            validation: validation.clone(),
-            config: cfg.clone(),
-        };
         crate::report::emit(&report.to_text(), &report, job.json);
     }
     if let Some(s) = stopped {
@@ -473,6 +519,7 @@ fn split_edges(u: &Field, reach: Reach) -> (Region, Vec<Region>) {
 
 #[derive(Default)]
 struct Timers {
+    snapshots: f64,
     stencil: f64,
     halo: f64,
     checkpoint: f64,
@@ -500,9 +547,9 @@ fn write_checkpoint<C: Communicator>(
         || Ok(()),
         Some(path),
         true,
-        |out| HeatFile::create(out, cfg, decomp, meta, step),
+        |out| HeatFile::create(out, cfg, decomp, meta, step, &Extras::default(), None),
     )?;
-    complete(comm, decomp, u, file, &stamp).map(drop)
+    complete(comm, decomp, u, file, &stamp, None).map(drop)
 }
 
 /// Local rows probed for blow-up at each check: first, middle and last. An

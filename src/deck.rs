@@ -1,0 +1,262 @@
+//! Input decks: a TOML file that holds a run's options, so a run can be
+//! kept, reviewed and repeated.
+//!
+//! ```toml
+//! workload = "heat"       # heat | ou | pi | markov
+//! nx = 4000               # every key is a long option of that workload,
+//! ny = 4000               # with - or _ between words
+//! snapshot_every = 100
+//! output = "big.h5"
+//! ```
+//!
+//! `parsim run deck.toml [options]` and `parsim heat --config deck.toml
+//! [options]` both turn the deck into command-line options placed before
+//! the ones typed, so typed options win, and clap checks deck values exactly
+//! like typed ones (one parser, one set of messages). A key that is not an
+//! option of the workload is an error naming the key and its line.
+//!
+//! Pure: reading the file (once, on rank 0) is the caller's business.
+
+use std::ffi::OsString;
+
+/// Options a deck may not set: they name the deck itself or are not run
+/// settings.
+const NOT_IN_DECKS: &[&str] = &["config", "help", "version"];
+
+/// The result of expanding a command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expanded {
+    /// The command line with the deck's options in place.
+    pub args: Vec<OsString>,
+    /// The deck: path as given and full text (stored in result files).
+    pub deck: Option<(String, String)>,
+}
+
+/// Where the command line names a deck, if anywhere: its path.
+pub fn deck_path(args: &[OsString]) -> Option<String> {
+    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    if words.get(1).map(String::as_str) == Some("run") {
+        return words.get(2).filter(|w| !w.starts_with('-')).cloned();
+    }
+    config_flag(&words).map(|(_, path, _)| path)
+}
+
+/// `--config PATH` or `--config=PATH` after the subcommand: (index, path,
+/// number of words it takes).
+fn config_flag(words: &[String]) -> Option<(usize, String, usize)> {
+    words.iter().enumerate().skip(2).find_map(|(i, w)| {
+        if w == "--config" {
+            Some((i, words.get(i + 1).cloned().unwrap_or_default(), 2))
+        } else {
+            w.strip_prefix("--config=").map(|p| (i, p.to_string(), 1))
+        }
+    })
+}
+
+/// Expand `args` given the deck's `text`. `options(workload)` lists the
+/// long options of a workload and whether each takes a value (`None`: no
+/// such workload).
+pub fn expand(
+    args: &[OsString],
+    text: &str,
+    options: impl Fn(&str) -> Option<Vec<(String, bool)>>,
+) -> Result<Expanded, String> {
+    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let (path, workload, before, after) = if words.get(1).map(String::as_str) == Some("run") {
+        let path = words
+            .get(2)
+            .cloned()
+            .ok_or("run needs a deck: parsim run DECK.toml [options]")?;
+        (path, None, words[..1].to_vec(), words[3..].to_vec())
+    } else {
+        let (i, path, n) = config_flag(&words).ok_or("no deck on the command line")?;
+        if path.is_empty() {
+            return Err("--config needs a file: --config DECK.toml".into());
+        }
+        let sub = words[1].clone();
+        let mut rest = words[2..i].to_vec();
+        rest.extend_from_slice(&words[i + n..]);
+        (path, Some(sub), words[..2].to_vec(), rest)
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("deck '{path}': {}", one_line(&e.to_string())))?;
+    let named = match table.get("workload") {
+        None => None,
+        Some(toml::Value::String(w)) => Some(w.clone()),
+        Some(_) => {
+            return Err(format!(
+                "deck '{path}': 'workload' (line {}) must be a string such as \"heat\"",
+                line_of(text, "workload")
+            ))
+        }
+    };
+    let workload = match (workload, named) {
+        (Some(sub), Some(w)) if sub != w => {
+            return Err(format!(
+                "deck '{path}' is for workload '{w}', not '{sub}'"
+            ))
+        }
+        (Some(sub), _) => sub,
+        (None, Some(w)) => w,
+        (None, None) => {
+            return Err(format!(
+                "deck '{path}' names no workload: add workload = \"heat\" (or ou, pi, markov)"
+            ))
+        }
+    };
+    let known = options(&workload).ok_or_else(|| {
+        format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi or markov)")
+    })?;
+
+    let mut flags = Vec::new();
+    for (key, value) in &table {
+        if key == "workload" {
+            continue;
+        }
+        let name = key.replace('_', "-");
+        let line = line_of(text, key);
+        let takes_value = known
+            .iter()
+            .find(|(n, _)| *n == name && !NOT_IN_DECKS.contains(&n.as_str()))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                format!("deck '{path}': unknown key '{key}' at line {line} (not an option of parsim {workload})")
+            })?;
+        let bad = |what: &str| format!("deck '{path}': key '{key}' at line {line}: {what}");
+        match value {
+            toml::Value::Boolean(b) if !takes_value => {
+                if *b {
+                    flags.push(format!("--{name}"));
+                }
+            }
+            toml::Value::Boolean(b) => {
+                flags.push(format!("--{name}"));
+                flags.push(if *b { "on" } else { "off" }.into());
+            }
+            _ if !takes_value => return Err(bad("expected true or false")),
+            toml::Value::Array(items) => {
+                let parts = items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| bad("a list may hold only numbers and strings"))?;
+                flags.push(format!("--{name}"));
+                flags.push(parts.join(","));
+            }
+            v => {
+                let v = scalar(v).ok_or_else(|| bad("expected a number, a string or a list"))?;
+                flags.push(format!("--{name}"));
+                flags.push(v);
+            }
+        }
+    }
+    let mut out: Vec<OsString> = before.into_iter().map(OsString::from).collect();
+    if out.len() == 1 {
+        out.push(workload.into());
+    }
+    out.extend(flags.into_iter().map(OsString::from));
+    out.extend(after.into_iter().map(OsString::from));
+    Ok(Expanded {
+        args: out,
+        deck: Some((path, text.to_string())),
+    })
+}
+
+/// A number or string as it would be typed.
+fn scalar(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The 1-based line where `key` is assigned (first occurrence), 0 if not
+/// found (e.g. a quoted key).
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(0, |i| i + 1)
+}
+
+/// TOML errors span several lines (with a caret drawing); keep it to one.
+fn one_line(msg: &str) -> String {
+    let mut parts = msg.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ' || c == '|')
+    });
+    let first = parts.next().unwrap_or("invalid TOML").to_string();
+    let last = parts.last().unwrap_or_default();
+    if last.is_empty() || last == first {
+        first
+    } else {
+        format!("{first} {last}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(w: &str) -> Option<Vec<(String, bool)>> {
+        (w == "heat" || w == "ou").then(|| {
+            [("nx", true), ("steps", true), ("allow-unstable", false), ("overlap", true), ("tau", true), ("config", true), ("output", true)]
+                .iter()
+                .map(|(n, v)| (n.to_string(), *v))
+                .collect()
+        })
+    }
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    fn strs(e: &Expanded) -> Vec<String> {
+        e.args.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn run_puts_deck_options_before_typed_ones() {
+        let deck = "workload = \"heat\"\nnx = 64\nallow_unstable = true\noverlap = false\n";
+        let e = expand(&args(&["parsim", "run", "d.toml", "--nx", "8"]), deck, opts).unwrap();
+        assert_eq!(
+            strs(&e),
+            ["parsim", "heat", "--allow-unstable", "--nx", "64", "--overlap", "off", "--nx", "8"]
+        );
+        assert_eq!(e.deck.unwrap().0, "d.toml");
+    }
+
+    #[test]
+    fn config_flag_is_replaced_by_the_deck() {
+        let deck = "tau = [0.5, 1, 2]\nsteps = 10\n";
+        let e = expand(&args(&["parsim", "ou", "--steps", "5", "--config=x.toml"]), deck, opts).unwrap();
+        assert_eq!(strs(&e), ["parsim", "ou", "--steps", "10", "--tau", "0.5,1,2", "--steps", "5"]);
+        assert_eq!(deck_path(&args(&["parsim", "ou", "--config", "y.toml"])).as_deref(), Some("y.toml"));
+        assert_eq!(deck_path(&args(&["parsim", "run", "z.toml"])).as_deref(), Some("z.toml"));
+        assert_eq!(deck_path(&args(&["parsim", "heat", "--nx", "3"])), None);
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_line() {
+        let err = |deck: &str, words: &[&str]| expand(&args(words), deck, opts).unwrap_err();
+        let run = ["parsim", "run", "d.toml"];
+        assert_eq!(
+            err("workload = \"heat\"\n\n  nxx = 3\n", &run),
+            "deck 'd.toml': unknown key 'nxx' at line 3 (not an option of parsim heat)"
+        );
+        assert!(err("nx = 3\n", &run).contains("names no workload"));
+        assert!(err("workload = \"wave\"\n", &run).contains("unknown workload 'wave'"));
+        assert!(err("workload = \"heat\"\nconfig = \"a\"\n", &run).contains("unknown key 'config' at line 2"));
+        assert!(err("workload = \"ou\"\n", &["parsim", "heat", "--config", "d.toml"])
+            .contains("is for workload 'ou', not 'heat'"));
+        assert!(err("workload = \"heat\"\nallow_unstable = 3\n", &run).contains("expected true or false"));
+        assert!(err("workload = \"heat\"\nnx = [[1]]\n", &run).contains("only numbers and strings"));
+        let syntax = err("workload = \"heat\"\nnx = = 3\n", &run);
+        assert!(syntax.starts_with("deck 'd.toml': ") && !syntax.contains('\n'), "{syntax}");
+    }
+}
