@@ -57,7 +57,7 @@ enum Command {
     /// it override the deck. Every subcommand also takes `--config DECK`.
     Run {
         /// The deck (TOML): workload = "heat" and any of its options.
-        deck: PathBuf,
+        deck: Option<PathBuf>,
         /// Options of the deck's workload, overriding the deck.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         options: Vec<String>,
@@ -87,9 +87,10 @@ fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
 #[derive(Debug, Args)]
 struct OutputArgs {
     /// HDF5 result file [default: <subcommand>.h5].
-    #[arg(long, conflicts_with = "no_output")]
+    #[arg(long)]
     output: Option<PathBuf>,
-    /// Write no result file (benchmarks, scaling studies).
+    /// Write no result file (benchmarks, scaling studies); wins over
+    /// --output, also one set by a deck.
     #[arg(long)]
     no_output: bool,
     /// Overwrite an existing result file.
@@ -304,7 +305,12 @@ struct HeatArgs {
     snapshot_every: u64,
     /// Compress the field and snapshots with deflate at this level (1-9;
     /// chunked datasets, byte shuffle).
-    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true, help_heading = "Output")]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        allow_negative_numbers = true,
+        help_heading = "Output"
+    )]
     compress: Option<u8>,
     /// Threads per rank sharing the block's rows (MPI calls stay on the
     /// main thread: MPI_THREAD_FUNNELED).

@@ -34,7 +34,10 @@ pub struct Expanded {
 
 /// Where the command line names a deck, if anywhere: its path.
 pub fn deck_path(args: &[OsString]) -> Option<String> {
-    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     if words.get(1).map(String::as_str) == Some("run") {
         return words.get(2).filter(|w| !w.starts_with('-')).cloned();
     }
@@ -61,7 +64,10 @@ pub fn expand(
     text: &str,
     options: impl Fn(&str) -> Option<Vec<(String, bool)>>,
 ) -> Result<Expanded, String> {
-    let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let (path, workload, before, after) = if words.get(1).map(String::as_str) == Some("run") {
         let path = words
             .get(2)
@@ -93,9 +99,7 @@ pub fn expand(
     };
     let workload = match (workload, named) {
         (Some(sub), Some(w)) if sub != w => {
-            return Err(format!(
-                "deck '{path}' is for workload '{w}', not '{sub}'"
-            ))
+            return Err(format!("deck '{path}' is for workload '{w}', not '{sub}'"))
         }
         (Some(sub), _) => sub,
         (None, Some(w)) => w,
@@ -109,6 +113,14 @@ pub fn expand(
         format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi or markov)")
     })?;
 
+    // A typed option replaces the deck's entirely (for a list such as
+    // --tau, appending would mix the two).
+    let typed = |name: &str| {
+        let flag = format!("--{name}");
+        after
+            .iter()
+            .any(|w| *w == flag || w.starts_with(&format!("{flag}=")))
+    };
     let mut flags = Vec::new();
     for (key, value) in &table {
         if key == "workload" {
@@ -123,6 +135,9 @@ pub fn expand(
             .ok_or_else(|| {
                 format!("deck '{path}': unknown key '{key}' at line {line} (not an option of parsim {workload})")
             })?;
+        if typed(&name) {
+            continue;
+        }
         let bad = |what: &str| format!("deck '{path}': key '{key}' at line {line}: {what}");
         match value {
             toml::Value::Boolean(b) if !takes_value => {
@@ -191,7 +206,7 @@ fn one_line(msg: &str) -> String {
         !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ' || c == '|')
     });
     let first = parts.next().unwrap_or("invalid TOML").to_string();
-    let last = parts.last().unwrap_or_default();
+    let last = parts.next_back().unwrap_or_default();
     if last.is_empty() || last == first {
         first
     } else {
@@ -205,10 +220,18 @@ mod tests {
 
     fn opts(w: &str) -> Option<Vec<(String, bool)>> {
         (w == "heat" || w == "ou").then(|| {
-            [("nx", true), ("steps", true), ("allow-unstable", false), ("overlap", true), ("tau", true), ("config", true), ("output", true)]
-                .iter()
-                .map(|(n, v)| (n.to_string(), *v))
-                .collect()
+            [
+                ("nx", true),
+                ("steps", true),
+                ("allow-unstable", false),
+                ("overlap", true),
+                ("tau", true),
+                ("config", true),
+                ("output", true),
+            ]
+            .iter()
+            .map(|(n, v)| (n.to_string(), *v))
+            .collect()
         })
     }
 
@@ -217,16 +240,27 @@ mod tests {
     }
 
     fn strs(e: &Expanded) -> Vec<String> {
-        e.args.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        e.args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
-    fn run_puts_deck_options_before_typed_ones() {
+    fn deck_options_come_first_and_typed_ones_replace_them() {
         let deck = "workload = \"heat\"\nnx = 64\nallow_unstable = true\noverlap = false\n";
         let e = expand(&args(&["parsim", "run", "d.toml", "--nx", "8"]), deck, opts).unwrap();
         assert_eq!(
             strs(&e),
-            ["parsim", "heat", "--allow-unstable", "--nx", "64", "--overlap", "off", "--nx", "8"]
+            [
+                "parsim",
+                "heat",
+                "--allow-unstable",
+                "--overlap",
+                "off",
+                "--nx",
+                "8"
+            ]
         );
         assert_eq!(e.deck.unwrap().0, "d.toml");
     }
@@ -234,10 +268,24 @@ mod tests {
     #[test]
     fn config_flag_is_replaced_by_the_deck() {
         let deck = "tau = [0.5, 1, 2]\nsteps = 10\n";
-        let e = expand(&args(&["parsim", "ou", "--steps", "5", "--config=x.toml"]), deck, opts).unwrap();
-        assert_eq!(strs(&e), ["parsim", "ou", "--steps", "10", "--tau", "0.5,1,2", "--steps", "5"]);
-        assert_eq!(deck_path(&args(&["parsim", "ou", "--config", "y.toml"])).as_deref(), Some("y.toml"));
-        assert_eq!(deck_path(&args(&["parsim", "run", "z.toml"])).as_deref(), Some("z.toml"));
+        let e = expand(
+            &args(&["parsim", "ou", "--steps", "5", "--config=x.toml"]),
+            deck,
+            opts,
+        )
+        .unwrap();
+        assert_eq!(
+            strs(&e),
+            ["parsim", "ou", "--tau", "0.5,1,2", "--steps", "5"]
+        );
+        assert_eq!(
+            deck_path(&args(&["parsim", "ou", "--config", "y.toml"])).as_deref(),
+            Some("y.toml")
+        );
+        assert_eq!(
+            deck_path(&args(&["parsim", "run", "z.toml"])).as_deref(),
+            Some("z.toml")
+        );
         assert_eq!(deck_path(&args(&["parsim", "heat", "--nx", "3"])), None);
     }
 
@@ -251,12 +299,20 @@ mod tests {
         );
         assert!(err("nx = 3\n", &run).contains("names no workload"));
         assert!(err("workload = \"wave\"\n", &run).contains("unknown workload 'wave'"));
-        assert!(err("workload = \"heat\"\nconfig = \"a\"\n", &run).contains("unknown key 'config' at line 2"));
-        assert!(err("workload = \"ou\"\n", &["parsim", "heat", "--config", "d.toml"])
-            .contains("is for workload 'ou', not 'heat'"));
-        assert!(err("workload = \"heat\"\nallow_unstable = 3\n", &run).contains("expected true or false"));
+        assert!(err("workload = \"heat\"\nconfig = \"a\"\n", &run)
+            .contains("unknown key 'config' at line 2"));
+        assert!(err(
+            "workload = \"ou\"\n",
+            &["parsim", "heat", "--config", "d.toml"]
+        )
+        .contains("is for workload 'ou', not 'heat'"));
+        assert!(err("workload = \"heat\"\nallow_unstable = 3\n", &run)
+            .contains("expected true or false"));
         assert!(err("workload = \"heat\"\nnx = [[1]]\n", &run).contains("only numbers and strings"));
         let syntax = err("workload = \"heat\"\nnx = = 3\n", &run);
-        assert!(syntax.starts_with("deck 'd.toml': ") && !syntax.contains('\n'), "{syntax}");
+        assert!(
+            syntax.starts_with("deck 'd.toml': ") && !syntax.contains('\n'),
+            "{syntax}"
+        );
     }
 }

@@ -133,16 +133,17 @@ impl HeatFile {
             let x = crate::h5::write_vec(&g, "x", &coords(cfg.nx, cfg.dx))?;
             let y = crate::h5::write_vec(&g, "y", &coords(cfg.ny, cfg.dy))?;
             for (d, name) in [(&x, "x"), (&y, "y")] {
-                describe(d, UNITS_LENGTH, &format!("{name} coordinate of the cell centre"))?;
+                describe(
+                    d,
+                    UNITS_LENGTH,
+                    &format!("{name} coordinate of the cell centre"),
+                )?;
                 crate::h5::make_scale(d, name)?;
             }
 
             let mut b = g.new_dataset::<f64>();
             if let Some(level) = extras.compress {
-                b = b
-                    .chunk(chunk_2d(cfg.nx, cfg.ny))
-                    .shuffle()
-                    .deflate(level);
+                b = b.chunk(chunk_2d(cfg.nx, cfg.ny)).shuffle().deflate(level);
             }
             let temperature = b.shape((cfg.ny, cfg.nx)).create("temperature")?;
             describe(&temperature, UNITS_TEMPERATURE, "temperature")?;
@@ -204,7 +205,12 @@ impl HeatFile {
     }
 
     /// Write global rows `rows` × columns `cols` of the field.
-    fn write_strip(&self, rows: Range<usize>, cols: Range<usize>, data: &[f64]) -> anyhow::Result<()> {
+    fn write_strip(
+        &self,
+        rows: Range<usize>,
+        cols: Range<usize>,
+        data: &[f64],
+    ) -> anyhow::Result<()> {
         let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
         self.temperature
             .write_slice(view, s![rows, cols])
@@ -243,7 +249,10 @@ impl HeatFile {
         cols: Range<usize>,
         data: &[f64],
     ) -> anyhow::Result<()> {
-        let snaps = self.snapshots.as_ref().context("this file has no snapshots")?;
+        let snaps = self
+            .snapshots
+            .as_ref()
+            .context("this file has no snapshots")?;
         let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
         snaps
             .field

@@ -127,7 +127,9 @@ pub fn run<C: Communicator>(
     //    The XDMF sidecar is reserved with them, so an existing one is
     //    refused before any computing, like the result file.
     if job.extras.compress.is_some_and(|l| !(1..=9).contains(&l)) {
-        return Err(Failure::usage("--compress takes a deflate level from 1 to 9"));
+        return Err(Failure::usage(
+            "--compress takes a deflate level from 1 to 9",
+        ));
     }
     let xdmf = std::cell::RefCell::new(None);
     let mut file = par::create_on_root(
@@ -141,7 +143,17 @@ pub fn run<C: Communicator>(
         },
         job.output.as_deref(),
         job.force,
-        |out| HeatFile::create(out, &cfg, &decomp, meta, cfg.steps, &job.extras, xdmf.borrow_mut().take()),
+        |out| {
+            HeatFile::create(
+                out,
+                &cfg,
+                &decomp,
+                meta,
+                cfg.steps,
+                &job.extras,
+                xdmf.borrow_mut().take(),
+            )
+        },
     )?;
 
     // 4. Topology: MPI's Cartesian communicator must agree with our own

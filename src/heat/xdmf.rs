@@ -73,7 +73,8 @@ impl Xdmf {
         grid(&mut s, "temperature", self.final_time, &plain, "  ");
         if !self.snapshot_times.is_empty() {
             let n = self.snapshot_times.len();
-            s += "  <Grid Name=\"snapshots\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+            s +=
+                "  <Grid Name=\"snapshots\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
             for (k, &t) in self.snapshot_times.iter().enumerate() {
                 let slab = format!(
                     "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"{ny} {nx}\">\n\

@@ -211,3 +211,43 @@ pub fn assert_refused(dir: &Path, ranks: usize, args: &[&str], expected: &str) -
     assert!(out.stdout.is_empty(), "{args:?} printed a report");
     stderr
 }
+
+/// A Python interpreter with h5py: the project's .venv first. `None` (with
+/// a loud SKIP) off CI; on CI (`CI` set) a missing h5py fails the test,
+/// since scripts/setup.sh --python must have installed it.
+pub fn python_with(modules: &str) -> Option<&'static str> {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    for python in [venv, "python3", "/usr/bin/python3"] {
+        let has = Command::new(python)
+            .args(["-c", &format!("import {modules}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if has {
+            return Some(python);
+        }
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "{modules} is not installed; scripts/setup.sh --python installs it in .venv"
+    );
+    eprintln!("*** SKIP: no python3 with {modules} on this machine ***");
+    None
+}
+
+/// Run a Python `script` with `args` (h5py available); panics with its
+/// stderr if it fails. Returns stdout; `None` when skipped.
+pub fn run_python(script: &str, args: &[&str]) -> Option<String> {
+    let python = python_with("h5py")?;
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python check failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -1,0 +1,298 @@
+//! Outputs people open and inputs they keep: snapshots, XDMF, provenance
+//! attributes, input decks. Real mpirun runs; files read back with h5py.
+
+mod common;
+
+use common::*;
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+
+/// Reads a heat result with h5py and checks every dataset and attribute the
+/// file promises, the snapshot axis against K and steps, and the XDMF
+/// sidecar against the HDF5 file. argv: file, K, steps, ranks, deck ("" if
+/// none).
+const CHECK_HEAT_FILE: &str = r#"
+import json, os, sys, h5py, numpy as np
+import xml.etree.ElementTree as ET
+path, K, steps, ranks, deck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+with h5py.File(path, "r") as f:
+    a = f.attrs
+    for name in ["parsim_version", "git_commit", "command_line", "start_time", "end_time",
+                 "mpi_library", "report"]:
+        assert isinstance(a[name], str) and a[name], name
+    assert int(a["mpi_ranks"]) == ranks
+    assert len(a["hostnames"]) == ranks
+    assert "MPI" in a["mpi_library"], a["mpi_library"]
+    assert a["end_time"] >= a["start_time"]
+    if deck:
+        assert a["config_file"] == deck and "workload" in a["config"], dict(a)
+    report = json.loads(a["report"])
+    assert report["step"] == steps and report["validation"]["passed"]
+    for phase in ["stencil", "halo", "checkpoint", "io"]:
+        assert set(report["phases"][phase]) == {"min", "avg", "max"}
+    h = f["heat"]
+    nx, ny, dt = int(h.attrs["nx"]), int(h.attrs["ny"]), float(h.attrs["dt"])
+    assert len(h.attrs["proc_grid"]) == 2
+    t = h["temperature"]
+    assert t.shape == (ny, nx) and t.attrs["units"] == "degC"
+    assert [d[0].name for d in t.dims] == ["/heat/y", "/heat/x"]
+    assert np.allclose(h["x"][:], np.arange(1, nx + 1) * float(h.attrs["dx"]))
+    assert h["x"].attrs["units"] == "m" and h["y"].shape == (ny,)
+    s, time, step = h["snapshots"], h["snapshot_time"], h["snapshot_step"]
+    n = steps // K + 1
+    assert s.shape == (n, ny, nx) and s.chunks is not None, (s.shape, n)
+    assert s.maxshape[0] is None, "extendible along time"
+    assert list(step[:]) == list(range(0, steps + 1, K)), step[:]
+    assert np.allclose(time[:], step[:] * dt) and time.attrs["units"] == "s"
+    assert [d[0].name for d in s.dims] == ["/heat/snapshot_time", "/heat/y", "/heat/x"]
+    if steps % K == 0:
+        assert np.array_equal(s[-1], t[:]), "last snapshot is the final field"
+    assert not np.array_equal(s[0], s[-1])
+    compressed = t.compression
+    datasets = {}
+    def collect(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            datasets["/" + name] = obj.shape
+    f.visititems(collect)
+
+xmf = os.path.splitext(path)[0] + ".xmf"
+root = ET.parse(xmf).getroot()
+assert root.tag == "Xdmf"
+grids = root.findall("./Domain/Grid")
+assert grids[0].find("Attribute/DataItem").text.endswith(":/heat/temperature")
+series = grids[1]
+assert series.get("CollectionType") == "Temporal" and len(series.findall("Grid")) == n
+times = [float(g.find("Time").get("Value")) for g in series.findall("Grid")]
+assert np.allclose(times, np.arange(0, steps + 1, K) * dt)
+refs = [d for d in root.iter("DataItem") if d.get("Format") == "HDF"]
+assert len(refs) == n + 1
+for d in refs:
+    file, dataset = d.text.strip().split(":")
+    assert file == os.path.basename(path), file
+    dims = tuple(int(x) for x in d.get("Dimensions").split())
+    assert datasets[dataset] == dims, (dataset, dims, datasets[dataset])
+print("compressed" if compressed else "plain")
+"#;
+
+#[test]
+fn snapshots_xdmf_and_provenance_read_back() {
+    let dir = scratch("outputs_snapshots");
+    // K divides steps (last snapshot = final field) and K does not.
+    for (k, steps, ranks, compress) in [(10, 40, 3, Some("4")), (7, 30, 2, None)] {
+        let (k_s, steps_s) = (k.to_string(), steps.to_string());
+        let out = format!("snap-{k}.h5");
+        let mut args = vec![
+            "heat",
+            "--nx",
+            "40",
+            "--ny",
+            "30",
+            "--steps",
+            &steps_s,
+            "--snapshot-every",
+            &k_s,
+            "--output",
+            &out,
+        ];
+        if let Some(level) = compress {
+            args.extend(["--compress", level]);
+        }
+        let text = run_ok(&dir, ranks, &args);
+        assert!(
+            text.contains(&format!("Snapshots        : {}", steps / k + 1)),
+            "{text}"
+        );
+        let seen = run_python(
+            CHECK_HEAT_FILE,
+            &[
+                dir.join(&out).to_str().unwrap(),
+                &k_s,
+                &steps_s,
+                &ranks.to_string(),
+                "",
+            ],
+        );
+        if let Some(seen) = seen {
+            let want = if compress.is_some() {
+                "compressed"
+            } else {
+                "plain"
+            };
+            assert_eq!(seen.trim(), want);
+        }
+    }
+}
+
+#[test]
+fn snapshots_are_the_same_on_any_rank_count() {
+    let dir = scratch("outputs_snapshots_p");
+    let run = |p: usize, out: &str| {
+        run_ok(
+            &dir,
+            p,
+            &[
+                "heat",
+                "--nx",
+                "33",
+                "--ny",
+                "21",
+                "--steps",
+                "24",
+                "--snapshot-every",
+                "6",
+                "--time-block",
+                "3",
+                "--output",
+                out,
+            ],
+        );
+    };
+    run(1, "p1.h5");
+    run(4, "p4.h5");
+    let script = r#"
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1])["heat/snapshots"][:], h5py.File(sys.argv[2])["heat/snapshots"][:]
+assert a.shape == (5, 21, 33) and a.tobytes() == b.tobytes()
+"#;
+    run_python(
+        script,
+        &[
+            dir.join("p1.h5").to_str().unwrap(),
+            dir.join("p4.h5").to_str().unwrap(),
+        ],
+    );
+}
+
+#[test]
+fn existing_xdmf_sidecar_is_not_clobbered() {
+    let dir = scratch("outputs_xmf_exists");
+    std::fs::write(dir.join("keep.xmf"), "precious").unwrap();
+    assert_refused(
+        &dir,
+        2,
+        &[
+            "heat", "--nx", "20", "--ny", "20", "--steps", "5", "--output", "keep.h5",
+        ],
+        "output 'keep.xmf' exists; pass --force to overwrite it",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.xmf")).unwrap(),
+        "precious"
+    );
+    assert!(!dir.join("keep.h5").exists());
+    assert_refused(
+        &dir,
+        2,
+        &["heat", "--nx", "20", "--ny", "20", "--compress", "12"],
+        "--compress takes a deflate level from 1 to 9",
+    );
+}
+
+#[test]
+fn every_example_deck_runs() {
+    let dir = scratch("outputs_decks");
+    let deck = |name: &str| format!("{EXAMPLES}/{name}.toml");
+    // demo: the heat result with snapshots and its sidecar, deck stored.
+    run_ok(&dir, 2, &["run", &deck("demo")]);
+    run_python(
+        CHECK_HEAT_FILE,
+        &[
+            dir.join("demo.h5").to_str().unwrap(),
+            "100",
+            "500",
+            "2",
+            &deck("demo"),
+        ],
+    );
+    // disk: the known answer, no file.
+    let r = run_json(&dir, 2, &["run", &deck("disk")]);
+    assert_eq!(
+        r["validation"]["initial_average"].as_f64().unwrap(),
+        59.763305
+    );
+    assert_eq!(
+        format!("{:.6}", r["validation"]["final_average"].as_f64().unwrap()),
+        "59.281239"
+    );
+    assert!(r["output"].is_null());
+    // the OU sweep: 6 parameter sets, all validated.
+    let r = run_json(&dir, 2, &["run", &deck("ou-sweep")]);
+    assert_eq!(r["sets"].as_array().map(Vec::len), Some(6), "{r}");
+    assert!(dir.join("ou-sweep.h5").exists());
+    // pi.
+    let r = run_json(&dir, 2, &["run", &deck("pi")]);
+    assert_eq!(r["samples"].as_u64(), Some(200_000_000));
+    assert!(dir.join("pi.h5").exists());
+}
+
+#[test]
+fn command_line_overrides_the_deck() {
+    let dir = scratch("outputs_override");
+    let disk = format!("{EXAMPLES}/disk.toml");
+    let r = run_json(
+        &dir,
+        2,
+        &[
+            "run", &disk, "--nx", "50", "--ny", "40", "--steps", "7", "--json",
+        ],
+    );
+    assert_eq!(r["config"]["nx"], 50);
+    assert_eq!(r["config"]["ny"], 40);
+    assert_eq!(r["step"], 7);
+    assert_eq!(r["config"]["alpha"], 0.5, "the rest comes from the deck");
+    // --config on the subcommand, with a list value overridden.
+    let r = run_json(
+        &dir,
+        1,
+        &[
+            "ou",
+            "--config",
+            &format!("{EXAMPLES}/ou-sweep.toml"),
+            "--tau",
+            "3",
+            "--steps",
+            "100",
+            "--no-output",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        r["sets"].as_array().map(Vec::len),
+        Some(2),
+        "tau overridden: {r}"
+    );
+}
+
+#[test]
+fn bad_decks_are_refused_naming_the_problem() {
+    let dir = scratch("outputs_bad_decks");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap();
+        name.to_string()
+    };
+    let typo = write(
+        "typo.toml",
+        "workload = \"heat\"\nnx = 10\n\nsnapshot_evry = 3\n",
+    );
+    let wrong = write("wrong.toml", "workload = \"heat\"\nnx = \"ten\"\n");
+    let syntax = write("syntax.toml", "workload = \"heat\"\nnx = = 3\n");
+    let none = write("none.toml", "nx = 3\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["run", &typo],
+            "deck 'typo.toml': unknown key 'snapshot_evry' at line 4 (not an option of parsim heat)",
+        ),
+        (vec!["run", &wrong], "invalid value 'ten' for '--nx"),
+        (vec!["run", &syntax], "deck 'syntax.toml': "),
+        (vec!["run", &none], "names no workload"),
+        (vec!["run", "missing.toml"], "cannot read deck 'missing.toml'"),
+        (vec!["run"], "run needs a deck first"),
+        (
+            vec!["pi", "--config", &typo],
+            "deck 'typo.toml' is for workload 'heat', not 'pi'",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_refused(&dir, 2, &args, expected);
+    }
+}
