@@ -99,6 +99,9 @@ struct OutputArgs {
     /// Print the report as one JSON object on stdout (text goes to stderr).
     #[arg(long)]
     json: bool,
+    /// No progress bar or progress lines (the report is still printed).
+    #[arg(long)]
+    quiet: bool,
     /// Read options from a TOML input deck (see examples/*.toml); options
     /// typed on the command line override the deck's.
     #[arg(long, value_name = "DECK")]
@@ -397,6 +400,7 @@ impl HeatArgs {
             checkpoint,
             restart: self.restart,
             check_every: self.check_every,
+            quiet: self.out.quiet,
             extras: Extras {
                 compress: self.compress,
                 snapshot_every: self.snapshot_every,

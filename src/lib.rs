@@ -16,6 +16,7 @@ pub mod normal;
 pub mod output;
 pub mod par;
 pub mod partition;
+pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod stop;

@@ -296,3 +296,55 @@ fn bad_decks_are_refused_naming_the_problem() {
         assert_refused(&dir, 2, &args, expected);
     }
 }
+
+#[test]
+fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
+    let dir = scratch("outputs_progress");
+    let heat = [
+        "heat",
+        "--nx",
+        "200",
+        "--ny",
+        "200",
+        "--steps",
+        "400",
+        "--time-block",
+        "1",
+        "--no-output",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = heat.to_vec();
+        args.extend(extra);
+        let out = mpirun_command(&dir, 2, &args)
+            .env("PARSIM_PROGRESS_SECS", "0")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Not a terminal (a job log): plain lines, from rank 0 only.
+    let log = run(&[]);
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("heat: step ")).collect();
+    assert!(lines.len() > 10, "{log}");
+    assert!(lines
+        .iter()
+        .all(|l| l.starts_with("parsim: heat: step ") && l.contains("MLUPS")));
+    assert!(lines
+        .iter()
+        .all(|l| l.contains("/400 (") && l.contains("ETA")));
+    // --quiet: nothing but the report.
+    assert!(!run(&["--quiet"]).contains("heat: step"));
+    // A terminal: the bar (through `script`, which gives the run a pty).
+    let cmd = format!("{} {} --steps 3000", parsim(), heat[..6].join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(&dir)
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let tty = String::from_utf8_lossy(&out.stdout);
+            assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
+        }
+        _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
+    }
+}

@@ -53,6 +53,8 @@ pub struct HeatJob {
     pub tuning: Tuning,
     /// Compression, snapshots, XDMF sidecar of the result file.
     pub extras: Extras,
+    /// No progress display.
+    pub quiet: bool,
 }
 
 /// How the time loop runs; never changes the results (bitwise).
@@ -216,6 +218,15 @@ pub fn run<C: Communicator>(
     let mut t = Timers::default();
     let mut step = start_step;
     let mut stopped: Option<Stop> = None;
+    let mut progress = crate::progress::Progress::new(
+        cart.rank(),
+        job.quiet,
+        "heat",
+        cfg.steps,
+        "step",
+        cfg.nx as f64 * cfg.ny as f64,
+        "MLUPS",
+    );
     cart.barrier();
     let t0 = mpi::time();
     let next_multiple = |step: u64, every: u64| (step / every + 1) * every;
@@ -284,6 +295,7 @@ pub fn run<C: Communicator>(
         }
         std::mem::swap(&mut u, &mut un);
         step = end;
+        progress.update(step, start_step);
         if inject_panic && step >= start_step + 3 {
             panic!("injected fault at step {step} (PARSIM_INJECT_PANIC)");
         }
@@ -344,6 +356,7 @@ pub fn run<C: Communicator>(
     }
     cart.barrier();
     let wall = mpi::time() - t0;
+    progress.finish();
 
     // 7. Validation (of a finished run; a stopped one is checked on resume).
     let end = field_stats(&cart, &u, cfg.nx * cfg.ny);
