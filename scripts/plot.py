@@ -4,7 +4,9 @@
     .venv/bin/python scripts/plot.py results/demo-heat.h5 [more files...]
 
 What is drawn depends on what the file holds:
-  /heat    the final temperature field (FILE-heat.png)
+  /heat    the final temperature field (FILE-heat.png) and, with
+           --snapshot-every, a strip of up to 6 snapshots on one colour scale
+           (FILE-snapshots.png)
   /ou      per parameter set, the ensemble mean +- 2 sd against the
            theoretical curves (FILE-ou.png)
   /pi      the running estimate with its +-2 standard-error band (FILE-pi.png)
@@ -51,6 +53,34 @@ def plot_heat(f, out):
                  f"B {attr(g, 'bc_bottom'):g} T {attr(g, 'bc_top'):g}")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_snapshots(f, out):
+    g = f["heat"]
+    snaps, times = g["snapshots"], g["snapshot_time"][...]
+    n, ny, nx = snaps.shape
+    dx, dy = float(attr(g, "dx")), float(attr(g, "dy"))
+    picks = sorted(set(np.linspace(0, n - 1, min(n, 6)).round().astype(int)))
+    # Large grids: every k-th cell is plenty for a thumbnail (and reads
+    # only what is drawn).
+    k = max(1, max(nx, ny) // 600)
+    frames = [snaps[i, ::k, ::k] for i in picks]
+    lo = min(float(fr.min()) for fr in frames)
+    hi = max(float(fr.max()) for fr in frames)
+    fig, axes = plt.subplots(1, len(picks), figsize=(2.6 * len(picks) + 0.8, 3.0),
+                             squeeze=False)
+    for ax, i, fr in zip(axes[0], picks, frames):
+        im = ax.imshow(fr, origin="lower", cmap="inferno", vmin=lo, vmax=hi,
+                       interpolation="nearest",
+                       extent=[0.5 * dx, (nx + 0.5) * dx, 0.5 * dy, (ny + 0.5) * dy])
+        ax.set_title(f"step {int(g['snapshot_step'][i])}\nt = {times[i]:.3g} s", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=axes[0].tolist(), label="temperature", shrink=0.85)
+    fig.suptitle(f"heat snapshots: {nx}x{ny}, every {int(snaps.attrs['every'])} steps "
+                 f"({n} stored)", fontsize=10)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -134,7 +164,8 @@ def plot_markov(f, out):
     plt.close(fig)
 
 
-PLOTS = {"heat": plot_heat, "ou": plot_ou, "pi": plot_pi, "markov": plot_markov}
+PLOTS = {"heat": plot_heat, "snapshots": plot_snapshots, "ou": plot_ou, "pi": plot_pi,
+         "markov": plot_markov}
 
 
 def main(files):
@@ -149,6 +180,8 @@ def main(files):
                 if not found:
                     print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi or /markov)", file=sys.stderr)
                     status = 2
+                if "heat" in found and "snapshots" in f["heat"]:
+                    found.append("snapshots")
                 for kind in found:
                     out = path.with_name(f"{path.stem}-{kind}.png")
                     PLOTS[kind](f, out)

@@ -147,7 +147,17 @@ fn plot_script_draws_every_workload() {
         &dir,
         2,
         &[
-            "heat", "--nx", "90", "--ny", "60", "--steps", "200", "--output", "h.h5",
+            "heat",
+            "--nx",
+            "90",
+            "--ny",
+            "60",
+            "--steps",
+            "200",
+            "--snapshot-every",
+            "40",
+            "--output",
+            "h.h5",
         ],
     );
     run_ok(
@@ -186,7 +196,13 @@ fn plot_script_draws_every_workload() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
-    for png in ["h-heat.png", "o-ou.png", "p-pi.png", "m-markov.png"] {
+    for png in [
+        "h-heat.png",
+        "h-snapshots.png",
+        "o-ou.png",
+        "p-pi.png",
+        "m-markov.png",
+    ] {
         let bytes = std::fs::read(dir.join(png)).unwrap_or_else(|_| panic!("{png} missing"));
         assert!(
             bytes.starts_with(b"\x89PNG") && bytes.len() > 15_000,
