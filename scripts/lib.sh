@@ -23,6 +23,32 @@ mpi_oversubscribe_flags() {
   fi
 }
 
+# HDF5 comes in two flavours: serial (the default build) and MPI (the
+# parallel-io build, `--io parallel`). Debian installs them side by side and
+# points pkg-config's hdf5.pc at whichever came last, so the scripts pin each
+# build to its flavour. An HDF5_DIR set by the user (or a module) wins.
+debian_hdf5=/usr/lib/x86_64-linux-gnu/hdf5
+pin_hdf5() {
+  if [[ -z ${HDF5_DIR:-} && -f $debian_hdf5/serial/libhdf5.so ]]; then
+    export HDF5_DIR=$debian_hdf5/serial
+  fi
+}
+PARSIM_HDF5_MPI_DIR=${PARSIM_HDF5_MPI_DIR:-$debian_hdf5/openmpi}
+has_parallel_hdf5() {
+  grep -qs 'define H5_HAVE_PARALLEL 1' "$PARSIM_HDF5_MPI_DIR/include/H5pubconf.h"
+}
+PARSIM_PARALLEL_TARGET=$PARSIM_ROOT/target/parallel-io
+PARSIM_PARALLEL_BIN=$PARSIM_PARALLEL_TARGET/release/parsim
+
 build_release() {
+  pin_hdf5
   (cd "$PARSIM_ROOT" && cargo build --release --locked --quiet)
+}
+
+# The parallel-HDF5 build, in its own target directory (PARSIM_PARALLEL_BIN).
+parallel_io_env() {
+  HDF5_DIR=$PARSIM_HDF5_MPI_DIR CARGO_TARGET_DIR=$PARSIM_PARALLEL_TARGET "$@"
+}
+build_parallel_io() {
+  (cd "$PARSIM_ROOT" && parallel_io_env cargo build --release --locked --quiet --features parallel-io)
 }

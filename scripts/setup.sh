@@ -4,7 +4,9 @@
 #   ./scripts/setup.sh            check; on Debian/Ubuntu install what is missing
 #   ./scripts/setup.sh --python   also the project's Python venv (.venv: numpy,
 #                                 h5py, matplotlib) for plots and scaling studies
-#   ./scripts/setup.sh --tests    everything the test suite needs (implies --python)
+#   ./scripts/setup.sh --tests    everything the test suite needs (implies --python
+#                                 and --parallel-io)
+#   ./scripts/setup.sh --parallel-io  also the MPI build of HDF5 (--io parallel)
 #   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
 #
 # Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
@@ -14,13 +16,14 @@
 # cluster without apt, it prints what is missing and the usual module names.
 set -euo pipefail
 
-want_tests=0 want_python=0 install=1
+want_tests=0 want_python=0 want_parallel=0 install=1
 for arg in "$@"; do
   case $arg in
-    --tests) want_tests=1 want_python=1 ;;
+    --tests) want_tests=1 want_python=1 want_parallel=1 ;;
+    --parallel-io) want_parallel=1 ;;
     --python) want_python=1 ;;
     --check) install=0 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -75,6 +78,11 @@ run_checks() {
   check "HDF5 tools (h5dump)" "have h5dump" "hdf5-tools" "module load hdf5"
   check "libclang (for bindgen)" "has_libclang" "libclang-dev clang" \
     "module load llvm (or clang), or export LIBCLANG_PATH=<dir with libclang.so>"
+  if (( want_parallel )); then
+    check "parallel HDF5 (MPI build, for --io parallel)" \
+      "grep -qs 'define H5_HAVE_PARALLEL 1' \"\${PARSIM_HDF5_MPI_DIR:-/usr/lib/x86_64-linux-gnu/hdf5/openmpi}/include/H5pubconf.h\"" \
+      "libhdf5-openmpi-dev" "module load hdf5-mpi (or parallel-hdf5), export PARSIM_HDF5_MPI_DIR=<its prefix>"
+  fi
   if (( want_python )); then
     check "python3 with venv (plots, studies, tests)" "have python3 && can_make_venv" \
       "python3 python3-venv" "module load python (3.8 or newer)"

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ./scripts/setup.sh --tests
+pin_hdf5
 echo "test: cargo fmt --check"
 cargo fmt --all -- --check
 echo "test: cargo clippy --all-targets"
@@ -17,7 +18,20 @@ echo "test: cargo test --release"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --release --locked 2>&1 | tee "$log" || status=$?
+cargo test --release --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+# The parallel-HDF5 build (`--io parallel`): its own target directory and
+# HDF5 flavour; lint it and run the tests that compare it with gather.
+if has_parallel_hdf5; then
+  echo "test: parallel HDF5 build (--features parallel-io, HDF5_DIR=$PARSIM_HDF5_MPI_DIR)"
+  parallel_io_env cargo clippy --release --locked --features parallel-io --all-targets --quiet -- -D warnings
+  parallel_io_env cargo test --release --locked --features parallel-io --test parallel_io 2>&1 |
+    tee -a "$log" || status=$?
+elif [[ -n ${CI:-} ]]; then
+  echo "test: parallel HDF5 (libhdf5-openmpi-dev) is missing on CI" >&2
+  status=1
+else
+  echo "*** SKIP: parallel HDF5 tests: no MPI build of HDF5 at $PARSIM_HDF5_MPI_DIR ***"
+fi
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"

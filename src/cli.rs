@@ -19,7 +19,7 @@ use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
-use crate::heat::io::Extras;
+use crate::heat::io::{Extras, IoMode};
 use crate::heat::run::{HeatJob, Tuning};
 
 #[derive(Debug, Parser)]
@@ -306,6 +306,11 @@ struct HeatArgs {
         help_heading = "Output"
     )]
     snapshot_every: u64,
+    /// How the field reaches the file: gather (rank 0 writes, strip by
+    /// strip) or parallel (every rank writes its block through MPI-IO;
+    /// needs a build with parallel HDF5, see README).
+    #[arg(long, value_enum, default_value_t = Io::Gather, help_heading = "Output")]
+    io: Io,
     /// Compress the field and snapshots with deflate at this level (1-9;
     /// chunked datasets, byte shuffle).
     #[arg(
@@ -342,6 +347,13 @@ struct HeatArgs {
     time_block: TimeBlock,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// `--io`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Io {
+    Gather,
+    Parallel,
 }
 
 /// `--time-block`: `auto` or a whole number (checked later against the
@@ -401,6 +413,10 @@ impl HeatArgs {
             restart: self.restart,
             check_every: self.check_every,
             quiet: self.out.quiet,
+            io: match self.io {
+                Io::Gather => IoMode::Gather,
+                Io::Parallel => IoMode::Parallel,
+            },
             extras: Extras {
                 compress: self.compress,
                 snapshot_every: self.snapshot_every,

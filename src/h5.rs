@@ -50,7 +50,8 @@ impl RunMeta {
             version: crate::VERSION,
             git_commit: env!("PARSIM_GIT_COMMIT"),
             command_line,
-            start_time: now_rfc3339(),
+            // Rank 0's clock, so every rank stores the same value.
+            start_time: crate::par::all_gather_strings(comm, &now_rfc3339())[0].clone(),
             ranks: comm.size() as usize,
             mpi_library,
             hosts,
@@ -64,10 +65,11 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// An HDF5 result file open at its temporary path (rank 0 only).
+/// An HDF5 result file open at its temporary path: on rank 0, or on every
+/// rank for parallel HDF5 (then only rank 0 holds the `output` to commit).
 pub struct ResultFile {
     file: hdf5::File,
-    output: PendingOutput,
+    output: Option<PendingOutput>,
 }
 
 impl ResultFile {
@@ -76,6 +78,18 @@ impl ResultFile {
         let path = output.temp_path().to_path_buf();
         let file = hdf5::File::create(&path)
             .with_context(|| format!("cannot create HDF5 file '{}'", path.display()))?;
+        Self::from_file(file, Some(output), meta)
+    }
+
+    /// Write the provenance attributes into an already created file (e.g.
+    /// opened by every rank through MPI-IO: then every rank calls this with
+    /// the same `meta`; `output` is `Some` on the rank that commits).
+    pub fn from_file(
+        file: hdf5::File,
+        output: Option<PendingOutput>,
+        meta: &RunMeta,
+    ) -> anyhow::Result<Self> {
+        let path = file.filename();
         (|| -> hdf5::Result<()> {
             write_str(&file, "parsim_version", meta.version)?;
             write_str(&file, "git_commit", meta.git_commit)?;
@@ -90,7 +104,7 @@ impl ResultFile {
             }
             Ok(())
         })()
-        .with_context(|| format!("cannot write attributes to '{}'", path.display()))?;
+        .with_context(|| format!("cannot write attributes to '{path}'"))?;
         Ok(Self { file, output })
     }
 
@@ -107,13 +121,21 @@ impl ResultFile {
     /// Record the end time, close the file (every dataset handle must be
     /// dropped by now) and move it to its final path.
     pub fn finish(self) -> Outcome<PathBuf> {
+        self.finish_at(&now_rfc3339())
+            .map(|p| p.expect("a file created by ResultFile::create has its output"))
+    }
+
+    /// As [`ResultFile::finish`], with the end time given (parallel HDF5:
+    /// rank 0's, the same on every rank). The final path where this rank
+    /// committed the file.
+    pub fn finish_at(self, end_time: &str) -> Outcome<Option<PathBuf>> {
         let Self { file, output } = self;
-        write_str(&file, "end_time", &now_rfc3339())
+        write_str(&file, "end_time", end_time)
             .and_then(|_| file.flush())
             .and_then(|_| file.close())
             .context("cannot close HDF5 file")
             .map_err(Failure::runtime)?;
-        output.commit()
+        output.map(PendingOutput::commit).transpose()
     }
 }
 

@@ -407,11 +407,6 @@ fn invalid_input_is_refused_once_and_writes_nothing() {
         (2, vec!["--output", "adir"], "output 'adir' is a directory"),
         (
             2,
-            vec!["--output", "x.h5", "--no-output"],
-            "cannot be used with",
-        ),
-        (
-            2,
             vec!["--frobnicate"],
             "unexpected argument '--frobnicate'",
         ),

@@ -81,31 +81,151 @@ struct Snapshots {
     count: usize,
 }
 
-/// An open heat result file at its temporary path (rank 0 only).
+/// How the field reaches the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoMode {
+    /// Rank 0 gathers the blocks strip by strip and writes them (serial
+    /// HDF5).
+    #[default]
+    Gather,
+    /// Every rank writes its block through MPI-IO, collectively (parallel
+    /// HDF5, cargo feature `parallel-io`).
+    Parallel,
+}
+
+/// An open heat result file at its temporary path: on rank 0 (gather), or
+/// on every rank (parallel).
 pub struct HeatFile {
     file: ResultFile,
     temperature: hdf5::Dataset,
     snapshots: Option<Snapshots>,
+    /// The sidecar (rank 0 only).
     xdmf: Option<(PendingOutput, Xdmf)>,
+    parallel: bool,
+}
+
+/// What a heat file is laid out for.
+pub struct Plan<'a> {
+    pub cfg: &'a HeatConfig,
+    pub decomp: &'a Decomposition,
+    pub meta: &'a RunMeta,
+    /// The step the final field will be at.
+    pub steps_done: u64,
+    pub extras: &'a Extras,
+}
+
+/// Collective: rank 0 runs `check`, reserves `path` (and the XDMF sidecar
+/// named in the plan's extras), then the file is created and laid out: by
+/// rank 0 alone ([`IoMode::Gather`]) or by every rank through MPI-IO
+/// ([`IoMode::Parallel`]). Every rank learns the outcome before anyone
+/// computes; the file is `Some` where it is open.
+pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
+    comm: &C,
+    io: IoMode,
+    check: impl FnOnce() -> Outcome,
+    path: Option<&std::path::Path>,
+    force: bool,
+    plan: &Plan,
+) -> Outcome<Option<HeatFile>> {
+    let root = comm.rank() == 0;
+    if io == IoMode::Parallel && !cfg!(feature = "parallel-io") {
+        return Err(Failure::usage(
+            "--io parallel needs parsim built with parallel HDF5 (cargo feature parallel-io, \
+             see README); this build writes with --io gather",
+        ));
+    }
+    // Rank 0: check, reserve the result file and its sidecar.
+    let mut outputs = None;
+    let local = if root {
+        check().and_then(|()| match path {
+            Some(p) => {
+                let out = PendingOutput::prepare(p, force)?;
+                let xdmf = match &plan.extras.xdmf {
+                    Some(x) => Some(PendingOutput::prepare(x, force)?),
+                    None => None,
+                };
+                outputs = Some((out, xdmf));
+                Ok(())
+            }
+            None => Ok(()),
+        })
+    } else {
+        Ok(())
+    };
+    crate::par::agree(comm, local)?;
+    if path.is_none() {
+        return Ok(None);
+    }
+    let created = match io {
+        IoMode::Gather => outputs
+            .map(|(out, xdmf)| {
+                let temp = out.temp_path().to_path_buf();
+                let name = out.file_name();
+                let file = ResultFile::create(out, plan.meta)?;
+                HeatFile::lay_out(file, &temp, &name, plan, xdmf, false)
+            })
+            .transpose(),
+        IoMode::Parallel => create_parallel(comm, outputs, plan).map(Some),
+    };
+    let mut file = None;
+    let local = created
+        .map(|f| file = f)
+        .map_err(|e| Failure::runtime(e.context("cannot create the result file")));
+    crate::par::agree(comm, local)?;
+    Ok(file)
+}
+
+/// Collective: every rank creates rank 0's temporary file through MPI-IO.
+#[cfg(feature = "parallel-io")]
+fn create_parallel<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
+    comm: &C,
+    outputs: Option<(PendingOutput, Option<PendingOutput>)>,
+    plan: &Plan,
+) -> anyhow::Result<HeatFile> {
+    let (mine, name) = match &outputs {
+        Some((out, _)) => (out.temp_path().display().to_string(), out.file_name()),
+        None => (String::new(), String::new()),
+    };
+    let temp = PathBuf::from(&crate::par::all_gather_strings(comm, &mine)[0]);
+    let name = crate::par::all_gather_strings(comm, &name)[0].clone();
+    let h5 = super::pario::create_file(comm, &temp)?;
+    let (out, xdmf) = match outputs {
+        Some((out, xdmf)) => (Some(out), xdmf),
+        None => (None, None),
+    };
+    let file = ResultFile::from_file(h5, out, plan.meta)?;
+    HeatFile::lay_out(file, &temp, &name, plan, xdmf, true)
+}
+
+#[cfg(not(feature = "parallel-io"))]
+fn create_parallel<C: Communicator>(
+    _: &C,
+    _: Option<(PendingOutput, Option<PendingOutput>)>,
+    _: &Plan,
+) -> anyhow::Result<HeatFile> {
+    unreachable!("refused in open() without the parallel-io feature")
 }
 
 impl HeatFile {
-    /// Create the file with its layout and every attribute known before the
-    /// field is written (`steps_done`: the step the field will be at), so a
-    /// result file's failure to write shows up before any computing.
-    /// `xdmf`: the sidecar's reserved destination, with `extras.xdmf`.
-    pub fn create(
-        output: PendingOutput,
-        cfg: &HeatConfig,
-        decomp: &Decomposition,
-        meta: &RunMeta,
-        steps_done: u64,
-        extras: &Extras,
+    /// Lay out the file: every attribute known before the field is written
+    /// and every dataset, so a result file's failure to write shows up
+    /// before any computing. In parallel mode every rank makes the same
+    /// calls (HDF5 metadata is collective).
+    fn lay_out(
+        file: ResultFile,
+        path: &std::path::Path,
+        final_name: &str,
+        plan: &Plan,
         xdmf: Option<PendingOutput>,
+        parallel: bool,
     ) -> anyhow::Result<Self> {
-        let path = output.temp_path().to_path_buf();
-        let final_name = output.file_name();
-        let file = ResultFile::create(output, meta)?;
+        let Plan {
+            cfg,
+            decomp,
+            steps_done,
+            extras,
+            ..
+        } = *plan;
         let (temperature, snapshots) = (|| -> hdf5::Result<_> {
             let g = file.root().create_group("heat")?;
             write_num(&g, "nx", cfg.nx as u64)?;
@@ -195,13 +315,41 @@ impl HeatFile {
             Ok((temperature, snapshots))
         })()
         .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;
-        let xdmf = xdmf.map(|out| (out, Xdmf::new(&final_name, cfg, steps_done)));
+        let xdmf = xdmf.map(|out| (out, Xdmf::new(final_name, cfg, steps_done)));
         Ok(Self {
             file,
             temperature,
             snapshots,
             xdmf,
+            parallel,
         })
+    }
+
+    /// Collective (parallel mode): write this rank's block of `field` into
+    /// the field (`lead` None) or into snapshot `lead`.
+    #[cfg(feature = "parallel-io")]
+    fn write_own_block(
+        &self,
+        field: &Field,
+        block: &Block,
+        lead: Option<usize>,
+    ) -> anyhow::Result<()> {
+        let ds = match lead {
+            None => &self.temperature,
+            Some(_) => {
+                &self
+                    .snapshots
+                    .as_ref()
+                    .context("this file has no snapshots")?
+                    .field
+            }
+        };
+        super::pario::write_block(ds, field, block, lead)
+    }
+
+    #[cfg(not(feature = "parallel-io"))]
+    fn write_own_block(&self, _: &Field, _: &Block, _: Option<usize>) -> anyhow::Result<()> {
+        unreachable!("parallel files need the parallel-io feature")
     }
 
     /// Write global rows `rows` × columns `cols` of the field.
@@ -263,12 +411,18 @@ impl HeatFile {
     /// Record how far the run got, the field's checksum and the run's
     /// report (JSON), close the file, move it to its final path, and
     /// write the XDMF sidecar.
-    pub fn finish(self, stamp: &Stamp, report: Option<&str>) -> Outcome<PathBuf> {
+    pub fn finish(
+        self,
+        stamp: &Stamp,
+        report: Option<&str>,
+        end_time: &str,
+    ) -> Outcome<Option<PathBuf>> {
         let Self {
             file,
             temperature,
             snapshots,
             xdmf,
+            ..
         } = self;
         drop((temperature, snapshots));
         (|| -> anyhow::Result<()> {
@@ -283,7 +437,7 @@ impl HeatFile {
         })()
         .context("cannot write the final attributes")
         .map_err(Failure::runtime)?;
-        let path = file.finish()?;
+        let path = file.finish_at(end_time)?;
         if let Some((out, x)) = xdmf {
             std::fs::write(out.temp_path(), x.render())
                 .with_context(|| format!("cannot write '{}'", out.temp_path().display()))
@@ -385,6 +539,13 @@ pub fn gather_and_write<C: Communicator>(
     field: &Field,
     file: Option<&HeatFile>,
 ) -> Outcome {
+    if let Some(f) = file.filter(|f| f.parallel) {
+        let block = decomp.block(comm.rank() as usize);
+        let local = f
+            .write_own_block(field, &block, None)
+            .map_err(Failure::runtime);
+        return crate::par::agree(comm, local);
+    }
     gather_strips(comm, decomp, field, |rows, cols, data| {
         file.expect("rank 0 holds the file")
             .write_strip(rows, cols, data)
@@ -412,6 +573,13 @@ pub fn write_snapshot<C: Communicator>(
     };
     crate::par::agree(comm, local)?;
     let file = file.map(|f| &*f);
+    if let Some(f) = file.filter(|f| f.parallel) {
+        let block = decomp.block(comm.rank() as usize);
+        let local = f
+            .write_own_block(field, &block, Some(k))
+            .map_err(Failure::runtime);
+        return crate::par::agree(comm, local);
+    }
     gather_strips(comm, decomp, field, |rows, cols, data| {
         file.expect("rank 0 holds the file")
             .write_snapshot_strip(k, rows, cols, data)
@@ -442,8 +610,11 @@ pub fn finish<C: Communicator>(
     stamp: &Stamp,
     report: Option<&str>,
 ) -> Outcome<Option<PathBuf>> {
+    // Parallel HDF5 writes metadata collectively: rank 0's values for all.
+    let end_time = crate::par::all_gather_strings(comm, &crate::h5::now_rfc3339())[0].clone();
+    let report = report.map(|r| crate::par::all_gather_strings(comm, r)[0].clone());
     let done = match file {
-        Some(f) => f.finish(stamp, report).map(Some),
+        Some(f) => f.finish(stamp, report.as_deref(), &end_time),
         None => Ok(None),
     };
     crate::par::agree(comm, done.as_ref().map(|_| ()).map_err(Clone::clone))?;

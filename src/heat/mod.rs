@@ -10,6 +10,7 @@
 //! - [`halo`]: the ghost-layer exchange (MPI);
 //! - [`io`]: the HDF5 layout and the gather to rank 0;
 //! - [`xdmf`]: the XDMF sidecar for ParaView/VisIt;
+//! - `pario` (feature `parallel-io`): collective writes through MPI-IO;
 //! - [`checkpoint`]: checkpoint metadata, checksum, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
 //! - [`run`]: the SPMD driver tying them together.
@@ -20,6 +21,8 @@ pub mod decomp;
 pub mod halo;
 pub mod io;
 pub mod kernel;
+#[cfg(feature = "parallel-io")]
+pub mod pario;
 pub mod report;
 pub mod run;
 pub mod sweep;

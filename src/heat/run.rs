@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use mpi::collective::SystemOperation;
+use mpi::raw::AsRaw;
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 
@@ -22,7 +23,9 @@ use super::checkpoint::{self, CheckpointMeta, Stamp};
 use super::config::{HeatConfig, HeatRequest};
 use super::decomp::{Block, DecompError, Decomposition, Neighbours, ProcGrid};
 use super::halo::Halo;
-use super::io::{complete, finish, gather_and_write, write_snapshot, Extras, HeatFile};
+use super::io::{
+    self, complete, finish, gather_and_write, write_snapshot, Extras, HeatFile, IoMode, Plan,
+};
 use super::kernel::{self, Field};
 use super::report::{Execution, HeatReport, Phases, Stop, Validation};
 use super::sweep::{Reach, Region, Team};
@@ -55,6 +58,8 @@ pub struct HeatJob {
     pub extras: Extras,
     /// No progress display.
     pub quiet: bool,
+    /// Gather to rank 0, or parallel HDF5.
+    pub io: IoMode,
 }
 
 /// How the time loop runs; never changes the results (bitwise).
@@ -133,28 +138,18 @@ pub fn run<C: Communicator>(
             "--compress takes a deflate level from 1 to 9",
         ));
     }
-    let xdmf = std::cell::RefCell::new(None);
-    let mut file = par::create_on_root(
+    let mut file = io::open(
         world,
-        || {
-            crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force)?;
-            if let (Some(x), Some(_)) = (&job.extras.xdmf, &job.output) {
-                *xdmf.borrow_mut() = Some(crate::output::PendingOutput::prepare(x, job.force)?);
-            }
-            Ok(())
-        },
+        job.io,
+        || crate::output::reserve_checkpoint(&job.checkpoint, job.restart.as_deref(), job.force),
         job.output.as_deref(),
         job.force,
-        |out| {
-            HeatFile::create(
-                out,
-                &cfg,
-                &decomp,
-                meta,
-                cfg.steps,
-                &job.extras,
-                xdmf.borrow_mut().take(),
-            )
+        &Plan {
+            cfg: &cfg,
+            decomp: &decomp,
+            meta,
+            steps_done: cfg.steps,
+            extras: &job.extras,
         },
     )?;
 
@@ -340,6 +335,7 @@ pub fn run<C: Communicator>(
             let a = mpi::time();
             write_checkpoint(
                 &cart,
+                job.io,
                 &decomp,
                 &cfg,
                 meta,
@@ -552,8 +548,9 @@ struct Timers {
 
 /// Collective: write a checkpoint of `u` at `step`.
 #[allow(clippy::too_many_arguments)]
-fn write_checkpoint<C: Communicator>(
+fn write_checkpoint<C: Communicator + AsRaw<Raw = mpi::ffi::MPI_Comm>>(
     comm: &C,
+    io_mode: IoMode,
     decomp: &Decomposition,
     cfg: &HeatConfig,
     meta: &RunMeta,
@@ -567,12 +564,19 @@ fn write_checkpoint<C: Communicator>(
         target_steps: cfg.steps,
         checksum: checkpoint::checksum(comm, u, block, cfg.nx),
     };
-    let file = par::create_on_root(
+    let file = io::open(
         comm,
+        io_mode,
         || Ok(()),
         Some(path),
         true,
-        |out| HeatFile::create(out, cfg, decomp, meta, step, &Extras::default(), None),
+        &Plan {
+            cfg,
+            decomp,
+            meta,
+            steps_done: step,
+            extras: &Extras::default(),
+        },
     )?;
     complete(comm, decomp, u, file, &stamp, None).map(drop)
 }
