@@ -3,6 +3,8 @@
 #
 #   ./scripts/bench.sh ensembles [--quick]   OU 8 x 5e6 and pi, 1 and 2 ranks
 #   ./scripts/bench.sh heat [--quick]        heat vs the C baseline, 1 and 2 ranks
+#   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
+#                                            --io gather vs --io parallel, 2 and 4 ranks
 #
 # Every point is repeated (REPEAT, default 5; 2 with --quick) and reported as
 # min and median: this machine is noisy, so compare figures from one run.
@@ -15,8 +17,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -43,6 +45,30 @@ point() {
         done | stat "$field" "$scale")
   printf '%-46s %5s %s\n' "$label" "$ranks" "$out"
 }
+
+if [[ $what == io ]]; then
+  # Both modes from the parallel-HDF5 build (same library), files on the
+  # project's disk (not /tmp), fsync included in the time (the I/O phase
+  # covers gather/collective write, close and rename).
+  has_parallel_hdf5 || { echo "bench: no parallel HDF5 (scripts/setup.sh --parallel-io)" >&2; exit 1; }
+  build_parallel_io
+  n=8192; (( quick )) && n=4096
+  dir=$(mktemp -d "$PARSIM_ROOT/target/bench-io.XXXXXX"); trap 'rm -rf "$dir"' EXIT
+  echo "parsim result-file write, ${n}x${n} doubles ($(( n * n * 8 / 1048576 )) MiB), $repeat repeats: MB/s min / median / max"
+  printf '%-30s %5s %10s %10s %10s\n' "mode" "ranks" "min" "median" "max"
+  for r in 2 4; do
+    for io in gather parallel; do
+      vals=$(for k in $(seq "$repeat"); do
+        mpirun $(mpi_oversubscribe_flags "$r" 2>/dev/null) -n "$r" "$PARSIM_PARALLEL_BIN" heat \
+          --nx $n --ny $n --steps 1 --io $io --output "$dir/f.h5" --force --json --quiet 2>/dev/null |
+          python3 -c 'import json,sys; r=json.load(sys.stdin); n=r["config"]["nx"]*r["config"]["ny"]*8
+print(n / r["phases"]["io"]["max"] / 1e6)'
+      done | sort -g | tr '\n' ' ')
+      printf '%-30s %5s %s\n' "--io $io" "$r" "$(echo $vals | awk '{printf "%10.0f %10.0f %10.0f", $1, $(int((NF+1)/2)), $NF}')"
+    done
+  done
+  exit 0
+fi
 
 if [[ $what == ensembles ]]; then
   steps=5000000; samples=2000000000
