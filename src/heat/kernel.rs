@@ -203,87 +203,28 @@ impl Stencil {
 
 /// One explicit Euler step of the whole interior of `u` into `un`
 /// (ghosts of `un` are not touched). Both fields must have the same shape.
-pub fn step(u: &Field, un: &mut Field, st: &Stencil) {
-    assert_eq!((u.nx(), u.ny()), (un.nx(), un.ny()));
-    let (nx, ny, w, g) = (u.nx(), u.ny(), u.stride(), u.ghosts());
-    update(
-        u.as_slice(),
-        w,
-        un.as_mut_slice(),
-        0,
-        g..g + ny,
-        g..g + nx,
-        st,
-    );
-}
-
-/// Update the cells in storage rows `rows` and storage columns `cols` (both
-/// 1-based: row 0 and column 0 are ghosts) from `src`, a whole field of row
-/// length `w`. `dst` holds the destination's storage rows from `dst_row0` on
-/// (whole rows of length `w`), so threads can each own a band of rows.
 ///
-/// On x86-64 with AVX2 (checked once, then cached by std) the same
-/// arithmetic runs on 256-bit vectors.
-pub fn update(
-    src: &[f64],
-    w: usize,
-    dst: &mut [f64],
-    dst_row0: usize,
-    rows: Range<usize>,
-    cols: Range<usize>,
-    st: &Stencil,
-) {
-    if rows.is_empty() || cols.is_empty() {
-        return;
-    }
-    assert!(
-        cols.start >= 1 && cols.end < w,
-        "columns {cols:?} out of row of {w}"
+/// The portable reference, row by row: the solver itself sweeps through
+/// [`super::sweep`] (AVX2, time blocking, threads), whose tests compare
+/// every path with this one bit for bit.
+pub fn step(u: &Field, un: &mut Field, st: &Stencil) {
+    assert_eq!(
+        (u.nx(), u.ny(), u.ghosts()),
+        (un.nx(), un.ny(), un.ghosts())
     );
-    assert!(rows.start >= 1 && (rows.end + 1) * w <= src.len());
-    assert!(rows.start >= dst_row0 && (rows.end - dst_row0) * w <= dst.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { update_avx2(src, w, dst, dst_row0, rows, cols, st) };
-            return;
-        }
-    }
-    update_generic(src, w, dst, dst_row0, rows, cols, st);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn update_avx2(
-    src: &[f64],
-    w: usize,
-    dst: &mut [f64],
-    dst_row0: usize,
-    rows: Range<usize>,
-    cols: Range<usize>,
-    st: &Stencil,
-) {
-    update_generic(src, w, dst, dst_row0, rows, cols, st)
-}
-
-#[inline(always)]
-fn update_generic(
-    src: &[f64],
-    w: usize,
-    dst: &mut [f64],
-    dst_row0: usize,
-    rows: Range<usize>,
-    cols: Range<usize>,
-    st: &Stencil,
-) {
-    let n = cols.len();
-    for j in rows {
-        let row = &src[j * w + cols.start - 1..j * w + cols.end + 1];
-        let south = &src[(j - 1) * w + cols.start..(j - 1) * w + cols.end];
-        let north = &src[(j + 1) * w + cols.start..(j + 1) * w + cols.end];
-        let base = (j - dst_row0) * w + cols.start;
-        update_row(&mut dst[base..base + n], row, south, north, st);
+    let (nx, ny, w, g) = (u.nx(), u.ny(), u.stride(), u.ghosts());
+    let src = u.as_slice();
+    let dst = un.as_mut_slice();
+    for j in g..g + ny {
+        let row = |j: usize| &src[j * w..(j + 1) * w];
+        update_cols(
+            &mut dst[j * w..(j + 1) * w],
+            row(j),
+            row(j - 1),
+            row(j + 1),
+            g..g + nx,
+            st,
+        );
     }
 }
 
@@ -376,68 +317,6 @@ mod tests {
         assert_eq!(c10, 36.25);
         // ghosts untouched
         assert_eq!(un.as_slice()[..4], u.as_slice()[..4]);
-    }
-
-    fn irregular(nx: usize, ny: usize) -> Field {
-        let cfg = config(nx, ny, Init::Disk);
-        let mut u = Field::zeros(nx, ny);
-        u.fill(&cfg, &whole(&cfg));
-        // Irregular values so every lane and the loop tails see distinct data.
-        for (k, v) in u.as_mut_slice().iter_mut().enumerate() {
-            *v += (k as f64 * 0.618).sin();
-        }
-        u
-    }
-
-    fn same_bits(a: &Field, b: &Field) -> bool {
-        a.as_slice()
-            .iter()
-            .zip(b.as_slice())
-            .all(|(x, y)| x.to_bits() == y.to_bits())
-    }
-
-    #[test]
-    fn every_code_path_gives_the_same_bits() {
-        // Odd widths exercise the vector loop's tails.
-        for (nx, ny) in [(37, 23), (1, 5), (2, 2), (5, 1), (64, 9)] {
-            let u = irregular(nx, ny);
-            let w = u.stride();
-            let plain = Stencil::new(0.21, 0.27);
-            let mut reference = u.clone();
-            update_generic(
-                u.as_slice(),
-                w,
-                reference.as_mut_slice(),
-                0,
-                1..ny + 1,
-                1..nx + 1,
-                &plain,
-            );
-            {
-                let st = plain;
-                let mut a = u.clone();
-                step(&u, &mut a, &st);
-                assert!(same_bits(&a, &reference), "{nx}x{ny} {st:?}");
-                // Interior first, then the four edges (the overlapped order).
-                let mut b = u.clone();
-                let src = u.as_slice();
-                let d = b.as_mut_slice();
-                update(src, w, d, 0, 2..ny, 2..nx, &st);
-                update(src, w, d, 0, 1..2, 1..nx + 1, &st);
-                update(src, w, d, 0, ny..ny + 1, 1..nx + 1, &st);
-                update(src, w, d, 0, 2..ny, 1..2, &st);
-                update(src, w, d, 0, 2..ny, nx..nx + 1, &st);
-                assert!(same_bits(&b, &reference), "regions {nx}x{ny} {st:?}");
-                // Row bands with their own destination slices (threads).
-                let mut c = u.clone();
-                let d = c.as_mut_slice();
-                let mid = 1 + ny / 2;
-                let (lo, hi) = d.split_at_mut(mid * w);
-                update(src, w, lo, 0, 1..mid, 1..nx + 1, &st);
-                update(src, w, hi, mid, mid..ny + 1, 1..nx + 1, &st);
-                assert!(same_bits(&c, &reference), "bands {nx}x{ny} {st:?}");
-            }
-        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use super::io::{
 };
 use super::kernel::{self, Field};
 use super::report::{Execution, HeatReport, Phases, Stop, Validation};
-use super::sweep::{Reach, Region, Team};
+use super::sweep::{self, Reach, Region, Team};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::par;
@@ -257,7 +257,7 @@ pub fn run<C: Communicator>(
         let m = (end - step) as usize;
         let a = mpi::time();
         if g == 1 && tuning.overlap && !halo.is_empty() {
-            let (inner, edges) = split_edges(&u, reach);
+            let (inner, edges) = sweep::split_edges(&u, reach);
             let busy = halo.exchange_during(&cart, &mut u, |u, poke| {
                 let b = mpi::time();
                 // The inside in a few slabs of rows, testing the messages
@@ -489,54 +489,6 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition) -> Outcome<usize> {
 
 /// Slabs of the inside between which an overlapped exchange is tested.
 const OVERLAP_SLABS: usize = 8;
-
-/// The cells of a block that need no ghost value from a neighbour (updated
-/// while the halos travel) and the strips along the sides that face a
-/// neighbour (updated after). Sides on a wall need no waiting.
-fn split_edges(u: &Field, reach: Reach) -> (Region, Vec<Region>) {
-    let whole = Region::interior(u);
-    let (r, c) = (whole.rows.clone(), whole.cols.clone());
-    let cut = |side: bool| usize::from(side);
-    let inner_rows = r.start + cut(reach.down)..r.end.saturating_sub(cut(reach.up));
-    let inner_cols = c.start + cut(reach.left)..c.end.saturating_sub(cut(reach.right));
-    if inner_rows.is_empty() || inner_cols.is_empty() {
-        let empty = Region {
-            rows: r.start..r.start,
-            cols: c,
-        };
-        return (empty, vec![whole]);
-    }
-    let mut edges = Vec::new();
-    if reach.down {
-        edges.push(Region {
-            rows: r.start..r.start + 1,
-            cols: c.clone(),
-        });
-    }
-    if reach.up {
-        edges.push(Region {
-            rows: r.end - 1..r.end,
-            cols: c.clone(),
-        });
-    }
-    if reach.left {
-        edges.push(Region {
-            rows: inner_rows.clone(),
-            cols: c.start..c.start + 1,
-        });
-    }
-    if reach.right {
-        edges.push(Region {
-            rows: inner_rows.clone(),
-            cols: c.end - 1..c.end,
-        });
-    }
-    let inner = Region {
-        rows: inner_rows,
-        cols: inner_cols,
-    };
-    (inner, edges)
-}
 
 #[derive(Default)]
 struct Timers {
