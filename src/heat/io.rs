@@ -263,7 +263,11 @@ impl HeatFile {
 
             let mut b = g.new_dataset::<f64>();
             if let Some(level) = extras.compress {
-                b = b.chunk(chunk_2d(cfg.nx, cfg.ny)).shuffle().deflate(level);
+                b = b
+                    .chunk(chunk_2d(cfg.nx, cfg.ny))
+                    .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0)
+                    .shuffle()
+                    .deflate(level);
             }
             let temperature = b.shape((cfg.ny, cfg.nx)).create("temperature")?;
             describe(&temperature, UNITS_TEMPERATURE, "temperature")?;
@@ -278,9 +282,7 @@ impl HeatFile {
                     .new_dataset::<f64>()
                     .shape((0.., cfg.ny, cfg.nx))
                     .chunk((1, cy, cx))
-                    // Strips of several blocks fill a row of chunks in
-                    // turn: keep a whole row of chunks in the cache.
-                    .chunk_cache(1021, 64 << 20, 1.0);
+                    .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0);
                 if let Some(level) = extras.compress {
                     b = b.shuffle().deflate(level);
                 }
@@ -457,6 +459,17 @@ fn describe(d: &hdf5::Dataset, units: &str, long_name: &str) -> hdf5::Result<()>
 /// Chunk shape (rows, cols) for 2D fields: about 256 x 256 (512 KiB).
 fn chunk_2d(nx: usize, ny: usize) -> (usize, usize) {
     (ny.clamp(1, 256), nx.clamp(1, 256))
+}
+
+/// Chunk cache for a chunked field: the chunks one gather strip touches
+/// (its rows of chunks across the whole width, plus one row a strip may
+/// end in). Without it, a chunk filled by two strips would be written,
+/// evicted and read back (and, compressed, inflated again). At most 64 MiB.
+fn chunk_cache_bytes(nx: usize, ny: usize) -> usize {
+    let (cy, cx) = chunk_2d(nx, ny);
+    let across = nx.div_ceil(cx);
+    let rows = (STRIP_CELLS / nx.max(1)).max(1).div_ceil(cy) + 1;
+    (across * rows * cy * cx * 8).min(64 << 20)
 }
 
 /// Rows per strip of a block `nx` wide.
