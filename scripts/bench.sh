@@ -229,9 +229,9 @@ if (( ! quick )); then
     python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-m, io = r["peak_memory"], r["phases"]["io"]["max"]
-print(f"  rank 0 {m['rank0_mib']:.0f} MiB, largest worker {m['max_worker_mib']:.0f} MiB, "
-      f"ratio {m['rank0_mib'] / m['max_worker_mib']:.2f}; gather+write {io:.2f} s "
-      f"= {8192 * 8192 * 8 / io / 1e6:.0f} MB/s")'
+io = r["phases"]["io"]["max"]
+r0, w = r["peak_memory"]["rank0_mib"], r["peak_memory"]["max_worker_mib"]
+print(f"  rank 0 {r0:.0f} MiB, largest worker {w:.0f} MiB, ratio {r0 / w:.2f}; "
+      f"gather+write {io:.2f} s = {8192 * 8192 * 8 / io / 1e6:.0f} MB/s")'
   rm -rf "$out"
 fi
