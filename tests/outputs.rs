@@ -223,6 +223,26 @@ fn every_example_deck_runs() {
     let r = run_json(&dir, 2, &["run", &deck("pi")]);
     assert_eq!(r["samples"].as_u64(), Some(200_000_000));
     assert!(dir.join("pi.h5").exists());
+    // The ensembles' files carry provenance and their report too.
+    let script = r##"
+import json, sys, h5py
+for path, workload in zip(sys.argv[1::2], sys.argv[2::2]):
+    a = h5py.File(path, "r").attrs
+    r = json.loads(a["report"])
+    assert r["workload"] == workload and r["passed"], r
+    assert set(r["phases"]["compute"]) == {"min", "avg", "max"}
+    assert a["config"].startswith("#") and a["config_file"].endswith(".toml")
+    assert a["end_time"] >= a["start_time"] and len(a["hostnames"]) == 2
+"##;
+    run_python(
+        script,
+        &[
+            dir.join("ou-sweep.h5").to_str().unwrap(),
+            "ou",
+            dir.join("pi.h5").to_str().unwrap(),
+            "pi",
+        ],
+    );
 }
 
 #[test]

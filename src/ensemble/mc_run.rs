@@ -86,15 +86,18 @@ fn at_most(name: &'static str, value: u64, max: u64) -> Outcome {
     Ok(())
 }
 
-/// Rank 0 writes with `layout`, then closes and renames; all ranks agree.
+/// Rank 0 writes with `layout`, stores `report` (JSON) on `/`, then closes
+/// and renames; all ranks agree.
 fn finish<C: Communicator>(
     world: &C,
     file: Option<ResultFile>,
+    report: &impl serde::Serialize,
     layout: impl FnOnce(&hdf5::File) -> hdf5::Result<()>,
 ) -> Outcome<Option<String>> {
     let written = match file {
         Some(f) => layout(f.root())
             .context("cannot write results")
+            .and_then(|_| f.write_report(&serde_json::to_string(report).unwrap_or_default()))
             .map_err(Failure::runtime)
             .and_then(|_| f.finish())
             .map(|p| Some(p.display().to_string())),
@@ -172,25 +175,13 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
     let estimate = 4.0 * total as f64 / n;
     let stderr = 4.0 * (p * (1.0 - p) / n).sqrt();
     let z = (estimate - std::f64::consts::PI) / stderr;
-    let output = finish(world, file, |f| {
-        let g = f.create_group("pi")?;
-        write_num(&g, "samples", job.samples)?;
-        write_num(&g, "seed", job.seed)?;
-        write_num(&g, "chunk", job.chunk)?;
-        write_num(&g, "hits", total)?;
-        write_num(&g, "estimate", estimate)?;
-        write_num(&g, "stderr", stderr)?;
-        write_num(&g, "z", z)?;
-        write_vec(&g, "chunk_hits", &all)?;
-        Ok(())
-    })?;
-    let t_io = mpi::time() - t1;
-    let [compute, gather_io] = par::spreads(world, [t_compute, t_io]);
-    let busy = par::sum(world, t_compute);
-
+    // The report is stored in the file, so it is built first, with the
+    // gather time; the printed one then adds the writing.
     let passed = z.abs() < Z_LIMIT;
-    if world.rank() == 0 {
-        let r = PiReport {
+    let busy = par::sum(world, t_compute);
+    let report = |gather_io: f64, output: Option<String>| {
+        let [compute, gather_io] = par::spreads(world, [t_compute, gather_io]);
+        PiReport {
             workload: "pi",
             version: meta.version,
             ranks: world.size() as usize,
@@ -207,7 +198,27 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
             samples_per_s_per_core: n / busy,
             phases: McPhases { compute, gather_io },
             output,
-        };
+        }
+    };
+    let planned = report(
+        mpi::time() - t1,
+        job.output.as_ref().map(|p| p.display().to_string()),
+    );
+    let output = finish(world, file, &planned, |f| {
+        let g = f.create_group("pi")?;
+        write_num(&g, "samples", job.samples)?;
+        write_num(&g, "seed", job.seed)?;
+        write_num(&g, "chunk", job.chunk)?;
+        write_num(&g, "hits", total)?;
+        write_num(&g, "estimate", estimate)?;
+        write_num(&g, "stderr", stderr)?;
+        write_num(&g, "z", z)?;
+        write_vec(&g, "chunk_hits", &all)?;
+        Ok(())
+    })?;
+    let r = report(mpi::time() - t1, output);
+    if world.rank() == 0 {
+        let (compute, gather_io) = (&r.phases.compute, &r.phases.gather_io);
         let text = format!(
             "parsim pi {}: hit-or-miss Monte Carlo\n\
              Samples          : {} in chunks of {} (seed {})\n\
@@ -229,7 +240,7 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
             r.wall_time_s,
             r.samples_per_s,
             r.samples_per_s_per_core,
-            mc_phases(&compute, &gather_io),
+            mc_phases(compute, gather_io),
             output_line(&r.output),
         );
         crate::report::emit(&text, &r, job.json);
@@ -329,29 +340,10 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
             }
         }
     }
-    let output = finish(world, file, |f| {
-        let g = f.create_group("markov")?;
-        write_num(&g, "chains", job.chains)?;
-        write_num(&g, "days", job.days)?;
-        write_num(&g, "seed", job.seed)?;
-        write_list(&g, "transition", &MARKOV_P.concat())?;
-        write_list(&g, "stationary_theory", &MARKOV_PI)?;
-        write_list(&g, "fractions", &fractions)?;
-        write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
-        g.new_dataset_builder()
-            .with_data(
-                &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
-                    .map_err(|e| hdf5::Error::from(e.to_string()))?,
-            )
-            .create("state_days")?;
-        Ok(())
-    })?;
-    let t_io = mpi::time() - t1;
-    let [compute, gather_io] = par::spreads(world, [t_compute, t_io]);
-
     let passed = z.iter().flatten().all(|v| v.abs() < Z_LIMIT);
-    if world.rank() == 0 {
-        let r = MarkovReport {
+    let report = |gather_io: f64, output: Option<String>| {
+        let [compute, gather_io] = par::spreads(world, [t_compute, gather_io]);
+        MarkovReport {
             workload: "markov",
             version: meta.version,
             ranks: world.size() as usize,
@@ -368,7 +360,32 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
             days_per_s: chains * job.days as f64 / wall,
             phases: McPhases { compute, gather_io },
             output,
-        };
+        }
+    };
+    let planned = report(
+        mpi::time() - t1,
+        job.output.as_ref().map(|p| p.display().to_string()),
+    );
+    let output = finish(world, file, &planned, |f| {
+        let g = f.create_group("markov")?;
+        write_num(&g, "chains", job.chains)?;
+        write_num(&g, "days", job.days)?;
+        write_num(&g, "seed", job.seed)?;
+        write_list(&g, "transition", &MARKOV_P.concat())?;
+        write_list(&g, "stationary_theory", &MARKOV_PI)?;
+        write_list(&g, "fractions", &fractions)?;
+        write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
+        g.new_dataset_builder()
+            .with_data(
+                &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?,
+            )
+            .create("state_days")?;
+        Ok(())
+    })?;
+    let r = report(mpi::time() - t1, output);
+    if world.rank() == 0 {
+        let (compute, gather_io) = (&r.phases.compute, &r.phases.gather_io);
         let mut text = format!(
             "parsim markov {}: 3-state Markov chain (bull/bear/recession)\n\
              Chains           : {} of {} days (seed {})\n\
@@ -389,7 +406,7 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
             crate::report::verdict(passed),
             r.wall_time_s,
             r.days_per_s,
-            mc_phases(&compute, &gather_io),
+            mc_phases(compute, gather_io),
             output_line(&r.output),
         );
         crate::report::emit(&text, &r, job.json);

@@ -393,6 +393,34 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
     }
     let t_reduce = mpi::time() - t1;
 
+    // Phases known now (collective), so the report stored in the file can
+    // carry them; the gather/write phase is added after.
+    let [compute, checkpoint, reduce] = par::spreads(world, [t_compute, t_ckpt, t_reduce]);
+    let busy = par::sum(world, t_compute);
+    let draws = plan.members() as f64 * plan.steps as f64;
+    let make_report = |sets: Vec<SetReport>, gather_io: par::Spread, output: Option<String>| {
+        let passed = sets.iter().all(|r| r.passed);
+        OuReport {
+            workload: "ou",
+            version: meta.version,
+            ranks: world.size() as usize,
+            members: plan.members(),
+            plan: plan.clone(),
+            sets,
+            passed,
+            wall_time_s: wall,
+            steps_per_s: draws / wall,
+            normals_per_s_per_core: draws / busy,
+            phases: OuPhases {
+                compute,
+                checkpoint,
+                reduce,
+                gather_io,
+            },
+            output,
+        }
+    };
+
     // Gather per-member results to rank 0, writing as they come.
     let t2 = mpi::time();
     let flat: Vec<f64> = summaries
@@ -438,9 +466,21 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
             .collect();
         reports = sink.validate(&plan);
         let error = sink.error;
+        // Stored report: rank 0's gather time so far stands for the phase.
+        let so_far = mpi::time() - t2;
+        let stored = make_report(
+            reports.clone(),
+            par::Spread {
+                min: so_far,
+                avg: so_far,
+                max: so_far,
+            },
+            job.output.as_ref().map(|p| p.display().to_string()),
+        );
+        let json = serde_json::to_string(&stored).unwrap_or_default();
         written = match (file, error) {
             (Some(f), None) => f
-                .finish(&stats, &reports)
+                .finish(&stats, &reports, &json)
                 .map(|p| Some(p.display().to_string())),
             (_, Some(e)) => Err(e),
             (None, None) => Ok(None),
@@ -448,33 +488,12 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
     }
     let t_io = mpi::time() - t2;
     let io_ok = par::agree(world, written.as_ref().map(|_| ()).map_err(Clone::clone));
-    let [compute, checkpoint, reduce, gather_io] =
-        par::spreads(world, [t_compute, t_ckpt, t_reduce, t_io]);
-    let busy = par::sum(world, t_compute);
+    let [gather_io] = par::spreads(world, [t_io]);
     io_ok?;
 
     let passed = reports.iter().all(|r| r.passed);
     if rank == 0 {
-        let draws = plan.members() as f64 * plan.steps as f64;
-        let report = OuReport {
-            workload: "ou",
-            version: meta.version,
-            ranks: world.size() as usize,
-            members: plan.members(),
-            plan: plan.clone(),
-            sets: reports,
-            passed,
-            wall_time_s: wall,
-            steps_per_s: draws / wall,
-            normals_per_s_per_core: draws / busy,
-            phases: OuPhases {
-                compute,
-                checkpoint,
-                reduce,
-                gather_io,
-            },
-            output: written.ok().flatten(),
-        };
+        let report = make_report(reports, gather_io, written.ok().flatten());
         crate::report::emit(&text(&report), &report, job.json);
     }
     par::root_verdict(
@@ -906,7 +925,12 @@ impl OuFile {
         Ok(())
     }
 
-    fn finish(self, stats: &[(Vec<f64>, Vec<f64>)], reports: &[SetReport]) -> Outcome<PathBuf> {
+    fn finish(
+        self,
+        stats: &[(Vec<f64>, Vec<f64>)],
+        reports: &[SetReport],
+        report_json: &str,
+    ) -> Outcome<PathBuf> {
         let write = || -> hdf5::Result<()> {
             for ((g, (mean, var)), r) in self.groups.iter().zip(stats).zip(reports) {
                 write_vec(g, "mean", mean)?;
@@ -924,6 +948,7 @@ impl OuFile {
         };
         write()
             .context("cannot write ensemble statistics")
+            .and_then(|()| self.file.write_report(report_json))
             .map_err(Failure::runtime)?;
         let Self {
             file,
