@@ -35,7 +35,8 @@ use crate::heat::run::{HeatJob, Tuning};
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
                   Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
-                  3 validation failed, 70 a rank panicked (job aborted)."
+                  3 validation failed, 4 numerical blow-up, 70 a rank panicked (job \
+                  aborted), 75 stopped by a signal after writing a checkpoint."
 )]
 struct Cli {
     #[command(subcommand)]
