@@ -327,6 +327,19 @@ impl HeatFile {
         })
     }
 
+    /// The dataset a field goes to: the final field (`lead` None) or the
+    /// snapshots (`lead` = the snapshot's index).
+    fn dataset(&self, lead: Option<usize>) -> anyhow::Result<&hdf5::Dataset> {
+        match lead {
+            None => Ok(&self.temperature),
+            Some(_) => Ok(&self
+                .snapshots
+                .as_ref()
+                .context("this file has no snapshots")?
+                .field),
+        }
+    }
+
     /// Collective (parallel mode): write this rank's block of `field` into
     /// the field (`lead` None) or into snapshot `lead`.
     #[cfg(feature = "parallel-io")]
@@ -336,17 +349,7 @@ impl HeatFile {
         block: &Block,
         lead: Option<usize>,
     ) -> anyhow::Result<()> {
-        let ds = match lead {
-            None => &self.temperature,
-            Some(_) => {
-                &self
-                    .snapshots
-                    .as_ref()
-                    .context("this file has no snapshots")?
-                    .field
-            }
-        };
-        super::pario::write_block(ds, field, block, lead)
+        super::pario::write_block(self.dataset(lead)?, field, block, lead)
     }
 
     #[cfg(not(feature = "parallel-io"))]
@@ -354,17 +357,22 @@ impl HeatFile {
         unreachable!("parallel files need the parallel-io feature")
     }
 
-    /// Write global rows `rows` × columns `cols` of the field.
+    /// Write global rows `rows` × columns `cols` of the field (`lead` None)
+    /// or of snapshot `lead`.
     fn write_strip(
         &self,
+        lead: Option<usize>,
         rows: Range<usize>,
         cols: Range<usize>,
         data: &[f64],
     ) -> anyhow::Result<()> {
         let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
-        self.temperature
-            .write_slice(view, s![rows, cols])
-            .context("cannot write temperature block")
+        let ds = self.dataset(lead)?;
+        match lead {
+            None => ds.write_slice(view, s![rows, cols]),
+            Some(k) => ds.write_slice(view, s![k, rows, cols]),
+        }
+        .with_context(|| format!("cannot write a block of {}", ds.name()))
     }
 
     /// Make room for one more snapshot (taken at `step`, time `time`) and
@@ -389,25 +397,6 @@ impl HeatFile {
             x.push_snapshot(time);
         }
         Ok(k)
-    }
-
-    /// Write rows × cols of snapshot `k`.
-    fn write_snapshot_strip(
-        &self,
-        k: usize,
-        rows: Range<usize>,
-        cols: Range<usize>,
-        data: &[f64],
-    ) -> anyhow::Result<()> {
-        let snaps = self
-            .snapshots
-            .as_ref()
-            .context("this file has no snapshots")?;
-        let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
-        snaps
-            .field
-            .write_slice(view, s![k, rows, cols])
-            .context("cannot write a snapshot block")
     }
 
     /// Record how far the run got, the field's checksum and the run's
@@ -544,39 +533,51 @@ fn pack_rows(field: &Field, rows: &Range<usize>, block: &Block, out: &mut [f64])
     }
 }
 
-/// Collective: bring every block to rank 0 and write it to `file` (which is
-/// `Some` exactly on rank 0).
+/// Collective: write `field` into `file` (`Some` exactly on rank 0 when
+/// gathering, on every rank in parallel mode): as the final field (`lead`
+/// None) or as snapshot `lead`. Each rank writes its own block in parallel
+/// mode; otherwise rank 0 gathers the blocks strip by strip.
+fn write_field<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    field: &Field,
+    file: Option<&HeatFile>,
+    lead: Option<usize>,
+) -> Outcome {
+    if let Some(f) = file.filter(|f| f.parallel) {
+        let block = decomp.block(comm.rank() as usize);
+        let local = f
+            .write_own_block(field, &block, lead)
+            .map_err(Failure::runtime);
+        return crate::par::agree(comm, local);
+    }
+    gather_strips(comm, decomp, field, |rows, cols, data| {
+        file.expect("rank 0 holds the file")
+            .write_strip(lead, rows, cols, data)
+    })
+}
+
+/// Collective: write `field` as the final field of `file`.
 pub fn gather_and_write<C: Communicator>(
     comm: &C,
     decomp: &Decomposition,
     field: &Field,
     file: Option<&HeatFile>,
 ) -> Outcome {
-    if let Some(f) = file.filter(|f| f.parallel) {
-        let block = decomp.block(comm.rank() as usize);
-        let local = f
-            .write_own_block(field, &block, None)
-            .map_err(Failure::runtime);
-        return crate::par::agree(comm, local);
-    }
-    gather_strips(comm, decomp, field, |rows, cols, data| {
-        file.expect("rank 0 holds the file")
-            .write_strip(rows, cols, data)
-    })
+    write_field(comm, decomp, field, file, None)
 }
 
 /// Collective: append `field` (at `step`, time `time`) to the snapshots of
-/// `file` (`Some` exactly on rank 0).
+/// `file`.
 pub fn write_snapshot<C: Communicator>(
     comm: &C,
     decomp: &Decomposition,
     field: &Field,
-    file: Option<&mut HeatFile>,
+    mut file: Option<&mut HeatFile>,
     step: u64,
     time: f64,
 ) -> Outcome {
     let mut k = 0;
-    let mut file = file;
     let local = match file.as_deref_mut() {
         Some(f) => f
             .push_snapshot(step, time)
@@ -585,18 +586,7 @@ pub fn write_snapshot<C: Communicator>(
         None => Ok(()),
     };
     crate::par::agree(comm, local)?;
-    let file = file.map(|f| &*f);
-    if let Some(f) = file.filter(|f| f.parallel) {
-        let block = decomp.block(comm.rank() as usize);
-        let local = f
-            .write_own_block(field, &block, Some(k))
-            .map_err(Failure::runtime);
-        return crate::par::agree(comm, local);
-    }
-    gather_strips(comm, decomp, field, |rows, cols, data| {
-        file.expect("rank 0 holds the file")
-            .write_snapshot_strip(k, rows, cols, data)
-    })
+    write_field(comm, decomp, field, file.as_deref(), Some(k))
 }
 
 /// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp
