@@ -51,7 +51,7 @@ impl RunMeta {
             git_commit: env!("PARSIM_GIT_COMMIT"),
             command_line,
             // Rank 0's clock, so every rank stores the same value.
-            start_time: crate::par::all_gather_strings(comm, &now_rfc3339())[0].clone(),
+            start_time: crate::par::broadcast_string(comm, &now_rfc3339()),
             ranks: comm.size() as usize,
             mpi_library,
             hosts,

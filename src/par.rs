@@ -24,15 +24,12 @@ pub fn agree<C: Communicator>(comm: &C, local: Outcome) -> Outcome {
         return Ok(());
     }
     let root = comm.process_at_rank(first);
-    let (mut code, mut bytes) = match local {
+    let (mut code, bytes) = match local {
         Err(f) => (f.code as i32, f.message.into_bytes()),
         Ok(()) => (0, Vec::new()),
     };
-    let mut len = bytes.len() as u64;
     root.broadcast_into(&mut code);
-    root.broadcast_into(&mut len);
-    bytes.resize(len as usize, 0);
-    root.broadcast_into(&mut bytes[..]);
+    let bytes = broadcast_bytes(&root, bytes);
     Err(Failure {
         code: ExitCode::from_code(code),
         message: String::from_utf8_lossy(&bytes).into_owned(),
@@ -68,19 +65,33 @@ where
         Ok(())
     };
     agree(comm, local)?;
-    let mut bytes = match &value {
+    let bytes = match &value {
         Some(v) => serde_json::to_vec(v).unwrap_or_default(),
         None => Vec::new(),
     };
-    let mut len = bytes.len() as u64;
-    root.broadcast_into(&mut len);
-    bytes.resize(len as usize, 0);
-    root.broadcast_into(&mut bytes[..]);
+    let bytes = broadcast_bytes(&root, bytes);
     match value {
         Some(v) => Ok(v),
         None => serde_json::from_slice(&bytes)
             .map_err(|e| Failure::runtime(anyhow::anyhow!("broadcast of rank 0's data: {e}"))),
     }
+}
+
+/// Collective: `root`'s `bytes` (whatever the others pass) on every rank.
+fn broadcast_bytes(root: &mpi::topology::Process<'_>, mut bytes: Vec<u8>) -> Vec<u8> {
+    let mut len = bytes.len() as u64;
+    root.broadcast_into(&mut len);
+    bytes.resize(len as usize, 0);
+    root.broadcast_into(&mut bytes[..]);
+    bytes
+}
+
+/// Collective: rank 0's `s` on every rank (what other ranks pass is
+/// ignored): values every rank must write alike, e.g. into a parallel HDF5
+/// file.
+pub fn broadcast_string<C: Communicator>(comm: &C, s: &str) -> String {
+    let bytes = broadcast_bytes(&comm.process_at_rank(0), s.as_bytes().to_vec());
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Collective: rank 0 runs `check`, then, when `path` is given, reserves it

@@ -186,8 +186,8 @@ fn create_parallel<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
         Some((out, _)) => (out.temp_path().display().to_string(), out.file_name()),
         None => (String::new(), String::new()),
     };
-    let temp = PathBuf::from(&crate::par::all_gather_strings(comm, &mine)[0]);
-    let name = crate::par::all_gather_strings(comm, &name)[0].clone();
+    let temp = PathBuf::from(crate::par::broadcast_string(comm, &mine));
+    let name = crate::par::broadcast_string(comm, &name);
     let h5 = super::pario::create_file(comm, &temp)?;
     let (out, xdmf) = match outputs {
         Some((out, xdmf)) => (Some(out), xdmf),
@@ -614,8 +614,8 @@ pub fn finish<C: Communicator>(
     report: Option<&str>,
 ) -> Outcome<Option<PathBuf>> {
     // Parallel HDF5 writes metadata collectively: rank 0's values for all.
-    let end_time = crate::par::all_gather_strings(comm, &crate::h5::now_rfc3339())[0].clone();
-    let report = report.map(|r| crate::par::all_gather_strings(comm, r)[0].clone());
+    let end_time = crate::par::broadcast_string(comm, &crate::h5::now_rfc3339());
+    let report = report.map(|r| crate::par::broadcast_string(comm, r));
     let done = match file {
         Some(f) => f.finish(stamp, report.as_deref(), &end_time),
         None => Ok(None),
