@@ -224,6 +224,21 @@ pub fn run<C: Communicator>(
     );
     cart.barrier();
     let t0 = mpi::time();
+    // How a step cuts the block (the fields' shape never changes): the
+    // whole interior, or for an overlapped step the inside in slabs and
+    // the edges that wait for the halos.
+    let whole = Region::interior(&u);
+    let (inner, edges) = sweep::split_edges(&u, reach);
+    let slab = inner.rows.len().div_ceil(OVERLAP_SLABS).max(1);
+    let slabs: Vec<Region> = inner
+        .rows
+        .clone()
+        .step_by(slab)
+        .map(|start| Region {
+            rows: start..(start + slab).min(inner.rows.end),
+            cols: inner.cols.clone(),
+        })
+        .collect();
     let next_multiple = |step: u64, every: u64| (step / every + 1) * every;
     let snapshot_every = if job.output.is_some() {
         job.extras.snapshot_every
@@ -257,19 +272,12 @@ pub fn run<C: Communicator>(
         let m = (end - step) as usize;
         let a = mpi::time();
         if g == 1 && tuning.overlap && !halo.is_empty() {
-            let (inner, edges) = sweep::split_edges(&u, reach);
             let busy = halo.exchange_during(&cart, &mut u, |u, poke| {
                 let b = mpi::time();
                 // The inside in a few slabs of rows, testing the messages
                 // in between so they progress meanwhile.
-                let rows = inner.rows.clone();
-                let slab = rows.len().div_ceil(OVERLAP_SLABS).max(1);
-                for start in rows.clone().step_by(slab) {
-                    let part = Region {
-                        rows: start..(start + slab).min(rows.end),
-                        cols: inner.cols.clone(),
-                    };
-                    team.advance(u, &mut un, &part, Reach::default(), 1, &stencil);
+                for part in &slabs {
+                    team.advance(u, &mut un, part, Reach::default(), 1, &stencil);
                     poke();
                 }
                 mpi::time() - b
@@ -284,7 +292,7 @@ pub fn run<C: Communicator>(
         } else {
             halo.exchange(&cart, &mut u);
             let b = mpi::time();
-            team.advance(&u, &mut un, &Region::interior(&u), reach, m, &stencil);
+            team.advance(&u, &mut un, &whole, reach, m, &stencil);
             t.stencil += mpi::time() - b;
             t.halo += b - a;
         }

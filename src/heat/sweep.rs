@@ -284,51 +284,40 @@ impl Team {
         );
         let (w, src) = (u.stride(), u.as_slice());
         let (n, r0) = (region.rows.len(), region.rows.start);
-        let bands: Vec<Range<usize>> = (0..self.threads())
-            .map(|t| crate::partition::split_range(n, self.threads(), t))
-            .filter(|b| !b.is_empty())
-            .map(|b| r0 + b.start..r0 + b.end)
-            .collect();
-        let dst = un.as_mut_slice();
-        let Some(pool) = &self.pool else {
-            let band = region.rows.clone();
-            let dst = &mut dst[band.start * w..band.end * w];
-            let job = Band {
-                src,
-                w,
-                region,
-                band,
-                reach,
-                m,
-                st,
-            };
-            job.run(dst, &mut self.rings[0]);
-            return;
+        let threads = self.threads();
+        let job = move |band| Band {
+            src,
+            w,
+            region,
+            band,
+            reach,
+            m,
+            st,
         };
-        // Cut the destination into the bands' rows.
-        let mut rest = &mut dst[region.rows.start * w..region.rows.end * w];
-        let mut work = Vec::with_capacity(bands.len());
-        for (band, ring) in bands.into_iter().zip(self.rings.iter_mut()) {
-            let (mine, tail) = rest.split_at_mut(band.len() * w);
-            rest = tail;
-            work.push((mine, band, ring));
-        }
-        pool.scope(|scope| {
-            for (mine, band, ring) in work {
-                scope.spawn(move |_| {
-                    let job = Band {
-                        src,
-                        w,
-                        region,
-                        band,
-                        reach,
-                        m,
-                        st,
-                    };
-                    job.run(mine, ring);
-                });
+        // Cut the destination into one band of rows per thread.
+        let mut rest = &mut un.as_mut_slice()[region.rows.start * w..region.rows.end * w];
+        let mut work = Vec::with_capacity(threads);
+        for (t, ring) in self.rings.iter_mut().enumerate() {
+            let b = crate::partition::split_range(n, threads, t);
+            if b.is_empty() {
+                continue;
             }
-        });
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(b.len() * w);
+            rest = tail;
+            work.push((mine, r0 + b.start..r0 + b.end, ring));
+        }
+        match &self.pool {
+            None => {
+                for (mine, band, ring) in work {
+                    job(band).run(mine, ring);
+                }
+            }
+            Some(pool) => pool.scope(|scope| {
+                for (mine, band, ring) in work {
+                    scope.spawn(move |_| job(band).run(mine, ring));
+                }
+            }),
+        }
     }
 }
 
