@@ -14,7 +14,7 @@
 //!   state_days   u64 [chains, 3]  days each chain spent in each state
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mpi::traits::*;
@@ -86,25 +86,31 @@ fn at_most(name: &'static str, value: u64, max: u64) -> Outcome {
     Ok(())
 }
 
-/// Rank 0 writes with `layout`, stores `report` (JSON) on `/`, then closes
-/// and renames; all ranks agree.
-fn finish<C: Communicator>(
+/// Collective: rank 0 writes with `layout`, stores the report on `/`, then
+/// closes and renames; all ranks agree. `report(gather_io, output)` builds
+/// the report (collectively) from this rank's gather/I-O time since `t1`:
+/// the stored one is built before the file is written (with the planned
+/// `output`), the returned one after (with the path actually written).
+fn finish<C: Communicator, R: Serialize>(
     world: &C,
     file: Option<ResultFile>,
-    report: &impl serde::Serialize,
+    t1: f64,
+    output: Option<&Path>,
+    report: impl Fn(f64, Option<String>) -> R,
     layout: impl FnOnce(&hdf5::File) -> hdf5::Result<()>,
-) -> Outcome<Option<String>> {
+) -> Outcome<R> {
+    let stored = report(mpi::time() - t1, output.map(|p| p.display().to_string()));
     let written = match file {
         Some(f) => layout(f.root())
             .context("cannot write results")
-            .and_then(|_| f.write_report(&serde_json::to_string(report).unwrap_or_default()))
+            .and_then(|_| f.write_report(&serde_json::to_string(&stored).unwrap_or_default()))
             .map_err(Failure::runtime)
             .and_then(|_| f.finish())
             .map(|p| Some(p.display().to_string())),
         None => Ok(None),
     };
     par::agree(world, written.as_ref().map(|_| ()).map_err(Clone::clone))?;
-    written
+    Ok(report(mpi::time() - t1, written?))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,8 +181,7 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
     let estimate = 4.0 * total as f64 / n;
     let stderr = 4.0 * (p * (1.0 - p) / n).sqrt();
     let z = (estimate - std::f64::consts::PI) / stderr;
-    // The report is stored in the file, so it is built first, with the
-    // gather time; the printed one then adds the writing.
+    // The report, built by `finish` twice: stored, then printed.
     let passed = z.abs() < Z_LIMIT;
     let busy = par::sum(world, t_compute);
     let report = |gather_io: f64, output: Option<String>| {
@@ -200,11 +205,7 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
             output,
         }
     };
-    let planned = report(
-        mpi::time() - t1,
-        job.output.as_ref().map(|p| p.display().to_string()),
-    );
-    let output = finish(world, file, &planned, |f| {
+    let r = finish(world, file, t1, job.output.as_deref(), report, |f| {
         let g = f.create_group("pi")?;
         write_num(&g, "samples", job.samples)?;
         write_num(&g, "seed", job.seed)?;
@@ -216,7 +217,6 @@ pub fn run_pi<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta) -> Outcom
         write_vec(&g, "chunk_hits", &all)?;
         Ok(())
     })?;
-    let r = report(mpi::time() - t1, output);
     if world.rank() == 0 {
         let (compute, gather_io) = (&r.phases.compute, &r.phases.gather_io);
         let text = format!(
@@ -362,11 +362,7 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
             output,
         }
     };
-    let planned = report(
-        mpi::time() - t1,
-        job.output.as_ref().map(|p| p.display().to_string()),
-    );
-    let output = finish(world, file, &planned, |f| {
+    let r = finish(world, file, t1, job.output.as_deref(), report, |f| {
         let g = f.create_group("markov")?;
         write_num(&g, "chains", job.chains)?;
         write_num(&g, "days", job.days)?;
@@ -383,7 +379,6 @@ pub fn run_markov<C: Communicator>(world: &C, job: &MarkovJob, meta: &RunMeta) -
             .create("state_days")?;
         Ok(())
     })?;
-    let r = report(mpi::time() - t1, output);
     if world.rank() == 0 {
         let (compute, gather_io) = (&r.phases.compute, &r.phases.gather_io);
         let mut text = format!(
