@@ -65,7 +65,8 @@ pub struct Execution {
     /// Steps per sweep and per halo exchange (ghost depth).
     pub time_block: usize,
     pub threads: usize,
-    /// Halo exchange overlapped with the interior (only with time_block 1).
+    /// Halo exchange overlapped with the interior (only with time_block 1,
+    /// and only when there is a neighbour to exchange with).
     pub overlap: bool,
 }
 

@@ -227,6 +227,7 @@ pub fn run<C: Communicator>(
     // How a step cuts the block (the fields' shape never changes): the
     // whole interior, or for an overlapped step the inside in slabs and
     // the edges that wait for the halos.
+    let overlap = g == 1 && tuning.overlap && !halo.is_empty();
     let whole = Region::interior(&u);
     let (inner, edges) = sweep::split_edges(&u, reach);
     let slab = inner.rows.len().div_ceil(OVERLAP_SLABS).max(1);
@@ -271,7 +272,7 @@ pub fn run<C: Communicator>(
         }
         let m = (end - step) as usize;
         let a = mpi::time();
-        if g == 1 && tuning.overlap && !halo.is_empty() {
+        if overlap {
             let busy = halo.exchange_during(&cart, &mut u, |u, poke| {
                 let b = mpi::time();
                 // The inside in a few slabs of rows, testing the messages
@@ -396,7 +397,7 @@ pub fn run<C: Communicator>(
         execution: Execution {
             time_block: g,
             threads: tuning.threads,
-            overlap: g == 1 && tuning.overlap,
+            overlap,
         },
         sim_time: step as f64 * cfg.dt,
         start_step,
