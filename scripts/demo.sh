@@ -26,9 +26,11 @@ echo "demo: HDF5 result: $(cd results && pwd)/demo-heat.h5"
 echo "demo: ParaView/VisIt: open $(cd results && pwd)/demo-heat.xmf (final field + snapshot time series)"
 echo "demo: inspect it with: h5dump -H $out   (or h5py: h5py.File('$out')['heat/temperature'])"
 # A picture of the field, from the project's Python venv (created on first
-# use, from PyPI); without it the demo still succeeds.
-if ./scripts/setup.sh --python >/dev/null 2>&1; then
+# use, from PyPI); without it the demo still succeeds and says why not.
+if why=$(./scripts/setup.sh --python 2>&1); then
   "$PARSIM_PYTHON" scripts/plot.py "$out" | sed 's/^plot: wrote/demo: plot:/'
 else
-  echo "demo: plots skipped (no Python venv: run scripts/setup.sh --python to see why)"
+  reason=$(grep -m1 '^setup: missing' <<<"$why" || grep '^setup:' <<<"$why" | tail -1)
+  echo "demo: plots skipped: no Python venv for them (${reason#setup: })"
+  echo "demo:   the result above is complete; 'scripts/setup.sh --python' makes the venv"
 fi

@@ -38,13 +38,66 @@ has_hdf5() {
   have h5cc && return 0
   return 1
 }
-has_libclang() {
-  local pattern
-  for pattern in "${LIBCLANG_PATH:-/nonexistent}/libclang*.so*" "/usr/lib/llvm-*/lib/libclang*.so*" \
-      "/usr/lib/*/libclang*.so*" "/usr/lib64/libclang*.so*" "/usr/local/lib/libclang*.so*"; do
-    compgen -G "$pattern" >/dev/null && return 0
+# libclang exactly as bindgen's loader (clang-sys 1.x, runtime linking) looks
+# for it, so that "found" here means the build will find it too:
+#  - where: only LIBCLANG_PATH when it is set (a directory, or the file
+#    itself); else `llvm-config --prefix`/{bin,lib,lib64}, LD_LIBRARY_PATH,
+#    LIBRARY_PATH and the system library directories below;
+#  - what: libclang.so, libclang-*.so, libclang.so.*, libclang-*.so.*, but
+#    never a name with "-cpp." in it: libclang-cpp.so.N is LLVM's C++ library,
+#    which Debian's LLVM packages install without the C libclang (that
+#    mistake is what a plain `libclang*.so*` pattern made);
+#  - a 64-bit ELF file (clang-sys skips anything else).
+# PARSIM_SETUP_SYSROOT prefixes the system directories (tests only).
+libclang_dirs() {
+  local d sys=${PARSIM_SETUP_SYSROOT:-}
+  if [[ -n ${LIBCLANG_PATH+set} ]]; then echo "$LIBCLANG_PATH"; return; fi
+  if have llvm-config && d=$(llvm-config --prefix 2>/dev/null); then
+    printf '%s\n' "$d/bin" "$d/lib" "$d/lib64"
+  fi
+  local IFS=:
+  for d in ${LD_LIBRARY_PATH:-} ${LIBRARY_PATH:-}; do [[ -n $d ]] && echo "$d"; done
+  unset IFS
+  shopt -s nullglob
+  for d in "$sys"/usr/local/llvm*/lib* "$sys"/usr/local/lib*/*/* "$sys"/usr/local/lib*/* \
+      "$sys"/usr/local/lib* "$sys"/usr/lib*/*/* "$sys"/usr/lib*/* "$sys"/usr/lib*; do
+    [[ -d $d ]] && echo "$d"
   done
+  shopt -u nullglob
+}
+is_libclang_name() {
+  case $1 in
+    *-cpp.*) return 1 ;;
+    libclang.so | libclang-*.so | libclang.so.* | libclang-*.so.*) return 0 ;;
+  esac
   return 1
+}
+is_elf64() { [[ $(od -An -tx1 -N5 -- "$1" 2>/dev/null | tr -d ' \n') == 7f454c4602 ]]; }
+# Prints the first libclang the build would load; fails when there is none.
+find_libclang() {
+  local place f
+  while IFS= read -r place; do
+    for f in "$place" "$place"/libclang*; do
+      [[ -f $f ]] && is_libclang_name "${f##*/}" && is_elf64 "$f" && { echo "$f"; return 0; }
+    done
+  done < <(libclang_dirs)
+  return 1
+}
+has_libclang() { find_libclang >/dev/null; }
+# A C compiler that really compiles and links (gcc without libc6-dev does not):
+# mpi-sys compiles its C shim with it (through mpicc) and the cc crate archives
+# it with ar.
+compiles() {
+  local t rc
+  t=$(mktemp -d) || return 1
+  printf '%s\n' "$2" >"$t/probe.c"
+  "$1" "$t/probe.c" -o "$t/probe" >/dev/null 2>&1 && have ar; rc=$?
+  rm -rf "$t"; return $rc
+}
+has_cc() { have cc && compiles cc 'int main(void) { return 0; }'; }
+has_mpicc() {
+  have mpicc && compiles mpicc '#include <mpi.h>
+int main(int argc, char **argv) { MPI_Init(&argc, &argv); return MPI_Finalize(); }'
 }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/.venv
@@ -64,20 +117,21 @@ missing_names=() missing_pkgs=() missing_hints=()
 check() {
   local name=$1 test=$2 pkgs=$3 hint=$4
   if ! eval "$test"; then
-    missing_names+=("$name"); missing_pkgs+=($pkgs); missing_hints+=("$name: $hint")
+    missing_names+=("$name [Debian: $pkgs]"); missing_pkgs+=($pkgs); missing_hints+=("$name: $hint")
   fi
 }
 run_checks() {
   missing_names=() missing_pkgs=() missing_hints=()
-  check "C compiler (cc)" "have cc" "gcc libc6-dev" "install gcc or load a compiler module"
+  check "C compiler (cc that compiles and links)" "has_cc" "gcc libc6-dev" "install gcc or load a compiler module"
   check "pkg-config" "have pkg-config" "pkg-config" "install pkg-config"
-  check "MPI compiler wrapper (mpicc)" "have mpicc" "libopenmpi-dev" "module load openmpi (or your site's MPI)"
+  check "MPI compiler wrapper (mpicc that builds an MPI program)" "has_mpicc" "libopenmpi-dev" "module load openmpi (or your site's MPI)"
   check "MPI launcher (mpirun)" "have mpirun" "openmpi-bin" "module load openmpi (or use srun)"
   check "HDF5 library (pkg-config hdf5, h5cc or HDF5_DIR)" "has_hdf5" "libhdf5-dev" \
     "module load hdf5, or export HDF5_DIR=<prefix with include/ and lib/>"
   check "HDF5 tools (h5dump)" "have h5dump" "hdf5-tools" "module load hdf5"
-  check "libclang (for bindgen)" "has_libclang" "libclang-dev clang" \
-    "module load llvm (or clang), or export LIBCLANG_PATH=<dir with libclang.so>"
+  check "libclang (the C library bindgen loads: libclang.so or libclang-N.so.*, not libclang-cpp)" \
+    "has_libclang" "libclang-dev" \
+    "module load llvm (or clang), or export LIBCLANG_PATH=<dir with libclang.so>${LIBCLANG_PATH:+ (LIBCLANG_PATH=$LIBCLANG_PATH has none)}"
   if (( want_parallel )); then
     check "parallel HDF5 (MPI build, for --io parallel)" \
       "grep -qs 'define H5_HAVE_PARALLEL 1' \"\${PARSIM_HDF5_MPI_DIR:-/usr/lib/x86_64-linux-gnu/hdf5/openmpi}/include/H5pubconf.h\"" \

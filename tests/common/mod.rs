@@ -139,25 +139,49 @@ pub fn wait_for(
 }
 
 /// Pids of the parsim rank processes that `mpirun` (pid `parent`) started.
+///
+/// Read from `/proc` rather than asking `pgrep`: a minimal system (and the
+/// fresh Debian root the README is proven on) has no procps.
 pub fn rank_pids(parent: u32) -> Vec<u32> {
-    let out = Command::new("pgrep")
-        .args(["-P", &parent.to_string(), "parsim"])
-        .output()
-        .expect("pgrep");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&pid: &u32| {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                return false;
+            };
+            let ppid = stat[close + 1..].split_whitespace().nth(1);
+            &stat[open + 1..close] == "parsim" && ppid == Some(&parent.to_string())
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
 }
 
-/// Send `signal` (e.g. "USR1", "KILL") to `pid`.
+/// Send `signal` (e.g. "USR1", "KILL") to `pid`, with kill(2) itself (no
+/// `/bin/kill` needed).
 pub fn signal(pid: u32, signal: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "kill -{signal} {pid} failed");
+    let number = match signal {
+        "TERM" => libc::SIGTERM,
+        "INT" => libc::SIGINT,
+        "USR1" => libc::SIGUSR1,
+        "KILL" => libc::SIGKILL,
+        "HUP" => libc::SIGHUP,
+        other => panic!("signal: unknown signal name {other}"),
+    };
+    let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    let rc = unsafe { libc::kill(pid, number) };
+    assert_eq!(
+        rc,
+        0,
+        "kill -{signal} {pid} failed: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// Read a u64 attribute of `/heat`.
