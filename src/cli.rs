@@ -570,7 +570,8 @@ fn dispatch<C: Communicator>(
                 force: a.out.force,
                 json: a.out.json,
             };
-            crate::ensemble::mc_run::run_pi(world, &job, &meta)
+            let pi = crate::ensemble::mc_run::PiRun::new(world, &job, &meta)?;
+            crate::driver::run(pi, stop, a.out.quiet, a.out.json)
         }
         Command::Markov(a) => {
             let job = MarkovJob {
@@ -581,7 +582,8 @@ fn dispatch<C: Communicator>(
                 force: a.out.force,
                 json: a.out.json,
             };
-            crate::ensemble::mc_run::run_markov(world, &job, &meta)
+            let markov = crate::ensemble::mc_run::MarkovRun::new(world, &job, &meta)?;
+            crate::driver::run(markov, stop, a.out.quiet, a.out.json)
         }
     }
 }

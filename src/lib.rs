@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod deck;
+pub mod driver;
 pub mod ensemble;
 pub mod error;
 pub mod exact;

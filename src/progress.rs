@@ -17,34 +17,31 @@ enum Mode {
     Lines { every: Duration, last: Instant },
 }
 
+/// What a progress display counts: `total` units named `unit` ("step") of
+/// the run `label`; the rate shown is `work_per_unit` * units/s / 1e6,
+/// named `rate_name` (cells per step and "MLUPS" for heat).
+#[derive(Debug, Clone, Copy)]
+pub struct Meter {
+    pub label: &'static str,
+    pub total: u64,
+    pub unit: &'static str,
+    pub work_per_unit: f64,
+    pub rate_name: &'static str,
+}
+
 pub struct Progress {
     mode: Mode,
-    label: String,
-    total: u64,
-    unit: &'static str,
-    /// Work per unit and its rate's name, e.g. cells per step and "MLUPS".
-    work_per_unit: f64,
-    rate_name: &'static str,
+    meter: Meter,
     start: Instant,
 }
 
 impl Progress {
-    /// Progress over `total` units (`unit`: "steps") of `label`, shown on
-    /// rank 0 unless `quiet`. The rate shown is `work_per_unit` * units/s
-    /// / 1e6, named `rate_name`.
-    pub fn new(
-        rank: i32,
-        quiet: bool,
-        label: &str,
-        total: u64,
-        unit: &'static str,
-        work_per_unit: f64,
-        rate_name: &'static str,
-    ) -> Self {
-        let mode = if rank != 0 || quiet || total == 0 {
+    /// Progress over `meter`, shown on rank 0 unless `quiet`.
+    pub fn new(rank: i32, quiet: bool, meter: Meter) -> Self {
+        let mode = if rank != 0 || quiet || meter.total == 0 {
             Mode::Off
         } else if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(total);
+            let bar = indicatif::ProgressBar::new(meter.total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{prefix} [{bar:30}] {pos}/{len} {msg} (ETA {eta})",
@@ -52,26 +49,17 @@ impl Progress {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
-            bar.set_prefix(label.to_string());
+            bar.set_prefix(meter.label);
             Mode::Bar(bar)
         } else {
-            let every = std::env::var("PARSIM_PROGRESS_SECS")
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .unwrap_or(LINE_EVERY_S);
             Mode::Lines {
-                every: Duration::from_secs_f64(every),
+                every: line_interval(std::env::var("PARSIM_PROGRESS_SECS").ok().as_deref()),
                 last: Instant::now(),
             }
         };
         Self {
             mode,
-            label: label.to_string(),
-            total,
-            unit,
-            work_per_unit,
-            rate_name,
+            meter,
             start: Instant::now(),
         }
     }
@@ -85,30 +73,31 @@ impl Progress {
         } else {
             0.0
         };
-        let work = rate * self.work_per_unit / 1e6;
+        let m = self.meter;
+        let work = rate * m.work_per_unit / 1e6;
         match &mut self.mode {
             Mode::Off => {}
             Mode::Bar(bar) => {
                 bar.set_position(done);
-                bar.set_message(format!("{} {work:.0} {}", self.unit, self.rate_name));
+                bar.set_message(format!("{} {work:.0} {}", m.unit, m.rate_name));
             }
             Mode::Lines { every, last } => {
-                if last.elapsed() < *every || done >= self.total {
+                if last.elapsed() < *every || done >= m.total {
                     return;
                 }
                 *last = Instant::now();
                 let eta = if rate > 0.0 {
-                    (self.total - done) as f64 / rate
+                    (m.total - done) as f64 / rate
                 } else {
                     f64::INFINITY
                 };
                 eprintln!(
                     "parsim: {}: {} {done}/{} ({:.0}%), {work:.0} {}, elapsed {elapsed:.1} s, ETA {eta:.1} s",
-                    self.label,
-                    self.unit,
-                    self.total,
-                    100.0 * done as f64 / self.total as f64,
-                    self.rate_name,
+                    m.label,
+                    m.unit,
+                    m.total,
+                    100.0 * done as f64 / m.total as f64,
+                    m.rate_name,
                 );
             }
         }
@@ -119,5 +108,30 @@ impl Progress {
         if let Mode::Bar(bar) = &self.mode {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Seconds between log lines: PARSIM_PROGRESS_SECS when it is a number of
+/// seconds a clock can hold, else the default.
+fn line_interval(setting: Option<&str>) -> Duration {
+    setting
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs_f64(LINE_EVERY_S))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_interval_takes_any_setting_without_panicking() {
+        let d = |s| line_interval(Some(s));
+        assert_eq!(d("2.5"), Duration::from_millis(2500));
+        assert_eq!(d("0"), Duration::ZERO);
+        for bad in ["1e20", "-1", "nan", "inf", "ten", ""] {
+            assert_eq!(d(bad), Duration::from_secs(10), "{bad}");
+        }
+        assert_eq!(line_interval(None), Duration::from_secs(10));
     }
 }

@@ -365,3 +365,76 @@ fn ensemble_bad_input_refused_once_and_writes_nothing() {
     }
     assert_eq!(std::fs::read(dir.join("taken.h5")).unwrap(), b"keep");
 }
+
+/// pi and markov run in rounds on the driver: a stop signal ends them
+/// within a round, every rank alike, with exit 75, one line from rank 0
+/// and no result file (they keep no checkpoint, and say so).
+#[test]
+fn pi_and_markov_stop_on_sigterm_and_sigusr1() {
+    let long: [(&str, &[&str]); 2] = [
+        ("pi", &["pi", "--samples", "1000000000000", "--chunk", "1048576"]),
+        ("markov", &["markov", "--chains", "200000", "--days", "1000000"]),
+    ];
+    for ((name, args), sig) in long.iter().zip(["USR1", "TERM"]) {
+        let dir = scratch(&format!("stop-{name}"));
+        let mut a = args.to_vec();
+        a.extend(["--output", "r.h5"]);
+        let mut child = mpirun_command(&dir, 2, &a).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let pid = child.id();
+        if sig == "TERM" {
+            // to the ranks, as a plain `kill PID` of a rank would
+            let ranks = rank_pids(pid);
+            assert_eq!(ranks.len(), 2, "{name}: rank pids {ranks:?}");
+            ranks.iter().for_each(|&r| signal(r, sig));
+        } else {
+            signal(pid, sig);
+        }
+        let status = wait_for(&mut child, std::time::Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("{name} did not stop within 20 s of SIG{sig}"));
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status.code(), Some(75), "{name}: {stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("parsim: error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{name}: {stderr}");
+        assert!(
+            errors[0].contains(&format!("{name}: stopped by SIG{sig} with"))
+                && errors[0].contains("keeps no checkpoint"),
+            "{name}: {stderr}"
+        );
+        assert!(!dir.join("r.h5").exists(), "{name} wrote a result file");
+    }
+}
+
+/// Every workload on the driver prints progress lines in a job log, none
+/// with --quiet.
+#[test]
+fn pi_and_markov_show_progress_lines_in_a_log() {
+    let dir = scratch("progress-mc");
+    let runs: [(&str, &[&str]); 2] = [
+        ("pi: chunk ", &["pi", "--samples", "400000000", "--no-output"]),
+        ("markov: chain ", &["markov", "--chains", "400", "--days", "400000", "--no-output"]),
+    ];
+    for (marker, args) in runs {
+        let run = |quiet: bool| {
+            let mut a = args.to_vec();
+            if quiet {
+                a.push("--quiet");
+            }
+            let out = mpirun_command(&dir, 2, &a)
+                .env("PARSIM_PROGRESS_SECS", "0")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        let log = run(false);
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(marker)).collect();
+        assert!(lines.len() >= 2, "{marker}: {log}");
+        assert!(lines.iter().all(|l| l.starts_with("parsim: ") && l.contains("ETA")), "{log}");
+        assert!(!run(true).contains(marker), "--quiet still printed progress");
+    }
+}

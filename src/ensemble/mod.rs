@@ -71,3 +71,62 @@ where
         Vec::new()
     }
 }
+
+/// A rank's share of the work units (its contiguous range, scattered by
+/// rank 0), cut into rounds of at most `per_round` units: the same number
+/// of rounds on every rank (a rank with fewer units does empty ones), so
+/// the ranks can agree on stop signals after each.
+#[derive(Debug)]
+pub struct Rounds {
+    /// This rank's units.
+    pub range: Range<usize>,
+    /// Every rank's range (rank 0 only; empty elsewhere).
+    pub table: Vec<Range<usize>>,
+    total_units: u64,
+    per_round: usize,
+    rounds: u64,
+    done: u64,
+}
+
+impl Rounds {
+    /// Collective: deal out `units` and count the rounds.
+    pub fn new<C: Communicator>(comm: &C, units: usize, per_round: usize) -> Self {
+        let (range, table) = scatter_ranges(comm, units);
+        let per_round = per_round.max(1);
+        let mine = range.len().div_ceil(per_round) as u64;
+        let mut rounds = 0u64;
+        comm.all_reduce_into(&mine, &mut rounds, mpi::collective::SystemOperation::max());
+        Self {
+            range,
+            table,
+            total_units: units as u64,
+            per_round,
+            rounds,
+            done: 0,
+        }
+    }
+
+    pub fn left(&self) -> bool {
+        self.done < self.rounds
+    }
+
+    /// The next round's units of this rank (possibly none).
+    pub fn next_units(&mut self) -> Range<usize> {
+        let start = (self.range.start + self.done as usize * self.per_round).min(self.range.end);
+        self.done += 1;
+        start..(start + self.per_round).min(self.range.end)
+    }
+
+    /// Units done over all ranks, as the ranks advance alike: exact at the
+    /// start and the end, proportional to the rounds in between.
+    pub fn position(&self) -> crate::driver::Position {
+        let done = match self.rounds {
+            0 => self.total_units,
+            r => (self.total_units as u128 * self.done as u128 / r as u128) as u64,
+        };
+        crate::driver::Position {
+            done,
+            total: self.total_units,
+        }
+    }
+}

@@ -216,11 +216,13 @@ pub fn run<C: Communicator>(
     let mut progress = crate::progress::Progress::new(
         cart.rank(),
         job.quiet,
-        "heat",
-        cfg.steps,
-        "step",
-        cfg.nx as f64 * cfg.ny as f64,
-        "MLUPS",
+        crate::progress::Meter {
+            label: "heat",
+            total: cfg.steps,
+            unit: "step",
+            work_per_unit: cfg.nx as f64 * cfg.ny as f64,
+            rate_name: "MLUPS",
+        },
     );
     cart.barrier();
     let t0 = mpi::time();

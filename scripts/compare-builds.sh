@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# scripts/compare-builds.sh - prove that two builds of parsim give the same
+# results, bit for bit: the check every refactor ends with.
+#
+#   ./scripts/compare-builds.sh OLD NEW
+#     OLD, NEW   a parsim executable, or a git revision (built once into
+#                target/compare/<commit>, in a worktree of its own)
+#   PARSIM_COMPARE_RANKS="1 2 3"   rank counts of the matrix (default)
+#   PARSIM_COMPARE_KEEP=1          keep the run directories (printed)
+#
+# Runs a matrix of cases (heat: disk, sine, snapshots + compression, time
+# block 1 / auto / 4, 2 threads, restart across P; ou: stats, paths, sweep;
+# pi; markov) with both builds on every rank count, in directories of
+# their own, and compares with scripts/h5same.py: every dataset and
+# attribute of every result file, and the --json report, are equal except
+# provenance (commit, command line, times) and timings. Exit codes must be
+# equal too. Prints one line per case and a closing table; exits 1 on any
+# difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+mpi_allow_root 2>/dev/null
+
+(( $# == 2 )) || { sed -n '2,19p' "$0"; exit 2; }
+./scripts/setup.sh --python >/dev/null || { echo "compare: needs the Python venv (scripts/setup.sh --python)" >&2; exit 1; }
+
+# A parsim executable for $1: as given, or built from a git revision.
+binary_of() {
+  if [[ -x $1 && -f $1 ]]; then realpath "$1"; return; fi
+  local sha dir
+  sha=$(git rev-parse --verify "$1^{commit}" 2>/dev/null) || { echo "compare: '$1' is neither an executable nor a git revision" >&2; return 1; }
+  dir=$PARSIM_ROOT/target/compare/$sha
+  if [[ ! -x $dir/target/release/parsim ]]; then
+    echo "compare: building $1 ($sha) in $dir" >&2
+    [[ -d $dir ]] || git worktree add -q --detach "$dir" "$sha" >&2
+    (cd "$dir" && pin_hdf5 && cargo build --release --locked --quiet >&2)
+  fi
+  echo "$dir/target/release/parsim"
+}
+old=$(binary_of "$1")
+new=$(binary_of "$2")
+ranks=${PARSIM_COMPARE_RANKS:-1 2 3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/parsim-compare.XXXXXX")
+[[ -n ${PARSIM_COMPARE_KEEP:-} ]] || trap 'rm -rf "$work"' EXIT
+
+# name | arguments (the output is always o.h5 in the case's directory)
+cases=(
+  "heat-disk|heat --nx 120 --ny 90 --steps 50"
+  "heat-sine|heat --init sine --nx 64 --ny 48 --steps 40"
+  "heat-snapshots|heat --nx 100 --ny 80 --steps 60 --snapshot-every 20 --compress 1"
+  "heat-k1|heat --nx 300 --ny 200 --steps 24 --time-block 1"
+  "heat-k1-no-overlap|heat --nx 300 --ny 200 --steps 24 --time-block 1 --overlap off"
+  "heat-auto|heat --nx 1100 --ny 1000 --steps 26"
+  "heat-k4|heat --nx 300 --ny 200 --steps 26 --time-block 4 --check-every 7"
+  "heat-threads|heat --nx 400 --ny 300 --steps 30 --threads 2"
+  "heat-restart|heat --nx 150 --ny 110 --steps 50 --restart first.h5"
+  "ou-stats|ou --paths 16 --steps 2000"
+  "ou-paths|ou --paths 8 --steps 1000 --record-every 10 --store paths"
+  "ou-sweep|ou --tau 0.5,1 --sigma 1,2 --x0 0,1 --paths 6 --steps 800"
+  "pi|pi --samples 3000000 --chunk 100000"
+  "markov|markov --chains 50 --days 5000"
+)
+
+# Run one case with one build; its directory holds o.h5, report.json, rc.
+run_case() {
+  local bin=$1 dir=$2 p=$3 args=$4
+  mkdir -p "$dir"
+  if [[ $args == *"--restart first.h5"* ]]; then
+    # the first half on 2 ranks, the rest on p: a restart across P
+    (cd "$dir" && mpirun --oversubscribe --bind-to none -n 2 "$bin" heat --nx 150 --ny 110 \
+      --steps 20 --output first.h5 --quiet >/dev/null 2>&1)
+  fi
+  set +e
+  (cd "$dir" && mpirun --oversubscribe --bind-to none -n "$p" "$bin" $args --output o.h5 \
+    --quiet --json >report.json 2>stderr.txt)
+  echo $? >"$dir/rc"
+  set -e
+}
+
+same=0 differ=0
+printf '%-22s %6s  %s\n' case ranks result
+for c in "${cases[@]}"; do
+  name=${c%%|*} args=${c#*|}
+  for p in $ranks; do
+    a=$work/old/$name-p$p b=$work/new/$name-p$p
+    run_case "$old" "$a" "$p" "$args"
+    run_case "$new" "$b" "$p" "$args"
+    problems=()
+    [[ $(cat "$a/rc") == "$(cat "$b/rc")" ]] || problems+=("exit $(cat "$a/rc") vs $(cat "$b/rc")")
+    [[ $(cat "$a/rc") == 0 ]] || problems+=("old build failed: $(tail -1 "$a/stderr.txt")")
+    if [[ -f $a/o.h5 && -f $b/o.h5 ]]; then
+      out=$("$PARSIM_PYTHON" scripts/h5same.py "$a/o.h5" "$b/o.h5") || problems+=("$out")
+      out=$("$PARSIM_PYTHON" scripts/h5same.py "$a/report.json" "$b/report.json") || problems+=("$out")
+    else
+      problems+=("a result file is missing")
+    fi
+    if (( ${#problems[@]} == 0 )); then
+      same=$((same + 1)); printf '%-22s %6s  %s\n' "$name" "$p" "identical"
+    else
+      differ=$((differ + 1)); printf '%-22s %6s  %s\n' "$name" "$p" "DIFFERENT"
+      printf '    %s\n' "${problems[@]}" | cut -c1-400
+    fi
+  done
+done
+[[ -n ${PARSIM_COMPARE_KEEP:-} ]] && echo "compare: runs kept in $work"
+echo "compare: $old vs $new"
+echo "compare: $same identical, $differ different"
+(( differ == 0 ))

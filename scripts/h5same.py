@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""h5same.py - are two parsim result files the same, bit for bit?
+
+    python scripts/h5same.py A.h5 B.h5       exit 0 when equal, 1 (listing
+                                              every difference) when not
+    python scripts/h5same.py A.json B.json   the same for two --json reports
+
+Every group, dataset and attribute must exist in both with the same type,
+shape and bytes. What only says how and when a file was made may differ:
+the provenance attributes on / (commit, command line, start/end time), and
+in the stored report JSON the timings, rates and memory figures; every
+other report field (validation, counts, parameters) must be equal too.
+Used by scripts/compare-builds.sh to prove a refactor changed no result.
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+
+# Attributes on / that record provenance, not results.
+PROVENANCE = {"git_commit", "command_line", "start_time", "end_time", "parsim_version"}
+# Report fields that measure the run rather than its result.
+TIMING = {
+    "wall_time_s", "phases", "peak_memory", "mlups", "samples_per_s",
+    "samples_per_s_per_core", "days_per_s", "steps_per_s",
+    "normals_per_s_per_core", "version", "evals_per_s", "pixels_per_s",
+    "pairs_per_s", "iterations_per_s",
+}
+
+
+def report_of(text):
+    """The report JSON without its timing fields (nested ones too)."""
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k not in TIMING}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+    return strip(json.loads(text))
+
+
+def same_value(a, b):
+    if isinstance(a, bytes) or isinstance(a, str):
+        return a == b
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind in "OSU":
+        return a.tolist() == b.tolist()
+    return a.tobytes() == b.tobytes()
+
+
+def attrs_diff(path, a, b, root):
+    out = []
+    for name in sorted(set(a.attrs) | set(b.attrs)):
+        if root and name in PROVENANCE:
+            continue
+        if name not in a.attrs or name not in b.attrs:
+            out.append(f"{path}@{name}: only in {'B' if name not in a.attrs else 'A'}")
+            continue
+        va, vb = a.attrs[name], b.attrs[name]
+        if root and name == "report":
+            va, vb = report_of(va), report_of(vb)
+            if va != vb:
+                out.append(f"{path}@report differs beyond timings: {va} != {vb}")
+            continue
+        if isinstance(va, h5py.Reference) or name in ("DIMENSION_LIST", "REFERENCE_LIST"):
+            continue  # dimension-scale plumbing: object references, not values
+        if not same_value(va, vb):
+            out.append(f"{path}@{name}: {va!r} != {vb!r}")
+    return out
+
+
+def diff(a, b):
+    out = attrs_diff("/", a, b, root=True)
+    names_a, names_b = set(), set()
+    a.visit(names_a.add)
+    b.visit(names_b.add)
+    for name in sorted(names_a ^ names_b):
+        out.append(f"/{name}: only in {'A' if name in names_a else 'B'}")
+    for name in sorted(names_a & names_b):
+        oa, ob = a[name], b[name]
+        if type(oa) is not type(ob):
+            out.append(f"/{name}: a {type(oa).__name__} in A, a {type(ob).__name__} in B")
+            continue
+        out += attrs_diff(f"/{name}", oa, ob, root=False)
+        if isinstance(oa, h5py.Dataset):
+            if oa.dtype != ob.dtype or oa.shape != ob.shape:
+                out.append(f"/{name}: {oa.dtype}{oa.shape} != {ob.dtype}{ob.shape}")
+            elif not same_value(oa[()], ob[()]):
+                out.append(f"/{name}: values differ")
+    return out
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if len(argv) == 2 else 2
+    if argv[1].endswith(".json"):
+        with open(argv[1]) as a, open(argv[2]) as b:
+            ra, rb = report_of(a.read()), report_of(b.read())
+        out = [] if ra == rb else [f"reports differ beyond timings: {ra} != {rb}"]
+    else:
+        with h5py.File(argv[1], "r") as a, h5py.File(argv[2], "r") as b:
+            out = diff(a, b)
+    for line in out:
+        print(f"h5same: {line}")
+    return 1 if out else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
