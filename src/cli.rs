@@ -20,7 +20,7 @@ use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
 use crate::heat::io::{Extras, IoMode};
-use crate::heat::run::{HeatJob, Tuning};
+use crate::heat::plan::{HeatJob, Tuning};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -383,13 +383,25 @@ fn on_off(s: &str) -> Result<bool, String> {
 }
 
 impl HeatArgs {
-    fn into_job(self) -> HeatJob {
+    /// The validated job: after this, no option is checked again.
+    fn into_job(self) -> Outcome<HeatJob> {
         let output = self.out.path("heat.h5");
         let xdmf = output.as_ref().map(|o| o.with_extension("xmf"));
         let checkpoint = self
             .checkpoint
             .unwrap_or_else(|| checkpoint_beside(&output, "heat"));
-        HeatJob {
+        distinct(&output, &checkpoint)?;
+        at_least_one("--check-every", self.check_every as usize)?;
+        at_least_one("--threads", self.threads)?;
+        if let Some(k) = self.time_block.0 {
+            at_least_one("--time-block", k)?;
+        }
+        if self.compress.is_some_and(|l| !(1..=9).contains(&l)) {
+            return Err(Failure::usage(
+                "--compress takes a deflate level from 1 to 9",
+            ));
+        }
+        Ok(HeatJob {
             request: HeatRequest {
                 nx: self.nx,
                 ny: self.ny,
@@ -428,8 +440,27 @@ impl HeatArgs {
                 overlap: self.overlap,
                 time_block: self.time_block.0,
             },
-        }
+        })
     }
+}
+
+/// A value that must be at least 1.
+fn at_least_one(option: &str, value: usize) -> Outcome {
+    if value == 0 {
+        return Err(Failure::usage(format!("{option} must be at least 1")));
+    }
+    Ok(())
+}
+
+/// The checkpoint must not be the result file (one would replace the other).
+fn distinct(output: &Option<PathBuf>, checkpoint: &std::path::Path) -> Outcome {
+    if output.as_deref() == Some(checkpoint) {
+        return Err(Failure::usage(format!(
+            "--checkpoint and --output are the same file '{}'",
+            checkpoint.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -532,7 +563,7 @@ fn dispatch<C: Communicator>(
         Command::Run { .. } => Err(Failure::usage(
             "run needs a deck first: parsim run DECK.toml [options]",
         )),
-        Command::Heat(args) => crate::heat::run::run(world, &args.into_job(), &meta, stop),
+        Command::Heat(args) => crate::heat::run::run(world, &args.into_job()?, &meta, stop),
         Command::Ou(a) => {
             let output = a.out.path("ou.h5");
             let checkpoint = a

@@ -1,21 +1,27 @@
 //! The one driver: the SPMD skeleton every workload runs on.
 //!
-//! A workload says only what is its own (its plan, its local state, one
-//! round of work, its result file, its validation and report); this module
-//! says, once for all of them, how a run goes:
+//! A workload ([`Workload`]) says only what is its own: its plan (built
+//! from its validated job before [`run`] is called, with rank 0's
+//! reservation of its result file), one round of its local work, its
+//! checkpoint, and its ending (gather, validate, write, report). This
+//! module says, once for all of them, how a run goes:
 //!
-//! 1. the workload's plan, from its validated job: the checks every rank
-//!    makes alike, so every rank reaches the same verdict;
-//! 2. rank 0 reserves the result file (nothing existing is replaced without
-//!    `--force`), and every rank learns whether that worked before any work;
-//! 3. the round loop: one round of local work, progress (a bar or log
-//!    lines, rank 0), then one small all-reduce in which the ranks agree on
-//!    stop signals and faults, so they always stop together, at the same
-//!    round;
-//! 4. the wall clock, the report (stored in the file and printed by rank 0)
-//!    and the exit code every rank returns alike.
+//! ```text
+//! restart metadata: rank 0 reads it, every rank gets it   (read_restart)
+//! plan + reserve the result file on rank 0                (the workload)
+//! loop {
+//!     advance one round                                   (the workload)
+//!     progress: a bar or log lines on rank 0
+//!     at a check: all ranks agree on stop signals and faults (one all-reduce)
+//!     after the round (e.g. a snapshot); a checkpoint when due or stopping
+//! }
+//! finish: validate, write, report (stored, printed by rank 0), exit code
+//! ```
 //!
-//! To add a workload, implement [`Workload`] and call [`run`] from the CLI.
+//! The ranks always stop together, at the same round, so no rank is ever
+//! left waiting in a collective the others skipped.
+
+use std::path::Path;
 
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
@@ -25,26 +31,45 @@ use crate::error::{ExitCode, Failure, Outcome};
 use crate::progress::{Meter, Progress};
 use crate::stop::{signal_name, StopSignal};
 
-/// How far a run has come, for progress and messages: `done` of `total`
-/// units (steps, chunks, chains...).
+/// How far a run has come: `done` of `total` units (steps, chunks...), the
+/// same on every rank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     pub done: u64,
     pub total: u64,
 }
 
-/// What the ranks agreed on after a round.
+/// What a round asks of the driver afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Go on without communicating (heat between its checks).
+    Continue,
+    /// Agree now on stop signals and faults; `fault` is this rank's view.
+    Check { fault: bool },
+}
+
+/// What the ranks agreed on at a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agreed {
-    /// Go on (or finish, when no round is left).
     Continue,
     /// A stop signal (this number) reached some rank.
     Stop(i32),
-    /// Some rank saw its workload fault (e.g. a value out of range).
+    /// Some rank saw its workload fault.
     Fault,
 }
 
-/// A finished (or stopped) run's report as rank 0 prints it.
+/// Time the driver spent on the workload's behalf, per rank, in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    /// From the first round to the last (slowest rank: ends on a barrier).
+    pub wall: f64,
+    /// In the stop/fault agreements.
+    pub agree: f64,
+    /// Writing checkpoints.
+    pub checkpoint: f64,
+}
+
+/// A report as rank 0 prints it.
 pub struct Printed<R> {
     pub text: String,
     pub report: R,
@@ -71,21 +96,56 @@ pub trait Workload {
     fn meter(&self) -> Meter;
     /// Where the run stands (the same on every rank).
     fn position(&self) -> Position;
-    /// Whether a round is left to do.
+    /// Whether a round is left to do (the same on every rank).
     fn rounds_left(&self) -> bool;
-    /// One round of this rank's work. Returns whether this rank saw a
-    /// fault (the ranks agree on it right after).
-    fn advance(&mut self) -> Outcome<bool>;
+    /// One round of work.
+    fn advance(&mut self) -> Outcome<After>;
     /// The failure every rank returns after the ranks agreed on a fault.
     fn fault(&self) -> Failure;
-    /// What stops at a signal; `None` when the run keeps no checkpoint.
-    /// With one, the driver has the workload write it first.
+    /// After a round and its check (`stopping`: a stop was agreed).
+    fn after_round(&mut self, _stopping: bool) -> Outcome {
+        Ok(())
+    }
+    /// Whether a periodic checkpoint is due after this round.
+    fn checkpoint_due(&self) -> bool {
+        false
+    }
+    /// Write a checkpoint; its path. `None`: the workload keeps none.
     fn checkpoint(&mut self) -> Option<Outcome<String>> {
         None
     }
-    /// After the last round: gather, validate, write the result file, and
+    /// How a stop by `signal` is told: where the run stood.
+    fn stopped_at(&self, signal: &str) -> String {
+        let Position { done, total } = self.position();
+        let unit = self.meter().unit;
+        format!(
+            "{}: stopped by {signal} with {done} of {total} {unit}s done",
+            Self::NAME
+        )
+    }
+    /// The report of a stopped run, printed before it exits; `None` for
+    /// none.
+    fn report_stopped(&mut self, _clock: &Clock, _signal: &str) -> Option<Printed<Self::Report>> {
+        None
+    }
+    /// After the last round: gather, validate, write the result file and
     /// build the report (rank 0's is printed).
-    fn finish(&mut self, wall: f64) -> Outcome<Printed<Self::Report>>;
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Self::Report>>;
+}
+
+/// Collective: rank 0 reads the restart file's metadata with `read`, every
+/// rank gets it (or the same failure).
+pub fn read_restart<C, M>(
+    comm: &C,
+    path: Option<&Path>,
+    read: impl FnOnce(&Path) -> Outcome<M>,
+) -> Outcome<Option<M>>
+where
+    C: Communicator,
+    M: Serialize + serde::de::DeserializeOwned,
+{
+    path.map(|p| crate::par::broadcast_json(comm, || read(p)))
+        .transpose()
 }
 
 /// Collective: run `w` from its first round to its report; `quiet` hides
@@ -94,39 +154,73 @@ pub fn run<W: Workload>(mut w: W, stop: &StopSignal, quiet: bool, json: bool) ->
     let rank = w.comm().rank();
     let mut progress = Progress::new(rank, quiet, w.meter());
     let from = w.position().done;
+    let mut clock = Clock::default();
+    let mut stopped = None;
     w.comm().barrier();
     let t0 = mpi::time();
-    while w.rounds_left() {
-        let fault = w.advance()?;
+    while w.rounds_left() && stopped.is_none() {
+        stopped = round(&mut w, stop, &mut clock)?;
         progress.update(w.position().done, from);
-        match agree_round(w.comm(), stop, fault) {
-            Agreed::Continue => {}
-            Agreed::Fault => return Err(w.fault()),
-            Agreed::Stop(sig) => {
-                progress.finish();
-                return Err(stopped::<W>(&mut w, sig));
-            }
-        }
     }
     w.comm().barrier();
-    let wall = mpi::time() - t0;
+    clock.wall = mpi::time() - t0;
     progress.finish();
-    let printed = w.finish(wall)?;
-    if rank == 0 {
-        crate::report::emit(&printed.text, &printed.report, json);
+    let emit = |p: &Printed<W::Report>| {
+        if rank == 0 {
+            crate::report::emit(&p.text, &p.report, json);
+        }
+    };
+    if let Some(Stopped { signal, failure }) = stopped {
+        if let Some(p) = w.report_stopped(&clock, signal) {
+            emit(&p);
+        }
+        return Err(failure);
     }
-    crate::par::root_verdict(
-        w.comm(),
-        printed.passed,
-        &format!(
-            "{}: {} failed its validation (see report)",
-            W::NAME,
-            W::JUDGED
-        ),
-    )
+    let printed = w.finish(&clock)?;
+    emit(&printed);
+    let failed = format!(
+        "{}: {} failed its validation (see report)",
+        W::NAME,
+        W::JUDGED
+    );
+    crate::par::root_verdict(w.comm(), printed.passed, &failed)
 }
 
-/// Collective: the verdict of one round: faults win over stop signals.
+/// A stop the ranks agreed on: the signal, and the failure every rank
+/// returns (exit 75, with the checkpoint to resume from).
+struct Stopped {
+    signal: &'static str,
+    failure: Failure,
+}
+
+/// Collective: one round: advance, agree at a check, what follows the
+/// round, a checkpoint when due or stopping.
+fn round<W: Workload>(w: &mut W, stop: &StopSignal, clock: &mut Clock) -> Outcome<Option<Stopped>> {
+    let mut signal = None;
+    if let After::Check { fault } = w.advance()? {
+        let a = mpi::time();
+        let agreed = agree_round(w.comm(), stop, fault);
+        clock.agree += mpi::time() - a;
+        match agreed {
+            Agreed::Continue => {}
+            Agreed::Fault => return Err(w.fault()),
+            Agreed::Stop(sig) => signal = Some(signal_name(sig)),
+        }
+    }
+    w.after_round(signal.is_some())?;
+    if signal.is_none() && !w.checkpoint_due() {
+        return Ok(None);
+    }
+    let a = mpi::time();
+    let written = w.checkpoint().transpose()?;
+    clock.checkpoint += mpi::time() - a;
+    Ok(signal.map(|signal| Stopped {
+        signal,
+        failure: stop_failure(&w.stopped_at(signal), written.as_deref(), W::NAME),
+    }))
+}
+
+/// Collective: the verdict of one check: faults win over stop signals.
 pub fn agree_round<C: Communicator>(comm: &C, stop: &StopSignal, fault: bool) -> Agreed {
     let local = [stop.received(), i32::from(fault)];
     let mut global = [0i32; 2];
@@ -138,28 +232,12 @@ pub fn agree_round<C: Communicator>(comm: &C, stop: &StopSignal, fault: bool) ->
     }
 }
 
-/// The failure of a run stopped by `sig`, after writing the checkpoint if
-/// the workload keeps one.
-fn stopped<W: Workload>(w: &mut W, sig: i32) -> Failure {
-    let Position { done, total } = w.position();
-    let unit = w.meter().unit;
-    let at = format!(
-        "{}: stopped by {} with {done} of {total} {unit}s done",
-        W::NAME,
-        signal_name(sig)
-    );
-    match w.checkpoint() {
-        Some(Ok(path)) => Failure::with_code(
-            ExitCode::Stopped,
-            format!("{at}; checkpoint '{path}' written: resume with --restart {path}"),
-        ),
-        Some(Err(e)) => e,
-        None => Failure::with_code(
-            ExitCode::Stopped,
-            format!(
-                "{at}; {} keeps no checkpoint, nothing was written: run it again",
-                W::NAME
-            ),
-        ),
-    }
+/// The failure of a run stopped where `at` says, after writing the
+/// checkpoint at `path` if the workload keeps one.
+fn stop_failure(at: &str, path: Option<&str>, name: &str) -> Failure {
+    let then = match path {
+        Some(p) => format!("checkpoint '{p}' written: resume with --restart {p}"),
+        None => format!("{name} keeps no checkpoint, nothing was written: run it again"),
+    };
+    Failure::with_code(ExitCode::Stopped, format!("{at}; {then}"))
 }

@@ -372,8 +372,14 @@ fn ensemble_bad_input_refused_once_and_writes_nothing() {
 #[test]
 fn pi_and_markov_stop_on_sigterm_and_sigusr1() {
     let long: [(&str, &[&str]); 2] = [
-        ("pi", &["pi", "--samples", "1000000000000", "--chunk", "1048576"]),
-        ("markov", &["markov", "--chains", "200000", "--days", "1000000"]),
+        (
+            "pi",
+            &["pi", "--samples", "1000000000000", "--chunk", "1048576"],
+        ),
+        (
+            "markov",
+            &["markov", "--chains", "200000", "--days", "1000000"],
+        ),
     ];
     for ((name, args), sig) in long.iter().zip(["USR1", "TERM"]) {
         let dir = scratch(&format!("stop-{name}"));
@@ -415,8 +421,21 @@ fn pi_and_markov_stop_on_sigterm_and_sigusr1() {
 fn pi_and_markov_show_progress_lines_in_a_log() {
     let dir = scratch("progress-mc");
     let runs: [(&str, &[&str]); 2] = [
-        ("pi: chunk ", &["pi", "--samples", "400000000", "--no-output"]),
-        ("markov: chain ", &["markov", "--chains", "400", "--days", "400000", "--no-output"]),
+        (
+            "pi: chunk ",
+            &["pi", "--samples", "400000000", "--no-output"],
+        ),
+        (
+            "markov: chain ",
+            &[
+                "markov",
+                "--chains",
+                "400",
+                "--days",
+                "400000",
+                "--no-output",
+            ],
+        ),
     ];
     for (marker, args) in runs {
         let run = |quiet: bool| {
@@ -428,13 +447,25 @@ fn pi_and_markov_show_progress_lines_in_a_log() {
                 .env("PARSIM_PROGRESS_SECS", "0")
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8_lossy(&out.stderr).into_owned()
         };
         let log = run(false);
         let lines: Vec<&str> = log.lines().filter(|l| l.contains(marker)).collect();
         assert!(lines.len() >= 2, "{marker}: {log}");
-        assert!(lines.iter().all(|l| l.starts_with("parsim: ") && l.contains("ETA")), "{log}");
-        assert!(!run(true).contains(marker), "--quiet still printed progress");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with("parsim: ") && l.contains("ETA")),
+            "{log}"
+        );
+        assert!(
+            !run(true).contains(marker),
+            "--quiet still printed progress"
+        );
     }
 }

@@ -25,7 +25,7 @@ use super::gather_ordered;
 use super::mc::{
     markov_days, pi_hits, pi_hits_lanes, Chunking, MARKOV_P, MARKOV_PI, MARKOV_STATES,
 };
-use crate::driver::{Position, Printed, Workload};
+use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_list, write_num, write_vec, ResultFile, RunMeta};
 use crate::par::{self, Spread};
@@ -221,20 +221,21 @@ impl<C: Communicator> Workload for PiRun<'_, C> {
         self.rounds.left()
     }
 
-    fn advance(&mut self) -> Outcome<bool> {
+    fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
         let units = self.rounds.next_units();
         self.hits
             .extend(chunk_hits(&self.chunks, units, self.job.seed));
         self.t_compute += mpi::time() - a;
-        Ok(false)
+        Ok(After::Check { fault: false })
     }
 
     fn fault(&self) -> Failure {
         Failure::runtime(anyhow::anyhow!("pi: a rank reported a fault"))
     }
 
-    fn finish(&mut self, wall: f64) -> Outcome<Printed<PiReport>> {
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<PiReport>> {
+        let wall = clock.wall;
         let (comm, job) = (self.comm, self.job);
         let t1 = mpi::time();
         let all = gather_ordered(comm, &self.hits, &self.rounds.table, 1);
@@ -443,7 +444,7 @@ impl<C: Communicator> Workload for MarkovRun<'_, C> {
         self.rounds.left()
     }
 
-    fn advance(&mut self) -> Outcome<bool> {
+    fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
         let (seed, days) = (self.job.seed, self.job.days);
         for c in self.rounds.next_units() {
@@ -451,14 +452,15 @@ impl<C: Communicator> Workload for MarkovRun<'_, C> {
                 .extend(markov_days(&mut stream(seed, c as u64), days));
         }
         self.t_compute += mpi::time() - a;
-        Ok(false)
+        Ok(After::Check { fault: false })
     }
 
     fn fault(&self) -> Failure {
         Failure::runtime(anyhow::anyhow!("markov: a rank reported a fault"))
     }
 
-    fn finish(&mut self, wall: f64) -> Outcome<Printed<MarkovReport>> {
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<MarkovReport>> {
+        let wall = clock.wall;
         let (comm, job) = (self.comm, self.job);
         let t1 = mpi::time();
         let all = gather_ordered(comm, &self.counts, &self.rounds.table, 3);

@@ -245,6 +245,30 @@ pub fn read_block(path: &Path, block: &Block, u: &mut Field) -> anyhow::Result<(
     Ok(())
 }
 
+/// Collective: this rank's block at the start: the initial condition, or
+/// its part of the restart file (checked against the file's checksum).
+pub fn initial_field(
+    cart: &mpi::topology::CartesianCommunicator,
+    plan: &super::plan::HeatPlan,
+    block: &Block,
+    resume: Option<&CheckpointMeta>,
+) -> Outcome<Field> {
+    let mut u = Field::with_ghosts(block.nx(), block.ny(), plan.depth);
+    u.fill(&plan.cfg, block);
+    if let Some(m) = resume {
+        let read = read_block(Path::new(&m.path), block, &mut u)
+            .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
+        crate::par::agree(cart, read)?;
+        if checksum(cart, &u, block, plan.cfg.nx) != m.stamp.checksum {
+            return Err(Failure::usage(format!(
+                "restart file '{}' is corrupt: its field does not match its checksum",
+                m.path
+            )));
+        }
+    }
+    Ok(u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

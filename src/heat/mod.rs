@@ -13,17 +13,25 @@
 //! - `pario` (feature `parallel-io`): collective writes through MPI-IO;
 //! - [`checkpoint`]: checkpoint metadata, checksum, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
-//! - [`run`]: the SPMD driver tying them together.
+//! - [`plan`]: the job as asked and what it will do on these ranks
+//!   (configuration, decomposition, time-block depth, topology);
+//! - [`step`]: one round of the time loop (halo exchange + sweep);
+//! - [`validate`]: the end-of-run checks and the blow-up probe;
+//! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
 pub mod checkpoint;
 pub mod config;
 pub mod decomp;
+mod finish;
 pub mod halo;
 pub mod io;
 pub mod kernel;
 #[cfg(feature = "parallel-io")]
 pub mod pario;
+pub mod plan;
 pub mod report;
 pub mod run;
+pub mod step;
 pub mod sweep;
+pub mod validate;
 pub mod xdmf;

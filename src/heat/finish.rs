@@ -1,0 +1,146 @@
+//! The end of a heat run: validate the field, write the result file of a
+//! finished run (the field first, then the report that says how long that
+//! took), build the report; and the checkpoint, the same file written at
+//! any step.
+
+use std::path::Path;
+
+use mpi::traits::*;
+
+use super::checkpoint::{self, Stamp};
+use super::io::{self, complete, gather_and_write, Extras, Plan};
+use super::report::{Execution, HeatReport, Phases, Stop, Validation};
+use super::run::HeatRun;
+use super::validate::validate;
+use crate::driver::{Clock, Printed};
+use crate::error::Outcome;
+use crate::par;
+
+impl HeatRun<'_> {
+    /// Collective: validate; write the result file of a finished run; the
+    /// report.
+    pub(super) fn conclude(
+        &mut self,
+        clock: &Clock,
+        stopped: Option<Stop>,
+    ) -> Outcome<Printed<HeatReport>> {
+        let cfg = &self.plan.cfg;
+        let validation = validate(
+            &self.cart,
+            cfg,
+            (&self.block, &self.u),
+            &self.start,
+            self.step,
+        );
+        // Only a finished run replaces the result file. The field is
+        // written first, so the report stored in the file can say how long
+        // that took; then the file is stamped, closed and moved.
+        let t_io0 = mpi::time();
+        let stamp = if stopped.is_none() && self.job.output.is_some() {
+            let stamp = self.stamp();
+            gather_and_write(&self.cart, &self.plan.decomp, &self.u, self.file.as_ref())?;
+            Some(stamp)
+        } else {
+            None
+        };
+        let t_io = mpi::time() - t_io0 + self.t_snapshots;
+        let times = [
+            self.t.stencil,
+            self.t.halo + clock.agree,
+            clock.checkpoint,
+            t_io,
+        ];
+        let [stencil, halo, checkpoint, io] = par::spreads(&self.cart, times);
+        let phases = Phases {
+            stencil,
+            halo,
+            checkpoint,
+            io,
+        };
+        let written = stamp.is_some();
+        let report = self.report(clock.wall, phases, validation, written, stopped);
+        if let Some(stamp) = &stamp {
+            let json = serde_json::to_string(&report).unwrap_or_default();
+            io::finish(&self.cart, self.file.take(), stamp, Some(&json))?;
+        }
+        Ok(Printed {
+            text: report.to_text(),
+            passed: report.validation.passed(),
+            report,
+        })
+    }
+
+    /// Collective: the stamp of the field as it is now.
+    pub(super) fn stamp(&self) -> Stamp {
+        Stamp {
+            step: self.step,
+            target_steps: self.plan.cfg.steps,
+            checksum: checkpoint::checksum(&self.cart, &self.u, &self.block, self.plan.cfg.nx),
+        }
+    }
+
+    fn report(
+        &self,
+        wall: f64,
+        phases: Phases,
+        validation: Validation,
+        written: bool,
+        stopped: Option<Stop>,
+    ) -> HeatReport {
+        let (cfg, grid) = (&self.plan.cfg, self.plan.grid);
+        let done = self.step - self.plan.start_step;
+        HeatReport {
+            workload: "heat",
+            version: self.meta.version,
+            ranks: self.cart.size() as usize,
+            proc_grid: [grid.px(), grid.py()],
+            peak_memory: par::peak_memory(&self.cart),
+            execution: Execution {
+                time_block: self.plan.depth,
+                threads: self.job.tuning.threads,
+                overlap: self.stepper.overlap,
+            },
+            sim_time: self.step as f64 * cfg.dt,
+            start_step: self.plan.start_step,
+            step: self.step,
+            mlups: if wall > 0.0 {
+                cfg.nx as f64 * cfg.ny as f64 * done as f64 / wall / 1e6
+            } else {
+                0.0
+            },
+            wall_time_s: wall,
+            phases,
+            snapshots: self.snapshots,
+            output: self
+                .job
+                .output
+                .as_ref()
+                .filter(|_| written)
+                .map(|p| p.display().to_string()),
+            restarted_from: self.resume.as_ref().map(|m| m.path.clone()),
+            stopped,
+            validation,
+            config: cfg.clone(),
+        }
+    }
+
+    /// Collective: write a checkpoint of the field at this step to `path`.
+    pub(super) fn write_checkpoint(&self, path: &Path) -> Outcome {
+        let stamp = self.stamp();
+        let file = io::open(
+            &self.cart,
+            self.job.io,
+            || Ok(()),
+            Some(path),
+            true,
+            &Plan {
+                cfg: &self.plan.cfg,
+                decomp: &self.plan.decomp,
+                meta: self.meta,
+                steps_done: self.step,
+                extras: &Extras::default(),
+            },
+        )?;
+        complete(&self.cart, &self.plan.decomp, &self.u, file, &stamp, None).map(drop)
+    }
+}

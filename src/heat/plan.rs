@@ -1,0 +1,205 @@
+//! What a heat run was asked to do ([`HeatJob`], from the command line's
+//! validated options) and what it will do on these ranks ([`HeatPlan`]:
+//! the configuration merged with a restart, the decomposition, the
+//! time-block depth), decided once, alike on every rank; and the Cartesian
+//! communicator that must agree with the decomposition.
+
+use std::path::PathBuf;
+
+use mpi::topology::CartesianCommunicator;
+use mpi::traits::*;
+
+use super::checkpoint::CheckpointMeta;
+use super::config::{HeatConfig, HeatRequest};
+use super::decomp::{DecompError, Decomposition, Neighbours, ProcGrid};
+use super::io::{Extras, IoMode};
+use crate::error::{Failure, Outcome};
+
+/// Everything `parsim heat` was asked to do (options checked by the CLI).
+#[derive(Debug, Clone)]
+pub struct HeatJob {
+    pub request: HeatRequest,
+    /// Explicit process grid; `None` picks a balanced one.
+    pub grid: Option<ProcGrid>,
+    /// Result file; `None` writes nothing (benchmarks, studies).
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    /// Report as JSON on stdout (the text report then goes to stderr).
+    pub json: bool,
+    /// Write a checkpoint every this many steps (0: only when stopped).
+    pub checkpoint_every: u64,
+    /// Checkpoint file (never the output: the CLI refuses that).
+    pub checkpoint: PathBuf,
+    /// Continue from this checkpoint (or finished result file).
+    pub restart: Option<PathBuf>,
+    /// Steps between collective checks for stop signals and blow-up (>= 1).
+    pub check_every: u64,
+    pub tuning: Tuning,
+    /// Compression (1-9), snapshots, XDMF sidecar of the result file.
+    pub extras: Extras,
+    /// No progress display.
+    pub quiet: bool,
+    /// Gather to rank 0, or parallel HDF5.
+    pub io: IoMode,
+}
+
+/// How the time loop runs; never changes the results (bitwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Threads per rank for the stencil (at least 1).
+    pub threads: usize,
+    /// Overlap the halo exchange with the interior update.
+    pub overlap: bool,
+    /// Steps per halo exchange and per sweep through memory (ghost depth,
+    /// at least 1); `None` picks one from the block size
+    /// ([`auto_time_block`]).
+    pub time_block: Option<usize>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            overlap: true,
+            time_block: None,
+        }
+    }
+}
+
+/// What the run will do on `ranks` ranks.
+#[derive(Debug, Clone)]
+pub struct HeatPlan {
+    pub cfg: HeatConfig,
+    pub grid: ProcGrid,
+    pub decomp: Decomposition,
+    /// Time-block depth (ghost layers, steps per exchange).
+    pub depth: usize,
+    /// The step the run starts from (0, or the restart's).
+    pub start_step: u64,
+}
+
+impl HeatPlan {
+    /// The same verdict on every rank: the request merged with a restart,
+    /// the process grid, the decomposition and the tuning it allows.
+    pub fn new(job: &HeatJob, resume: Option<&CheckpointMeta>, ranks: usize) -> Outcome<Self> {
+        let request = match resume {
+            Some(m) => m.merge(&job.request)?,
+            None => job.request.clone(),
+        };
+        let cfg = HeatConfig::new(&request).map_err(Failure::usage)?;
+        let grid = match job.grid {
+            Some(grid) if grid.size() != ranks => {
+                return Err(Failure::usage(DecompError::GridSizeMismatch {
+                    grid,
+                    ranks,
+                }))
+            }
+            Some(grid) => grid,
+            None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
+        };
+        let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
+        let depth = check_tuning(&job.tuning, &decomp)?;
+        Ok(Self {
+            cfg,
+            grid,
+            decomp,
+            depth,
+            start_step: resume.map_or(0, |m| m.stamp.step),
+        })
+    }
+}
+
+/// Time-block depth when none is given. A block whose two fields fit in
+/// cache gains nothing from blocking (it is not waiting on memory), so it
+/// keeps the overlapped single step. A larger one advances up to 12 steps
+/// per sweep (measured best on 2000^2 and 4000^2, see the benchmark), fewer
+/// when rows are so wide that the intermediate rows (4 per level) would not
+/// stay in a 2 MiB cache, and never deeper than the smallest block. Decided
+/// from rank 0's block, so every rank picks the same depth.
+pub fn auto_time_block(decomp: &Decomposition) -> usize {
+    const CACHED_FIELDS: usize = 8 << 20;
+    const RING_BUDGET: usize = 2 << 20;
+    let block = decomp.block(0);
+    let (bx, by) = decomp.min_block();
+    if 2 * 8 * block.cells() <= CACHED_FIELDS {
+        return 1;
+    }
+    let row_bytes = 8 * (block.nx() + 2);
+    let by_ring = 1 + RING_BUDGET / (4 * row_bytes);
+    12.min(by_ring).min(bx).min(by).max(1)
+}
+
+/// Refuse tunings this decomposition or MPI library cannot carry out; the
+/// time-block depth.
+fn check_tuning(tuning: &Tuning, decomp: &Decomposition) -> Outcome<usize> {
+    if tuning.threads > 1 && mpi::environment::threading_support() < mpi::Threading::Funneled {
+        return Err(Failure::usage(format!(
+            "--threads {} needs MPI_THREAD_FUNNELED, but this MPI library only provides {:?}",
+            tuning.threads,
+            mpi::environment::threading_support()
+        )));
+    }
+    let k = tuning.time_block.unwrap_or_else(|| auto_time_block(decomp));
+    let (bx, by) = decomp.min_block();
+    if k > bx || k > by {
+        return Err(Failure::usage(format!(
+            "--time-block {k} needs every block at least {k} cells wide and tall, but the \
+             smallest block on process grid {} is {bx}x{by}",
+            decomp.grid()
+        )));
+    }
+    Ok(k)
+}
+
+/// Collective: the 2D Cartesian communicator for `decomp` (dims `[py, px]`,
+/// not periodic, ranks not reordered, so the world rank is the grid rank),
+/// checked against the decomposition's own neighbours, or halos would go to
+/// the wrong rank.
+pub fn cartesian<C: Communicator>(
+    world: &C,
+    decomp: &Decomposition,
+) -> Outcome<CartesianCommunicator> {
+    let g = decomp.grid();
+    let cart = world
+        .create_cartesian_communicator(&[g.py() as i32, g.px() as i32], &[false, false], false)
+        .ok_or_else(|| {
+            Failure::runtime(anyhow::anyhow!(
+                "MPI_Cart_create gave no communicator for grid {g}"
+            ))
+        })?;
+    let mine = check_neighbours(&cart, decomp.neighbours(cart.rank() as usize));
+    crate::par::agree(&cart, mine)?;
+    Ok(cart)
+}
+
+fn check_neighbours(cart: &CartesianCommunicator, expected: Neighbours) -> Outcome {
+    let as_usize = |r: Option<i32>| r.map(|r| r as usize);
+    let (down, up) = cart.shift(0, 1);
+    let (left, right) = cart.shift(1, 1);
+    let got = Neighbours {
+        left: as_usize(left),
+        right: as_usize(right),
+        down: as_usize(down),
+        up: as_usize(up),
+    };
+    if got == expected {
+        Ok(())
+    } else {
+        Err(Failure::runtime(anyhow::anyhow!(
+            "rank {}: MPI Cartesian neighbours {got:?} differ from the decomposition's {expected:?}",
+            cart.rank()
+        )))
+    }
+}
+
+/// Threads beyond the cores this rank may run on only take turns: say so
+/// (rank 0), with the launcher options that give each rank its cores.
+pub fn warn_threads(rank: usize, threads: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rank == 0 && threads > cpus {
+        eprintln!(
+            "parsim: warning: --threads {threads} but rank 0 may only run on {cpus} CPU(s); give \
+             each rank {threads} cores (mpirun --map-by slot:PE={threads}, srun --cpus-per-task={threads})"
+        );
+    }
+}
