@@ -463,6 +463,67 @@ fn distinct(output: &Option<PathBuf>, checkpoint: &std::path::Path) -> Outcome {
     Ok(())
 }
 
+impl OuArgs {
+    /// The validated job: after this, no option is checked again.
+    fn into_job(self) -> Outcome<OuJob> {
+        let output = self.out.path("ou.h5");
+        let checkpoint = self
+            .checkpoint
+            .unwrap_or_else(|| checkpoint_beside(&output, "ou"));
+        distinct(&output, &checkpoint)?;
+        let store_paths = self.store == Store::Paths;
+        Ok(OuJob {
+            request: OuRequest {
+                taus: self.tau,
+                sigmas: self.sigma,
+                dts: self.dt,
+                x0s: self.x0,
+                paths: self.paths,
+                steps: self.steps,
+                record_every: self.record_every.unwrap_or((self.steps / 1000).max(1)),
+                seed: self.seed,
+                store_paths,
+            },
+            store_paths,
+            output,
+            force: self.out.force,
+            json: self.out.json,
+            quiet: self.out.quiet,
+            checkpoint_every: self.checkpoint_every,
+            checkpoint,
+            restart: self.restart,
+        })
+    }
+}
+
+impl PiArgs {
+    fn into_job(self) -> PiJob {
+        PiJob {
+            samples: self.samples,
+            chunk: self.chunk,
+            seed: self.seed,
+            output: self.out.path("pi.h5"),
+            force: self.out.force,
+            json: self.out.json,
+            quiet: self.out.quiet,
+        }
+    }
+}
+
+impl MarkovArgs {
+    fn into_job(self) -> MarkovJob {
+        MarkovJob {
+            chains: self.chains,
+            days: self.days,
+            seed: self.seed,
+            output: self.out.path("markov.h5"),
+            force: self.out.force,
+            json: self.out.json,
+            quiet: self.out.quiet,
+        }
+    }
+}
+
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
     // Before MPI starts: a stop signal that arrives during start-up is then
@@ -564,57 +625,10 @@ fn dispatch<C: Communicator>(
             "run needs a deck first: parsim run DECK.toml [options]",
         )),
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job()?, &meta, stop),
-        Command::Ou(a) => {
-            let output = a.out.path("ou.h5");
-            let checkpoint = a
-                .checkpoint
-                .clone()
-                .unwrap_or_else(|| checkpoint_beside(&output, "ou"));
-            let job = OuJob {
-                request: OuRequest {
-                    taus: a.tau,
-                    sigmas: a.sigma,
-                    dts: a.dt,
-                    x0s: a.x0,
-                    paths: a.paths,
-                    steps: a.steps,
-                    record_every: a.record_every.unwrap_or((a.steps / 1000).max(1)),
-                    seed: a.seed,
-                    store_paths: a.store == Store::Paths,
-                },
-                store_paths: a.store == Store::Paths,
-                output,
-                force: a.out.force,
-                json: a.out.json,
-                checkpoint_every: a.checkpoint_every,
-                checkpoint,
-                restart: a.restart,
-            };
-            crate::ensemble::ou_run::run(world, &job, &meta, stop)
-        }
-        Command::Pi(a) => {
-            let job = PiJob {
-                samples: a.samples,
-                chunk: a.chunk,
-                seed: a.seed,
-                output: a.out.path("pi.h5"),
-                force: a.out.force,
-                json: a.out.json,
-            };
-            let pi = crate::ensemble::mc_run::PiRun::new(world, &job, &meta)?;
-            crate::driver::run(pi, stop, a.out.quiet, a.out.json)
-        }
+        Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job()?, &meta, stop),
+        Command::Pi(a) => crate::ensemble::mc_run::run_pi(world, &a.into_job(), &meta, stop),
         Command::Markov(a) => {
-            let job = MarkovJob {
-                chains: a.chains,
-                days: a.days,
-                seed: a.seed,
-                output: a.out.path("markov.h5"),
-                force: a.out.force,
-                json: a.out.json,
-            };
-            let markov = crate::ensemble::mc_run::MarkovRun::new(world, &job, &meta)?;
-            crate::driver::run(markov, stop, a.out.quiet, a.out.json)
+            crate::ensemble::mc_run::run_markov(world, &a.into_job(), &meta, stop)
         }
     }
 }

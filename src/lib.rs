@@ -21,6 +21,7 @@ pub mod progress;
 pub mod report;
 pub mod rng;
 pub mod stop;
+pub mod tags;
 mod ziggurat_tables;
 
 /// parsim's version, as stored in every output file.

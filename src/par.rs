@@ -123,6 +123,22 @@ where
     Ok(file)
 }
 
+/// Collective: the exact sums of every rank added up on rank 0, as limbs
+/// (4 per sum; integers, so the total is the same in any order); empty
+/// elsewhere.
+pub fn reduce_exact_sums<C: Communicator>(comm: &C, sums: &[crate::exact::ExactSum]) -> Vec<i64> {
+    let limbs: Vec<i64> = sums.iter().flat_map(|s| s.limbs()).collect();
+    let root = comm.process_at_rank(0);
+    if comm.rank() == 0 {
+        let mut total = vec![0i64; limbs.len()];
+        root.reduce_into_root(&limbs[..], &mut total[..], SystemOperation::sum());
+        total
+    } else {
+        root.reduce_into(&limbs[..], SystemOperation::sum());
+        Vec::new()
+    }
+}
+
 /// A quantity measured on every rank, summarised over ranks. The spread
 /// between min and max is the load imbalance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -21,19 +21,17 @@ use mpi::traits::*;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::gather_ordered;
 use super::mc::{
     markov_days, pi_hits, pi_hits_lanes, Chunking, MARKOV_P, MARKOV_PI, MARKOV_STATES,
 };
+use super::{gather_ordered, Z_LIMIT};
 use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_list, write_num, write_vec, ResultFile, RunMeta};
 use crate::par::{self, Spread};
 use crate::progress::Meter;
 use crate::rng::{stream, Lanes};
-
-/// |z| above which an estimate fails validation.
-pub const Z_LIMIT: f64 = 5.0;
+use crate::stop::StopSignal;
 
 #[derive(Debug, Clone)]
 pub struct PiJob {
@@ -43,6 +41,7 @@ pub struct PiJob {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +52,7 @@ pub struct MarkovJob {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub json: bool,
+    pub quiet: bool,
 }
 
 #[derive(Debug, Error)]
@@ -141,6 +141,28 @@ pub struct PiReport {
     pub samples_per_s_per_core: f64,
     pub phases: McPhases,
     pub output: Option<String>,
+}
+
+/// Collective: `parsim pi`.
+pub fn run_pi<C: Communicator>(
+    world: &C,
+    job: &PiJob,
+    meta: &RunMeta,
+    stop: &StopSignal,
+) -> Outcome {
+    let pi = PiRun::new(world, job, meta)?;
+    crate::driver::run(pi, stop, job.quiet, job.json)
+}
+
+/// Collective: `parsim markov`.
+pub fn run_markov<C: Communicator>(
+    world: &C,
+    job: &MarkovJob,
+    meta: &RunMeta,
+    stop: &StopSignal,
+) -> Outcome {
+    let markov = MarkovRun::new(world, job, meta)?;
+    crate::driver::run(markov, stop, job.quiet, job.json)
 }
 
 /// Samples, chains... per round of work (about a tenth of a second): a

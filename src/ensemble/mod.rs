@@ -4,7 +4,9 @@
 //!
 //! - [`ou`]: Ornstein-Uhlenbeck model and member kernel (pure);
 //! - [`mc`]: pi and Markov-chain kernels (pure);
-//! - [`ou_run`], [`mc_run`]: the SPMD drivers, HDF5 layouts and reports.
+//! - [`ou_run`] (with [`ou_members`], [`ou_checkpoint`], [`ou_gather`],
+//!   [`ou_file`], [`ou_report`]) and [`mc_run`]: the workloads on the one
+//!   driver (`crate::driver`), their HDF5 layouts and reports.
 
 pub mod mc;
 pub mod mc_run;
@@ -12,7 +14,15 @@ pub mod ou;
 #[cfg(target_arch = "x86_64")]
 mod ou_avx2;
 pub mod ou_checkpoint;
+pub mod ou_file;
+pub mod ou_gather;
+pub mod ou_members;
+pub mod ou_report;
 pub mod ou_run;
+
+/// |z| above which a statistic fails validation: a correct run fails one
+/// given score with probability 6e-7.
+pub const Z_LIMIT: f64 = 5.0;
 
 use std::ops::Range;
 

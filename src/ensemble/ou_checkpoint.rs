@@ -22,9 +22,17 @@ use std::path::Path;
 use anyhow::Context;
 use ndarray::s;
 
+use mpi::traits::*;
+
 use super::ou::{MemberSummary, OuPlan};
+use super::ou_members::Members;
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_str, ResultFile};
+use crate::h5::{write_str, ResultFile, RunMeta};
+use crate::par;
+use crate::tags::{
+    OU_CKPT_DONE as TAG_CKPT_DONE, OU_CKPT_RECORDS as TAG_CKPT_RECORDS,
+    OU_CKPT_SUMMARY as TAG_CKPT_SUMMARY,
+};
 
 pub const FORMAT: &str = "parsim-ou-checkpoint-1";
 
@@ -280,4 +288,65 @@ impl OuCheckpointFile {
         drop((done, summary, records));
         file.finish()
     }
+}
+/// Where and what a checkpoint is written.
+pub struct Target<'a> {
+    pub path: &'a Path,
+    pub plan: &'a OuPlan,
+    pub store_paths: bool,
+    pub meta: &'a RunMeta,
+}
+
+/// Collective: write a checkpoint of every rank's finished members and the
+/// global exact sums over them.
+pub fn write<C: Communicator>(
+    world: &C,
+    to: &Target,
+    range: &Range<usize>,
+    table: &[Range<usize>],
+    st: &Members,
+) -> Outcome {
+    let (plan, store_paths) = (to.plan, to.store_paths);
+    let root = world.process_at_rank(0);
+    let done: Vec<u8> = st.done.iter().map(|&d| u8::from(d)).collect();
+    let summary = st.flat_summaries();
+    let total = par::reduce_exact_sums(world, &st.sums);
+    let file = par::create_on_root(
+        world,
+        || Ok(()),
+        Some(to.path),
+        true,
+        |out| {
+            ResultFile::create(out, to.meta)
+                .and_then(|f| OuCheckpointFile::create(f, plan, store_paths, &total))
+        },
+    )?;
+    let Some(file) = file else {
+        root.send_with_tag(&done[..], TAG_CKPT_DONE);
+        root.send_with_tag(&summary[..], TAG_CKPT_SUMMARY);
+        if store_paths {
+            root.send_with_tag(&st.paths[..], TAG_CKPT_RECORDS);
+        }
+        return par::agree(world, Ok(()));
+    };
+    let samples = plan.samples();
+    let mut result = file.write_share(range, &done, &summary, &st.paths);
+    for (src, r) in table.iter().enumerate().skip(1) {
+        let p = world.process_at_rank(src as i32);
+        let mut d = vec![0u8; r.len()];
+        let mut s = vec![0.0; r.len() * 3];
+        let mut rec = vec![0.0; if store_paths { r.len() * samples } else { 0 }];
+        p.receive_into_with_tag(&mut d[..], TAG_CKPT_DONE);
+        p.receive_into_with_tag(&mut s[..], TAG_CKPT_SUMMARY);
+        if store_paths {
+            p.receive_into_with_tag(&mut rec[..], TAG_CKPT_RECORDS);
+        }
+        if result.is_ok() {
+            result = file.write_share(r, &d, &s, &rec);
+        }
+    }
+    let done = result
+        .map_err(Failure::runtime)
+        .and_then(|()| file.finish().map(drop));
+    par::agree(world, done)
 }

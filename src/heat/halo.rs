@@ -36,10 +36,9 @@ struct Link {
     recv: Vec<f64>,
 }
 
-/// Direction of travel `(dx, dy)` as a message tag (distinct from the
-/// gather tags).
+/// Direction of travel `(dx, dy)` as a message tag (see `crate::tags`).
 fn tag(dx: isize, dy: isize) -> i32 {
-    (10 + (dy + 1) * 3 + (dx + 1)) as i32
+    crate::tags::HALO + ((dy + 1) * 3 + (dx + 1)) as i32
 }
 
 /// Reusable buffers for the exchange of one block.

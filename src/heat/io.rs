@@ -50,7 +50,7 @@ use crate::h5::{write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
 
 /// Tag of the gather messages (distinct from the halo tags).
-const TAG_GATHER: i32 = 40;
+use crate::tags::HEAT_GATHER as TAG_GATHER;
 
 /// Largest message of the gather: 1 Mi values (8 MiB).
 pub const STRIP_CELLS: usize = 1 << 20;

@@ -1,0 +1,16 @@
+//! Every point-to-point message tag parsim uses, in one place, so that no
+//! two protocols that could be in flight at once share a tag.
+
+/// Halo messages: `HALO + (dy + 1) * 3 + (dx + 1)` for the direction of
+/// travel `(dx, dy)`, so 10..=18.
+pub const HALO: i32 = 10;
+/// Heat: strips of the field gathered to rank 0.
+pub const HEAT_GATHER: i32 = 20;
+/// OU: per-member summaries (last value, lag-1 sums) gathered to rank 0.
+pub const OU_SUMMARY: i32 = 30;
+/// OU: recorded paths gathered to rank 0, in pieces.
+pub const OU_PATHS: i32 = 31;
+/// OU checkpoint: which members are done, their summaries, their records.
+pub const OU_CKPT_DONE: i32 = 40;
+pub const OU_CKPT_SUMMARY: i32 = 41;
+pub const OU_CKPT_RECORDS: i32 = 42;
