@@ -12,9 +12,10 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
-use crate::ensemble::mc_run::{MarkovJob, PiJob};
-use crate::ensemble::ou::OuRequest;
+use crate::ensemble::markov_run::MarkovJob;
+use crate::ensemble::ou::{OuRequest, Sweep};
 use crate::ensemble::ou_run::OuJob;
+use crate::ensemble::pi_run::PiJob;
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
@@ -165,6 +166,11 @@ struct OuArgs {
         allow_negative_numbers = true
     )]
     x0: Vec<f64>,
+    /// Parameter sets from a CSV table instead of the lists: a header
+    /// naming the columns tau,sigma,dt,x0 (any order), one set per line;
+    /// read by rank 0 and sent to every rank.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tau", "sigma", "dt", "x0"])]
+    params: Option<PathBuf>,
     /// Seed of every member's random stream.
     #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
     seed: u64,
@@ -474,10 +480,12 @@ impl OuArgs {
         let store_paths = self.store == Store::Paths;
         Ok(OuJob {
             request: OuRequest {
-                taus: self.tau,
-                sigmas: self.sigma,
-                dts: self.dt,
-                x0s: self.x0,
+                sweep: Sweep::Product {
+                    taus: self.tau,
+                    sigmas: self.sigma,
+                    dts: self.dt,
+                    x0s: self.x0,
+                },
                 paths: self.paths,
                 steps: self.steps,
                 record_every: self.record_every.unwrap_or((self.steps / 1000).max(1)),
@@ -492,6 +500,7 @@ impl OuArgs {
             checkpoint_every: self.checkpoint_every,
             checkpoint,
             restart: self.restart,
+            params: self.params,
         })
     }
 }
@@ -626,10 +635,8 @@ fn dispatch<C: Communicator>(
         )),
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job()?, &meta, stop),
         Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job()?, &meta, stop),
-        Command::Pi(a) => crate::ensemble::mc_run::run_pi(world, &a.into_job(), &meta, stop),
-        Command::Markov(a) => {
-            crate::ensemble::mc_run::run_markov(world, &a.into_job(), &meta, stop)
-        }
+        Command::Pi(a) => crate::ensemble::pi_run::run(world, &a.into_job(), &meta, stop),
+        Command::Markov(a) => crate::ensemble::markov_run::run(world, &a.into_job(), &meta, stop),
     }
 }
 

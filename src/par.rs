@@ -148,6 +148,17 @@ pub struct Spread {
     pub max: f64,
 }
 
+impl Spread {
+    /// One value standing for every rank (known on one rank only).
+    pub fn uniform(x: f64) -> Self {
+        Self {
+            min: x,
+            avg: x,
+            max: x,
+        }
+    }
+}
+
 /// Collective: min/avg/max over ranks of each of `local` (one reduction per
 /// operation for all values at once).
 pub fn spreads<C: Communicator, const N: usize>(comm: &C, local: [f64; N]) -> [Spread; N] {

@@ -469,3 +469,78 @@ fn pi_and_markov_show_progress_lines_in_a_log() {
         );
     }
 }
+
+/// `--params FILE`: rank 0 reads the table and every rank gets it; the
+/// same sets as the lists give the same bits on any rank count, and bad
+/// tables are refused once, naming the file and line, writing nothing.
+#[test]
+fn ou_params_table_equals_the_same_sweep_from_lists() {
+    let dir = scratch("ou_params");
+    std::fs::write(
+        dir.join("sets.csv"),
+        "# tau sigma dt x0\nx0,tau,sigma,dt\n1,0.5,1,0.1\n1,0.5,3,0.1\n1,2,1,0.1\n1,2,3,0.1\n",
+    )
+    .unwrap();
+    let lists = [
+        "ou", "--paths", "7", "--steps", "300", "--tau", "0.5,2", "--sigma", "1,3", "--x0", "1",
+    ];
+    run_json(&dir, 1, &[&lists[..], &["--output", "lists.h5"]].concat());
+    let want = datasets(&dir.join("lists.h5"), "ou");
+    for p in 1..=3 {
+        let out = format!("table{p}.h5");
+        let args = [
+            "ou", "--paths", "7", "--steps", "300", "--params", "sets.csv", "--output", &out,
+        ];
+        let r = run_json(&dir, p, &args);
+        assert_eq!(r["sets"].as_array().unwrap().len(), 4, "{r}");
+        assert!(
+            datasets(&dir.join(&out), "ou") == want,
+            "P={p}: table != lists"
+        );
+    }
+    std::fs::write(dir.join("short.csv"), "tau,sigma,dt,x0\n1,2,0.1\n").unwrap();
+    std::fs::write(dir.join("neg.csv"), "tau,sigma,dt,x0\n-1,2,0.1,0\n").unwrap();
+    std::fs::create_dir(dir.join("adir")).unwrap();
+    let before = listing(&dir);
+    for (args, says) in [
+        (
+            vec!["--params", "short.csv"],
+            "--params 'short.csv': line 2: 3 values",
+        ),
+        (
+            vec!["--params", "neg.csv"],
+            "--tau must be a finite number > 0",
+        ),
+        (
+            vec!["--params", "none.csv"],
+            "--params 'none.csv': No such file",
+        ),
+        (vec!["--params", "adir"], "not a regular file"),
+        (
+            vec!["--params", "neg.csv", "--tau", "1"],
+            "cannot be used with",
+        ),
+    ] {
+        let a = [&["ou"][..], &args[..]].concat();
+        assert_refused(&dir, 2, &a, says);
+        assert_eq!(listing(&dir), before, "{args:?} left files behind");
+    }
+}
+
+/// ou shows progress lines in a log too (the driver's, as every workload).
+#[test]
+fn ou_shows_progress_lines_in_a_log() {
+    let dir = scratch("progress-ou");
+    let args = ["ou", "--paths", "4000", "--steps", "20000", "--no-output"];
+    let out = mpirun_command(&dir, 2, &args)
+        .env("PARSIM_PROGRESS_SECS", "0")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let lines = log
+        .lines()
+        .filter(|l| l.starts_with("parsim: ou: member "))
+        .count();
+    assert!(lines >= 2, "{log}");
+}

@@ -5,9 +5,11 @@
 //! - [`ou`]: Ornstein-Uhlenbeck model and member kernel (pure);
 //! - [`mc`]: pi and Markov-chain kernels (pure);
 //! - [`ou_run`] (with [`ou_members`], [`ou_checkpoint`], [`ou_gather`],
-//!   [`ou_file`], [`ou_report`]) and [`mc_run`]: the workloads on the one
-//!   driver (`crate::driver`), their HDF5 layouts and reports.
+//!   [`ou_file`], [`ou_report`]), [`pi_run`] and [`markov_run`] (with
+//!   [`mc_run`], what they share): the workloads on the one driver
+//!   (`crate::driver`), their HDF5 layouts and reports.
 
+pub mod markov_run;
 pub mod mc;
 pub mod mc_run;
 pub mod ou;
@@ -19,6 +21,7 @@ pub mod ou_gather;
 pub mod ou_members;
 pub mod ou_report;
 pub mod ou_run;
+pub mod pi_run;
 
 /// |z| above which a statistic fails validation: a correct run fails one
 /// given score with probability 6e-7.

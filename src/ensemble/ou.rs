@@ -84,13 +84,136 @@ pub struct OuPlan {
     pub seed: u64,
 }
 
-/// Lists as given on the command line.
+/// Where the parameter sets come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sweep {
+    /// The Cartesian product of the lists (`tau` slowest, `x0` fastest),
+    /// as given on the command line.
+    Product {
+        taus: Vec<f64>,
+        sigmas: Vec<f64>,
+        dts: Vec<f64>,
+        x0s: Vec<f64>,
+    },
+    /// One set per row of a table (`--params FILE`).
+    Table(Vec<OuParams>),
+}
+
+impl Sweep {
+    /// Number of sets (counted before any is built: a product can be huge).
+    pub fn len(&self) -> u128 {
+        match self {
+            Self::Product {
+                taus,
+                sigmas,
+                dts,
+                x0s,
+            } => (taus.len() * sigmas.len() * dts.len() * x0s.len()) as u128,
+            Self::Table(rows) => rows.len() as u128,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every value of one parameter, for the checks.
+    fn values(&self) -> [(&'static str, Vec<f64>); 4] {
+        match self {
+            Self::Product {
+                taus,
+                sigmas,
+                dts,
+                x0s,
+            } => [
+                ("tau", taus.clone()),
+                ("sigma", sigmas.clone()),
+                ("dt", dts.clone()),
+                ("x0", x0s.clone()),
+            ],
+            Self::Table(rows) => [
+                ("tau", rows.iter().map(|p| p.tau).collect()),
+                ("sigma", rows.iter().map(|p| p.sigma).collect()),
+                ("dt", rows.iter().map(|p| p.dt).collect()),
+                ("x0", rows.iter().map(|p| p.x0).collect()),
+            ],
+        }
+    }
+
+    fn sets(&self) -> Vec<OuParams> {
+        let (taus, sigmas, dts, x0s) = match self {
+            Self::Table(rows) => return rows.clone(),
+            Self::Product {
+                taus,
+                sigmas,
+                dts,
+                x0s,
+            } => (taus, sigmas, dts, x0s),
+        };
+        let mut sets = Vec::with_capacity(self.len() as usize);
+        for &tau in taus {
+            for &sigma in sigmas {
+                for &dt in dts {
+                    for &x0 in x0s {
+                        sets.push(OuParams { tau, sigma, dt, x0 });
+                    }
+                }
+            }
+        }
+        sets
+    }
+}
+
+/// A parameter table (`--params`): a header naming the columns
+/// `tau,sigma,dt,x0` (in any order), then one set per line; blank lines and
+/// lines starting with `#` are skipped. Errors name the line.
+pub fn parse_params(text: &str) -> Result<Vec<OuParams>, String> {
+    const NAMES: [&str; 4] = ["tau", "sigma", "dt", "x0"];
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let (_, header) = lines.next().ok_or("no header line (tau,sigma,dt,x0)")?;
+    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+    let mut sorted = columns.clone();
+    sorted.sort_unstable();
+    if sorted != ["dt", "sigma", "tau", "x0"] {
+        return Err(format!(
+            "header '{header}' must name the columns tau, sigma, dt and x0, once each"
+        ));
+    }
+    let at: [usize; 4] = NAMES.map(|n| columns.iter().position(|c| *c == n).unwrap_or(0));
+    let mut rows = Vec::new();
+    for (line, l) in lines {
+        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+        if cells.len() != 4 {
+            return Err(format!("line {line}: {} values, expected 4", cells.len()));
+        }
+        let mut v = [0.0; 4];
+        for (k, name) in NAMES.iter().enumerate() {
+            let cell = cells[at[k]];
+            v[k] = cell
+                .parse()
+                .map_err(|_| format!("line {line}: {name} '{cell}' is not a number"))?;
+        }
+        rows.push(OuParams {
+            tau: v[0],
+            sigma: v[1],
+            dt: v[2],
+            x0: v[3],
+        });
+    }
+    if rows.is_empty() {
+        return Err("no parameter sets after the header".into());
+    }
+    Ok(rows)
+}
+
+/// The ensemble as asked for (options checked by [`OuPlan::new`]).
 #[derive(Debug, Clone)]
 pub struct OuRequest {
-    pub taus: Vec<f64>,
-    pub sigmas: Vec<f64>,
-    pub dts: Vec<f64>,
-    pub x0s: Vec<f64>,
+    pub sweep: Sweep,
     pub paths: u64,
     pub steps: u64,
     pub record_every: u64,
@@ -98,26 +221,27 @@ pub struct OuRequest {
     pub store_paths: bool,
 }
 
-/// Member indices travel as f64 in the scattered member table, so they must
-/// be exact in a double.
+/// A bound no machine's memory reaches (rank 0 gathers 24 bytes per
+/// member), far from any overflow of the index arithmetic.
 const MAX_MEMBERS: u64 = 1 << 52;
 /// Refuse path dumps beyond 1 TiB: almost surely a typo.
 const MAX_PATH_BYTES: u128 = 1 << 40;
 
 impl OuPlan {
     pub fn new(r: &OuRequest) -> Result<Self, OuError> {
-        for (name, list) in [("tau", &r.taus), ("dt", &r.dts)] {
+        let [tau, sigma, dt, x0] = r.sweep.values();
+        for (name, list) in [tau, dt] {
             if let Some(&value) = list.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
                 return Err(OuError::NotPositive { name, value });
             }
         }
-        if let Some(&value) = r.sigmas.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+        if let Some(&value) = sigma.1.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
             return Err(OuError::Negative {
                 name: "sigma",
                 value,
             });
         }
-        if let Some(&value) = r.x0s.iter().find(|v| !v.is_finite()) {
+        if let Some(&value) = x0.1.iter().find(|v| !v.is_finite()) {
             return Err(OuError::NotFinite { name: "x0", value });
         }
         for (name, value) in [
@@ -135,8 +259,7 @@ impl OuPlan {
                 steps: r.steps,
             });
         }
-        let n_sets = (r.taus.len() * r.sigmas.len() * r.dts.len() * r.x0s.len()) as u128;
-        let members = n_sets * r.paths as u128;
+        let members = r.sweep.len() * r.paths as u128;
         if members > MAX_MEMBERS as u128 {
             return Err(OuError::TooMany {
                 members,
@@ -149,18 +272,8 @@ impl OuPlan {
                 bytes: members * samples * 8,
             });
         }
-        let mut sets = Vec::with_capacity(n_sets as usize);
-        for &tau in &r.taus {
-            for &sigma in &r.sigmas {
-                for &dt in &r.dts {
-                    for &x0 in &r.x0s {
-                        sets.push(OuParams { tau, sigma, dt, x0 });
-                    }
-                }
-            }
-        }
         Ok(Self {
-            sets,
+            sets: r.sweep.sets(),
             paths: r.paths,
             steps: r.steps,
             record_every: r.record_every,
@@ -340,10 +453,12 @@ mod tests {
 
     fn request() -> OuRequest {
         OuRequest {
-            taus: vec![1.0],
-            sigmas: vec![2.0],
-            dts: vec![0.1],
-            x0s: vec![0.0],
+            sweep: Sweep::Product {
+                taus: vec![1.0],
+                sigmas: vec![2.0],
+                dts: vec![0.1],
+                x0s: vec![0.0],
+            },
             paths: 8,
             steps: 100,
             record_every: 10,
@@ -352,11 +467,22 @@ mod tests {
         }
     }
 
+    /// `request()` with its lists replaced.
+    fn product(taus: &[f64], sigmas: &[f64], dts: &[f64], x0s: &[f64]) -> OuRequest {
+        OuRequest {
+            sweep: Sweep::Product {
+                taus: taus.to_vec(),
+                sigmas: sigmas.to_vec(),
+                dts: dts.to_vec(),
+                x0s: x0s.to_vec(),
+            },
+            ..request()
+        }
+    }
+
     #[test]
     fn sweep_is_the_cartesian_product_in_documented_order() {
-        let mut r = request();
-        r.taus = vec![1.0, 2.0];
-        r.x0s = vec![0.0, 5.0, -5.0];
+        let r = product(&[1.0, 2.0], &[2.0], &[0.1], &[0.0, 5.0, -5.0]);
         let plan = OuPlan::new(&r).unwrap();
         assert_eq!(plan.sets.len(), 6);
         assert_eq!(plan.members(), 48);
@@ -370,10 +496,10 @@ mod tests {
     #[test]
     fn bad_requests_refused() {
         let cases: [fn(&mut OuRequest); 9] = [
-            |r| r.taus = vec![1.0, 0.0],
-            |r| r.dts = vec![-0.1],
-            |r| r.sigmas = vec![-1.0],
-            |r| r.x0s = vec![f64::NAN],
+            |r| *r = product(&[1.0, 0.0], &[2.0], &[0.1], &[0.0]),
+            |r| *r = product(&[1.0], &[2.0], &[-0.1], &[0.0]),
+            |r| *r = product(&[1.0], &[-1.0], &[0.1], &[0.0]),
+            |r| *r = product(&[1.0], &[2.0], &[0.1], &[f64::NAN]),
             |r| r.paths = 0,
             |r| r.steps = 0,
             |r| r.record_every = 0,
@@ -388,6 +514,45 @@ mod tests {
             mutate(&mut r);
             assert!(OuPlan::new(&r).is_err(), "case {k} accepted");
         }
+    }
+
+    #[test]
+    fn params_table_read_in_any_column_order_and_checked_like_options() {
+        let rows = parse_params("# sweep\nx0, tau,sigma,dt\n1,2,0.5,0.1\n\n-1,4,1,0.2\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[1],
+            OuParams {
+                tau: 4.0,
+                sigma: 1.0,
+                dt: 0.2,
+                x0: -1.0
+            }
+        );
+        let r = OuRequest {
+            sweep: Sweep::Table(rows.clone()),
+            ..request()
+        };
+        assert_eq!(OuPlan::new(&r).unwrap().sets, rows);
+        for (text, says) in [
+            ("", "no header"),
+            ("tau,sigma,dt\n1,2,3\n", "header"),
+            ("tau,sigma,dt,x0,tau\n", "header"),
+            ("tau,sigma,dt,x0\n", "no parameter sets"),
+            ("tau,sigma,dt,x0\n1,2,3\n", "line 2: 3 values"),
+            (
+                "tau,sigma,dt,x0\n1,2,x,0\n",
+                "line 2: dt 'x' is not a number",
+            ),
+        ] {
+            let e = parse_params(text).unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+        let bad = OuRequest {
+            sweep: Sweep::Table(parse_params("tau,sigma,dt,x0\n-1,1,0.1,0\n").unwrap()),
+            ..request()
+        };
+        assert!(OuPlan::new(&bad).is_err(), "tau < 0 in a table accepted");
     }
 
     #[test]

@@ -27,6 +27,7 @@ use mpi::traits::*;
 use super::ou::{MemberSummary, OuPlan};
 use super::ou_members::Members;
 use crate::error::{Failure, Outcome};
+use crate::exact::from_limbs;
 use crate::h5::{write_str, ResultFile, RunMeta};
 use crate::par;
 use crate::tags::{
@@ -349,4 +350,43 @@ pub fn write<C: Communicator>(
         .map_err(Failure::runtime)
         .and_then(|()| file.finish().map(drop));
     par::agree(world, done)
+}
+
+/// Collective: this rank's finished members (and on rank 0 the exact sums)
+/// from the restart file `m`.
+pub fn restore<C: Communicator>(
+    world: &C,
+    m: &OuCheckpointMeta,
+    (range, samples): (&Range<usize>, usize),
+    store_paths: bool,
+    st: &mut Members,
+) -> Outcome {
+    let path = Path::new(&m.path);
+    let read = read_share(path, range, samples, store_paths)
+        .and_then(|share| {
+            if world.rank() == 0 {
+                let limbs = read_sums(path)?;
+                anyhow::ensure!(
+                    limbs.len() == st.sums.len() * 4,
+                    "sums do not match the plan"
+                );
+                for (s, l) in st.sums.iter_mut().zip(limbs.chunks_exact(4)) {
+                    *s = from_limbs([l[0], l[1], l[2], l[3]]);
+                }
+            }
+            Ok(share)
+        })
+        .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
+    let (share, agreed) = match read {
+        Ok(share) => (Some(share), par::agree(world, Ok(()))),
+        Err(e) => (None, par::agree(world, Err(e))),
+    };
+    agreed?;
+    let share = share.expect("agreed on success");
+    st.done = share.done;
+    st.summaries = share.summaries;
+    if store_paths {
+        st.paths = share.records;
+    }
+    Ok(())
 }

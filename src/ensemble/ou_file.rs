@@ -1,4 +1,5 @@
-//! The OU result file (rank 0): its layout, per-member values written as
+//! The files of an OU run: the parameter table it may read (`--params`),
+//! and the result file (rank 0): its layout, per-member values written as
 //! they arrive, statistics and report at the end.
 //!
 //! ```text
@@ -14,16 +15,30 @@
 //! ```
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ndarray::{s, ArrayView2};
 
-use super::ou::OuPlan;
+use super::ou::{parse_params, OuParams, OuPlan};
 use super::ou_report::SetReport;
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_list, write_num, write_str, write_vec, ResultFile, RunMeta};
 use crate::output::PendingOutput;
+
+/// Rank 0: the parameter table at `path` (a regular file: a FIFO would
+/// block every rank).
+pub fn read_params(path: &Path) -> Outcome<Vec<OuParams>> {
+    let shown = path.display();
+    let fail = |e: String| Failure::usage(format!("--params '{shown}': {e}"));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(fail("not a regular file".into())),
+        Err(e) => return Err(fail(e.to_string())),
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    parse_params(&text).map_err(fail)
+}
 
 /// The OU result file (rank 0).
 pub struct OuFile {

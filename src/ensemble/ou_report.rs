@@ -53,6 +53,41 @@ pub struct OuPhases {
     pub gather_io: Spread,
 }
 
+/// How a run went, measured: for the report.
+pub struct Figures {
+    pub ranks: usize,
+    /// Wall time (slowest rank) and the compute time summed over ranks.
+    pub wall: f64,
+    pub busy: f64,
+    pub phases: OuPhases,
+}
+
+impl OuReport {
+    pub fn new(
+        plan: &OuPlan,
+        version: &'static str,
+        f: Figures,
+        sets: Vec<SetReport>,
+        output: Option<String>,
+    ) -> Self {
+        let draws = plan.members() as f64 * plan.steps as f64;
+        Self {
+            workload: "ou",
+            version,
+            ranks: f.ranks,
+            members: plan.members(),
+            plan: plan.clone(),
+            passed: sets.iter().all(|r| r.passed),
+            sets,
+            wall_time_s: f.wall,
+            steps_per_s: draws / f.wall,
+            normals_per_s_per_core: draws / f.busy,
+            phases: f.phases,
+            output,
+        }
+    }
+}
+
 /// The text report.
 pub fn text(r: &OuReport) -> String {
     use std::fmt::Write as _;

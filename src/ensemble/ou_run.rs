@@ -6,35 +6,29 @@
 //!    file rank 0 read and broadcast); rank 0 reserves the output file.
 //! 2. Rank 0 deals out contiguous member ranges; each rank cuts its range
 //!    into segments of one parameter set from the plan it holds.
-//! 3. Rounds: each runs a batch of this rank's members ([`ou_members`]);
+//! 3. Rounds: each runs a batch of this rank's members ([`super::ou_members`]);
 //!    after each the ranks agree on stop signals and on values that left
 //!    the range of exact statistics, and write a checkpoint when due
-//!    ([`ou_checkpoint`]), from which a restart recomputes only the
+//!    ([`super::ou_checkpoint`]), from which a restart recomputes only the
 //!    unfinished members.
 //! 4. The end: mean and variance at every recorded time reduced as exact
 //!    fixed-point sums (bitwise identical for any P), per-member results
-//!    gathered to rank 0 and written as they arrive ([`ou_gather`],
-//!    [`ou_file`]), validated against theory ([`ou_report`]).
-//!
-//! [`ou_members`]: super::ou_members
-//! [`ou_checkpoint`]: super::ou_checkpoint
-//! [`ou_gather`]: super::ou_gather
-//! [`ou_file`]: super::ou_file
-//! [`ou_report`]: super::ou_report
+//!    gathered to rank 0 and written as they arrive ([`super::ou_gather`],
+//!    [`super::ou_file`]), validated against theory ([`super::ou_report`]).
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mpi::traits::*;
 
-use super::ou::{OuPlan, OuRequest};
+use super::ou::{OuPlan, OuRequest, Sweep};
 use super::ou_checkpoint::{self, OuCheckpointMeta, Target};
 use super::ou_file::OuFile;
+use super::ou_gather::{gather, statistics};
 use super::ou_members::{compute, segments_of, Members, Segment, DEFAULT_ROUND};
-use super::ou_report::{text, OuPhases, OuReport, SetReport};
+use super::ou_report::{text, Figures, OuPhases, OuReport, SetReport};
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
-use crate::exact::from_limbs;
 use crate::h5::RunMeta;
 use crate::par::{self, Spread};
 use crate::progress::Meter;
@@ -54,11 +48,19 @@ pub struct OuJob {
     /// Checkpoint file (never the output: the CLI refuses that).
     pub checkpoint: PathBuf,
     pub restart: Option<PathBuf>,
+    /// A parameter table (CSV) that replaces the request's sweep; read by
+    /// rank 0.
+    pub params: Option<PathBuf>,
 }
 
 /// Collective over `world`: run the job and print the report on rank 0.
 pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-    let plan = OuPlan::new(&job.request).map_err(Failure::usage)?;
+    let mut request = job.request.clone();
+    if let Some(path) = &job.params {
+        let rows = par::broadcast_json(world, || super::ou_file::read_params(path))?;
+        request.sweep = Sweep::Table(rows);
+    }
+    let plan = OuPlan::new(&request).map_err(Failure::usage)?;
     let resume = driver::read_restart(world, job.restart.as_deref(), ou_checkpoint::read_meta)?;
     if let Some(m) = &resume {
         m.check_same(&plan, job.store_paths)?;
@@ -114,7 +116,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
         let segments = segments_of(&plan, &range);
         let mut st = Members::new(range.len(), &plan, job.store_paths);
         if let Some(m) = &resume {
-            restore(world, m, (&range, plan.samples()), job.store_paths, &mut st)?;
+            ou_checkpoint::restore(world, m, (&range, plan.samples()), job.store_paths, &mut st)?;
         }
         let round = match job.checkpoint_every {
             0 => DEFAULT_ROUND,
@@ -141,71 +143,6 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             t_compute: 0.0,
         })
     }
-
-    /// The report: `wall` time, `busy` the summed compute time of all
-    /// ranks, the per-set validations and the output written.
-    fn report(
-        &self,
-        (wall, busy): (f64, f64),
-        phases: OuPhases,
-        sets: Vec<SetReport>,
-        output: Option<String>,
-    ) -> OuReport {
-        let draws = self.plan.members() as f64 * self.plan.steps as f64;
-        OuReport {
-            workload: "ou",
-            version: self.meta.version,
-            ranks: self.world.size() as usize,
-            members: self.plan.members(),
-            plan: self.plan.clone(),
-            passed: sets.iter().all(|r| r.passed),
-            sets,
-            wall_time_s: wall,
-            steps_per_s: draws / wall,
-            normals_per_s_per_core: draws / busy,
-            phases,
-            output,
-        }
-    }
-}
-
-/// Collective: this rank's finished members (and on rank 0 the exact sums)
-/// from the restart file `m`.
-fn restore<C: Communicator>(
-    world: &C,
-    m: &OuCheckpointMeta,
-    (range, samples): (&Range<usize>, usize),
-    store_paths: bool,
-    st: &mut Members,
-) -> Outcome {
-    let path = Path::new(&m.path);
-    let read = ou_checkpoint::read_share(path, range, samples, store_paths)
-        .and_then(|share| {
-            if world.rank() == 0 {
-                let limbs = ou_checkpoint::read_sums(path)?;
-                anyhow::ensure!(
-                    limbs.len() == st.sums.len() * 4,
-                    "sums do not match the plan"
-                );
-                for (s, l) in st.sums.iter_mut().zip(limbs.chunks_exact(4)) {
-                    *s = from_limbs([l[0], l[1], l[2], l[3]]);
-                }
-            }
-            Ok(share)
-        })
-        .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
-    let (share, agreed) = match read {
-        Ok(share) => (Some(share), par::agree(world, Ok(()))),
-        Err(e) => (None, par::agree(world, Err(e))),
-    };
-    agreed?;
-    let share = share.expect("agreed on success");
-    st.done = share.done;
-    st.summaries = share.summaries;
-    if store_paths {
-        st.paths = share.records;
-    }
-    Ok(())
 }
 
 impl<C: Communicator> Workload for OuRun<'_, C> {
@@ -298,60 +235,68 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
         // can carry them; the gather/write phase is added after.
         let times = [self.t_compute, clock.checkpoint, t_reduce];
         let [compute, checkpoint, reduce] = par::spreads(self.world, times);
-        let phases = |gather_io| OuPhases {
-            compute,
-            checkpoint,
-            reduce,
-            gather_io,
-        };
         let busy = par::sum(self.world, self.t_compute);
-        let times = (clock.wall, busy);
+        let figures = |gather_io| Figures {
+            ranks: self.world.size() as usize,
+            wall: clock.wall,
+            busy,
+            phases: OuPhases {
+                compute,
+                checkpoint,
+                reduce,
+                gather_io,
+            },
+        };
         let t2 = mpi::time();
-        let gathered = super::ou_gather::gather(
-            self.world,
-            &self.plan,
-            &self.table,
-            &self.st,
-            self.job.store_paths,
-            self.file.as_ref(),
-        );
-        // Rank 0: statistics, validation, file.
-        let mut written = Ok(None);
-        let mut sets = Vec::new();
-        if let Some(sink) = gathered {
-            sets = sink.validate(&self.plan);
-            // Stored report: rank 0's gather time so far stands for the phase.
-            let so_far = mpi::time() - t2;
-            let spread = Spread {
-                min: so_far,
-                avg: so_far,
-                max: so_far,
-            };
-            let output = self.job.output.as_ref().map(|p| p.display().to_string());
-            let stored = self.report(times, phases(spread), sets.clone(), output);
-            let json = serde_json::to_string(&stored).unwrap_or_default();
-            let stats = super::ou_gather::statistics(&self.plan, &total);
-            let error = sink.error;
-            written = match (self.file.take(), error) {
-                (Some(f), None) => f
-                    .finish(&stats, &sets, &json)
-                    .map(|p| Some(p.display().to_string())),
-                (_, Some(e)) => Err(e),
-                (None, None) => Ok(None),
-            };
-        }
+        let (plan, version) = (self.plan.clone(), self.meta.version);
+        let output = self.job.output.as_ref().map(|p| p.display().to_string());
+        let (sets, written) = self.gather_and_write(&total, |sets, so_far| {
+            let spread = Spread::uniform(so_far);
+            OuReport::new(&plan, version, figures(spread), sets, output.clone())
+        });
         let t_io = mpi::time() - t2;
-        let io_ok = par::agree(
-            self.world,
-            written.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
+        let io_ok = par::agree(self.world, written.as_ref().map(drop).map_err(Clone::clone));
         let [gather_io] = par::spreads(self.world, [t_io]);
         io_ok?;
-        let report = self.report(times, phases(gather_io), sets, written.ok().flatten());
+        let written = written.ok().flatten();
+        let report = OuReport::new(&plan, version, figures(gather_io), sets, written);
         Ok(Printed {
             text: text(&report),
             passed: report.passed,
             report,
         })
+    }
+}
+
+impl<C: Communicator> OuRun<'_, C> {
+    /// Collective: gather every member's results to rank 0, which writes
+    /// them as they arrive, validates every set and finishes the file with
+    /// the report `stored(sets, seconds so far)`; rank 0 gets the sets and
+    /// the path written, the others nothing.
+    fn gather_and_write(
+        &mut self,
+        total: &[i64],
+        stored: impl Fn(Vec<SetReport>, f64) -> OuReport,
+    ) -> (Vec<SetReport>, Outcome<Option<String>>) {
+        let t0 = mpi::time();
+        let store = self.job.store_paths;
+        let file = self.file.as_ref();
+        let gathered = gather(self.world, &self.plan, &self.table, &self.st, store, file);
+        let Some(sink) = gathered else {
+            return (Vec::new(), Ok(None));
+        };
+        let sets = sink.validate(&self.plan);
+        let json =
+            serde_json::to_string(&stored(sets.clone(), mpi::time() - t0)).unwrap_or_default();
+        let stats = statistics(&self.plan, total);
+        let error = sink.error;
+        let written = match (self.file.take(), error) {
+            (Some(f), None) => f
+                .finish(&stats, &sets, &json)
+                .map(|p| Some(p.display().to_string())),
+            (_, Some(e)) => Err(e),
+            (None, None) => Ok(None),
+        };
+        (sets, written)
     }
 }
