@@ -12,6 +12,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
+use crate::driver::Checkpointing;
 use crate::ensemble::markov_run::MarkovJob;
 use crate::ensemble::ou::{OuRequest, Sweep};
 use crate::ensemble::ou_run::OuJob;
@@ -427,9 +428,11 @@ impl HeatArgs {
             output,
             force: self.out.force,
             json: self.out.json,
-            checkpoint_every: self.checkpoint_every,
-            checkpoint,
-            restart: self.restart,
+            checkpointing: Checkpointing {
+                path: checkpoint,
+                every: self.checkpoint_every,
+                restart: self.restart,
+            },
             check_every: self.check_every,
             quiet: self.out.quiet,
             io: match self.io {
@@ -497,9 +500,11 @@ impl OuArgs {
             force: self.out.force,
             json: self.out.json,
             quiet: self.out.quiet,
-            checkpoint_every: self.checkpoint_every,
-            checkpoint,
-            restart: self.restart,
+            checkpointing: Checkpointing {
+                path: checkpoint,
+                every: self.checkpoint_every,
+                restart: self.restart,
+            },
             params: self.params,
         })
     }

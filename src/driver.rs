@@ -21,7 +21,7 @@
 //! The ranks always stop together, at the same round, so no rank is ever
 //! left waiting in a collective the others skipped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
@@ -30,6 +30,42 @@ use serde::Serialize;
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::progress::{Meter, Progress};
 use crate::stop::{signal_name, StopSignal};
+
+/// Checkpointing as asked (heat, ou): where, how often (in the workload's
+/// rounds of work: steps, members per rank; 0: only when stopped), and the
+/// file the run resumes from. The CLI made sure `path` is not the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpointing {
+    pub path: PathBuf,
+    pub every: u64,
+    pub restart: Option<PathBuf>,
+}
+
+impl Checkpointing {
+    /// Rank 0, before a run: may the checkpoint be written? (see
+    /// [`crate::output::reserve_checkpoint`]).
+    pub fn reserve(&self, force: bool) -> Outcome {
+        crate::output::reserve_checkpoint(&self.path, self.restart.as_deref(), force)
+    }
+
+    /// Collective: the restart file's metadata, read by rank 0 with `read`.
+    pub fn resume<C, M>(
+        &self,
+        comm: &C,
+        read: impl FnOnce(&Path) -> Outcome<M>,
+    ) -> Outcome<Option<M>>
+    where
+        C: Communicator,
+        M: Serialize + serde::de::DeserializeOwned,
+    {
+        read_restart(comm, self.restart.as_deref(), read)
+    }
+
+    /// The path as messages and reports show it.
+    pub fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+}
 
 /// How far a run has come: `done` of `total` units (steps, chunks...), the
 /// same on every rank.

@@ -43,11 +43,9 @@ pub struct OuJob {
     pub force: bool,
     pub json: bool,
     pub quiet: bool,
-    /// Members per rank between checkpoints (0: only when stopped).
-    pub checkpoint_every: u64,
-    /// Checkpoint file (never the output: the CLI refuses that).
-    pub checkpoint: PathBuf,
-    pub restart: Option<PathBuf>,
+    /// Checkpoints: every N steps (heat) or members per rank (ou), the
+    /// file, the restart.
+    pub checkpointing: crate::driver::Checkpointing,
     /// A parameter table (CSV) that replaces the request's sweep; read by
     /// rank 0.
     pub params: Option<PathBuf>,
@@ -61,7 +59,7 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         request.sweep = Sweep::Table(rows);
     }
     let plan = OuPlan::new(&request).map_err(Failure::usage)?;
-    let resume = driver::read_restart(world, job.restart.as_deref(), ou_checkpoint::read_meta)?;
+    let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
     if let Some(m) = &resume {
         m.check_same(&plan, job.store_paths)?;
     }
@@ -101,13 +99,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
     ) -> Outcome<Self> {
         let file = par::create_on_root(
             world,
-            || {
-                crate::output::reserve_checkpoint(
-                    &job.checkpoint,
-                    job.restart.as_deref(),
-                    job.force,
-                )
-            },
+            || job.checkpointing.reserve(job.force),
             job.output.as_deref(),
             job.force,
             |out| OuFile::create(out, &plan, job.store_paths, meta),
@@ -118,7 +110,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
         if let Some(m) = &resume {
             ou_checkpoint::restore(world, m, (&range, plan.samples()), job.store_paths, &mut st)?;
         }
-        let round = match job.checkpoint_every {
+        let round = match job.checkpointing.every {
             0 => DEFAULT_ROUND,
             every => every as usize,
         };
@@ -198,18 +190,18 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
     }
 
     fn checkpoint_due(&self) -> bool {
-        self.job.checkpoint_every > 0 && self.rounds_left()
+        self.job.checkpointing.every > 0 && self.rounds_left()
     }
 
     fn checkpoint(&mut self) -> Option<Outcome<String>> {
         let to = Target {
-            path: &self.job.checkpoint,
+            path: &self.job.checkpointing.path,
             plan: &self.plan,
             store_paths: self.job.store_paths,
             meta: self.meta,
         };
         let written = ou_checkpoint::write(self.world, &to, &self.range, &self.table, &self.st);
-        Some(written.map(|()| self.job.checkpoint.display().to_string()))
+        Some(written.map(|()| self.job.checkpointing.shown()))
     }
 
     /// Collective: the members finished over all ranks.

@@ -26,12 +26,9 @@ pub struct HeatJob {
     pub force: bool,
     /// Report as JSON on stdout (the text report then goes to stderr).
     pub json: bool,
-    /// Write a checkpoint every this many steps (0: only when stopped).
-    pub checkpoint_every: u64,
-    /// Checkpoint file (never the output: the CLI refuses that).
-    pub checkpoint: PathBuf,
-    /// Continue from this checkpoint (or finished result file).
-    pub restart: Option<PathBuf>,
+    /// Checkpoints: every N steps (heat) or members per rank (ou), the
+    /// file, the restart.
+    pub checkpointing: crate::driver::Checkpointing,
     /// Steps between collective checks for stop signals and blow-up (>= 1).
     pub check_every: u64,
     pub tuning: Tuning,

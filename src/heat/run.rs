@@ -33,7 +33,7 @@ pub fn run<C: Communicator>(
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
-    let resume = driver::read_restart(world, job.restart.as_deref(), checkpoint::read_meta)?;
+    let resume = job.checkpointing.resume(world, checkpoint::read_meta)?;
     let heat = HeatRun::new(world, job, resume, meta)?;
     driver::run(heat, stop, job.quiet, job.json)
 }
@@ -77,13 +77,7 @@ impl<'a> HeatRun<'a> {
         let file = io::open(
             world,
             job.io,
-            || {
-                crate::output::reserve_checkpoint(
-                    &job.checkpoint,
-                    job.restart.as_deref(),
-                    job.force,
-                )
-            },
+            || job.checkpointing.reserve(job.force),
             job.output.as_deref(),
             job.force,
             &Plan {
@@ -171,7 +165,7 @@ impl<'a> HeatRun<'a> {
         let mut end = (self.plan.cfg.steps)
             .min(self.step + self.plan.depth as u64)
             .min(next_multiple(job.check_every));
-        for every in [job.checkpoint_every, self.snapshot_every] {
+        for every in [job.checkpointing.every, self.snapshot_every] {
             if every > 0 {
                 end = end.min(next_multiple(every));
             }
@@ -251,15 +245,12 @@ impl Workload for HeatRun<'_> {
     }
 
     fn checkpoint_due(&self) -> bool {
-        self.due(self.job.checkpoint_every)
+        self.due(self.job.checkpointing.every)
     }
 
     fn checkpoint(&mut self) -> Option<Outcome<String>> {
-        let path = &self.job.checkpoint;
-        Some(
-            self.write_checkpoint(path)
-                .map(|()| path.display().to_string()),
-        )
+        let ckpt = &self.job.checkpointing;
+        Some(self.write_checkpoint(&ckpt.path).map(|()| ckpt.shown()))
     }
 
     fn stopped_at(&self, signal: &str) -> String {
@@ -270,7 +261,7 @@ impl Workload for HeatRun<'_> {
         let stop = Stop {
             signal: signal.into(),
             step: self.step,
-            checkpoint: self.job.checkpoint.display().to_string(),
+            checkpoint: self.job.checkpointing.shown(),
         };
         self.conclude(clock, Some(stop)).ok()
     }
