@@ -560,71 +560,92 @@ pub fn main() -> i32 {
     let rank = world.rank();
     crate::par::install_panic_abort(rank);
 
-    // An input deck (`parsim run DECK`, `--config DECK`): rank 0 reads it
-    // and every rank gets the same text, so all reach the same verdict.
-    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let (args, deck) = match crate::deck::deck_path(&raw) {
-        None => (raw, None),
-        Some(path) => {
-            let text = crate::par::broadcast_json(&world, || {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| Failure::usage(format!("cannot read deck '{path}': {e}")))
-            });
-            match text.and_then(|t| {
-                crate::deck::expand(&raw, &t, workload_options).map_err(Failure::usage)
-            }) {
-                Ok(e) => (e.args, e.deck),
-                Err(failure) => {
-                    if rank == 0 {
-                        eprintln!("parsim: error: {}", failure.message);
-                    }
-                    drop(universe);
-                    return failure.code as i32;
-                }
+    let code = match with_deck(&world, std::env::args_os().collect()) {
+        Ok(e) => parse_and_run(&world, e.args, e.deck, &stop),
+        Err(failure) => {
+            if rank == 0 {
+                eprintln!("parsim: error: {}", failure.message);
             }
+            failure.code as i32
         }
-    };
-
-    let code = match Cli::try_parse_from(args) {
-        Err(err) => {
-            let code = match err.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    if rank == 0 {
-                        let _ = err.print();
-                    }
-                    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                        ExitCode::Usage
-                    } else {
-                        ExitCode::Success
-                    }
-                }
-                _ => {
-                    if rank == 0 {
-                        eprintln!("parsim: {}", first_line_of(&err));
-                    }
-                    ExitCode::Usage
-                }
-            };
-            code as i32
-        }
-        Ok(cli) => match dispatch(&world, cli, deck, &stop) {
-            Ok(()) => ExitCode::Success as i32,
-            Err(failure) => {
-                // Debug aid: every rank's own view of the failure.
-                if std::env::var_os("PARSIM_DEBUG_ALL_RANKS").is_some() {
-                    eprintln!("parsim: rank {rank}: {}", failure.message);
-                }
-                if rank == 0 {
-                    eprintln!("parsim: error: {}", failure.message);
-                }
-                failure.code as i32
-            }
-        },
     };
     drop(universe); // MPI_Finalize on every rank before exiting
     code
+}
+
+/// Collective: the command line with an input deck's options put in
+/// (`parsim run DECK`, `--config DECK`): rank 0 reads the deck and every
+/// rank gets the same text, so all reach the same verdict. The deck's path
+/// and text, for provenance.
+fn with_deck<C: Communicator>(
+    world: &C,
+    raw: Vec<std::ffi::OsString>,
+) -> Outcome<crate::deck::Expanded> {
+    let Some(path) = crate::deck::deck_path(&raw) else {
+        return Ok(crate::deck::Expanded {
+            args: raw,
+            deck: None,
+        });
+    };
+    let text = crate::par::broadcast_json(world, || {
+        std::fs::read_to_string(&path)
+            .map_err(|e| Failure::usage(format!("cannot read deck '{path}': {e}")))
+    })?;
+    crate::deck::expand(&raw, &text, workload_options).map_err(Failure::usage)
+}
+
+/// Collective: parse `args` (alike on every rank) and run the command;
+/// the exit code. Help and version are printed by rank 0; errors are one
+/// line from rank 0.
+fn parse_and_run<C: Communicator>(
+    world: &C,
+    args: Vec<std::ffi::OsString>,
+    deck: Option<(String, String)>,
+    stop: &crate::stop::StopSignal,
+) -> i32 {
+    let rank = world.rank();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(rank, &err) as i32,
+    };
+    match dispatch(world, cli, deck, stop) {
+        Ok(()) => ExitCode::Success as i32,
+        Err(failure) => {
+            // Debug aid: every rank's own view of the failure.
+            if std::env::var_os("PARSIM_DEBUG_ALL_RANKS").is_some() {
+                eprintln!("parsim: rank {rank}: {}", failure.message);
+            }
+            if rank == 0 {
+                eprintln!("parsim: error: {}", failure.message);
+            }
+            failure.code as i32
+        }
+    }
+}
+
+/// What a clap error means: help or version printed (success), or a usage
+/// error in one line (rank 0 prints).
+fn clap_exit(rank: i32, err: &clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            if rank == 0 {
+                let _ = err.print();
+            }
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            }
+        }
+        _ => {
+            if rank == 0 {
+                eprintln!("parsim: {}", first_line_of(err));
+            }
+            ExitCode::Usage
+        }
+    }
 }
 
 fn dispatch<C: Communicator>(

@@ -68,104 +68,25 @@ pub fn expand(
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let (path, workload, before, after) = if words.get(1).map(String::as_str) == Some("run") {
-        let path = words
-            .get(2)
-            .cloned()
-            .ok_or("run needs a deck: parsim run DECK.toml [options]")?;
-        (path, None, words[..1].to_vec(), words[3..].to_vec())
-    } else {
-        let (i, path, n) = config_flag(&words).ok_or("no deck on the command line")?;
-        if path.is_empty() {
-            return Err("--config needs a file: --config DECK.toml".into());
-        }
-        let sub = words[1].clone();
-        let mut rest = words[2..i].to_vec();
-        rest.extend_from_slice(&words[i + n..]);
-        (path, Some(sub), words[..2].to_vec(), rest)
-    };
+    let Split {
+        path,
+        workload,
+        before,
+        after,
+    } = split(&words)?;
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| format!("deck '{path}': {}", one_line(&e.to_string())))?;
-    let named = match table.get("workload") {
-        None => None,
-        Some(toml::Value::String(w)) => Some(w.clone()),
-        Some(_) => {
-            return Err(format!(
-                "deck '{path}': 'workload' (line {}) must be a string such as \"heat\"",
-                line_of(text, "workload")
-            ))
-        }
+    let deck = Deck {
+        path: &path,
+        text,
+        table: &table,
     };
-    let workload = match (workload, named) {
-        (Some(sub), Some(w)) if sub != w => {
-            return Err(format!("deck '{path}' is for workload '{w}', not '{sub}'"))
-        }
-        (Some(sub), _) => sub,
-        (None, Some(w)) => w,
-        (None, None) => {
-            return Err(format!(
-                "deck '{path}' names no workload: add workload = \"heat\" (or ou, pi, markov)"
-            ))
-        }
-    };
+    let workload = deck.workload(workload)?;
     let known = options(&workload).ok_or_else(|| {
         format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi or markov)")
     })?;
-
-    // A typed option replaces the deck's entirely (for a list such as
-    // --tau, appending would mix the two).
-    let typed = |name: &str| {
-        let flag = format!("--{name}");
-        after
-            .iter()
-            .any(|w| *w == flag || w.starts_with(&format!("{flag}=")))
-    };
-    let mut flags = Vec::new();
-    for (key, value) in &table {
-        if key == "workload" {
-            continue;
-        }
-        let name = key.replace('_', "-");
-        let line = line_of(text, key);
-        let takes_value = known
-            .iter()
-            .find(|(n, _)| *n == name && !NOT_IN_DECKS.contains(&n.as_str()))
-            .map(|(_, v)| *v)
-            .ok_or_else(|| {
-                format!("deck '{path}': unknown key '{key}' at line {line} (not an option of parsim {workload})")
-            })?;
-        if typed(&name) {
-            continue;
-        }
-        let bad = |what: &str| format!("deck '{path}': key '{key}' at line {line}: {what}");
-        match value {
-            toml::Value::Boolean(b) if !takes_value => {
-                if *b {
-                    flags.push(format!("--{name}"));
-                }
-            }
-            toml::Value::Boolean(b) => {
-                flags.push(format!("--{name}"));
-                flags.push(if *b { "on" } else { "off" }.into());
-            }
-            _ if !takes_value => return Err(bad("expected true or false")),
-            toml::Value::Array(items) => {
-                let parts = items
-                    .iter()
-                    .map(scalar)
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| bad("a list may hold only numbers and strings"))?;
-                flags.push(format!("--{name}"));
-                flags.push(parts.join(","));
-            }
-            v => {
-                let v = scalar(v).ok_or_else(|| bad("expected a number, a string or a list"))?;
-                flags.push(format!("--{name}"));
-                flags.push(v);
-            }
-        }
-    }
+    let flags = deck.flags(&workload, &known, &after)?;
     let mut out: Vec<OsString> = before.into_iter().map(OsString::from).collect();
     if out.len() == 1 {
         out.push(workload.into());
@@ -175,6 +96,149 @@ pub fn expand(
     Ok(Expanded {
         args: out,
         deck: Some((path, text.to_string())),
+    })
+}
+
+/// The command line around a deck: its path, the workload typed (with
+/// `--config`), the words before the deck's options and the typed ones
+/// after (which override the deck's).
+struct Split {
+    path: String,
+    workload: Option<String>,
+    before: Vec<String>,
+    after: Vec<String>,
+}
+
+fn split(words: &[String]) -> Result<Split, String> {
+    if words.get(1).map(String::as_str) == Some("run") {
+        let path = words
+            .get(2)
+            .cloned()
+            .ok_or("run needs a deck: parsim run DECK.toml [options]")?;
+        return Ok(Split {
+            path,
+            workload: None,
+            before: words[..1].to_vec(),
+            after: words[3..].to_vec(),
+        });
+    }
+    let (i, path, n) = config_flag(words).ok_or("no deck on the command line")?;
+    if path.is_empty() {
+        return Err("--config needs a file: --config DECK.toml".into());
+    }
+    let mut after = words[2..i].to_vec();
+    after.extend_from_slice(&words[i + n..]);
+    Ok(Split {
+        path,
+        workload: Some(words[1].clone()),
+        before: words[..2].to_vec(),
+        after,
+    })
+}
+
+/// A parsed deck and where it came from (for messages).
+struct Deck<'a> {
+    path: &'a str,
+    text: &'a str,
+    table: &'a toml::Table,
+}
+
+impl Deck<'_> {
+    /// The workload: the deck's `workload` key, which must agree with a
+    /// typed subcommand.
+    fn workload(&self, typed: Option<String>) -> Result<String, String> {
+        let path = self.path;
+        let named = match self.table.get("workload") {
+            None => None,
+            Some(toml::Value::String(w)) => Some(w.clone()),
+            Some(_) => {
+                return Err(format!(
+                    "deck '{path}': 'workload' (line {}) must be a string such as \"heat\"",
+                    line_of(self.text, "workload")
+                ))
+            }
+        };
+        match (typed, named) {
+            (Some(sub), Some(w)) if sub != w => {
+                Err(format!("deck '{path}' is for workload '{w}', not '{sub}'"))
+            }
+            (Some(sub), _) => Ok(sub),
+            (None, Some(w)) => Ok(w),
+            (None, None) => Err(format!(
+                "deck '{path}' names no workload: add workload = \"heat\" (or ou, pi, markov)"
+            )),
+        }
+    }
+
+    /// The deck's keys as command-line words, for `workload` whose options
+    /// are `known` (name, takes a value); keys typed in `after` are left
+    /// out: a typed option replaces the deck's entirely (for a list such
+    /// as --tau, appending would mix the two).
+    fn flags(
+        &self,
+        workload: &str,
+        known: &[(String, bool)],
+        after: &[String],
+    ) -> Result<Vec<String>, String> {
+        let typed = |name: &str| {
+            let flag = format!("--{name}");
+            after
+                .iter()
+                .any(|w| *w == flag || w.starts_with(&format!("{flag}=")))
+        };
+        let mut flags = Vec::new();
+        for (key, value) in self.table {
+            if key == "workload" {
+                continue;
+            }
+            let name = key.replace('_', "-");
+            let line = line_of(self.text, key);
+            let path = self.path;
+            let takes_value = known
+                .iter()
+                .find(|(n, _)| *n == name && !NOT_IN_DECKS.contains(&n.as_str()))
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    format!("deck '{path}': unknown key '{key}' at line {line} (not an option of parsim {workload})")
+                })?;
+            if !typed(&name) {
+                let bad = |what: &str| format!("deck '{path}': key '{key}' at line {line}: {what}");
+                flags.extend(words_of(&name, value, takes_value).map_err(bad)?);
+            }
+        }
+        Ok(flags)
+    }
+}
+
+/// `--name [value]` for one deck value; the complaint if it cannot be one.
+fn words_of(
+    name: &str,
+    value: &toml::Value,
+    takes_value: bool,
+) -> Result<Vec<String>, &'static str> {
+    let flag = format!("--{name}");
+    Ok(match value {
+        toml::Value::Boolean(b) if !takes_value => {
+            if *b {
+                vec![flag]
+            } else {
+                vec![]
+            }
+        }
+        toml::Value::Boolean(b) => vec![flag, if *b { "on" } else { "off" }.into()],
+        _ if !takes_value => return Err("expected true or false"),
+        toml::Value::Array(items) => {
+            let parts = items
+                .iter()
+                .map(scalar)
+                .collect::<Option<Vec<_>>>()
+                .ok_or("a list may hold only numbers and strings")?;
+            vec![flag, parts.join(",")]
+        }
+        v => vec![
+            flag,
+            scalar(v).ok_or("expected a number, a string or a list")?,
+        ],
     })
 }
 

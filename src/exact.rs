@@ -47,12 +47,6 @@ impl ExactSum {
         Ok(())
     }
 
-    /// Add another exact sum.
-    pub fn merge(&mut self, other: ExactSum) -> Result<(), OutOfRange> {
-        self.0 = self.0.checked_add(other.0).ok_or(OutOfRange)?;
-        Ok(())
-    }
-
     /// The sum, rounded once to f64.
     pub fn value(self) -> f64 {
         self.0 as f64 / SCALE

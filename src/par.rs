@@ -57,22 +57,27 @@ where
     C: Communicator,
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
-    let root = comm.process_at_rank(0);
     let mut value = None;
     let local = if comm.rank() == 0 {
-        read().map(|v| value = Some(v))
+        read().and_then(|v| {
+            let bytes = serde_json::to_vec(&v).map_err(|e| {
+                Failure::runtime(anyhow::anyhow!("cannot encode rank 0's data: {e}"))
+            })?;
+            value = Some((v, bytes));
+            Ok(())
+        })
     } else {
         Ok(())
     };
+    // Reading and encoding are rank 0's: every rank learns if either failed.
     agree(comm, local)?;
-    let bytes = match &value {
-        Some(v) => serde_json::to_vec(v).unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let bytes = broadcast_bytes(&root, bytes);
+    let root = comm.process_at_rank(0);
     match value {
-        Some(v) => Ok(v),
-        None => serde_json::from_slice(&bytes)
+        Some((v, bytes)) => {
+            broadcast_bytes(&root, bytes);
+            Ok(v)
+        }
+        None => serde_json::from_slice(&broadcast_bytes(&root, Vec::new()))
             .map_err(|e| Failure::runtime(anyhow::anyhow!("broadcast of rank 0's data: {e}"))),
     }
 }

@@ -11,7 +11,7 @@
 //! the ranks after one second (`--mca odls_base_sigkill_timeout`); SIGUSR1
 //! gives the ranks all the time they need.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use signal_hook::consts::{SIGTERM, SIGUSR1};
@@ -19,27 +19,24 @@ use signal_hook::consts::{SIGTERM, SIGUSR1};
 /// The last stop signal received, 0 if none.
 #[derive(Debug, Clone)]
 pub struct StopSignal {
-    last: Arc<AtomicI32>,
+    last: Arc<AtomicUsize>,
 }
 
 impl StopSignal {
     /// Install the handlers (once per process).
     pub fn install() -> std::io::Result<Self> {
-        let last = Arc::new(AtomicI32::new(0));
+        let last = Arc::new(AtomicUsize::new(0));
         for sig in [SIGTERM, SIGUSR1] {
-            let slot = Arc::clone(&last);
-            // SAFETY: the handler only stores to an atomic, which is
-            // async-signal-safe.
-            unsafe {
-                signal_hook::low_level::register(sig, move || slot.store(sig, Ordering::Relaxed))?;
-            }
+            // The handler stores the signal's number: an atomic store,
+            // async-signal-safe (signal-hook's safe API).
+            signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
         }
         Ok(Self { last })
     }
 
     /// The signal number received, if any.
     pub fn received(&self) -> i32 {
-        self.last.load(Ordering::Relaxed)
+        self.last.load(Ordering::Relaxed) as i32
     }
 }
 

@@ -206,6 +206,95 @@ fn create_parallel<C: Communicator>(
     unreachable!("refused in open() without the parallel-io feature")
 }
 
+/// The attributes of `/heat`: the problem, the units, the decomposition.
+fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
+    let (cfg, steps_done) = (plan.cfg, plan.steps_done);
+    write_num(g, "nx", cfg.nx as u64)?;
+    write_num(g, "ny", cfg.ny as u64)?;
+    write_num(g, "dx", cfg.dx)?;
+    write_num(g, "dy", cfg.dy)?;
+    write_num(g, "alpha", cfg.alpha)?;
+    write_num(g, "dt", cfg.dt)?;
+    write_num(g, "steps", steps_done)?;
+    write_num(g, "time", steps_done as f64 * cfg.dt)?;
+    write_str(g, "init", cfg.init.name())?;
+    write_num(g, "bc_left", cfg.boundaries.left)?;
+    write_num(g, "bc_right", cfg.boundaries.right)?;
+    write_num(g, "bc_bottom", cfg.boundaries.bottom)?;
+    write_num(g, "bc_top", cfg.boundaries.top)?;
+    write_str(g, "units_length", UNITS_LENGTH)?;
+    write_str(g, "units_time", UNITS_TIME)?;
+    write_str(g, "units_temperature", UNITS_TEMPERATURE)?;
+    write_str(g, "units_alpha", "m2 s-1")?;
+    let grid = plan.decomp.grid();
+    write_list(g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
+    write_num(g, "ranks", plan.decomp.ranks() as u64)
+}
+
+/// The cell-centre coordinates `x`, `y` as dimension scales.
+fn write_coordinates(
+    g: &hdf5::Group,
+    cfg: &HeatConfig,
+) -> hdf5::Result<(hdf5::Dataset, hdf5::Dataset)> {
+    let coords = |n: usize, d: f64| (1..=n).map(|i| i as f64 * d).collect::<Vec<_>>();
+    let x = crate::h5::write_vec(g, "x", &coords(cfg.nx, cfg.dx))?;
+    let y = crate::h5::write_vec(g, "y", &coords(cfg.ny, cfg.dy))?;
+    for (d, name) in [(&x, "x"), (&y, "y")] {
+        describe(
+            d,
+            UNITS_LENGTH,
+            &format!("{name} coordinate of the cell centre"),
+        )?;
+        crate::h5::make_scale(d, name)?;
+    }
+    Ok((x, y))
+}
+
+impl Snapshots {
+    /// The extendible snapshot datasets (field, time, step), empty.
+    fn create(
+        g: &hdf5::Group,
+        plan: &Plan,
+        (x, y): (&hdf5::Dataset, &hdf5::Dataset),
+    ) -> hdf5::Result<Self> {
+        let (cfg, extras) = (plan.cfg, plan.extras);
+        let (cy, cx) = chunk_2d(cfg.nx, cfg.ny);
+        let mut b = g
+            .new_dataset::<f64>()
+            .shape((0.., cfg.ny, cfg.nx))
+            .chunk((1, cy, cx))
+            .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0);
+        if let Some(level) = extras.compress {
+            b = b.shuffle().deflate(level);
+        }
+        let field = b.create("snapshots")?;
+        describe(&field, UNITS_TEMPERATURE, "temperature snapshots")?;
+        write_num(&field, "every", extras.snapshot_every)?;
+        let time = g
+            .new_dataset::<f64>()
+            .shape(0..)
+            .chunk(256)
+            .create("snapshot_time")?;
+        describe(&time, UNITS_TIME, "simulated time of each snapshot")?;
+        crate::h5::make_scale(&time, "time")?;
+        let step = g
+            .new_dataset::<u64>()
+            .shape(0..)
+            .chunk(256)
+            .create("snapshot_step")?;
+        describe(&step, "1", "time step of each snapshot")?;
+        crate::h5::attach_scale(&field, &time, 0)?;
+        crate::h5::attach_scale(&field, y, 1)?;
+        crate::h5::attach_scale(&field, x, 2)?;
+        Ok(Self {
+            field,
+            time,
+            step,
+            count: 0,
+        })
+    }
+}
+
 impl HeatFile {
     /// Lay out the file: every attribute known before the field is written
     /// and every dataset, so a result file's failure to write shows up
@@ -221,46 +310,14 @@ impl HeatFile {
     ) -> anyhow::Result<Self> {
         let Plan {
             cfg,
-            decomp,
             steps_done,
             extras,
             ..
         } = *plan;
         let (temperature, snapshots) = (|| -> hdf5::Result<_> {
             let g = file.root().create_group("heat")?;
-            write_num(&g, "nx", cfg.nx as u64)?;
-            write_num(&g, "ny", cfg.ny as u64)?;
-            write_num(&g, "dx", cfg.dx)?;
-            write_num(&g, "dy", cfg.dy)?;
-            write_num(&g, "alpha", cfg.alpha)?;
-            write_num(&g, "dt", cfg.dt)?;
-            write_num(&g, "steps", steps_done)?;
-            write_num(&g, "time", steps_done as f64 * cfg.dt)?;
-            write_str(&g, "init", cfg.init.name())?;
-            write_num(&g, "bc_left", cfg.boundaries.left)?;
-            write_num(&g, "bc_right", cfg.boundaries.right)?;
-            write_num(&g, "bc_bottom", cfg.boundaries.bottom)?;
-            write_num(&g, "bc_top", cfg.boundaries.top)?;
-            write_str(&g, "units_length", UNITS_LENGTH)?;
-            write_str(&g, "units_time", UNITS_TIME)?;
-            write_str(&g, "units_temperature", UNITS_TEMPERATURE)?;
-            write_str(&g, "units_alpha", "m2 s-1")?;
-            let grid = decomp.grid();
-            write_list(&g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
-            write_num(&g, "ranks", decomp.ranks() as u64)?;
-
-            let coords = |n: usize, d: f64| (1..=n).map(|i| i as f64 * d).collect::<Vec<_>>();
-            let x = crate::h5::write_vec(&g, "x", &coords(cfg.nx, cfg.dx))?;
-            let y = crate::h5::write_vec(&g, "y", &coords(cfg.ny, cfg.dy))?;
-            for (d, name) in [(&x, "x"), (&y, "y")] {
-                describe(
-                    d,
-                    UNITS_LENGTH,
-                    &format!("{name} coordinate of the cell centre"),
-                )?;
-                crate::h5::make_scale(d, name)?;
-            }
-
+            write_attributes(&g, plan)?;
+            let (x, y) = write_coordinates(&g, cfg)?;
             let mut b = g.new_dataset::<f64>();
             if let Some(level) = extras.compress {
                 b = b
@@ -275,45 +332,9 @@ impl HeatFile {
             write_num(&temperature, "time", steps_done as f64 * cfg.dt)?;
             crate::h5::attach_scale(&temperature, &y, 0)?;
             crate::h5::attach_scale(&temperature, &x, 1)?;
-
-            let snapshots = if extras.snapshot_every > 0 {
-                let (cy, cx) = chunk_2d(cfg.nx, cfg.ny);
-                let mut b = g
-                    .new_dataset::<f64>()
-                    .shape((0.., cfg.ny, cfg.nx))
-                    .chunk((1, cy, cx))
-                    .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0);
-                if let Some(level) = extras.compress {
-                    b = b.shuffle().deflate(level);
-                }
-                let field = b.create("snapshots")?;
-                describe(&field, UNITS_TEMPERATURE, "temperature snapshots")?;
-                write_num(&field, "every", extras.snapshot_every)?;
-                let time = g
-                    .new_dataset::<f64>()
-                    .shape(0..)
-                    .chunk(256)
-                    .create("snapshot_time")?;
-                describe(&time, UNITS_TIME, "simulated time of each snapshot")?;
-                crate::h5::make_scale(&time, "time")?;
-                let step = g
-                    .new_dataset::<u64>()
-                    .shape(0..)
-                    .chunk(256)
-                    .create("snapshot_step")?;
-                describe(&step, "1", "time step of each snapshot")?;
-                crate::h5::attach_scale(&field, &time, 0)?;
-                crate::h5::attach_scale(&field, &y, 1)?;
-                crate::h5::attach_scale(&field, &x, 2)?;
-                Some(Snapshots {
-                    field,
-                    time,
-                    step,
-                    count: 0,
-                })
-            } else {
-                None
-            };
+            let snapshots = (extras.snapshot_every > 0)
+                .then(|| Snapshots::create(&g, plan, (&x, &y)))
+                .transpose()?;
             Ok((temperature, snapshots))
         })()
         .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;

@@ -107,11 +107,50 @@ pub struct HeatReport {
     pub stopped: Option<Stop>,
 }
 
+impl Validation {
+    /// The validation's lines of the text report.
+    fn write_text(&self, s: &mut String) {
+        match self {
+            Validation::Exact {
+                max_rel_error,
+                tolerance,
+                continuum_rel_error,
+                passed,
+            } => {
+                let _ = writeln!(*s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", crate::report::verdict(*passed));
+                let _ = writeln!(*s, "Continuum gap    : max relative error vs PDE solution {continuum_rel_error:.3e} (O(dx^2))");
+            }
+            Validation::MaximumPrinciple {
+                initial_average,
+                final_average,
+                final_min,
+                final_max,
+                bounds,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Average temp.    : {initial_average:.6} -> {final_average:.6}"
+                );
+                let _ = writeln!(*s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], crate::report::verdict(*passed));
+            }
+        }
+    }
+}
+
 impl HeatReport {
     /// Several lines of text for people and job logs.
     pub fn to_text(&self) -> String {
+        let mut s = self.problem_text();
+        self.run_text(&mut s);
+        self.validation.write_text(&mut s);
+        self.figures_text(&mut s);
+        s
+    }
+
+    /// What was solved, and whether the run restarted or stopped.
+    fn problem_text(&self) -> String {
         let c = &self.config;
-        let b = &c.boundaries;
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -145,8 +184,15 @@ impl HeatReport {
                 stop.signal, stop.step, self.sim_time, stop.checkpoint
             );
         }
+        s
+    }
+
+    /// The initial state, the ranks and how the loop ran.
+    fn run_text(&self, s: &mut String) {
+        let c = &self.config;
+        let b = &c.boundaries;
         let _ = writeln!(
-            s,
+            *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
             c.init.name(),
             b.left,
@@ -155,46 +201,25 @@ impl HeatReport {
             b.top
         );
         let _ = writeln!(
-            s,
+            *s,
             "Ranks            : {} (process grid {} x {})",
             self.ranks, self.proc_grid[0], self.proc_grid[1]
         );
         let e = &self.execution;
         let _ = writeln!(
-            s,
+            *s,
             "Execution        : {} thread(s)/rank, time block {}{}",
             e.threads,
             e.time_block,
             if e.overlap { ", halo overlapped" } else { "" }
         );
-        match &self.validation {
-            Validation::Exact {
-                max_rel_error,
-                tolerance,
-                continuum_rel_error,
-                passed,
-            } => {
-                let _ = writeln!(s, "Validation       : max relative error vs exact discrete solution {max_rel_error:.3e} (tolerance {tolerance:.0e}): {}", crate::report::verdict(*passed));
-                let _ = writeln!(s, "Continuum gap    : max relative error vs PDE solution {continuum_rel_error:.3e} (O(dx^2))");
-            }
-            Validation::MaximumPrinciple {
-                initial_average,
-                final_average,
-                final_min,
-                final_max,
-                bounds,
-                passed,
-            } => {
-                let _ = writeln!(
-                    s,
-                    "Average temp.    : {initial_average:.6} -> {final_average:.6}"
-                );
-                let _ = writeln!(s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], crate::report::verdict(*passed));
-            }
-        }
-        let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
-        let _ = writeln!(s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
-        s += &crate::report::phase_table(&[
+    }
+
+    /// Time, rate, phases, memory, output.
+    fn figures_text(&self, s: &mut String) {
+        let _ = writeln!(*s, "Wall time (loop) : {:.6} s", self.wall_time_s);
+        let _ = writeln!(*s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
+        *s += &crate::report::phase_table(&[
             ("stencil", &self.phases.stencil),
             ("halo exchange", &self.phases.halo),
             ("checkpoints", &self.phases.checkpoint),
@@ -202,16 +227,15 @@ impl HeatReport {
         ]);
         let mem = &self.peak_memory;
         let _ = writeln!(
-            s,
+            *s,
             "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
             mem.rank0_mib, mem.max_worker_mib
         );
         if let Some(out) = &self.output {
-            let _ = writeln!(s, "Output           : {out}");
+            let _ = writeln!(*s, "Output           : {out}");
             if self.snapshots > 0 {
-                let _ = writeln!(s, "Snapshots        : {}", self.snapshots);
+                let _ = writeln!(*s, "Snapshots        : {}", self.snapshots);
             }
         }
-        s
     }
 }
