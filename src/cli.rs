@@ -12,7 +12,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
-use crate::driver::Checkpointing;
+use crate::driver::{Checkpointing, Output};
 use crate::ensemble::markov_run::MarkovJob;
 use crate::ensemble::ou::{OuRequest, Sweep};
 use crate::ensemble::ou_run::OuJob;
@@ -38,7 +38,7 @@ use crate::heat::plan::{HeatJob, Tuning};
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
                   Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
                   3 validation failed, 4 numerical blow-up, 70 a rank panicked (job \
-                  aborted), 75 stopped by a signal after writing a checkpoint."
+                  aborted), 75 stopped by a signal (after writing a checkpoint where the workload keeps one)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -112,9 +112,15 @@ struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The result path, `None` with `--no-output`.
-    fn path(&self, default: &str) -> Option<PathBuf> {
-        (!self.no_output).then(|| self.output.clone().unwrap_or_else(|| default.into()))
+    /// What the run does with its result; the file is `default` unless
+    /// named, `None` with `--no-output`.
+    fn into_output(self, default: &str) -> Output {
+        Output {
+            path: (!self.no_output).then(|| self.output.unwrap_or_else(|| default.into())),
+            force: self.force,
+            json: self.json,
+            quiet: self.quiet,
+        }
     }
 }
 
@@ -392,12 +398,12 @@ fn on_off(s: &str) -> Result<bool, String> {
 impl HeatArgs {
     /// The validated job: after this, no option is checked again.
     fn into_job(self) -> Outcome<HeatJob> {
-        let output = self.out.path("heat.h5");
-        let xdmf = output.as_ref().map(|o| o.with_extension("xmf"));
+        let out = self.out.into_output("heat.h5");
+        let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpoint = self
             .checkpoint
-            .unwrap_or_else(|| checkpoint_beside(&output, "heat"));
-        distinct(&output, &checkpoint)?;
+            .unwrap_or_else(|| checkpoint_beside(&out.path, "heat"));
+        distinct(&out.path, &checkpoint)?;
         at_least_one("--check-every", self.check_every as usize)?;
         at_least_one("--threads", self.threads)?;
         if let Some(k) = self.time_block.0 {
@@ -425,16 +431,13 @@ impl HeatArgs {
                 allow_unstable: self.allow_unstable,
             },
             grid: self.proc_grid,
-            output,
-            force: self.out.force,
-            json: self.out.json,
+            out,
             checkpointing: Checkpointing {
                 path: checkpoint,
                 every: self.checkpoint_every,
                 restart: self.restart,
             },
             check_every: self.check_every,
-            quiet: self.out.quiet,
             io: match self.io {
                 Io::Gather => IoMode::Gather,
                 Io::Parallel => IoMode::Parallel,
@@ -475,11 +478,11 @@ fn distinct(output: &Option<PathBuf>, checkpoint: &std::path::Path) -> Outcome {
 impl OuArgs {
     /// The validated job: after this, no option is checked again.
     fn into_job(self) -> Outcome<OuJob> {
-        let output = self.out.path("ou.h5");
+        let out = self.out.into_output("ou.h5");
         let checkpoint = self
             .checkpoint
-            .unwrap_or_else(|| checkpoint_beside(&output, "ou"));
-        distinct(&output, &checkpoint)?;
+            .unwrap_or_else(|| checkpoint_beside(&out.path, "ou"));
+        distinct(&out.path, &checkpoint)?;
         let store_paths = self.store == Store::Paths;
         Ok(OuJob {
             request: OuRequest {
@@ -496,10 +499,7 @@ impl OuArgs {
                 store_paths,
             },
             store_paths,
-            output,
-            force: self.out.force,
-            json: self.out.json,
-            quiet: self.out.quiet,
+            out,
             checkpointing: Checkpointing {
                 path: checkpoint,
                 every: self.checkpoint_every,
@@ -516,10 +516,7 @@ impl PiArgs {
             samples: self.samples,
             chunk: self.chunk,
             seed: self.seed,
-            output: self.out.path("pi.h5"),
-            force: self.out.force,
-            json: self.out.json,
-            quiet: self.out.quiet,
+            out: self.out.into_output("pi.h5"),
         }
     }
 }
@@ -530,10 +527,7 @@ impl MarkovArgs {
             chains: self.chains,
             days: self.days,
             seed: self.seed,
-            output: self.out.path("markov.h5"),
-            force: self.out.force,
-            json: self.out.json,
-            quiet: self.out.quiet,
+            out: self.out.into_output("markov.h5"),
         }
     }
 }

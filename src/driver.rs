@@ -31,6 +31,17 @@ use crate::error::{ExitCode, Failure, Outcome};
 use crate::progress::{Meter, Progress};
 use crate::stop::{signal_name, StopSignal};
 
+/// What every run does with its result, as asked: the file (`None` with
+/// `--no-output`), whether it may replace one (`--force`), the report as
+/// JSON on stdout, progress or not (`--quiet`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    pub path: Option<PathBuf>,
+    pub force: bool,
+    pub json: bool,
+    pub quiet: bool,
+}
+
 /// Checkpointing as asked (heat, ou): where, how often (in the workload's
 /// rounds of work: steps, members per rank; 0: only when stopped), and the
 /// file the run resumes from. The CLI made sure `path` is not the output.
@@ -184,11 +195,11 @@ where
         .transpose()
 }
 
-/// Collective: run `w` from its first round to its report; `quiet` hides
-/// progress, `json` prints the report as JSON on stdout.
-pub fn run<W: Workload>(mut w: W, stop: &StopSignal, quiet: bool, json: bool) -> Outcome {
-    let rank = w.comm().rank();
-    let mut progress = Progress::new(rank, quiet, w.meter());
+/// Collective: run `w` from its first round to its report, shown as `out`
+/// asks (progress or not, text or JSON).
+pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
+    let (rank, json) = (w.comm().rank(), out.json);
+    let mut progress = Progress::new(rank, out.quiet, w.meter());
     let from = w.position().done;
     let mut clock = Clock::default();
     let mut stopped = None;

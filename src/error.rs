@@ -11,7 +11,7 @@
 //! | 3    | the run finished but failed its own validation |
 //! | 4    | numerical blow-up detected (values left the physical range or are not finite) |
 //! | 70   | a rank panicked; the job was aborted with MPI_Abort |
-//! | 75   | stopped by SIGTERM/SIGUSR1 after writing a checkpoint: resume with --restart |
+//! | 75   | stopped by SIGTERM/SIGUSR1 (after writing a checkpoint where the workload keeps one: resume with --restart) |
 
 use std::fmt;
 

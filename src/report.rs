@@ -17,6 +17,25 @@ pub fn emit<R: Serialize>(text: &str, report: &R, json: bool) {
     }
 }
 
+/// What every report starts with: which workload, which parsim, how many
+/// ranks (flattened into the report's JSON object).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub workload: &'static str,
+    pub version: &'static str,
+    pub ranks: usize,
+}
+
+impl RunInfo {
+    pub fn new(workload: &'static str, version: &'static str, ranks: usize) -> Self {
+        Self {
+            workload,
+            version,
+            ranks,
+        }
+    }
+}
+
 /// "OK" or "FAILED", as every report prints its validation.
 pub fn verdict(passed: bool) -> &'static str {
     if passed {

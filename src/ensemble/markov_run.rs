@@ -8,22 +8,23 @@
 //!   state_days   u64 [chains, 3]  days each chain spent in each state
 //! ```
 
-use std::path::PathBuf;
+use std::ops::Range;
 
 use mpi::traits::*;
 use serde::Serialize;
 
 use super::mc::{markov_days, MARKOV_P, MARKOV_PI, MARKOV_STATES};
 use super::mc_run::{
-    at_least, at_most, create_result, finish, mc_phases, output_line, McPhases, MAX_UNITS,
-    ROUND_WORK,
+    at_least, at_most, finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun,
+    MAX_UNITS, ROUND_WORK,
 };
-use super::{gather_ordered, Z_LIMIT};
-use crate::driver::{After, Clock, Position, Printed, Workload};
-use crate::error::{Failure, Outcome};
-use crate::h5::{write_list, write_num, ResultFile, RunMeta};
+use super::Z_LIMIT;
+use crate::driver::Printed;
+use crate::error::Outcome;
+use crate::h5::{write_list, write_num, RunMeta};
 use crate::par;
 use crate::progress::Meter;
+use crate::report::RunInfo;
 use crate::rng::stream;
 use crate::stop::StopSignal;
 
@@ -32,17 +33,14 @@ pub struct MarkovJob {
     pub chains: u64,
     pub days: u64,
     pub seed: u64,
-    pub output: Option<PathBuf>,
-    pub force: bool,
-    pub json: bool,
-    pub quiet: bool,
+    /// The result file and how the report is shown.
+    pub out: crate::driver::Output,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MarkovReport {
-    pub workload: &'static str,
-    pub version: &'static str,
-    pub ranks: usize,
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
     pub chains: u64,
     pub days: u64,
     pub seed: u64,
@@ -67,52 +65,36 @@ pub fn run<C: Communicator>(
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
-    let markov = MarkovRun::new(world, job, meta)?;
-    crate::driver::run(markov, stop, job.quiet, job.json)
+    let markov = Markov::new(job, meta.version)?;
+    let run = McRun::new(
+        world,
+        markov,
+        (job.out.path.as_deref(), job.out.force),
+        meta,
+    )?;
+    crate::driver::run(run, stop, &job.out)
 }
 
-/// `parsim markov` on the driver: chains dealt out in rounds.
-pub struct MarkovRun<'a, C: Communicator> {
-    comm: &'a C,
+/// The Markov estimator: chains, days in each state counted per chain.
+pub struct Markov<'a> {
     job: &'a MarkovJob,
-    meta: &'a RunMeta,
-    file: Option<ResultFile>,
-    rounds: super::Rounds,
-    /// Days in each state of this rank's finished chains, 3 per chain.
-    counts: Vec<u64>,
-    t_compute: f64,
+    version: &'static str,
 }
 
-impl<'a, C: Communicator> MarkovRun<'a, C> {
-    /// Collective: check the job (alike on every rank), reserve the output.
-    pub fn new(comm: &'a C, job: &'a MarkovJob, meta: &'a RunMeta) -> Outcome<Self> {
+impl<'a> Markov<'a> {
+    /// The same verdict on every rank.
+    pub fn new(job: &'a MarkovJob, version: &'static str) -> Outcome<Self> {
         at_least("chains", job.chains, 1)?;
         at_least("days", job.days, 1)?;
         at_most("chains", job.chains, MAX_UNITS / 3)?;
-        let file = create_result(comm, job.output.as_deref(), job.force, meta)?;
-        let per_round = (ROUND_WORK / job.days).max(1) as usize;
-        let rounds = super::Rounds::new(comm, job.chains as usize, per_round);
-        Ok(Self {
-            comm,
-            job,
-            meta,
-            file,
-            counts: Vec::with_capacity(3 * rounds.range.len()),
-            rounds,
-            t_compute: 0.0,
-        })
+        Ok(Self { job, version })
     }
 }
 
-impl<C: Communicator> Workload for MarkovRun<'_, C> {
-    type Comm = C;
+impl Estimator for Markov<'_> {
     type Report = MarkovReport;
     const NAME: &'static str = "markov";
-    const JUDGED: &'static str = "the estimate";
-
-    fn comm(&self) -> &C {
-        self.comm
-    }
+    const PER_UNIT: usize = 3;
 
     fn meter(&self) -> Meter {
         Meter {
@@ -124,44 +106,27 @@ impl<C: Communicator> Workload for MarkovRun<'_, C> {
         }
     }
 
-    fn position(&self) -> Position {
-        self.rounds.position()
+    fn per_round(&self) -> usize {
+        (ROUND_WORK / self.job.days).max(1) as usize
     }
 
-    fn rounds_left(&self) -> bool {
-        self.rounds.left()
-    }
-
-    fn advance(&mut self) -> Outcome<After> {
-        let a = mpi::time();
+    fn count(&self, units: Range<usize>, out: &mut Vec<u64>) {
         let (seed, days) = (self.job.seed, self.job.days);
-        for c in self.rounds.next_units() {
-            self.counts
-                .extend(markov_days(&mut stream(seed, c as u64), days));
+        for c in units {
+            out.extend(markov_days(&mut stream(seed, c as u64), days));
         }
-        self.t_compute += mpi::time() - a;
-        Ok(After::Check { fault: false })
     }
 
-    fn fault(&self) -> Failure {
-        Failure::runtime(anyhow::anyhow!("markov: a rank reported a fault"))
-    }
-
-    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<MarkovReport>> {
-        let wall = clock.wall;
-        let (comm, job) = (self.comm, self.job);
-        let t1 = mpi::time();
-        let all = gather_ordered(comm, &self.counts, &self.rounds.table, 3);
+    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<MarkovReport>> {
+        let (job, all) = (self.job, end.all);
         let stats = (comm.rank() == 0).then(|| markov_stats(&all, job));
         let (fractions, stderr, z) = stats.unwrap_or(([0.0; 3], [None; 3], [None; 3]));
         let passed = z.iter().flatten().all(|v| v.abs() < Z_LIMIT);
-        let t_compute = self.t_compute;
+        let (wall, t_compute) = (end.wall, end.compute);
         let report = |gather_io: f64, output: Option<String>| {
             let [compute, gather_io] = par::spreads(comm, [t_compute, gather_io]);
             MarkovReport {
-                workload: "markov",
-                version: self.meta.version,
-                ranks: comm.size() as usize,
+                run: RunInfo::new("markov", self.version, comm.size() as usize),
                 chains: job.chains,
                 days: job.days,
                 seed: job.seed,
@@ -177,30 +142,24 @@ impl<C: Communicator> Workload for MarkovRun<'_, C> {
                 output,
             }
         };
-        let r = finish(
-            comm,
-            self.file.take(),
-            t1,
-            job.output.as_deref(),
-            report,
-            |f| {
-                let g = f.create_group("markov")?;
-                write_num(&g, "chains", job.chains)?;
-                write_num(&g, "days", job.days)?;
-                write_num(&g, "seed", job.seed)?;
-                write_list(&g, "transition", &MARKOV_P.concat())?;
-                write_list(&g, "stationary_theory", &MARKOV_PI)?;
-                write_list(&g, "fractions", &fractions)?;
-                write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
-                g.new_dataset_builder()
-                    .with_data(
-                        &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
-                            .map_err(|e| hdf5::Error::from(e.to_string()))?,
-                    )
-                    .create("state_days")?;
-                Ok(())
-            },
-        )?;
+        let output = job.out.path.as_deref();
+        let r = finish(comm, end.file, end.gather_start, output, report, |f| {
+            let g = f.create_group("markov")?;
+            write_num(&g, "chains", job.chains)?;
+            write_num(&g, "days", job.days)?;
+            write_num(&g, "seed", job.seed)?;
+            write_list(&g, "transition", &MARKOV_P.concat())?;
+            write_list(&g, "stationary_theory", &MARKOV_PI)?;
+            write_list(&g, "fractions", &fractions)?;
+            write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
+            g.new_dataset_builder()
+                .with_data(
+                    &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
+                        .map_err(|e| hdf5::Error::from(e.to_string()))?,
+                )
+                .create("state_days")?;
+            Ok(())
+        })?;
         Ok(Printed {
             text: markov_text(&r),
             report: r,
@@ -241,7 +200,7 @@ fn markov_text(r: &MarkovReport) -> String {
         "parsim markov {}: 3-state Markov chain (bull/bear/recession)\n\
          Chains           : {} of {} days (seed {})\n\
          Ranks            : {}\n",
-        r.version, r.chains, r.days, r.seed, r.ranks
+        r.run.version, r.chains, r.days, r.seed, r.run.ranks
     );
     for k in 0..3 {
         let zs = r.z[k].map_or("n/a".into(), |v| format!("{v:+.3}"));

@@ -6,6 +6,7 @@
 //! identical on any number of ranks. The workloads: [`super::pi_run`],
 //! [`super::markov_run`].
 
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Context;
@@ -13,9 +14,12 @@ use mpi::traits::*;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::gather_ordered;
+use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
 use crate::h5::{ResultFile, RunMeta};
 use crate::par::{self, Spread};
+use crate::progress::Meter;
 
 #[derive(Debug, Error)]
 enum McError {
@@ -111,4 +115,112 @@ pub fn output_line(output: &Option<String>) -> String {
     output
         .as_ref()
         .map_or(String::new(), |o| format!("Output           : {o}\n"))
+}
+
+/// What a Monte Carlo estimator brings to [`McRun`]: its units of work,
+/// how to count a range of them, and its ending (estimate, file, report).
+pub trait Estimator {
+    type Report: Serialize;
+    const NAME: &'static str;
+    /// Counts each unit leaves (pi: its hits; markov: days in each state).
+    const PER_UNIT: usize;
+    /// The progress meter; its total is the number of units.
+    fn meter(&self) -> Meter;
+    /// Units per round (about [`ROUND_WORK`] samples).
+    fn per_round(&self) -> usize;
+    /// Append the counts of `units` to `out`, in unit order.
+    fn count(&self, units: Range<usize>, out: &mut Vec<u64>);
+    /// Collective: the estimate, the file (rank 0) and the report.
+    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<Self::Report>>;
+}
+
+/// What an estimator concludes from: every unit's counts (`all`, on rank
+/// 0; empty elsewhere), rank 0's result file, and what the run measured:
+/// its wall time, this rank's compute time, when the gather began.
+pub struct Gathered {
+    pub all: Vec<u64>,
+    pub file: Option<ResultFile>,
+    pub wall: f64,
+    pub compute: f64,
+    pub gather_start: f64,
+}
+
+/// A Monte Carlo estimator's run on the driver: units dealt out in rounds,
+/// counted, gathered in unit order.
+pub struct McRun<'a, C: Communicator, E> {
+    comm: &'a C,
+    est: E,
+    file: Option<ResultFile>,
+    rounds: super::Rounds,
+    /// This rank's finished units' counts, `E::PER_UNIT` each, in order.
+    counts: Vec<u64>,
+    t_compute: f64,
+}
+
+impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
+    /// Collective: reserve `output` (rank 0), deal out the units.
+    pub fn new(
+        comm: &'a C,
+        est: E,
+        (output, force): (Option<&Path>, bool),
+        meta: &RunMeta,
+    ) -> Outcome<Self> {
+        let file = create_result(comm, output, force, meta)?;
+        let rounds = super::Rounds::new(comm, est.meter().total as usize, est.per_round());
+        Ok(Self {
+            comm,
+            counts: Vec::with_capacity(E::PER_UNIT * rounds.range.len()),
+            est,
+            file,
+            rounds,
+            t_compute: 0.0,
+        })
+    }
+}
+
+impl<C: Communicator, E: Estimator> Workload for McRun<'_, C, E> {
+    type Comm = C;
+    type Report = E::Report;
+    const NAME: &'static str = E::NAME;
+    const JUDGED: &'static str = "the estimate";
+
+    fn comm(&self) -> &C {
+        self.comm
+    }
+
+    fn meter(&self) -> Meter {
+        self.est.meter()
+    }
+
+    fn position(&self) -> Position {
+        self.rounds.position()
+    }
+
+    fn rounds_left(&self) -> bool {
+        self.rounds.left()
+    }
+
+    fn advance(&mut self) -> Outcome<After> {
+        let a = mpi::time();
+        let units = self.rounds.next_units();
+        self.est.count(units, &mut self.counts);
+        self.t_compute += mpi::time() - a;
+        Ok(After::Check { fault: false })
+    }
+
+    fn fault(&self) -> Failure {
+        Failure::runtime(anyhow::anyhow!("{}: a rank reported a fault", E::NAME))
+    }
+
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<E::Report>> {
+        let gather_start = mpi::time();
+        let end = Gathered {
+            all: gather_ordered(self.comm, &self.counts, &self.rounds.table, E::PER_UNIT),
+            file: self.file.take(),
+            wall: clock.wall,
+            compute: self.t_compute,
+            gather_start,
+        };
+        self.est.conclude(self.comm, end)
+    }
 }

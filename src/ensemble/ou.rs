@@ -103,13 +103,8 @@ impl Sweep {
     /// Number of sets (counted before any is built: a product can be huge).
     pub fn len(&self) -> u128 {
         match self {
-            Self::Product {
-                taus,
-                sigmas,
-                dts,
-                x0s,
-            } => (taus.len() * sigmas.len() * dts.len() * x0s.len()) as u128,
             Self::Table(rows) => rows.len() as u128,
+            Self::Product { .. } => self.values().iter().map(|(_, v)| v.len() as u128).product(),
         }
     }
 
@@ -141,20 +136,15 @@ impl Sweep {
     }
 
     fn sets(&self) -> Vec<OuParams> {
-        let (taus, sigmas, dts, x0s) = match self {
-            Self::Table(rows) => return rows.clone(),
-            Self::Product {
-                taus,
-                sigmas,
-                dts,
-                x0s,
-            } => (taus, sigmas, dts, x0s),
-        };
+        if let Self::Table(rows) = self {
+            return rows.clone();
+        }
+        let [(_, taus), (_, sigmas), (_, dts), (_, x0s)] = self.values();
         let mut sets = Vec::with_capacity(self.len() as usize);
-        for &tau in taus {
-            for &sigma in sigmas {
-                for &dt in dts {
-                    for &x0 in x0s {
+        for &tau in &taus {
+            for &sigma in &sigmas {
+                for &dt in &dts {
+                    for &x0 in &x0s {
                         sets.push(OuParams { tau, sigma, dt, x0 });
                     }
                 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::ou::{OuParams, OuPlan};
 use super::Z_LIMIT;
 use crate::par::Spread;
+use crate::report::RunInfo;
 
 /// Validation of one parameter set at t = steps dt.
 #[derive(Debug, Clone, Serialize)]
@@ -28,9 +29,8 @@ pub struct SetReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OuReport {
-    pub workload: &'static str,
-    pub version: &'static str,
-    pub ranks: usize,
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
     pub plan: OuPlan,
     pub members: u64,
     pub sets: Vec<SetReport>,
@@ -72,9 +72,7 @@ impl OuReport {
     ) -> Self {
         let draws = plan.members() as f64 * plan.steps as f64;
         Self {
-            workload: "ou",
-            version,
-            ranks: f.ranks,
+            run: RunInfo::new("ou", version, f.ranks),
             members: plan.members(),
             plan: plan.clone(),
             passed: sets.iter().all(|r| r.passed),
@@ -96,7 +94,7 @@ pub fn text(r: &OuReport) -> String {
     let _ = writeln!(
         s,
         "parsim ou {}: Ornstein-Uhlenbeck ensemble, exact update",
-        r.version
+        r.run.version
     );
     let _ = writeln!(
         s,
@@ -108,7 +106,7 @@ pub fn text(r: &OuReport) -> String {
         p.record_every
     );
     let _ = writeln!(s, "Seed             : {}", p.seed);
-    let _ = writeln!(s, "Ranks            : {}", r.ranks);
+    let _ = writeln!(s, "Ranks            : {}", r.run.ranks);
     let shown = 10;
     for (k, set) in r.sets.iter().enumerate().take(shown) {
         let q = &set.params;

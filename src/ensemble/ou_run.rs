@@ -39,10 +39,8 @@ use crate::stop::StopSignal;
 pub struct OuJob {
     pub request: OuRequest,
     pub store_paths: bool,
-    pub output: Option<PathBuf>,
-    pub force: bool,
-    pub json: bool,
-    pub quiet: bool,
+    /// The result file and how the report is shown.
+    pub out: crate::driver::Output,
     /// Checkpoints: every N steps (heat) or members per rank (ou), the
     /// file, the restart.
     pub checkpointing: crate::driver::Checkpointing,
@@ -64,7 +62,7 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         m.check_same(&plan, job.store_paths)?;
     }
     let ou = OuRun::new(world, job, plan, resume, meta)?;
-    driver::run(ou, stop, job.quiet, job.json)
+    driver::run(ou, stop, &job.out)
 }
 
 /// An OU run in progress on this rank.
@@ -99,9 +97,9 @@ impl<'a, C: Communicator> OuRun<'a, C> {
     ) -> Outcome<Self> {
         let file = par::create_on_root(
             world,
-            || job.checkpointing.reserve(job.force),
-            job.output.as_deref(),
-            job.force,
+            || job.checkpointing.reserve(job.out.force),
+            job.out.path.as_deref(),
+            job.out.force,
             |out| OuFile::create(out, &plan, job.store_paths, meta),
         )?;
         let (range, table) = super::scatter_ranges(world, plan.members() as usize);
@@ -241,7 +239,7 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
         };
         let t2 = mpi::time();
         let (plan, version) = (self.plan.clone(), self.meta.version);
-        let output = self.job.output.as_ref().map(|p| p.display().to_string());
+        let output = self.job.out.path.as_ref().map(|p| p.display().to_string());
         let (sets, written) = self.gather_and_write(&total, |sets, so_far| {
             let spread = Spread::uniform(so_far);
             OuReport::new(&plan, version, figures(spread), sets, output.clone())

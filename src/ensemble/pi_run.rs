@@ -6,22 +6,23 @@
 //!   chunk_hits   u64 [chunks]     hits of each chunk (for convergence plots)
 //! ```
 
-use std::path::PathBuf;
+use std::ops::Range;
 
 use mpi::traits::*;
 use serde::Serialize;
 
 use super::mc::{pi_hits, pi_hits_lanes, Chunking};
 use super::mc_run::{
-    at_least, at_most, create_result, finish, mc_phases, output_line, McPhases, MAX_UNITS,
-    ROUND_WORK,
+    at_least, at_most, finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun,
+    MAX_UNITS, ROUND_WORK,
 };
-use super::{gather_ordered, Z_LIMIT};
-use crate::driver::{After, Clock, Position, Printed, Workload};
+use super::Z_LIMIT;
+use crate::driver::Printed;
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_num, write_vec, ResultFile, RunMeta};
+use crate::h5::{write_num, write_vec, RunMeta};
 use crate::par;
 use crate::progress::Meter;
+use crate::report::RunInfo;
 use crate::rng::{stream, Lanes};
 use crate::stop::StopSignal;
 
@@ -30,17 +31,14 @@ pub struct PiJob {
     pub samples: u64,
     pub chunk: u64,
     pub seed: u64,
-    pub output: Option<PathBuf>,
-    pub force: bool,
-    pub json: bool,
-    pub quiet: bool,
+    /// The result file and how the report is shown.
+    pub out: crate::driver::Output,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PiReport {
-    pub workload: &'static str,
-    pub version: &'static str,
-    pub ranks: usize,
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
     pub samples: u64,
     pub chunk: u64,
     pub seed: u64,
@@ -60,26 +58,21 @@ pub struct PiReport {
 
 /// Collective: `parsim pi`.
 pub fn run<C: Communicator>(world: &C, job: &PiJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-    let pi = PiRun::new(world, job, meta)?;
-    crate::driver::run(pi, stop, job.quiet, job.json)
+    let pi = Pi::new(job, meta.version)?;
+    let run = McRun::new(world, pi, (job.out.path.as_deref(), job.out.force), meta)?;
+    crate::driver::run(run, stop, &job.out)
 }
 
-/// `parsim pi` on the driver: chunks of samples dealt out in rounds.
-pub struct PiRun<'a, C: Communicator> {
-    comm: &'a C,
+/// The pi estimator: chunks of samples, hits counted per chunk.
+pub struct Pi<'a> {
     job: &'a PiJob,
-    meta: &'a RunMeta,
-    file: Option<ResultFile>,
+    version: &'static str,
     chunks: Chunking,
-    rounds: super::Rounds,
-    /// Hits of this rank's finished chunks, in chunk order.
-    hits: Vec<u64>,
-    t_compute: f64,
 }
 
-impl<'a, C: Communicator> PiRun<'a, C> {
-    /// Collective: check the job (alike on every rank), reserve the output.
-    pub fn new(comm: &'a C, job: &'a PiJob, meta: &'a RunMeta) -> Outcome<Self> {
+impl<'a> Pi<'a> {
+    /// The same verdict on every rank.
+    pub fn new(job: &'a PiJob, version: &'static str) -> Outcome<Self> {
         at_least("samples", job.samples, 1)?;
         at_least("chunk", job.chunk, 1)?;
         let chunks = Chunking {
@@ -94,31 +87,18 @@ impl<'a, C: Communicator> PiRun<'a, C> {
                 chunks.count()
             ))
         })?;
-        let file = create_result(comm, job.output.as_deref(), job.force, meta)?;
-        let per_round = (ROUND_WORK / job.chunk).max(1) as usize;
-        let rounds = super::Rounds::new(comm, chunks.count() as usize, per_round);
         Ok(Self {
-            comm,
             job,
-            meta,
-            file,
+            version,
             chunks,
-            hits: Vec::with_capacity(rounds.range.len()),
-            rounds,
-            t_compute: 0.0,
         })
     }
 }
 
-impl<C: Communicator> Workload for PiRun<'_, C> {
-    type Comm = C;
+impl Estimator for Pi<'_> {
     type Report = PiReport;
     const NAME: &'static str = "pi";
-    const JUDGED: &'static str = "the estimate";
-
-    fn comm(&self) -> &C {
-        self.comm
-    }
+    const PER_UNIT: usize = 1;
 
     fn meter(&self) -> Meter {
         Meter {
@@ -130,32 +110,16 @@ impl<C: Communicator> Workload for PiRun<'_, C> {
         }
     }
 
-    fn position(&self) -> Position {
-        self.rounds.position()
+    fn per_round(&self) -> usize {
+        (ROUND_WORK / self.job.chunk).max(1) as usize
     }
 
-    fn rounds_left(&self) -> bool {
-        self.rounds.left()
+    fn count(&self, units: Range<usize>, out: &mut Vec<u64>) {
+        out.extend(chunk_hits(&self.chunks, units, self.job.seed));
     }
 
-    fn advance(&mut self) -> Outcome<After> {
-        let a = mpi::time();
-        let units = self.rounds.next_units();
-        self.hits
-            .extend(chunk_hits(&self.chunks, units, self.job.seed));
-        self.t_compute += mpi::time() - a;
-        Ok(After::Check { fault: false })
-    }
-
-    fn fault(&self) -> Failure {
-        Failure::runtime(anyhow::anyhow!("pi: a rank reported a fault"))
-    }
-
-    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<PiReport>> {
-        let wall = clock.wall;
-        let (comm, job) = (self.comm, self.job);
-        let t1 = mpi::time();
-        let all = gather_ordered(comm, &self.hits, &self.rounds.table, 1);
+    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<PiReport>> {
+        let (job, all) = (self.job, end.all);
         let total: u64 = all.iter().sum();
         let n = job.samples as f64;
         let p = std::f64::consts::FRAC_PI_4;
@@ -164,14 +128,12 @@ impl<C: Communicator> Workload for PiRun<'_, C> {
         let z = (estimate - std::f64::consts::PI) / stderr;
         // The report, built by `finish` twice: stored, then printed.
         let passed = z.abs() < Z_LIMIT;
-        let t_compute = self.t_compute;
+        let (wall, t_compute) = (end.wall, end.compute);
         let busy = par::sum(comm, t_compute);
         let report = |gather_io: f64, output: Option<String>| {
             let [compute, gather_io] = par::spreads(comm, [t_compute, gather_io]);
             PiReport {
-                workload: "pi",
-                version: self.meta.version,
-                ranks: comm.size() as usize,
+                run: RunInfo::new("pi", self.version, comm.size() as usize),
                 samples: job.samples,
                 chunk: job.chunk,
                 seed: job.seed,
@@ -187,25 +149,19 @@ impl<C: Communicator> Workload for PiRun<'_, C> {
                 output,
             }
         };
-        let r = finish(
-            comm,
-            self.file.take(),
-            t1,
-            job.output.as_deref(),
-            report,
-            |f| {
-                let g = f.create_group("pi")?;
-                write_num(&g, "samples", job.samples)?;
-                write_num(&g, "seed", job.seed)?;
-                write_num(&g, "chunk", job.chunk)?;
-                write_num(&g, "hits", total)?;
-                write_num(&g, "estimate", estimate)?;
-                write_num(&g, "stderr", stderr)?;
-                write_num(&g, "z", z)?;
-                write_vec(&g, "chunk_hits", &all)?;
-                Ok(())
-            },
-        )?;
+        let output = job.out.path.as_deref();
+        let r = finish(comm, end.file, end.gather_start, output, report, |f| {
+            let g = f.create_group("pi")?;
+            write_num(&g, "samples", job.samples)?;
+            write_num(&g, "seed", job.seed)?;
+            write_num(&g, "chunk", job.chunk)?;
+            write_num(&g, "hits", total)?;
+            write_num(&g, "estimate", estimate)?;
+            write_num(&g, "stderr", stderr)?;
+            write_num(&g, "z", z)?;
+            write_vec(&g, "chunk_hits", &all)?;
+            Ok(())
+        })?;
         Ok(Printed {
             text: pi_text(&r),
             report: r,
@@ -224,11 +180,11 @@ fn pi_text(r: &PiReport) -> String {
          Validation       : stderr {:.3e}, (estimate - pi)/stderr = {:+.3}, |z| < {Z_LIMIT}: {}\n\
          Wall time        : {:.6} s\n\
          Rate             : {:.4e} samples/s, {:.4e} samples/s per core\n{}{}",
-        r.version,
+        r.run.version,
         r.samples,
         r.chunk,
         r.seed,
-        r.ranks,
+        r.run.ranks,
         r.estimate,
         r.hits,
         r.stderr,
@@ -245,7 +201,7 @@ fn pi_text(r: &PiReport) -> String {
 /// Hits of each chunk in `range`: pairs of full chunks in lockstep (two
 /// generator chains overlap; measured ~15% faster), the rest one by one.
 /// Either way each chunk's count is the same.
-fn chunk_hits(chunks: &Chunking, range: std::ops::Range<usize>, seed: u64) -> Vec<u64> {
+fn chunk_hits(chunks: &Chunking, range: Range<usize>, seed: u64) -> Vec<u64> {
     let mut hits = Vec::with_capacity(range.len());
     let mut c = range.start as u64;
     let end = range.end as u64;

@@ -15,6 +15,7 @@ use super::validate::validate;
 use crate::driver::{Clock, Printed};
 use crate::error::Outcome;
 use crate::par;
+use crate::report::RunInfo;
 
 impl HeatRun<'_> {
     /// Collective: validate; write the result file of a finished run; the
@@ -36,7 +37,7 @@ impl HeatRun<'_> {
         // written first, so the report stored in the file can say how long
         // that took; then the file is stamped, closed and moved.
         let t_io0 = mpi::time();
-        let stamp = if stopped.is_none() && self.job.output.is_some() {
+        let stamp = if stopped.is_none() && self.job.out.path.is_some() {
             let stamp = self.stamp();
             gather_and_write(&self.cart, &self.plan.decomp, &self.u, self.file.as_ref())?;
             Some(stamp)
@@ -90,9 +91,7 @@ impl HeatRun<'_> {
         let (cfg, grid) = (&self.plan.cfg, self.plan.grid);
         let done = self.step - self.plan.start_step;
         HeatReport {
-            workload: "heat",
-            version: self.meta.version,
-            ranks: self.cart.size() as usize,
+            run: RunInfo::new("heat", self.meta.version, self.cart.size() as usize),
             proc_grid: [grid.px(), grid.py()],
             peak_memory: par::peak_memory(&self.cart),
             execution: Execution {
@@ -113,7 +112,8 @@ impl HeatRun<'_> {
             snapshots: self.snapshots,
             output: self
                 .job
-                .output
+                .out
+                .path
                 .as_ref()
                 .filter(|_| written)
                 .map(|p| p.display().to_string()),

@@ -4,8 +4,6 @@
 //! time-block depth), decided once, alike on every rank; and the Cartesian
 //! communicator that must agree with the decomposition.
 
-use std::path::PathBuf;
-
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 
@@ -21,11 +19,8 @@ pub struct HeatJob {
     pub request: HeatRequest,
     /// Explicit process grid; `None` picks a balanced one.
     pub grid: Option<ProcGrid>,
-    /// Result file; `None` writes nothing (benchmarks, studies).
-    pub output: Option<PathBuf>,
-    pub force: bool,
-    /// Report as JSON on stdout (the text report then goes to stderr).
-    pub json: bool,
+    /// The result file and how the report is shown.
+    pub out: crate::driver::Output,
     /// Checkpoints: every N steps (heat) or members per rank (ou), the
     /// file, the restart.
     pub checkpointing: crate::driver::Checkpointing,
@@ -34,8 +29,6 @@ pub struct HeatJob {
     pub tuning: Tuning,
     /// Compression (1-9), snapshots, XDMF sidecar of the result file.
     pub extras: Extras,
-    /// No progress display.
-    pub quiet: bool,
     /// Gather to rank 0, or parallel HDF5.
     pub io: IoMode,
 }

@@ -80,9 +80,8 @@ pub struct Stop {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HeatReport {
-    pub workload: &'static str,
-    pub version: &'static str,
-    pub ranks: usize,
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
     pub proc_grid: [usize; 2],
     /// How the loop ran (never changes the result).
     pub execution: Execution,
@@ -155,7 +154,7 @@ impl HeatReport {
         let _ = writeln!(
             s,
             "parsim heat {}: 2D heat equation, explicit Euler, 5-point stencil",
-            self.version
+            self.run.version
         );
         let _ = writeln!(
             s,
@@ -203,7 +202,7 @@ impl HeatReport {
         let _ = writeln!(
             *s,
             "Ranks            : {} (process grid {} x {})",
-            self.ranks, self.proc_grid[0], self.proc_grid[1]
+            self.run.ranks, self.proc_grid[0], self.proc_grid[1]
         );
         let e = &self.execution;
         let _ = writeln!(

@@ -35,7 +35,7 @@ pub fn run<C: Communicator>(
 ) -> Outcome {
     let resume = job.checkpointing.resume(world, checkpoint::read_meta)?;
     let heat = HeatRun::new(world, job, resume, meta)?;
-    driver::run(heat, stop, job.quiet, job.json)
+    driver::run(heat, stop, &job.out)
 }
 
 /// A heat run in progress on this rank.
@@ -77,9 +77,9 @@ impl<'a> HeatRun<'a> {
         let file = io::open(
             world,
             job.io,
-            || job.checkpointing.reserve(job.force),
-            job.output.as_deref(),
-            job.force,
+            || job.checkpointing.reserve(job.out.force),
+            job.out.path.as_deref(),
+            job.out.force,
             &Plan {
                 cfg: &plan.cfg,
                 decomp: &plan.decomp,
@@ -103,7 +103,7 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
-            snapshot_every: if job.output.is_some() {
+            snapshot_every: if job.out.path.is_some() {
                 job.extras.snapshot_every
             } else {
                 0
