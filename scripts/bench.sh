@@ -3,6 +3,8 @@
 #
 #   ./scripts/bench.sh ensembles [--quick]   OU 8 x 5e6 and pi, 1 and 2 ranks
 #   ./scripts/bench.sh heat [--quick]        heat vs the C baseline, 1 and 2 ranks
+#                                            (PARSIM_BENCH_BASELINE=OLD_PARSIM: also
+#                                            that build, in the same run, as parsim(old))
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
 #
@@ -124,7 +126,7 @@ p_point() {
   local label=$1 ranks=$2; shift 2
   for _ in $(seq "$repeat"); do
     mpirun ${BIND:-$(bind_flags "$ranks")} -n "$ranks" \
-      "$PARSIM_BIN" heat "$@" --no-output --json 2>/dev/null |
+      "${BIN:-$PARSIM_BIN}" heat "$@" --no-output --json 2>/dev/null |
       python3 -c '
 import json, sys
 r = json.load(sys.stdin)
@@ -149,6 +151,12 @@ for n in $sizes; do
     c_point $r $n
     p_point "parsim ${n}x${n} x $steps, time block 1" $r --nx $n --ny $n --steps $steps --time-block 1
     p_point "parsim ${n}x${n} x $steps (default)" $r --nx $n --ny $n --steps $steps
+    if [[ -n ${PARSIM_BENCH_BASELINE:-} ]]; then
+      BIN=$PARSIM_BENCH_BASELINE p_point "parsim(old) ${n}x${n} x $steps, time block 1" $r \
+        --nx $n --ny $n --steps $steps --time-block 1
+      BIN=$PARSIM_BENCH_BASELINE p_point "parsim(old) ${n}x${n} x $steps (default)" $r \
+        --nx $n --ny $n --steps $steps
+    fi
   done
 done
 # Halo overlap at 512x512 cells per rank (time block 1, where overlap applies).

@@ -65,6 +65,54 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
+/// The failure for a restart file that is there but not a usable
+/// checkpoint of a `kind` ("heat", "ou") run, saying `what` is wrong.
+pub fn unusable_restart(
+    path: &std::path::Path,
+    kind: &str,
+    what: impl std::fmt::Display,
+) -> Failure {
+    Failure::usage(format!(
+        "restart file '{}' is not a usable parsim {kind} checkpoint: {what}",
+        path.display()
+    ))
+}
+
+/// Rank 0: open the restart file `path` of a `kind` run ("heat", "ou")
+/// and its group `group`. Only a regular file is opened (a FIFO would block
+/// rank 0 while the others wait); every complaint names the file, through
+/// `unusable` for what is there but not a checkpoint of this kind.
+pub fn open_restart(
+    path: &std::path::Path,
+    group: &str,
+    unusable: impl Fn(String) -> Failure,
+) -> Outcome<(hdf5::File, hdf5::Group)> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Err(_) => {
+            return Err(Failure::usage(format!(
+                "restart file '{shown}' does not exist"
+            )))
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(Failure::usage(format!(
+                "restart file '{shown}' is not a regular file"
+            )))
+        }
+        Ok(_) => {}
+    }
+    let file = hdf5::File::open(path).map_err(|e| {
+        unusable(format!(
+            "cannot open it as HDF5 (truncated or corrupt?): {}",
+            crate::error::one_line(&e.to_string())
+        ))
+    })?;
+    let g = file
+        .group(group)
+        .map_err(|_| unusable(format!("no /{group} group")))?;
+    Ok((file, g))
+}
+
 /// An HDF5 result file open at its temporary path: on rank 0, or on every
 /// rank for parallel HDF5 (then only rank 0 holds the `output` to commit).
 pub struct ResultFile {

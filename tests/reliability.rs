@@ -642,3 +642,27 @@ fn a_panicking_rank_aborts_the_whole_job() {
     assert_eq!(status.code(), Some(70), "{stderr}");
     assert!(!dir.join("p.h5").exists());
 }
+
+/// A restart "file" that is a FIFO would block rank 0 in open() while the
+/// other ranks wait: only regular files are read, for every workload.
+#[test]
+fn restart_from_a_fifo_is_refused_not_waited_on() {
+    let dir = scratch("restart-fifo");
+    let fifo = dir.join("ckpt.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    for workload in [
+        &["heat", "--nx", "20", "--ny", "20"][..],
+        &["ou", "--paths", "2"][..],
+    ] {
+        let args = [workload, &["--restart", "ckpt.fifo", "--no-output"][..]].concat();
+        let out = mpirun_in(&dir, 2, &args, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is not a regular file"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

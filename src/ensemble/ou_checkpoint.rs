@@ -46,32 +46,12 @@ pub struct OuCheckpointMeta {
 }
 
 fn unusable(path: &Path, what: impl std::fmt::Display) -> Failure {
-    Failure::usage(format!(
-        "restart file '{}' is not a usable parsim ou checkpoint: {what}",
-        path.display()
-    ))
+    crate::h5::unusable_restart(path, "ou", what)
 }
 
 /// Rank 0: read and check a checkpoint's metadata.
 pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
-    if !path.exists() {
-        return Err(Failure::usage(format!(
-            "restart file '{}' does not exist",
-            path.display()
-        )));
-    }
-    let file = hdf5::File::open(path).map_err(|e| {
-        unusable(
-            path,
-            format!(
-                "cannot open it as HDF5 (truncated or corrupt?): {}",
-                crate::error::one_line(&e.to_string())
-            ),
-        )
-    })?;
-    let g = file
-        .group("ou_checkpoint")
-        .map_err(|_| unusable(path, "no /ou_checkpoint group"))?;
+    let (_file, g) = crate::h5::open_restart(path, "ou_checkpoint", |what| unusable(path, what))?;
     let text = |name: &str| -> Outcome<String> {
         g.attr(name)
             .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())

@@ -78,32 +78,12 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
 }
 
 fn not_a_checkpoint(path: &Path, what: impl std::fmt::Display) -> Failure {
-    Failure::usage(format!(
-        "restart file '{}' is not a usable parsim heat checkpoint: {what}",
-        path.display()
-    ))
+    crate::h5::unusable_restart(path, "heat", what)
 }
 
 /// Read a checkpoint's metadata (rank 0).
 pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
-    if !path.exists() {
-        return Err(Failure::usage(format!(
-            "restart file '{}' does not exist",
-            path.display()
-        )));
-    }
-    let file = hdf5::File::open(path).map_err(|e| {
-        not_a_checkpoint(
-            path,
-            format!(
-                "cannot open it as HDF5 (truncated or corrupt?): {}",
-                crate::error::one_line(&e.to_string())
-            ),
-        )
-    })?;
-    let heat = file
-        .group("heat")
-        .map_err(|_| not_a_checkpoint(path, "no /heat group"))?;
+    let (_file, heat) = crate::h5::open_restart(path, "heat", |what| not_a_checkpoint(path, what))?;
     let num = |name: &str| -> Outcome<f64> {
         heat.attr(name)
             .and_then(|a| a.read_scalar::<f64>())
