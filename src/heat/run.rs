@@ -54,6 +54,8 @@ pub struct HeatRun<'a> {
     /// The initial field's statistics and the range it must stay in.
     pub(super) start: FieldStats,
     pub(super) bounds: [f64; 2],
+    /// The local rows probed for it at every check.
+    pub(super) probe_rows: Vec<usize>,
     pub(super) step: u64,
     pub(super) snapshot_every: u64,
     pub(super) snapshots: u64,
@@ -111,6 +113,7 @@ impl<'a> HeatRun<'a> {
             plan,
             resume,
             cart,
+            probe_rows: probe_rows(block.ny()),
             block,
             file,
             un: u.clone(),
@@ -217,8 +220,9 @@ impl Workload for HeatRun<'_> {
         if self.step % self.job.check_every != 0 && self.step != self.plan.cfg.steps {
             return Ok(After::Continue);
         }
-        let rows = probe_rows(self.block.ny());
-        let within = self.u.rows_within(&rows, self.bounds[0], self.bounds[1]);
+        let within = self
+            .u
+            .rows_within(&self.probe_rows, self.bounds[0], self.bounds[1]);
         Ok(After::Check { fault: !within })
     }
 
