@@ -7,7 +7,7 @@
 //! module says, once for all of them, how a run goes:
 //!
 //! ```text
-//! restart metadata: rank 0 reads it, every rank gets it   (read_restart)
+//! restart metadata: rank 0 reads it, every rank gets it   (Checkpointing::resume)
 //! plan + reserve the result file on rank 0                (the workload)
 //! loop {
 //!     advance one round                                   (the workload)
@@ -59,7 +59,8 @@ impl Checkpointing {
         crate::output::reserve_checkpoint(&self.path, self.restart.as_deref(), force)
     }
 
-    /// Collective: the restart file's metadata, read by rank 0 with `read`.
+    /// Collective: the restart file's metadata: rank 0 reads it with
+    /// `read`, every rank gets it (or the same failure).
     pub fn resume<C, M>(
         &self,
         comm: &C,
@@ -69,7 +70,9 @@ impl Checkpointing {
         C: Communicator,
         M: Serialize + serde::de::DeserializeOwned,
     {
-        read_restart(comm, self.restart.as_deref(), read)
+        let path = self.restart.as_deref();
+        path.map(|p| crate::par::broadcast_json(comm, || read(p)))
+            .transpose()
     }
 
     /// The path as messages and reports show it.
@@ -178,21 +181,6 @@ pub trait Workload {
     /// After the last round: gather, validate, write the result file and
     /// build the report (rank 0's is printed).
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Self::Report>>;
-}
-
-/// Collective: rank 0 reads the restart file's metadata with `read`, every
-/// rank gets it (or the same failure).
-pub fn read_restart<C, M>(
-    comm: &C,
-    path: Option<&Path>,
-    read: impl FnOnce(&Path) -> Outcome<M>,
-) -> Outcome<Option<M>>
-where
-    C: Communicator,
-    M: Serialize + serde::de::DeserializeOwned,
-{
-    path.map(|p| crate::par::broadcast_json(comm, || read(p)))
-        .transpose()
 }
 
 /// Collective: run `w` from its first round to its report, shown as `out`

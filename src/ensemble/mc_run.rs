@@ -193,11 +193,11 @@ impl<C: Communicator, E: Estimator> Workload for McRun<'_, C, E> {
     }
 
     fn position(&self) -> Position {
-        self.rounds.position()
+        self.rounds.schedule.position()
     }
 
     fn rounds_left(&self) -> bool {
-        self.rounds.left()
+        self.rounds.schedule.left()
     }
 
     fn advance(&mut self) -> Outcome<After> {

@@ -85,35 +85,37 @@ where
     }
 }
 
-/// A rank's share of the work units (its contiguous range, scattered by
-/// rank 0), cut into rounds of at most `per_round` units: the same number
-/// of rounds on every rank (a rank with fewer units does empty ones), so
-/// the ranks can agree on stop signals after each.
+/// Rounds of at most `per_round` of this rank's `local` units: the same
+/// number of rounds on every rank (a rank with fewer units does empty
+/// ones), so the ranks can agree on stop signals after each. Used by every
+/// ensemble: over a contiguous range ([`Rounds`]) or a list of unfinished
+/// members (ou).
 #[derive(Debug)]
-pub struct Rounds {
-    /// This rank's units.
-    pub range: Range<usize>,
-    /// Every rank's range (rank 0 only; empty elsewhere).
-    pub table: Vec<Range<usize>>,
-    total_units: u64,
+pub struct Schedule {
+    local: usize,
     per_round: usize,
+    total_units: u64,
     rounds: u64,
     done: u64,
 }
 
-impl Rounds {
-    /// Collective: deal out `units` and count the rounds.
-    pub fn new<C: Communicator>(comm: &C, units: usize, per_round: usize) -> Self {
-        let (range, table) = scatter_ranges(comm, units);
+impl Schedule {
+    /// Collective: agree on the number of rounds; `total_units` is the
+    /// count over all ranks (for progress).
+    pub fn new<C: Communicator>(
+        comm: &C,
+        local: usize,
+        per_round: usize,
+        total_units: u64,
+    ) -> Self {
         let per_round = per_round.max(1);
-        let mine = range.len().div_ceil(per_round) as u64;
+        let mine = local.div_ceil(per_round) as u64;
         let mut rounds = 0u64;
         comm.all_reduce_into(&mine, &mut rounds, mpi::collective::SystemOperation::max());
         Self {
-            range,
-            table,
-            total_units: units as u64,
+            local,
             per_round,
+            total_units,
             rounds,
             done: 0,
         }
@@ -123,11 +125,11 @@ impl Rounds {
         self.done < self.rounds
     }
 
-    /// The next round's units of this rank (possibly none).
-    pub fn next_units(&mut self) -> Range<usize> {
-        let start = (self.range.start + self.done as usize * self.per_round).min(self.range.end);
+    /// The positions in `0..local` of the next round (possibly none).
+    pub fn next_round(&mut self) -> Range<usize> {
+        let start = (self.done as usize * self.per_round).min(self.local);
         self.done += 1;
-        start..(start + self.per_round).min(self.range.end)
+        start..(start + self.per_round).min(self.local)
     }
 
     /// Units done over all ranks, as the ranks advance alike: exact at the
@@ -141,5 +143,35 @@ impl Rounds {
             done,
             total: self.total_units,
         }
+    }
+}
+
+/// A rank's share of the work units (its contiguous range, scattered by
+/// rank 0), worked through in a [`Schedule`].
+#[derive(Debug)]
+pub struct Rounds {
+    /// This rank's units.
+    pub range: Range<usize>,
+    /// Every rank's range (rank 0 only; empty elsewhere).
+    pub table: Vec<Range<usize>>,
+    pub schedule: Schedule,
+}
+
+impl Rounds {
+    /// Collective: deal out `units` and count the rounds.
+    pub fn new<C: Communicator>(comm: &C, units: usize, per_round: usize) -> Self {
+        let (range, table) = scatter_ranges(comm, units);
+        let schedule = Schedule::new(comm, range.len(), per_round, units as u64);
+        Self {
+            range,
+            table,
+            schedule,
+        }
+    }
+
+    /// The next round's units of this rank (possibly none).
+    pub fn next_units(&mut self) -> Range<usize> {
+        let r = self.schedule.next_round();
+        self.range.start + r.start..self.range.start + r.end
     }
 }

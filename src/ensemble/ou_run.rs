@@ -79,9 +79,7 @@ pub struct OuRun<'a, C: Communicator> {
     st: Members,
     /// Local indices of the members still to run, a round at a time.
     todo: Vec<usize>,
-    round: usize,
-    rounds: u64,
-    rounds_done: u64,
+    schedule: super::Schedule,
     t_compute: f64,
 }
 
@@ -113,9 +111,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             every => every as usize,
         };
         let todo: Vec<usize> = (0..range.len()).filter(|&k| !st.done[k]).collect();
-        let mut rounds = 0u64;
-        let mine = todo.len().div_ceil(round) as u64;
-        world.all_reduce_into(&mine, &mut rounds, mpi::collective::SystemOperation::max());
+        let schedule = super::Schedule::new(world, todo.len(), round, plan.members());
         Ok(Self {
             world,
             job,
@@ -127,9 +123,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             segments,
             st,
             todo,
-            round,
-            rounds,
-            rounds_done: 0,
+            schedule,
             t_compute: 0.0,
         })
     }
@@ -155,28 +149,20 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
         }
     }
 
-    /// Members done, as the ranks advance alike: proportional to the rounds.
     fn position(&self) -> Position {
-        let total = self.plan.members();
-        let done = match self.rounds {
-            0 => total,
-            r => (total as u128 * self.rounds_done as u128 / r as u128) as u64,
-        };
-        Position { done, total }
+        self.schedule.position()
     }
 
     fn rounds_left(&self) -> bool {
-        self.rounds_done < self.rounds
+        self.schedule.left()
     }
 
     fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
-        let (r, n) = (self.rounds_done as usize, self.todo.len());
-        let batch = &self.todo[(r * self.round).min(n)..((r + 1) * self.round).min(n)];
+        let batch = &self.todo[self.schedule.next_round()];
         let store = self.job.store_paths;
         let (plan, segments, first) = (&self.plan, &self.segments, self.range.start);
         let in_range = compute(plan, segments, first, batch, store, &mut self.st);
-        self.rounds_done += 1;
         self.t_compute += mpi::time() - a;
         Ok(After::Check { fault: !in_range })
     }
