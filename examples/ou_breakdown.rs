@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use parsim::ensemble::ou::{simulate, simulate_group, simulate_lanes, OuParams, GROUP, LANES};
+use parsim::ensemble::ou::{simulate, simulate_lanes, GroupKernel, OuParams, GROUP, LANES};
 use parsim::rng::{stream, Lanes};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -88,7 +88,7 @@ fn main() {
                 .collect::<Vec<_>>()
                 .try_into()
                 .unwrap();
-            simulate_group(&p, per, per / 1000, &mut Lanes::new(&group), out)
+            GroupKernel::detect().simulate(&p, per, per / 1000, &mut Lanes::new(&group), out)
         },
     );
 }

@@ -12,6 +12,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
+use crate::check::at_least;
 use crate::driver::{Checkpointing, Output};
 use crate::ensemble::markov_run::MarkovJob;
 use crate::ensemble::ou::{OuRequest, Sweep};
@@ -67,14 +68,30 @@ enum Command {
     },
 }
 
+/// The command line parser. Every option that takes a value takes a
+/// negative number too, so that `--nx -4` is refused by the option's own
+/// check (its range, in a domain message) instead of reading as an unknown
+/// flag `-4`.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommands(|sub| {
+        sub.mut_args(|arg| {
+            if arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        })
+    })
+}
+
 /// The long options of subcommand `workload` and whether each takes a value
 /// (what a deck may set).
 fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
-    use clap::CommandFactory;
     if workload == "run" {
         return None;
     }
-    let cmd = Cli::command();
+    let cmd = command();
     let sub = cmd.find_subcommand(workload)?;
     Some(
         sub.get_arguments()
@@ -84,6 +101,45 @@ fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
             })
             .collect(),
     )
+}
+
+/// Checkpoint options of the workloads that keep one (heat, ou).
+#[derive(Debug, Args)]
+struct CheckpointArgs {
+    /// Write a checkpoint every N units of work: steps (heat), members per
+    /// rank (ou); 0: only when stopped by a signal.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    checkpoint_every: u64,
+    /// Checkpoint file [default: the output name with .ckpt.h5, or
+    /// <subcommand>.ckpt.h5].
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue from a checkpoint (heat: also from a finished result file).
+    /// Options given explicitly must agree with it; ou computes only the
+    /// unfinished members.
+    #[arg(long, value_name = "FILE")]
+    restart: Option<PathBuf>,
+}
+
+impl CheckpointArgs {
+    /// Where and how often `workload` checkpoints; never onto its result
+    /// file (one would replace the other).
+    fn into_checkpointing(self, out: &Output, workload: &str) -> Outcome<Checkpointing> {
+        let path = self
+            .checkpoint
+            .unwrap_or_else(|| checkpoint_beside(&out.path, workload));
+        if out.path.as_deref() == Some(path.as_path()) {
+            return Err(Failure::usage(format!(
+                "--checkpoint and --output are the same file '{}'",
+                path.display()
+            )));
+        }
+        Ok(Checkpointing {
+            path,
+            every: self.checkpoint_every,
+            restart: self.restart,
+        })
+    }
 }
 
 /// Output options shared by every subcommand.
@@ -136,42 +192,22 @@ enum Store {
 #[derive(Debug, Args)]
 struct OuArgs {
     /// Paths (replicas) per parameter set.
-    #[arg(long, default_value_t = 8, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 8)]
     paths: u64,
     /// Time steps per path.
-    #[arg(long, default_value_t = 5_000_000, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 5_000_000)]
     steps: u64,
     /// Time step; a comma-separated list makes a sweep.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "0.1",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "0.1")]
     dt: Vec<f64>,
     /// Relaxation time; a list makes a sweep.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "1",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "1")]
     tau: Vec<f64>,
     /// Stationary standard deviation; a list makes a sweep.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "2",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "2")]
     sigma: Vec<f64>,
     /// Initial value; a list makes a sweep.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "0",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "0")]
     x0: Vec<f64>,
     /// Parameter sets from a CSV table instead of the lists: a header
     /// naming the columns tau,sigma,dt,x0 (any order), one set per line;
@@ -179,30 +215,16 @@ struct OuArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["tau", "sigma", "dt", "x0"])]
     params: Option<PathBuf>,
     /// Seed of every member's random stream.
-    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Record x every K steps [default: steps/1000, at least 1].
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    #[arg(long, value_name = "K")]
     record_every: Option<u64>,
     /// What to store.
     #[arg(long, value_enum, default_value_t = Store::Stats)]
     store: Store,
-    /// Write a checkpoint after every N members per rank (0: only when
-    /// stopped by a signal).
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
-    checkpoint_every: u64,
-    /// Checkpoint file [default: the output name with .ckpt.h5, or ou.ckpt.h5].
-    #[arg(long, value_name = "FILE")]
-    checkpoint: Option<PathBuf>,
-    /// Continue from a checkpoint: only unfinished members are computed. The
-    /// ensemble options must be the same as in the interrupted run.
-    #[arg(long, value_name = "FILE")]
-    restart: Option<PathBuf>,
+    #[command(flatten)]
+    ckpt: CheckpointArgs,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -210,13 +232,13 @@ struct OuArgs {
 #[derive(Debug, Args)]
 struct PiArgs {
     /// Number of samples.
-    #[arg(long, default_value_t = 1_000_000_000, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1_000_000_000)]
     samples: u64,
     /// Seed.
-    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Samples per chunk (the unit of work with its own random stream).
-    #[arg(long, default_value_t = crate::ensemble::mc::DEFAULT_PI_CHUNK, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = crate::ensemble::mc::DEFAULT_PI_CHUNK)]
     chunk: u64,
     #[command(flatten)]
     out: OutputArgs,
@@ -225,13 +247,13 @@ struct PiArgs {
 #[derive(Debug, Args)]
 struct MarkovArgs {
     /// Independent chains.
-    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1000)]
     chains: u64,
     /// Days per chain.
-    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 100_000)]
     days: u64,
     /// Seed.
-    #[arg(long, default_value_t = 2026, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2026)]
     seed: u64,
     #[command(flatten)]
     out: OutputArgs,
@@ -240,23 +262,23 @@ struct MarkovArgs {
 #[derive(Debug, Args)]
 struct HeatArgs {
     /// Interior points along x [default: 2000].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     nx: Option<usize>,
     /// Interior points along y [default: 2000].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     ny: Option<usize>,
     /// Grid spacing along x; the domain is (nx+1)*dx wide [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     dx: Option<f64>,
     /// Grid spacing along y [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     dy: Option<f64>,
     /// Thermal diffusivity [default: 0.5].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     alpha: Option<f64>,
     /// Time step [default: the stability limit dx²dy²/(2α(dx²+dy²))];
     /// a larger one is refused.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     dt: Option<f64>,
     /// Accept a --dt above the stability limit (to study blow-up; the run
     /// stops with exit code 4 when the field leaves its physical range).
@@ -264,61 +286,37 @@ struct HeatArgs {
     allow_unstable: bool,
     /// Time steps in total, counted from the start of the run (also when
     /// restarting) [default: 500].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     steps: Option<u64>,
     /// Initial condition: disk (the classic benchmark) or sine (exact
     /// solution) [default: disk].
     #[arg(long, value_enum)]
     init: Option<Init>,
     /// Left wall temperature [default: 20 for disk, 0 for sine].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     bc_left: Option<f64>,
     /// Right wall temperature [default: 70 for disk, 0 for sine].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     bc_right: Option<f64>,
     /// Bottom wall temperature [default: 5 for disk, 0 for sine].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     bc_bottom: Option<f64>,
     /// Top wall temperature [default: 85 for disk, 0 for sine].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     bc_top: Option<f64>,
     /// Process grid PXxPY (ranks along x times ranks along y)
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
     proc_grid: Option<ProcGrid>,
-    /// Write a checkpoint every N steps (0: only when stopped by a signal).
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        allow_negative_numbers = true
-    )]
-    checkpoint_every: u64,
-    /// Checkpoint file [default: the output name with .ckpt.h5, or heat.ckpt.h5].
-    #[arg(long, value_name = "FILE")]
-    checkpoint: Option<PathBuf>,
-    /// Continue from a checkpoint (or a finished result file); options given
-    /// explicitly must agree with it.
-    #[arg(long, value_name = "FILE")]
-    restart: Option<PathBuf>,
+    #[command(flatten)]
+    ckpt: CheckpointArgs,
     /// Steps between the collective checks for stop signals (SIGTERM,
     /// SIGUSR1) and numerical blow-up.
-    #[arg(
-        long,
-        value_name = "K",
-        default_value_t = 10,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "K", default_value_t = 10)]
     check_every: u64,
     /// Store the field every K steps (and at the start) in
     /// /heat/snapshots [time, ny, nx] (0: only the final field).
-    #[arg(
-        long,
-        value_name = "K",
-        default_value_t = 0,
-        allow_negative_numbers = true,
-        help_heading = "Output"
-    )]
+    #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Output")]
     snapshot_every: u64,
     /// How the field reaches the file: gather (rank 0 writes, strip by
     /// strip) or parallel (every rank writes its block through MPI-IO;
@@ -327,12 +325,7 @@ struct HeatArgs {
     io: Io,
     /// Compress the field and snapshots with deflate at this level (1-9;
     /// chunked datasets, byte shuffle).
-    #[arg(
-        long,
-        value_name = "LEVEL",
-        allow_negative_numbers = true,
-        help_heading = "Output"
-    )]
+    #[arg(long, value_name = "LEVEL", help_heading = "Output")]
     compress: Option<u8>,
     /// Threads per rank sharing the block's rows (MPI calls stay on the
     /// main thread: MPI_THREAD_FUNNELED).
@@ -340,7 +333,6 @@ struct HeatArgs {
         long,
         value_name = "T",
         default_value_t = 1,
-        allow_negative_numbers = true,
         help_heading = "Performance"
     )]
     threads: usize,
@@ -400,14 +392,11 @@ impl HeatArgs {
     fn into_job(self) -> Outcome<HeatJob> {
         let out = self.out.into_output("heat.h5");
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
-        let checkpoint = self
-            .checkpoint
-            .unwrap_or_else(|| checkpoint_beside(&out.path, "heat"));
-        distinct(&out.path, &checkpoint)?;
-        at_least_one("--check-every", self.check_every as usize)?;
-        at_least_one("--threads", self.threads)?;
+        let checkpointing = self.ckpt.into_checkpointing(&out, "heat")?;
+        at_least("check-every", self.check_every, 1)?;
+        at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
-            at_least_one("--time-block", k)?;
+            at_least("time-block", k as u64, 1)?;
         }
         if self.compress.is_some_and(|l| !(1..=9).contains(&l)) {
             return Err(Failure::usage(
@@ -432,11 +421,7 @@ impl HeatArgs {
             },
             grid: self.proc_grid,
             out,
-            checkpointing: Checkpointing {
-                path: checkpoint,
-                every: self.checkpoint_every,
-                restart: self.restart,
-            },
+            checkpointing,
             check_every: self.check_every,
             io: match self.io {
                 Io::Gather => IoMode::Gather,
@@ -456,33 +441,11 @@ impl HeatArgs {
     }
 }
 
-/// A value that must be at least 1.
-fn at_least_one(option: &str, value: usize) -> Outcome {
-    if value == 0 {
-        return Err(Failure::usage(format!("{option} must be at least 1")));
-    }
-    Ok(())
-}
-
-/// The checkpoint must not be the result file (one would replace the other).
-fn distinct(output: &Option<PathBuf>, checkpoint: &std::path::Path) -> Outcome {
-    if output.as_deref() == Some(checkpoint) {
-        return Err(Failure::usage(format!(
-            "--checkpoint and --output are the same file '{}'",
-            checkpoint.display()
-        )));
-    }
-    Ok(())
-}
-
 impl OuArgs {
     /// The validated job: after this, no option is checked again.
     fn into_job(self) -> Outcome<OuJob> {
         let out = self.out.into_output("ou.h5");
-        let checkpoint = self
-            .checkpoint
-            .unwrap_or_else(|| checkpoint_beside(&out.path, "ou"));
-        distinct(&out.path, &checkpoint)?;
+        let checkpointing = self.ckpt.into_checkpointing(&out, "ou")?;
         let store_paths = self.store == Store::Paths;
         Ok(OuJob {
             request: OuRequest {
@@ -500,11 +463,7 @@ impl OuArgs {
             },
             store_paths,
             out,
-            checkpointing: Checkpointing {
-                path: checkpoint,
-                every: self.checkpoint_every,
-                restart: self.restart,
-            },
+            checkpointing,
             params: self.params,
         })
     }
@@ -598,7 +557,10 @@ fn parse_and_run<C: Communicator>(
     stop: &crate::stop::StopSignal,
 ) -> i32 {
     let rank = world.rank();
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => return clap_exit(rank, &err) as i32,
     };

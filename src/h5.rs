@@ -65,52 +65,86 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// The failure for a restart file that is there but not a usable
-/// checkpoint of a `kind` ("heat", "ou") run, saying `what` is wrong.
-pub fn unusable_restart(
-    path: &std::path::Path,
-    kind: &str,
-    what: impl std::fmt::Display,
-) -> Failure {
-    Failure::usage(format!(
-        "restart file '{}' is not a usable parsim {kind} checkpoint: {what}",
-        path.display()
-    ))
+/// A restart file opened by rank 0: the group a `kind` run ("heat",
+/// "ou") keeps its state in, and one message for everything that makes it
+/// unusable, naming the file.
+pub struct RestartFile<'p> {
+    _file: hdf5::File,
+    pub group: hdf5::Group,
+    path: &'p std::path::Path,
+    kind: &'static str,
 }
 
-/// Rank 0: open the restart file `path` of a `kind` run ("heat", "ou")
-/// and its group `group`. Only a regular file is opened (a FIFO would block
-/// rank 0 while the others wait); every complaint names the file, through
-/// `unusable` for what is there but not a checkpoint of this kind.
-pub fn open_restart(
-    path: &std::path::Path,
-    group: &str,
-    unusable: impl Fn(String) -> Failure,
-) -> Outcome<(hdf5::File, hdf5::Group)> {
-    let shown = path.display();
-    match std::fs::metadata(path) {
-        Err(_) => {
-            return Err(Failure::usage(format!(
-                "restart file '{shown}' does not exist"
-            )))
+impl<'p> RestartFile<'p> {
+    /// Open `path` and its group `group`. Only a regular file is opened (a
+    /// FIFO would block rank 0 while the others wait).
+    pub fn open(path: &'p std::path::Path, kind: &'static str, group: &str) -> Outcome<Self> {
+        let shown = path.display();
+        match std::fs::metadata(path) {
+            Err(_) => {
+                return Err(Failure::usage(format!(
+                    "restart file '{shown}' does not exist"
+                )))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(Failure::usage(format!(
+                    "restart file '{shown}' is not a regular file"
+                )))
+            }
+            Ok(_) => {}
         }
-        Ok(m) if !m.is_file() => {
-            return Err(Failure::usage(format!(
-                "restart file '{shown}' is not a regular file"
-            )))
-        }
-        Ok(_) => {}
+        let unusable = |what: String| Failure::usage(unusable_message(path, kind, what));
+        let file = hdf5::File::open(path).map_err(|e| {
+            unusable(format!(
+                "cannot open it as HDF5 (truncated or corrupt?): {}",
+                crate::error::one_line(&e.to_string())
+            ))
+        })?;
+        let group = file
+            .group(group)
+            .map_err(|_| unusable(format!("no /{group} group")))?;
+        Ok(RestartFile {
+            _file: file,
+            group,
+            path,
+            kind,
+        })
     }
-    let file = hdf5::File::open(path).map_err(|e| {
-        unusable(format!(
-            "cannot open it as HDF5 (truncated or corrupt?): {}",
-            crate::error::one_line(&e.to_string())
-        ))
-    })?;
-    let g = file
-        .group(group)
-        .map_err(|_| unusable(format!("no /{group} group")))?;
-    Ok((file, g))
+
+    /// The failure for this file, saying `what` is wrong with it.
+    pub fn unusable(&self, what: impl std::fmt::Display) -> Failure {
+        Failure::usage(unusable_message(self.path, self.kind, what))
+    }
+
+    fn attr<T: hdf5::H5Type>(&self, name: &str) -> Outcome<T> {
+        self.group
+            .attr(name)
+            .and_then(|a| a.read_scalar::<T>())
+            .map_err(|_| self.unusable(format!("attribute '{name}' missing or unreadable")))
+    }
+
+    /// A number attribute of the group.
+    pub fn num(&self, name: &str) -> Outcome<f64> {
+        self.attr(name)
+    }
+
+    /// A count attribute of the group.
+    pub fn int(&self, name: &str) -> Outcome<u64> {
+        self.attr(name)
+    }
+
+    /// A text attribute of the group.
+    pub fn text(&self, name: &str) -> Outcome<String> {
+        self.attr::<hdf5::types::VarLenUnicode>(name)
+            .map(|v| v.to_string())
+    }
+}
+
+fn unusable_message(path: &std::path::Path, kind: &str, what: impl std::fmt::Display) -> String {
+    format!(
+        "restart file '{}' is not a usable parsim {kind} checkpoint: {what}",
+        path.display()
+    )
 }
 
 /// An HDF5 result file open at its temporary path: on rank 0, or on every

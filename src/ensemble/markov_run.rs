@@ -15,15 +15,14 @@ use serde::Serialize;
 
 use super::mc::{markov_days, MARKOV_P, MARKOV_PI, MARKOV_STATES};
 use super::mc_run::{
-    at_least, at_most, finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun,
-    MAX_UNITS, ROUND_WORK,
+    finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun, MAX_UNITS,
 };
 use super::Z_LIMIT;
+use crate::check::{at_least, at_most};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{write_list, write_num, RunMeta};
 use crate::par;
-use crate::progress::Meter;
 use crate::report::RunInfo;
 use crate::rng::stream;
 use crate::stop::StopSignal;
@@ -96,18 +95,15 @@ impl Estimator for Markov<'_> {
     const NAME: &'static str = "markov";
     const PER_UNIT: usize = 3;
 
-    fn meter(&self) -> Meter {
-        Meter {
-            label: "markov",
-            total: self.job.chains,
-            unit: "chain",
-            work_per_unit: self.job.days as f64,
-            rate_name: "Mchain-days/s",
-        }
+    const UNIT: &'static str = "chain";
+    const RATE: &'static str = "Mchain-days/s";
+
+    fn units(&self) -> u64 {
+        self.job.chains
     }
 
-    fn per_round(&self) -> usize {
-        (ROUND_WORK / self.job.days).max(1) as usize
+    fn work_per_unit(&self) -> u64 {
+        self.job.days
     }
 
     fn count(&self, units: Range<usize>, out: &mut Vec<u64>) {

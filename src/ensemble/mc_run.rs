@@ -12,7 +12,6 @@ use std::path::Path;
 use anyhow::Context;
 use mpi::traits::*;
 use serde::Serialize;
-use thiserror::Error;
 
 use super::gather_ordered;
 use crate::driver::{After, Clock, Position, Printed, Workload};
@@ -21,38 +20,8 @@ use crate::h5::{ResultFile, RunMeta};
 use crate::par::{self, Spread};
 use crate::progress::Meter;
 
-#[derive(Debug, Error)]
-enum McError {
-    #[error("--{name} must be at least {min} (got {value})")]
-    TooSmall {
-        name: &'static str,
-        min: u64,
-        value: u64,
-    },
-    #[error("--{name} {value} is too large (at most {max})")]
-    TooLarge {
-        name: &'static str,
-        value: u64,
-        max: u64,
-    },
-}
-
 /// Units are counted in `i32` by MPI's gather: keep well inside it.
 pub const MAX_UNITS: u64 = 1 << 30;
-
-pub fn at_least(name: &'static str, value: u64, min: u64) -> Outcome {
-    if value < min {
-        return Err(Failure::usage(McError::TooSmall { name, min, value }));
-    }
-    Ok(())
-}
-
-pub fn at_most(name: &'static str, value: u64, max: u64) -> Outcome {
-    if value > max {
-        return Err(Failure::usage(McError::TooLarge { name, value, max }));
-    }
-    Ok(())
-}
 
 /// Collective: rank 0 writes with `layout`, stores the report on `/`, then
 /// closes and renames; all ranks agree. `report(gather_io, output)` builds
@@ -124,10 +93,14 @@ pub trait Estimator {
     const NAME: &'static str;
     /// Counts each unit leaves (pi: its hits; markov: days in each state).
     const PER_UNIT: usize;
-    /// The progress meter; its total is the number of units.
-    fn meter(&self) -> Meter;
-    /// Units per round (about [`ROUND_WORK`] samples).
-    fn per_round(&self) -> usize;
+    /// What a unit is called in progress lines ("chunk", "chain").
+    const UNIT: &'static str;
+    /// The rate's name: millions of the items a unit counts, per second.
+    const RATE: &'static str;
+    /// Units in the run.
+    fn units(&self) -> u64;
+    /// Items (samples, chain-days) a unit counts: the work it stands for.
+    fn work_per_unit(&self) -> u64;
     /// Append the counts of `units` to `out`, in unit order.
     fn count(&self, units: Range<usize>, out: &mut Vec<u64>);
     /// Collective: the estimate, the file (rank 0) and the report.
@@ -166,7 +139,9 @@ impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
         meta: &RunMeta,
     ) -> Outcome<Self> {
         let file = create_result(comm, output, force, meta)?;
-        let rounds = super::Rounds::new(comm, est.meter().total as usize, est.per_round());
+        // Rounds of about ROUND_WORK items: a stop is honoured within one.
+        let per_round = (ROUND_WORK / est.work_per_unit()).max(1) as usize;
+        let rounds = super::Rounds::new(comm, est.units() as usize, per_round);
         Ok(Self {
             comm,
             counts: Vec::with_capacity(E::PER_UNIT * rounds.range.len()),
@@ -189,7 +164,13 @@ impl<C: Communicator, E: Estimator> Workload for McRun<'_, C, E> {
     }
 
     fn meter(&self) -> Meter {
-        self.est.meter()
+        Meter {
+            label: E::NAME,
+            total: self.est.units(),
+            unit: E::UNIT,
+            work_per_unit: self.est.work_per_unit() as f64,
+            rate_name: E::RATE,
+        }
     }
 
     fn position(&self) -> Position {

@@ -10,6 +10,8 @@
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::check::{self, BadValue};
+
 use crate::normal::standard_normals;
 use crate::rng::{Lanes, Stream};
 
@@ -56,14 +58,8 @@ impl OuParams {
 /// Why an OU ensemble cannot be run.
 #[derive(Debug, Error, PartialEq)]
 pub enum OuError {
-    #[error("--{name} must be a finite number > 0 (got {value})")]
-    NotPositive { name: &'static str, value: f64 },
-    #[error("--{name} must be a finite number >= 0 (got {value})")]
-    Negative { name: &'static str, value: f64 },
-    #[error("--{name} must be a finite number (got {value})")]
-    NotFinite { name: &'static str, value: f64 },
-    #[error("--{name} must be at least 1 (got {value})")]
-    Zero { name: &'static str, value: u64 },
+    #[error(transparent)]
+    Value(#[from] BadValue),
     #[error("--record-every {every} exceeds --steps {steps}: nothing after t=0 would be recorded")]
     RecordTooSparse { every: u64, steps: u64 },
     #[error("the ensemble has {members} members; at most {max} are supported")]
@@ -220,28 +216,22 @@ const MAX_PATH_BYTES: u128 = 1 << 40;
 impl OuPlan {
     pub fn new(r: &OuRequest) -> Result<Self, OuError> {
         let [tau, sigma, dt, x0] = r.sweep.values();
-        for (name, list) in [tau, dt] {
-            if let Some(&value) = list.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(OuError::NotPositive { name, value });
+        for (check, (name, list)) in [
+            (check::positive as fn(_, _) -> _, tau),
+            (check::positive, dt),
+            (check::non_negative, sigma),
+            (check::finite, x0),
+        ] {
+            for value in list {
+                check(name, value)?;
             }
-        }
-        if let Some(&value) = sigma.1.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-            return Err(OuError::Negative {
-                name: "sigma",
-                value,
-            });
-        }
-        if let Some(&value) = x0.1.iter().find(|v| !v.is_finite()) {
-            return Err(OuError::NotFinite { name: "x0", value });
         }
         for (name, value) in [
             ("paths", r.paths),
             ("steps", r.steps),
             ("record-every", r.record_every),
         ] {
-            if value == 0 {
-                return Err(OuError::Zero { name, value });
-            }
+            check::at_least(name, value, 1)?;
         }
         if r.record_every > r.steps {
             return Err(OuError::RecordTooSparse {
@@ -319,47 +309,64 @@ pub fn simulate(
     summary
 }
 
-/// Members per group of [`simulate_group`].
+/// Members per group of a [`GroupKernel`].
 pub const GROUP: usize = 4;
 
-/// [`simulate_lanes`] for four members: in AVX2 registers where the CPU has
-/// them (checked once at run time), else as two pairs of lanes. The bits of
-/// every member are the same either way (pinned by a test).
-pub fn simulate_group(
-    p: &OuParams,
-    steps: u64,
-    record_every: u64,
-    lanes: &mut Lanes<GROUP>,
-    records: [&mut [f64]; GROUP],
-) -> [MemberSummary; GROUP] {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available (checked just above).
-            return unsafe { super::ou_avx2::simulate4(p, steps, record_every, lanes, records) };
-        }
-    }
-    simulate_group_portable(p, steps, record_every, lanes, records)
+/// How a group of [`GROUP`] members is advanced: in AVX2 registers, or
+/// as two pairs of [`simulate_lanes`]. The bits of every member are the
+/// same either way (pinned by a test). Only [`GroupKernel::detect`] can
+/// choose AVX2, so the unsafe kernel never runs on a CPU without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupKernel {
+    avx2: bool,
 }
 
-/// [`simulate_group`] without AVX2: two pairs of lanes.
-pub fn simulate_group_portable(
-    p: &OuParams,
-    steps: u64,
-    record_every: u64,
-    lanes: &mut Lanes<GROUP>,
-    records: [&mut [f64]; GROUP],
-) -> [MemberSummary; GROUP] {
-    let [a, b, c, d] = records;
-    let mut out = [MemberSummary::default(); GROUP];
-    for (half, recs) in [[a, b], [c, d]].into_iter().enumerate() {
-        let mut pair = Lanes::<2>::new(&[lanes.stream(2 * half), lanes.stream(2 * half + 1)]);
-        let r = simulate_lanes(p, steps, record_every, &mut pair, recs);
-        out[2 * half..2 * half + 2].copy_from_slice(&r);
-        lanes.set_stream(2 * half, &pair.stream(0));
-        lanes.set_stream(2 * half + 1, &pair.stream(1));
+impl GroupKernel {
+    /// The fastest kernel this CPU runs (checked once, by the caller).
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return GroupKernel { avx2: true };
+            }
+        }
+        Self::portable()
     }
-    out
+
+    /// Two pairs of lanes, on any CPU.
+    pub fn portable() -> Self {
+        GroupKernel { avx2: false }
+    }
+
+    /// [`simulate_lanes`] for four members.
+    pub fn simulate(
+        self,
+        p: &OuParams,
+        steps: u64,
+        record_every: u64,
+        lanes: &mut Lanes<GROUP>,
+        records: [&mut [f64]; GROUP],
+    ) -> [MemberSummary; GROUP] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if self.avx2 {
+                // SAFETY: `avx2` is true only when `detect` found AVX2.
+                return unsafe {
+                    super::ou_avx2::simulate4(p, steps, record_every, lanes, records)
+                };
+            }
+        }
+        let [a, b, c, d] = records;
+        let mut out = [MemberSummary::default(); GROUP];
+        for (half, recs) in [[a, b], [c, d]].into_iter().enumerate() {
+            let mut pair = Lanes::<2>::new(&[lanes.stream(2 * half), lanes.stream(2 * half + 1)]);
+            let r = simulate_lanes(p, steps, record_every, &mut pair, recs);
+            out[2 * half..2 * half + 2].copy_from_slice(&r);
+            lanes.set_stream(2 * half, &pair.stream(0));
+            lanes.set_stream(2 * half + 1, &pair.stream(1));
+        }
+        out
+    }
 }
 
 /// [`simulate`] for `L` members of one parameter set at once, in lockstep:
@@ -499,11 +506,7 @@ mod tests {
                 r.paths = 1 << 40;
             },
         ];
-        for (k, mutate) in cases.iter().enumerate() {
-            let mut r = request();
-            mutate(&mut r);
-            assert!(OuPlan::new(&r).is_err(), "case {k} accepted");
-        }
+        crate::check::assert_each_refused(request, &cases, OuPlan::new);
     }
 
     #[test]
@@ -578,13 +581,19 @@ mod tests {
         let mut recs = vec![vec![0.0; samples]; GROUP];
         let out = {
             let r: Vec<&mut [f64]> = recs.iter_mut().map(|v| &mut v[..]).collect();
-            simulate_group(&p, steps, every, &mut lanes, r.try_into().unwrap())
+            GroupKernel::detect().simulate(&p, steps, every, &mut lanes, r.try_into().unwrap())
         };
         let mut portable_lanes = Lanes::new(&streams);
         let mut portable_recs = vec![vec![0.0; samples]; GROUP];
         let portable = {
             let r: Vec<&mut [f64]> = portable_recs.iter_mut().map(|v| &mut v[..]).collect();
-            simulate_group_portable(&p, steps, every, &mut portable_lanes, r.try_into().unwrap())
+            GroupKernel::portable().simulate(
+                &p,
+                steps,
+                every,
+                &mut portable_lanes,
+                r.try_into().unwrap(),
+            )
         };
         assert_eq!(portable, out);
         assert_eq!(portable_recs, recs);

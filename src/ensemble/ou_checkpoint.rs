@@ -45,31 +45,22 @@ pub struct OuCheckpointMeta {
     pub store_paths: bool,
 }
 
-fn unusable(path: &Path, what: impl std::fmt::Display) -> Failure {
-    crate::h5::unusable_restart(path, "ou", what)
-}
-
 /// Rank 0: read and check a checkpoint's metadata.
 pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
-    let (_file, g) = crate::h5::open_restart(path, "ou_checkpoint", |what| unusable(path, what))?;
-    let text = |name: &str| -> Outcome<String> {
-        g.attr(name)
-            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-            .map(|v| v.to_string())
-            .map_err(|_| unusable(path, format!("attribute '{name}' missing")))
-    };
-    if text("format")? != FORMAT {
-        return Err(unusable(path, "unknown format"));
+    let file = crate::h5::RestartFile::open(path, "ou", "ou_checkpoint")?;
+    if file.text("format")? != FORMAT {
+        return Err(file.unusable("unknown format"));
     }
-    let plan: OuPlan = serde_json::from_str(&text("plan")?)
-        .map_err(|e| unusable(path, format!("plan attribute: {e}")))?;
-    let store_paths = text("store")? == "paths";
-    let done: Vec<u8> = g
+    let plan: OuPlan = serde_json::from_str(&file.text("plan")?)
+        .map_err(|e| file.unusable(format!("plan attribute: {e}")))?;
+    let store_paths = file.text("store")? == "paths";
+    let done: Vec<u8> = file
+        .group
         .dataset("done")
         .and_then(|d| d.read_raw())
-        .map_err(|_| unusable(path, "dataset 'done' missing or unreadable"))?;
+        .map_err(|_| file.unusable("dataset 'done' missing or unreadable"))?;
     if done.len() as u64 != plan.members() {
-        return Err(unusable(path, "dataset 'done' does not match the plan"));
+        return Err(file.unusable("dataset 'done' does not match the plan"));
     }
     Ok(OuCheckpointMeta {
         path: path.display().to_string(),

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::ou::{simulate, simulate_group, MemberSummary, OuParams, OuPlan, GROUP as LANES};
+use super::ou::{simulate, GroupKernel, MemberSummary, OuParams, OuPlan, GROUP as LANES};
 use crate::exact::ExactSum;
 use crate::rng::{stream, Lanes};
 
@@ -63,6 +63,7 @@ pub fn compute(
 ) -> bool {
     let samples = plan.samples();
     let mut lane_records = vec![0.0; LANES * samples];
+    let kernel = GroupKernel::detect();
     let mut in_range = true;
     let mut i = 0;
     while i < batch.len() {
@@ -88,7 +89,7 @@ pub fn compute(
             let streams: [_; LANES] = std::array::from_fn(|l| stream(plan.seed, (m + l) as u64));
             let mut lanes = Lanes::new(&streams);
             let recs: [&mut [f64]; LANES] = split_records(records, samples);
-            let out = simulate_group(&seg.params, plan.steps, plan.record_every, &mut lanes, recs);
+            let out = kernel.simulate(&seg.params, plan.steps, plan.record_every, &mut lanes, recs);
             st.summaries[k..k + LANES].copy_from_slice(&out);
         } else {
             let mut rng = stream(plan.seed, m as u64);

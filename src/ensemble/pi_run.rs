@@ -13,15 +13,14 @@ use serde::Serialize;
 
 use super::mc::{pi_hits, pi_hits_lanes, Chunking};
 use super::mc_run::{
-    at_least, at_most, finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun,
-    MAX_UNITS, ROUND_WORK,
+    finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun, MAX_UNITS,
 };
 use super::Z_LIMIT;
+use crate::check::{at_least, at_most};
 use crate::driver::Printed;
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_num, write_vec, RunMeta};
 use crate::par;
-use crate::progress::Meter;
 use crate::report::RunInfo;
 use crate::rng::{stream, Lanes};
 use crate::stop::StopSignal;
@@ -100,18 +99,15 @@ impl Estimator for Pi<'_> {
     const NAME: &'static str = "pi";
     const PER_UNIT: usize = 1;
 
-    fn meter(&self) -> Meter {
-        Meter {
-            label: "pi",
-            total: self.chunks.count(),
-            unit: "chunk",
-            work_per_unit: self.job.chunk as f64,
-            rate_name: "Msamples/s",
-        }
+    const UNIT: &'static str = "chunk";
+    const RATE: &'static str = "Msamples/s";
+
+    fn units(&self) -> u64 {
+        self.chunks.count()
     }
 
-    fn per_round(&self) -> usize {
-        (ROUND_WORK / self.job.chunk).max(1) as usize
+    fn work_per_unit(&self) -> u64 {
+        self.job.chunk
     }
 
     fn count(&self, units: Range<usize>, out: &mut Vec<u64>) {

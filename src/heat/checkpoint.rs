@@ -45,14 +45,9 @@ pub struct Stamp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointMeta {
     pub path: String,
-    pub nx: usize,
-    pub ny: usize,
-    pub dx: f64,
-    pub dy: f64,
-    pub alpha: f64,
-    pub dt: f64,
-    pub init: String,
-    pub bc: [f64; 4],
+    /// The checkpointed run's problem as a request with every value given
+    /// (`steps` is its target): what a restart asks for unless told otherwise.
+    pub problem: HeatRequest,
     pub stamp: Stamp,
 }
 
@@ -77,67 +72,49 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
     total
 }
 
-fn not_a_checkpoint(path: &Path, what: impl std::fmt::Display) -> Failure {
-    crate::h5::unusable_restart(path, "heat", what)
-}
-
 /// Read a checkpoint's metadata (rank 0).
 pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
-    let (_file, heat) = crate::h5::open_restart(path, "heat", |what| not_a_checkpoint(path, what))?;
-    let num = |name: &str| -> Outcome<f64> {
-        heat.attr(name)
-            .and_then(|a| a.read_scalar::<f64>())
-            .map_err(|_| {
-                not_a_checkpoint(path, format!("attribute '{name}' missing or unreadable"))
-            })
+    let file = crate::h5::RestartFile::open(path, "heat", "heat")?;
+    let (num, int) = (|n| file.num(n), |n| file.int(n));
+    let init = file.text("init")?;
+    let init: Init = clap::ValueEnum::from_str(&init, false)
+        .map_err(|_| file.unusable(format!("unknown init '{init}'")))?;
+    let (nx, ny) = (int("nx")? as usize, int("ny")? as usize);
+    let problem = HeatRequest {
+        nx: Some(nx),
+        ny: Some(ny),
+        dx: Some(num("dx")?),
+        dy: Some(num("dy")?),
+        alpha: Some(num("alpha")?),
+        dt: Some(num("dt")?),
+        steps: Some(int("target_steps")?),
+        init: Some(init),
+        left: Some(num("bc_left")?),
+        right: Some(num("bc_right")?),
+        bottom: Some(num("bc_bottom")?),
+        top: Some(num("bc_top")?),
+        allow_unstable: false,
     };
-    let int = |name: &str| -> Outcome<u64> {
-        heat.attr(name)
-            .and_then(|a| a.read_scalar::<u64>())
-            .map_err(|_| {
-                not_a_checkpoint(path, format!("attribute '{name}' missing or unreadable"))
-            })
+    let stamp = Stamp {
+        step: int("step")?,
+        target_steps: int("target_steps")?,
+        checksum: int("checksum")?,
     };
-    let init = heat
-        .attr("init")
-        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-        .map(|s| s.to_string())
-        .map_err(|_| not_a_checkpoint(path, "attribute 'init' missing or unreadable"))?;
-    let meta = CheckpointMeta {
-        path: path.display().to_string(),
-        nx: int("nx")? as usize,
-        ny: int("ny")? as usize,
-        dx: num("dx")?,
-        dy: num("dy")?,
-        alpha: num("alpha")?,
-        dt: num("dt")?,
-        init,
-        bc: [
-            num("bc_left")?,
-            num("bc_right")?,
-            num("bc_bottom")?,
-            num("bc_top")?,
-        ],
-        stamp: Stamp {
-            step: int("step")?,
-            target_steps: int("target_steps")?,
-            checksum: int("checksum")?,
-        },
-    };
-    let shape = heat
+    let shape = file
+        .group
         .dataset("temperature")
         .map(|d| d.shape())
-        .map_err(|_| not_a_checkpoint(path, "no /heat/temperature dataset"))?;
-    if shape != [meta.ny, meta.nx] {
-        return Err(not_a_checkpoint(
-            path,
-            format!(
-                "temperature has shape {shape:?}, attributes say [{}, {}]",
-                meta.ny, meta.nx
-            ),
-        ));
+        .map_err(|_| file.unusable("no /heat/temperature dataset"))?;
+    if shape != [ny, nx] {
+        return Err(file.unusable(format!(
+            "temperature has shape {shape:?}, attributes say [{ny}, {nx}]"
+        )));
     }
-    Ok(meta)
+    Ok(CheckpointMeta {
+        path: path.display().to_string(),
+        problem,
+        stamp,
+    })
 }
 
 impl CheckpointMeta {
@@ -145,12 +122,6 @@ impl CheckpointMeta {
     /// every option given explicitly must agree with them, and `--steps`
     /// (the total, counted from the start of the original run) may change.
     pub fn merge(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
-        let init: Init = clap::ValueEnum::from_str(&self.init, false).map_err(|_| {
-            not_a_checkpoint(
-                Path::new(&self.path),
-                format!("unknown init '{}'", self.init),
-            )
-        })?;
         let contradiction = |name: &str, given: String, stored: String| {
             Failure::usage(format!(
                 "--{name} {given} contradicts the checkpoint '{}' ({name} = {stored}); \
@@ -158,34 +129,28 @@ impl CheckpointMeta {
                 self.path
             ))
         };
+        let stored = &self.problem;
         macro_rules! same {
-            ($field:ident, $name:literal, $stored:expr) => {
-                if let Some(given) = req.$field {
-                    if given != $stored {
-                        return Err(contradiction($name, given.to_string(), $stored.to_string()));
+            ($field:ident, $name:literal, $show:expr) => {
+                if let (Some(given), Some(kept)) = (req.$field, stored.$field) {
+                    if given != kept {
+                        return Err(contradiction($name, $show(given), $show(kept)));
                     }
                 }
             };
         }
-        same!(nx, "nx", self.nx);
-        same!(ny, "ny", self.ny);
-        same!(dx, "dx", self.dx);
-        same!(dy, "dy", self.dy);
-        same!(alpha, "alpha", self.alpha);
-        same!(dt, "dt", self.dt);
-        same!(left, "bc-left", self.bc[0]);
-        same!(right, "bc-right", self.bc[1]);
-        same!(bottom, "bc-bottom", self.bc[2]);
-        same!(top, "bc-top", self.bc[3]);
-        if let Some(given) = req.init {
-            if given != init {
-                return Err(contradiction(
-                    "init",
-                    given.name().into(),
-                    self.init.clone(),
-                ));
-            }
-        }
+        let num = |v: f64| v.to_string();
+        same!(nx, "nx", |v: usize| v.to_string());
+        same!(ny, "ny", |v: usize| v.to_string());
+        same!(dx, "dx", num);
+        same!(dy, "dy", num);
+        same!(alpha, "alpha", num);
+        same!(dt, "dt", num);
+        same!(left, "bc-left", num);
+        same!(right, "bc-right", num);
+        same!(bottom, "bc-bottom", num);
+        same!(top, "bc-top", num);
+        same!(init, "init", |v: Init| v.name().to_string());
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
         if steps < self.stamp.step {
             return Err(Failure::usage(format!(
@@ -194,19 +159,9 @@ impl CheckpointMeta {
             )));
         }
         Ok(HeatRequest {
-            nx: Some(self.nx),
-            ny: Some(self.ny),
-            dx: Some(self.dx),
-            dy: Some(self.dy),
-            alpha: Some(self.alpha),
-            dt: Some(self.dt),
             steps: Some(steps),
-            init: Some(init),
-            left: Some(self.bc[0]),
-            right: Some(self.bc[1]),
-            bottom: Some(self.bc[2]),
-            top: Some(self.bc[3]),
             allow_unstable: req.allow_unstable,
+            ..stored.clone()
         })
     }
 }
@@ -256,14 +211,21 @@ mod tests {
     fn meta() -> CheckpointMeta {
         CheckpointMeta {
             path: "c.h5".into(),
-            nx: 30,
-            ny: 20,
-            dx: 0.01,
-            dy: 0.01,
-            alpha: 0.5,
-            dt: 5e-5,
-            init: "disk".into(),
-            bc: [20.0, 70.0, 5.0, 85.0],
+            problem: HeatRequest {
+                nx: Some(30),
+                ny: Some(20),
+                dx: Some(0.01),
+                dy: Some(0.01),
+                alpha: Some(0.5),
+                dt: Some(5e-5),
+                steps: Some(100),
+                init: Some(Init::Disk),
+                left: Some(20.0),
+                right: Some(70.0),
+                bottom: Some(5.0),
+                top: Some(85.0),
+                allow_unstable: false,
+            },
             stamp: Stamp {
                 step: 40,
                 target_steps: 100,
@@ -286,57 +248,19 @@ mod tests {
             ..HeatRequest::default()
         };
         assert_eq!(m.merge(&same).unwrap().steps, Some(500));
-        for (req, field) in [
-            (
-                HeatRequest {
-                    nx: Some(31),
-                    ..Default::default()
-                },
-                "--nx 31",
-            ),
-            (
-                HeatRequest {
-                    dx: Some(0.02),
-                    ..Default::default()
-                },
-                "--dx 0.02",
-            ),
-            (
-                HeatRequest {
-                    alpha: Some(1.0),
-                    ..Default::default()
-                },
-                "--alpha 1",
-            ),
-            (
-                HeatRequest {
-                    dt: Some(1e-5),
-                    ..Default::default()
-                },
-                "--dt 0.00001",
-            ),
-            (
-                HeatRequest {
-                    init: Some(Init::Sine),
-                    ..Default::default()
-                },
-                "--init sine",
-            ),
-            (
-                HeatRequest {
-                    top: Some(1.0),
-                    ..Default::default()
-                },
-                "--bc-top 1",
-            ),
-            (
-                HeatRequest {
-                    steps: Some(39),
-                    ..Default::default()
-                },
-                "--steps 39",
-            ),
-        ] {
+        type Change = fn(&mut HeatRequest);
+        let cases: [(Change, &str); 7] = [
+            (|r| r.nx = Some(31), "--nx 31"),
+            (|r| r.dx = Some(0.02), "--dx 0.02"),
+            (|r| r.alpha = Some(1.0), "--alpha 1"),
+            (|r| r.dt = Some(1e-5), "--dt 0.00001"),
+            (|r| r.init = Some(Init::Sine), "--init sine"),
+            (|r| r.top = Some(1.0), "--bc-top 1"),
+            (|r| r.steps = Some(39), "--steps 39"),
+        ];
+        for (change, field) in cases {
+            let mut req = HeatRequest::default();
+            change(&mut req);
             let err = m.merge(&req).unwrap_err();
             assert!(err.message.contains(field), "{field}: {}", err.message);
         }

@@ -3,11 +3,13 @@
 //! which refuses every combination the solver cannot run (zero sizes,
 //! non-finite numbers, an unstable dt), so the solver never re-checks.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::check::{self, BadValue};
+
 /// Initial condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
     /// The classic training benchmark: 65 with a disk of 5, walls 20/70/85/5.
@@ -70,7 +72,7 @@ pub const DEFAULT_STEPS: u64 = 500;
 
 /// What a user asked for, before validation. `None` means "not given":
 /// a default applies, or on restart the checkpoint's value.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HeatRequest {
     pub nx: Option<usize>,
     pub ny: Option<usize>,
@@ -91,12 +93,8 @@ pub struct HeatRequest {
 /// Why a heat problem cannot be run.
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
-    #[error("--{name} must be at least 1 (got {value})")]
-    ZeroSize { name: &'static str, value: usize },
-    #[error("--{name} must be a finite number > 0 (got {value})")]
-    NotPositive { name: &'static str, value: f64 },
-    #[error("--{name} must be a finite number (got {value})")]
-    NotFinite { name: &'static str, value: f64 },
+    #[error(transparent)]
+    Value(#[from] BadValue),
     #[error(
         "--dt {dt} is unstable: the explicit scheme needs dt <= {limit} \
          (dx^2 dy^2 / (2 alpha (dx^2 + dy^2)))"
@@ -150,9 +148,7 @@ impl HeatConfig {
             init: req.init.unwrap_or(Init::Disk),
         };
         for (name, value) in [("nx", r.nx), ("ny", r.ny)] {
-            if value == 0 {
-                return Err(ConfigError::ZeroSize { name, value });
-            }
+            check::at_least(name, value as u64, 1)?;
         }
         // Two buffers of (nx+2)(ny+2) f64 must be addressable in bytes.
         let cells = (r.nx + 2)
@@ -162,25 +158,11 @@ impl HeatConfig {
             return Err(ConfigError::TooLarge { nx: r.nx, ny: r.ny });
         }
         for (name, value) in [("dx", r.dx), ("dy", r.dy), ("alpha", r.alpha)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(ConfigError::NotPositive { name, value });
-            }
+            check::positive(name, value)?;
         }
-        let limit = stable_dt(r.dx, r.dy, r.alpha);
-        if !(limit.is_finite() && limit > 0.0) {
-            return Err(ConfigError::NotPositive {
-                name: "dt",
-                value: limit,
-            });
-        }
-        let dt = match req.dt {
+        let limit = check::positive("dt", stable_dt(r.dx, r.dy, r.alpha))?;
+        let dt = match req.dt.map(|dt| check::positive("dt", dt)).transpose()? {
             None => limit,
-            Some(dt) if !(dt.is_finite() && dt > 0.0) => {
-                return Err(ConfigError::NotPositive {
-                    name: "dt",
-                    value: dt,
-                })
-            }
             Some(dt) if dt > limit && !req.allow_unstable => {
                 return Err(ConfigError::Unstable { dt, limit })
             }
@@ -199,9 +181,7 @@ impl HeatConfig {
             ("bc-bottom", boundaries.bottom),
             ("bc-top", boundaries.top),
         ] {
-            if !value.is_finite() {
-                return Err(ConfigError::NotFinite { name, value });
-            }
+            check::finite(name, value)?;
         }
         Ok(Self {
             nx: r.nx,
@@ -298,11 +278,7 @@ mod tests {
             |r| r.top = Some(f64::NAN),
             |r| r.nx = Some(usize::MAX / 2),
         ];
-        for (k, mutate) in cases.iter().enumerate() {
-            let mut r = request();
-            mutate(&mut r);
-            assert!(HeatConfig::new(&r).is_err(), "case {k} accepted");
-        }
+        crate::check::assert_each_refused(request, &cases, HeatConfig::new);
     }
 
     #[test]
