@@ -69,17 +69,22 @@ enum Command {
 }
 
 /// The command line parser. Every option that takes a value takes a
-/// negative number too, so that `--nx -4` is refused by the option's own
-/// check (its range, in a domain message) instead of reading as an unknown
-/// flag `-4`.
+/// negative number too, so that `--nx -4` or `--dt -1e-5` is refused by the
+/// option's own check (its range, in a domain message) instead of reading
+/// as an unknown flag `-4`. A real-valued option takes any word beginning
+/// with `-` (clap's number test misses `-1e-5`); `--dt --steps` then says
+/// that `--steps` is not a number.
 fn command() -> clap::Command {
     use clap::CommandFactory;
+    let real = std::any::TypeId::of::<f64>();
     Cli::command().mut_subcommands(|sub| {
         sub.mut_args(|arg| {
-            if arg.get_action().takes_values() {
-                arg.allow_negative_numbers(true)
-            } else {
+            if !arg.get_action().takes_values() {
                 arg
+            } else if arg.get_value_parser().type_id() == real {
+                arg.allow_hyphen_values(true)
+            } else {
+                arg.allow_negative_numbers(true)
             }
         })
     })
@@ -541,8 +546,13 @@ fn with_deck<C: Communicator>(
         });
     };
     let text = crate::par::broadcast_json(world, || {
-        std::fs::read_to_string(&path)
-            .map_err(|e| Failure::usage(format!("cannot read deck '{path}': {e}")))
+        let cannot =
+            |why: String| Failure::usage(format!("cannot read deck '{}': {why}", path.display()));
+        // A FIFO or a device would block rank 0 while the others wait.
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(cannot("not a regular file".into()));
+        }
+        std::fs::read_to_string(&path).map_err(|e| cannot(e.to_string()))
     })?;
     crate::deck::expand(&raw, &text, workload_options).map_err(Failure::usage)
 }
@@ -643,8 +653,11 @@ fn first_line_of(err: &clap::Error) -> String {
 }
 
 /// The command line as a shell would need it typed, for provenance.
+/// Bytes that are not UTF-8 are shown as U+FFFD (the file names the run
+/// used are the real ones; this is a record for people).
 fn command_line() -> String {
-    std::env::args()
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
         .map(|a| {
             if !a.is_empty()
                 && a.chars()

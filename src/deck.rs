@@ -17,7 +17,10 @@
 //!
 //! Pure: reading the file (once, on rank 0) is the caller's business.
 
-use std::ffi::OsString;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 /// Options a deck may not set: they name the deck itself or are not run
 /// settings.
@@ -32,26 +35,32 @@ pub struct Expanded {
     pub deck: Option<(String, String)>,
 }
 
-/// Where the command line names a deck, if anywhere: its path.
-pub fn deck_path(args: &[OsString]) -> Option<String> {
-    let words: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    if words.get(1).map(String::as_str) == Some("run") {
-        return words.get(2).filter(|w| !w.starts_with('-')).cloned();
+/// Where the command line names a deck, if anywhere: its path (any bytes
+/// a file name may hold).
+pub fn deck_path(args: &[OsString]) -> Option<PathBuf> {
+    if args.get(1).is_some_and(|w| w == "run") {
+        return args
+            .get(2)
+            .filter(|w| !w.as_bytes().starts_with(b"-"))
+            .map(PathBuf::from);
     }
-    config_flag(&words).map(|(_, path, _)| path)
+    config_flag(args)
+        .filter(|(_, path, _)| !path.is_empty())
+        .map(|(_, path, _)| PathBuf::from(path))
 }
 
 /// `--config PATH` or `--config=PATH` after the subcommand: (index, path,
 /// number of words it takes).
-fn config_flag(words: &[String]) -> Option<(usize, String, usize)> {
+fn config_flag(words: &[OsString]) -> Option<(usize, OsString, usize)> {
     words.iter().enumerate().skip(2).find_map(|(i, w)| {
         if w == "--config" {
-            Some((i, words.get(i + 1).cloned().unwrap_or_default(), 2))
+            // `--config --nx 4`: no file given (an option is not a deck).
+            let next = words.get(i + 1).filter(|n| !n.as_bytes().starts_with(b"-"));
+            Some((i, next.cloned().unwrap_or_default(), 2))
         } else {
-            w.strip_prefix("--config=").map(|p| (i, p.to_string(), 1))
+            w.as_bytes()
+                .strip_prefix(b"--config=")
+                .map(|p| (i, OsStr::from_bytes(p).to_os_string(), 1))
         }
     })
 }
@@ -64,35 +73,37 @@ pub fn expand(
     text: &str,
     options: impl Fn(&str) -> Option<Vec<(String, bool)>>,
 ) -> Result<Expanded, String> {
-    let words: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     let Split {
         path,
         workload,
         before,
         after,
-    } = split(&words)?;
+    } = split(args)?;
+    let path = path.to_string_lossy().into_owned();
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| format!("deck '{path}': {}", one_line(&e.to_string())))?;
     let deck = Deck {
         path: &path,
-        text,
         table: &table,
+        lines: key_lines(text),
     };
+    deck.no_synonyms()?;
     let workload = deck.workload(workload)?;
     let known = options(&workload).ok_or_else(|| {
         format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi or markov)")
     })?;
-    let flags = deck.flags(&workload, &known, &after)?;
-    let mut out: Vec<OsString> = before.into_iter().map(OsString::from).collect();
+    let typed: Vec<String> = after
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    let flags = deck.flags(&workload, &known, &typed)?;
+    let mut out = before;
     if out.len() == 1 {
         out.push(workload.into());
     }
     out.extend(flags.into_iter().map(OsString::from));
-    out.extend(after.into_iter().map(OsString::from));
+    out.extend(after);
     Ok(Expanded {
         args: out,
         deck: Some((path, text.to_string())),
@@ -103,14 +114,14 @@ pub fn expand(
 /// `--config`), the words before the deck's options and the typed ones
 /// after (which override the deck's).
 struct Split {
-    path: String,
+    path: OsString,
     workload: Option<String>,
-    before: Vec<String>,
-    after: Vec<String>,
+    before: Vec<OsString>,
+    after: Vec<OsString>,
 }
 
-fn split(words: &[String]) -> Result<Split, String> {
-    if words.get(1).map(String::as_str) == Some("run") {
+fn split(words: &[OsString]) -> Result<Split, String> {
+    if words.get(1).is_some_and(|w| w == "run") {
         let path = words
             .get(2)
             .cloned()
@@ -130,7 +141,7 @@ fn split(words: &[String]) -> Result<Split, String> {
     after.extend_from_slice(&words[i + n..]);
     Ok(Split {
         path,
-        workload: Some(words[1].clone()),
+        workload: Some(words[1].to_string_lossy().into_owned()),
         before: words[..2].to_vec(),
         after,
     })
@@ -139,11 +150,33 @@ fn split(words: &[String]) -> Result<Split, String> {
 /// A parsed deck and where it came from (for messages).
 struct Deck<'a> {
     path: &'a str,
-    text: &'a str,
     table: &'a toml::Table,
+    /// The line of each top-level key.
+    lines: BTreeMap<String, usize>,
 }
 
 impl Deck<'_> {
+    fn line(&self, key: &str) -> usize {
+        self.lines.get(key).copied().unwrap_or(1)
+    }
+
+    /// Refuse two keys for one option (`proc_grid` and `proc-grid`): one
+    /// would silently win.
+    fn no_synonyms(&self) -> Result<(), String> {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for key in self.table.keys() {
+            if let Some(first) = seen.insert(key.replace('_', "-"), key) {
+                return Err(format!(
+                    "deck '{}': keys '{first}' (line {}) and '{key}' (line {}) set the same option",
+                    self.path,
+                    self.line(first),
+                    self.line(key)
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The workload: the deck's `workload` key, which must agree with a
     /// typed subcommand.
     fn workload(&self, typed: Option<String>) -> Result<String, String> {
@@ -154,7 +187,7 @@ impl Deck<'_> {
             Some(_) => {
                 return Err(format!(
                     "deck '{path}': 'workload' (line {}) must be a string such as \"heat\"",
-                    line_of(self.text, "workload")
+                    self.line("workload")
                 ))
             }
         };
@@ -192,7 +225,7 @@ impl Deck<'_> {
                 continue;
             }
             let name = key.replace('_', "-");
-            let line = line_of(self.text, key);
+            let line = self.line(key);
             let path = self.path;
             let takes_value = known
                 .iter()
@@ -254,14 +287,18 @@ fn scalar(v: &toml::Value) -> Option<String> {
 
 /// The 1-based line where `key` is assigned (first occurrence), 0 if not
 /// found (e.g. a quoted key).
-fn line_of(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            l.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
+/// The line of every top-level key of a deck (`text` parses: checked
+/// first); quoted keys and keys of a table header count too.
+fn key_lines(text: &str) -> BTreeMap<String, usize> {
+    let spans: BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
+        toml::from_str(text).unwrap_or_default();
+    spans
+        .into_keys()
+        .map(|k| {
+            let line = text[..k.span().start].matches('\n').count() + 1;
+            (k.into_inner(), line)
         })
-        .map_or(0, |i| i + 1)
+        .collect()
 }
 
 /// TOML errors span several lines (with a caret drawing); keep it to one.
@@ -343,12 +380,12 @@ mod tests {
             ["parsim", "ou", "--tau", "0.5,1,2", "--steps", "5"]
         );
         assert_eq!(
-            deck_path(&args(&["parsim", "ou", "--config", "y.toml"])).as_deref(),
-            Some("y.toml")
+            deck_path(&args(&["parsim", "ou", "--config", "y.toml"])),
+            Some("y.toml".into())
         );
         assert_eq!(
-            deck_path(&args(&["parsim", "run", "z.toml"])).as_deref(),
-            Some("z.toml")
+            deck_path(&args(&["parsim", "run", "z.toml"])),
+            Some("z.toml".into())
         );
         assert_eq!(deck_path(&args(&["parsim", "heat", "--nx", "3"])), None);
     }
@@ -373,6 +410,21 @@ mod tests {
         assert!(err("workload = \"heat\"\nallow_unstable = 3\n", &run)
             .contains("expected true or false"));
         assert!(err("workload = \"heat\"\nnx = [[1]]\n", &run).contains("only numbers and strings"));
+        assert_eq!(
+            err(
+                "workload = \"heat\"\nproc-grid = \"1x2\"\n\nproc_grid = \"2x1\"\n",
+                &run
+            ),
+            "deck 'd.toml': keys 'proc-grid' (line 2) and 'proc_grid' (line 4) set the same option"
+        );
+        assert!(err(
+            "workload = \"pi\"\nno_output = true\nno-output = false\n",
+            &run
+        )
+        .contains("set the same option"));
+        // Quoted keys and keys after a table header have their lines too.
+        assert!(err("workload = \"heat\"\n\"nxx\" = 3\n", &run).contains("'nxx' at line 2"));
+        assert!(err("workload = \"heat\"\n[heat]\nnx = 3\n", &run).contains("'heat' at line 2"));
         let syntax = err("workload = \"heat\"\nnx = = 3\n", &run);
         assert!(
             syntax.starts_with("deck 'd.toml': ") && !syntax.contains('\n'),

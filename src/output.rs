@@ -4,36 +4,193 @@
 //! new complete one at the final path (rename is atomic within a file
 //! system, which is why the temporary lives in the same directory).
 
+use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Failure, Outcome};
 
-/// A destination that has been checked and reserved: the temporary file
-/// exists (so the directory is writable) and the final path may be
-/// replaced. Dropping it without [`PendingOutput::commit`] removes the
-/// temporary and leaves the final path as it was.
+/// Temporaries and locks of this process not yet committed or removed: the
+/// panic hook removes them before it aborts the job (no destructor runs
+/// then).
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live(path: &Path, add: bool) {
+    if let Ok(mut v) = LIVE.lock() {
+        if add {
+            v.push(path.to_path_buf());
+        } else {
+            v.retain(|p| p != path);
+        }
+    }
+}
+
+/// Remove every live temporary and lock (from the panic hook; never
+/// blocks, since the panicking thread may hold the registry).
+pub fn remove_live() {
+    if let Ok(v) = LIVE.try_lock() {
+        for p in v.iter() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// Only an absent path or a regular file may become an output: never a
+/// directory, a device, a FIFO, a socket or a symbolic link (even with
+/// --force: replacing `/dev/null` or a link's target is never what was
+/// meant). `what` names the file in messages ("output", "checkpoint").
+/// Returns whether a regular file is there.
+pub fn check_destination(dest: &Path, what: &str) -> Outcome<bool> {
+    let shown = dest.display();
+    let refuse = |why: &str| Err(Failure::usage(format!("{what} '{shown}' {why}")));
+    if dest.as_os_str().as_bytes().ends_with(b"/") || dest.file_name().is_none() {
+        return refuse("names a directory, not a file");
+    }
+    if dest.to_str().is_none() {
+        return refuse("is not valid UTF-8; the HDF5 library takes file names as text");
+    }
+    match fs::symlink_metadata(dest) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => refuse(&format!("cannot be checked: {e}")),
+        Ok(m) if m.is_dir() => refuse("is a directory"),
+        Ok(m) if m.file_type().is_symlink() => {
+            refuse("is a symbolic link; parsim creates or replaces only regular files")
+        }
+        Ok(m) if !m.is_file() => refuse(
+            "is not a regular file (a device, FIFO or socket); \
+             parsim creates or replaces only regular files",
+        ),
+        Ok(_) => Ok(true),
+    }
+}
+
+/// `.<name><suffix>` beside `dest`: where its temporary and lock live.
+fn beside(dest: &Path, suffix: &str) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(dest.file_name().unwrap_or_default());
+    name.push(suffix);
+    dest.with_file_name(name)
+}
+
+/// The lock a run holds on an output from reservation to commit, so that
+/// two runs on one output cannot both write it: `.<name>.lock` beside it,
+/// created exclusively, holding "host pid". A lock left by a run that died
+/// on this host (kill -9) is taken over, and that run's temporary removed.
+#[derive(Debug)]
+struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    fn acquire(dest: &Path, what: &str) -> Outcome<Self> {
+        let path = beside(dest, ".lock");
+        let me = format!("{} {}\n", host(), std::process::id());
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(f) => {
+                    live(&path, true);
+                    let lock = Lock { path };
+                    std::io::Write::write_all(&mut &f, me.as_bytes())
+                        .map_err(|e| cannot_write(dest, what, e))?;
+                    return Ok(lock);
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let held = fs::read_to_string(&path).unwrap_or_default();
+                    match stale_pid(&held) {
+                        Some(pid) => {
+                            let _ = fs::remove_file(beside(dest, &format!(".tmp-{pid}")));
+                            let _ = fs::remove_file(&path);
+                        }
+                        None => return Err(locked(dest, what, &path, &held)),
+                    }
+                }
+                Err(e) => return Err(cannot_write(dest, what, e)),
+            }
+        }
+        Err(locked(dest, what, &path, ""))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        live(&self.path, false);
+    }
+}
+
+fn cannot_write(dest: &Path, what: &str, e: std::io::Error) -> Failure {
+    Failure::usage(format!("cannot write {what} '{}': {e}", dest.display()))
+}
+
+fn locked(dest: &Path, what: &str, lock: &Path, held: &str) -> Failure {
+    let by = match held.split_whitespace().collect::<Vec<_>>()[..] {
+        [host, pid] => format!(" (pid {pid} on {host})"),
+        _ => String::new(),
+    };
+    Failure::usage(format!(
+        "{what} '{}' is being written by another parsim run{by}; wait for it, \
+         or remove '{}' if that run is gone",
+        dest.display(),
+        lock.display()
+    ))
+}
+
+/// This host's name (for locks).
+fn host() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The pid of a lock's holder if it was on this host and is no longer a
+/// running parsim (so the lock is stale); `None` while it may be alive,
+/// or if the lock cannot be read (another run is just writing it).
+fn stale_pid(held: &str) -> Option<u32> {
+    let [h, pid] = held.split_whitespace().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let pid: u32 = pid.parse().ok()?;
+    if h != host() || pid == std::process::id() {
+        return None;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) if comm.trim() == "parsim" => None,
+        _ => Some(pid),
+    }
+}
+
+/// A destination that has been checked and reserved: its lock is held, the
+/// temporary file exists (so the directory is writable) and the final path
+/// may be replaced. Dropping it without [`PendingOutput::commit`] removes
+/// the temporary and leaves the final path as it was.
 #[derive(Debug)]
 pub struct PendingOutput {
     dest: PathBuf,
     temp: PathBuf,
+    force: bool,
+    what: &'static str,
     committed: bool,
+    _lock: Lock,
 }
 
 impl PendingOutput {
-    /// Check `dest` and create its temporary. Refuses an existing `dest`
-    /// unless `force`, a directory, and a missing or unwritable parent.
+    /// Check the result file `dest` and create its temporary. Refuses an
+    /// existing `dest` unless `force`, anything but a regular file (see
+    /// [`check_destination`]), a missing or unwritable parent, and an
+    /// output another run holds.
     pub fn prepare(dest: &Path, force: bool) -> Outcome<Self> {
+        Self::prepare_as(dest, force, "output")
+    }
+
+    /// As [`PendingOutput::prepare`], for a file called `what` in messages.
+    pub fn prepare_as(dest: &Path, force: bool, what: &'static str) -> Outcome<Self> {
         let shown = dest.display();
-        let name = dest
-            .file_name()
-            .ok_or_else(|| Failure::usage(format!("output '{shown}' is not a file name")))?;
-        if dest.is_dir() {
-            return Err(Failure::usage(format!("output '{shown}' is a directory")));
-        }
-        if dest.exists() && !force {
+        if check_destination(dest, what)? && !force {
             return Err(Failure::usage(format!(
-                "output '{shown}' exists; pass --force to overwrite it"
+                "{what} '{shown}' exists; pass --force to overwrite it"
             )));
         }
         let parent = match dest.parent() {
@@ -42,24 +199,25 @@ impl PendingOutput {
         };
         if !parent.is_dir() {
             return Err(Failure::usage(format!(
-                "cannot write output '{shown}': directory '{}' does not exist",
+                "cannot write {what} '{shown}': directory '{}' does not exist",
                 parent.display()
             )));
         }
-        let temp = parent.join(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let lock = Lock::acquire(dest, what)?;
+        let temp = beside(dest, &format!(".tmp-{}", std::process::id()));
         OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|e| Failure::usage(format!("cannot write output '{shown}': {e}")))?;
+            .map_err(|e| cannot_write(dest, what, e))?;
+        live(&temp, true);
         Ok(Self {
             dest: dest.to_path_buf(),
             temp,
+            force,
+            what,
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -76,24 +234,78 @@ impl PendingOutput {
         &self.temp
     }
 
-    /// Make the complete temporary file durable and move it to the final path.
+    /// Make the complete temporary file durable and move it to the final
+    /// path. Without `force`, a file that appeared there during the run is
+    /// not replaced (the result stays at the temporary path, named in the
+    /// error); with it, only a regular file is.
     pub fn commit(mut self) -> Outcome<PathBuf> {
+        let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
         let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
-        sync(&self.temp).map_err(|e| {
-            Failure::runtime(anyhow::anyhow!(
-                "cannot flush '{}': {e}",
-                self.temp.display()
-            ))
-        })?;
-        fs::rename(&self.temp, &self.dest).map_err(|e| {
-            Failure::runtime(anyhow::anyhow!(
-                "cannot move '{}' to '{}': {e}",
-                self.temp.display(),
-                self.dest.display()
-            ))
-        })?;
+        sync(&self.temp)
+            .map_err(|e| fail(format!("cannot flush '{}': {e}", self.temp.display())))?;
+        let there = check_destination(&self.dest, self.what)?;
+        let moved = if self.force || !there {
+            rename(&self.temp, &self.dest, !self.force)
+        } else {
+            Err(ErrorKind::AlreadyExists.into())
+        };
+        match moved {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                self.committed = true;
+                live(&self.temp, false);
+                return Err(fail(format!(
+                    "{} '{}' appeared during the run and was not replaced; this run's \
+                     result is '{}'",
+                    self.what,
+                    self.dest.display(),
+                    self.temp.display()
+                )));
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "cannot move '{}' to '{}': {e}",
+                    self.temp.display(),
+                    self.dest.display()
+                )))
+            }
+        }
         self.committed = true;
+        live(&self.temp, false);
         Ok(self.dest.clone())
+    }
+}
+
+/// Rename `from` to `to`; with `no_replace`, never over an existing `to`
+/// (atomically where the file system has RENAME_NOREPLACE, else through a
+/// hard link, which fails on an existing name too).
+fn rename(from: &Path, to: &Path, no_replace: bool) -> std::io::Result<()> {
+    if !no_replace {
+        return fs::rename(from, to);
+    }
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (f, t) = (c(from)?, c(to)?);
+    // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            f.as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            fs::hard_link(from, to)?;
+            fs::remove_file(from)
+        }
+        _ => Err(e),
     }
 }
 
@@ -101,22 +313,23 @@ impl Drop for PendingOutput {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_file(&self.temp);
+            live(&self.temp, false);
         }
     }
 }
 
-/// Rank 0, before a run: may a checkpoint be written at `path`? Only when
-/// it does not exist yet, is the file the run restarts from, or `force`;
-/// and its directory must be writable (proved by creating the temporary).
+/// Rank 0, before a run: may a checkpoint be written at `path`? Only a
+/// regular file or a new path; an existing one only when it is the file
+/// the run restarts from, or with `force`; and its directory must be
+/// writable (proved by creating the temporary).
 pub fn reserve_checkpoint(path: &Path, restart: Option<&Path>, force: bool) -> Outcome {
-    if path.exists() && restart != Some(path) && !force {
+    let shown = path.display();
+    if check_destination(path, "checkpoint")? && restart != Some(path) && !force {
         return Err(Failure::usage(format!(
-            "checkpoint '{}' exists; pass --force to overwrite it, or --restart {} to continue from it",
-            path.display(),
-            path.display()
+            "checkpoint '{shown}' exists; pass --force to overwrite it, or --restart {shown} to continue from it"
         )));
     }
-    PendingOutput::prepare(path, true).map(drop)
+    PendingOutput::prepare_as(path, true, "checkpoint").map(drop)
 }
 
 #[cfg(test)]
@@ -158,10 +371,102 @@ mod tests {
     }
 
     #[test]
-    fn bad_destinations_refused() {
+    fn only_absent_paths_and_regular_files_become_outputs() {
+        use std::os::unix::fs::symlink;
         let d = scratch("bad");
-        assert!(PendingOutput::prepare(&d, true).is_err(), "a directory");
-        assert!(PendingOutput::prepare(&d.join("no/such/dir.h5"), true).is_err());
+        let fifo = d.join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        symlink("nowhere", d.join("dangling")).unwrap();
+        fs::write(d.join("real.h5"), b"x").unwrap();
+        symlink("real.h5", d.join("link.h5")).unwrap();
+        for (path, why) in [
+            (d.clone(), "is a directory"),
+            (d.join("sub/"), "names a directory"),
+            (d.join("no/such/dir.h5"), "does not exist"),
+            (fifo, "not a regular file"),
+            (d.join("dangling"), "symbolic link"),
+            (d.join("link.h5"), "symbolic link"),
+        ] {
+            let err = PendingOutput::prepare(&path, true).unwrap_err();
+            assert!(
+                err.message.contains(why),
+                "{}: {}",
+                path.display(),
+                err.message
+            );
+        }
+        assert_eq!(fs::read(d.join("real.h5")).unwrap(), b"x");
+        assert!(fs::symlink_metadata(d.join("dangling"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_held_output_is_refused_and_a_dead_runs_lock_taken_over() {
+        let d = scratch("lock");
+        let dest = d.join("r.h5");
+        let held = PendingOutput::prepare(&dest, false).unwrap();
+        let err = PendingOutput::prepare(&dest, true).unwrap_err();
+        assert!(
+            err.message.contains("another parsim run"),
+            "{}",
+            err.message
+        );
+        drop(held);
+        // A lock from another host cannot be judged: refused, named.
+        fs::write(d.join(".r.h5.lock"), "elsewhere 12\n").unwrap();
+        let err = PendingOutput::prepare(&dest, false).unwrap_err();
+        assert!(
+            err.message.contains("pid 12 on elsewhere"),
+            "{}",
+            err.message
+        );
+        // A lock of a process that is gone, on this host: taken over, and
+        // that run's temporary removed.
+        let dead = u32::MAX - 1;
+        fs::write(d.join(".r.h5.lock"), format!("{} {dead}\n", host())).unwrap();
+        fs::write(d.join(format!(".r.h5.tmp-{dead}")), b"partial").unwrap();
+        let p = PendingOutput::prepare(&dest, false).unwrap();
+        assert!(!d.join(format!(".r.h5.tmp-{dead}")).exists());
+        p.commit().unwrap();
+        let left: Vec<_> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("r.h5")],
+            "no lock or temporary left"
+        );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_appears_during_the_run_is_not_replaced() {
+        let d = scratch("race");
+        let dest = d.join("s.h5");
+        let p = PendingOutput::prepare(&dest, false).unwrap();
+        fs::write(p.temp_path(), b"mine").unwrap();
+        let temp = p.temp_path().to_path_buf();
+        fs::write(&dest, b"theirs").unwrap();
+        let err = p.commit().unwrap_err();
+        assert!(
+            err.message.contains("appeared during the run"),
+            "{}",
+            err.message
+        );
+        assert_eq!(fs::read(&dest).unwrap(), b"theirs");
+        assert_eq!(
+            fs::read(&temp).unwrap(),
+            b"mine",
+            "the result is kept and named"
+        );
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -268,6 +268,9 @@ pub fn install_panic_abort(rank: i32) {
             "parsim: rank {rank} panicked{at}: {}; aborting the job",
             crate::error::one_line(&msg)
         );
+        // No destructor runs after MPI_Abort: remove this rank's temporaries
+        // and output locks now.
+        crate::output::remove_live();
         // SAFETY: MPI is initialised (the hook is installed after
         // initialisation) and MPI_Abort does not return.
         unsafe {

@@ -100,6 +100,16 @@ pub enum ConfigError {
          (dx^2 dy^2 / (2 alpha (dx^2 + dy^2)))"
     )]
     Unstable { dt: f64, limit: f64 },
+    #[error(
+        "--dx {dx:?}, --dy {dy:?}, --alpha {alpha:?} leave no stable time step \
+         (dx^2 dy^2 / (2 alpha (dx^2 + dy^2)) = {limit:?} in floating point)"
+    )]
+    NoStableStep {
+        dx: f64,
+        dy: f64,
+        alpha: f64,
+        limit: f64,
+    },
     #[error("grid {nx}x{ny} has more cells than this machine can address")]
     TooLarge { nx: usize, ny: usize },
 }
@@ -151,8 +161,9 @@ impl HeatConfig {
             check::at_least(name, value as u64, 1)?;
         }
         // Two buffers of (nx+2)(ny+2) f64 must be addressable in bytes.
-        let cells = (r.nx + 2)
-            .checked_mul(r.ny + 2)
+        let cells = (r.nx.checked_add(2))
+            .zip(r.ny.checked_add(2))
+            .and_then(|(x, y)| x.checked_mul(y))
             .and_then(|c| c.checked_mul(16));
         if cells.is_none_or(|b| b > isize::MAX as usize) {
             return Err(ConfigError::TooLarge { nx: r.nx, ny: r.ny });
@@ -160,7 +171,15 @@ impl HeatConfig {
         for (name, value) in [("dx", r.dx), ("dy", r.dy), ("alpha", r.alpha)] {
             check::positive(name, value)?;
         }
-        let limit = check::positive("dt", stable_dt(r.dx, r.dy, r.alpha))?;
+        let limit = stable_dt(r.dx, r.dy, r.alpha);
+        if !(limit.is_finite() && limit > 0.0) {
+            return Err(ConfigError::NoStableStep {
+                dx: r.dx,
+                dy: r.dy,
+                alpha: r.alpha,
+                limit,
+            });
+        }
         let dt = match req.dt.map(|dt| check::positive("dt", dt)).transpose()? {
             None => limit,
             Some(dt) if dt > limit && !req.allow_unstable => {

@@ -23,7 +23,9 @@ use thiserror::Error;
 /// Why a process grid or a decomposition cannot be built.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DecompError {
-    #[error("process grid '{0}' is not of the form PXxPY with PX, PY >= 1 (e.g. 2x3)")]
+    #[error(
+        "process grid '{0}' is not of the form PXxPY with PX, PY >= 1 and PX*PY < 2^31 (e.g. 2x3)"
+    )]
     BadGridSpec(String),
     #[error("process grid {grid} has {} ranks but the job runs {ranks}", grid.size())]
     GridSizeMismatch { grid: ProcGrid, ranks: usize },
@@ -53,9 +55,11 @@ pub struct ProcGrid {
 }
 
 impl ProcGrid {
-    /// A grid of `px` ranks along x and `py` along y; `None` if either is 0.
+    /// A grid of `px` ranks along x and `py` along y; `None` if either is 0
+    /// or there would be more ranks than MPI can number (an `int`).
     pub fn new(px: usize, py: usize) -> Option<Self> {
-        (px >= 1 && py >= 1).then_some(Self { px, py })
+        let ranks = px.checked_mul(py)?;
+        (px >= 1 && py >= 1 && ranks <= i32::MAX as usize).then_some(Self { px, py })
     }
 
     /// The most balanced factorisation of `ranks` (what MPI_Dims_create

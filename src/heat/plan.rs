@@ -184,6 +184,33 @@ fn check_neighbours(cart: &CartesianCommunicator, expected: Neighbours) -> Outco
 
 /// Threads beyond the cores this rank may run on only take turns: say so
 /// (rank 0), with the launcher options that give each rank its cores.
+/// Threads per CPU online that `--threads` may ask for.
+pub const THREADS_PER_CPU: usize = 4;
+
+/// Collective: refuse more stencil threads per rank than
+/// [`THREADS_PER_CPU`] per CPU online on any rank's node. Threads beyond
+/// the cores only take turns on them, so they never speed the stencil up;
+/// a few per CPU are allowed so that uneven teams (3 threads on a laptop's
+/// 2 cores) can still be run and tested, while a typo such as `--threads
+/// 100000` is refused at once instead of spending minutes creating threads
+/// that no stop signal can interrupt.
+pub fn check_threads<C: mpi::traits::Communicator>(comm: &C, threads: usize) -> Outcome {
+    // SAFETY: sysconf only reads a system constant.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+    let most = THREADS_PER_CPU * online;
+    let local = if threads > most {
+        Err(Failure::usage(format!(
+            "--threads {threads} is more than {THREADS_PER_CPU} per CPU of this node \
+             ({most} for its {online}); threads beyond the cores only take turns on them"
+        )))
+    } else {
+        Ok(())
+    };
+    crate::par::agree(comm, local)
+}
+
+/// Rank 0: warn when the threads exceed the CPUs this rank may run on
+/// (its affinity mask: a launcher that binds each rank to one core).
 pub fn warn_threads(rank: usize, threads: usize) {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     if rank == 0 && threads > cpus {

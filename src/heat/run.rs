@@ -94,13 +94,14 @@ impl<'a> HeatRun<'a> {
         let block = plan.decomp.block(rank);
         let u = checkpoint::initial_field(&cart, &plan, &block, resume.as_ref())?;
         let (cx, cy) = plan.cfg.coefficients();
+        super::plan::check_threads(world, job.tuning.threads)?;
+        super::plan::warn_threads(rank, job.tuning.threads);
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
         let stepper = Stepper::new(&plan.decomp, rank, &u, tuning, Stencil::new(cx, cy))?;
         let start = field_stats(&cart, &u, plan.cfg.nx * plan.cfg.ny);
         // The maximum principle bounds every value of a stable run: leaving
         // them means blow-up (or a forced unstable dt).
         let bounds = value_bounds(&plan.cfg, &start);
-        super::plan::warn_threads(rank, job.tuning.threads);
         let mut run = Self {
             job,
             meta,
