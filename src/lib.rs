@@ -14,6 +14,7 @@ pub mod error;
 pub mod exact;
 pub mod h5;
 pub mod heat;
+pub mod memory;
 pub mod normal;
 pub mod output;
 pub mod par;

@@ -457,3 +457,63 @@ fn help_and_version_print_once() {
     let out = run_ok(&dir, 2, &["--version"]);
     assert_eq!(out.trim(), format!("parsim {}", env!("CARGO_PKG_VERSION")));
 }
+
+/// The exact-solution check holds however far the mode has decayed: into
+/// the subnormal range (64000 steps), to exact zero (70000), and when a
+/// step cancels it exactly (a 1x1 grid at the stability limit).
+#[test]
+fn sine_validation_passes_correct_runs_down_to_subnormals_and_zero() {
+    let dir = scratch("sine_subnormal");
+    for (ranks, nx, steps) in [(2, "20", "64000"), (1, "20", "70000"), (1, "1", "1")] {
+        let out = run_ok(
+            &dir,
+            ranks,
+            &[
+                "heat",
+                "--init",
+                "sine",
+                "--nx",
+                nx,
+                "--ny",
+                nx,
+                "--steps",
+                steps,
+                "--no-output",
+            ],
+        );
+        assert!(
+            out.contains("exact discrete solution") && out.contains(": OK"),
+            "{out}"
+        );
+    }
+}
+
+/// Walls near f64::MAX keep every value in bounds; the average must not
+/// overflow into a failed validation.
+#[test]
+fn walls_near_the_largest_float_validate() {
+    let dir = scratch("huge_walls");
+    let r = run_json(
+        &dir,
+        2,
+        &[
+            "heat",
+            "--nx",
+            "20",
+            "--ny",
+            "20",
+            "--steps",
+            "10",
+            "--bc-top",
+            "1e308",
+            "--bc-bottom",
+            "-1e308",
+            "--bc-left",
+            "1e308",
+            "--bc-right",
+            "1e308",
+            "--no-output",
+        ],
+    );
+    assert_eq!(r["validation"]["passed"], true, "{r}");
+}

@@ -181,6 +181,11 @@ const HEAT_NUMBERS: &[Case] = &[
         "has 3 ranks but the job runs 2",
     ),
     (2, &["heat", "--nx", "1", "--ny", "1"], "too small"),
+    (
+        2,
+        &["heat", "--nx", "100000000000", "--ny", "1"],
+        "TiB of memory on rank",
+    ),
 ];
 
 const ENSEMBLE_NUMBERS: &[Case] = &[
@@ -202,6 +207,16 @@ const ENSEMBLE_NUMBERS: &[Case] = &[
     (2, &["ou", "--x0", "inf"], "--x0 must be a finite number"),
     (2, &["ou", "--dt", ""], "invalid value '' for '--dt"),
     (2, &["ou", "--paths", "0"], "--paths must be at least 1"),
+    (
+        2,
+        &["ou", "--paths", "1000000000000000"],
+        "PiB of memory on rank 0",
+    ),
+    (
+        2,
+        &["ou", "--steps", "100000000000", "--record-every", "1"],
+        "TiB of memory on rank 0",
+    ),
     (
         2,
         &["ou", "--steps", "100", "--record-every", "101"],

@@ -138,6 +138,14 @@ impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
         (output, force): (Option<&Path>, bool),
         meta: &RunMeta,
     ) -> Outcome<Self> {
+        // Every unit's counts, gathered on rank 0 (twice: buffer and copy).
+        let need = 2 * est.units() as u128 * E::PER_UNIT as u128 * 8;
+        let need = if comm.rank() == 0 {
+            need
+        } else {
+            need / comm.size() as u128
+        };
+        crate::memory::check(comm, need, "every unit's counts")?;
         let file = create_result(comm, output, force, meta)?;
         // Rounds of about ROUND_WORK items: a stop is honoured within one.
         let per_round = (ROUND_WORK / est.work_per_unit()).max(1) as usize;

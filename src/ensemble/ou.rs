@@ -213,6 +213,33 @@ const MAX_MEMBERS: u64 = 1 << 52;
 /// Refuse path dumps beyond 1 TiB: almost surely a typo.
 const MAX_PATH_BYTES: u128 = 1 << 40;
 
+impl OuRequest {
+    /// Bytes rank 0 needs for this ensemble on `ranks` ranks (the most of
+    /// any rank): the parameter sets, every member's summary (24 bytes,
+    /// gathered), its own members' recorded paths, and a group's record
+    /// buffers. Counted before the plan is built, so a sweep of a billion
+    /// sets is refused instead of allocated.
+    pub fn memory_need(&self, ranks: u128) -> u128 {
+        let sets = self.sweep.len();
+        let members = sets.saturating_mul(self.paths as u128);
+        let samples = (self.steps / self.record_every.max(1)) as u128 + 1;
+        let mine = members.div_ceil(ranks.max(1));
+        let paths = if self.store_paths {
+            mine.saturating_mul(samples)
+        } else {
+            0
+        };
+        let need = [
+            sets.saturating_mul(40),
+            members.saturating_mul(24),
+            mine.saturating_mul(24 + 8),
+            paths.saturating_mul(8),
+            (GROUP as u128 * samples).saturating_mul(8),
+        ];
+        need.iter().fold(0u128, |a, b| a.saturating_add(*b))
+    }
+}
+
 impl OuPlan {
     pub fn new(r: &OuRequest) -> Result<Self, OuError> {
         let [tau, sigma, dt, x0] = r.sweep.values();

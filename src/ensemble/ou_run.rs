@@ -56,6 +56,11 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         let rows = par::broadcast_json(world, || super::ou_file::read_params(path))?;
         request.sweep = Sweep::Table(rows);
     }
+    crate::memory::check(
+        world,
+        request.memory_need(world.size() as u128),
+        "members' summaries and records",
+    )?;
     let plan = OuPlan::new(&request).map_err(Failure::usage)?;
     let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
     if let Some(m) = &resume {

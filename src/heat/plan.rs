@@ -184,6 +184,15 @@ fn check_neighbours(cart: &CartesianCommunicator, expected: Neighbours) -> Outco
 
 /// Threads beyond the cores this rank may run on only take turns: say so
 /// (rank 0), with the launcher options that give each rank its cores.
+impl HeatPlan {
+    /// Bytes a rank with `block` needs: the field and its update, with
+    /// `depth` ghost layers around the block (everything else is small).
+    pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
+        let ghosts = 2 * self.depth as u128;
+        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8
+    }
+}
+
 /// Threads per CPU online that `--threads` may ask for.
 pub const THREADS_PER_CPU: usize = 4;
 

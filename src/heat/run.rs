@@ -76,6 +76,8 @@ impl<'a> HeatRun<'a> {
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
         let plan = HeatPlan::new(job, resume.as_ref(), world.size() as usize)?;
+        let block = plan.decomp.block(rank);
+        crate::memory::check(world, plan.memory_need(&block), "two fields of its block")?;
         let file = io::open(
             world,
             job.io,
