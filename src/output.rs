@@ -349,24 +349,18 @@ mod tests {
         let dest = d.join("a.h5");
         fs::write(&dest, b"old").unwrap();
         assert!(PendingOutput::prepare(&dest, false).is_err());
+        // Dropped before commit: the temporary goes, the old file stays.
+        drop(fs::write(
+            PendingOutput::prepare(&dest, true).unwrap().temp_path(),
+            b"partial",
+        ));
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
         let p = PendingOutput::prepare(&dest, true).unwrap();
         fs::write(p.temp_path(), b"new").unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"old", "untouched before commit");
         p.commit().unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"new");
         assert_eq!(fs::read_dir(&d).unwrap().count(), 1, "no temporary left");
-        fs::remove_dir_all(&d).unwrap();
-    }
-
-    #[test]
-    fn dropped_output_leaves_nothing() {
-        let d = scratch("drop");
-        let dest = d.join("b.h5");
-        {
-            let p = PendingOutput::prepare(&dest, false).unwrap();
-            fs::write(p.temp_path(), b"partial").unwrap();
-        }
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 0);
         fs::remove_dir_all(&d).unwrap();
     }
 
@@ -391,13 +385,7 @@ mod tests {
             (d.join("dangling"), "symbolic link"),
             (d.join("link.h5"), "symbolic link"),
         ] {
-            let err = PendingOutput::prepare(&path, true).unwrap_err();
-            assert!(
-                err.message.contains(why),
-                "{}: {}",
-                path.display(),
-                err.message
-            );
+            refused(&path, why);
         }
         assert_eq!(fs::read(d.join("real.h5")).unwrap(), b"x");
         assert!(fs::symlink_metadata(d.join("dangling"))
@@ -407,26 +395,27 @@ mod tests {
         fs::remove_dir_all(&d).unwrap();
     }
 
+    /// `dest` is refused, with a message saying `why`.
+    fn refused(dest: &Path, why: &str) {
+        let err = PendingOutput::prepare(dest, true).unwrap_err();
+        assert!(
+            err.message.contains(why),
+            "{}: {}",
+            dest.display(),
+            err.message
+        );
+    }
+
     #[test]
     fn a_held_output_is_refused_and_a_dead_runs_lock_taken_over() {
         let d = scratch("lock");
         let dest = d.join("r.h5");
         let held = PendingOutput::prepare(&dest, false).unwrap();
-        let err = PendingOutput::prepare(&dest, true).unwrap_err();
-        assert!(
-            err.message.contains("another parsim run"),
-            "{}",
-            err.message
-        );
+        refused(&dest, "another parsim run");
         drop(held);
         // A lock from another host cannot be judged: refused, named.
         fs::write(d.join(".r.h5.lock"), "elsewhere 12\n").unwrap();
-        let err = PendingOutput::prepare(&dest, false).unwrap_err();
-        assert!(
-            err.message.contains("pid 12 on elsewhere"),
-            "{}",
-            err.message
-        );
+        refused(&dest, "pid 12 on elsewhere");
         // A lock of a process that is gone, on this host: taken over, and
         // that run's temporary removed.
         let dead = u32::MAX - 1;
