@@ -447,11 +447,7 @@ fn pi_and_markov_show_progress_lines_in_a_log() {
                 .env("PARSIM_PROGRESS_SECS", "0")
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_success(&out);
             String::from_utf8_lossy(&out.stderr).into_owned()
         };
         let log = run(false);

@@ -265,11 +265,7 @@ print("h5py ok")
                 .args(["-c", script, path.to_str().unwrap()])
                 .output()
                 .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_success(&out);
             return;
         }
     }

@@ -458,11 +458,7 @@ fn non_utf8_names_are_refused_or_read_not_panicked_on() {
         .args(["--output", "ok.h5"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(dir.join("ok.h5").is_file());
     assert_eq!(listing(&dir).len(), 2, "{:?}", listing(&dir));
 }
