@@ -80,13 +80,12 @@ pub fn expand(
         after,
     } = split(args)?;
     let path = path.to_string_lossy().into_owned();
-    let table: toml::Table = text
-        .parse()
+    let (table, lines) = parse(text)
         .map_err(|e: toml::de::Error| format!("deck '{path}': {}", one_line(&e.to_string())))?;
     let deck = Deck {
         path: &path,
         table: &table,
-        lines: key_lines(text),
+        lines,
     };
     deck.no_synonyms()?;
     let workload = deck.workload(workload)?;
@@ -152,7 +151,7 @@ struct Deck<'a> {
     path: &'a str,
     table: &'a toml::Table,
     /// The line of each top-level key.
-    lines: BTreeMap<String, usize>,
+    lines: Lines,
 }
 
 impl Deck<'_> {
@@ -285,20 +284,22 @@ fn scalar(v: &toml::Value) -> Option<String> {
     }
 }
 
-/// The 1-based line where `key` is assigned (first occurrence), 0 if not
-/// found (e.g. a quoted key).
-/// The line of every top-level key of a deck (`text` parses: checked
-/// first); quoted keys and keys of a table header count too.
-fn key_lines(text: &str) -> BTreeMap<String, usize> {
-    let spans: BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
-        toml::from_str(text).unwrap_or_default();
-    spans
-        .into_keys()
-        .map(|k| {
-            let line = text[..k.span().start].matches('\n').count() + 1;
-            (k.into_inner(), line)
-        })
-        .collect()
+/// The line of each top-level key of a deck.
+type Lines = BTreeMap<String, usize>;
+
+/// Parse a deck once: its top-level table, and the line of each of its
+/// keys (from the parser's spans, so quoted keys and table headers have
+/// theirs too).
+fn parse(text: &str) -> Result<(toml::Table, Lines), toml::de::Error> {
+    let spanned: BTreeMap<toml::Spanned<String>, toml::Value> = toml::from_str(text)?;
+    let mut table = toml::Table::new();
+    let mut lines = Lines::new();
+    for (key, value) in spanned {
+        let line = text[..key.span().start].matches('\n').count() + 1;
+        lines.insert(key.get_ref().clone(), line);
+        table.insert(key.into_inner(), value);
+    }
+    Ok((table, lines))
 }
 
 /// TOML errors span several lines (with a caret drawing); keep it to one.

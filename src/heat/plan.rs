@@ -97,6 +97,13 @@ impl HeatPlan {
             start_step: resume.map_or(0, |m| m.stamp.step),
         })
     }
+
+    /// Bytes a rank with `block` needs: the field and its update, with
+    /// `depth` ghost layers around the block (everything else is small).
+    pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
+        let ghosts = 2 * self.depth as u128;
+        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8
+    }
 }
 
 /// Time-block depth when none is given. A block whose two fields fit in
@@ -182,17 +189,6 @@ fn check_neighbours(cart: &CartesianCommunicator, expected: Neighbours) -> Outco
     }
 }
 
-/// Threads beyond the cores this rank may run on only take turns: say so
-/// (rank 0), with the launcher options that give each rank its cores.
-impl HeatPlan {
-    /// Bytes a rank with `block` needs: the field and its update, with
-    /// `depth` ghost layers around the block (everything else is small).
-    pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
-        let ghosts = 2 * self.depth as u128;
-        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8
-    }
-}
-
 /// Threads per CPU online that `--threads` may ask for.
 pub const THREADS_PER_CPU: usize = 4;
 
@@ -218,8 +214,9 @@ pub fn check_threads<C: mpi::traits::Communicator>(comm: &C, threads: usize) -> 
     crate::par::agree(comm, local)
 }
 
-/// Rank 0: warn when the threads exceed the CPUs this rank may run on
-/// (its affinity mask: a launcher that binds each rank to one core).
+/// Rank 0: threads beyond the CPUs this rank may run on (its affinity
+/// mask: a launcher that binds each rank to one core) only take turns:
+/// say so, with the launcher options that give each rank its cores.
 pub fn warn_threads(rank: usize, threads: usize) {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     if rank == 0 && threads > cpus {

@@ -78,6 +78,7 @@ impl<'a> HeatRun<'a> {
         let plan = HeatPlan::new(job, resume.as_ref(), world.size() as usize)?;
         let block = plan.decomp.block(rank);
         crate::memory::check(world, plan.memory_need(&block), "two fields of its block")?;
+        super::plan::check_threads(world, job.tuning.threads)?;
         let file = io::open(
             world,
             job.io,
@@ -93,10 +94,8 @@ impl<'a> HeatRun<'a> {
             },
         )?;
         let cart = cartesian(world, &plan.decomp)?;
-        let block = plan.decomp.block(rank);
         let u = checkpoint::initial_field(&cart, &plan, &block, resume.as_ref())?;
         let (cx, cy) = plan.cfg.coefficients();
-        super::plan::check_threads(world, job.tuning.threads)?;
         super::plan::warn_threads(rank, job.tuning.threads);
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
         let stepper = Stepper::new(&plan.decomp, rank, &u, tuning, Stencil::new(cx, cy))?;
