@@ -153,6 +153,62 @@ fn sine_restart_still_matches_the_exact_solution() {
     assert_eq!(r["step"], 70);
 }
 
+/// A restart's result holds every snapshot an uninterrupted run's does
+/// (a checkpoint carries those taken before it), whether it resumes from a
+/// periodic checkpoint (between two snapshots) or from a finished run's
+/// result, on another rank count, with the interval kept from the
+/// checkpoint when not given again; the XDMF sidecar lists them all.
+#[test]
+fn restart_keeps_the_snapshots_taken_before_it() {
+    let dir = scratch("restart_snapshots");
+    let snaps = ["--snapshot-every", "10"];
+    let full = [
+        &heat(&["--steps", "100", "--output", "full.h5"])[..],
+        &strings(&snaps),
+    ]
+    .concat();
+    run(&dir, 1, &full);
+    let first = heat(&[
+        "--steps",
+        "30",
+        "--snapshot-every",
+        "10",
+        "--checkpoint-every",
+        "25",
+        "--checkpoint",
+        "c.h5",
+        "--output",
+        "a.h5",
+    ]);
+    run(&dir, 2, &first);
+    for (from, out, carried) in [("c.h5", "b.h5", 3), ("a.h5", "d.h5", 3)] {
+        let args = ["heat", "--restart", from, "--steps", "100", "--output", out];
+        let r = run_json(&dir, 3, &args);
+        assert_eq!(
+            (r["snapshots"].as_u64(), r["snapshots_carried"].as_u64()),
+            (Some(11), Some(carried)),
+            "{r}"
+        );
+        assert!(
+            same_datasets(&dir.join("full.h5"), &dir.join(out), "heat"),
+            "restart from {from}: datasets differ"
+        );
+        let xmf = |name: &str| {
+            let text = std::fs::read_to_string(dir.join(name).with_extension("xmf")).unwrap();
+            text.replace(name, "RESULT")
+        };
+        assert_eq!(
+            xmf(out),
+            xmf("full.h5"),
+            "restart from {from}: XDMF differs"
+        );
+    }
+}
+
+fn strings(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
 /// Start a long run, deliver `sig` to mpirun or to every rank, and check
 /// the documented outcome; then resume from the checkpoint and compare
 /// with an uninterrupted run to the same step.
@@ -463,33 +519,6 @@ fn bad_restarts_are_refused_clearly() {
         ]),
     );
     assert_eq!(heat_attr(&dir.join("good.h5"), "step"), 5);
-}
-
-/// Every dataset under `group` of two files, bitwise.
-fn same_datasets(a: &Path, b: &Path, group: &str) -> bool {
-    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
-    let mut stack = vec![group.to_string()];
-    let mut n = 0;
-    while let Some(g) = stack.pop() {
-        for name in fa.group(&g).unwrap().member_names().unwrap() {
-            let path = format!("{g}/{name}");
-            match fa.dataset(&path) {
-                Ok(ds) => {
-                    let x: Vec<f64> = ds.read_raw().unwrap();
-                    let y: Vec<f64> = fb.dataset(&path).unwrap().read_raw().unwrap();
-                    let same = x.len() == y.len()
-                        && x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits());
-                    if !same {
-                        eprintln!("{path} differs");
-                        return false;
-                    }
-                    n += 1;
-                }
-                Err(_) => stack.push(path),
-            }
-        }
-    }
-    n > 0
 }
 
 fn ou_stop_and_resume(tag: &str, store: &str) {

@@ -22,11 +22,11 @@ use std::path::Path;
 use anyhow::Context;
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
-use ndarray::s;
 use serde::{Deserialize, Serialize};
 
 use super::config::{HeatRequest, Init};
 use super::decomp::Block;
+use super::io::SnapshotAt;
 use super::kernel::Field;
 use crate::error::{Failure, Outcome};
 use crate::rng::mix64;
@@ -49,6 +49,11 @@ pub struct CheckpointMeta {
     /// (`steps` is its target): what a restart asks for unless told otherwise.
     pub problem: HeatRequest,
     pub stamp: Stamp,
+    /// The snapshots the file holds (a checkpoint carries those taken
+    /// before it, so a restart's result has them all) and the interval
+    /// they were asked at (0: none).
+    pub snapshots: Vec<SnapshotAt>,
+    pub snapshot_every: u64,
 }
 
 /// This rank's share of the field checksum.
@@ -110,11 +115,48 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
             "temperature has shape {shape:?}, attributes say [{ny}, {nx}]"
         )));
     }
+    let (snapshots, snapshot_every) = read_snapshot_list(&file, [ny, nx])?;
     Ok(CheckpointMeta {
         path: path.display().to_string(),
         problem,
         stamp,
+        snapshots,
+        snapshot_every,
     })
+}
+
+/// The steps and times of a file's snapshots (none if it has no
+/// `snapshots` dataset) and their interval; refused if they do not fit
+/// the grid or each other.
+fn read_snapshot_list(
+    file: &crate::h5::RestartFile,
+    [ny, nx]: [usize; 2],
+) -> Outcome<(Vec<SnapshotAt>, u64)> {
+    let Ok(field) = file.group.dataset("snapshots") else {
+        return Ok((Vec::new(), 0));
+    };
+    let read = || -> hdf5::Result<_> {
+        let steps = file.group.dataset("snapshot_step")?.read_raw::<u64>()?;
+        let times = file.group.dataset("snapshot_time")?.read_raw::<f64>()?;
+        let every = field.attr("every")?.read_scalar::<u64>()?;
+        Ok((steps, times, every))
+    };
+    let (steps, times, every) =
+        read().map_err(|_| file.unusable("snapshots without readable steps, times or interval"))?;
+    let n = steps.len();
+    if field.shape() != [n, ny, nx] || times.len() != n {
+        return Err(file.unusable(format!(
+            "snapshots have shape {:?} with {n} steps and {} times, the grid is [{ny}, {nx}]",
+            field.shape(),
+            times.len()
+        )));
+    }
+    let list = steps
+        .into_iter()
+        .zip(times)
+        .map(|(step, time)| SnapshotAt { step, time })
+        .collect();
+    Ok((list, every))
 }
 
 impl CheckpointMeta {
@@ -170,14 +212,7 @@ impl CheckpointMeta {
 pub fn read_block(path: &Path, block: &Block, u: &mut Field) -> anyhow::Result<()> {
     let file =
         hdf5::File::open(path).with_context(|| format!("cannot open '{}'", path.display()))?;
-    let data: ndarray::Array2<f64> = file
-        .dataset("heat/temperature")?
-        .read_slice_2d(s![block.rows.clone(), block.cols.clone()])
-        .with_context(|| format!("cannot read the field from '{}'", path.display()))?;
-    for ((j, i), v) in data.indexed_iter() {
-        u.set(i, j, *v);
-    }
-    Ok(())
+    super::io::read_block(&file.dataset("heat/temperature")?, None, block, u)
 }
 
 /// Collective: this rank's block at the start: the initial condition, or
@@ -231,6 +266,8 @@ mod tests {
                 target_steps: 100,
                 checksum: 7,
             },
+            snapshots: Vec::new(),
+            snapshot_every: 0,
         }
     }
 

@@ -109,7 +109,8 @@ impl HeatRun<'_> {
             },
             wall_time_s: wall,
             phases,
-            snapshots: self.snapshots,
+            snapshots: self.snapshots.len() as u64,
+            snapshots_carried: self.snapshots_carried as u64,
             output: self
                 .job
                 .out
@@ -124,10 +125,16 @@ impl HeatRun<'_> {
         }
     }
 
-    /// Collective: write a checkpoint of the field at this step to `path`.
+    /// Collective: write a checkpoint of the field at this step to `path`,
+    /// with the snapshots taken so far (a restart carries them into its
+    /// result).
     pub(super) fn write_checkpoint(&self, path: &Path) -> Outcome {
         let stamp = self.stamp();
-        let file = io::open(
+        let extras = Extras {
+            snapshot_every: self.snapshot_every,
+            ..Extras::default()
+        };
+        let mut file = io::open(
             &self.cart,
             self.job.io,
             || Ok(()),
@@ -138,9 +145,12 @@ impl HeatRun<'_> {
                 decomp: &self.plan.decomp,
                 meta: self.meta,
                 steps_done: self.step,
-                extras: &Extras::default(),
+                extras: &extras,
             },
         )?;
+        let src = self.file.as_ref().and_then(|f| f.snapshot_field());
+        let which: Vec<_> = self.snapshots.iter().copied().enumerate().collect();
+        io::carry_snapshots(&self.cart, &self.plan.decomp, src, &which, file.as_mut())?;
         complete(&self.cart, &self.plan.decomp, &self.u, file, &stamp, None).map(drop)
     }
 }

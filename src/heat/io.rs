@@ -39,6 +39,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mpi::traits::*;
 use ndarray::{s, ArrayView2};
+use serde::{Deserialize, Serialize};
 
 use super::checkpoint::Stamp;
 use super::config::HeatConfig;
@@ -71,6 +72,13 @@ pub struct Extras {
     pub snapshot_every: u64,
     /// Write the XDMF sidecar here (reserved by the caller).
     pub xdmf: Option<PathBuf>,
+}
+
+/// A stored snapshot: the step it was taken at and its simulated time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotAt {
+    pub step: u64,
+    pub time: f64,
 }
 
 /// The snapshot datasets of an open file.
@@ -420,6 +428,29 @@ impl HeatFile {
         Ok(k)
     }
 
+    /// The snapshot dataset [time, ny, nx], if the file has one.
+    pub fn snapshot_field(&self) -> Option<&hdf5::Dataset> {
+        self.snapshots.as_ref().map(|s| &s.field)
+    }
+
+    /// Rank 0 (gather mode): copy snapshot `from` of `src` (a dataset of
+    /// the same grid) into this file's snapshot `to`, strip by strip.
+    fn copy_snapshot(&self, src: &hdf5::Dataset, from: usize, to: usize) -> anyhow::Result<()> {
+        let (ny, nx) = (self.temperature.shape()[0], self.temperature.shape()[1]);
+        let step = strip_rows(nx);
+        for r in (0..ny).step_by(step) {
+            let rows = r..(r + step).min(ny);
+            let strip: ndarray::Array2<f64> = src
+                .read_slice_2d(s![from, rows.clone(), ..])
+                .with_context(|| format!("cannot read snapshot {from} of {}", src.name()))?;
+            let data = strip
+                .as_slice()
+                .context("a strip read back not contiguous")?;
+            self.write_strip(Some(to), rows, 0..nx, data)?;
+        }
+        Ok(())
+    }
+
     /// Record how far the run got, the field's checksum and the run's
     /// report (JSON), close the file, move it to its final path, and
     /// write the XDMF sidecar.
@@ -608,6 +639,67 @@ pub fn write_snapshot<C: Communicator>(
     };
     crate::par::agree(comm, local)?;
     write_field(comm, decomp, field, file.as_deref(), Some(k))
+}
+
+/// Collective: append snapshots of `src` to those of `dst`: each
+/// `(index in src, step and time)` of `which`, in order. `src` is the
+/// snapshot dataset of another file of the same grid, open wherever `dst`
+/// is (rank 0 when gathering: it copies them strip by strip; every rank in
+/// parallel mode: each copies its own block, collectively).
+pub fn carry_snapshots<C: Communicator>(
+    comm: &C,
+    decomp: &Decomposition,
+    src: Option<&hdf5::Dataset>,
+    which: &[(usize, SnapshotAt)],
+    mut dst: Option<&mut HeatFile>,
+) -> Outcome {
+    let block = decomp.block(comm.rank() as usize);
+    for &(from, at) in which {
+        let mut k = 0;
+        let local = match dst.as_deref_mut() {
+            Some(f) => f
+                .push_snapshot(at.step, at.time)
+                .map(|slot| k = slot)
+                .map_err(Failure::runtime),
+            None => Ok(()),
+        };
+        crate::par::agree(comm, local)?;
+        let local = match (dst.as_deref(), src) {
+            (Some(f), Some(src)) if f.parallel => {
+                // Every rank reaches the collective write, even after a
+                // failed read; the failure is agreed on afterwards.
+                let mut u = Field::zeros(block.nx(), block.ny());
+                let read = read_block(src, Some(from), &block, &mut u);
+                let written = f.write_own_block(&u, &block, Some(k));
+                read.and(written)
+            }
+            (Some(f), Some(src)) => f.copy_snapshot(src, from, k),
+            (Some(_), None) => Err(anyhow::anyhow!("no snapshots to carry over")),
+            (None, _) => Ok(()),
+        };
+        crate::par::agree(comm, local.map_err(Failure::runtime))?;
+    }
+    Ok(())
+}
+
+/// This rank's block of `ds` (the field, `lead` None, or snapshot `lead`)
+/// into `u`'s interior.
+pub fn read_block(
+    ds: &hdf5::Dataset,
+    lead: Option<usize>,
+    block: &Block,
+    u: &mut Field,
+) -> anyhow::Result<()> {
+    let (rows, cols) = (block.rows.clone(), block.cols.clone());
+    let data: ndarray::Array2<f64> = match lead {
+        None => ds.read_slice_2d(s![rows, cols]),
+        Some(k) => ds.read_slice_2d(s![k, rows, cols]),
+    }
+    .with_context(|| format!("cannot read a block of {}", ds.name()))?;
+    for ((j, i), v) in data.indexed_iter() {
+        u.set(i, j, *v);
+    }
+    Ok(())
 }
 
 /// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp

@@ -66,6 +66,10 @@ pub struct HeatPlan {
     pub depth: usize,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
+    /// The result file's extras: the job's, except that a restart keeps
+    /// the checkpoint's snapshot interval unless given one; no snapshots
+    /// without a result file.
+    pub extras: Extras,
 }
 
 impl HeatPlan {
@@ -89,12 +93,20 @@ impl HeatPlan {
         };
         let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
         let depth = check_tuning(&job.tuning, &decomp)?;
+        let mut extras = job.extras.clone();
+        if extras.snapshot_every == 0 {
+            extras.snapshot_every = resume.map_or(0, |m| m.snapshot_every);
+        }
+        if job.out.path.is_none() {
+            extras.snapshot_every = 0;
+        }
         Ok(Self {
             cfg,
             grid,
             decomp,
             depth,
             start_step: resume.map_or(0, |m| m.stamp.step),
+            extras,
         })
     }
 

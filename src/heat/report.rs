@@ -87,6 +87,9 @@ pub struct HeatReport {
     pub execution: Execution,
     /// Snapshots written to the result file.
     pub snapshots: u64,
+    /// Of those, taken before the restart and carried over from the
+    /// restart file.
+    pub snapshots_carried: u64,
     /// Peak resident memory, measured after the output was written.
     pub peak_memory: crate::par::PeakMemory,
     pub config: HeatConfig,
@@ -233,7 +236,11 @@ impl HeatReport {
         if let Some(out) = &self.output {
             let _ = writeln!(*s, "Output           : {out}");
             if self.snapshots > 0 {
-                let _ = writeln!(*s, "Snapshots        : {}", self.snapshots);
+                let carried = match (self.snapshots_carried, &self.restarted_from) {
+                    (0, _) | (_, None) => String::new(),
+                    (n, Some(from)) => format!(" ({n} carried over from '{from}')"),
+                };
+                let _ = writeln!(*s, "Snapshots        : {}{carried}", self.snapshots);
             }
         }
     }

@@ -14,7 +14,7 @@ use mpi::traits::*;
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::decomp::Block;
-use super::io::{self, write_snapshot, HeatFile, Plan};
+use super::io::{self, write_snapshot, HeatFile, Plan, SnapshotAt};
 use super::kernel::{Field, Stencil};
 use super::plan::{cartesian, HeatJob, HeatPlan};
 use super::report::{HeatReport, Stop};
@@ -58,7 +58,10 @@ pub struct HeatRun<'a> {
     pub(super) probe_rows: Vec<usize>,
     pub(super) step: u64,
     pub(super) snapshot_every: u64,
-    pub(super) snapshots: u64,
+    /// The snapshots in the result file: carried over from the restart
+    /// file, then taken by this run.
+    pub(super) snapshots: Vec<SnapshotAt>,
+    pub(super) snapshots_carried: usize,
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
@@ -90,7 +93,7 @@ impl<'a> HeatRun<'a> {
                 decomp: &plan.decomp,
                 meta,
                 steps_done: plan.cfg.steps,
-                extras: &job.extras,
+                extras: &plan.extras,
             },
         )?;
         let cart = cartesian(world, &plan.decomp)?;
@@ -107,11 +110,7 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
-            snapshot_every: if job.out.path.is_some() {
-                job.extras.snapshot_every
-            } else {
-                0
-            },
+            snapshot_every: plan.extras.snapshot_every,
             plan,
             resume,
             cart,
@@ -123,7 +122,8 @@ impl<'a> HeatRun<'a> {
             stepper,
             start,
             bounds,
-            snapshots: 0,
+            snapshots: Vec::new(),
+            snapshots_carried: 0,
             t: StepTimes::default(),
             t_snapshots: 0.0,
             inject_panic: std::env::var("PARSIM_INJECT_PANIC")
@@ -131,6 +131,7 @@ impl<'a> HeatRun<'a> {
                 .and_then(|v| v.parse::<usize>().ok())
                 == Some(rank),
         };
+        run.carry_snapshots()?;
         if run.snapshot_due() {
             run.snapshot()?;
         }
@@ -158,8 +159,50 @@ impl<'a> HeatRun<'a> {
             step as f64 * dt,
         );
         self.t_snapshots += mpi::time() - a;
-        self.snapshots += 1;
+        self.snapshots.push(SnapshotAt {
+            step,
+            time: step as f64 * dt,
+        });
         r
+    }
+
+    /// Collective: copy the restart file's snapshots taken before the
+    /// restart into the result file, so a resumed run's result holds every
+    /// snapshot an uninterrupted one would.
+    fn carry_snapshots(&mut self) -> Outcome {
+        let Some(m) = &self.resume else {
+            return Ok(());
+        };
+        if self.snapshot_every == 0 || m.snapshots.is_empty() {
+            return Ok(());
+        }
+        let a = mpi::time();
+        let start = self.plan.start_step;
+        let which: Vec<(usize, SnapshotAt)> = (m.snapshots.iter().copied().enumerate())
+            .filter(|(_, at)| at.step < start)
+            .collect();
+        // Open where the result file is (rank 0, or every rank in
+        // parallel mode); every rank learns whether it could be.
+        let mut src = None;
+        let local = match &self.file {
+            Some(_) => hdf5::File::open(&m.path)
+                .and_then(|f| f.dataset("heat/snapshots"))
+                .map(|ds| src = Some(ds))
+                .map_err(|e| Failure::usage(format!("restart file '{}': {e}", m.path))),
+            None => Ok(()),
+        };
+        crate::par::agree(&self.cart, local)?;
+        io::carry_snapshots(
+            &self.cart,
+            &self.plan.decomp,
+            src.as_ref(),
+            &which,
+            self.file.as_mut(),
+        )?;
+        self.snapshots.extend(which.iter().map(|(_, at)| *at));
+        self.snapshots_carried = which.len();
+        self.t_snapshots += mpi::time() - a;
+        Ok(())
     }
 
     /// The step this round ends at: up to the halo depth, never past a

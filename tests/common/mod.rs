@@ -285,3 +285,30 @@ pub fn run_python(script: &str, args: &[&str]) -> Option<String> {
     );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Every dataset under `group` of two files, bitwise.
+pub fn same_datasets(a: &Path, b: &Path, group: &str) -> bool {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let mut stack = vec![group.to_string()];
+    let mut n = 0;
+    while let Some(g) = stack.pop() {
+        for name in fa.group(&g).unwrap().member_names().unwrap() {
+            let path = format!("{g}/{name}");
+            match fa.dataset(&path) {
+                Ok(ds) => {
+                    let x: Vec<f64> = ds.read_raw().unwrap();
+                    let y: Vec<f64> = fb.dataset(&path).unwrap().read_raw().unwrap();
+                    let same = x.len() == y.len()
+                        && x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits());
+                    if !same {
+                        eprintln!("{path} differs");
+                        return false;
+                    }
+                    n += 1;
+                }
+                Err(_) => stack.push(path),
+            }
+        }
+    }
+    n > 0
+}
