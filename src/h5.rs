@@ -150,8 +150,11 @@ fn unusable_message(path: &std::path::Path, kind: &str, what: impl std::fmt::Dis
 /// An HDF5 result file open at its temporary path: on rank 0, or on every
 /// rank for parallel HDF5 (then only rank 0 holds the `output` to commit).
 pub struct ResultFile {
-    file: hdf5::File,
+    /// `None` once closed by [`ResultFile::finish_at`].
+    file: Option<hdf5::File>,
     output: Option<PendingOutput>,
+    /// Disk space reserved beyond what HDF5 will use (released at close).
+    reserved: bool,
 }
 
 impl ResultFile {
@@ -187,17 +190,63 @@ impl ResultFile {
             Ok(())
         })()
         .with_context(|| format!("cannot write attributes to '{path}'"))?;
-        Ok(Self { file, output })
+        Ok(Self {
+            file: Some(file),
+            output,
+            reserved: false,
+        })
+    }
+
+    /// Where the output is held: reserve `bytes` of disk for the file now,
+    /// so that a disk filling up during the run cannot make its writes, or
+    /// HDF5's closing flush, fail (libhdf5 1.10 crashes at exit after a
+    /// failed close; see [`abandon`]). Refused in one line when the file
+    /// system has not that much room. Where the file system cannot
+    /// preallocate (some parallel ones), nothing is reserved.
+    pub fn reserve(&mut self, bytes: u64) -> anyhow::Result<()> {
+        use std::os::fd::AsRawFd;
+        let Some(out) = &self.output else {
+            return Ok(());
+        };
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(out.temp_path())?;
+        let len = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
+        // SAFETY: a valid open descriptor; fallocate only reads its arguments.
+        if unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) } == 0 {
+            self.reserved = true;
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ENOSPC) {
+            return Ok(());
+        }
+        let _ = f.set_len(0);
+        let free = free_bytes(out.temp_path())
+            .map(|b| {
+                format!(
+                    ", its file system has {} free",
+                    crate::memory::shown(b as u128)
+                )
+            })
+            .unwrap_or_default();
+        anyhow::bail!(
+            "not enough disk space for '{}': it needs about {}{free}",
+            out.dest().display(),
+            crate::memory::shown(bytes as u128)
+        )
     }
 
     pub fn root(&self) -> &hdf5::File {
-        &self.file
+        self.file
+            .as_ref()
+            .expect("a result file is open until finished")
     }
 
     /// Store the run's report (JSON text: rates, per-phase min/avg/max,
     /// validation) on `/`.
     pub fn write_report(&self, json: &str) -> anyhow::Result<()> {
-        write_str(&self.file, "report", json).context("cannot write the report attribute")
+        write_str(self.root(), "report", json).context("cannot write the report attribute")
     }
 
     /// Record the end time, close the file (every dataset handle must be
@@ -210,15 +259,78 @@ impl ResultFile {
     /// As [`ResultFile::finish`], with the end time given (parallel HDF5:
     /// rank 0's, the same on every rank). The final path where this rank
     /// committed the file.
-    pub fn finish_at(self, end_time: &str) -> Outcome<Option<PathBuf>> {
-        let Self { file, output } = self;
-        write_str(&file, "end_time", end_time)
-            .and_then(|_| file.flush())
-            .and_then(|_| file.close())
+    pub fn finish_at(mut self, end_time: &str) -> Outcome<Option<PathBuf>> {
+        let file = self.file.take().expect("a result file is finished once");
+        if let Err(e) = write_str(&file, "end_time", end_time).and_then(|_| file.flush()) {
+            abandon(file);
+            return Err(Failure::runtime(
+                anyhow::Error::new(e).context("cannot close HDF5 file"),
+            ));
+        }
+        let used = self.reserved.then(|| end_of_allocation(&file)).flatten();
+        file.close()
             .context("cannot close HDF5 file")
             .map_err(Failure::runtime)?;
-        output.map(PendingOutput::commit).transpose()
+        if let (Some(used), Some(out)) = (used, &self.output) {
+            // Give back the reservation HDF5 did not use.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(out.temp_path())
+                .and_then(|f| f.set_len(used))
+                .context("cannot release the disk space reserved")
+                .map_err(Failure::runtime)?;
+        }
+        self.output.take().map(PendingOutput::commit).transpose()
     }
+}
+
+/// The end of the space HDF5 allocated in `file` (its size once closed).
+fn end_of_allocation(file: &hdf5::File) -> Option<u64> {
+    extern "C" {
+        // hid_t is 64-bit since HDF5 1.10, haddr_t is u64, herr_t is int.
+        fn H5Fget_eoa(file_id: i64, eoa: *mut u64) -> i32;
+    }
+    let mut eoa = 0u64;
+    // SAFETY: a valid file id and a pointer to a live u64 (haddr_t).
+    let rc = hdf5::sync::sync(|| unsafe { H5Fget_eoa(file.id(), &mut eoa) });
+    (rc >= 0 && eoa > 0).then_some(eoa)
+}
+
+/// Free bytes for unprivileged users on the file system holding `path`.
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a pointer to a live statvfs.
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0)
+        .then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// A result file dropped before it was finished (a failed run) is
+/// abandoned: see [`abandon`]. Its temporary file is removed afterwards,
+/// when `output` drops.
+impl Drop for ResultFile {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            abandon(file);
+        }
+    }
+}
+
+/// Close a file that will be thrown away, after freeing the disk space it
+/// holds (truncating it to nothing). A full disk makes HDF5's closing flush
+/// fail, and libhdf5 1.10 then crashes (SIGSEGV in `H5F__close_cb`) when it
+/// closes the half-closed file again at exit, inside MPI_Finalize for
+/// parallel files; with the space freed the flush succeeds (the file is
+/// sparse beyond its end) and the close is clean. Every rank holding the
+/// file does this before the (collective) close.
+fn abandon(file: hdf5::File) {
+    let path = file.filename();
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_len(0));
+    drop(file);
 }
 
 /// A scalar string attribute (UTF-8, variable length: what h5py reads as str).

@@ -229,6 +229,11 @@ impl PendingOutput {
             .unwrap_or_default()
     }
 
+    /// The final path, as asked.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
     /// Where the data is written until commit.
     pub fn temp_path(&self) -> &Path {
         &self.temp

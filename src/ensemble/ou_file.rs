@@ -57,7 +57,8 @@ impl OuFile {
         meta: &RunMeta,
     ) -> anyhow::Result<Self> {
         let path = output.temp_path().to_path_buf();
-        let file = ResultFile::create(output, meta)?;
+        let mut file = ResultFile::create(output, meta)?;
+        file.reserve(file_bytes(plan, store_paths))?;
         let samples = plan.samples();
         let n = plan.paths as usize;
         let (groups, finals, paths) = (|| -> hdf5::Result<_> {
@@ -181,4 +182,24 @@ impl OuFile {
         drop((finals, paths, groups));
         file.finish()
     }
+}
+
+/// Disk space an ensemble file needs, reserved when it is created (see
+/// [`ResultFile::reserve`]): per set its times, mean, variance, final
+/// values and recorded paths, 4 KiB of group metadata, and 1 MiB for the
+/// file's own metadata and attributes.
+fn file_bytes(plan: &OuPlan, store_paths: bool) -> u64 {
+    let (samples, n) = (plan.samples() as u64, plan.paths);
+    let paths = if store_paths {
+        n.saturating_mul(samples)
+    } else {
+        0
+    };
+    let per_set = (3 * samples + n)
+        .saturating_add(paths)
+        .saturating_mul(8)
+        .saturating_add(4 << 10);
+    (plan.sets.len() as u64)
+        .saturating_mul(per_set)
+        .saturating_add(1 << 20)
 }

@@ -146,6 +146,7 @@ impl HeatRun<'_> {
                 meta: self.meta,
                 steps_done: self.step,
                 extras: &extras,
+                snapshots: self.snapshots.len() as u64,
             },
         )?;
         let src = self.file.as_ref().and_then(|f| f.snapshot_field());

@@ -120,6 +120,28 @@ pub struct Plan<'a> {
     /// The step the final field will be at.
     pub steps_done: u64,
     pub extras: &'a Extras,
+    /// Snapshots the file will hold.
+    pub snapshots: u64,
+}
+
+impl Plan<'_> {
+    /// Disk space the file needs, reserved when it is created: the field,
+    /// the snapshots, the coordinates, and 1 MiB for HDF5's metadata and
+    /// the attributes. Compressed files reserve nothing (their size is not
+    /// known before they are written).
+    pub fn file_bytes(&self) -> u64 {
+        if self.extras.compress.is_some() {
+            return 0;
+        }
+        let (nx, ny) = (self.cfg.nx, self.cfg.ny);
+        // Snapshots are chunked: whole chunks are stored, edges included.
+        let (cy, cx) = chunk_2d(nx, ny);
+        let chunked = (ny.div_ceil(cy) * cy) as u64 * (nx.div_ceil(cx) * cx) as u64;
+        let values = (nx as u64 * ny as u64)
+            .saturating_add(self.snapshots.saturating_mul(chunked))
+            .saturating_add((nx + ny) as u64 + 2 * self.snapshots);
+        values.saturating_mul(8).saturating_add(1 << 20)
+    }
 }
 
 /// Collective: rank 0 runs `check`, reserves `path` (and the XDMF sidecar
@@ -169,7 +191,8 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
             .map(|(out, xdmf)| {
                 let temp = out.temp_path().to_path_buf();
                 let name = out.file_name();
-                let file = ResultFile::create(out, plan.meta)?;
+                let mut file = ResultFile::create(out, plan.meta)?;
+                file.reserve(plan.file_bytes())?;
                 HeatFile::lay_out(file, &temp, &name, plan, xdmf, false)
             })
             .transpose(),
@@ -201,7 +224,10 @@ fn create_parallel<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
         Some((out, xdmf)) => (Some(out), xdmf),
         None => (None, None),
     };
-    let file = ResultFile::from_file(h5, out, plan.meta)?;
+    let mut file = ResultFile::from_file(h5, out, plan.meta)?;
+    // Rank 0 reserves; every rank learns the verdict before going on.
+    let reserved = file.reserve(plan.file_bytes()).map_err(Failure::runtime);
+    crate::par::agree(comm, reserved).map_err(|f| anyhow::anyhow!(f.message))?;
     HeatFile::lay_out(file, &temp, &name, plan, xdmf, true)
 }
 
@@ -480,11 +506,15 @@ impl HeatFile {
         })()
         .context("cannot write the final attributes")
         .map_err(Failure::runtime)?;
-        let path = file.finish_at(end_time)?;
-        if let Some((out, x)) = xdmf {
+        // The sidecar is written before the result is committed, so a
+        // full disk cannot leave a result without its sidecar.
+        if let Some((out, x)) = &xdmf {
             std::fs::write(out.temp_path(), x.render())
                 .with_context(|| format!("cannot write '{}'", out.temp_path().display()))
                 .map_err(Failure::runtime)?;
+        }
+        let path = file.finish_at(end_time)?;
+        if let Some((out, _)) = xdmf {
             out.commit()?;
         }
         Ok(path)

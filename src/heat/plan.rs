@@ -110,6 +110,20 @@ impl HeatPlan {
         })
     }
 
+    /// Snapshots the result file will hold: those the restart file carries
+    /// (taken before the restart) and this run's, at every multiple of the
+    /// interval from its first step to its last.
+    pub fn snapshot_count(&self, resume: Option<&CheckpointMeta>) -> u64 {
+        let every = self.extras.snapshot_every;
+        if every == 0 {
+            return 0;
+        }
+        let (from, to) = (self.start_step, self.cfg.steps);
+        let carried = resume.map_or(0, |m| m.snapshots.iter().filter(|s| s.step < from).count());
+        let taken = to / every - from.div_ceil(every) + 1;
+        carried as u64 + taken
+    }
+
     /// Bytes a rank with `block` needs: the field and its update, with
     /// `depth` ghost layers around the block (everything else is small).
     pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {

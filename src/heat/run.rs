@@ -94,6 +94,7 @@ impl<'a> HeatRun<'a> {
                 meta,
                 steps_done: plan.cfg.steps,
                 extras: &plan.extras,
+                snapshots: plan.snapshot_count(resume.as_ref()),
             },
         )?;
         let cart = cartesian(world, &plan.decomp)?;
