@@ -448,7 +448,7 @@ impl HeatArgs {
 
 impl OuArgs {
     /// The validated job: after this, no option is checked again.
-    fn into_job(self) -> Outcome<OuJob> {
+    fn into_job(self, given: Vec<String>) -> Outcome<OuJob> {
         let out = self.out.into_output("ou.h5");
         let checkpointing = self.ckpt.into_checkpointing(&out, "ou")?;
         let store_paths = self.store == Store::Paths;
@@ -470,6 +470,7 @@ impl OuArgs {
             out,
             checkpointing,
             params: self.params,
+            given,
         })
     }
 }
@@ -567,14 +568,14 @@ fn parse_and_run<C: Communicator>(
     stop: &crate::stop::StopSignal,
 ) -> i32 {
     let rank = world.rank();
-    let parsed = command()
-        .try_get_matches_from(args)
-        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
-    let cli = match parsed {
-        Ok(cli) => cli,
+    let parsed = command().try_get_matches_from(args).and_then(|m| {
+        <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, given_options(&m)))
+    });
+    let (cli, given) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => return clap_exit(rank, &err) as i32,
     };
-    match dispatch(world, cli, deck, stop) {
+    match dispatch(world, cli, given, deck, stop) {
         Ok(()) => ExitCode::Success as i32,
         Err(failure) => {
             // Debug aid: every rank's own view of the failure.
@@ -614,9 +615,23 @@ fn clap_exit(rank: i32, err: &clap::Error) -> ExitCode {
     }
 }
 
+/// The subcommand's options given on the command line or in the deck (not
+/// defaulted), by id ("paths", "record_every"): a restart takes the others
+/// from its checkpoint.
+fn given_options(m: &clap::ArgMatches) -> Vec<String> {
+    let Some((_, sub)) = m.subcommand() else {
+        return Vec::new();
+    };
+    sub.ids()
+        .filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.to_string())
+        .collect()
+}
+
 fn dispatch<C: Communicator>(
     world: &C,
     cli: Cli,
+    given: Vec<String>,
     deck: Option<(String, String)>,
     stop: &crate::stop::StopSignal,
 ) -> Outcome {
@@ -626,7 +641,7 @@ fn dispatch<C: Communicator>(
             "run needs a deck first: parsim run DECK.toml [options]",
         )),
         Command::Heat(args) => crate::heat::run::run(world, &args.into_job()?, &meta, stop),
-        Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job()?, &meta, stop),
+        Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job(given)?, &meta, stop),
         Command::Pi(a) => crate::ensemble::pi_run::run(world, &a.into_job(), &meta, stop),
         Command::Markov(a) => crate::ensemble::markov_run::run(world, &a.into_job(), &meta, stop),
     }

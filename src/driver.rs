@@ -238,6 +238,10 @@ fn round<W: Workload>(w: &mut W, stop: &StopSignal, clock: &mut Clock) -> Outcom
         clock.agree += mpi::time() - a;
         match agreed {
             Agreed::Continue => {}
+            // A stop that arrives with the work complete: finish normally
+            // (a checkpoint of a finished run would only be resumed to
+            // finish it).
+            Agreed::Stop(_) if !w.rounds_left() => {}
             Agreed::Fault => return Err(w.fault()),
             Agreed::Stop(sig) => signal = Some(signal_name(sig)),
         }

@@ -31,6 +31,11 @@ impl StopSignal {
             // async-signal-safe (signal-hook's safe API).
             signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
         }
+        // PARSIM_INJECT_STOP=1 (tests): SIGUSR1 arrives during start-up,
+        // so the first check is known to see it.
+        if std::env::var_os("PARSIM_INJECT_STOP").is_some() {
+            signal_hook::low_level::raise(SIGUSR1)?;
+        }
         Ok(Self { last })
     }
 

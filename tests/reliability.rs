@@ -291,6 +291,51 @@ fn stop_case(tag: &str, sig: &str, to_ranks: bool, expect_code: Option<i32>) {
     );
 }
 
+/// A stop signal seen at the check of the last step (or the last round of
+/// members) finishes the run normally: result written, exit 0; one seen
+/// earlier stops it with exit 75 and a checkpoint.
+#[test]
+fn a_stop_at_the_last_step_finishes_the_run() {
+    let dir = scratch("stop_last_step");
+    let stopped = |args: &[&str]| {
+        let mut c = mpirun_command(&dir, 2, args);
+        c.env("PARSIM_INJECT_STOP", "1");
+        c.output().unwrap()
+    };
+    let heat = |steps: &str, out: &str| {
+        let a = [
+            "heat",
+            "--nx",
+            "20",
+            "--ny",
+            "20",
+            "--check-every",
+            "10",
+            "--steps",
+            steps,
+            "--output",
+            out,
+        ];
+        stopped(&a)
+    };
+    let last = heat("10", "last.h5");
+    assert_success(&last);
+    assert_eq!(heat_attr(&dir.join("last.h5"), "step"), 10);
+    let early = heat("20", "early.h5");
+    assert_eq!(
+        early.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    assert!(!dir.join("early.h5").exists());
+    assert_eq!(heat_attr(&dir.join("early.ckpt.h5"), "step"), 10);
+    // ou: 2 members on 2 ranks, one round.
+    let ou = stopped(&["ou", "--paths", "2", "--steps", "1000", "--output", "o.h5"]);
+    assert_success(&ou);
+    assert!(dir.join("o.h5").exists());
+}
+
 #[test]
 fn sigusr1_to_mpirun_checkpoints_and_exits_75() {
     stop_case("stop_usr1", "USR1", false, Some(75));
@@ -557,17 +602,19 @@ fn ou_stop_and_resume(tag: &str, store: &str) {
     assert_eq!(status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("ou: stopped by SIGUSR1 with"), "{stderr}");
     assert!(!dir.join("part.h5").exists());
+    // The restart alone: every ensemble option comes from the checkpoint.
     let report = run_ok(
         &dir,
         3,
-        &with(&[
+        &[
+            "ou",
             "--output",
             "resumed.h5",
             "--restart",
             "part.ckpt.h5",
             "--checkpoint",
             "part.ckpt.h5",
-        ]),
+        ],
     );
     assert!(report.contains("OK"), "{report}");
     assert!(

@@ -24,7 +24,7 @@ use ndarray::s;
 
 use mpi::traits::*;
 
-use super::ou::{MemberSummary, OuPlan};
+use super::ou::{MemberSummary, OuPlan, OuRequest, Sweep};
 use super::ou_members::Members;
 use crate::error::{Failure, Outcome};
 use crate::exact::from_limbs;
@@ -70,6 +70,37 @@ pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
 }
 
 impl OuCheckpointMeta {
+    /// The request of a resumed run: what was `given` stays (and is checked
+    /// against the checkpoint by [`OuCheckpointMeta::check_same`]); every
+    /// other option is the checkpoint's, so `--restart FILE` alone
+    /// continues the ensemble as it was.
+    pub fn fill_in(&self, mut r: OuRequest, given: &[String]) -> OuRequest {
+        let given = |id: &str| given.iter().any(|g| g == id);
+        let c = &self.plan;
+        if !given("paths") {
+            r.paths = c.paths;
+        }
+        if !given("steps") {
+            r.steps = c.steps;
+        }
+        if !given("record_every") {
+            r.record_every = c.record_every;
+        }
+        if !given("seed") {
+            r.seed = c.seed;
+        }
+        if !given("store") {
+            r.store_paths = self.store_paths;
+        }
+        if !["tau", "sigma", "dt", "x0", "params"]
+            .iter()
+            .any(|id| given(id))
+        {
+            r.sweep = Sweep::Table(c.sets.clone());
+        }
+        r
+    }
+
     /// The resumed run must be the same ensemble: name the first difference.
     pub fn check_same(&self, plan: &OuPlan, store_paths: bool) -> Outcome {
         let c = &self.plan;

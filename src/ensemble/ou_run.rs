@@ -47,6 +47,9 @@ pub struct OuJob {
     /// A parameter table (CSV) that replaces the request's sweep; read by
     /// rank 0.
     pub params: Option<PathBuf>,
+    /// The options given (clap ids, e.g. "record_every"); a restart takes
+    /// the others from its checkpoint.
+    pub given: Vec<String>,
 }
 
 /// Collective over `world`: run the job and print the report on rank 0.
@@ -56,13 +59,25 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         let rows = par::broadcast_json(world, || super::ou_file::read_params(path))?;
         request.sweep = Sweep::Table(rows);
     }
+    let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
+    let resumed;
+    let job = match &resume {
+        Some(m) => {
+            request = m.fill_in(request, &job.given);
+            resumed = OuJob {
+                store_paths: request.store_paths,
+                ..job.clone()
+            };
+            &resumed
+        }
+        None => job,
+    };
     crate::memory::check(
         world,
         request.memory_need(world.size() as u128),
         "members' summaries and records",
     )?;
     let plan = OuPlan::new(&request).map_err(Failure::usage)?;
-    let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
     if let Some(m) = &resume {
         m.check_same(&plan, job.store_paths)?;
     }
