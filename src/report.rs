@@ -36,6 +36,24 @@ impl RunInfo {
     }
 }
 
+/// A value as a report line shows it: fixed with `decimals` (`None`: as
+/// short as it reads back exactly) for ordinary magnitudes, in exponent
+/// form beyond 1e15 or below 1e-4, where fixed notation would print
+/// hundreds of digits (walls at +-1e308) or only zeros.
+pub fn num(x: f64, decimals: Option<usize>) -> String {
+    let a = x.abs();
+    if x.is_finite() && a != 0.0 && !(1e-4..1e15).contains(&a) {
+        return match decimals {
+            Some(d) => format!("{x:.d$e}"),
+            None => format!("{x:e}"),
+        };
+    }
+    match decimals {
+        Some(d) => format!("{x:.d$}"),
+        None => format!("{x}"),
+    }
+}
+
 /// "OK" or "FAILED", as every report prints its validation.
 pub fn verdict(passed: bool) -> &'static str {
     if passed {
@@ -55,4 +73,19 @@ pub fn phase_table(phases: &[(&str, &crate::par::Spread)]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_stay_short_at_any_magnitude() {
+        assert_eq!(num(20.0, None), "20");
+        assert_eq!(num(59.6, Some(6)), "59.600000");
+        assert_eq!(num(1e308, None), "1e308");
+        assert_eq!(num(-2.5e307, Some(6)), "-2.500000e307");
+        assert_eq!(num(1e-300, None), "1e-300");
+        assert_eq!(num(0.0, Some(2)), "0.00");
+    }
 }

@@ -512,4 +512,23 @@ fn walls_near_the_largest_float_validate() {
         ],
     );
     assert_eq!(r["validation"]["passed"], true, "{r}");
+    // The text report keeps such numbers short (not 309 digits).
+    let text = run_ok(
+        &dir,
+        1,
+        &[
+            "heat",
+            "--nx",
+            "20",
+            "--ny",
+            "20",
+            "--steps",
+            "10",
+            "--bc-top",
+            "1e308",
+            "--no-output",
+        ],
+    );
+    assert!(text.contains("top 1e308)"), "{text}");
+    assert!(text.lines().all(|l| l.len() < 160), "{text}");
 }

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::report::num;
+
 use super::config::HeatConfig;
 use crate::par::Spread;
 
@@ -132,9 +134,19 @@ impl Validation {
             } => {
                 let _ = writeln!(
                     *s,
-                    "Average temp.    : {initial_average:.6} -> {final_average:.6}"
+                    "Average temp.    : {} -> {}",
+                    num(*initial_average, Some(6)),
+                    num(*final_average, Some(6))
                 );
-                let _ = writeln!(*s, "Validation       : values within [{}, {}] (maximum principle), found [{final_min:.6}, {final_max:.6}]: {}", bounds[0], bounds[1], crate::report::verdict(*passed));
+                let _ = writeln!(
+                    *s,
+                    "Validation       : values within [{}, {}] (maximum principle), found [{}, {}]: {}",
+                    num(bounds[0], None),
+                    num(bounds[1], None),
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
             }
         }
     }
@@ -162,14 +174,17 @@ impl HeatReport {
         let _ = writeln!(
             s,
             "Grid             : {} x {} interior points, dx = {}, dy = {}",
-            c.nx, c.ny, c.dx, c.dy
+            c.nx,
+            c.ny,
+            num(c.dx, None),
+            num(c.dy, None)
         );
         let _ = writeln!(
             s,
             "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}",
             c.steps,
             c.dt,
-            c.alpha,
+            num(c.alpha, None),
             c.end_time()
         );
         if let Some(from) = &self.restarted_from {
@@ -197,10 +212,10 @@ impl HeatReport {
             *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
             c.init.name(),
-            b.left,
-            b.right,
-            b.bottom,
-            b.top
+            num(b.left, None),
+            num(b.right, None),
+            num(b.bottom, None),
+            num(b.top, None)
         );
         let _ = writeln!(
             *s,
