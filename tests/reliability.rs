@@ -484,8 +484,20 @@ fn bad_restarts_are_refused_clearly() {
         ds.write_slice(&ndarray::arr2(&[[1.0]]), ndarray::s![3..4, 5..6])
             .unwrap();
     }
+    // A copy whose dt attribute was altered (the field untouched).
+    std::fs::copy(dir.join("good.h5"), dir.join("dt.h5")).unwrap();
+    {
+        let f = hdf5::File::open_rw(dir.join("dt.h5")).unwrap();
+        let g = f.group("heat").unwrap();
+        let dt: f64 = g.attr("dt").unwrap().read_scalar().unwrap();
+        g.attr("dt").unwrap().write_scalar(&(dt * 1.5)).unwrap();
+    }
     std::fs::write(dir.join("plain.txt"), b"not hdf5").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--restart", "dt.h5"],
+            "restart file 'dt.h5' is corrupt: its attributes do not match their checksum",
+        ),
         (
             vec!["--restart", "missing.h5"],
             "restart file 'missing.h5' does not exist",

@@ -77,6 +77,38 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
     total
 }
 
+/// A checksum of the attributes a restart takes from a file (the problem,
+/// how far it got, the field's checksum), as stored: a flipped bit in `dt`
+/// would otherwise continue a different run from a correct field.
+pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
+    const NUMS: [&str; 8] = [
+        "dx",
+        "dy",
+        "alpha",
+        "dt",
+        "bc_left",
+        "bc_right",
+        "bc_bottom",
+        "bc_top",
+    ];
+    const INTS: [&str; 5] = ["nx", "ny", "step", "target_steps", "checksum"];
+    let mut words = Vec::new();
+    for name in NUMS {
+        words.push(g.attr(name)?.read_scalar::<f64>()?.to_bits());
+    }
+    for name in INTS {
+        words.push(g.attr(name)?.read_scalar::<u64>()?);
+    }
+    let init = g
+        .attr("init")?
+        .read_scalar::<hdf5::types::VarLenUnicode>()?;
+    words.extend(init.as_bytes().iter().map(|&b| u64::from(b)));
+    Ok(words
+        .iter()
+        .enumerate()
+        .fold(0u64, |h, (i, w)| mix64(h ^ mix64(*w ^ i as u64))))
+}
+
 /// Read a checkpoint's metadata (rank 0).
 pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
     let file = crate::h5::RestartFile::open(path, "heat", "heat")?;
@@ -114,6 +146,15 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         return Err(file.unusable(format!(
             "temperature has shape {shape:?}, attributes say [{ny}, {nx}]"
         )));
+    }
+    // Files written before the checksum existed have none.
+    if let Ok(stored) = file.int("meta_checksum") {
+        if meta_checksum(&file.group).ok() != Some(stored) {
+            return Err(Failure::usage(format!(
+                "restart file '{}' is corrupt: its attributes do not match their checksum",
+                path.display()
+            )));
+        }
     }
     let (snapshots, snapshot_every) = read_snapshot_list(&file, [ny, nx])?;
     Ok(CheckpointMeta {

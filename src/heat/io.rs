@@ -499,6 +499,7 @@ impl HeatFile {
             write_num(&g, "step", stamp.step)?;
             write_num(&g, "target_steps", stamp.target_steps)?;
             write_num(&g, "checksum", stamp.checksum)?;
+            write_num(&g, "meta_checksum", super::checkpoint::meta_checksum(&g)?)?;
             if let Some(r) = report {
                 file.write_report(r)?;
             }
