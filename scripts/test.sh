@@ -32,6 +32,9 @@ elif [[ -n ${CI:-} ]]; then
 else
   echo "*** SKIP: parallel HDF5 tests: no MPI build of HDF5 at $PARSIM_HDF5_MPI_DIR ***"
 fi
+# The fault script: kills, stop signals, full disks, concurrent writers.
+echo "test: scripts/faults.sh"
+./scripts/faults.sh || status=$?
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"

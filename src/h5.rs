@@ -204,37 +204,10 @@ impl ResultFile {
     /// system has not that much room. Where the file system cannot
     /// preallocate (some parallel ones), nothing is reserved.
     pub fn reserve(&mut self, bytes: u64) -> anyhow::Result<()> {
-        use std::os::fd::AsRawFd;
-        let Some(out) = &self.output else {
-            return Ok(());
-        };
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(out.temp_path())?;
-        let len = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
-        // SAFETY: a valid open descriptor; fallocate only reads its arguments.
-        if unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) } == 0 {
-            self.reserved = true;
-            return Ok(());
+        if let Some(out) = &self.output {
+            self.reserved = out.reserve(bytes)?;
         }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::ENOSPC) {
-            return Ok(());
-        }
-        let _ = f.set_len(0);
-        let free = free_bytes(out.temp_path())
-            .map(|b| {
-                format!(
-                    ", its file system has {} free",
-                    crate::memory::shown(b as u128)
-                )
-            })
-            .unwrap_or_default();
-        anyhow::bail!(
-            "not enough disk space for '{}': it needs about {}{free}",
-            out.dest().display(),
-            crate::memory::shown(bytes as u128)
-        )
+        Ok(())
     }
 
     pub fn root(&self) -> &hdf5::File {
@@ -294,16 +267,6 @@ fn end_of_allocation(file: &hdf5::File) -> Option<u64> {
     // SAFETY: a valid file id and a pointer to a live u64 (haddr_t).
     let rc = hdf5::sync::sync(|| unsafe { H5Fget_eoa(file.id(), &mut eoa) });
     (rc >= 0 && eoa > 0).then_some(eoa)
-}
-
-/// Free bytes for unprivileged users on the file system holding `path`.
-fn free_bytes(path: &std::path::Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a NUL-terminated path and a pointer to a live statvfs.
-    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0)
-        .then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }
 
 /// A result file dropped before it was finished (a failed run) is

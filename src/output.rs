@@ -121,6 +121,16 @@ impl Drop for Lock {
     }
 }
 
+/// Free bytes for unprivileged users on the file system holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: all-zero is a valid statvfs (plain integers).
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a pointer to a live statvfs.
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then_some(st.f_bavail * st.f_frsize)
+}
+
 fn cannot_write(dest: &Path, what: &str, e: std::io::Error) -> Failure {
     Failure::usage(format!("cannot write {what} '{}': {e}", dest.display()))
 }
@@ -227,6 +237,48 @@ impl PendingOutput {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
+    }
+
+    /// Reserve `bytes` of disk for the temporary file now (it stays this
+    /// long until written over), so that a disk filling up during the run
+    /// cannot make its writes fail. `Ok(false)` where the file system
+    /// cannot preallocate (some parallel ones): nothing reserved. Refused
+    /// in one line when the file system has not that much room.
+    pub fn reserve(&self, bytes: u64) -> anyhow::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let f = fs::OpenOptions::new().write(true).open(&self.temp)?;
+        let len = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
+        // SAFETY: a valid open descriptor; fallocate only reads its arguments.
+        if unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) } == 0 {
+            return Ok(true);
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOSPC) {
+            return Ok(false);
+        }
+        let _ = f.set_len(0);
+        let free = free_bytes(&self.temp)
+            .map(|b| {
+                format!(
+                    ", its file system has {} free",
+                    crate::memory::shown(b.into())
+                )
+            })
+            .unwrap_or_default();
+        anyhow::bail!(
+            "not enough disk space for '{}': it needs about {}{free}",
+            self.dest.display(),
+            crate::memory::shown(bytes.into())
+        )
+    }
+
+    /// Write `data` as the temporary file's content into the space
+    /// [`PendingOutput::reserve`] kept: without truncating first (that
+    /// would give the reservation back), then cut to its length.
+    pub fn write_reserved(&self, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new().write(true).open(&self.temp)?;
+        f.write_all(data)?;
+        f.set_len(data.len() as u64)
     }
 
     /// The final path, as asked.

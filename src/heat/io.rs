@@ -171,7 +171,12 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
             Some(p) => {
                 let out = PendingOutput::prepare(p, force)?;
                 let xdmf = match &plan.extras.xdmf {
-                    Some(x) => Some(PendingOutput::prepare(x, force)?),
+                    Some(x) => {
+                        let x = PendingOutput::prepare(x, force)?;
+                        x.reserve(Xdmf::bytes(plan.snapshots))
+                            .map_err(Failure::runtime)?;
+                        Some(x)
+                    }
                     None => None,
                 };
                 outputs = Some((out, xdmf));
@@ -510,7 +515,7 @@ impl HeatFile {
         // The sidecar is written before the result is committed, so a
         // full disk cannot leave a result without its sidecar.
         if let Some((out, x)) = &xdmf {
-            std::fs::write(out.temp_path(), x.render())
+            out.write_reserved(x.render().as_bytes())
                 .with_context(|| format!("cannot write '{}'", out.temp_path().display()))
                 .map_err(Failure::runtime)?;
         }

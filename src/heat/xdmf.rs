@@ -36,6 +36,13 @@ impl Xdmf {
         }
     }
 
+    /// At most the size of the sidecar of a run with `snapshots`
+    /// snapshots and a result file name of up to 1000 bytes (reserved on
+    /// disk before the run; see the test).
+    pub fn bytes(snapshots: u64) -> u64 {
+        snapshots.saturating_add(1).saturating_mul(2048) + 1024
+    }
+
     pub fn push_snapshot(&mut self, time: f64) {
         self.snapshot_times.push(time);
     }
@@ -105,6 +112,18 @@ fn xml_escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::heat::config::HeatRequest;
+
+    #[test]
+    fn the_reserved_size_holds_the_sidecar() {
+        let cfg = HeatConfig::new(&HeatRequest::default()).unwrap();
+        for n in [0u64, 1, 7, 300] {
+            let mut x = Xdmf::new(&"n".repeat(1000), &cfg, u64::MAX);
+            for k in 0..n {
+                x.push_snapshot(-1.2345678901234567e-300 * k as f64);
+            }
+            assert!(x.render().len() as u64 <= Xdmf::bytes(n), "{n} snapshots");
+        }
+    }
 
     #[test]
     fn describes_final_field_and_each_snapshot() {

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# scripts/faults.sh - inject the faults a cluster job meets and print a
+# table of what parsim did: a rank killed with SIGKILL, SIGTERM and SIGUSR1
+# for every workload, a full disk (a small tmpfs) before and during a run
+# with gathered and parallel I/O, and two runs writing one output at once.
+#
+#   ./scripts/faults.sh                 every case, in a fresh temp dir
+#   ./scripts/faults.sh --dir DIR       work in DIR (created; left there)
+#
+# Exit status 0 when every case behaved as expected (SKIP counts as fine:
+# the full-disk cases need root to mount a tmpfs, the parallel-I/O ones the
+# parallel-io build). Everything happens inside the work directory: the
+# tmpfs is mounted on a directory in it and unmounted at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+work=
+case ${1:-} in
+  --dir) work=${2:?--dir needs a directory}; mkdir -p "$work" ;;
+  "") ;;
+  *) echo "usage: scripts/faults.sh [--dir DIR]" >&2; exit 2 ;;
+esac
+if [[ -z $work ]]; then
+  work=$(mktemp -d)
+  trap 'umount "$work"/disk 2>/dev/null; rm -rf "$work"' EXIT
+else
+  trap 'umount "$work"/disk 2>/dev/null' EXIT
+fi
+work=$(cd "$work" && pwd)
+
+build_release || exit 1
+parallel=
+if has_parallel_hdf5 && build_parallel_io; then parallel=$PARSIM_PARALLEL_BIN; fi
+mpi_allow_root 2>/dev/null
+bin=$PARSIM_BIN
+results=()
+failed=0
+
+# record NAME EXPECTED GOT OK|FAIL|SKIP
+record() {
+  results+=("$(printf '%-34s | %-44s | %-52s | %s' "$1" "$2" "${3:0:52}" "$4")")
+  [[ $4 == FAIL ]] && failed=$((failed + 1))
+}
+
+# The first "parsim: error" line of a stderr file, and how many there are.
+first_error() { grep -m1 '^parsim: error' "$1" | cut -c16-; }
+errors() { grep -c '^parsim: error' "$1"; }
+
+# Start `mpirun -n 2 ARGS...` in $dir in the background; its pid in $job.
+launch() {
+  (cd "$dir" && exec mpirun -n 2 "$@" >out.txt 2>err.txt) &
+  job=$!
+}
+
+# Wait up to $1 seconds for $job; its exit code in $code (124: still running, killed).
+finish() {
+  local limit=$1 t=0
+  while kill -0 "$job" 2>/dev/null && (( t < limit * 10 )); do sleep 0.1; t=$((t + 1)); done
+  if kill -0 "$job" 2>/dev/null; then
+    pkill -9 -P "$job" 2>/dev/null; kill -9 "$job" 2>/dev/null; wait "$job" 2>/dev/null; code=124
+  else
+    wait "$job"; code=$?
+  fi
+}
+
+# The rank pids of the job.
+ranks() { pgrep -f "^$1 " | grep -v "^$job$"; }
+
+fresh() { dir=$work/$1; rm -rf "$dir"; mkdir -p "$dir"; }
+
+# 1. kill -9 of a rank: the job ends; its lock and temporary file stay
+# (nothing can run in a killed process) and the next run on that output
+# takes them over as stale.
+fresh kill9
+launch "$bin" heat --nx 600 --ny 600 --steps 100000000 --checkpoint-every 200 --output k.h5
+sleep 3
+victim=$(pgrep -f "^$bin heat --nx 600" | tail -1)
+t0=$(date +%s.%N)
+kill -9 "$victim"
+finish 30
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+killed=$code
+(cd "$dir" && mpirun -n 2 "$bin" heat --nx 60 --ny 60 --steps 10 --output k.h5 --checkpoint next.ckpt.h5 >/dev/null 2>again.txt)
+again=$?
+left=$(cd "$dir" && ls -A | grep -v '\.txt$' | grep -v '^\(k\.h5\|k\.xmf\|k\.ckpt\.h5\|next\.ckpt\.h5\)$' | tr '\n' ' ')
+got="exit $killed in ${dt:0:4} s; next run exit $again; left: ${left:-nothing}"
+if [[ $killed -ne 0 && $killed -ne 124 && $again -eq 0 && -z $left ]] && (( $(echo "$dt < 10" | bc) )); then ok=OK; else ok=FAIL; fi
+record "kill -9 of rank 1 (heat)" "ends < 10 s; next run cleans up" "$got" $ok
+
+# 2. SIGTERM to the ranks and SIGUSR1 to mpirun, every workload.
+workloads=(
+  "heat|heat --nx 600 --ny 600 --steps 100000000"
+  "ou|ou --paths 64 --steps 50000000 --checkpoint-every 1"
+  "pi|pi --samples 100000000000"
+  "markov|markov --chains 200000 --days 1000000"
+)
+for w in "${workloads[@]}"; do
+  name=${w%%|*}; args=${w#*|}
+  for how in "SIGTERM to the ranks" "SIGUSR1 to mpirun"; do
+    fresh "stop-$name-${how%% *}"
+    # shellcheck disable=SC2086
+    launch "$bin" $args --output r.h5
+    sleep 3
+    if [[ $how == SIGTERM* ]]; then
+      pkill -TERM -f "^$bin $name " 
+    else
+      pkill -USR1 -x mpirun -P "$job" 2>/dev/null || pkill -USR1 -f "^mpirun -n 2 $bin $name "
+    fi
+    finish 30
+    msg=$(first_error "$dir/err.txt")
+    sig=${how%% *}
+    got="exit $code, $(errors "$dir/err.txt") line: ${msg:0:30}"
+    if [[ $code -eq 75 && $(errors "$dir/err.txt") -eq 1 && $msg == *"stopped by $sig"* && ! -e $dir/r.h5 ]]; then ok=OK; else ok=FAIL; fi
+    record "$how ($name)" "exit 75, one line, no result" "$got" $ok
+  done
+done
+
+# 3. Full disks: a 2 MiB tmpfs (root only).
+disk=$work/disk
+mkdir -p "$disk"
+if [[ $(id -u) -ne 0 ]] || ! mount -t tmpfs -o size=2M parsim-faults "$disk" 2>/dev/null; then
+  record "full disk" "(needs root to mount a tmpfs)" "" SKIP
+else
+  for case in "heat gather|$bin|heat --nx 800 --ny 800 --steps 10" \
+              "heat parallel|$parallel|heat --io parallel --nx 800 --ny 800 --steps 10" \
+              "ou --store paths|$bin|ou --paths 1000 --steps 2000 --store paths"; do
+    name=${case%%|*}; rest=${case#*|}; b=${rest%%|*}; args=${rest#*|}
+    [[ -z $b ]] && { record "full disk ($name)" "(no parallel-io build)" "" SKIP; continue; }
+    rm -rf "${disk:?}"/* "$disk"/.[!.]* 2>/dev/null
+    dir=$disk
+    # shellcheck disable=SC2086
+    launch "$b" $args --output full.h5
+    finish 60
+    msg=$(first_error "$dir/err.txt")
+    left=$(cd "$dir" && ls -A | grep -v '\.txt$' | tr '\n' ' ')
+    got="exit $code: ${msg:0:40}"
+    if [[ $code -ne 0 && $code -ne 124 && $code -ne 139 && $msg == *"not enough disk space"* && -z $left ]]; then ok=OK; else ok=FAIL; fi
+    record "full disk at start ($name)" "refused in one line, nothing left" "$got" $ok
+  done
+  # The disk fills up during the run: the reserved space carries it.
+  umount "$disk"; mount -t tmpfs -o size=16M parsim-faults "$disk"
+  for case in "gather|$bin|" "parallel|$parallel|--io parallel"; do
+    name=${case%%|*}; rest=${case#*|}; b=${rest%%|*}; io=${rest#*|}
+    [[ -z $b ]] && { record "disk fills mid-run ($name)" "(no parallel-io build)" "" SKIP; continue; }
+    rm -rf "${disk:?}"/* "$disk"/.[!.]* 2>/dev/null
+    dir=$disk
+    # shellcheck disable=SC2086
+    launch "$b" heat $io --nx 300 --ny 300 --steps 40000 --snapshot-every 20000 --output mid.h5
+    # Fill the disk once the run has reserved its files.
+    for _ in $(seq 200); do
+      [[ -n $(find "$dir" -name '.mid.h5.tmp-*' -size +1M) ]] && break
+      sleep 0.05
+    done
+    dd if=/dev/zero of="$disk/filler" bs=64k 2>/dev/null
+    finish 60
+    got="exit $code, $(ls "$dir" | grep -c '^mid\.')/2 files"
+    if [[ $code -eq 0 && -s $dir/mid.h5 && -s $dir/mid.xmf ]]; then ok=OK; else ok=FAIL; fi
+    record "disk fills mid-run ($name)" "exit 0, result and sidecar" "$got" $ok
+  done
+  umount "$disk"
+fi
+
+# 4. Two runs, one output, no --force: one wins, the other is refused,
+# and the result and its sidecar come from the same run.
+fresh writers
+(cd "$dir" && exec mpirun -n 1 "$bin" heat --nx 400 --ny 400 --steps 3000 --snapshot-every 1000 --output same.h5 >a.txt 2>a.err.txt) &
+a=$!
+(cd "$dir" && exec mpirun -n 1 "$bin" heat --nx 400 --ny 400 --steps 2000 --snapshot-every 1000 --output same.h5 >b.txt 2>b.err.txt) &
+b=$!
+wait $a; ca=$?; wait $b; cb=$?
+steps=$("$PARSIM_PYTHON" -c "import h5py; print(h5py.File('$dir/same.h5')['heat'].attrs['step'])" 2>/dev/null)
+times=$(grep -c '<Time ' "$dir/same.xmf" 2>/dev/null)
+got="exits $ca,$cb; h5 step $steps, xmf $times times"
+# 3000 steps: 4 snapshots + the final field = 5 times; 2000: 3 + 1 = 4.
+pair_ok=0
+[[ $steps == 3000 && $times == 5 ]] && pair_ok=1
+[[ $steps == 2000 && $times == 4 ]] && pair_ok=1
+if (( (ca == 0) + (cb == 0) == 1 && pair_ok )); then ok=OK; else ok=FAIL; fi
+record "two runs, one --output" "one wins, .h5 and .xmf of one run" "$got" $ok
+
+echo
+printf '%-34s | %-44s | %-52s | %s\n' "case" "expected" "got" "verdict"
+printf '%s\n' "$(printf '%.0s-' {1..145})"
+printf '%s\n' "${results[@]}"
+echo
+echo "faults: ${#results[@]} cases, $failed failed"
+(( failed == 0 ))
