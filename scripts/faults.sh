@@ -81,6 +81,7 @@ kill -9 "$victim"
 finish 30
 dt=$(echo "$(date +%s.%N) - $t0" | bc)
 killed=$code
+for _ in $(seq 50); do pgrep -f "^$bin heat --nx 600" >/dev/null || break; sleep 0.1; done
 (cd "$dir" && mpirun -n 2 "$bin" heat --nx 60 --ny 60 --steps 10 --output k.h5 --checkpoint next.ckpt.h5 >/dev/null 2>again.txt)
 again=$?
 left=$(cd "$dir" && ls -A | grep -v '\.txt$' | grep -v '^\(k\.h5\|k\.xmf\|k\.ckpt\.h5\|next\.ckpt\.h5\)$' | tr '\n' ' ')

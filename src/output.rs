@@ -166,9 +166,16 @@ fn stale_pid(held: &str) -> Option<u32> {
     if h != host() || pid == std::process::id() {
         return None;
     }
-    match fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) if comm.trim() == "parsim" => None,
-        _ => Some(pid),
+    let running = |stat: String| {
+        // "PID (comm) STATE ...": a zombie (Z) or dead (X) process holds
+        // nothing any more.
+        let (comm, rest) = stat.rsplit_once(')')?;
+        let alive = !matches!(rest.split_whitespace().next(), Some("Z" | "X"));
+        (alive && comm.ends_with("(parsim")).then_some(())
+    };
+    match fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(running) {
+        Some(()) => None,
+        None => Some(pid),
     }
 }
 
