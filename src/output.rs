@@ -173,7 +173,10 @@ fn stale_pid(held: &str) -> Option<u32> {
         let alive = !matches!(rest.split_whitespace().next(), Some("Z" | "X"));
         (alive && comm.ends_with("(parsim")).then_some(())
     };
-    match fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(running) {
+    match fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(running)
+    {
         Some(()) => None,
         None => Some(pid),
     }
