@@ -201,6 +201,13 @@ fn read_snapshot_list(
 }
 
 impl CheckpointMeta {
+    /// The snapshots a restart from this file carries into its result:
+    /// those taken before the restart step (the restart takes its own
+    /// there), with their index in the file.
+    pub fn snapshots_before_restart(&self) -> impl Iterator<Item = (usize, SnapshotAt)> + '_ {
+        (self.snapshots.iter().copied().enumerate()).filter(|(_, at)| at.step < self.stamp.step)
+    }
+
     /// The request of the resumed run: the checkpoint's values, except that
     /// every option given explicitly must agree with them, and `--steps`
     /// (the total, counted from the start of the original run) may change.

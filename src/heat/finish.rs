@@ -110,7 +110,11 @@ impl HeatRun<'_> {
             wall_time_s: wall,
             phases,
             snapshots: self.snapshots.len() as u64,
-            snapshots_carried: self.snapshots_carried as u64,
+            snapshots_carried: self
+                .snapshots
+                .iter()
+                .filter(|s| s.step < self.plan.start_step)
+                .count() as u64,
             output: self
                 .job
                 .out
@@ -131,7 +135,7 @@ impl HeatRun<'_> {
     pub(super) fn write_checkpoint(&self, path: &Path) -> Outcome {
         let stamp = self.stamp();
         let extras = Extras {
-            snapshot_every: self.snapshot_every,
+            snapshot_every: self.plan.extras.snapshot_every,
             ..Extras::default()
         };
         let mut file = io::open(

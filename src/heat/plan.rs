@@ -119,7 +119,7 @@ impl HeatPlan {
             return 0;
         }
         let (from, to) = (self.start_step, self.cfg.steps);
-        let carried = resume.map_or(0, |m| m.snapshots.iter().filter(|s| s.step < from).count());
+        let carried = resume.map_or(0, |m| m.snapshots_before_restart().count());
         let taken = to / every - from.div_ceil(every) + 1;
         carried as u64 + taken
     }

@@ -57,11 +57,9 @@ pub struct HeatRun<'a> {
     /// The local rows probed for it at every check.
     pub(super) probe_rows: Vec<usize>,
     pub(super) step: u64,
-    pub(super) snapshot_every: u64,
     /// The snapshots in the result file: carried over from the restart
-    /// file, then taken by this run.
+    /// file (those before `plan.start_step`), then taken by this run.
     pub(super) snapshots: Vec<SnapshotAt>,
-    pub(super) snapshots_carried: usize,
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
@@ -111,7 +109,6 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
-            snapshot_every: plan.extras.snapshot_every,
             plan,
             resume,
             cart,
@@ -124,7 +121,6 @@ impl<'a> HeatRun<'a> {
             start,
             bounds,
             snapshots: Vec::new(),
-            snapshots_carried: 0,
             t: StepTimes::default(),
             t_snapshots: 0.0,
             inject_panic: std::env::var("PARSIM_INJECT_PANIC")
@@ -144,26 +140,26 @@ impl<'a> HeatRun<'a> {
     }
 
     fn snapshot_due(&self) -> bool {
-        self.due(self.snapshot_every)
+        self.due(self.plan.extras.snapshot_every)
     }
 
     /// Collective: store the field at this step.
     fn snapshot(&mut self) -> Outcome {
         let a = mpi::time();
-        let (step, dt) = (self.step, self.plan.cfg.dt);
+        let at = SnapshotAt {
+            step: self.step,
+            time: self.step as f64 * self.plan.cfg.dt,
+        };
         let r = write_snapshot(
             &self.cart,
             &self.plan.decomp,
             &self.u,
             self.file.as_mut(),
-            step,
-            step as f64 * dt,
+            at.step,
+            at.time,
         );
         self.t_snapshots += mpi::time() - a;
-        self.snapshots.push(SnapshotAt {
-            step,
-            time: step as f64 * dt,
-        });
+        self.snapshots.push(at);
         r
     }
 
@@ -174,14 +170,11 @@ impl<'a> HeatRun<'a> {
         let Some(m) = &self.resume else {
             return Ok(());
         };
-        if self.snapshot_every == 0 || m.snapshots.is_empty() {
+        let which: Vec<(usize, SnapshotAt)> = m.snapshots_before_restart().collect();
+        if self.plan.extras.snapshot_every == 0 || which.is_empty() {
             return Ok(());
         }
         let a = mpi::time();
-        let start = self.plan.start_step;
-        let which: Vec<(usize, SnapshotAt)> = (m.snapshots.iter().copied().enumerate())
-            .filter(|(_, at)| at.step < start)
-            .collect();
         // Open where the result file is (rank 0, or every rank in
         // parallel mode); every rank learns whether it could be.
         let mut src = None;
@@ -201,7 +194,6 @@ impl<'a> HeatRun<'a> {
             self.file.as_mut(),
         )?;
         self.snapshots.extend(which.iter().map(|(_, at)| *at));
-        self.snapshots_carried = which.len();
         self.t_snapshots += mpi::time() - a;
         Ok(())
     }
@@ -214,7 +206,7 @@ impl<'a> HeatRun<'a> {
         let mut end = (self.plan.cfg.steps)
             .min(self.step + self.plan.depth as u64)
             .min(next_multiple(job.check_every));
-        for every in [job.checkpointing.every, self.snapshot_every] {
+        for every in [job.checkpointing.every, self.plan.extras.snapshot_every] {
             if every > 0 {
                 end = end.min(next_multiple(every));
             }
