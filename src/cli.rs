@@ -451,7 +451,6 @@ impl OuArgs {
     fn into_job(self, given: Vec<String>) -> Outcome<OuJob> {
         let out = self.out.into_output("ou.h5");
         let checkpointing = self.ckpt.into_checkpointing(&out, "ou")?;
-        let store_paths = self.store == Store::Paths;
         Ok(OuJob {
             request: OuRequest {
                 sweep: Sweep::Product {
@@ -464,9 +463,8 @@ impl OuArgs {
                 steps: self.steps,
                 record_every: self.record_every.unwrap_or((self.steps / 1000).max(1)),
                 seed: self.seed,
-                store_paths,
+                store_paths: self.store == Store::Paths,
             },
-            store_paths,
             out,
             checkpointing,
             params: self.params,

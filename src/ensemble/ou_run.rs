@@ -37,8 +37,8 @@ use crate::stop::StopSignal;
 /// Everything `parsim ou` was asked to do (options checked by the CLI).
 #[derive(Debug, Clone)]
 pub struct OuJob {
+    /// The ensemble as given (`store_paths` included).
     pub request: OuRequest,
-    pub store_paths: bool,
     /// The result file and how the report is shown.
     pub out: crate::driver::Output,
     /// Checkpoints: every N steps (heat) or members per rank (ou), the
@@ -60,18 +60,9 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
         request.sweep = Sweep::Table(rows);
     }
     let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
-    let resumed;
-    let job = match &resume {
-        Some(m) => {
-            request = m.fill_in(request, &job.given);
-            resumed = OuJob {
-                store_paths: request.store_paths,
-                ..job.clone()
-            };
-            &resumed
-        }
-        None => job,
-    };
+    if let Some(m) = &resume {
+        request = m.fill_in(request, &job.given);
+    }
     crate::memory::check(
         world,
         request.memory_need(world.size() as u128),
@@ -79,9 +70,9 @@ pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopS
     )?;
     let plan = OuPlan::new(&request).map_err(Failure::usage)?;
     if let Some(m) = &resume {
-        m.check_same(&plan, job.store_paths)?;
+        m.check_same(&plan, request.store_paths)?;
     }
-    let ou = OuRun::new(world, job, plan, resume, meta)?;
+    let ou = OuRun::new(world, job, (plan, request.store_paths), resume, meta)?;
     driver::run(ou, stop, &job.out)
 }
 
@@ -91,6 +82,8 @@ pub struct OuRun<'a, C: Communicator> {
     job: &'a OuJob,
     meta: &'a RunMeta,
     plan: OuPlan,
+    /// `--store paths` (the request's, or the checkpoint's on a restart).
+    store_paths: bool,
     file: Option<OuFile>,
     /// This rank's members and every rank's (rank 0 only).
     range: Range<usize>,
@@ -109,7 +102,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
     pub fn new(
         world: &'a C,
         job: &'a OuJob,
-        plan: OuPlan,
+        (plan, store_paths): (OuPlan, bool),
         resume: Option<OuCheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
@@ -118,13 +111,13 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             || job.checkpointing.reserve(job.out.force),
             job.out.path.as_deref(),
             job.out.force,
-            |out| OuFile::create(out, &plan, job.store_paths, meta),
+            |out| OuFile::create(out, &plan, store_paths, meta),
         )?;
         let (range, table) = super::scatter_ranges(world, plan.members() as usize);
         let segments = segments_of(&plan, &range);
-        let mut st = Members::new(range.len(), &plan, job.store_paths);
+        let mut st = Members::new(range.len(), &plan, store_paths);
         if let Some(m) = &resume {
-            ou_checkpoint::restore(world, m, (&range, plan.samples()), job.store_paths, &mut st)?;
+            ou_checkpoint::restore(world, m, (&range, plan.samples()), store_paths, &mut st)?;
         }
         let round = match job.checkpointing.every {
             0 => DEFAULT_ROUND,
@@ -137,6 +130,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             job,
             meta,
             plan,
+            store_paths,
             file,
             range,
             table,
@@ -180,7 +174,7 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
     fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
         let batch = &self.todo[self.schedule.next_round()];
-        let store = self.job.store_paths;
+        let store = self.store_paths;
         let (plan, segments, first) = (&self.plan, &self.segments, self.range.start);
         let in_range = compute(plan, segments, first, batch, store, &mut self.st);
         self.t_compute += mpi::time() - a;
@@ -201,7 +195,7 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
         let to = Target {
             path: &self.job.checkpointing.path,
             plan: &self.plan,
-            store_paths: self.job.store_paths,
+            store_paths: self.store_paths,
             meta: self.meta,
         };
         let written = ou_checkpoint::write(self.world, &to, &self.range, &self.table, &self.st);
@@ -275,7 +269,7 @@ impl<C: Communicator> OuRun<'_, C> {
         stored: impl Fn(Vec<SetReport>, f64) -> OuReport,
     ) -> (Vec<SetReport>, Outcome<Option<String>>) {
         let t0 = mpi::time();
-        let store = self.job.store_paths;
+        let store = self.store_paths;
         let file = self.file.as_ref();
         let gathered = gather(self.world, &self.plan, &self.table, &self.st, store, file);
         let Some(sink) = gathered else {
