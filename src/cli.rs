@@ -24,6 +24,8 @@ use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
 use crate::heat::io::{Extras, IoMode};
 use crate::heat::plan::{HeatJob, Tuning};
+use crate::patterns::integrate::{Integrand, Rule};
+use crate::patterns::integrate_run::IntegrateJob;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +58,8 @@ enum Command {
     Pi(PiArgs),
     /// 3-state Markov chain (bull/bear/recession): fraction of days per state.
     Markov(MarkovArgs),
+    /// Integral of f over [a, b] by a quadrature rule (a reduction).
+    Integrate(IntegrateArgs),
     /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
     /// (TOML) names the workload and sets its options; options typed after
     /// it override the deck. Every subcommand also takes `--config DECK`.
@@ -262,6 +266,47 @@ struct MarkovArgs {
     seed: u64,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct IntegrateArgs {
+    /// Lower end of the interval.
+    #[arg(long, default_value_t = 0.0)]
+    a: f64,
+    /// Upper end of the interval.
+    #[arg(long, default_value_t = 2.0)]
+    b: f64,
+    /// Intervals (points of the left and midpoint rules).
+    #[arg(long, default_value_t = 1_000_000)]
+    n: u64,
+    /// Quadrature rule.
+    #[arg(long, value_enum, default_value_t = Rule::Left)]
+    rule: Rule,
+    /// The integrand: a built-in (lesson = x^2 - x, sin, exp, pi =
+    /// 4/(1+x^2)) or an expression in x, e.g. 'x^3 + sin(3*x)' (operators
+    /// + - * / ^, functions sin cos tan exp ln log10 sqrt abs ..., PI, E).
+    #[arg(long, value_name = "NAME|EXPR", default_value = "lesson")]
+    f: String,
+    /// Points per chunk (the unit of work; the sum depends on it, never on
+    /// the number of ranks).
+    #[arg(long, default_value_t = crate::patterns::integrate_run::DEFAULT_CHUNK)]
+    chunk: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+impl IntegrateArgs {
+    fn into_job(self) -> Outcome<IntegrateJob> {
+        Ok(IntegrateJob {
+            a: self.a,
+            b: self.b,
+            n: self.n,
+            rule: self.rule,
+            f: Integrand::parse(&self.f).map_err(Failure::usage)?,
+            chunk: self.chunk,
+            out: self.out.into_output("integrate.h5"),
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -642,6 +687,9 @@ fn dispatch<C: Communicator>(
         Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job(given)?, &meta, stop),
         Command::Pi(a) => crate::ensemble::pi_run::run(world, &a.into_job(), &meta, stop),
         Command::Markov(a) => crate::ensemble::markov_run::run(world, &a.into_job(), &meta, stop),
+        Command::Integrate(a) => {
+            crate::patterns::integrate_run::run(world, &a.into_job()?, &meta, stop)
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod normal;
 pub mod output;
 pub mod par;
 pub mod partition;
+pub mod patterns;
 pub mod progress;
 pub mod report;
 pub mod rng;

@@ -93,6 +93,7 @@ impl<'a> Markov<'a> {
 impl Estimator for Markov<'_> {
     type Report = MarkovReport;
     const NAME: &'static str = "markov";
+    type Count = u64;
     const PER_UNIT: usize = 3;
 
     const UNIT: &'static str = "chain";
@@ -113,7 +114,11 @@ impl Estimator for Markov<'_> {
         }
     }
 
-    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<MarkovReport>> {
+    fn conclude<C: Communicator>(
+        &self,
+        comm: &C,
+        end: Gathered<u64>,
+    ) -> Outcome<Printed<MarkovReport>> {
         let (job, all) = (self.job, end.all);
         let stats = (comm.rank() == 0).then(|| markov_stats(&all, job));
         let (fractions, stderr, z) = stats.unwrap_or(([0.0; 3], [None; 3], [None; 3]));

@@ -90,6 +90,9 @@ pub fn output_line(output: &Option<String>) -> String {
 /// how to count a range of them, and its ending (estimate, file, report).
 pub trait Estimator {
     type Report: Serialize;
+    /// What a unit leaves: integer counts (pi, markov) or partial sums
+    /// (integrate), gathered to rank 0 in unit order.
+    type Count: mpi::datatype::Equivalence + Default + Clone;
     const NAME: &'static str;
     /// Counts each unit leaves (pi: its hits; markov: days in each state).
     const PER_UNIT: usize;
@@ -102,16 +105,20 @@ pub trait Estimator {
     /// Items (samples, chain-days) a unit counts: the work it stands for.
     fn work_per_unit(&self) -> u64;
     /// Append the counts of `units` to `out`, in unit order.
-    fn count(&self, units: Range<usize>, out: &mut Vec<u64>);
+    fn count(&self, units: Range<usize>, out: &mut Vec<Self::Count>);
     /// Collective: the estimate, the file (rank 0) and the report.
-    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<Self::Report>>;
+    fn conclude<C: Communicator>(
+        &self,
+        comm: &C,
+        end: Gathered<Self::Count>,
+    ) -> Outcome<Printed<Self::Report>>;
 }
 
 /// What an estimator concludes from: every unit's counts (`all`, on rank
 /// 0; empty elsewhere), rank 0's result file, and what the run measured:
 /// its wall time, this rank's compute time, when the gather began.
-pub struct Gathered {
-    pub all: Vec<u64>,
+pub struct Gathered<T> {
+    pub all: Vec<T>,
     pub file: Option<ResultFile>,
     pub wall: f64,
     pub compute: f64,
@@ -120,13 +127,13 @@ pub struct Gathered {
 
 /// A Monte Carlo estimator's run on the driver: units dealt out in rounds,
 /// counted, gathered in unit order.
-pub struct McRun<'a, C: Communicator, E> {
+pub struct McRun<'a, C: Communicator, E: Estimator> {
     comm: &'a C,
     est: E,
     file: Option<ResultFile>,
     rounds: super::Rounds,
     /// This rank's finished units' counts, `E::PER_UNIT` each, in order.
-    counts: Vec<u64>,
+    counts: Vec<E::Count>,
     t_compute: f64,
 }
 
@@ -139,7 +146,8 @@ impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
         meta: &RunMeta,
     ) -> Outcome<Self> {
         // Every unit's counts, gathered on rank 0 (twice: buffer and copy).
-        let need = 2 * est.units() as u128 * E::PER_UNIT as u128 * 8;
+        let item = std::mem::size_of::<E::Count>() as u128;
+        let need = 2 * est.units() as u128 * E::PER_UNIT as u128 * item;
         let need = if comm.rank() == 0 {
             need
         } else {

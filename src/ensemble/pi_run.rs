@@ -97,6 +97,7 @@ impl<'a> Pi<'a> {
 impl Estimator for Pi<'_> {
     type Report = PiReport;
     const NAME: &'static str = "pi";
+    type Count = u64;
     const PER_UNIT: usize = 1;
 
     const UNIT: &'static str = "chunk";
@@ -114,7 +115,11 @@ impl Estimator for Pi<'_> {
         out.extend(chunk_hits(&self.chunks, units, self.job.seed));
     }
 
-    fn conclude<C: Communicator>(&self, comm: &C, end: Gathered) -> Outcome<Printed<PiReport>> {
+    fn conclude<C: Communicator>(
+        &self,
+        comm: &C,
+        end: Gathered<u64>,
+    ) -> Outcome<Printed<PiReport>> {
         let (job, all) = (self.job, end.all);
         let total: u64 = all.iter().sum();
         let n = job.samples as f64;
