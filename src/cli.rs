@@ -26,6 +26,8 @@ use crate::heat::io::{Extras, IoMode};
 use crate::heat::plan::{HeatJob, Tuning};
 use crate::patterns::integrate::{Integrand, Rule};
 use crate::patterns::integrate_run::IntegrateJob;
+use crate::patterns::mandel::Schedule;
+use crate::patterns::mandel_run::MandelJob;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,6 +62,9 @@ enum Command {
     Markov(MarkovArgs),
     /// Integral of f over [a, b] by a quadrature rule (a reduction).
     Integrate(IntegrateArgs),
+    /// Mandelbrot escape-time image (load balancing: block, cyclic or
+    /// dynamic schedule of rows).
+    Mandelbrot(MandelArgs),
     /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
     /// (TOML) names the workload and sets its options; options typed after
     /// it override the deck. Every subcommand also takes `--config DECK`.
@@ -306,6 +311,50 @@ impl IntegrateArgs {
             chunk: self.chunk,
             out: self.out.into_output("integrate.h5"),
         })
+    }
+}
+
+#[derive(Debug, Args)]
+struct MandelArgs {
+    /// Image width in pixels (columns).
+    #[arg(long, default_value_t = 1500)]
+    width: u64,
+    /// Image height in pixels (rows).
+    #[arg(long, default_value_t = 1000)]
+    height: u64,
+    /// Iterations before a pixel counts as inside the set.
+    #[arg(long, value_name = "M", default_value_t = 20)]
+    max_iter: u64,
+    /// The window of the complex plane, XMIN,XMAX,YMIN,YMAX.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        default_value = "-2,1,-1,1"
+    )]
+    window: Vec<f64>,
+    /// How rows are dealt out: block (contiguous), cyclic (row y to rank y
+    /// mod P) or dynamic (chunks of rows on request from rank 0).
+    #[arg(long, value_enum, default_value_t = Schedule::Dynamic)]
+    schedule: Schedule,
+    /// Rows per request of the dynamic schedule.
+    #[arg(long, value_name = "ROWS", default_value_t = 1)]
+    chunk: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+impl MandelArgs {
+    fn into_job(self) -> MandelJob {
+        MandelJob {
+            width: self.width,
+            height: self.height,
+            max_iter: self.max_iter,
+            window: self.window,
+            schedule: self.schedule,
+            chunk: self.chunk,
+            out: self.out.into_output("mandelbrot.h5"),
+        }
     }
 }
 
@@ -687,6 +736,9 @@ fn dispatch<C: Communicator>(
         Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job(given)?, &meta, stop),
         Command::Pi(a) => crate::ensemble::pi_run::run(world, &a.into_job(), &meta, stop),
         Command::Markov(a) => crate::ensemble::markov_run::run(world, &a.into_job(), &meta, stop),
+        Command::Mandelbrot(a) => {
+            crate::patterns::mandel_run::run(world, &a.into_job(), &meta, stop)
+        }
         Command::Integrate(a) => {
             crate::patterns::integrate_run::run(world, &a.into_job()?, &meta, stop)
         }
