@@ -7,6 +7,9 @@
 #                                            that build, in the same run, as parsim(old))
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
+#   ./scripts/bench.sh patterns [--quick]    integrate and mandelbrot, 1 and 2 ranks, against
+#                                            the lessons' numba (../shared/bench/lessons, in
+#                                            a venv made on first use: target/lessons-venv)
 #
 # Every point is repeated (REPEAT, default 5; 2 with --quick) and reported as
 # min and median: this machine is noisy, so compare figures from one run.
@@ -19,8 +22,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io|patterns) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -69,6 +72,62 @@ print(n / r["phases"]["io"]["max"] / 1e6)'
       printf '%-30s %5s %s\n' "--io $io" "$r" "$(echo $vals | awk '{printf "%10.0f %10.0f %10.0f", $1, $(int((NF+1)/2)), $NF}')"
     done
   done
+  exit 0
+fi
+
+if [[ $what == patterns ]]; then
+  lessons=${PARSIM_LESSONS_DIR:-../shared/bench/lessons}
+  lvenv=$PARSIM_ROOT/target/lessons-venv
+  if [[ ! -x $lvenv/bin/python ]] || ! "$lvenv/bin/python" -c 'import numba' 2>/dev/null; then
+    python3 -m venv "$lvenv" && "$lvenv/bin/pip" install -q numpy numba >&2 ||
+      { echo "bench: cannot make the lessons' venv (numpy, numba) at $lvenv" >&2; exit 1; }
+  fi
+  # lesson SCRIPT KEY...: the median [ms] of the numba timing at that JSON
+  # path, on 2 threads (the lessons' prange on this machine's 2 cores).
+  lesson() {
+    local script=$1; shift
+    (cd "$lessons" && NUMBA_NUM_THREADS=2 "$lvenv/bin/python" "$script" "$repeat") |
+      python3 -c 'import json, sys
+r = json.loads(sys.stdin.readline())["results"]
+for k in sys.argv[1:]:
+    r = r[k]
+print(r["median"])' "$@"
+  }
+  echo "parsim patterns vs the lessons' numba ($(nproc) cores, $repeat repeats; min / median / max)"
+  printf '%-46s %5s %12s %12s %12s\n' "case" "ranks" "min" "median" "max"
+  for r in 1 2; do
+    line=$(point "integrate left 1e8: wall [ms]" $r wall_time_s 1000 integrate --n 100000000)
+    echo "$line"
+    integ=$(awk '{print $(NF-1)}' <<<"$line")
+  done
+  mset="--width 3000 --height 2000 --max-iter 256"
+  declare -A mand
+  for sched in block cyclic dynamic; do
+    for win in -2,1,-1,1 -2,1,-0.2,1.3; do
+      for r in 1 2; do
+        line=$(point "mandelbrot $sched [$win]: wall [ms]" $r wall_time_s 1000 mandelbrot $mset --window=$win --schedule $sched)
+        echo "$line"
+        mand[$sched,$win,$r]=$(awk '{print $(NF-1)}' <<<"$line")
+      done
+    done
+  done
+  echo
+  echo "Mandelbrot strong scaling 1 -> 2 ranks (efficiency = T1 / (2 T2), medians):"
+  for win in -2,1,-1,1 -2,1,-0.2,1.3; do
+    for sched in block cyclic dynamic; do
+      printf '  %-8s window %-14s %.3f\n' "$sched" "$win" \
+        "$(python3 -c "print(${mand[$sched,$win,1]} / (2 * ${mand[$sched,$win,2]}))")"
+    done
+  done
+  echo
+  echo "The lessons' numba on the same problems (median ms, 2 threads), and parsim on 2 ranks:"
+  n_int=$(lesson c_integrate.py left_prange)
+  n_man=$(lesson g_mandelbrot.py prange_ms)
+  printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 10x)\n' \
+    "integrate left 1e8" "$n_int" "$integ" "$(python3 -c "print($n_int / $integ)")"
+  printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 3x)\n' \
+    "mandelbrot 3000x2000 M256 dynamic" "$n_man" "${mand[dynamic,-2,1,-1,1,2]}" \
+    "$(python3 -c "print($n_man / ${mand[dynamic,-2,1,-1,1,2]})")"
   exit 0
 fi
 

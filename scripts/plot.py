@@ -11,6 +11,10 @@ What is drawn depends on what the file holds:
            theoretical curves (FILE-ou.png)
   /pi      the running estimate with its +-2 standard-error band (FILE-pi.png)
   /markov  fraction of days per state against the stationary law (FILE-markov.png)
+  /mandelbrot  the escape-time image (log colour scale) beside the rows each
+           rank computed, i.e. what the schedule did (FILE-mandelbrot.png)
+  /integrate   the chunk sums' running total converging to the value
+           (FILE-integrate.png)
 
 Needs numpy, h5py and matplotlib: scripts/setup.sh --python puts them in .venv.
 """
@@ -164,8 +168,54 @@ def plot_markov(f, out):
     plt.close(fig)
 
 
+def plot_mandelbrot(f, out):
+    g = f["mandelbrot"]
+    img = g["iterations"][...]
+    x, y = g["x"][...], g["y"][...]
+    m = int(attr(g, "max_iter"))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.6, 4.2), width_ratios=[5, 1])
+    shown = np.log1p(np.where(img >= m, 0, img + 1))
+    ax.imshow(shown, origin="lower", cmap="magma",
+              extent=[x[0], x[-1] + (x[1] - x[0] if len(x) > 1 else 0), y[0], y[-1] + (y[1] - y[0] if len(y) > 1 else 0)])
+    ax.set_xlabel("Re c")
+    ax.set_ylabel("Im c")
+    ax.set_title(f"Mandelbrot {img.shape[1]} x {img.shape[0]}, max-iter {m}: "
+                 f"area estimate {float(attr(g, 'area_estimate')):.5f}")
+    rows = g["row_rank"][...]
+    cost = np.minimum(img + 1, m).sum(axis=1)
+    for r in np.unique(rows):
+        sel = rows == r
+        ax2.barh(np.nonzero(sel)[0], cost[sel], height=1.0, label=f"rank {r}")
+    ax2.set_xlabel("iterations per row")
+    ax2.set_ylabel("row")
+    ax2.set_title(f"{g.attrs['schedule']} schedule")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_integrate(f, out):
+    g = f["integrate"]
+    sums = g["chunk_sums"][...]
+    a, b, n = float(attr(g, "a")), float(attr(g, "b")), int(attr(g, "n"))
+    h = (b - a) / n * (1 / 3 if g.attrs["rule"] == "simpson" else 1)
+    total = np.cumsum(sums) * h
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(np.arange(1, len(sums) + 1), total, lw=1.2, label="running total of the chunk sums")
+    ax.axhline(float(attr(g, "integral")), color="k", lw=0.8, label="integral")
+    ax.set_xlabel("chunks (in order)")
+    ax.set_ylabel("sum so far")
+    ax.set_title(f"integrate {g.attrs['f']} on [{a:g}, {b:g}], {g.attrs['rule']} rule: "
+                 f"{float(attr(g, 'value')):.12g}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 PLOTS = {"heat": plot_heat, "snapshots": plot_snapshots, "ou": plot_ou, "pi": plot_pi,
-         "markov": plot_markov}
+         "markov": plot_markov, "mandelbrot": plot_mandelbrot, "integrate": plot_integrate}
 
 
 def main(files):
@@ -178,7 +228,7 @@ def main(files):
             with h5py.File(path, "r") as f:
                 found = [k for k in PLOTS if k in f]
                 if not found:
-                    print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi or /markov)", file=sys.stderr)
+                    print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi, /markov, /mandelbrot or /integrate)", file=sys.stderr)
                     status = 2
                 if "heat" in found and "snapshots" in f["heat"]:
                     found.append("snapshots")
