@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""parsim scaling studies: strong or weak, for heat, ou or pi, run locally
+"""parsim scaling studies: strong or weak, for heat, ou, pi, integrate or mandelbrot, run locally
 through mpirun or on SLURM, turned into a CSV, a Markdown table and plots.
 
     scripts/scaling.py strong heat --max-ranks 4 --oversubscribe
@@ -39,15 +39,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("heat", "ou", "pi")
+WORKLOADS = ("heat", "ou", "pi", "integrate", "mandelbrot")
 STUDIES = ("strong", "weak")
 # Phase names in each workload's JSON report, in plotting order.
 PHASES = {
     "heat": ("stencil", "halo", "io"),
     "ou": ("compute", "reduce", "gather_io"),
     "pi": ("compute", "gather_io"),
+    "integrate": ("compute", "gather_io"),
+    "mandelbrot": ("compute", "wait", "gather_io"),
 }
-RATE = {"heat": ("mlups", "MLUPS"), "ou": ("steps_per_s", "steps/s"), "pi": ("samples_per_s", "samples/s")}
+RATE = {"heat": ("mlups", "MLUPS"), "ou": ("steps_per_s", "steps/s"), "pi": ("samples_per_s", "samples/s"),
+        "integrate": ("evaluations_per_s", "evaluations/s"), "mandelbrot": ("iterations_per_s", "iterations/s")}
 
 
 class StudyError(Exception):
@@ -115,6 +118,19 @@ def point_args(study, workload, p, o):
         paths = o.paths if study == "strong" else o.paths * p
         args = ["ou", "--paths", str(paths), "--steps", str(o.ou_steps)]
         return args, f"{paths} paths x {o.ou_steps} steps"
+    if workload == "integrate":
+        n = o.n if study == "strong" else o.n * p
+        return ["integrate", "--n", str(n)], f"{n} points"
+    if workload == "mandelbrot":
+        w, h = parse_pair(o.image, "--image")
+        # Weak: the image grows in height (rows are the unit of work).
+        h = h if study == "strong" else h * p
+        args = ["mandelbrot", "--width", str(w), "--height", str(h), "--max-iter", str(o.max_iter),
+                "--schedule", o.schedule]
+        if study == "weak":
+            # The window grows with the image, so the work per row keeps its mix.
+            args += ["--window", f"-2,1,-1,{-1 + 2 * p}"]
+        return args, f"{w}x{h} image, max-iter {o.max_iter}, {o.schedule} schedule"
     samples = o.samples if study == "strong" else o.samples * p
     return ["pi", "--samples", str(samples)], f"{samples} samples"
 
@@ -402,7 +418,7 @@ def main(argv):
 
     ap = argparse.ArgumentParser(
         prog="scripts/scaling.py",
-        description="Strong and weak scaling studies of parsim (heat, ou, pi), locally or on SLURM.",
+        description="Strong and weak scaling studies of parsim (heat, ou, pi, integrate, mandelbrot), locally or on SLURM.",
         epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory.")
     ap.add_argument("study", choices=STUDIES, help="strong (fixed problem) or weak (fixed work per rank)")
     ap.add_argument("workload", choices=WORKLOADS)
@@ -421,6 +437,12 @@ def main(argv):
     g.add_argument("--steps", type=int, default=100, help="heat: time steps (default 100)")
     g.add_argument("--paths", type=int, default=8, help="ou: paths (strong) or paths per rank (weak) (default 8)")
     g.add_argument("--ou-steps", type=int, default=5_000_000, help="ou: steps per path (default 5e6)")
+    g.add_argument("--n", type=int, default=400_000_000,
+                   help="integrate: points (strong) or points per rank (weak) (default 4e8)")
+    g.add_argument("--image", default="3000x2000", help="mandelbrot: image (strong) or per rank (weak) (default 3000x2000)")
+    g.add_argument("--max-iter", type=int, default=256, help="mandelbrot: iterations per pixel at most (default 256)")
+    g.add_argument("--schedule", default="dynamic", choices=("block", "cyclic", "dynamic"),
+                   help="mandelbrot: row schedule (default dynamic)")
     g.add_argument("--samples", type=int, default=1_000_000_000,
                    help="pi: samples (strong) or samples per rank (weak) (default 1e9)")
     o = ap.parse_args(argv)

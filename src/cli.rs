@@ -38,7 +38,7 @@ use crate::patterns::mandel_run::MandelJob;
     color = clap::ColorChoice::Never,
     // A deck's options come first and typed ones after: the last one wins.
     args_override_self = true,
-    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo",
+    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo, quadrature, Mandelbrot",
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
                   Exit codes: 0 success, 1 runtime failure, 2 invalid input, \

@@ -485,6 +485,38 @@ fn slurm_job_scripts_and_studies() {
         "{log}"
     );
 
+    // The generic deck job script: a deck and overriding options, the
+    // result named after the deck and the job.
+    let deck = work.join("m.toml");
+    std::fs::write(
+        &deck,
+        "workload = \"mandelbrot\"\nwidth = 160\nheight = 100\nmax-iter = 64\n",
+    )
+    .unwrap();
+    let out = slurm
+        .command("sbatch")
+        .args(["--wait", "--parsable", "--ntasks=2"])
+        .arg(format!("--chdir={}", work.display()))
+        .arg(format!("--export=ALL,PARSIM={}", parsim()))
+        .arg(Path::new(ROOT).join("jobs/run.sbatch"))
+        .args([deck.to_str().unwrap(), "--schedule", "cyclic"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "deck job: {}", show(&out));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let f = hdf5::File::open(work.join(format!("m-{id}.h5"))).unwrap();
+    let g = f.group("mandelbrot").unwrap();
+    assert_eq!(
+        g.attr("schedule")
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .as_str(),
+        "cyclic"
+    );
+    let rows: Vec<u32> = g.dataset("row_rank").unwrap().read_raw().unwrap();
+    assert_eq!(rows[..4], [0, 1, 0, 1], "cyclic rows over 2 ranks");
+
     // A job script with no binary fails fast, with its own exit code.
     let out = slurm
         .command("sbatch")
