@@ -39,6 +39,12 @@ def attr(group, name):
     return v.decode() if isinstance(v, bytes) else v
 
 
+def save(fig, out):
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def plot_heat(f, out):
     g = f["heat"]
     t = g["temperature"][...]
@@ -55,9 +61,7 @@ def plot_heat(f, out):
                  f"t = {float(attr(g, 'time')):.4g}\n{int(attr(g, 'ranks'))} ranks, "
                  f"walls L {attr(g, 'bc_left'):g} R {attr(g, 'bc_right'):g} "
                  f"B {attr(g, 'bc_bottom'):g} T {attr(g, 'bc_top'):g}")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 def plot_snapshots(f, out):
@@ -121,9 +125,7 @@ def plot_ou(f, out):
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Ornstein-Uhlenbeck ensemble: fan chart against theory")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 def plot_pi(f, out):
@@ -146,9 +148,7 @@ def plot_pi(f, out):
     ax.set_title(f"pi: {float(attr(g, 'estimate')):.8f} from {samples:.3g} samples, "
                  f"z = {float(attr(g, 'z')):+.2f}")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 def plot_markov(f, out):
@@ -163,9 +163,7 @@ def plot_markov(f, out):
     ax.set_ylabel("fraction of days")
     ax.set_title(f"Markov chain: {int(attr(g, 'chains'))} chains x {int(attr(g, 'days'))} days")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 def plot_mandelbrot(f, out):
@@ -190,9 +188,7 @@ def plot_mandelbrot(f, out):
     ax2.set_ylabel("row")
     ax2.set_title(f"{g.attrs['schedule']} schedule")
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 def plot_integrate(f, out):
@@ -209,9 +205,7 @@ def plot_integrate(f, out):
     ax.set_title(f"integrate {g.attrs['f']} on [{a:g}, {b:g}], {g.attrs['rule']} rule: "
                  f"{float(attr(g, 'value')):.12g}")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save(fig, out)
 
 
 PLOTS = {"heat": plot_heat, "snapshots": plot_snapshots, "ou": plot_ou, "pi": plot_pi,

@@ -21,6 +21,21 @@ fn raw(file: &Path, name: &str) -> Vec<u8> {
     }
 }
 
+/// Each case (options, expected message) of `workload` is refused on 2
+/// ranks, with `--output new.h5` unless it names an output, and leaves
+/// `dir` holding only its `taken.h5`.
+fn refuses_each(dir: &Path, workload: &str, cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        let mut a = vec![workload];
+        a.extend_from_slice(args);
+        if !args.contains(&"--output") {
+            a.extend(["--output", "new.h5"]);
+        }
+        assert_refused(dir, 2, &a, expected);
+        assert_eq!(listing(dir), vec!["taken.h5"], "{args:?} left files");
+    }
+}
+
 #[test]
 fn integrate_is_bitwise_the_same_on_1_to_4_ranks_for_every_rule() {
     let dir = scratch("integrate_p");
@@ -143,15 +158,7 @@ fn integrate_refuses_bad_input_once_and_writes_nothing() {
         (&["--a", "-1e308", "--b", "1e308"], "no representable width"),
         (&["--output", "taken.h5"], "exists"),
     ];
-    for (args, expected) in cases {
-        let mut a = vec!["integrate"];
-        a.extend_from_slice(args);
-        if !args.contains(&"--output") {
-            a.extend(["--output", "new.h5"]);
-        }
-        assert_refused(&dir, 2, &a, expected);
-        assert_eq!(listing(&dir), vec!["taken.h5"], "{args:?} left files");
-    }
+    refuses_each(&dir, "integrate", cases);
     assert_eq!(std::fs::read(dir.join("taken.h5")).unwrap(), b"keep");
     // A non-finite integrand is a failed validation (exit 3), said once.
     let out = mpirun(
@@ -303,15 +310,7 @@ fn mandelbrot_refuses_bad_input_once_and_writes_nothing() {
         ),
         (&["--output", "taken.h5"], "exists"),
     ];
-    for (args, expected) in cases {
-        let mut a = vec!["mandelbrot"];
-        a.extend_from_slice(args);
-        if !args.contains(&"--output") {
-            a.extend(["--output", "new.h5"]);
-        }
-        assert_refused(&dir, 2, &a, expected);
-        assert_eq!(listing(&dir), vec!["taken.h5"], "{args:?} left files");
-    }
+    refuses_each(&dir, "mandelbrot", cases);
 }
 
 #[test]

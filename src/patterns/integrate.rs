@@ -140,12 +140,12 @@ impl Grid {
     }
 }
 
-/// Lanes of the chunk sum: independent partial sums the compiler keeps in
-/// vector registers (two AVX2 vectors). Fixed, so the sum's order is.
+/// Lanes of the chunk sum: independent partial sums (four AVX2 vectors in
+/// the x^2 - x kernel). Fixed, so the sum's order is.
 const LANES: usize = 16;
 
 /// The weighted sum of f over the points `range` of `grid`, in a fixed
-/// order: lane l sums points start + l, start + l + 8, ...; the lanes are
+/// order: lane l sums points start + l, start + l + 16, ...; the lanes are
 /// then combined in lane order with their weights. Depends only on the
 /// range, never on which rank computes it.
 #[inline(always)]
@@ -181,7 +181,7 @@ fn combine_lanes(
         acc[l] += f(grid.x(i));
     }
     // Interior weights depend only on the parity of the index (Simpson),
-    // and lane l holds indices of one parity (start + l + 8k).
+    // and lane l holds indices of one parity (start + l + 16k).
     let mut sum = 0.0;
     for (l, s) in acc.iter().enumerate() {
         let w = match grid.rule {
@@ -202,17 +202,17 @@ fn combine_lanes(
 }
 
 /// [`chunk_sum`] compiled for AVX2 where the CPU has it (the same
-/// arithmetic: no FMA, so the same bits), else the portable build.
-pub fn chunk_sum_fast(f: &(impl Fn(f64) -> f64 + ?Sized), grid: &Grid, range: Range<u64>) -> f64 {
-    let g = |x: f64| f(x);
+/// arithmetic: no FMA contraction, so the same bits), else the portable
+/// build.
+pub fn chunk_sum_fast(f: &impl Fn(f64) -> f64, grid: &Grid, range: Range<u64>) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { chunk_sum_avx2(&g, grid, range) };
+            return unsafe { chunk_sum_avx2(f, grid, range) };
         }
     }
-    chunk_sum(&g, grid, range)
+    chunk_sum(f, grid, range)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -6,8 +6,6 @@
 //! or vector lane computes it (the lessons' operations in their order, no
 //! FMA), so the image is bitwise the lessons' image on any number of ranks.
 
-use std::ops::Range;
-
 /// The image: W x H pixels over the window [xmin, xmax] x [ymin, ymax],
 /// at most `max_iter` iterations per pixel.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,15 +92,6 @@ pub fn row_part(frame: &Frame, y: usize, x0: usize, out: &mut [u32]) -> u64 {
         *v = escape(frame.cr(x0 + k), ci, frame.max_iter);
     }
     out.iter().map(|&v| cost(v, frame.max_iter)).sum()
-}
-
-/// Row y computed pixel by pixel with [`escape`] (the reference the vector
-/// kernel is pinned against).
-pub fn row_scalar(frame: &Frame, y: usize, out: &mut [u32]) {
-    let ci = frame.ci(y);
-    for (x, v) in out.iter_mut().enumerate() {
-        *v = escape(frame.cr(x), ci, frame.max_iter);
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -287,19 +276,30 @@ pub fn holds_the_set(frame: &Frame) -> bool {
     xmin <= -2.0 && xmax >= 0.48 && ymin <= -1.13 && ymax >= 1.13
 }
 
-/// Rows `range` of the image with their iterations, for the tests.
-pub fn rows(frame: &Frame, range: Range<usize>) -> (Vec<u32>, u64) {
-    let mut out = vec![0u32; range.len() * frame.width];
-    let mut it = 0;
-    for (k, y) in range.enumerate() {
-        it += row(frame, y, &mut out[k * frame.width..(k + 1) * frame.width]);
-    }
-    (out, it)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::ops::Range;
+
     use super::*;
+
+    /// Row y computed pixel by pixel with [`escape`] (the reference the vector
+    /// kernel is pinned against).
+    fn row_scalar(frame: &Frame, y: usize, out: &mut [u32]) {
+        let ci = frame.ci(y);
+        for (x, v) in out.iter_mut().enumerate() {
+            *v = escape(frame.cr(x), ci, frame.max_iter);
+        }
+    }
+
+    /// Rows `range` of the image with their iterations.
+    fn rows(frame: &Frame, range: Range<usize>) -> (Vec<u32>, u64) {
+        let mut out = vec![0u32; range.len() * frame.width];
+        let mut it = 0;
+        for (k, y) in range.enumerate() {
+            it += row(frame, y, &mut out[k * frame.width..(k + 1) * frame.width]);
+        }
+        (out, it)
+    }
 
     const LESSON: [f64; 4] = [-2.0, 1.0, -1.0, 1.0];
 

@@ -394,11 +394,11 @@ impl<C: Communicator> Workload for MandelRun<'_, C> {
         let rank_iterations = par::spreads(self.comm, [self.iterations as f64])[0];
         let all_times = gather_f64(self.comm, t_compute);
         let all_iters = gather_f64(self.comm, self.iterations as f64);
-        let check_r = check.clone();
+        // Rank 0's verdict (the others report defaults; only rank 0 prints).
+        let c = check.clone().unwrap_or_default();
         let report = |gather_io: f64, output: Option<String>| {
             let [compute, wait, gather_io] =
                 par::spreads(self.comm, [t_compute, t_wait, gather_io]);
-            let c = check_r.clone().unwrap_or_default();
             MandelReport {
                 run: RunInfo::new("mandelbrot", self.version, ranks),
                 width: frame.width,
@@ -494,14 +494,15 @@ fn gather_rows<C: Communicator>(
     }
     let mut image = vec![0u32; total * width];
     let mut row_rank = vec![0u32; total];
-    let mut rank = 0;
-    for (k, &y) in all_rows.iter().enumerate() {
-        while rank + 1 < counts.len() && k as i32 >= displs[rank + 1] {
-            rank += 1;
-        }
+    // Rank r's rows arrived as the r-th run of `counts[r]` rows.
+    let owners = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &c)| std::iter::repeat_n(r as u32, c as usize));
+    for ((&y, rank), got) in all_rows.iter().zip(owners).zip(all.chunks_exact(width)) {
         let y = y as usize;
-        image[y * width..(y + 1) * width].copy_from_slice(&all[k * width..(k + 1) * width]);
-        row_rank[y] = rank as u32;
+        image[y * width..(y + 1) * width].copy_from_slice(got);
+        row_rank[y] = rank;
     }
     Some(Image { image, row_rank })
 }
