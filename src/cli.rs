@@ -28,6 +28,8 @@ use crate::patterns::integrate::{Integrand, Rule};
 use crate::patterns::integrate_run::IntegrateJob;
 use crate::patterns::mandel::Schedule;
 use crate::patterns::mandel_run::MandelJob;
+use crate::patterns::pairs_run::{PairsJob, PointsFrom};
+use crate::patterns::points::PointsFile;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,7 +40,7 @@ use crate::patterns::mandel_run::MandelJob;
     color = clap::ColorChoice::Never,
     // A deck's options come first and typed ones after: the last one wins.
     args_override_self = true,
-    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo, quadrature, Mandelbrot",
+    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo, quadrature, Mandelbrot, all pairs",
     long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
                   `srun parsim ...`; without a launcher it runs on one rank.\n\n\
                   Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
@@ -65,6 +67,10 @@ enum Command {
     /// Mandelbrot escape-time image (load balancing: block, cyclic or
     /// dynamic schedule of rows).
     Mandelbrot(MandelArgs),
+    /// All pairs of N points (the travelling-block ring): closest pair,
+    /// every point's nearest neighbour, a histogram of distances, and the
+    /// full distance matrix with --matrix.
+    Pairs(PairsArgs),
     /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
     /// (TOML) names the workload and sets its options; options typed after
     /// it override the deck. Every subcommand also takes `--config DECK`.
@@ -355,6 +361,52 @@ impl MandelArgs {
             chunk: self.chunk,
             out: self.out.into_output("mandelbrot.h5"),
         }
+    }
+}
+
+#[derive(Debug, Args)]
+struct PairsArgs {
+    /// Read the points: FILE.npy (a 2-D numpy array, f8 or f4), FILE.csv (a
+    /// point per line) or FILE.h5:/DATASET (2-D); N x D, one point per row.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["n", "dim", "seed"])]
+    points: Option<String>,
+    /// Points to generate, uniform in [0, 1)^D (without --points).
+    #[arg(long, default_value_t = 2000)]
+    n: u64,
+    /// Dimension of the generated points.
+    #[arg(long, value_name = "D", default_value_t = 2)]
+    dim: u64,
+    /// Seed of the generated points (point i from its own stream).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Also write the full N x N distance matrix (row strips gathered to
+    /// rank 0 one at a time; at most 46340 points).
+    #[arg(long)]
+    matrix: bool,
+    /// Bins of the histogram of pair distances over [0, bounding-box
+    /// diagonal]; 0 for none (saves a square root per pair).
+    #[arg(long, default_value_t = 64)]
+    bins: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+impl PairsArgs {
+    fn into_job(self) -> Outcome<PairsJob> {
+        let source = match self.points {
+            Some(p) => PointsFrom::File(PointsFile::parse(&p).map_err(Failure::usage)?),
+            None => PointsFrom::Generated {
+                n: self.n,
+                dim: self.dim,
+                seed: self.seed,
+            },
+        };
+        Ok(PairsJob {
+            source,
+            matrix: self.matrix,
+            bins: self.bins,
+            out: self.out.into_output("pairs.h5"),
+        })
     }
 }
 
@@ -742,6 +794,7 @@ fn dispatch<C: Communicator>(
         Command::Integrate(a) => {
             crate::patterns::integrate_run::run(world, &a.into_job()?, &meta, stop)
         }
+        Command::Pairs(a) => crate::patterns::pairs_run::run(world, &a.into_job()?, &meta, stop),
     }
 }
 

@@ -18,3 +18,7 @@ pub const OU_CKPT_RECORDS: i32 = 42;
 /// answers with a chunk (first row, count; count 0: the round is over).
 pub const MANDEL_REQUEST: i32 = 50;
 pub const MANDEL_ASSIGN: i32 = 51;
+/// Pairs: the travelling block passed around the ring; rows of the
+/// distance matrix sent to rank 0 to be written.
+pub const PAIRS_RING: i32 = 60;
+pub const PAIRS_STRIP: i32 = 61;

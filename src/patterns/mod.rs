@@ -11,3 +11,6 @@ pub mod integrate;
 pub mod integrate_run;
 pub mod mandel;
 pub mod mandel_run;
+pub mod pairs;
+pub mod pairs_run;
+pub mod points;
