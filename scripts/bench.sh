@@ -7,7 +7,7 @@
 #                                            that build, in the same run, as parsim(old))
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
-#   ./scripts/bench.sh patterns [--quick]    integrate and mandelbrot, 1 and 2 ranks, against
+#   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
 #
@@ -119,15 +119,41 @@ print(r["median"])' "$@"
         "$(python3 -c "print(${mand[$sched,$win,1]} / (2 * ${mand[$sched,$win,2]}))")"
     done
   done
+  # The lessons' inputs (raw f64) as .npy, for parsim pairs --points.
+  pdir=$(mktemp -d); trap 'rm -rf "$pdir"' EXIT
+  "$lvenv/bin/python" -c '
+import sys, numpy as np
+src, dst = sys.argv[1], sys.argv[2]
+np.save(dst + "/d.npy", np.fromfile(src + "/data/d_points_500x100_f64le.bin", "<f8").reshape(500, 100))
+np.save(dst + "/f.npy", np.fromfile(src + "/data/f_points_2000x2_f64le.bin", "<f8").reshape(2000, 2))
+' "$lessons" "$pdir"
+  for r in 1 2; do
+    line=$(point "pairs 500x100 full matrix: wall [ms]" $r wall_time_s 1000 pairs --points "$pdir/d.npy" --matrix)
+    echo "$line"
+    pmat=$(awk '{print $(NF-1)}' <<<"$line")
+  done
+  for r in 1 2; do
+    line=$(point "pairs closest 2000x2 (--bins 0): wall [ms]" $r wall_time_s 1000 pairs --points "$pdir/f.npy" --bins 0)
+    echo "$line"
+    pclo=$(awk '{print $(NF-1)}' <<<"$line")
+  done
   echo
   echo "The lessons' numba on the same problems (median ms, 2 threads), and parsim on 2 ranks:"
   n_int=$(lesson c_integrate.py left_prange)
   n_man=$(lesson g_mandelbrot.py prange_ms)
+  n_pair=$(lesson d_pairwise.py prange)
+  n_clo=$(lesson f_closest.py naive_njit)
   printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 10x)\n' \
     "integrate left 1e8" "$n_int" "$integ" "$(python3 -c "print($n_int / $integ)")"
   printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 3x)\n' \
     "mandelbrot 3000x2000 M256 dynamic" "$n_man" "${mand[dynamic,-2,1,-1,1,2]}" \
     "$(python3 -c "print($n_man / ${mand[dynamic,-2,1,-1,1,2]})")"
+  printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 3x)\n' \
+    "pairs 500x100 full matrix" "$n_pair" "$pmat" "$(python3 -c "print($n_pair / $pmat)")"
+  printf '  %-34s numba %9.2f  parsim %9.2f  ratio %6.2fx (target 5x)\n' \
+    "closest pair 2000x2" "$n_clo" "$pclo" "$(python3 -c "print($n_clo / $pclo)")"
+  echo "(pairs --matrix: the wall time ends with every rank's rows of the matrix complete;"
+  echo " numba's is one process's matrix. Gathering it to rank 0 and writing it is not timed.)"
   exit 0
 fi
 

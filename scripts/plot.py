@@ -15,6 +15,9 @@ What is drawn depends on what the file holds:
            rank computed, i.e. what the schedule did (FILE-mandelbrot.png)
   /integrate   the chunk sums' running total converging to the value
            (FILE-integrate.png)
+  /pairs   the histogram of pair distances beside the nearest-neighbour
+           distances; 2-D points drawn with the closest pair marked
+           (FILE-pairs.png)
 
 Needs numpy, h5py and matplotlib: scripts/setup.sh --python puts them in .venv.
 """
@@ -208,8 +211,42 @@ def plot_integrate(f, out):
     save(fig, out)
 
 
+def plot_pairs(f, out):
+    g = f["pairs"]
+    n, dim = int(attr(g, "n")), int(attr(g, "dim"))
+    pts = g["points"][...]
+    nn = g["nearest_distance"][...]
+    panels = 2 + (dim == 2) + ("histogram" in g)
+    fig, axes = plt.subplots(1, panels - 1, figsize=(4.4 * (panels - 1), 4.0))
+    axes = list(np.atleast_1d(axes))
+    ci, cj = int(attr(g, "closest_i")), int(attr(g, "closest_j"))
+    if "histogram" in g:
+        ax = axes.pop(0)
+        counts, edges = g["histogram"][...], g["bin_edges"][...]
+        ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge")
+        ax.set_xlabel("pair distance")
+        ax.set_ylabel("pairs per bin")
+        ax.set_title(f"{counts.sum()} pairs of {n} points in {dim}-D")
+    ax = axes.pop(0)
+    ax.hist(nn, bins=min(100, max(10, n // 50)))
+    ax.set_xlabel("distance to the nearest neighbour")
+    ax.set_ylabel("points")
+    ax.set_title(f"closest pair ({ci}, {cj}): {float(attr(g, 'closest_distance')):.4g}")
+    if dim == 2:
+        ax = axes.pop(0)
+        ax.scatter(pts[:, 0], pts[:, 1], s=2, lw=0, color="0.5")
+        ax.scatter(pts[[ci, cj], 0], pts[[ci, cj], 1], s=40, facecolors="none", edgecolors="r",
+                   label=f"closest pair ({ci}, {cj})")
+        ax.set_aspect("equal")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.legend(fontsize=7, loc="upper right")
+    save(fig, out)
+
+
 PLOTS = {"heat": plot_heat, "snapshots": plot_snapshots, "ou": plot_ou, "pi": plot_pi,
-         "markov": plot_markov, "mandelbrot": plot_mandelbrot, "integrate": plot_integrate}
+         "markov": plot_markov, "mandelbrot": plot_mandelbrot, "integrate": plot_integrate,
+         "pairs": plot_pairs}
 
 
 def main(files):
@@ -222,7 +259,7 @@ def main(files):
             with h5py.File(path, "r") as f:
                 found = [k for k in PLOTS if k in f]
                 if not found:
-                    print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi, /markov, /mandelbrot or /integrate)", file=sys.stderr)
+                    print(f"plot: error: {path}: no parsim results (/heat, /ou, /pi, /markov, /mandelbrot, /integrate or /pairs)", file=sys.stderr)
                     status = 2
                 if "heat" in found and "snapshots" in f["heat"]:
                     found.append("snapshots")

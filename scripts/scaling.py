@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""parsim scaling studies: strong or weak, for heat, ou, pi, integrate or mandelbrot, run locally
+"""parsim scaling studies: strong or weak, for heat, ou, pi, integrate, mandelbrot or pairs, run locally
 through mpirun or on SLURM, turned into a CSV, a Markdown table and plots.
 
     scripts/scaling.py strong heat --max-ranks 4 --oversubscribe
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("heat", "ou", "pi", "integrate", "mandelbrot")
+WORKLOADS = ("heat", "ou", "pi", "integrate", "mandelbrot", "pairs")
 STUDIES = ("strong", "weak")
 # Phase names in each workload's JSON report, in plotting order.
 PHASES = {
@@ -48,9 +48,11 @@ PHASES = {
     "pi": ("compute", "gather_io"),
     "integrate": ("compute", "gather_io"),
     "mandelbrot": ("compute", "wait", "gather_io"),
+    "pairs": ("compute", "ring_wait", "transpose", "gather_io"),
 }
 RATE = {"heat": ("mlups", "MLUPS"), "ou": ("steps_per_s", "steps/s"), "pi": ("samples_per_s", "samples/s"),
-        "integrate": ("evaluations_per_s", "evaluations/s"), "mandelbrot": ("iterations_per_s", "iterations/s")}
+        "integrate": ("evaluations_per_s", "evaluations/s"), "mandelbrot": ("iterations_per_s", "iterations/s"),
+        "pairs": ("pairs_per_s", "pairs/s")}
 
 
 class StudyError(Exception):
@@ -131,6 +133,10 @@ def point_args(study, workload, p, o):
             # The window grows with the image, so the work per row keeps its mix.
             args += ["--window", f"-2,1,-1,{-1 + 2 * p}"]
         return args, f"{w}x{h} image, max-iter {o.max_iter}, {o.schedule} schedule"
+    if workload == "pairs":
+        # Weak: the pairs (N^2 / 2) per rank stay fixed, so N grows as sqrt(p).
+        n = o.points if study == "strong" else round(o.points * p ** 0.5)
+        return ["pairs", "--n", str(n), "--dim", str(o.dim)], f"{n} points in {o.dim}-D"
     samples = o.samples if study == "strong" else o.samples * p
     return ["pi", "--samples", str(samples)], f"{samples} samples"
 
@@ -418,7 +424,7 @@ def main(argv):
 
     ap = argparse.ArgumentParser(
         prog="scripts/scaling.py",
-        description="Strong and weak scaling studies of parsim (heat, ou, pi, integrate, mandelbrot), locally or on SLURM.",
+        description="Strong and weak scaling studies of parsim (heat, ou, pi, integrate, mandelbrot, pairs), locally or on SLURM.",
         epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory.")
     ap.add_argument("study", choices=STUDIES, help="strong (fixed problem) or weak (fixed work per rank)")
     ap.add_argument("workload", choices=WORKLOADS)
@@ -443,11 +449,14 @@ def main(argv):
     g.add_argument("--max-iter", type=int, default=256, help="mandelbrot: iterations per pixel at most (default 256)")
     g.add_argument("--schedule", default="dynamic", choices=("block", "cyclic", "dynamic"),
                    help="mandelbrot: row schedule (default dynamic)")
+    g.add_argument("--points", type=int, default=40_000,
+                   help="pairs: points (strong) or points on 1 rank, growing as sqrt(ranks) (weak) (default 40000)")
+    g.add_argument("--dim", type=int, default=3, help="pairs: dimension of the points (default 3)")
     g.add_argument("--samples", type=int, default=1_000_000_000,
                    help="pi: samples (strong) or samples per rank (weak) (default 1e9)")
     o = ap.parse_args(argv)
     try:
-        for name in ("max_ranks", "repeat", "steps", "paths", "ou_steps", "samples"):
+        for name in ("max_ranks", "repeat", "steps", "paths", "ou_steps", "samples", "points", "dim"):
             if getattr(o, name) < 1:
                 raise StudyError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
         if o.tasks_per_node is not None and o.tasks_per_node < 1:

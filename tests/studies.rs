@@ -188,10 +188,25 @@ fn plot_script_draws_every_workload() {
             "markov", "--chains", "20", "--days", "1000", "--output", "m.h5",
         ],
     );
+    for args in [
+        &[
+            "mandelbrot",
+            "--width",
+            "120",
+            "--height",
+            "80",
+            "--output",
+            "md.h5",
+        ][..],
+        &["integrate", "--output", "i.h5"],
+        &["pairs", "--n", "600", "--output", "pr.h5"],
+    ] {
+        run_ok(&dir, 2, args);
+    }
     std::fs::write(dir.join("junk.h5"), b"not hdf5").unwrap();
     let out = Command::new(&py)
         .arg(Path::new(ROOT).join("scripts/plot.py"))
-        .args(["h.h5", "o.h5", "p.h5", "m.h5"])
+        .args(["h.h5", "o.h5", "p.h5", "m.h5", "md.h5", "i.h5", "pr.h5"])
         .current_dir(&dir)
         .output()
         .unwrap();
@@ -202,6 +217,9 @@ fn plot_script_draws_every_workload() {
         "o-ou.png",
         "p-pi.png",
         "m-markov.png",
+        "md-mandelbrot.png",
+        "i-integrate.png",
+        "pr-pairs.png",
     ] {
         let bytes = std::fs::read(dir.join(png)).unwrap_or_else(|_| panic!("{png} missing"));
         assert!(
@@ -516,6 +534,34 @@ fn slurm_job_scripts_and_studies() {
     );
     let rows: Vec<u32> = g.dataset("row_rank").unwrap().read_raw().unwrap();
     assert_eq!(rows[..4], [0, 1, 0, 1], "cyclic rows over 2 ranks");
+    // pairs from a deck, with the matrix written strip by strip.
+    let deck = work.join("pairs.toml");
+    std::fs::write(
+        &deck,
+        "workload = \"pairs\"\nn = 300\ndim = 3\nmatrix = true\n",
+    )
+    .unwrap();
+    let out = slurm
+        .command("sbatch")
+        .args(["--wait", "--parsable", "--ntasks=2"])
+        .arg(format!("--chdir={}", work.display()))
+        .arg(format!("--export=ALL,PARSIM={}", parsim()))
+        .arg(Path::new(ROOT).join("jobs/run.sbatch"))
+        .arg(deck.to_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pairs deck job: {}", show(&out));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let f = hdf5::File::open(work.join(format!("pairs-{id}.h5"))).unwrap();
+    assert_eq!(f.dataset("pairs/distance").unwrap().shape(), vec![300, 300]);
+    let passed: u8 = f
+        .group("pairs")
+        .unwrap()
+        .attr("passed")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert_eq!(passed, 1);
 
     // A job script with no binary fails fast, with its own exit code.
     let out = slurm
