@@ -30,6 +30,7 @@ fn pairs_are_bitwise_the_same_on_1_to_4_ranks() {
             assert_eq!(r["check"]["matrix_rows_checked"], 32, "{r}");
             let n: u64 = n.parse().unwrap();
             assert_eq!(r["histogram_total"], n * (n - 1) / 2);
+            assert_eq!(r["check"]["pairs_met"], n * (n - 1) / 2);
             match &first {
                 None => first = Some(out),
                 Some(f) => assert!(

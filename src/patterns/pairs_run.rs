@@ -97,6 +97,8 @@ pub struct Closest {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PairsCheck {
+    /// Pairs the ranks met, added up: N(N-1)/2 when the ring met each once.
+    pub pairs_met: u64,
     /// Histogram counts add up to N(N-1)/2 (true without a histogram).
     pub counts_ok: bool,
     /// The closest pair's distance recomputed from its two points.
@@ -506,6 +508,9 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<PairsReport>> {
         let t1 = mpi::time();
         let (nearest, counts) = reduce(self.comm, &self.nearest, self.histogram.as_ref());
+        let mut met = 0u64;
+        self.comm
+            .all_reduce_into(&self.pairs, &mut met, SystemOperation::sum());
         let file = self.file.take();
         let matrix = write_matrix(
             self.comm,
@@ -518,12 +523,14 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
         let shape = self.shape;
         let check = self.points.as_ref().map(|pts| {
             let mut c = judge(pts, &nearest, &counts, self.job.bins > 0);
+            c.pairs_met = met;
             (c.matrix_rows_checked, c.matrix_ok) = matrix;
             c
         });
-        let passed = check
-            .as_ref()
-            .is_none_or(|c| c.counts_ok && c.closest_ok && c.samples_ok && c.matrix_ok);
+        let pairs = (shape.n as u64) * (shape.n as u64 - 1) / 2;
+        let passed = check.as_ref().is_none_or(|c| {
+            c.pairs_met == pairs && c.counts_ok && c.closest_ok && c.samples_ok && c.matrix_ok
+        });
         let closest = nearest
             .closest()
             .map_or_else(Closest::default, |(i, j, d)| Closest {
@@ -533,7 +540,6 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             });
         let nn_dist: Vec<f64> = nearest.d2.iter().map(|d| d.sqrt()).collect();
         let mean_nn = nn_dist.iter().sum::<f64>() / shape.n as f64;
-        let pairs = (shape.n as u64) * (shape.n as u64 - 1) / 2;
         let c = check.clone().unwrap_or_default();
         let (wall, tc, tw, tt) = (clock.wall, self.t_compute, self.t_wait, self.t_transpose);
         let source = source_name(&self.job.source);
@@ -646,6 +652,7 @@ fn judge(points: &Points, nearest: &Nearest, counts: &[u64], histogram: bool) ->
         (d.to_bits(), j) == (nearest.d2[i].to_bits(), nearest.index[i])
     });
     PairsCheck {
+        pairs_met: 0,
         counts_ok,
         closest_ok,
         sampled_rows: rows.len(),
@@ -812,7 +819,7 @@ fn pairs_text(r: &PairsReport) -> String {
     format!(
         "parsim pairs {}: all pairs by the travelling-block ring\n\
          Points           : {} x {} ({})\n\
-         Ranks            : {} ({} ring steps)\n\
+         Ranks            : {} ({} ring steps, {} pairs met: {})\n\
          Closest pair     : ({}, {}) at distance {:.17e}: recomputed {}\n\
          Nearest          : every point's neighbour, mean distance {:.6e}; {} sampled rows by brute force: {}\n\
          Histogram        : {hist}{matrix}\n\
@@ -824,6 +831,8 @@ fn pairs_text(r: &PairsReport) -> String {
         r.source,
         r.run.ranks,
         ring_steps(r.run.ranks),
+        c.pairs_met,
+        v(c.pairs_met == r.pairs),
         r.closest.i,
         r.closest.j,
         r.closest.distance,
