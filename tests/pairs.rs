@@ -203,15 +203,7 @@ fn pairs_refuse_bad_input_once_and_write_nothing() {
         (&["--points", &short, "--n", "5"], "cannot be used with"),
         (&["--output", "taken.h5"], "exists"),
     ];
-    for (args, expected) in cases {
-        let mut a = vec!["pairs"];
-        a.extend_from_slice(args);
-        if !args.contains(&"--output") {
-            a.extend(["--output", "new.h5"]);
-        }
-        assert_refused(&dir, 2, &a, expected);
-        assert_eq!(listing(&dir), vec!["taken.h5"], "{args:?} left files");
-    }
+    refuses_each(&dir, "pairs", cases);
 }
 
 #[test]

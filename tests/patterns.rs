@@ -21,21 +21,6 @@ fn raw(file: &Path, name: &str) -> Vec<u8> {
     }
 }
 
-/// Each case (options, expected message) of `workload` is refused on 2
-/// ranks, with `--output new.h5` unless it names an output, and leaves
-/// `dir` holding only its `taken.h5`.
-fn refuses_each(dir: &Path, workload: &str, cases: &[(&[&str], &str)]) {
-    for (args, expected) in cases {
-        let mut a = vec![workload];
-        a.extend_from_slice(args);
-        if !args.contains(&"--output") {
-            a.extend(["--output", "new.h5"]);
-        }
-        assert_refused(dir, 2, &a, expected);
-        assert_eq!(listing(dir), vec!["taken.h5"], "{args:?} left files");
-    }
-}
-
 #[test]
 fn integrate_is_bitwise_the_same_on_1_to_4_ranks_for_every_rule() {
     let dir = scratch("integrate_p");

@@ -511,17 +511,22 @@ fn slurm_job_scripts_and_studies() {
         "workload = \"mandelbrot\"\nwidth = 160\nheight = 100\nmax-iter = 64\n",
     )
     .unwrap();
-    let out = slurm
-        .command("sbatch")
-        .args(["--wait", "--parsable", "--ntasks=2"])
-        .arg(format!("--chdir={}", work.display()))
-        .arg(format!("--export=ALL,PARSIM={}", parsim()))
-        .arg(Path::new(ROOT).join("jobs/run.sbatch"))
-        .args([deck.to_str().unwrap(), "--schedule", "cyclic"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "deck job: {}", show(&out));
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // A deck job on 2 tasks; its job id.
+    let deck_job = |deck: &Path, options: &[&str]| {
+        let out = slurm
+            .command("sbatch")
+            .args(["--wait", "--parsable", "--ntasks=2"])
+            .arg(format!("--chdir={}", work.display()))
+            .arg(format!("--export=ALL,PARSIM={}", parsim()))
+            .arg(Path::new(ROOT).join("jobs/run.sbatch"))
+            .arg(deck)
+            .args(options)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "deck job {deck:?}: {}", show(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let id = deck_job(&deck, &["--schedule", "cyclic"]);
     let f = hdf5::File::open(work.join(format!("m-{id}.h5"))).unwrap();
     let g = f.group("mandelbrot").unwrap();
     assert_eq!(
@@ -541,17 +546,7 @@ fn slurm_job_scripts_and_studies() {
         "workload = \"pairs\"\nn = 300\ndim = 3\nmatrix = true\n",
     )
     .unwrap();
-    let out = slurm
-        .command("sbatch")
-        .args(["--wait", "--parsable", "--ntasks=2"])
-        .arg(format!("--chdir={}", work.display()))
-        .arg(format!("--export=ALL,PARSIM={}", parsim()))
-        .arg(Path::new(ROOT).join("jobs/run.sbatch"))
-        .arg(deck.to_str().unwrap())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "pairs deck job: {}", show(&out));
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let id = deck_job(&deck, &[]);
     let f = hdf5::File::open(work.join(format!("pairs-{id}.h5"))).unwrap();
     assert_eq!(f.dataset("pairs/distance").unwrap().shape(), vec![300, 300]);
     let passed: u8 = f

@@ -312,3 +312,18 @@ pub fn same_datasets(a: &Path, b: &Path, group: &str) -> bool {
     }
     n > 0
 }
+
+/// Each case (options, expected message) of `workload` is refused on 2
+/// ranks, with `--output new.h5` unless it names an output, and leaves
+/// `dir` holding only its `taken.h5`.
+pub fn refuses_each(dir: &Path, workload: &str, cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        let mut a = vec![workload];
+        a.extend_from_slice(args);
+        if !args.contains(&"--output") {
+            a.extend(["--output", "new.h5"]);
+        }
+        assert_refused(dir, 2, &a, expected);
+        assert_eq!(listing(dir), vec!["taken.h5"], "{args:?} left files");
+    }
+}
