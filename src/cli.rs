@@ -92,16 +92,46 @@ enum Command {
 fn command() -> clap::Command {
     use clap::CommandFactory;
     let real = std::any::TypeId::of::<f64>();
-    Cli::command().mut_subcommands(|sub| {
-        sub.mut_args(|arg| {
-            if !arg.get_action().takes_values() {
-                arg
-            } else if arg.get_value_parser().type_id() == real {
-                arg.allow_hyphen_values(true)
+    Cli::command()
+        .long_version(long_version())
+        .mut_subcommands(|sub| {
+            // Each workload's default result file, named in its help.
+            let name = sub.get_name().to_string();
+            let sub = if sub.get_arguments().any(|a| a.get_id() == "output") {
+                sub.mut_arg("output", |a| {
+                    a.help(format!("HDF5 result file [default: {name}.h5]"))
+                })
             } else {
-                arg.allow_negative_numbers(true)
-            }
+                sub
+            };
+            sub.mut_args(|arg| {
+                if !arg.get_action().takes_values() {
+                    arg
+                } else if arg.get_value_parser().type_id() == real {
+                    arg.allow_hyphen_values(true)
+                } else {
+                    arg.allow_negative_numbers(true)
+                }
+            })
         })
+}
+
+/// `parsim --version`: what a bug report needs, the same as every result
+/// file records (commit, MPI library, HDF5, parallel I/O or not).
+fn long_version() -> &'static str {
+    static LONG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LONG.get_or_init(|| {
+        let mpi = mpi::environment::library_version()
+            .ok()
+            .and_then(|v| v.trim_end_matches('\0').lines().next().map(|l| l.trim().to_string()))
+            .unwrap_or_else(|| "unknown".into());
+        let (a, b, c) = hdf5::library_version();
+        format!(
+            "{} (commit {})\nMPI library: {mpi}\nHDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",
+            crate::VERSION,
+            env!("PARSIM_GIT_COMMIT"),
+            if cfg!(feature = "parallel-io") { "yes" } else { "no" }
+        )
     })
 }
 
@@ -162,10 +192,12 @@ impl CheckpointArgs {
     }
 }
 
-/// Output options shared by every subcommand.
+/// Output options shared by every subcommand, under one heading with the
+/// workload's own output options.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
 struct OutputArgs {
-    /// HDF5 result file [default: <subcommand>.h5].
+    /// HDF5 result file (the default is named in each subcommand's help).
     #[arg(long)]
     output: Option<PathBuf>,
     /// Write no result file (benchmarks, scaling studies); wins over
@@ -717,7 +749,7 @@ fn parse_and_run<C: Communicator>(
     });
     let (cli, given) = match parsed {
         Ok(parsed) => parsed,
-        Err(err) => return clap_exit(rank, &err) as i32,
+        Err(err) => return clap_exit(rank, &err, deck.as_ref()) as i32,
     };
     match dispatch(world, cli, given, deck, stop) {
         Ok(()) => ExitCode::Success as i32,
@@ -735,8 +767,9 @@ fn parse_and_run<C: Communicator>(
 }
 
 /// What a clap error means: help or version printed (success), or a usage
-/// error in one line (rank 0 prints).
-fn clap_exit(rank: i32, err: &clap::Error) -> ExitCode {
+/// error in one line (rank 0 prints), naming the deck's line when the bad
+/// value came from the deck.
+fn clap_exit(rank: i32, err: &clap::Error, deck: Option<&(String, String)>) -> ExitCode {
     match err.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
@@ -752,7 +785,11 @@ fn clap_exit(rank: i32, err: &clap::Error) -> ExitCode {
         }
         _ => {
             if rank == 0 {
-                eprintln!("parsim: {}", first_line_of(err));
+                let line = first_line_of(err);
+                match deck.and_then(|(path, text)| deck_origin(err, path, text)) {
+                    Some(at) => eprintln!("parsim: {at}: {line}"),
+                    None => eprintln!("parsim: {line}"),
+                }
             }
             ExitCode::Usage
         }
@@ -807,15 +844,54 @@ fn checkpoint_beside(output: &Option<PathBuf>, workload: &str) -> PathBuf {
     }
 }
 
-/// clap's error without the usage block: the "error: ..." line, plus the
-/// hint to `--help` so the user knows where to look.
+/// clap's error without the usage block: the "error: ..." line, clap's
+/// tips ("a similar argument exists: '--steps'") kept on the same line,
+/// and the hint to `--help` so the user knows where to look.
 fn first_line_of(err: &clap::Error) -> String {
-    let rendered = err.render().to_string();
+    one_line_with_tips(&err.render().to_string())
+}
+
+/// Where in the deck a value clap refused was set ("deck 'd.toml' line
+/// 2"), when the value is the deck's (not one typed after it).
+fn deck_origin(err: &clap::Error, path: &str, text: &str) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let text_of = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let arg = text_of(ContextKind::InvalidArg)?;
+    let value = text_of(ContextKind::InvalidValue)?;
+    let key = arg
+        .strip_prefix("--")?
+        .split([' ', '='])
+        .next()?
+        .to_string();
+    let table: toml::Table = text.parse().ok()?;
+    let set = match table.get(&key)? {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let line = text
+        .lines()
+        .position(|l| l.split('=').next().map(str::trim) == Some(key.as_str()))?;
+    (set == value).then(|| format!("deck '{path}' line {}", line + 1))
+}
+
+fn one_line_with_tips(rendered: &str) -> String {
     let first = rendered
         .lines()
         .next()
         .unwrap_or("error: invalid arguments");
-    format!("{} (see --help)", crate::error::one_line(first))
+    let tips: Vec<&str> = rendered
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .collect();
+    let help = if tips.is_empty() {
+        "(see --help)".to_string()
+    } else {
+        format!("(tip: {}; see --help)", tips.join("; "))
+    };
+    format!("{} {help}", crate::error::one_line(first))
 }
 
 /// The command line as a shell would need it typed, for provenance.
@@ -836,4 +912,68 @@ fn command_line() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_keep_their_tip_on_one_line() {
+        let err = command()
+            .try_get_matches_from(["parsim", "heat", "--stesp", "5"])
+            .unwrap_err();
+        assert_eq!(
+            first_line_of(&err),
+            "error: unexpected argument '--stesp' found \
+             (tip: a similar argument exists: '--steps'; see --help)"
+        );
+        let err = command()
+            .try_get_matches_from(["parsim", "heat", "--nx", "big"])
+            .unwrap_err();
+        let line = first_line_of(&err);
+        assert!(
+            line.starts_with("error: invalid value 'big' for '--nx"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("(see --help)") && !line.contains('\n'),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_long_version_says_what_the_binary_was_built_with() {
+        let v = command().render_long_version();
+        let lines: Vec<&str> = v.lines().collect();
+        assert!(lines[0].starts_with("parsim 0.1.0 (commit "), "{v}");
+        assert!(lines[1].starts_with("MPI library: "), "{v}");
+        assert!(lines[2].starts_with("HDF5: 1."), "{v}");
+        assert!(
+            lines[3].starts_with("parallel I/O (--io parallel): "),
+            "{v}"
+        );
+        assert_eq!(command().render_version(), "parsim 0.1.0\n");
+    }
+
+    #[test]
+    fn help_names_each_default_file_and_groups_the_output_options() {
+        let mut cmd = command();
+        let help = cmd
+            .find_subcommand_mut("pairs")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(
+            help.contains("HDF5 result file [default: pairs.h5]"),
+            "{help}"
+        );
+        let output = help.find("Output:").expect("an Output heading");
+        for flag in ["--output", "--no-output", "--force", "--json", "--quiet"] {
+            assert!(
+                help.find(flag).unwrap() > output,
+                "{flag} is not under Output:\n{help}"
+            );
+        }
+    }
 }

@@ -90,7 +90,7 @@ pub fn expand(
     deck.no_synonyms()?;
     let workload = deck.workload(workload)?;
     let known = options(&workload).ok_or_else(|| {
-        format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi or markov)")
+        format!("deck '{path}': unknown workload '{workload}' (heat, ou, pi, markov, integrate, mandelbrot or pairs)")
     })?;
     let typed: Vec<String> = after
         .iter()

@@ -1,6 +1,12 @@
 //! Progress of a long run, shown by rank 0 only: a bar with rate and ETA
-//! when stderr is a terminal, a plain line every so often when it is not
-//! (a batch job's log), nothing with `--quiet`.
+//! when the user is at a terminal, a plain line every so often when not (a
+//! batch job's log), nothing with `--quiet`.
+//!
+//! Under `mpirun` a rank's stderr is a pipe to mpirun even when the user
+//! watches a terminal (Open MPI gives ranks a pty on stdout only, and that
+//! one even when the user's stdout is a file). What counts is mpirun's own
+//! stderr: rank 0 looks at its parent's file descriptor 2, and when that is
+//! a terminal it draws the bar into its pipe, which mpirun copies out.
 //!
 //! Updating is cheap (a clock read), so the time loop can call it every
 //! round; it never communicates, so it cannot change what the ranks do.
@@ -40,8 +46,8 @@ impl Progress {
     pub fn new(rank: i32, quiet: bool, meter: Meter) -> Self {
         let mode = if rank != 0 || quiet || meter.total == 0 {
             Mode::Off
-        } else if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(meter.total);
+        } else if let Some(target) = bar_target() {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(meter.total), target);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{prefix} [{bar:30}] {pos}/{len} {msg} (ETA {eta})",
@@ -111,6 +117,108 @@ impl Progress {
     }
 }
 
+/// Where a bar goes, if the user is at a terminal: stderr itself, or, as
+/// a rank of a local `mpirun` whose stderr is a terminal, the pipe mpirun
+/// copies to it.
+fn bar_target() -> Option<indicatif::ProgressDrawTarget> {
+    if std::io::stderr().is_terminal() {
+        return Some(indicatif::ProgressDrawTarget::stderr());
+    }
+    let parent = launcher_parent()?;
+    let width = terminal_width(&parent).unwrap_or(80);
+    Some(indicatif::ProgressDrawTarget::term_like_with_hz(
+        Box::new(Forwarded { width }),
+        10,
+    ))
+}
+
+/// The parent process when it is Open MPI's launcher (`mpirun`, `mpiexec`,
+/// `orterun`, `prterun`) and its stderr is a terminal: its fd 2's path.
+fn launcher_parent() -> Option<std::path::PathBuf> {
+    std::env::var_os("OMPI_COMM_WORLD_SIZE")?;
+    let proc = std::path::PathBuf::from(format!("/proc/{}", std::os::unix::process::parent_id()));
+    let name = std::fs::read_to_string(proc.join("comm")).ok()?;
+    let fd2 = std::fs::read_link(proc.join("fd/2")).ok()?;
+    is_launcher_on_terminal(name.trim(), &fd2).then(|| proc.join("fd/2"))
+}
+
+/// Whether a parent named `name` with stderr at `fd2` is a launcher that
+/// writes to a terminal.
+fn is_launcher_on_terminal(name: &str, fd2: &std::path::Path) -> bool {
+    let launcher = ["mpirun", "mpiexec", "orterun", "prterun"].contains(&name);
+    let s = fd2.to_string_lossy();
+    launcher && (s.starts_with("/dev/pts/") || s.starts_with("/dev/tty"))
+}
+
+/// The columns of the terminal at `path` (TIOCGWINSZ).
+fn terminal_width(path: &std::path::Path) -> Option<u16> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new().write(true).open(path).ok()?;
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ fills a winsize; the descriptor is open.
+    let ok = unsafe { libc::ioctl(f.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col > 0).then_some(ws.ws_col)
+}
+
+/// A terminal reached through a pipe (mpirun copies it out): the bar's
+/// cursor moves as ANSI sequences on stderr, at the width mpirun's
+/// terminal had when the run began.
+#[derive(Debug)]
+struct Forwarded {
+    width: u16,
+}
+
+impl Forwarded {
+    fn put(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut e = std::io::stderr().lock();
+        e.write_all(s.as_bytes())?;
+        e.flush()
+    }
+}
+
+impl indicatif::TermLike for Forwarded {
+    fn width(&self) -> u16 {
+        self.width
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}A"))?;
+        }
+        Ok(())
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}B"))?;
+        }
+        Ok(())
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}C"))?;
+        }
+        Ok(())
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}D"))?;
+        }
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.put(&format!("{s}\n"))
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.put(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.put("\r\x1b[2K")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Seconds between log lines: PARSIM_PROGRESS_SECS when it is a number of
 /// seconds a clock can hold, else the default.
 fn line_interval(setting: Option<&str>) -> Duration {
@@ -133,5 +241,24 @@ mod tests {
             assert_eq!(d(bad), Duration::from_secs(10), "{bad}");
         }
         assert_eq!(line_interval(None), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_bar_is_forwarded_only_by_a_launcher_on_a_terminal() {
+        use std::path::Path;
+        assert!(is_launcher_on_terminal("mpirun", Path::new("/dev/pts/3")));
+        assert!(is_launcher_on_terminal("prterun", Path::new("/dev/tty1")));
+        // A job log, a pipe, /dev/null, or a parent that is not mpirun.
+        assert!(!is_launcher_on_terminal(
+            "mpirun",
+            Path::new("/work/job.log")
+        ));
+        assert!(!is_launcher_on_terminal("mpirun", Path::new("pipe:[1234]")));
+        assert!(!is_launcher_on_terminal("mpirun", Path::new("/dev/null")));
+        assert!(!is_launcher_on_terminal("bash", Path::new("/dev/pts/3")));
+        assert!(!is_launcher_on_terminal(
+            "slurmstepd",
+            Path::new("/dev/pts/3")
+        ));
     }
 }

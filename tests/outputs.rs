@@ -223,7 +223,13 @@ fn every_example_deck_runs() {
     let r = run_json(&dir, 2, &["run", &deck("pi")]);
     assert_eq!(r["samples"].as_u64(), Some(200_000_000));
     assert!(dir.join("pi.h5").exists());
-    // The ensembles' files carry provenance and their report too.
+    // The lessons' other patterns.
+    for name in ["integrate", "mandelbrot", "pairs"] {
+        let r = run_json(&dir, 2, &["run", &deck(name)]);
+        assert_eq!(r["passed"], true, "{name}: {r}");
+        assert!(dir.join(format!("{name}.h5")).exists(), "{name}");
+    }
+    // The ensembles' and patterns' files carry provenance and their report too.
     let script = r##"
 import json, sys, h5py
 for path, workload in zip(sys.argv[1::2], sys.argv[2::2]):
@@ -241,6 +247,12 @@ for path, workload in zip(sys.argv[1::2], sys.argv[2::2]):
             "ou",
             dir.join("pi.h5").to_str().unwrap(),
             "pi",
+            dir.join("integrate.h5").to_str().unwrap(),
+            "integrate",
+            dir.join("mandelbrot.h5").to_str().unwrap(),
+            "mandelbrot",
+            dir.join("pairs.h5").to_str().unwrap(),
+            "pairs",
         ],
     );
 }
@@ -297,12 +309,18 @@ fn bad_decks_are_refused_naming_the_problem() {
     let wrong = write("wrong.toml", "workload = \"heat\"\nnx = \"ten\"\n");
     let syntax = write("syntax.toml", "workload = \"heat\"\nnx = = 3\n");
     let none = write("none.toml", "nx = 3\n");
+    let fine = write("fine.toml", "workload = \"heat\"\nny = 10\n");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["run", &typo],
             "deck 'typo.toml': unknown key 'snapshot_evry' at line 4 (not an option of parsim heat)",
         ),
-        (vec!["run", &wrong], "invalid value 'ten' for '--nx"),
+        (
+            vec!["run", &wrong],
+            "parsim: deck 'wrong.toml' line 2: error: invalid value 'ten' for '--nx",
+        ),
+        // The same value typed after the deck is the user's, not the deck's.
+        (vec!["run", &fine, "--ny", "ten"], "parsim: error: invalid value 'ten' for '--ny"),
         (vec!["run", &syntax], "deck 'syntax.toml': "),
         (vec!["run", &none], "names no workload"),
         (vec!["run", "missing.toml"], "cannot read deck 'missing.toml'"),
@@ -364,6 +382,34 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
         Ok(out) if out.status.success() => {
             let tty = String::from_utf8_lossy(&out.stdout);
             assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
+        }
+        _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
+    }
+    // A terminal under mpirun: the ranks' stderr is a pipe to mpirun, whose
+    // own stderr is the terminal; rank 0 draws the bar into the pipe.
+    let mut mpi = mpirun_command(&dir, 2, &heat[..6]);
+    mpi.args(["--steps", "3000"]);
+    let line: Vec<String> = std::iter::once(mpi.get_program())
+        .chain(mpi.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut term = std::process::Command::new("script");
+    term.args(["-qec", &line.join(" "), "/dev/null"])
+        .current_dir(&dir)
+        .env("PARSIM_PROGRESS_SECS", "0");
+    for (k, v) in mpi.get_envs() {
+        if let Some(v) = v {
+            term.env(k, v);
+        }
+    }
+    match term.output() {
+        Ok(out) if out.status.success() => {
+            let tty = String::from_utf8_lossy(&out.stdout);
+            assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
+            assert!(
+                !tty.contains("parsim: heat: step "),
+                "log lines on a terminal: {tty}"
+            );
         }
         _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
     }
