@@ -10,7 +10,8 @@ What is drawn depends on what the file holds:
   /ou      per parameter set, the ensemble mean +- 2 sd against the
            theoretical curves (FILE-ou.png)
   /pi      the running estimate with its +-2 standard-error band (FILE-pi.png)
-  /markov  fraction of days per state against the stationary law (FILE-markov.png)
+  /markov  fraction of days per state against the stationary law, and their
+           differences with +-2 standard errors over the chains (FILE-markov.png)
   /mandelbrot  the escape-time image (log colour scale) beside the rows each
            rank computed, i.e. what the schedule did (FILE-mandelbrot.png)
   /integrate   the chunk sums' running total converging to the value
@@ -114,8 +115,11 @@ def plot_ou(f, out):
         ax.plot(t, th_mean + 2 * th_sd, "k:", lw=1, label="theory ± 2 sd")
         ax.plot(t, th_mean - 2 * th_sd, "k:", lw=1)
         if "paths" in s:
-            for p in s["paths"][: min(5, s["paths"].shape[0])]:
-                ax.plot(t, p, lw=0.4, alpha=0.6)
+            # A few paths, thin and behind the band, so the band stays readable.
+            shown = s["paths"][: min(3, s["paths"].shape[0])]
+            for k, p in enumerate(shown):
+                ax.plot(t, p, lw=0.3, alpha=0.35, color="0.4", zorder=0,
+                        label=f"{len(shown)} of {s['paths'].shape[0]} paths" if k == 0 else None)
         ax.set_title(f"{name}: tau={tau:g} sigma={sigma:g} x0={x0:g} "
                      f"({int(attr(s, 'members'))} paths)", fontsize=9)
         ax.set_xlabel("t")
@@ -144,7 +148,7 @@ def plot_pi(f, out):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.fill_between(n, np.pi - 2 * se, np.pi + 2 * se, color="gray", alpha=0.3, label="pi ± 2 standard errors")
     ax.plot(n, est, lw=1.2, label="running estimate")
-    ax.axhline(np.pi, color="k", lw=0.8)
+    ax.axhline(np.pi, color="k", lw=0.8, label="pi")
     ax.set_xscale("log")
     ax.set_xlabel("samples")
     ax.set_ylabel("estimate of pi")
@@ -158,14 +162,25 @@ def plot_markov(f, out):
     g = f["markov"]
     frac, theory = g.attrs["fractions"], g.attrs["stationary_theory"]
     names = ["bull", "bear", "recession"]
+    chains, days = int(attr(g, "chains")), int(attr(g, "days"))
     x = np.arange(3)
-    fig, ax = plt.subplots(figsize=(5.6, 4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax.bar(x - 0.2, frac, 0.4, label="simulated")
     ax.bar(x + 0.2, theory, 0.4, label="stationary law")
     ax.set_xticks(x, names)
     ax.set_ylabel("fraction of days")
-    ax.set_title(f"Markov chain: {int(attr(g, 'chains'))} chains x {int(attr(g, 'days'))} days")
+    ax.set_title(f"Markov chain: {chains} chains x {days} days")
     ax.legend()
+    # The differences, which the bars cannot show: each state's fraction
+    # minus the law, with 2 standard errors over the chains.
+    per_chain = g["state_days"][...] / days
+    se = per_chain.std(axis=0, ddof=1) / np.sqrt(chains) if chains > 1 else np.zeros(3)
+    ax2.errorbar(x, frac - theory, yerr=2 * se, fmt="o", capsize=6, label="simulated - law, ± 2 se")
+    ax2.axhline(0, color="k", lw=0.8)
+    ax2.set_xticks(x, names)
+    ax2.set_ylabel("fraction of days - stationary law")
+    ax2.set_title(f"z = {', '.join(f'{z:+.2f}' for z in np.atleast_1d(g.attrs['z']))}")
+    ax2.legend(fontsize=8)
     save(fig, out)
 
 
@@ -249,9 +264,13 @@ PLOTS = {"heat": plot_heat, "snapshots": plot_snapshots, "ou": plot_ou, "pi": pl
          "pairs": plot_pairs}
 
 
-def main(files):
-    if not files:
-        sys.exit("usage: scripts/plot.py FILE.h5 [FILE.h5 ...]")
+def main(argv):
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="scripts/plot.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+", metavar="FILE.h5", help="parsim result files")
+    files = ap.parse_args(argv).files
     status = 0
     for name in files:
         path = Path(name)

@@ -450,8 +450,14 @@ fn help_and_version_print_once() {
     let out = run_ok(&dir, 3, &["heat", "--help"]);
     assert_eq!(out.matches("Usage: parsim heat").count(), 1, "{out}");
     assert!(out.contains("--proc-grid <PXxPY>"));
-    let out = run_ok(&dir, 2, &["--version"]);
+    let out = run_ok(&dir, 2, &["-V"]);
     assert_eq!(out.trim(), format!("parsim {}", env!("CARGO_PKG_VERSION")));
+    // The long version: once, with what a bug report needs.
+    let out = run_ok(&dir, 2, &["--version"]);
+    let head = format!("parsim {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(out.starts_with(&head), "{out}");
+    assert_eq!(out.matches("MPI library: ").count(), 1, "{out}");
+    assert_eq!(out.matches("HDF5: ").count(), 1, "{out}");
 }
 
 /// The exact-solution check holds however far the mode has decayed: into

@@ -236,6 +236,13 @@ fn plot_script_draws_every_workload() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", show(&bad));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("plot: error: cannot read junk.h5"));
+    let help = Command::new(&py)
+        .arg(Path::new(ROOT).join("scripts/plot.py"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{}", show(&help));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: scripts/plot.py"));
 }
 
 #[test]
