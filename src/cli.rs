@@ -121,10 +121,7 @@ fn command() -> clap::Command {
 fn long_version() -> &'static str {
     static LONG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LONG.get_or_init(|| {
-        let mpi = mpi::environment::library_version()
-            .ok()
-            .and_then(|v| v.trim_end_matches('\0').lines().next().map(|l| l.trim().to_string()))
-            .unwrap_or_else(|| "unknown".into());
+        let mpi = crate::h5::mpi_library();
         let (a, b, c) = hdf5::library_version();
         format!(
             "{} (commit {})\nMPI library: {mpi}\nHDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",

@@ -39,13 +39,7 @@ impl RunMeta {
     ) -> Self {
         let host = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
         let hosts = crate::par::all_gather_strings(comm, &host);
-        let mpi_library = mpi::environment::library_version()
-            .ok()
-            .and_then(|v| {
-                let v = v.trim_end_matches('\0');
-                v.lines().next().map(|l| l.trim().to_string())
-            })
-            .unwrap_or_else(|| "unknown".into());
+        let mpi_library = mpi_library();
         Self {
             version: crate::VERSION,
             git_commit: env!("PARSIM_GIT_COMMIT"),
@@ -58,6 +52,18 @@ impl RunMeta {
             deck,
         }
     }
+}
+
+/// The MPI library, as the first line of MPI_Get_library_version (which
+/// may be called before MPI is initialised: `parsim --version` uses it).
+pub fn mpi_library() -> String {
+    mpi::environment::library_version()
+        .ok()
+        .and_then(|v| {
+            let v = v.trim_end_matches('\0');
+            v.lines().next().map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The current time, RFC 3339, UTC, to the second.

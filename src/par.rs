@@ -128,6 +128,19 @@ where
     Ok(file)
 }
 
+/// Where each part starts when parts of these sizes lie end to end: the
+/// displacements of a varcount gather, scatter or all-to-all.
+pub fn displacements(counts: &[i32]) -> Vec<i32> {
+    counts
+        .iter()
+        .scan(0, |s, &c| {
+            let d = *s;
+            *s += c;
+            Some(d)
+        })
+        .collect()
+}
+
 /// Collective: the exact sums of every rank added up on rank 0, as limbs
 /// (4 per sum; integers, so the total is the same in any order); empty
 /// elsewhere.

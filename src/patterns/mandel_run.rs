@@ -470,14 +470,7 @@ fn gather_rows<C: Communicator>(
     }
     let mut counts = vec![0i32; comm.size() as usize];
     root.gather_into_root(&n, &mut counts[..]);
-    let displs: Vec<i32> = counts
-        .iter()
-        .scan(0, |s, &c| {
-            let d = *s;
-            *s += c;
-            Some(d)
-        })
-        .collect();
+    let displs = par::displacements(&counts);
     let total: usize = counts.iter().map(|&c| c as usize).sum();
     let mut all_rows = vec![0u64; total];
     {

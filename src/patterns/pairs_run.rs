@@ -34,7 +34,7 @@ use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::ensemble::mc_run::{create_result, finish, output_line};
 use crate::error::{Failure, Outcome};
 use crate::h5::{write_num, write_str, ResultFile, RunMeta};
-use crate::par::{self, Spread};
+use crate::par::{self, displacements, Spread};
 use crate::progress::Meter;
 use crate::report::RunInfo;
 use crate::stop::StopSignal;
@@ -417,17 +417,6 @@ fn need(shape: &Shape, p: usize, r: usize, matrix: bool) -> u128 {
     bytes
 }
 
-fn displacements(counts: &[i32]) -> Vec<i32> {
-    counts
-        .iter()
-        .scan(0, |s, &c| {
-            let d = *s;
-            *s += c;
-            Some(d)
-        })
-        .collect()
-}
-
 /// Collective: rank 0's points dealt out in contiguous blocks; this rank's
 /// rows.
 fn scatter<C: Communicator>(
@@ -507,10 +496,12 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
 
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<PairsReport>> {
         let t1 = mpi::time();
-        let (nearest, counts) = reduce(self.comm, &self.nearest, self.histogram.as_ref());
-        let mut met = 0u64;
-        self.comm
-            .all_reduce_into(&self.pairs, &mut met, SystemOperation::sum());
+        let all = combine(
+            self.comm,
+            &self.nearest,
+            self.histogram.as_ref(),
+            self.pairs,
+        );
         let file = self.file.take();
         let matrix = write_matrix(
             self.comm,
@@ -520,72 +511,41 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             self.shape.n,
             self.job.matrix,
         )?;
-        let shape = self.shape;
+        // Rank 0's verdict (the others report defaults; only rank 0 prints).
         let check = self.points.as_ref().map(|pts| {
-            let mut c = judge(pts, &nearest, &counts, self.job.bins > 0);
-            c.pairs_met = met;
+            let mut c = judge(pts, &all, self.job.bins > 0);
             (c.matrix_rows_checked, c.matrix_ok) = matrix;
             c
         });
-        let pairs = (shape.n as u64) * (shape.n as u64 - 1) / 2;
-        let passed = check.as_ref().is_none_or(|c| {
-            c.pairs_met == pairs && c.counts_ok && c.closest_ok && c.samples_ok && c.matrix_ok
-        });
-        let closest = nearest
-            .closest()
-            .map_or_else(Closest::default, |(i, j, d)| Closest {
-                i,
-                j,
-                distance: d.sqrt(),
-            });
-        let nn_dist: Vec<f64> = nearest.d2.iter().map(|d| d.sqrt()).collect();
-        let mean_nn = nn_dist.iter().sum::<f64>() / shape.n as f64;
-        let c = check.clone().unwrap_or_default();
-        let (wall, tc, tw, tt) = (clock.wall, self.t_compute, self.t_wait, self.t_transpose);
+        let passed = check
+            .as_ref()
+            .is_none_or(|c| c.passed(total_pairs(self.shape.n)));
+        let nn_dist: Vec<f64> = all.nearest.d2.iter().map(|d| d.sqrt()).collect();
+        let check = check.unwrap_or_default();
         let source = source_name(&self.job.source);
         let report = |gather_io: f64, output: Option<String>| {
-            let [compute, ring_wait, transpose, gather_io] =
-                par::spreads(self.comm, [tc, tw, tt, gather_io]);
-            PairsReport {
-                run: RunInfo::new("pairs", self.version, self.comm.size() as usize),
-                source: source.clone(),
-                n: shape.n,
-                dim: shape.dim,
-                pairs,
-                bins: self.job.bins as usize,
-                matrix: self.job.matrix,
-                diagonal: shape.diagonal,
-                closest: closest.clone(),
-                mean_nearest_distance: mean_nn,
-                histogram_total: counts.iter().sum(),
-                check: c.clone(),
-                passed,
-                wall_time_s: wall,
-                pairs_per_s: pairs as f64 / wall,
-                terms_per_s: pairs as f64 * shape.dim as f64 / wall,
-                phases: PairsPhases {
-                    compute,
-                    ring_wait,
-                    transpose,
-                    gather_io,
-                },
-                output,
-            }
+            self.report(
+                &all, &nn_dist, &check, passed, clock.wall, gather_io, output,
+            )
         };
-        let (job, points) = (self.job, self.points.as_ref());
-        let r = finish(self.comm, file, t1, job.out.path.as_deref(), report, |f| {
-            let pts = points.expect("rank 0 has the points");
-            let layout = Layout {
-                points: pts,
-                nearest: &nearest,
-                nn_dist: &nn_dist,
-                counts: &counts,
-                diagonal: shape.diagonal,
-                source: &source,
-                passed,
-            };
-            layout.write(f)
-        })?;
+        let r = finish(
+            self.comm,
+            file,
+            t1,
+            self.job.out.path.as_deref(),
+            report,
+            |f| {
+                let layout = Layout {
+                    points: self.points.as_ref().expect("rank 0 has the points"),
+                    all: &all,
+                    nn_dist: &nn_dist,
+                    diagonal: self.shape.diagonal,
+                    source: &source,
+                    passed,
+                };
+                layout.write(f)
+            },
+        )?;
         Ok(Printed {
             text: pairs_text(&r),
             report: r,
@@ -594,10 +554,97 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
     }
 }
 
+impl<C: Communicator> PairsRun<'_, C> {
+    /// Collective (the phases' spreads): the report, from rank 0's
+    /// results (`all`, `check`) and this rank's times.
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &self,
+        all: &Combined,
+        nn_dist: &[f64],
+        check: &PairsCheck,
+        passed: bool,
+        wall: f64,
+        gather_io: f64,
+        output: Option<String>,
+    ) -> PairsReport {
+        let [compute, ring_wait, transpose, gather_io] = par::spreads(
+            self.comm,
+            [self.t_compute, self.t_wait, self.t_transpose, gather_io],
+        );
+        let Shape { n, dim, diagonal } = self.shape;
+        let pairs = total_pairs(n);
+        PairsReport {
+            run: RunInfo::new("pairs", self.version, self.comm.size() as usize),
+            source: source_name(&self.job.source),
+            n,
+            dim,
+            pairs,
+            bins: self.job.bins as usize,
+            matrix: self.job.matrix,
+            diagonal,
+            closest: all
+                .closest
+                .map_or_else(Closest::default, |(i, j, d)| Closest {
+                    i,
+                    j,
+                    distance: d.sqrt(),
+                }),
+            mean_nearest_distance: nn_dist.iter().sum::<f64>() / n as f64,
+            histogram_total: all.counts.iter().sum(),
+            check: check.clone(),
+            passed,
+            wall_time_s: wall,
+            pairs_per_s: pairs as f64 / wall,
+            terms_per_s: pairs as f64 * dim as f64 / wall,
+            phases: PairsPhases {
+                compute,
+                ring_wait,
+                transpose,
+                gather_io,
+            },
+            output,
+        }
+    }
+}
+
+/// Pairs among n points: N(N-1)/2.
+fn total_pairs(n: usize) -> u64 {
+    n as u64 * (n as u64 - 1) / 2
+}
+
 fn source_name(source: &PointsFrom) -> String {
     match source {
         PointsFrom::File(f) => f.shown(),
         PointsFrom::Generated { n, dim, seed } => format!("generated: {n} x {dim}, seed {seed}"),
+    }
+}
+
+/// What the ranks' meetings add up to, on rank 0 (empty elsewhere): every
+/// point's nearest neighbour, the histogram counts, the closest pair read
+/// off the neighbours once, and the pairs met (on every rank).
+struct Combined {
+    nearest: Nearest,
+    counts: Vec<u64>,
+    closest: Option<(u64, u64, f64)>,
+    met: u64,
+}
+
+/// Collective: the neighbours and counts of every rank combined on rank 0.
+fn combine<C: Communicator>(
+    comm: &C,
+    mine: &Nearest,
+    histogram: Option<&Histogram>,
+    pairs: u64,
+) -> Combined {
+    let (nearest, counts) = reduce(comm, mine, histogram);
+    let mut met = 0u64;
+    comm.all_reduce_into(&pairs, &mut met, SystemOperation::sum());
+    Combined {
+        closest: nearest.closest(),
+        nearest,
+        counts,
+        met,
     }
 }
 
@@ -639,26 +686,39 @@ fn sample_rows(n: usize) -> Vec<usize> {
     (0..k).map(|s| s * n / k).collect()
 }
 
-/// Rank 0's verdict on the neighbours, the closest pair and the counts.
-fn judge(points: &Points, nearest: &Nearest, counts: &[u64], histogram: bool) -> PairsCheck {
+/// Rank 0's verdict on the pairs met, the neighbours, the closest pair and
+/// the counts (the matrix rows are judged as they are written).
+fn judge(points: &Points, all: &Combined, histogram: bool) -> PairsCheck {
     let n = points.n as u64;
-    let counts_ok = !histogram || counts.iter().sum::<u64>() == n * (n - 1) / 2;
-    let closest_ok = nearest.closest().is_some_and(|(i, j, d)| {
+    let counts_ok = !histogram || all.counts.iter().sum::<u64>() == n * (n - 1) / 2;
+    let closest_ok = all.closest.is_some_and(|(i, j, d)| {
         i < j && d.to_bits() == d2(points.row(i as usize), points.row(j as usize)).to_bits()
     });
     let rows = sample_rows(points.n);
+    let nearest = &all.nearest;
     let samples_ok = rows.iter().all(|&i| {
         let (d, j) = nearest_brute(points, i);
         (d.to_bits(), j) == (nearest.d2[i].to_bits(), nearest.index[i])
     });
     PairsCheck {
-        pairs_met: 0,
+        pairs_met: all.met,
         counts_ok,
         closest_ok,
         sampled_rows: rows.len(),
         samples_ok,
         matrix_rows_checked: 0,
         matrix_ok: true,
+    }
+}
+
+impl PairsCheck {
+    /// Every check passed, with `pairs` the pairs there are.
+    fn passed(&self, pairs: u64) -> bool {
+        self.pairs_met == pairs
+            && self.counts_ok
+            && self.closest_ok
+            && self.samples_ok
+            && self.matrix_ok
     }
 }
 
@@ -737,9 +797,8 @@ fn write_matrix<C: Communicator>(
 /// What rank 0 writes into /pairs.
 struct Layout<'a> {
     points: &'a Points,
-    nearest: &'a Nearest,
+    all: &'a Combined,
     nn_dist: &'a [f64],
-    counts: &'a [u64],
     diagonal: f64,
     source: &'a str,
     passed: bool,
@@ -753,9 +812,9 @@ impl Layout<'_> {
         write_num(&g, "n", pts.n as u64)?;
         write_num(&g, "dim", pts.dim as u64)?;
         write_str(&g, "source", self.source)?;
-        write_num(&g, "bins", self.counts.len() as u64)?;
+        write_num(&g, "bins", self.all.counts.len() as u64)?;
         write_num(&g, "diagonal", self.diagonal)?;
-        if let Some((i, j, d)) = self.nearest.closest() {
+        if let Some((i, j, d)) = self.all.closest {
             write_num(&g, "closest_i", i)?;
             write_num(&g, "closest_j", j)?;
             write_num(&g, "closest_distance", d.sqrt())?;
@@ -767,7 +826,7 @@ impl Layout<'_> {
         g.new_dataset_builder().with_data(&xs).create("points")?;
         let nn = g
             .new_dataset_builder()
-            .with_data(&self.nearest.index[..])
+            .with_data(&self.all.nearest.index[..])
             .create("nearest")?;
         write_str(&nn, "long_name", "index of each point's nearest neighbour")?;
         let nd = g
@@ -775,13 +834,13 @@ impl Layout<'_> {
             .with_data(self.nn_dist)
             .create("nearest_distance")?;
         write_str(&nd, "long_name", "distance to the nearest neighbour")?;
-        if !self.counts.is_empty() {
+        if !self.all.counts.is_empty() {
             let h = g
                 .new_dataset_builder()
-                .with_data(self.counts)
+                .with_data(&self.all.counts[..])
                 .create("histogram")?;
             write_str(&h, "long_name", "pairs per distance bin")?;
-            let edges = Histogram::edges(self.counts.len(), self.diagonal);
+            let edges = Histogram::edges(self.all.counts.len(), self.diagonal);
             g.new_dataset_builder()
                 .with_data(&edges[..])
                 .create("bin_edges")?;
