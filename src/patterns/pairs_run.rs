@@ -509,7 +509,9 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             &self.strip,
             self.points.as_ref(),
             self.shape.n,
-            self.job.matrix,
+            // The same on every rank: rank 0 holds the file exactly when a
+            // path was given (its creation was agreed on).
+            self.job.matrix && self.job.out.path.is_some(),
         )?;
         // Rank 0's verdict (the others report defaults; only rank 0 prints).
         let check = self.points.as_ref().map(|pts| {
@@ -722,7 +724,7 @@ impl PairsCheck {
     }
 }
 
-/// Collective (with `--matrix` and a file): each rank's strip to rank 0,
+/// Collective (`writing`: with `--matrix` and a file): each rank's strip to rank 0,
 /// written as it arrives; sampled rows checked against brute force on the
 /// way. Rank 0 takes every strip even after a write failed, so no rank is
 /// left sending; the failure is every rank's. (rows checked, all equal).
@@ -732,14 +734,9 @@ fn write_matrix<C: Communicator>(
     strip: &[f64],
     points: Option<&Points>,
     n: usize,
-    matrix: bool,
+    writing: bool,
 ) -> Outcome<(usize, bool)> {
     let root = comm.process_at_rank(0);
-    let writing = {
-        let mut w = u8::from(file.is_some() && matrix);
-        root.broadcast_into(&mut w);
-        w == 1
-    };
     if !writing {
         return Ok((0, true));
     }
