@@ -79,8 +79,16 @@ fn parallel_and_gather_files_hold_identical_datasets() {
             if let Some(n) = n {
                 assert_eq!(
                     n.trim(),
-                    "6",
-                    "temperature, x, y, snapshots and their two axes"
+                    "10",
+                    "temperature, x, y, snapshots, their two axes and 4 views"
+                );
+            }
+            if ranks == 3 {
+                // The parallel file's snapshot series, as ParaView reads it.
+                let pv = paraview_reads(&outs[1]);
+                assert!(
+                    pv.as_ref().is_none_or(|line| line.starts_with("4 ")),
+                    "{pv:?}"
                 );
             }
         }

@@ -146,6 +146,15 @@ pub fn stable_dt(dx: f64, dy: f64, alpha: f64) -> f64 {
     dx2 * dy2 / (2.0 * alpha * (dx2 + dy2))
 }
 
+/// True when `dt` is past the stability `limit`. Why a slack of 1e-12: the
+/// limit is computed with four roundings, so the decimal a user writes for
+/// the exact limit can be an ulp above the computed one (dx = dy = 0.01,
+/// alpha = 0.5: the limit is 5e-5, computed as 4.9999999999999996e-05); a
+/// relative excess that small cannot make the scheme grow.
+fn beyond(dt: f64, limit: f64) -> bool {
+    dt > limit * (1.0 + 1e-12)
+}
+
 impl HeatConfig {
     pub fn new(req: &HeatRequest) -> Result<Self, ConfigError> {
         let r = Resolved {
@@ -182,7 +191,7 @@ impl HeatConfig {
         }
         let dt = match req.dt.map(|dt| check::positive("dt", dt)).transpose()? {
             None => limit,
-            Some(dt) if dt > limit && !req.allow_unstable => {
+            Some(dt) if beyond(dt, limit) && !req.allow_unstable => {
                 return Err(ConfigError::Unstable { dt, limit })
             }
             Some(dt) => dt,
@@ -217,7 +226,7 @@ impl HeatConfig {
 
     /// True when dt is above the stability limit (only with allow_unstable).
     pub fn is_unstable(&self) -> bool {
-        self.dt > stable_dt(self.dx, self.dy, self.alpha)
+        beyond(self.dt, stable_dt(self.dx, self.dy, self.alpha))
     }
 
     /// Stencil coefficients `(alpha dt / dx^2, alpha dt / dy^2)`.
@@ -231,6 +240,19 @@ impl HeatConfig {
     /// Simulated time at the end of the run.
     pub fn end_time(&self) -> f64 {
         self.steps as f64 * self.dt
+    }
+
+    /// The simulated time at `step` as files and reports label it:
+    /// `step * dt` rounded to 15 significant digits. Why: dt is rarely a
+    /// short decimal (the default 5e-5 is 4.9999999999999996e-05), so the
+    /// exact product at step 100 is 0.004999999999999999 and a user's
+    /// `.sel(snapshot_time=0.005)` misses it; 15 digits are what a double
+    /// always holds, so the label is the decimal the user would type, and
+    /// it is at most one part in 10^15 from the product. The solver and
+    /// the exact solution use the product itself.
+    pub fn time_label(&self, step: u64) -> f64 {
+        let t = step as f64 * self.dt;
+        format!("{t:.14e}").parse().unwrap_or(t)
     }
 
     /// Domain lengths: the walls sit at 0 and (n+1) d.
@@ -262,6 +284,25 @@ mod tests {
     }
 
     #[test]
+    fn time_labels_are_the_decimals_users_type() {
+        let c = HeatConfig::new(&HeatRequest::default()).unwrap();
+        assert_eq!(100.0 * c.dt, 0.004999999999999999, "the product misses");
+        assert_eq!(c.time_label(100), 0.005);
+        assert_eq!(c.time_label(0), 0.0);
+        for step in [1, 3, 7, 12_345, u32::MAX as u64] {
+            let (t, label) = (step as f64 * c.dt, c.time_label(step));
+            assert!((label - t).abs() <= 1e-15 * t, "{step}: {label} vs {t}");
+        }
+        let c = HeatConfig::new(&HeatRequest {
+            dt: Some(5e-5),
+            ..HeatRequest::default()
+        })
+        .unwrap();
+        assert_eq!(3.0 * c.dt, 0.00015000000000000001, "the product misses");
+        assert_eq!(c.time_label(3), 0.00015);
+    }
+
+    #[test]
     fn default_dt_is_the_stability_limit() {
         let c = HeatConfig::new(&request()).unwrap();
         assert_eq!(c.dt, 0.0001 * 0.0001 / (2.0 * 0.5 * 0.0002));
@@ -276,6 +317,9 @@ mod tests {
         let mut r = request();
         r.dt = Some(limit);
         assert!(HeatConfig::new(&r).is_ok());
+        r.dt = Some(5e-5);
+        assert!(limit < 5e-5, "the exact limit's decimal, an ulp above");
+        assert!(!HeatConfig::new(&r).unwrap().is_unstable());
         r.dt = Some(limit * 1.0001);
         let err = HeatConfig::new(&r).unwrap_err();
         assert!(matches!(err, ConfigError::Unstable { .. }));

@@ -99,7 +99,7 @@ impl HeatRun<'_> {
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
             },
-            sim_time: self.step as f64 * cfg.dt,
+            sim_time: cfg.time_label(self.step),
             start_step: self.plan.start_step,
             step: self.step,
             mlups: if wall > 0.0 {

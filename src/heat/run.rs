@@ -148,7 +148,7 @@ impl<'a> HeatRun<'a> {
         let a = mpi::time();
         let at = SnapshotAt {
             step: self.step,
-            time: self.step as f64 * self.plan.cfg.dt,
+            time: self.plan.cfg.time_label(self.step),
         };
         let r = write_snapshot(
             &self.cart,

@@ -1,13 +1,33 @@
 //! The XDMF sidecar (`heat.xmf` beside `heat.h5`): a small XML file that
-//! tells ParaView and VisIt how to read the HDF5 datasets as a uniform 2D
-//! grid. It describes the final field and, as a temporal collection, every
-//! snapshot (each a hyperslab of `/heat/snapshots`), so the run opens as a
-//! time series. The data stay in the HDF5 file; the sidecar refers to it by
-//! file name, so keep the two side by side.
+//! tells ParaView and VisIt how to read the HDF5 datasets as a uniform
+//! grid over time. The data stay in the HDF5 file; the sidecar refers to
+//! it by file name, so keep the two side by side.
+//!
+//! The layout is the one every reader ParaView 5.11 ships (XDMF Reader,
+//! Xdmf3ReaderS, Xdmf3ReaderT) and VTK's `vtkXdmfReader` read alike, found
+//! by trying them (`tests/outputs.rs` opens it with `pvbatch`):
+//! - one temporal collection, steps in time order, the final field
+//!   (`/heat/temperature`) its last step, no grid beside it (a standalone
+//!   grid shows as a second, overlapping block);
+//! - each step one plain HDF item naming a 2D dataset: the snapshot views
+//!   of `/heat/snapshot_views` (the Xdmf3 readers skip `HyperSlab` items);
+//! - `3DCoRectMesh` of `1 ny nx` points with z-y-x origin and spacing
+//!   (`2DCoRectMesh` lands in the YZ plane in both VTK generations);
+//! - geometry with `Precision="8"` (without it dx = 0.01 reads as float32);
+//! - times printed in full (shortest round-trip) so they equal the file's.
 
 use std::fmt::Write as _;
 
 use super::config::HeatConfig;
+use super::io::view_name;
+
+/// One time step of the collection.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    time: f64,
+    /// The 2D dataset holding the field at this time.
+    dataset: String,
+}
 
 /// What the sidecar describes; rendered once the run is complete.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,8 +37,9 @@ pub struct Xdmf {
     ny: usize,
     dx: f64,
     dy: f64,
+    final_step: u64,
     final_time: f64,
-    snapshot_times: Vec<f64>,
+    snapshots: Vec<Step>,
 }
 
 impl Xdmf {
@@ -31,8 +52,9 @@ impl Xdmf {
             ny: cfg.ny,
             dx: cfg.dx,
             dy: cfg.dy,
-            final_time: final_step as f64 * cfg.dt,
-            snapshot_times: Vec::new(),
+            final_step,
+            final_time: cfg.time_label(final_step),
+            snapshots: Vec::new(),
         }
     }
 
@@ -43,59 +65,64 @@ impl Xdmf {
         snapshots.saturating_add(1).saturating_mul(2048) + 1024
     }
 
-    pub fn push_snapshot(&mut self, time: f64) {
-        self.snapshot_times.push(time);
+    /// Snapshot `k` of the file, taken at `step` (time `time`). A snapshot
+    /// at the final step is the final field, which ends the series anyway.
+    pub fn push_snapshot(&mut self, k: usize, step: u64, time: f64) {
+        if step != self.final_step {
+            self.snapshots.push(Step {
+                time,
+                dataset: format!("/heat/snapshot_views/{}", view_name(k)),
+            });
+        }
+    }
+
+    /// The steps in time order, the final field last.
+    fn steps(&self) -> Vec<Step> {
+        let mut steps = self.snapshots.clone();
+        steps.sort_by(|a, b| a.time.total_cmp(&b.time));
+        steps.push(Step {
+            time: self.final_time,
+            dataset: "/heat/temperature".into(),
+        });
+        steps
     }
 
     /// The XML text.
     pub fn render(&self) -> String {
-        let (nx, ny) = (self.nx, self.ny);
-        let h5 = xml_escape(&self.h5_name);
         let mut s = String::new();
         s += "<?xml version=\"1.0\" ?>\n";
         s += "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n";
         s += "<Xdmf Version=\"3.0\">\n <Domain>\n";
-        let grid = |s: &mut String, name: &str, time: f64, data: &str, indent: &str| {
-            let _ = write!(
-                s,
-                "{indent}<Grid Name=\"{name}\" GridType=\"Uniform\">\n\
-                 {indent} <Time Value=\"{time:e}\"/>\n\
-                 {indent} <Topology TopologyType=\"2DCoRectMesh\" Dimensions=\"{ny} {nx}\"/>\n\
-                 {indent} <Geometry GeometryType=\"ORIGIN_DXDY\">\n\
-                 {indent}  <DataItem Format=\"XML\" NumberType=\"Float\" Dimensions=\"2\">{dy:e} {dx:e}</DataItem>\n\
-                 {indent}  <DataItem Format=\"XML\" NumberType=\"Float\" Dimensions=\"2\">{dy:e} {dx:e}</DataItem>\n\
-                 {indent} </Geometry>\n\
-                 {indent} <Attribute Name=\"temperature\" AttributeType=\"Scalar\" Center=\"Node\">\n\
-                 {data}\
-                 {indent} </Attribute>\n\
-                 {indent}</Grid>\n",
-                dx = self.dx,
-                dy = self.dy,
-            );
-        };
-        let plain = format!(
-            "    <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" \
-             Dimensions=\"{ny} {nx}\">{h5}:/heat/temperature</DataItem>\n"
-        );
-        grid(&mut s, "temperature", self.final_time, &plain, "  ");
-        if !self.snapshot_times.is_empty() {
-            let n = self.snapshot_times.len();
-            s +=
-                "  <Grid Name=\"snapshots\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-            for (k, &t) in self.snapshot_times.iter().enumerate() {
-                let slab = format!(
-                    "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"{ny} {nx}\">\n\
-                     \x20     <DataItem Format=\"XML\" Dimensions=\"3 3\">{k} 0 0 1 1 1 1 {ny} {nx}</DataItem>\n\
-                     \x20     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" \
-                     Dimensions=\"{n} {ny} {nx}\">{h5}:/heat/snapshots</DataItem>\n\
-                     \x20    </DataItem>\n"
-                );
-                grid(&mut s, &format!("snapshot {k}"), t, &slab, "   ");
-            }
-            s += "  </Grid>\n";
+        s += "  <Grid Name=\"heat\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+        for (k, step) in self.steps().iter().enumerate() {
+            self.grid(&mut s, k, step);
         }
-        s += " </Domain>\n</Xdmf>\n";
+        s += "  </Grid>\n </Domain>\n</Xdmf>\n";
         s
+    }
+
+    /// One uniform grid: the field at one time.
+    fn grid(&self, s: &mut String, k: usize, step: &Step) {
+        let (nx, ny, dx, dy) = (self.nx, self.ny, self.dx, self.dy);
+        let h5 = xml_escape(&self.h5_name);
+        let float = "Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\"";
+        let _ = write!(
+            s,
+            "   <Grid Name=\"step {k}\" GridType=\"Uniform\">\n\
+             \x20   <Time Value=\"{time:?}\"/>\n\
+             \x20   <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"1 {ny} {nx}\"/>\n\
+             \x20   <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n\
+             \x20    <DataItem {float}>0 {dy:?} {dx:?}</DataItem>\n\
+             \x20    <DataItem {float}>1 {dy:?} {dx:?}</DataItem>\n\
+             \x20   </Geometry>\n\
+             \x20   <Attribute Name=\"temperature\" AttributeType=\"Scalar\" Center=\"Node\">\n\
+             \x20    <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" \
+             Dimensions=\"1 {ny} {nx}\">{h5}:{dataset}</DataItem>\n\
+             \x20   </Attribute>\n\
+             \x20  </Grid>\n",
+            time = step.time,
+            dataset = step.dataset,
+        );
     }
 }
 
@@ -119,31 +146,53 @@ mod tests {
         for n in [0u64, 1, 7, 300] {
             let mut x = Xdmf::new(&"n".repeat(1000), &cfg, u64::MAX);
             for k in 0..n {
-                x.push_snapshot(-1.2345678901234567e-300 * k as f64);
+                x.push_snapshot(k as usize, k, -1.2345678901234567e-300 * k as f64);
             }
             assert!(x.render().len() as u64 <= Xdmf::bytes(n), "{n} snapshots");
         }
     }
 
-    #[test]
-    fn describes_final_field_and_each_snapshot() {
-        let cfg = HeatConfig::new(&HeatRequest {
+    fn config() -> HeatConfig {
+        HeatConfig::new(&HeatRequest {
             nx: Some(30),
             ny: Some(20),
             steps: Some(10),
             ..HeatRequest::default()
         })
-        .unwrap();
-        let mut x = Xdmf::new("a&b.h5", &cfg, 10);
+        .unwrap()
+    }
+
+    #[test]
+    fn one_temporal_series_ending_with_the_final_field() {
+        let cfg = config();
+        let mut x = Xdmf::new("a&b.h5", &cfg, 12);
         for k in 0..3 {
-            x.push_snapshot(k as f64 * 5.0 * cfg.dt);
+            x.push_snapshot(k, 5 * k as u64, cfg.time_label(5 * k as u64));
         }
         let text = x.render();
-        assert!(text.contains("Dimensions=\"20 30\">a&amp;b.h5:/heat/temperature</DataItem>"));
-        assert_eq!(text.matches("a&amp;b.h5:/heat/snapshots").count(), 3);
-        assert!(text.contains(">2 0 0 1 1 1 1 20 30<"));
-        assert!(text.contains("CollectionType=\"Temporal\""));
-        assert_eq!(text.matches("<Grid ").count(), 5, "final + collection + 3");
+        assert_eq!(text.matches("<Grid ").count(), 5, "collection + 3 + final");
         assert_eq!(text.matches("</Grid>").count(), 5);
+        assert_eq!(text.matches("CollectionType=\"Temporal\"").count(), 1);
+        for k in 0..3 {
+            assert!(text.contains(&format!(">a&amp;b.h5:/heat/snapshot_views/00000{k}<")));
+        }
+        let last = text.rfind("<Time ").unwrap();
+        assert!(text[last..].contains(&format!("Value=\"{:?}\"", cfg.time_label(12))));
+        assert!(text[last..].contains(":/heat/temperature<"));
+        assert!(!text.contains("HyperSlab") && !text.contains("2DCoRectMesh"));
+        assert!(text.contains("Dimensions=\"1 20 30\""));
+        assert!(text.contains(&format!(">0 {:?} {:?}<", cfg.dy, cfg.dx)));
+    }
+
+    #[test]
+    fn a_snapshot_at_the_final_step_is_the_final_field() {
+        let cfg = config();
+        let mut x = Xdmf::new("h.h5", &cfg, 10);
+        for (k, step) in [0u64, 5, 10].into_iter().enumerate() {
+            x.push_snapshot(k, step, cfg.time_label(step));
+        }
+        let times: Vec<f64> = x.steps().iter().map(|s| s.time).collect();
+        assert_eq!(times, [0.0, cfg.time_label(5), cfg.time_label(10)]);
+        assert!(!x.render().contains("/heat/snapshot_views/000002"));
     }
 }

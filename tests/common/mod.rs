@@ -327,3 +327,84 @@ pub fn refuses_each(dir: &Path, workload: &str, cases: &[(&[&str], &str)]) {
         assert_eq!(listing(dir), vec!["taken.h5"], "{args:?} left files");
     }
 }
+
+/// Compares what ParaView read (`pvbatch_read.py`'s arrays) with the HDF5
+/// file: every reader's times are the snapshots' (the final field's last),
+/// each step's field is bitwise the snapshot or final field, the grid sits
+/// in the XY plane at the cell centres; the picture is not blank.
+/// argv: FILE.h5 ARRAYS.npz PICTURE.png
+const CHECK_PARAVIEW: &str = r#"
+import sys, h5py, numpy as np, matplotlib.image as mpimg
+h5, npz, png = sys.argv[1:4]
+z = np.load(npz)
+with h5py.File(h5, "r") as f:
+    g = f["heat"]
+    final_step, final = int(g["temperature"].attrs["step"]), g["temperature"][...]
+    steps, fields = [], []
+    if "snapshots" in g:
+        for k, s in enumerate(g["snapshot_step"][:]):
+            if s != final_step:
+                steps.append(float(g["snapshot_time"][k])); fields.append(g["snapshots"][k])
+    steps.append(float(g["temperature"].attrs["time"])); fields.append(final)
+    dx, dy = float(g.attrs["dx"]), float(g.attrs["dy"])
+for reader in ["XDMFReader", "Xdmf3ReaderS", "Xdmf3ReaderT"]:
+    times = list(z[reader + "/times"])
+    assert times == steps, (reader, times, steps)
+    for k, want in enumerate(fields):
+        got = z[f"{reader}/{k}"]
+        assert got.shape == want.shape and np.array_equal(got, want), (reader, k)
+    assert list(z[reader + "/spacing"]) == [dx, dy, 1.0], (reader, z[reader + "/spacing"])
+    assert list(z[reader + "/origin"]) == [dx, dy, 0.0], (reader, z[reader + "/origin"])
+img = mpimg.imread(png)[..., :3]
+colours = np.unique((img * 255).round().astype(int).reshape(-1, 3), axis=0)
+background = img[0, 0]
+drawn = np.any(np.abs(img - background) > 0.02, axis=-1).mean()
+assert len(colours) > 50 and drawn > 0.2, ("blank picture", len(colours), drawn)
+print(len(steps), len(colours), round(drawn, 3))
+"#;
+
+/// Opens `FILE.xmf` (beside `h5`) with ParaView's three XDMF readers in
+/// `pvbatch` (under `xvfb-run`: Debian's ParaView renders through X) and
+/// checks what they read against the file (see `CHECK_PARAVIEW`); renders
+/// the last step to `FILE.png`. Returns the check's line (steps, colours,
+/// drawn fraction), `None` when skipped: ParaView missing off CI.
+pub fn paraview_reads(h5: &Path) -> Option<String> {
+    let have = |tool: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !(have("pvbatch") && have("xvfb-run")) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "pvbatch or xvfb-run missing; scripts/setup.sh --tests installs them"
+        );
+        eprintln!("*** SKIP: no pvbatch/xvfb-run on this machine ***");
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/pvbatch_read.py");
+    let (xmf, npz, png) = (
+        h5.with_extension("xmf"),
+        h5.with_extension("npz"),
+        h5.with_extension("png"),
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 640x480x24", "pvbatch", script])
+        .args([&xmf, &npz, &png])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && npz.exists() && png.exists(),
+        "pvbatch could not read {}:\n{}",
+        xmf.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h5, npz, png) = (
+        h5.to_str().unwrap(),
+        npz.to_str().unwrap(),
+        png.to_str().unwrap(),
+    );
+    run_python(CHECK_PARAVIEW, &[h5, npz, png])
+}
