@@ -38,9 +38,25 @@ except ImportError as e:
              "run scripts/setup.sh --python and use .venv/bin/python")
 
 
+def attr_str(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
 def attr(group, name):
     v = group.attrs[name]
     return v.decode() if isinstance(v, bytes) else v
+
+
+def units_of(d):
+    """" [units]" from a dataset's attributes ("" for none or "1")."""
+    units = attr(d, "units") if "units" in d.attrs else ""
+    return f" [{units}]" if units and units != "1" else ""
+
+
+def label(d, fallback):
+    """An axis label from a dataset's own attributes: "long_name [units]",
+    `fallback` for files without them."""
+    return (attr(d, "long_name") if "long_name" in d.attrs else fallback) + units_of(d)
 
 
 def save(fig, out):
@@ -58,9 +74,9 @@ def plot_heat(f, out):
     # Row 0 is the bottom (y = dy): origin="lower"; cell centres at (i+1) dx.
     im = ax.imshow(t, origin="lower", cmap="inferno", interpolation="nearest",
                    extent=[0.5 * dx, (nx + 0.5) * dx, 0.5 * dy, (ny + 0.5) * dy])
-    fig.colorbar(im, ax=ax, label="temperature")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    fig.colorbar(im, ax=ax, label=label(g["temperature"], "temperature"))
+    ax.set_xlabel(label(g["x"], "x"))
+    ax.set_ylabel(label(g["y"], "y"))
     ax.set_title(f"heat ({attr(g, 'init')}): {nx}x{ny}, step {int(attr(g, 'steps'))}, "
                  f"t = {float(attr(g, 'time')):.4g}\n{int(attr(g, 'ranks'))} ranks, "
                  f"walls L {attr(g, 'bc_left'):g} R {attr(g, 'bc_right'):g} "
@@ -86,10 +102,12 @@ def plot_snapshots(f, out):
         im = ax.imshow(fr, origin="lower", cmap="inferno", vmin=lo, vmax=hi,
                        interpolation="nearest",
                        extent=[0.5 * dx, (nx + 0.5) * dx, 0.5 * dy, (ny + 0.5) * dy])
-        ax.set_title(f"step {int(g['snapshot_step'][i])}\nt = {times[i]:.3g} s", fontsize=9)
+        ax.set_title(f"step {int(g['snapshot_step'][i])}\n"
+                     f"t = {times[i]:.3g}{units_of(g['snapshot_time']).replace('[', '').replace(']', '')}",
+                     fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(im, ax=axes[0].tolist(), label="temperature", shrink=0.85)
+    fig.colorbar(im, ax=axes[0].tolist(), label=label(snaps, "temperature"), shrink=0.85)
     fig.suptitle(f"heat snapshots: {nx}x{ny}, every {int(snaps.attrs['every'])} steps "
                  f"({n} stored)", fontsize=10)
     fig.savefig(out, dpi=110, bbox_inches="tight")
@@ -122,7 +140,7 @@ def plot_ou(f, out):
                         label=f"{len(shown)} of {s['paths'].shape[0]} paths" if k == 0 else None)
         ax.set_title(f"{name}: tau={tau:g} sigma={sigma:g} x0={x0:g} "
                      f"({int(attr(s, 'members'))} paths)", fontsize=9)
-        ax.set_xlabel("t")
+        ax.set_xlabel(label(s["time"], "t"))
         ax.set_ylabel("x")
         if t[-1] > 20 * tau:
             # Long runs: linear up to tau, logarithmic beyond, so the
@@ -161,7 +179,8 @@ def plot_pi(f, out):
 def plot_markov(f, out):
     g = f["markov"]
     frac, theory = g.attrs["fractions"], g.attrs["stationary_theory"]
-    names = ["bull", "bear", "recession"]
+    names = ([attr_str(v) for v in g["state"][...]] if "state" in g
+             else ["bull", "bear", "recession"])
     chains, days = int(attr(g, "chains")), int(attr(g, "days"))
     x = np.arange(3)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -193,8 +212,8 @@ def plot_mandelbrot(f, out):
     shown = np.log1p(np.where(img >= m, 0, img + 1))
     ax.imshow(shown, origin="lower", cmap="magma",
               extent=[x[0], x[-1] + (x[1] - x[0] if len(x) > 1 else 0), y[0], y[-1] + (y[1] - y[0] if len(y) > 1 else 0)])
-    ax.set_xlabel("Re c")
-    ax.set_ylabel("Im c")
+    ax.set_xlabel(label(g["x"], "Re c"))
+    ax.set_ylabel(label(g["y"], "Im c"))
     ax.set_title(f"Mandelbrot {img.shape[1]} x {img.shape[0]}, max-iter {m}: "
                  f"area estimate {float(attr(g, 'area_estimate')):.5f}")
     rows = g["row_rank"][...]
@@ -239,7 +258,7 @@ def plot_pairs(f, out):
         ax = axes.pop(0)
         counts, edges = g["histogram"][...], g["bin_edges"][...]
         ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge")
-        ax.set_xlabel("pair distance")
+        ax.set_xlabel("pair distance" + units_of(g["bin_edges"]))
         ax.set_ylabel("pairs per bin")
         ax.set_title(f"{counts.sum()} pairs of {n} points in {dim}-D")
     ax = axes.pop(0)

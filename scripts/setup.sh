@@ -103,8 +103,10 @@ int main(int argc, char **argv) { MPI_Init(&argc, &argv); return MPI_Finalize();
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/.venv
 PY_PACKAGES=(numpy h5py matplotlib)
+# The tests also open every result file with xarray (h5netcdf engine).
+(( want_tests )) && PY_PACKAGES+=(xarray h5netcdf)
 has_venv() {
-  [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c 'import numpy, h5py, matplotlib' >/dev/null 2>&1
+  [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_PACKAGES[*]}")" >/dev/null 2>&1
 }
 # venv + ensurepip work for this python3 (Debian splits them into python3-venv)
 can_make_venv() {

@@ -382,3 +382,91 @@ pub fn attach_scale(data: &hdf5::Dataset, scale: &hdf5::Dataset, axis: u32) -> h
     }
     Ok(())
 }
+
+/// `units` and `long_name` (the CF names xarray, ncview and plot.py read)
+/// on a dataset. Every dataset of a result file carries both.
+pub fn describe(d: &hdf5::Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
+    write_str(d, "units", units)?;
+    write_str(d, "long_name", long_name)
+}
+
+/// A coordinate axis of a result file: the 1-D dataset `name` holding
+/// `values`, described, and made an HDF5 dimension scale. Why: h5netcdf
+/// (xarray) names a dimension after the scale attached to it, so an axis
+/// opens as a labelled coordinate instead of a `phony_dim_N`.
+pub fn write_axis<T: hdf5::H5Type>(
+    group: &hdf5::Group,
+    name: &str,
+    values: &[T],
+    units: &str,
+    long_name: &str,
+) -> hdf5::Result<hdf5::Dataset> {
+    let d = write_vec(group, name, values)?;
+    describe(&d, units, long_name)?;
+    make_scale(&d, name)?;
+    Ok(d)
+}
+
+/// A string axis (state names, ...): as [`write_axis`], of UTF-8 labels,
+/// so that `ds.sel(state="rainy")` works.
+pub fn write_label_axis(
+    group: &hdf5::Group,
+    name: &str,
+    labels: &[&str],
+    long_name: &str,
+) -> hdf5::Result<hdf5::Dataset> {
+    let v = labels
+        .iter()
+        .map(|s| s.parse::<VarLenUnicode>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| hdf5::Error::from(format!("axis {name}: {e}")))?;
+    write_axis(group, name, &v, "1", long_name)
+}
+
+/// The axis indices `0..n` as a dimension scale (members, chunks, ranks).
+pub fn write_index_axis(
+    group: &hdf5::Group,
+    name: &str,
+    range: std::ops::Range<u64>,
+    long_name: &str,
+) -> hdf5::Result<hdf5::Dataset> {
+    write_axis(group, name, &range.collect::<Vec<_>>(), "1", long_name)
+}
+
+/// Describe `d` and attach `axes[i]` to its axis `i`.
+pub fn label(
+    d: &hdf5::Dataset,
+    units: &str,
+    long_name: &str,
+    axes: &[&hdf5::Dataset],
+) -> hdf5::Result<()> {
+    describe(d, units, long_name)?;
+    for (i, axis) in axes.iter().enumerate() {
+        attach_scale(d, axis, i as u32)?;
+    }
+    Ok(())
+}
+
+/// A 1-D dataset of `values` along `axis`, described.
+pub fn write_along<T: hdf5::H5Type>(
+    group: &hdf5::Group,
+    name: &str,
+    values: &[T],
+    axis: &hdf5::Dataset,
+    (units, long_name): (&str, &str),
+) -> hdf5::Result<hdf5::Dataset> {
+    let d = write_vec(group, name, values)?;
+    label(&d, units, long_name, &[axis])?;
+    Ok(d)
+}
+
+/// The time of `step` steps of `dt` as result files store it: the product
+/// rounded to 15 significant digits. Why: dt is rarely a short decimal in
+/// binary, so the product is often not the decimal a user types (3 * 0.1 =
+/// 0.30000000000000004), and xarray's `.sel(time=0.3)` misses it; 15
+/// digits are what a double always holds, so the label is that decimal,
+/// at most one part in 10^15 from the product.
+pub fn time_label(step: u64, dt: f64) -> f64 {
+    let t = step as f64 * dt;
+    format!("{t:.14e}").parse().unwrap_or(t)
+}

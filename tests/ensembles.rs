@@ -19,11 +19,20 @@ fn datasets(file: &Path, group: &str) -> Vec<(String, Vec<u64>)> {
         for name in grp.member_names().unwrap() {
             let path = format!("{g}/{name}");
             if let Ok(ds) = f.dataset(&path) {
-                let bits: Vec<u64> = if ds.dtype().unwrap().is::<f64>() {
+                let dtype = ds.dtype().unwrap();
+                let bits: Vec<u64> = if dtype.is::<f64>() {
                     ds.read_raw::<f64>()
                         .unwrap()
                         .iter()
                         .map(|v| v.to_bits())
+                        .collect()
+                } else if dtype.is::<hdf5::types::VarLenUnicode>() {
+                    // Labels (state names): their bytes.
+                    let labels = ds.read_raw::<hdf5::types::VarLenUnicode>().unwrap();
+                    labels
+                        .iter()
+                        .flat_map(|l| l.as_bytes().to_vec())
+                        .map(u64::from)
                         .collect()
                 } else {
                     ds.read_raw::<u64>().unwrap()

@@ -424,3 +424,92 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
         _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
     }
 }
+
+/// Opens every group of results with xarray (h5netcdf engine): every
+/// dimension is a named coordinate (no `phony_dim`), every variable has
+/// `units` and `long_name`, and the labels select what a user asks for.
+/// argv: DIR.
+const CHECK_XARRAY: &str = r#"
+import os, sys, xarray as xr
+d = sys.argv[1]
+groups = {"heat.h5": ["heat"], "ou.h5": ["ou", "ou/set_000", "ou/set_001"],
+          "pi.h5": ["pi"], "markov.h5": ["markov"], "integrate.h5": ["integrate"],
+          "mandelbrot.h5": ["mandelbrot"], "pairs.h5": ["pairs"]}
+opened = {}
+for name, gs in groups.items():
+    for g in gs:
+        ds = xr.open_dataset(os.path.join(d, name), engine="h5netcdf", group=g)
+        for dim in ds.dims:
+            assert "phony" not in dim and dim in ds.coords, (name, g, dim, ds)
+        for v in ds.variables:
+            a = ds[v].attrs
+            assert a.get("units") and a.get("long_name"), (name, g, v, a)
+        opened[(name, g)] = ds
+heat = opened[("heat.h5", "heat")]
+assert heat["snapshots"].sel(snapshot_time=0.005).shape == (12, 16)
+assert float(heat["temperature"].attrs["time"]) == 0.01
+ou = opened[("ou.h5", "ou")]
+assert list(ou["tau"].values) == [1.0, 2.0] and "tau" in ou["final_mean"].coords
+assert float(ou["final_mean"].sel(set=1).tau) == 2.0
+s = opened[("ou.h5", "ou/set_001")]
+assert s["paths"].dims == ("member", "time") and list(s["member"].values) == [4, 5, 6, 7]
+assert s["mean"].sel(time=0.3).size == 1
+m = opened[("markov.h5", "markov")]
+assert float(m["transition_matrix"].sel({"from": "bull", "to": "bear"})) == 0.075
+assert m["state_days"].sel(state="recession").dims == ("chain",)
+assert abs(float(m["fraction"].sum()) - 1.0) < 1e-12
+p = opened[("pairs.h5", "pairs")]
+assert p["distance"].dims == ("point", "other") and int(p["histogram"].sum()) == 40 * 39 // 2
+assert opened[("mandelbrot.h5", "mandelbrot")]["iterations"].dims == ("y", "x")
+print(len(opened))
+"#;
+
+#[test]
+fn every_result_file_opens_labelled_in_xarray() {
+    let dir = scratch("outputs_xarray");
+    std::fs::write(
+        dir.join("sets.csv"),
+        "tau,sigma,dt,x0\n1,2,0.1,0\n2,1,0.1,1\n",
+    )
+    .unwrap();
+    let runs: [&[&str]; 7] = [
+        &[
+            "heat",
+            "--nx",
+            "16",
+            "--ny",
+            "12",
+            "--steps",
+            "200",
+            "--snapshot-every",
+            "100",
+        ],
+        &[
+            "ou", "--params", "sets.csv", "--paths", "4", "--steps", "20", "--store", "paths",
+        ],
+        &["pi", "--samples", "100000"],
+        &["markov", "--chains", "8", "--days", "1000"],
+        &["integrate", "--n", "10000"],
+        &["mandelbrot", "--width", "60", "--height", "40"],
+        &["pairs", "--n", "40", "--dim", "2", "--matrix"],
+    ];
+    for args in runs {
+        let out = format!("{}.h5", args[0]);
+        let mut args = args.to_vec();
+        args.extend(["--output", &out]);
+        run_ok(&dir, 2, &args);
+    }
+    let Some(python) = python_with("xarray, h5netcdf") else {
+        return;
+    };
+    let out = std::process::Command::new(python)
+        .args(["-c", CHECK_XARRAY, dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "xarray check failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "9");
+}

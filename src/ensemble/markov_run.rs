@@ -21,7 +21,9 @@ use super::Z_LIMIT;
 use crate::check::{at_least, at_most};
 use crate::driver::Printed;
 use crate::error::Outcome;
-use crate::h5::{write_list, write_num, RunMeta};
+use crate::h5::{
+    label, write_along, write_index_axis, write_label_axis, write_list, write_num, RunMeta,
+};
 use crate::par;
 use crate::report::RunInfo;
 use crate::rng::stream;
@@ -145,21 +147,12 @@ impl Estimator for Markov<'_> {
         };
         let output = job.out.path.as_deref();
         let r = finish(comm, end.file, end.gather_start, output, report, |f| {
-            let g = f.create_group("markov")?;
-            write_num(&g, "chains", job.chains)?;
-            write_num(&g, "days", job.days)?;
-            write_num(&g, "seed", job.seed)?;
-            write_list(&g, "transition", &MARKOV_P.concat())?;
-            write_list(&g, "stationary_theory", &MARKOV_PI)?;
-            write_list(&g, "fractions", &fractions)?;
-            write_list(&g, "z", &z.map(|v| v.unwrap_or(f64::NAN)))?;
-            g.new_dataset_builder()
-                .with_data(
-                    &ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.clone())
-                        .map_err(|e| hdf5::Error::from(e.to_string()))?,
-                )
-                .create("state_days")?;
-            Ok(())
+            write_markov(
+                &f.create_group("markov")?,
+                job,
+                &all,
+                (fractions, stderr, z),
+            )
         })?;
         Ok(Printed {
             text: markov_text(&r),
@@ -167,6 +160,68 @@ impl Estimator for Markov<'_> {
             passed,
         })
     }
+}
+
+/// The `/markov` group: the chains' days per state, the law (transition
+/// matrix, stationary distribution) and the measured fractions, along the
+/// labelled axes `chain`, `state` (the state names), `from` and `to`. The
+/// group's attributes keep the same numbers as flat lists (older readers).
+fn write_markov(
+    g: &hdf5::Group,
+    job: &MarkovJob,
+    all: &[u64],
+    (fractions, stderr, z): StateStats,
+) -> hdf5::Result<()> {
+    write_num(g, "chains", job.chains)?;
+    write_num(g, "days", job.days)?;
+    write_num(g, "seed", job.seed)?;
+    write_list(g, "transition", &MARKOV_P.concat())?;
+    write_list(g, "stationary_theory", &MARKOV_PI)?;
+    write_list(g, "fractions", &fractions)?;
+    let z = z.map(|v| v.unwrap_or(f64::NAN));
+    write_list(g, "z", &z)?;
+    let chain = write_index_axis(g, "chain", 0..job.chains, "chain index")?;
+    let state = write_label_axis(g, "state", &MARKOV_STATES, "state of the chain")?;
+    let from = write_label_axis(g, "from", &MARKOV_STATES, "state today")?;
+    let to = write_label_axis(g, "to", &MARKOV_STATES, "state tomorrow")?;
+    let days = ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.to_vec())
+        .map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let d = g
+        .new_dataset_builder()
+        .with_data(&days)
+        .create("state_days")?;
+    label(
+        &d,
+        "day",
+        "days each chain spent in each state",
+        &[&chain, &state],
+    )?;
+    let p = ndarray::Array2::from_shape_vec((3, 3), MARKOV_P.concat())
+        .map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let d = g
+        .new_dataset_builder()
+        .with_data(&p)
+        .create("transition_matrix")?;
+    label(
+        &d,
+        "1",
+        "probability of moving from a state to another in a day",
+        &[&from, &to],
+    )?;
+    let along = |name, values: &[f64], what| write_along(g, name, values, &state, ("1", what));
+    along("stationary", &MARKOV_PI, "stationary distribution (theory)")?;
+    along(
+        "fraction",
+        &fractions,
+        "fraction of days in each state, mean over chains",
+    )?;
+    along(
+        "fraction_stderr",
+        &stderr.map(|v| v.unwrap_or(f64::NAN)),
+        "standard error of the fraction (NaN for one chain)",
+    )?;
+    along("z", &z, "(fraction - stationary) / standard error")?;
+    Ok(())
 }
 
 /// Per-state fraction of days (mean over chains, in chain order), its

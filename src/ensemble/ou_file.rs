@@ -4,15 +4,23 @@
 //!
 //! ```text
 //! /ou                attrs: paths, steps, record_every, seed, store, sets, members
+//!   set       [sets]         axis: parameter set index
+//!   tau, sigma, dt, x0 [set] each set's parameters (coordinates)
+//!   final_mean, final_variance, z_mean, z_variance, z_lag1 [set]
 //! /ou/set_NNN        attrs: tau, sigma, dt, x0, relax, diffuse, first_member,
 //!                           members, z_mean, z_variance, z_lag1,
 //!                           final_mean_variance [2]
-//!   time      [S]            t of each recorded sample (0, K dt, 2K dt, ...)
+//!   time      [S]            axis: t of each recorded sample (0, K dt, 2K dt, ...)
+//!   member    [paths]        axis: global member index
 //!   mean      [S]            ensemble mean at each recorded time
 //!   variance  [S]            unbiased ensemble variance at each recorded time
 //!   final     [paths]        x at t = steps dt of every member of the set
 //!   paths     [paths, S]     recorded paths (only with --store paths)
 //! ```
+//!
+//! Axes are HDF5 dimension scales and every dataset has `units` and
+//! `long_name`, so xarray opens `group="ou"` and `group="ou/set_000"` as
+//! labelled Datasets.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -23,7 +31,10 @@ use ndarray::{s, ArrayView2};
 use super::ou::{parse_params, OuParams, OuPlan};
 use super::ou_report::SetReport;
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_list, write_num, write_str, write_vec, ResultFile, RunMeta};
+use crate::h5::{
+    label, write_along, write_axis, write_index_axis, write_list, write_num, write_str, ResultFile,
+    RunMeta,
+};
 use crate::output::PendingOutput;
 
 /// Rank 0: the parameter table at `path` (a regular file: a FIFO would
@@ -59,7 +70,6 @@ impl OuFile {
         let path = output.temp_path().to_path_buf();
         let mut file = ResultFile::create(output, meta)?;
         file.reserve(file_bytes(plan, store_paths))?;
-        let samples = plan.samples();
         let n = plan.paths as usize;
         let (groups, finals, paths) = (|| -> hdf5::Result<_> {
             let g = file.root().create_group("ou")?;
@@ -70,29 +80,13 @@ impl OuFile {
             write_str(&g, "store", if store_paths { "paths" } else { "stats" })?;
             write_num(&g, "sets", plan.sets.len() as u64)?;
             write_num(&g, "members", plan.members())?;
+            write_sweep(&g, plan)?;
             let (mut groups, mut finals, mut paths) = (Vec::new(), Vec::new(), Vec::new());
             for (k, p) in plan.sets.iter().enumerate() {
                 let s = g.create_group(&format!("set_{k:03}"))?;
-                for (name, v) in [
-                    ("tau", p.tau),
-                    ("sigma", p.sigma),
-                    ("dt", p.dt),
-                    ("x0", p.x0),
-                    ("relax", p.relax()),
-                    ("diffuse", p.diffuse()),
-                ] {
-                    write_num(&s, name, v)?;
-                }
-                write_num(&s, "first_member", (k * n) as u64)?;
-                write_num(&s, "members", n as u64)?;
-                let time: Vec<f64> = (0..samples)
-                    .map(|i| (i as u64 * plan.record_every) as f64 * p.dt)
-                    .collect();
-                write_vec(&s, "time", &time)?;
-                finals.push(s.new_dataset::<f64>().shape(n).create("final")?);
-                if store_paths {
-                    paths.push(s.new_dataset::<f64>().shape((n, samples)).create("paths")?);
-                }
+                let (f, p) = lay_out_set(&s, plan, p, (k * n) as u64, store_paths)?;
+                finals.push(f);
+                paths.extend(p);
                 groups.push(s);
             }
             Ok((groups, finals, paths))
@@ -155,8 +149,10 @@ impl OuFile {
     ) -> Outcome<PathBuf> {
         let write = || -> hdf5::Result<()> {
             for ((g, (mean, var)), r) in self.groups.iter().zip(stats).zip(reports) {
-                write_vec(g, "mean", mean)?;
-                write_vec(g, "variance", var)?;
+                let time = g.dataset("time")?;
+                write_along(g, "mean", mean, &time, (OU_UNITS, "ensemble mean"))?;
+                let what = "unbiased ensemble variance";
+                write_along(g, "variance", var, &time, (OU_UNITS, what))?;
                 for (name, z) in [
                     ("z_mean", r.z_mean),
                     ("z_variance", r.z_variance),
@@ -166,7 +162,7 @@ impl OuFile {
                 }
                 write_list(g, "final_mean_variance", &[r.mean, r.variance])?;
             }
-            Ok(())
+            write_set_stats(&self.file.root().group("ou")?, reports)
         };
         write()
             .context("cannot write ensemble statistics")
@@ -182,6 +178,111 @@ impl OuFile {
         drop((finals, paths, groups));
         file.finish()
     }
+}
+
+/// Each set's statistics along `/ou/set`, its parameters as coordinates.
+fn write_set_stats(g: &hdf5::Group, reports: &[SetReport]) -> hdf5::Result<()> {
+    let set = g.dataset("set")?;
+    let column = |f: fn(&SetReport) -> f64| reports.iter().map(f).collect::<Vec<f64>>();
+    for (name, values, what) in [
+        ("final_mean", column(|r| r.mean), "ensemble mean at the end"),
+        (
+            "final_variance",
+            column(|r| r.variance),
+            "ensemble variance at the end",
+        ),
+        (
+            "z_mean",
+            column(|r| r.z_mean.unwrap_or(f64::NAN)),
+            "z of the final mean against the law",
+        ),
+        (
+            "z_variance",
+            column(|r| r.z_variance.unwrap_or(f64::NAN)),
+            "z of the final variance against the law",
+        ),
+        (
+            "z_lag1",
+            column(|r| r.z_lag1.unwrap_or(f64::NAN)),
+            "z of the lag-1 autocorrelation against the law",
+        ),
+    ] {
+        let d = write_along(g, name, &values, &set, ("1", what))?;
+        write_str(&d, "coordinates", "tau sigma dt x0")?;
+    }
+    Ok(())
+}
+
+/// Units of every OU quantity: the model has none of its own (time is in
+/// the units of tau and dt, x in those of sigma and x0).
+const OU_UNITS: &str = "1";
+
+/// `/ou`'s sweep axis: `set` and, along it, each set's parameters (read by
+/// xarray as coordinates of the per-set statistics written at the end).
+fn write_sweep(g: &hdf5::Group, plan: &OuPlan) -> hdf5::Result<()> {
+    let set = write_index_axis(g, "set", 0..plan.sets.len() as u64, "parameter set")?;
+    let column = |f: fn(&OuParams) -> f64| plan.sets.iter().map(f).collect::<Vec<f64>>();
+    for (name, values, what) in [
+        ("tau", column(|p| p.tau), "relaxation time"),
+        (
+            "sigma",
+            column(|p| p.sigma),
+            "stationary standard deviation",
+        ),
+        ("dt", column(|p| p.dt), "time step"),
+        ("x0", column(|p| p.x0), "initial value"),
+    ] {
+        write_along(g, name, &values, &set, (OU_UNITS, what))?;
+    }
+    Ok(())
+}
+
+/// One set's group: its parameters as attributes, the axes `time` and
+/// `member` (global member indices), and the final values and recorded
+/// paths, laid out empty.
+fn lay_out_set(
+    s: &hdf5::Group,
+    plan: &OuPlan,
+    p: &OuParams,
+    first: u64,
+    store_paths: bool,
+) -> hdf5::Result<(hdf5::Dataset, Option<hdf5::Dataset>)> {
+    let (samples, n) = (plan.samples(), plan.paths);
+    for (name, v) in [
+        ("tau", p.tau),
+        ("sigma", p.sigma),
+        ("dt", p.dt),
+        ("x0", p.x0),
+        ("relax", p.relax()),
+        ("diffuse", p.diffuse()),
+    ] {
+        write_num(s, name, v)?;
+    }
+    write_num(s, "first_member", first)?;
+    write_num(s, "members", n)?;
+    let time: Vec<f64> = (0..samples)
+        .map(|i| crate::h5::time_label(i as u64 * plan.record_every, p.dt))
+        .collect();
+    let time = write_axis(s, "time", &time, OU_UNITS, "time")?;
+    let member = write_index_axis(s, "member", first..first + n, "ensemble member")?;
+    let finals = s.new_dataset::<f64>().shape(n as usize).create("final")?;
+    label(&finals, OU_UNITS, "x at the end of the run", &[&member])?;
+    let paths = store_paths
+        .then(|| -> hdf5::Result<_> {
+            let d = s
+                .new_dataset::<f64>()
+                .shape((n as usize, samples))
+                .create("paths")?;
+            label(
+                &d,
+                OU_UNITS,
+                "x of each member at each recorded time",
+                &[&member, &time],
+            )?;
+            Ok(d)
+        })
+        .transpose()?;
+    Ok((finals, paths))
 }
 
 /// Disk space an ensemble file needs, reserved when it is created (see

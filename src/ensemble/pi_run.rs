@@ -19,7 +19,7 @@ use super::Z_LIMIT;
 use crate::check::{at_least, at_most};
 use crate::driver::Printed;
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_num, write_vec, RunMeta};
+use crate::h5::{write_along, write_index_axis, write_num, RunMeta};
 use crate::par;
 use crate::report::RunInfo;
 use crate::rng::{stream, Lanes};
@@ -160,7 +160,19 @@ impl Estimator for Pi<'_> {
             write_num(&g, "estimate", estimate)?;
             write_num(&g, "stderr", stderr)?;
             write_num(&g, "z", z)?;
-            write_vec(&g, "chunk_hits", &all)?;
+            let chunk = write_index_axis(
+                &g,
+                "chunk",
+                0..all.len() as u64,
+                "chunk of samples, in the order of its random stream",
+            )?;
+            let samples: Vec<u64> = (0..all.len() as u64)
+                .map(|k| job.chunk.min(job.samples - k * job.chunk))
+                .collect();
+            let what = "samples in the chunk (the last may be short)";
+            write_along(&g, "chunk_samples", &samples, &chunk, ("1", what))?;
+            let what = "samples of the chunk inside the quarter circle";
+            write_along(&g, "chunk_hits", &all, &chunk, ("1", what))?;
             Ok(())
         })?;
         Ok(Printed {

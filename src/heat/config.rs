@@ -242,17 +242,12 @@ impl HeatConfig {
         self.steps as f64 * self.dt
     }
 
-    /// The simulated time at `step` as files and reports label it:
-    /// `step * dt` rounded to 15 significant digits. Why: dt is rarely a
-    /// short decimal (the default 5e-5 is 4.9999999999999996e-05), so the
-    /// exact product at step 100 is 0.004999999999999999 and a user's
-    /// `.sel(snapshot_time=0.005)` misses it; 15 digits are what a double
-    /// always holds, so the label is the decimal the user would type, and
-    /// it is at most one part in 10^15 from the product. The solver and
-    /// the exact solution use the product itself.
+    /// The simulated time at `step` as files and reports label it (see
+    /// [`crate::h5::time_label`]; the default dt, 5e-5, is computed as
+    /// 4.9999999999999996e-05). The solver and the exact solution use the
+    /// product itself.
     pub fn time_label(&self, step: u64) -> f64 {
-        let t = step as f64 * self.dt;
-        format!("{t:.14e}").parse().unwrap_or(t)
+        crate::h5::time_label(step, self.dt)
     }
 
     /// Domain lengths: the walls sit at 0 and (n+1) d.

@@ -47,7 +47,7 @@ use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
 use super::xdmf::Xdmf;
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_list, write_num, write_str, ResultFile, RunMeta};
+use crate::h5::{describe, write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
 
 /// Tag of the gather messages (distinct from the halo tags).
@@ -313,7 +313,7 @@ impl Snapshots {
             b = b.shuffle().deflate(level);
         }
         let field = b.create("snapshots")?;
-        describe(&field, UNITS_TEMPERATURE, "temperature snapshots")?;
+        describe(&field, UNITS_TEMPERATURE, "temperature")?;
         write_num(&field, "every", extras.snapshot_every)?;
         let time = g
             .new_dataset::<f64>()
@@ -564,12 +564,6 @@ impl HeatFile {
         }
         Ok(path)
     }
-}
-
-/// `units` and `long_name` (the CF convention names) on a dataset.
-fn describe(d: &hdf5::Dataset, units: &str, long_name: &str) -> hdf5::Result<()> {
-    write_str(d, "units", units)?;
-    write_str(d, "long_name", long_name)
 }
 
 /// Chunk shape (rows, cols) for 2D fields: about 256 x 256 (512 KiB).

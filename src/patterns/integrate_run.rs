@@ -21,7 +21,7 @@ use crate::ensemble::mc_run::{
     finish, mc_phases, output_line, Estimator, Gathered, McPhases, McRun, MAX_UNITS,
 };
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_num, write_str, write_vec, RunMeta};
+use crate::h5::{write_along, write_index_axis, write_num, write_str, RunMeta};
 use crate::par;
 use crate::report::{num, RunInfo};
 use crate::stop::StopSignal;
@@ -205,7 +205,14 @@ impl Estimator for Integrate<'_> {
             write_num(&g, "integral", validation.integral)?;
             write_num(&g, "integral_error", validation.integral_error)?;
             write_num(&g, "passed", u8::from(passed))?;
-            write_vec(&g, "chunk_sums", &all)?;
+            let chunk = write_index_axis(
+                &g,
+                "chunk",
+                0..all.len() as u64,
+                "chunk of consecutive points",
+            )?;
+            let what = "the rule's sum over the chunk's points (h f(x) each)";
+            write_along(&g, "chunk_sums", &all, &chunk, ("1", what))?;
             Ok(())
         })?;
         Ok(Printed {

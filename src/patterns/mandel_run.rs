@@ -30,7 +30,10 @@ use crate::check::{at_least, at_most, finite};
 use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::ensemble::mc_run::{create_result, finish, output_line};
 use crate::error::{Failure, Outcome};
-use crate::h5::{attach_scale, make_scale, write_list, write_num, write_str, ResultFile, RunMeta};
+use crate::h5::{
+    label, write_along, write_axis, write_index_axis, write_list, write_num, write_str, ResultFile,
+    RunMeta,
+};
 use crate::par::{self, Spread};
 use crate::progress::Meter;
 use crate::report::{num, RunInfo};
@@ -571,30 +574,27 @@ fn write_layout(
     write_num(&g, "passed", u8::from(c.passed))?;
     let xs: Vec<f64> = (0..frame.width).map(|x| frame.cr(x)).collect();
     let ys: Vec<f64> = (0..frame.height).map(|y| frame.ci(y)).collect();
-    let x = g.new_dataset_builder().with_data(&xs[..]).create("x")?;
-    let y = g.new_dataset_builder().with_data(&ys[..]).create("y")?;
-    make_scale(&x, "x")?;
-    make_scale(&y, "y")?;
+    let x = write_axis(&g, "x", &xs, "1", "real part of c (pixel centre)")?;
+    let y = write_axis(&g, "y", &ys, "1", "imaginary part of c (pixel centre)")?;
     let data = ndarray::ArrayView2::from_shape((frame.height, frame.width), &img.image[..])
         .map_err(|e| hdf5::Error::from(e.to_string()))?;
     let it = g
         .new_dataset_builder()
         .with_data(&data)
         .create("iterations")?;
-    attach_scale(&it, &y, 0)?;
-    attach_scale(&it, &x, 1)?;
-    write_str(&it, "long_name", "escape iteration (max_iter: inside)")?;
-    let rr = g
-        .new_dataset_builder()
-        .with_data(&img.row_rank[..])
-        .create("row_rank")?;
-    attach_scale(&rr, &y, 0)?;
-    g.new_dataset_builder()
-        .with_data(times)
-        .create("rank_compute_s")?;
-    g.new_dataset_builder()
-        .with_data(iters)
-        .create("rank_iterations")?;
+    label(&it, "1", "escape iteration (max_iter: inside)", &[&y, &x])?;
+    let what = "rank that computed the row";
+    write_along(&g, "row_rank", &img.row_rank, &y, ("1", what))?;
+    let rank = write_index_axis(&g, "rank", 0..times.len() as u64, "MPI rank")?;
+    write_along(
+        &g,
+        "rank_compute_s",
+        times,
+        &rank,
+        ("s", "rank's computing time"),
+    )?;
+    let what = "iterations the rank computed (the load it carried)";
+    write_along(&g, "rank_iterations", iters, &rank, ("1", what))?;
     Ok(())
 }
 

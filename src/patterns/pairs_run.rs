@@ -18,6 +18,8 @@
 //!   histogram         u64 [bins]     pair distances in bins over [0, diagonal]
 //!   bin_edges         f64 [bins + 1]
 //!   distance          f64 [n, n]     with --matrix
+//!   point, axis, other, distance_bin  the axes (dimension scales; bins:
+//!                                     their centres)
 //! ```
 
 use mpi::collective::SystemOperation;
@@ -33,7 +35,9 @@ use super::points::PointsFile;
 use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::ensemble::mc_run::{create_result, finish, output_line};
 use crate::error::{Failure, Outcome};
-use crate::h5::{write_num, write_str, ResultFile, RunMeta};
+use crate::h5::{
+    label, write_along, write_axis, write_index_axis, write_num, write_str, ResultFile, RunMeta,
+};
 use crate::par::{self, displacements, Spread};
 use crate::progress::Meter;
 use crate::report::RunInfo;
@@ -543,6 +547,10 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
                     nn_dist: &nn_dist,
                     diagonal: self.shape.diagonal,
                     source: &source,
+                    units: match self.job.source {
+                        PointsFrom::Generated { .. } => "1",
+                        PointsFrom::File(_) => "as the input file's coordinates",
+                    },
                     passed,
                 };
                 layout.write(f)
@@ -746,9 +754,8 @@ fn write_matrix<C: Communicator>(
     };
     let p = comm.size() as usize;
     let ds = f.root().create_group("pairs").and_then(|g| {
-        let ds = g.new_dataset::<f64>().shape([n, n]).create("distance")?;
-        write_str(&ds, "long_name", "distance between points i and j")?;
-        Ok(ds)
+        // Described and given its axes with the rest of the group (Layout).
+        g.new_dataset::<f64>().shape([n, n]).create("distance")
     });
     let mut result = ds.map_err(|e| Failure::runtime(anyhow::anyhow!("cannot write results: {e}")));
     let (mut checked, mut ok) = (0, true);
@@ -798,6 +805,9 @@ struct Layout<'a> {
     nn_dist: &'a [f64],
     diagonal: f64,
     source: &'a str,
+    /// Units of the coordinates and distances: "1" for generated points
+    /// (the unit cube); a file's points keep their own, unknown to parsim.
+    units: &'static str,
     passed: bool,
 }
 
@@ -818,29 +828,41 @@ impl Layout<'_> {
         }
         write_num(&g, "sampled_rows", sample_rows(pts.n).len() as u64)?;
         write_num(&g, "passed", u8::from(self.passed))?;
+        self.write_data(&g)
+    }
+
+    /// The datasets, along the axes `point` (index), `axis` (coordinate
+    /// index), `other` (the matrix's second point) and `distance_bin`
+    /// (bin centres).
+    fn write_data(&self, g: &hdf5::Group) -> hdf5::Result<()> {
+        let (pts, units) = (self.points, self.units);
+        let point = write_index_axis(g, "point", 0..pts.n as u64, "point index")?;
+        let axis = write_index_axis(g, "axis", 0..pts.dim as u64, "coordinate index")?;
         let xs = ndarray::ArrayView2::from_shape((pts.n, pts.dim), &pts.xs[..])
             .map_err(|e| hdf5::Error::from(e.to_string()))?;
-        g.new_dataset_builder().with_data(&xs).create("points")?;
-        let nn = g
-            .new_dataset_builder()
-            .with_data(&self.all.nearest.index[..])
-            .create("nearest")?;
-        write_str(&nn, "long_name", "index of each point's nearest neighbour")?;
-        let nd = g
-            .new_dataset_builder()
-            .with_data(self.nn_dist)
-            .create("nearest_distance")?;
-        write_str(&nd, "long_name", "distance to the nearest neighbour")?;
+        let d = g.new_dataset_builder().with_data(&xs).create("points")?;
+        label(&d, units, "coordinates of the points", &[&point, &axis])?;
+        let what = "index of each point's nearest neighbour (ties: the smaller index)";
+        write_along(g, "nearest", &self.all.nearest.index, &point, ("1", what))?;
+        let what = "distance to the nearest neighbour";
+        write_along(g, "nearest_distance", self.nn_dist, &point, (units, what))?;
+        if let Ok(d) = g.dataset("distance") {
+            let other = write_index_axis(g, "other", 0..pts.n as u64, "index of the other point")?;
+            label(
+                &d,
+                units,
+                "distance between points i and j",
+                &[&point, &other],
+            )?;
+        }
         if !self.all.counts.is_empty() {
-            let h = g
-                .new_dataset_builder()
-                .with_data(&self.all.counts[..])
-                .create("histogram")?;
-            write_str(&h, "long_name", "pairs per distance bin")?;
             let edges = Histogram::edges(self.all.counts.len(), self.diagonal);
-            g.new_dataset_builder()
-                .with_data(&edges[..])
-                .create("bin_edges")?;
+            let centres: Vec<f64> = edges.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            let what = "centre of the distance bin";
+            let bin = write_axis(g, "distance_bin", &centres, units, what)?;
+            let what = "pairs whose distance falls in the bin";
+            write_along(g, "histogram", &self.all.counts, &bin, ("1", what))?;
+            write_axis(g, "bin_edges", &edges, units, "edges of the distance bins")?;
         }
         Ok(())
     }

@@ -389,17 +389,34 @@ pub fn paraview_reads(h5: &Path) -> Option<String> {
         h5.with_extension("npz"),
         h5.with_extension("png"),
     );
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 640x480x24", "pvbatch", script])
-        .args([&xmf, &npz, &png])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let xerr = h5.with_extension("xvfb.txt");
+    let run = || {
+        Command::new("xvfb-run")
+            .args(["-a", "-e"])
+            .arg(&xerr)
+            .args(["-s", "-screen 0 640x480x24", "pvbatch", script])
+            .args([&xmf, &npz, &png])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // The X server, not ParaView, now and then refuses pvbatch's first
+    // connection when the machine is loaded ("bad X server connection"):
+    // that case is retried, anything else fails at once.
+    let mut out = run();
+    for _ in 0..2 {
+        if out.status.success() || !String::from_utf8_lossy(&out.stderr).contains("bad X server") {
+            break;
+        }
+        eprintln!("pvbatch: X server not ready, again");
+        out = run();
+    }
     assert!(
         out.status.success() && npz.exists() && png.exists(),
-        "pvbatch could not read {}:\n{}",
+        "pvbatch could not read {}:\n{}\nXvfb: {}",
         xmf.display(),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&xerr).unwrap_or_default()
     );
     let (h5, npz, png) = (
         h5.to_str().unwrap(),
