@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use mpi::traits::*;
 
 use crate::check::at_least;
+use crate::cli_tools::{completions, effective_config, man_page};
 use crate::driver::{Checkpointing, Output};
 use crate::ensemble::markov_run::MarkovJob;
 use crate::ensemble::ou::{OuRequest, Sweep};
@@ -23,7 +24,7 @@ use crate::h5::RunMeta;
 use crate::heat::config::{HeatRequest, Init};
 use crate::heat::decomp::ProcGrid;
 use crate::heat::io::{Extras, IoMode};
-use crate::heat::plan::{HeatJob, Tuning};
+use crate::heat::plan::{HeatJob, HeatPlan, Tuning};
 use crate::patterns::integrate::{Integrand, Rule};
 use crate::patterns::integrate_run::IntegrateJob;
 use crate::patterns::mandel::Schedule;
@@ -50,6 +51,11 @@ use crate::patterns::points::PointsFile;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Check every option (deck, then command line), print the effective
+    /// configuration as a deck and exit without running. Input files'
+    /// contents and the output path are checked when the run starts.
+    #[arg(long, global = true)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +77,19 @@ enum Command {
     /// every point's nearest neighbour, a histogram of distances, and the
     /// full distance matrix with --matrix.
     Pairs(PairsArgs),
+    /// Print a shell completion script, e.g. `parsim completions bash >
+    /// ~/.local/share/bash-completion/completions/parsim`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `parsim man | man -l -`; `parsim man
+    /// heat` for a workload's own page.
+    Man {
+        /// A workload's page instead of the main one.
+        subcommand: Option<String>,
+    },
     /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
     /// (TOML) names the workload and sets its options; options typed after
     /// it override the deck. Every subcommand also takes `--config DECK`.
@@ -246,7 +265,8 @@ struct OuArgs {
     /// Time steps per path.
     #[arg(long, default_value_t = 5_000_000)]
     steps: u64,
-    /// Time step; a comma-separated list makes a sweep.
+    /// Time step, in the units of tau (the model has none of its own); a
+    /// comma-separated list makes a sweep.
     #[arg(long, value_delimiter = ',', default_value = "0.1")]
     dt: Vec<f64>,
     /// Relaxation time; a list makes a sweep.
@@ -447,16 +467,16 @@ struct HeatArgs {
     /// Interior points along y [default: 2000].
     #[arg(long)]
     ny: Option<usize>,
-    /// Grid spacing along x; the domain is (nx+1)*dx wide [default: 0.01].
+    /// Grid spacing along x, in m; the domain is (nx+1)*dx wide [default: 0.01].
     #[arg(long)]
     dx: Option<f64>,
-    /// Grid spacing along y [default: 0.01].
+    /// Grid spacing along y, in m [default: 0.01].
     #[arg(long)]
     dy: Option<f64>,
-    /// Thermal diffusivity [default: 0.5].
+    /// Thermal diffusivity, in m²/s [default: 0.5].
     #[arg(long)]
     alpha: Option<f64>,
-    /// Time step [default: the stability limit dx²dy²/(2α(dx²+dy²))];
+    /// Time step, in s [default: the stability limit dx²dy²/(2α(dx²+dy²))];
     /// a larger one is refused.
     #[arg(long)]
     dt: Option<f64>,
@@ -472,16 +492,16 @@ struct HeatArgs {
     /// solution) [default: disk].
     #[arg(long, value_enum)]
     init: Option<Init>,
-    /// Left wall temperature [default: 20 for disk, 0 for sine].
+    /// Left wall temperature, in °C [default: 20 for disk, 0 for sine].
     #[arg(long)]
     bc_left: Option<f64>,
-    /// Right wall temperature [default: 70 for disk, 0 for sine].
+    /// Right wall temperature, in °C [default: 70 for disk, 0 for sine].
     #[arg(long)]
     bc_right: Option<f64>,
-    /// Bottom wall temperature [default: 5 for disk, 0 for sine].
+    /// Bottom wall temperature, in °C [default: 5 for disk, 0 for sine].
     #[arg(long)]
     bc_bottom: Option<f64>,
-    /// Top wall temperature [default: 85 for disk, 0 for sine].
+    /// Top wall temperature, in °C [default: 85 for disk, 0 for sine].
     #[arg(long)]
     bc_top: Option<f64>,
     /// Process grid PXxPY (ranks along x times ranks along y)
@@ -742,13 +762,18 @@ fn parse_and_run<C: Communicator>(
 ) -> i32 {
     let rank = world.rank();
     let parsed = command().try_get_matches_from(args).and_then(|m| {
-        <Cli as clap::FromArgMatches>::from_arg_matches(&m).map(|cli| (cli, given_options(&m)))
+        let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&m)?;
+        let dry = cli
+            .dry_run
+            .then(|| effective_config(&command(), &m))
+            .flatten();
+        Ok((cli, given_options(&m), dry))
     });
-    let (cli, given) = match parsed {
+    let (cli, given, dry) = match parsed {
         Ok(parsed) => parsed,
         Err(err) => return clap_exit(rank, &err, deck.as_ref()) as i32,
     };
-    match dispatch(world, cli, given, deck, stop) {
+    match dispatch(world, cli, given, deck, stop, dry) {
         Ok(()) => ExitCode::Success as i32,
         Err(failure) => {
             // Debug aid: every rank's own view of the failure.
@@ -812,24 +837,78 @@ fn dispatch<C: Communicator>(
     given: Vec<String>,
     deck: Option<(String, String)>,
     stop: &crate::stop::StopSignal,
+    dry: Option<String>,
 ) -> Outcome {
-    let meta = RunMeta::collect(world, command_line(), deck);
+    let (dry, rank0) = (dry.as_deref(), world.rank() == 0);
+    let meta = match cli.command {
+        Command::Completions { shell } => return show(rank0, completions(command(), shell)),
+        Command::Man { subcommand } => {
+            let page = man_page(command(), subcommand.as_deref()).map_err(Failure::usage)?;
+            return show(rank0, page);
+        }
+        _ => RunMeta::collect(world, command_line(), deck),
+    };
+    let meta = &meta;
     match cli.command {
+        Command::Completions { .. } | Command::Man { .. } => unreachable!("handled above"),
         Command::Run { .. } => Err(Failure::usage(
             "run needs a deck first: parsim run DECK.toml [options]",
         )),
-        Command::Heat(args) => crate::heat::run::run(world, &args.into_job()?, &meta, stop),
-        Command::Ou(a) => crate::ensemble::ou_run::run(world, &a.into_job(given)?, &meta, stop),
-        Command::Pi(a) => crate::ensemble::pi_run::run(world, &a.into_job(), &meta, stop),
-        Command::Markov(a) => crate::ensemble::markov_run::run(world, &a.into_job(), &meta, stop),
-        Command::Mandelbrot(a) => {
-            crate::patterns::mandel_run::run(world, &a.into_job(), &meta, stop)
+        Command::Heat(a) => {
+            let job = a.into_job()?;
+            // Heat's configuration is checked against the ranks (the
+            // process grid): its dry run resolves the plan too.
+            let ranks = world.size() as usize;
+            let dry = dry
+                .map(|d| HeatPlan::new(&job, None, ranks).map(|p| format!("{d}{}", p.resolved())))
+                .transpose()?;
+            run_or_show(rank0, Ok(job), dry.as_deref(), |j| {
+                crate::heat::run::run(world, j, meta, stop)
+            })
         }
-        Command::Integrate(a) => {
-            crate::patterns::integrate_run::run(world, &a.into_job()?, &meta, stop)
-        }
-        Command::Pairs(a) => crate::patterns::pairs_run::run(world, &a.into_job()?, &meta, stop),
+        Command::Ou(a) => run_or_show(rank0, a.into_job(given), dry, |j| {
+            crate::ensemble::ou_run::run(world, j, meta, stop)
+        }),
+        Command::Pi(a) => run_or_show(rank0, Ok(a.into_job()), dry, |j| {
+            crate::ensemble::pi_run::run(world, j, meta, stop)
+        }),
+        Command::Markov(a) => run_or_show(rank0, Ok(a.into_job()), dry, |j| {
+            crate::ensemble::markov_run::run(world, j, meta, stop)
+        }),
+        Command::Mandelbrot(a) => run_or_show(rank0, Ok(a.into_job()), dry, |j| {
+            crate::patterns::mandel_run::run(world, j, meta, stop)
+        }),
+        Command::Integrate(a) => run_or_show(rank0, a.into_job(), dry, |j| {
+            crate::patterns::integrate_run::run(world, j, meta, stop)
+        }),
+        Command::Pairs(a) => run_or_show(rank0, a.into_job(), dry, |j| {
+            crate::patterns::pairs_run::run(world, j, meta, stop)
+        }),
     }
+}
+
+/// Run the validated `job`; with `--dry-run` (`dry`: the effective
+/// configuration) print that instead: by then every option has passed the
+/// same checks a run makes before it starts.
+fn run_or_show<J>(
+    rank0: bool,
+    job: Outcome<J>,
+    dry: Option<&str>,
+    run: impl FnOnce(&J) -> Outcome,
+) -> Outcome {
+    let job = job?;
+    match dry {
+        Some(text) => show(rank0, text.to_string()),
+        None => run(&job),
+    }
+}
+
+/// Rank 0 prints `text` to stdout.
+fn show(rank0: bool, text: String) -> Outcome {
+    if rank0 {
+        print!("{text}");
+    }
+    Ok(())
 }
 
 /// The default checkpoint: beside the output (`run.h5` -> `run.ckpt.h5`),

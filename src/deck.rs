@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 /// Options a deck may not set: they name the deck itself or are not run
 /// settings.
-const NOT_IN_DECKS: &[&str] = &["config", "help", "version"];
+const NOT_IN_DECKS: &[&str] = &["config", "help", "version", "dry-run"];
 
 /// The result of expanding a command line.
 #[derive(Debug, Clone, PartialEq)]

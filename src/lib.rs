@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod cli_tools;
 pub mod deck;
 pub mod driver;
 pub mod ensemble;

@@ -513,3 +513,101 @@ fn every_result_file_opens_labelled_in_xarray() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "9");
 }
+
+/// The deck's settings, comments dropped (a `--dry-run` marks defaults).
+fn settings(deck: &str) -> Vec<String> {
+    deck.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split("  #").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn dry_run_prints_the_effective_deck_once_and_runs_nothing() {
+    let dir = scratch("outputs_dry_run");
+    std::fs::write(
+        dir.join("d.toml"),
+        "workload = \"heat\"\nnx = 64\nsteps = 9\n",
+    )
+    .unwrap();
+    let text = run_ok(
+        &dir,
+        2,
+        &[
+            "run",
+            "d.toml",
+            "--steps",
+            "12",
+            "--dry-run",
+            "--output",
+            "x.h5",
+        ],
+    );
+    assert_eq!(text.matches("workload = \"heat\"").count(), 1, "{text}");
+    let lines = settings(&text);
+    for want in [
+        "nx = 64",
+        "steps = 12",
+        "output = \"x.h5\"",
+        "snapshot_every = 0",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} missing:\n{text}");
+    }
+    assert!(
+        text.contains("# dt: not set (default: the stability limit"),
+        "{text}"
+    );
+    assert!(text.contains("process grid 1x2"), "{text}");
+    assert_eq!(listing(&dir), ["d.toml"], "nothing written");
+    // The printed deck runs as it is and resolves to the same options.
+    std::fs::write(dir.join("again.toml"), &text).unwrap();
+    let again = run_ok(&dir, 2, &["run", "again.toml", "--dry-run"]);
+    assert_eq!(settings(&again), lines);
+    for args in [
+        &["pairs", "--n", "10", "--dim", "2", "--dry-run"][..],
+        &["ou", "--tau", "1,2", "--dry-run"],
+        &["mandelbrot", "--schedule", "cyclic", "--dry-run"],
+    ] {
+        let text = run_ok(&dir, 2, args);
+        assert!(text.starts_with("# parsim "), "{text}");
+    }
+    assert_refused(
+        &dir,
+        2,
+        &["heat", "--dt", "1", "--dry-run"],
+        "--dt 1 is unstable",
+    );
+    assert_eq!(listing(&dir), ["again.toml", "d.toml"], "nothing written");
+}
+
+#[test]
+fn completions_and_manual_pages() {
+    let dir = scratch("outputs_completions");
+    let bash = run_ok(&dir, 1, &["completions", "bash"]);
+    assert!(
+        bash.contains("_parsim()") && bash.contains("--snapshot-every"),
+        "{bash}"
+    );
+    let zsh = run_ok(&dir, 1, &["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef parsim"), "{zsh}");
+    let fish = run_ok(&dir, 1, &["completions", "fish"]);
+    assert!(fish.contains("complete -c parsim"), "{fish}");
+    let man = run_ok(&dir, 2, &["man"]);
+    assert_eq!(
+        man.matches(".TH parsim 1").count(),
+        1,
+        "printed once: {man}"
+    );
+    assert!(man.contains("mandelbrot"), "{man}");
+    let heat = run_ok(&dir, 1, &["man", "heat"]);
+    assert!(heat.contains(".TH parsim-heat 1") && heat.contains("snapshot\\-every"));
+    assert!(heat.contains("in m²/s"), "units in the help: {heat}");
+    assert_refused(
+        &dir,
+        2,
+        &["man", "nope"],
+        "no subcommand 'nope' (one of: heat,",
+    );
+    assert_refused(&dir, 2, &["completions", "tcsh"], "invalid value 'tcsh'");
+    assert!(listing(&dir).is_empty());
+}

@@ -73,6 +73,38 @@ pub struct HeatPlan {
 }
 
 impl HeatPlan {
+    /// What a `--dry-run` adds to the options: the values the run resolves
+    /// (defaults filled in, dt, the process grid, the time block), as
+    /// comments of the printed deck.
+    pub fn resolved(&self) -> String {
+        let c = &self.cfg;
+        let b = &c.boundaries;
+        format!(
+            "# resolved on {ranks} ranks: {nx} x {ny} points, dx = {dx:?} m, dy = {dy:?} m, \
+             alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit {limit:?}), {steps} steps to \
+             t = {t:?} s, init {init}, walls L {l} R {r} B {bo} T {to} degC,\n\
+             # process grid {px}x{py}, time block {depth}\n",
+            ranks = self.decomp.ranks(),
+            nx = c.nx,
+            ny = c.ny,
+            dx = c.dx,
+            dy = c.dy,
+            alpha = c.alpha,
+            dt = c.dt,
+            limit = super::config::stable_dt(c.dx, c.dy, c.alpha),
+            steps = c.steps,
+            t = c.time_label(c.steps),
+            init = c.init.name(),
+            l = b.left,
+            r = b.right,
+            bo = b.bottom,
+            to = b.top,
+            px = self.grid.px(),
+            py = self.grid.py(),
+            depth = self.depth,
+        )
+    }
+
     /// The same verdict on every rank: the request merged with a restart,
     /// the process grid, the decomposition and the tuning it allows.
     pub fn new(job: &HeatJob, resume: Option<&CheckpointMeta>, ranks: usize) -> Outcome<Self> {
