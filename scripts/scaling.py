@@ -32,6 +32,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -149,6 +150,24 @@ def parsim_binary(o):
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise StudyError(f"parsim binary not found at {path}: build it with cargo build --release (or pass --parsim)")
     return path.resolve()
+
+
+def cpu_model():
+    """The CPU's model name (Linux), for the plots' titles."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def machine(study):
+    """Where the study ran, as the plots' titles name it."""
+    host = study.get("host", "unknown host")
+    where = f"{host}, {study.get('cpu', 'unknown CPU')}, {study.get('cores', '?')} cores"
+    return where if study.get("launcher") != "slurm" else f"SLURM, submitted from {where}"
 
 
 def run_local(study, workload, o, out):
@@ -339,12 +358,12 @@ def write_report(out):
             f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['best']:.4f} | {pt['median']:.4f} | "
                     f"{pt['speedup']:.2f} | {pt['eff']:.2f} | {pt['rate']:.4g} |"
                     + "".join(f" {pt['phases'][ph]['avg']:.4f} |" for ph in phases) + "\n")
-    plot(out, kind, workload, points, phases)
+    plot(out, study, points, phases)
     print((out / "table.md").read_text())
     print(f"scaling: wrote {out}/runs.csv, table.md, time.png, speedup.png, efficiency.png, phases.png")
 
 
-def plot(out, kind, workload, points, phases):
+def plot(out, study, points, phases):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -352,15 +371,20 @@ def plot(out, kind, workload, points, phases):
     except ImportError:
         raise StudyError(f"matplotlib is missing for {sys.executable}: run scripts/setup.sh --python "
                          "and use .venv/bin/python")
+    kind, workload = study["study"], study["workload"]
     ps = [pt["p"] for pt in points]
-    title = f"parsim {workload}: {kind} scaling"
+    first, last = points[0], points[-1]
+    size = (first["problem"] if kind == "strong" or first["problem"] == last["problem"] else
+            f"{first['problem']} at {first['p']} to {last['problem']} at {last['p']} ranks")
+    title = (f"parsim {workload}: {kind} scaling, {size}, {ps[0]}-{ps[-1]} ranks\n"
+             f"{machine(study)}")
     over = [pt["p"] for pt in points if pt["over"]]
     note = f" (p >= {min(over)} oversubscribed)" if over else ""
 
     def finish(fig, ax, name, ylabel):
         ax.set_xlabel("MPI ranks" + note)
         ax.set_ylabel(ylabel)
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
         ax.set_xscale("log", base=2)
         ax.set_xticks(ps, [str(p) for p in ps])
         ax.grid(True, alpha=0.3)
@@ -391,15 +415,22 @@ def plot(out, kind, workload, points, phases):
     fig, ax = plt.subplots(figsize=(6, 4))
     x = list(range(len(ps)))
     bottom = [0.0] * len(ps)
-    for ph in phases:
-        vals = [pt["phases"][ph]["avg"] for pt in points]
+    for k, ph in enumerate(phases):
+        stats = [pt["phases"][ph] for pt in points]
+        vals = [s["avg"] for s in stats]
         ax.bar(x, vals, bottom=bottom, label=f"{ph} (avg over ranks)")
-        bottom = [b + v for b, v in zip(bottom, vals)]
+        # The imbalance: the slowest and the fastest rank, around the top
+        # of this phase's segment.
+        top = [b + v for b, v in zip(bottom, vals)]
+        spread = [[s["avg"] - s["min"] for s in stats], [s["max"] - s["avg"] for s in stats]]
+        ax.errorbar([xi + 0.12 * (k - 1) for xi in x], top, yerr=spread, fmt="none", ecolor="k",
+                    elinewidth=1, capsize=4, label="min-max over ranks" if k == 0 else None)
+        bottom = top
     ax.plot(x, [pt["best"] for pt in points], "k_", markersize=20, label="wall time (best run)")
     ax.set_xticks(x, [f"{p}{'*' if pt['over'] else ''}" for p, pt in zip(ps, points)])
     ax.set_xlabel("MPI ranks" + note)
     ax.set_ylabel("time [s]")
-    ax.set_title(f"{title}: where the time goes")
+    ax.set_title("where the time goes\n" + title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "phases.png", dpi=110)
@@ -478,6 +509,7 @@ def main(argv):
         (out / "study.json").write_text(json.dumps(dict(
             study=o.study, workload=o.workload, launcher=o.launcher, repeat=o.repeat,
             max_ranks=o.max_ranks, ranks=rank_counts(o.max_ranks), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            host=socket.gethostname(), cpu=cpu_model(), cores=os.cpu_count(),
             command=" ".join([sys.argv[0], *argv])), indent=2) + "\n")
         if o.launcher == "mpirun":
             run_local(o.study, o.workload, o, out)
