@@ -233,6 +233,11 @@ struct OutputArgs {
     /// typed on the command line override the deck's.
     #[arg(long, value_name = "DECK")]
     config: Option<PathBuf>,
+    /// Write a timeline of the run (Chrome trace-event JSON: one track per
+    /// rank, each round's compute and waiting, checkpoints, I/O), to open
+    /// in Perfetto (ui.perfetto.dev) or chrome://tracing.
+    #[arg(long, value_name = "FILE.json", help_heading = "Output")]
+    trace: Option<PathBuf>,
 }
 
 impl OutputArgs {
@@ -244,6 +249,7 @@ impl OutputArgs {
             force: self.force,
             json: self.json,
             quiet: self.quiet,
+            trace: self.trace,
         }
     }
 }

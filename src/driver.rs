@@ -28,8 +28,10 @@ use mpi::traits::*;
 use serde::Serialize;
 
 use crate::error::{ExitCode, Failure, Outcome};
+use crate::output::PendingOutput;
 use crate::progress::{Meter, Progress};
 use crate::stop::{signal_name, StopSignal};
+use crate::trace::{chrome_json, Trace, Track};
 
 /// What every run does with its result, as asked: the file (`None` with
 /// `--no-output`), whether it may replace one (`--force`), the report as
@@ -40,6 +42,8 @@ pub struct Output {
     pub force: bool,
     pub json: bool,
     pub quiet: bool,
+    /// `--trace FILE.json`: the per-rank timeline (see [`crate::trace`]).
+    pub trace: Option<PathBuf>,
 }
 
 /// Checkpointing as asked (heat, ou): where, how often (in the workload's
@@ -156,6 +160,14 @@ pub trait Workload {
     fn after_round(&mut self, _stopping: bool) -> Outcome {
         Ok(())
     }
+    /// What [`Workload::after_round`] does, as the trace names it.
+    const AFTER_ROUND: &'static str = "after round";
+    /// Seconds this rank spent so far in each of the workload's own
+    /// phases of a round (heat: stencil, halo wait), for the trace; none
+    /// by default (a round is then one "compute" span).
+    fn trace_phases(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
     /// Whether a periodic checkpoint is due after this round.
     fn checkpoint_due(&self) -> bool {
         false
@@ -184,17 +196,19 @@ pub trait Workload {
 }
 
 /// Collective: run `w` from its first round to its report, shown as `out`
-/// asks (progress or not, text or JSON).
+/// asks (progress or not, text or JSON, a trace or not).
 pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
     let (rank, json) = (w.comm().rank(), out.json);
+    let trace_file = reserve_trace(w.comm(), out)?;
     let mut progress = Progress::new(rank, out.quiet, w.meter());
     let from = w.position().done;
     let mut clock = Clock::default();
     let mut stopped = None;
     w.comm().barrier();
     let t0 = mpi::time();
+    let mut trace = Trace::new(out.trace.is_some(), t0);
     while w.rounds_left() && stopped.is_none() {
-        stopped = round(&mut w, stop, &mut clock)?;
+        stopped = round(&mut w, stop, &mut clock, &mut trace)?;
         progress.update(w.position().done, from);
     }
     w.comm().barrier();
@@ -209,16 +223,83 @@ pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
         if let Some(p) = w.report_stopped(&clock, signal) {
             emit(&p);
         }
+        write_trace(w.comm(), trace_file, &trace, W::NAME)?;
         return Err(failure);
     }
+    let a = mpi::time();
     let printed = w.finish(&clock)?;
+    trace.span("finish", a, mpi::time());
     emit(&printed);
+    write_trace(w.comm(), trace_file, &trace, W::NAME)?;
     let failed = format!(
         "{}: {} failed its validation (see report)",
         W::NAME,
         W::JUDGED
     );
     crate::par::root_verdict(w.comm(), printed.passed, &failed)
+}
+
+/// Collective: rank 0 reserves the trace file (`--trace`), refused like
+/// any output (an existing file without `--force`, anything but a regular
+/// file); every rank learns the verdict before the first round.
+fn reserve_trace<C: Communicator>(comm: &C, out: &Output) -> Outcome<Option<PendingOutput>> {
+    let Some(path) = &out.trace else {
+        return Ok(None);
+    };
+    let mut file = None;
+    let local = if comm.rank() != 0 {
+        Ok(())
+    } else if out.path.as_ref() == Some(path) {
+        Err(Failure::usage(format!(
+            "--trace and --output both name '{}'",
+            path.display()
+        )))
+    } else {
+        PendingOutput::prepare_as(path, out.force, "trace").map(|f| file = Some(f))
+    };
+    crate::par::agree(comm, local)?;
+    Ok(file)
+}
+
+/// Collective: gather every rank's track on rank 0, which writes the trace
+/// file (temporary, then renamed into place); every rank learns whether it
+/// was written. Nothing to do when no trace was asked for.
+fn write_trace<C: Communicator>(
+    comm: &C,
+    file: Option<PendingOutput>,
+    trace: &Trace,
+    workload: &str,
+) -> Outcome {
+    if !trace.is_on() {
+        return Ok(());
+    }
+    let texts = crate::par::gather_strings(comm, &trace.encode());
+    let host = mpi::environment::processor_name().unwrap_or_default();
+    let hosts = crate::par::gather_strings(comm, &host);
+    let local = match (file, texts, hosts) {
+        (Some(file), Some(texts), Some(hosts)) => {
+            let tracks = texts
+                .iter()
+                .zip(hosts)
+                .enumerate()
+                .map(|(r, (text, host))| Track::decode(r, host, text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::runtime(anyhow::anyhow!("cannot read a rank's trace: {e}")));
+            let meta = serde_json::json!({"workload": workload, "ranks": comm.size(),
+                "parsim_version": env!("CARGO_PKG_VERSION")});
+            tracks.and_then(|t| {
+                std::fs::write(file.temp_path(), chrome_json(&t, meta)).map_err(|e| {
+                    Failure::runtime(anyhow::anyhow!(
+                        "cannot write the trace '{}': {e}",
+                        file.dest().display()
+                    ))
+                })?;
+                file.commit().map(|_| ())
+            })
+        }
+        _ => Ok(()),
+    };
+    crate::par::agree(comm, local)
 }
 
 /// A stop the ranks agreed on: the signal, and the failure every rank
@@ -229,13 +310,36 @@ struct Stopped {
 }
 
 /// Collective: one round: advance, agree at a check, what follows the
-/// round, a checkpoint when due or stopping.
-fn round<W: Workload>(w: &mut W, stop: &StopSignal, clock: &mut Clock) -> Outcome<Option<Stopped>> {
+/// round, a checkpoint when due or stopping; each traced when `trace` is on.
+fn round<W: Workload>(
+    w: &mut W,
+    stop: &StopSignal,
+    clock: &mut Clock,
+    trace: &mut Trace,
+) -> Outcome<Option<Stopped>> {
     let mut signal = None;
-    if let After::Check { fault } = w.advance()? {
-        let a = mpi::time();
+    let before = if trace.is_on() {
+        w.trace_phases()
+    } else {
+        Vec::new()
+    };
+    let a = mpi::time();
+    let after = w.advance()?;
+    let b = mpi::time();
+    if trace.is_on() {
+        let phases: Vec<_> = w
+            .trace_phases()
+            .iter()
+            .zip(&before)
+            .map(|(&(n, now), &(_, then))| (n, now - then))
+            .collect();
+        trace.round(a, b, &phases);
+    }
+    if let After::Check { fault } = after {
         let agreed = agree_round(w.comm(), stop, fault);
-        clock.agree += mpi::time() - a;
+        let c = mpi::time();
+        clock.agree += c - b;
+        trace.span("check (stop, faults)", b, c);
         match agreed {
             Agreed::Continue => {}
             // A stop that arrives with the work complete: finish normally
@@ -246,13 +350,20 @@ fn round<W: Workload>(w: &mut W, stop: &StopSignal, clock: &mut Clock) -> Outcom
             Agreed::Stop(sig) => signal = Some(signal_name(sig)),
         }
     }
+    let c = mpi::time();
     w.after_round(signal.is_some())?;
+    let d = mpi::time();
+    // Most rounds have nothing after them: no span for those.
+    if d - c > 1e-6 {
+        trace.span(W::AFTER_ROUND, c, d);
+    }
     if signal.is_none() && !w.checkpoint_due() {
         return Ok(None);
     }
-    let a = mpi::time();
     let written = w.checkpoint().transpose()?;
-    clock.checkpoint += mpi::time() - a;
+    let e = mpi::time();
+    clock.checkpoint += e - d;
+    trace.span("checkpoint", d, e);
     Ok(signal.map(|signal| Stopped {
         signal,
         failure: stop_failure(&w.stopped_at(signal), written.as_deref(), W::NAME),

@@ -26,6 +26,7 @@ pub mod report;
 pub mod rng;
 pub mod stop;
 pub mod tags;
+pub mod trace;
 mod ziggurat_tables;
 
 /// parsim's version, as stored in every output file.

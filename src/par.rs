@@ -230,6 +230,36 @@ pub fn all_gather_strings<C: Communicator>(comm: &C, mine: &str) -> Vec<String> 
         .collect()
 }
 
+/// Collective: every rank's string, in rank order, on rank 0 only (`None`
+/// elsewhere): one varcount gather, so only rank 0 holds them all.
+pub fn gather_strings<C: Communicator>(comm: &C, mine: &str) -> Option<Vec<String>> {
+    use mpi::datatype::PartitionMut;
+    let root = comm.process_at_rank(0);
+    // A rank's part is counted in i32 (MPI counts): the callers keep theirs
+    // far below 2 GiB (see trace::MAX_SPANS).
+    let len = i32::try_from(mine.len()).unwrap_or(i32::MAX);
+    let bytes = &mine.as_bytes()[..len as usize];
+    if comm.rank() != 0 {
+        root.gather_into(&len);
+        root.gather_varcount_into(bytes);
+        return None;
+    }
+    let mut lens = vec![0i32; comm.size() as usize];
+    root.gather_into_root(&len, &mut lens[..]);
+    let displs = displacements(&lens);
+    let mut all = vec![0u8; lens.iter().map(|&l| l as usize).sum()];
+    let mut parts = PartitionMut::new(&mut all[..], &lens[..], &displs[..]);
+    root.gather_varcount_into_root(bytes, &mut parts);
+    Some(
+        lens.iter()
+            .zip(&displs)
+            .map(|(&l, &d)| {
+                String::from_utf8_lossy(&all[d as usize..(d + l) as usize]).into_owned()
+            })
+            .collect(),
+    )
+}
+
 /// Peak resident memory of this process in MiB (`VmHWM` of
 /// /proc/self/status; 0 where that does not exist).
 pub fn peak_rss_mib() -> f64 {

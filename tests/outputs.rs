@@ -611,3 +611,81 @@ fn completions_and_manual_pages() {
     assert_refused(&dir, 2, &["completions", "tcsh"], "invalid value 'tcsh'");
     assert!(listing(&dir).is_empty());
 }
+
+/// Reads a `--trace` file: argv FILE RANKS ROUNDS. Every rank has a named
+/// track; every round is one "round" span per rank with its stencil and
+/// halo wait inside; spans are ordered and never negative.
+const CHECK_TRACE: &str = r#"
+import json, sys
+path, ranks, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+d = json.load(open(path))
+ev = d["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
+assert sorted(names) == list(range(ranks)), names
+assert all(names[r].startswith(f"rank {r} (") for r in names), names
+assert d["otherData"]["workload"] == "heat" and d["otherData"]["spans_dropped"] == 0
+for r in range(ranks):
+    spans = [e for e in ev if e["ph"] == "X" and e["tid"] == r]
+    assert all(e["dur"] >= 0 and e["ts"] >= 0 for e in spans)
+    kinds = [e["name"] for e in spans]
+    assert kinds.count("round") == rounds, (r, kinds.count("round"))
+    assert kinds.count("stencil") == rounds and "halo wait" in kinds
+    assert kinds.count("checkpoint") == 1 and kinds.count("snapshot (I/O)") == 2, kinds
+    assert kinds[-1] == "finish"
+    rounds_ts = [e["ts"] for e in spans if e["name"] == "round"]
+    assert rounds_ts == sorted(rounds_ts)
+    for e in spans:
+        if e["name"] in ("stencil", "halo wait"):
+            inside = [o for o in spans if o["name"] == "round" and o["ts"] <= e["ts"] + 1e-3
+                      and e["ts"] + e["dur"] <= o["ts"] + o["dur"] + 1e-3]
+            assert inside, e
+print(len(ev))
+"#;
+
+#[test]
+fn trace_is_a_timeline_per_rank_and_an_ordinary_output() {
+    let dir = scratch("outputs_trace");
+    let heat = |extra: &[&str]| {
+        let mut args = vec![
+            "heat",
+            "--nx",
+            "64",
+            "--ny",
+            "48",
+            "--steps",
+            "40",
+            "--time-block",
+            "1",
+            "--snapshot-every",
+            "20",
+            "--checkpoint-every",
+            "30",
+            "--output",
+            "h.h5",
+        ];
+        args.extend(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let args = heat(&["--trace", "t.json"]);
+    run_ok(
+        &dir,
+        3,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let path = dir.join("t.json");
+    run_python(CHECK_TRACE, &[path.to_str().unwrap(), "3", "40"]);
+    // An existing trace is kept without --force; the same file as the
+    // result is refused; neither writes anything.
+    let before = std::fs::read(&path).unwrap();
+    let again = heat(&["--trace", "t.json", "--output", "other.h5"]);
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    assert_refused(&dir, 2, &again, "trace 't.json' exists; pass --force");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_refused(
+        &dir,
+        2,
+        &["pi", "--output", "x.h5", "--trace", "x.h5"],
+        "--trace and --output both name 'x.h5'",
+    );
+    assert!(!dir.join("other.h5").exists() && !dir.join("x.h5").exists());
+}

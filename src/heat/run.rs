@@ -279,6 +279,12 @@ impl Workload for HeatRun<'_> {
         )
     }
 
+    const AFTER_ROUND: &'static str = "snapshot (I/O)";
+
+    fn trace_phases(&self) -> Vec<(&'static str, f64)> {
+        vec![("stencil", self.t.stencil), ("halo wait", self.t.halo)]
+    }
+
     fn after_round(&mut self, stopping: bool) -> Outcome {
         if self.snapshot_due() && !stopping {
             self.snapshot()?;

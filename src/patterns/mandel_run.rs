@@ -333,6 +333,10 @@ impl<C: Communicator> Workload for MandelRun<'_, C> {
     const NAME: &'static str = "mandelbrot";
     const JUDGED: &'static str = "the image";
 
+    fn trace_phases(&self) -> Vec<(&'static str, f64)> {
+        vec![("compute", self.t_compute), ("wait for work", self.t_wait)]
+    }
+
     fn comm(&self) -> &C {
         self.comm
     }

@@ -453,6 +453,14 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
     const NAME: &'static str = "pairs";
     const JUDGED: &'static str = "the result";
 
+    fn trace_phases(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("meet", self.t_compute),
+            ("wait for the next block", self.t_wait),
+            ("transpose", self.t_transpose),
+        ]
+    }
+
     fn comm(&self) -> &C {
         self.comm
     }
