@@ -93,8 +93,10 @@ impl Band<'_> {
         assert!(band.len() * w <= dst.len());
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2 (checked just above).
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
                 unsafe { self.run_avx2(dst, ring) };
                 return;
             }
@@ -102,9 +104,10 @@ impl Band<'_> {
         self.run_generic(dst, ring);
     }
 
-    /// The same code compiled for 256-bit vectors (no FMA: same rounding).
+    /// The same code compiled for 256-bit vectors and the FMA instruction
+    /// (`mul_add` is fused in every path: same rounding).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
         self.run_generic(dst, ring)
     }
