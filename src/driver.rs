@@ -156,9 +156,10 @@ pub trait Workload {
     fn advance(&mut self) -> Outcome<After>;
     /// The failure every rank returns after the ranks agreed on a fault.
     fn fault(&self) -> Failure;
-    /// After a round and its check (`stopping`: a stop was agreed).
-    fn after_round(&mut self, _stopping: bool) -> Outcome {
-        Ok(())
+    /// After a round and its check (`stopping`: a stop was agreed); whether
+    /// it did anything (the trace draws it only then).
+    fn after_round(&mut self, _stopping: bool) -> Outcome<bool> {
+        Ok(false)
     }
     /// What [`Workload::after_round`] does, as the trace names it.
     const AFTER_ROUND: &'static str = "after round";
@@ -351,10 +352,9 @@ fn round<W: Workload>(
         }
     }
     let c = mpi::time();
-    w.after_round(signal.is_some())?;
+    let busy = w.after_round(signal.is_some())?;
     let d = mpi::time();
-    // Most rounds have nothing after them: no span for those.
-    if d - c > 1e-6 {
+    if busy {
         trace.span(W::AFTER_ROUND, c, d);
     }
     if signal.is_none() && !w.checkpoint_due() {

@@ -285,11 +285,12 @@ impl Workload for HeatRun<'_> {
         vec![("stencil", self.t.stencil), ("halo wait", self.t.halo)]
     }
 
-    fn after_round(&mut self, stopping: bool) -> Outcome {
-        if self.snapshot_due() && !stopping {
+    fn after_round(&mut self, stopping: bool) -> Outcome<bool> {
+        let due = self.snapshot_due() && !stopping;
+        if due {
             self.snapshot()?;
         }
-        Ok(())
+        Ok(due)
     }
 
     fn checkpoint_due(&self) -> bool {

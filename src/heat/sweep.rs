@@ -23,7 +23,7 @@
 
 use std::ops::Range;
 
-use super::kernel::{update_cols, Field, Stencil};
+use super::kernel::{update_cols, update_cols2, Field, Stencil};
 
 /// Storage rows and columns (ghost layers included in the numbering) of the
 /// cells a sweep must produce.
@@ -145,14 +145,17 @@ impl Band<'_> {
         }
         let src_row = |j: usize| &src[j * w..(j + 1) * w];
 
-        // Front f: level s works on row f - (s - 1), so level s-1 has already
-        // produced the row above the one level s needs.
-        for f in lo(1)..hi(1) + levels {
+        // Front f (every other row): level s works on rows j = f - (s - 1)
+        // and j + 1, so level s-1 has already produced the rows up to j + 2
+        // it needs; the two rows are updated together where both are in
+        // the level's range (unroll and jam), one by one at its ends.
+        for f in (lo(1)..hi(1) + levels).step_by(2) {
             for s in 1..=m {
                 let Some(j) = f.checked_sub(s - 1) else {
                     break;
                 };
-                if j < lo(s) || j >= hi(s) {
+                let inside = |i: usize| i >= lo(s) && i < hi(s);
+                if !inside(j) && !inside(j + 1) {
                     continue;
                 }
                 let (prev_levels, cur_levels) = ring.split_at_mut((s - 1) * RING * w);
@@ -167,24 +170,62 @@ impl Band<'_> {
                         &prev_levels[k..k + w]
                     }
                 };
-                let (south, row, north) = (prev(j - 1), prev(j), prev(j + 1));
-                if s == m {
-                    let k = (j - dst_row0) * w;
-                    update_cols(&mut dst[k..k + w], row, south, north, cols(s), st);
+                // Where level s's row i goes: the destination, or its ring.
+                let out_at = |i: usize| {
+                    if s == m {
+                        (i - dst_row0) * w
+                    } else {
+                        (i % RING) * w
+                    }
+                };
+                let out: &mut [f64] = if s == m {
+                    dst
                 } else {
-                    let out = &mut cur_levels[(j % RING) * w..(j % RING + 1) * w];
-                    update_cols(out, row, south, north, cols(s), st);
+                    &mut cur_levels[..RING * w]
+                };
+                let cs = cols(s);
+                if inside(j) && inside(j + 1) {
+                    let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
+                    let pair = two_rows(out, w, out_at(j), out_at(j + 1));
+                    update_cols2(pair, rows, cs, st);
+                } else {
+                    let i = if inside(j) { j } else { j + 1 };
+                    let k = out_at(i);
+                    update_cols(
+                        &mut out[k..k + w],
+                        prev(i),
+                        prev(i - 1),
+                        prev(i + 1),
+                        cs,
+                        st,
+                    );
+                }
+                if s < m {
                     // The next level reads one column beyond this level's
                     // range; on a wall that is the boundary value.
-                    if !reach.left {
-                        out[wall_left] = src_row(j)[wall_left];
-                    }
-                    if !reach.right {
-                        out[wall_right] = src_row(j)[wall_right];
+                    for i in [j, j + 1].into_iter().filter(|&i| inside(i)) {
+                        let row = &mut out[out_at(i)..out_at(i) + w];
+                        if !reach.left {
+                            row[wall_left] = src_row(i)[wall_left];
+                        }
+                        if !reach.right {
+                            row[wall_right] = src_row(i)[wall_right];
+                        }
                     }
                 }
             }
         }
+    }
+}
+
+/// Two distinct rows of length `w` of `buf`, starting at `a` and `b`.
+fn two_rows(buf: &mut [f64], w: usize, a: usize, b: usize) -> (&mut [f64], &mut [f64]) {
+    if a < b {
+        let (x, y) = buf.split_at_mut(b);
+        (&mut x[a..a + w], &mut y[..w])
+    } else {
+        let (y, x) = buf.split_at_mut(a);
+        (&mut x[..w], &mut y[b..b + w])
     }
 }
 
