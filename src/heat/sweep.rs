@@ -114,105 +114,111 @@ impl Band<'_> {
 
     #[inline(always)]
     fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
-        let Self {
-            src,
-            w,
-            region,
-            ref band,
-            reach,
-            m,
-            st,
-        } = *self;
-        let dst_row0 = band.start;
-        // Level s (1..=m) covers rows lo(s)..hi(s) and columns cols(s): the
-        // band grown by m - s cells, but past the region's sides only where
-        // they reach.
-        let grow = |s: usize, side: bool| (m - s) * usize::from(side);
-        let lo = |s: usize| {
-            band.start
-                .saturating_sub(m - s)
-                .max(region.rows.start - grow(s, reach.down))
-        };
-        let hi = |s: usize| (band.end + (m - s)).min(region.rows.end + grow(s, reach.up));
-        let cols = |s: usize| {
-            region.cols.start - grow(s, reach.left)..region.cols.end + grow(s, reach.right)
-        };
-        let (wall_left, wall_right) = (region.cols.start - 1, region.cols.end);
-
-        let levels = m - 1;
+        let (w, levels) = (self.w, self.m - 1);
         if ring.len() < levels * RING * w {
             ring.resize(levels * RING * w, 0.0);
         }
-        let src_row = |j: usize| &src[j * w..(j + 1) * w];
-
         // Front f (every other row): level s works on rows j = f - (s - 1)
         // and j + 1, so level s-1 has already produced the rows up to j + 2
-        // it needs; the two rows are updated together where both are in
-        // the level's range (unroll and jam), one by one at its ends.
-        for f in (lo(1)..hi(1) + levels).step_by(2) {
-            for s in 1..=m {
+        // it needs.
+        for f in (self.lo(1)..self.hi(1) + levels).step_by(2) {
+            for s in 1..=self.m {
                 let Some(j) = f.checked_sub(s - 1) else {
                     break;
                 };
-                let inside = |i: usize| i >= lo(s) && i < hi(s);
-                if !inside(j) && !inside(j + 1) {
-                    continue;
-                }
-                let (prev_levels, cur_levels) = ring.split_at_mut((s - 1) * RING * w);
-                // Level s-1's row i: the old field for level 0; a ring row
-                // inside level s-1's range; otherwise a wall ghost row
-                // (fixed values).
-                let prev = |i: usize| -> &[f64] {
-                    if s == 1 || i < lo(s - 1) || i >= hi(s - 1) {
-                        src_row(i)
-                    } else {
-                        let k = ((s - 2) * RING + i % RING) * w;
-                        &prev_levels[k..k + w]
-                    }
-                };
-                // Where level s's row i goes: the destination, or its ring.
-                let out_at = |i: usize| {
-                    if s == m {
-                        (i - dst_row0) * w
-                    } else {
-                        (i % RING) * w
-                    }
-                };
-                let out: &mut [f64] = if s == m {
-                    dst
-                } else {
-                    &mut cur_levels[..RING * w]
-                };
-                let cs = cols(s);
-                if inside(j) && inside(j + 1) {
-                    let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
-                    let pair = two_rows(out, w, out_at(j), out_at(j + 1));
-                    update_cols2(pair, rows, cs, st);
-                } else {
-                    let i = if inside(j) { j } else { j + 1 };
-                    let k = out_at(i);
-                    update_cols(
-                        &mut out[k..k + w],
-                        prev(i),
-                        prev(i - 1),
-                        prev(i + 1),
-                        cs,
-                        st,
-                    );
-                }
-                if s < m {
-                    // The next level reads one column beyond this level's
-                    // range; on a wall that is the boundary value.
-                    for i in [j, j + 1].into_iter().filter(|&i| inside(i)) {
-                        let row = &mut out[out_at(i)..out_at(i) + w];
-                        if !reach.left {
-                            row[wall_left] = src_row(i)[wall_left];
-                        }
-                        if !reach.right {
-                            row[wall_right] = src_row(i)[wall_right];
-                        }
-                    }
-                }
+                self.level_rows(s, j, dst, ring);
+            }
+        }
+    }
+
+    /// Level s (1..=m) covers rows `lo(s)..hi(s)` and columns `cols(s)`:
+    /// the band grown by m - s cells, but past the region's sides only
+    /// where they reach.
+    #[inline(always)]
+    fn grow(&self, s: usize, side: bool) -> usize {
+        (self.m - s) * usize::from(side)
+    }
+
+    #[inline(always)]
+    fn lo(&self, s: usize) -> usize {
+        let start = self.region.rows.start - self.grow(s, self.reach.down);
+        self.band.start.saturating_sub(self.m - s).max(start)
+    }
+
+    #[inline(always)]
+    fn hi(&self, s: usize) -> usize {
+        let end = self.region.rows.end + self.grow(s, self.reach.up);
+        (self.band.end + (self.m - s)).min(end)
+    }
+
+    #[inline(always)]
+    fn cols(&self, s: usize) -> Range<usize> {
+        let c = &self.region.cols;
+        c.start - self.grow(s, self.reach.left)..c.end + self.grow(s, self.reach.right)
+    }
+
+    /// Level s's rows j and j + 1, those in its range: together where both
+    /// are (unroll and jam), alone at the range's ends. Level s-1's rows
+    /// come from the old field (level 0), its ring inside its range, or
+    /// else the wall ghost rows (fixed values); level s writes into its
+    /// ring, or into `dst` at the last level.
+    #[inline(always)]
+    fn level_rows(&self, s: usize, j: usize, dst: &mut [f64], ring: &mut [f64]) {
+        let (w, m, src) = (self.w, self.m, self.src);
+        let inside = |i: usize| i >= self.lo(s) && i < self.hi(s);
+        if !inside(j) && !inside(j + 1) {
+            return;
+        }
+        let src_row = |i: usize| &src[i * w..(i + 1) * w];
+        let (prev_levels, cur_levels) = ring.split_at_mut((s - 1) * RING * w);
+        let prev = |i: usize| -> &[f64] {
+            if s == 1 || i < self.lo(s - 1) || i >= self.hi(s - 1) {
+                src_row(i)
+            } else {
+                let k = ((s - 2) * RING + i % RING) * w;
+                &prev_levels[k..k + w]
+            }
+        };
+        let out_at = |i: usize| {
+            if s == m {
+                (i - self.band.start) * w
+            } else {
+                (i % RING) * w
+            }
+        };
+        let out: &mut [f64] = if s == m {
+            dst
+        } else {
+            &mut cur_levels[..RING * w]
+        };
+        let cs = self.cols(s);
+        if inside(j) && inside(j + 1) {
+            let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
+            update_cols2(
+                two_rows(out, w, out_at(j), out_at(j + 1)),
+                rows,
+                cs,
+                self.st,
+            );
+        } else {
+            let i = if inside(j) { j } else { j + 1 };
+            let k = out_at(i);
+            let (row, south, north) = (prev(i), prev(i - 1), prev(i + 1));
+            update_cols(&mut out[k..k + w], row, south, north, cs, self.st);
+        }
+        if s == m {
+            return;
+        }
+        // The next level reads one column beyond this level's range; on a
+        // wall that is the boundary value.
+        let (wall_left, wall_right) = (self.region.cols.start - 1, self.region.cols.end);
+        for i in [j, j + 1].into_iter().filter(|&i| inside(i)) {
+            let row = &mut out[out_at(i)..out_at(i) + w];
+            if !self.reach.left {
+                row[wall_left] = src_row(i)[wall_left];
+            }
+            if !self.reach.right {
+                row[wall_right] = src_row(i)[wall_right];
             }
         }
     }
