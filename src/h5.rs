@@ -447,6 +447,23 @@ pub fn label(
     Ok(())
 }
 
+/// A 2-D dataset of `values` (row-major, `rows` x `cols`) along the axes
+/// `axes` (rows, columns), described.
+pub fn write_table<T: hdf5::H5Type>(
+    group: &hdf5::Group,
+    name: &str,
+    (rows, cols): (usize, usize),
+    values: &[T],
+    axes: [&hdf5::Dataset; 2],
+    (units, long_name): (&str, &str),
+) -> hdf5::Result<hdf5::Dataset> {
+    let view = ndarray::ArrayView2::from_shape((rows, cols), values)
+        .map_err(|e| hdf5::Error::from(format!("{name}: {e}")))?;
+    let d = group.new_dataset_builder().with_data(&view).create(name)?;
+    label(&d, units, long_name, &axes)?;
+    Ok(d)
+}
+
 /// A 1-D dataset of `values` along `axis`, described.
 pub fn write_along<T: hdf5::H5Type>(
     group: &hdf5::Group,

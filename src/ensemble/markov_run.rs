@@ -22,7 +22,7 @@ use crate::check::{at_least, at_most};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{
-    label, write_along, write_index_axis, write_label_axis, write_list, write_num, RunMeta,
+    write_along, write_index_axis, write_label_axis, write_list, write_num, write_table, RunMeta,
 };
 use crate::par;
 use crate::report::RunInfo;
@@ -184,29 +184,18 @@ fn write_markov(
     let state = write_label_axis(g, "state", &MARKOV_STATES, "state of the chain")?;
     let from = write_label_axis(g, "from", &MARKOV_STATES, "state today")?;
     let to = write_label_axis(g, "to", &MARKOV_STATES, "state tomorrow")?;
-    let days = ndarray::Array2::from_shape_vec((job.chains as usize, 3), all.to_vec())
-        .map_err(|e| hdf5::Error::from(e.to_string()))?;
-    let d = g
-        .new_dataset_builder()
-        .with_data(&days)
-        .create("state_days")?;
-    label(
-        &d,
-        "day",
-        "days each chain spent in each state",
-        &[&chain, &state],
-    )?;
-    let p = ndarray::Array2::from_shape_vec((3, 3), MARKOV_P.concat())
-        .map_err(|e| hdf5::Error::from(e.to_string()))?;
-    let d = g
-        .new_dataset_builder()
-        .with_data(&p)
-        .create("transition_matrix")?;
-    label(
-        &d,
-        "1",
-        "probability of moving from a state to another in a day",
-        &[&from, &to],
+    let what = "days each chain spent in each state";
+    let shape = (job.chains as usize, 3);
+    write_table(g, "state_days", shape, all, [&chain, &state], ("day", what))?;
+    let what = "probability of moving from a state to another in a day";
+    let p = MARKOV_P.concat();
+    write_table(
+        g,
+        "transition_matrix",
+        (3, 3),
+        &p,
+        [&from, &to],
+        ("1", what),
     )?;
     let along = |name, values: &[f64], what| write_along(g, name, values, &state, ("1", what));
     along("stationary", &MARKOV_PI, "stationary distribution (theory)")?;

@@ -31,8 +31,8 @@ use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::ensemble::mc_run::{create_result, finish, output_line};
 use crate::error::{Failure, Outcome};
 use crate::h5::{
-    label, write_along, write_axis, write_index_axis, write_list, write_num, write_str, ResultFile,
-    RunMeta,
+    write_along, write_axis, write_index_axis, write_list, write_num, write_str, write_table,
+    ResultFile, RunMeta,
 };
 use crate::par::{self, Spread};
 use crate::progress::Meter;
@@ -580,13 +580,11 @@ fn write_layout(
     let ys: Vec<f64> = (0..frame.height).map(|y| frame.ci(y)).collect();
     let x = write_axis(&g, "x", &xs, "1", "real part of c (pixel centre)")?;
     let y = write_axis(&g, "y", &ys, "1", "imaginary part of c (pixel centre)")?;
-    let data = ndarray::ArrayView2::from_shape((frame.height, frame.width), &img.image[..])
-        .map_err(|e| hdf5::Error::from(e.to_string()))?;
-    let it = g
-        .new_dataset_builder()
-        .with_data(&data)
-        .create("iterations")?;
-    label(&it, "1", "escape iteration (max_iter: inside)", &[&y, &x])?;
+    let (shape, what) = (
+        (frame.height, frame.width),
+        "escape iteration (max_iter: inside)",
+    );
+    write_table(&g, "iterations", shape, &img.image, [&y, &x], ("1", what))?;
     let what = "rank that computed the row";
     write_along(&g, "row_rank", &img.row_rank, &y, ("1", what))?;
     let rank = write_index_axis(&g, "rank", 0..times.len() as u64, "MPI rank")?;

@@ -36,7 +36,8 @@ use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::ensemble::mc_run::{create_result, finish, output_line};
 use crate::error::{Failure, Outcome};
 use crate::h5::{
-    label, write_along, write_axis, write_index_axis, write_num, write_str, ResultFile, RunMeta,
+    label, write_along, write_axis, write_index_axis, write_num, write_str, write_table,
+    ResultFile, RunMeta,
 };
 use crate::par::{self, displacements, Spread};
 use crate::progress::Meter;
@@ -846,10 +847,8 @@ impl Layout<'_> {
         let (pts, units) = (self.points, self.units);
         let point = write_index_axis(g, "point", 0..pts.n as u64, "point index")?;
         let axis = write_index_axis(g, "axis", 0..pts.dim as u64, "coordinate index")?;
-        let xs = ndarray::ArrayView2::from_shape((pts.n, pts.dim), &pts.xs[..])
-            .map_err(|e| hdf5::Error::from(e.to_string()))?;
-        let d = g.new_dataset_builder().with_data(&xs).create("points")?;
-        label(&d, units, "coordinates of the points", &[&point, &axis])?;
+        let (shape, what) = ((pts.n, pts.dim), "coordinates of the points");
+        write_table(g, "points", shape, &pts.xs, [&point, &axis], (units, what))?;
         let what = "index of each point's nearest neighbour (ties: the smaller index)";
         write_along(g, "nearest", &self.all.nearest.index, &point, ("1", what))?;
         let what = "distance to the nearest neighbour";
