@@ -244,22 +244,19 @@ pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
 /// any output (an existing file without `--force`, anything but a regular
 /// file); every rank learns the verdict before the first round.
 fn reserve_trace<C: Communicator>(comm: &C, out: &Output) -> Outcome<Option<PendingOutput>> {
-    let Some(path) = &out.trace else {
+    let Some(path) = out.trace.as_deref() else {
         return Ok(None);
     };
-    let mut file = None;
-    let local = if comm.rank() != 0 {
+    let distinct = || {
+        if out.path.as_deref() == Some(path) {
+            let shown = path.display();
+            return Err(Failure::usage(format!(
+                "--trace and --output both name '{shown}'"
+            )));
+        }
         Ok(())
-    } else if out.path.as_ref() == Some(path) {
-        Err(Failure::usage(format!(
-            "--trace and --output both name '{}'",
-            path.display()
-        )))
-    } else {
-        PendingOutput::prepare_as(path, out.force, "trace").map(|f| file = Some(f))
     };
-    crate::par::agree(comm, local)?;
-    Ok(file)
+    crate::par::create_on_root_as(comm, distinct, (Some(path), out.force, "trace"), Ok)
 }
 
 /// Collective: gather every rank's track on rank 0, which writes the trace

@@ -113,10 +113,23 @@ pub fn create_on_root<C, F>(
 where
     C: Communicator,
 {
+    create_on_root_as(comm, check, (path, force, "output"), create)
+}
+
+/// As [`create_on_root`], for a file called `what` in messages ("trace").
+pub fn create_on_root_as<C, F>(
+    comm: &C,
+    check: impl FnOnce() -> Outcome,
+    (path, force, what): (Option<&Path>, bool, &'static str),
+    create: impl FnOnce(PendingOutput) -> anyhow::Result<F>,
+) -> Outcome<Option<F>>
+where
+    C: Communicator,
+{
     let mut file = None;
     let local = if comm.rank() == 0 {
         check().and_then(|()| match path {
-            Some(path) => PendingOutput::prepare(path, force)
+            Some(path) => PendingOutput::prepare_as(path, force, what)
                 .and_then(|out| create(out).map_err(Failure::runtime))
                 .map(|f| file = Some(f)),
             None => Ok(()),

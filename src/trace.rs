@@ -20,13 +20,11 @@
 //! [`MAX_SPANS`] spans are kept per rank (about 5 MB of JSON); later ones
 //! are counted and the file says how many were dropped.
 
-use serde::Serialize;
-
 /// Spans kept per rank.
 pub const MAX_SPANS: usize = 100_000;
 
 /// One interval of a rank's time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
     pub name: &'static str,
     /// Seconds since the trace's origin.
@@ -93,12 +91,14 @@ impl Trace {
         }
     }
 
-    /// This rank's spans as JSON (what rank 0 gathers).
+    /// This rank's spans as JSON, `[[[name, start, dur], ...], dropped]`
+    /// (what rank 0 gathers and [`Track::decode`] reads).
     pub fn encode(&self) -> String {
         let (spans, dropped) = self
             .recording
             .as_ref()
             .map_or((&[][..], 0), |r| (&r.spans[..], r.dropped));
+        let spans: Vec<_> = spans.iter().map(|s| (s.name, s.start, s.dur)).collect();
         serde_json::to_string(&(spans, dropped)).unwrap_or_default()
     }
 }
@@ -115,19 +115,7 @@ pub struct Track {
 impl Track {
     /// The track from a rank's [`Trace::encode`] text.
     pub fn decode(rank: usize, host: String, text: &str) -> Result<Self, String> {
-        let (spans, dropped): (Vec<(String, f64, f64)>, u64) =
-            serde_json::from_str::<(Vec<serde_json::Value>, u64)>(text)
-                .map_err(|e| e.to_string())
-                .and_then(|(v, d)| {
-                    v.into_iter()
-                        .map(|s| {
-                            let name = s["name"].as_str().unwrap_or("?").to_string();
-                            let f = |k: &str| s[k].as_f64().ok_or(format!("span without {k}"));
-                            Ok((name, f("start")?, f("dur")?))
-                        })
-                        .collect::<Result<Vec<_>, String>>()
-                        .map(|s| (s, d))
-                })?;
+        let (spans, dropped) = serde_json::from_str(text).map_err(|e| e.to_string())?;
         Ok(Self {
             rank,
             host,
