@@ -17,10 +17,10 @@
 # cluster without apt, it prints what is missing and the usual module names.
 set -euo pipefail
 
-want_tests=0 want_python=0 want_parallel=0 want_paraview=0 install=1
+want_tests=0 want_python=0 want_parallel=0 install=1
 for arg in "$@"; do
   case $arg in
-    --tests) want_tests=1 want_python=1 want_parallel=1 want_paraview=1 ;;
+    --tests) want_tests=1 want_python=1 want_parallel=1 ;;
     --parallel-io) want_parallel=1 ;;
     --python) want_python=1 ;;
     --check) install=0 ;;
@@ -140,7 +140,7 @@ run_checks() {
       "grep -qs 'define H5_HAVE_PARALLEL 1' \"\${PARSIM_HDF5_MPI_DIR:-/usr/lib/x86_64-linux-gnu/hdf5/openmpi}/include/H5pubconf.h\"" \
       "libhdf5-openmpi-dev" "module load hdf5-mpi (or parallel-hdf5), export PARSIM_HDF5_MPI_DIR=<its prefix>"
   fi
-  if (( want_paraview )); then
+  if (( want_tests )); then
     check "ParaView's pvbatch with Python and numpy, and xvfb-run (the XDMF tests)" \
       "have pvbatch && have xvfb-run && have xauth && /usr/bin/python3 -c 'import numpy, paraview.simple' >/dev/null 2>&1" \
       "paraview python3-paraview python3-numpy xvfb xauth" "module load paraview (with pvbatch)"

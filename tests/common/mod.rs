@@ -271,7 +271,13 @@ pub fn python_with(modules: &str) -> Option<&'static str> {
 /// Run a Python `script` with `args` (h5py available); panics with its
 /// stderr if it fails. Returns stdout; `None` when skipped.
 pub fn run_python(script: &str, args: &[&str]) -> Option<String> {
-    let python = python_with("h5py")?;
+    run_python_with("h5py", script, args)
+}
+
+/// As [`run_python`], with the interpreter that has `modules` ("xarray,
+/// h5netcdf").
+pub fn run_python_with(modules: &str, script: &str, args: &[&str]) -> Option<String> {
+    let python = python_with(modules)?;
     let out = Command::new(python)
         .arg("-c")
         .arg(script)
