@@ -246,6 +246,13 @@ for n in $sizes; do
 done
 # Halo overlap at 512x512 cells per rank (time block 1, where overlap applies).
 hsteps=2000; (( quick )) && hsteps=500
+# The in-cache kernel: 512x512 on 1 rank (its two fields, 4 MiB, stay in L2 +
+# L3), one step per sweep: the ceiling the blocked sweeps are measured against.
+p_point "in-cache 512^2, time block 1" 1 --nx 512 --ny 512 --steps $((2 * hsteps)) --time-block 1
+if [[ -n ${PARSIM_BENCH_BASELINE:-} ]]; then
+  BIN=$PARSIM_BENCH_BASELINE p_point "in-cache(old) 512^2, time block 1" 1 \
+    --nx 512 --ny 512 --steps $((2 * hsteps)) --time-block 1
+fi
 for ov in off on; do
   p_point "halo 512^2/rank, overlap $ov" 2 --nx 1024 --ny 512 --steps $hsteps --time-block 1 --overlap $ov
   p_point "halo 512^2/rank, overlap $ov" 4 --nx 1024 --ny 1024 --steps $hsteps --time-block 1 --overlap $ov
@@ -276,7 +283,7 @@ for (case, ranks), rs in groups.items():
 print()
 print(f"{'case':44} {'ranks':>5} {'min':>8} {'median':>8} {'vs C':>6} {'%roof':>6} {'stencil':>8} {'halo':>6}")
 for (case, ranks), rs in groups.items():
-    if case.startswith(("halo", "hybrid")):
+    if case.startswith(("halo", "hybrid", "in-cache")):
         continue
     m = med(rs, "mlups")
     size = case.split()[1] if case.startswith("parsim") else case.split()[2]
@@ -305,6 +312,25 @@ for ranks in (2, 4):
     if len(row) == 2:
         star = "*" if ranks > 2 else ""
         print(f"{str(ranks) + star:>5} {row[0][0]:11.1f}% {row[1][0]:11.1f}% {row[0][1]:10.0f} {row[1][1]:10.0f}")
+
+print()
+mhz = 0.0
+try:
+    mhz = max(float(l.split(":")[1]) for l in open("/proc/cpuinfo") if l.startswith("cpu MHz"))
+except (OSError, ValueError):
+    pass
+print("In-cache kernel (512^2, 1 rank, time block 1) and the blocked sweep on 1 rank against it:")
+for tag in ("", "(old)"):
+    rs = groups.get((f"in-cache{tag} 512^2, time block 1", 1))
+    if not rs:
+        continue
+    ic = med(rs, "mlups")
+    cyc = f", {mhz / ic:.2f} cycles/update at the reported {mhz:.0f} MHz" if mhz else ""
+    print(f"  {'previous build' if tag else 'this build'}: {ic:.0f} MLUPS{cyc}")
+    for (case, ranks), bs in groups.items():
+        if ranks == 1 and case.startswith(f"parsim{tag} ") and "default" in case:
+            print(f"    {case.split()[1]} default on 1 rank: {med(bs, 'mlups'):.0f} MLUPS = "
+                  f"{100 * med(bs, 'mlups') / ic:.0f}% of in-cache")
 
 print()
 print("Hybrid MPI + threads on the same cores (MLUPS median):")

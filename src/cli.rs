@@ -548,8 +548,10 @@ struct HeatArgs {
     overlap: bool,
     /// Time blocking: exchange K-deep halos every K steps and advance K
     /// steps per sweep through memory; 1 is the classic one step per sweep
-    /// (with --overlap). auto: 1 for blocks that fit in cache, else up to
-    /// 12 (results are bitwise identical either way).
+    /// (with --overlap). auto: 1 for blocks whose two fields fit in the
+    /// cache a core has (L2 + its share of L3, as the OS reports it), else
+    /// up to 12, less where rows are too wide for the rings (results are
+    /// bitwise identical either way).
     #[arg(
         long,
         value_name = "auto|K",
@@ -866,7 +868,10 @@ fn dispatch<C: Communicator>(
             // process grid): its dry run resolves the plan too.
             let ranks = world.size() as usize;
             let dry = dry
-                .map(|d| HeatPlan::new(&job, None, ranks).map(|p| format!("{d}{}", p.resolved())))
+                .map(|d| {
+                    let cache = crate::heat::plan::agreed_cache(world);
+                    HeatPlan::new(&job, None, ranks, cache).map(|p| format!("{d}{}", p.resolved()))
+                })
                 .transpose()?;
             run_or_show(rank0, Ok(job), dry.as_deref(), |j| {
                 crate::heat::run::run(world, j, meta, stop)

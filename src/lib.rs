@@ -5,6 +5,7 @@
 //! arithmetic) is kept free of MPI so it is unit-tested without `mpirun`;
 //! the MPI drivers are tested end to end from `tests/`.
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod cli_tools;

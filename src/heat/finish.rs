@@ -96,6 +96,7 @@ impl HeatRun<'_> {
             peak_memory: par::peak_memory(&self.cart),
             execution: Execution {
                 time_block: self.plan.depth,
+                time_block_auto: self.plan.auto,
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
             },

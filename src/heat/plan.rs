@@ -11,6 +11,7 @@ use super::checkpoint::CheckpointMeta;
 use super::config::{HeatConfig, HeatRequest};
 use super::decomp::{DecompError, Decomposition, Neighbours, ProcGrid};
 use super::io::{Extras, IoMode};
+use crate::cache::CacheShare;
 use crate::error::{Failure, Outcome};
 
 /// Everything `parsim heat` was asked to do (options checked by the CLI).
@@ -64,6 +65,9 @@ pub struct HeatPlan {
     pub decomp: Decomposition,
     /// Time-block depth (ghost layers, steps per exchange).
     pub depth: usize,
+    /// The cache figure the depth was derived from, when it was not given
+    /// ([`auto_time_block`]).
+    pub auto: Option<CacheShare>,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
     /// The result file's extras: the job's, except that a restart keeps
@@ -83,7 +87,7 @@ impl HeatPlan {
             "# resolved on {ranks} ranks: {nx} x {ny} points, dx = {dx:?} m, dy = {dy:?} m, \
              alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit {limit:?}), {steps} steps to \
              t = {t:?} s, init {init}, walls L {l} R {r} B {bo} T {to} degC,\n\
-             # process grid {px}x{py}, time block {depth}\n",
+             # process grid {px}x{py}, time block {depth}{why}\n",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -102,12 +106,20 @@ impl HeatPlan {
             px = self.grid.px(),
             py = self.grid.py(),
             depth = self.depth,
+            why = crate::cache::auto_note(self.auto),
         )
     }
 
     /// The same verdict on every rank: the request merged with a restart,
-    /// the process grid, the decomposition and the tuning it allows.
-    pub fn new(job: &HeatJob, resume: Option<&CheckpointMeta>, ranks: usize) -> Outcome<Self> {
+    /// the process grid, the decomposition and the tuning it allows (an
+    /// automatic time block from `cache`, the figure the ranks agreed on:
+    /// [`agreed_cache`]).
+    pub fn new(
+        job: &HeatJob,
+        resume: Option<&CheckpointMeta>,
+        ranks: usize,
+        cache: CacheShare,
+    ) -> Outcome<Self> {
         let request = match resume {
             Some(m) => m.merge(&job.request)?,
             None => job.request.clone(),
@@ -124,7 +136,7 @@ impl HeatPlan {
             None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
         };
         let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
-        let depth = check_tuning(&job.tuning, &decomp)?;
+        let depth = check_tuning(&job.tuning, &decomp, cache)?;
         let mut extras = job.extras.clone();
         if extras.snapshot_every == 0 {
             extras.snapshot_every = resume.map_or(0, |m| m.snapshot_every);
@@ -137,6 +149,7 @@ impl HeatPlan {
             grid,
             decomp,
             depth,
+            auto: job.tuning.time_block.is_none().then_some(cache),
             start_step: resume.map_or(0, |m| m.stamp.step),
             extras,
         })
@@ -164,29 +177,52 @@ impl HeatPlan {
     }
 }
 
-/// Time-block depth when none is given. A block whose two fields fit in
-/// cache gains nothing from blocking (it is not waiting on memory), so it
-/// keeps the overlapped single step. A larger one advances up to 12 steps
-/// per sweep (measured best on 2000^2 and 4000^2, see the benchmark), fewer
-/// when rows are so wide that the intermediate rows (4 per level) would not
-/// stay in a 2 MiB cache, and never deeper than the smallest block. Decided
-/// from rank 0's block, so every rank picks the same depth.
-pub fn auto_time_block(decomp: &Decomposition) -> usize {
-    const CACHED_FIELDS: usize = 8 << 20;
-    const RING_BUDGET: usize = 2 << 20;
+/// Time-block depth when none is given, from the cache a core can count
+/// on (`cache`, read from the OS, never a constant of one machine). A block
+/// whose two fields fit in that cache gains nothing from blocking (it is
+/// not waiting on memory), so it keeps the overlapped single step. A larger
+/// one advances up to [`MAX_AUTO_BLOCK`] steps per sweep, fewer when rows
+/// are so wide that the intermediate levels' rings (four rows per level)
+/// would not fit in half that cache (the other half streams the old and new
+/// fields), and never deeper than the smallest block. Decided from rank 0's
+/// block and a cache figure agreed by all ranks, so every rank picks the
+/// same depth.
+pub fn auto_time_block(decomp: &Decomposition, cache: CacheShare) -> usize {
+    let per_core = usize::try_from(cache.per_core).unwrap_or(usize::MAX);
     let block = decomp.block(0);
     let (bx, by) = decomp.min_block();
-    if 2 * 8 * block.cells() <= CACHED_FIELDS {
+    if 2 * 8 * block.cells() <= per_core {
         return 1;
     }
-    let row_bytes = 8 * (block.nx() + 2);
-    let by_ring = 1 + RING_BUDGET / (4 * row_bytes);
-    12.min(by_ring).min(bx).min(by).max(1)
+    let ring_bytes = super::sweep::RING * 8 * (block.nx() + 2);
+    let by_ring = 1 + (per_core / 2) / ring_bytes;
+    MAX_AUTO_BLOCK.min(by_ring).min(bx).min(by).max(1)
+}
+
+/// The deepest automatic time block. Deeper blocks cut memory traffic
+/// further but recompute more ghost cells and wait longer between
+/// exchanges: 12 was the fastest on 2000^2 and 4000^2 (`bench.sh heat`);
+/// past it the gain is within noise.
+pub const MAX_AUTO_BLOCK: usize = 12;
+
+/// Collective: the cache figure every rank plans with, the smallest any
+/// rank's node reports (nodes of one job may differ; they must agree on
+/// one depth).
+pub fn agreed_cache<C: Communicator>(comm: &C) -> CacheShare {
+    use mpi::collective::SystemOperation;
+    let mine = CacheShare::local();
+    let local = [mine.per_core, u64::from(mine.from_sysfs)];
+    let mut least = [0u64; 2];
+    comm.all_reduce_into(&local[..], &mut least[..], SystemOperation::min());
+    CacheShare {
+        per_core: least[0],
+        from_sysfs: least[1] == 1,
+    }
 }
 
 /// Refuse tunings this decomposition or MPI library cannot carry out; the
 /// time-block depth.
-fn check_tuning(tuning: &Tuning, decomp: &Decomposition) -> Outcome<usize> {
+fn check_tuning(tuning: &Tuning, decomp: &Decomposition, cache: CacheShare) -> Outcome<usize> {
     if tuning.threads > 1 && mpi::environment::threading_support() < mpi::Threading::Funneled {
         return Err(Failure::usage(format!(
             "--threads {} needs MPI_THREAD_FUNNELED, but this MPI library only provides {:?}",
@@ -194,7 +230,9 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition) -> Outcome<usize> {
             mpi::environment::threading_support()
         )));
     }
-    let k = tuning.time_block.unwrap_or_else(|| auto_time_block(decomp));
+    let k = tuning
+        .time_block
+        .unwrap_or_else(|| auto_time_block(decomp, cache));
     let (bx, by) = decomp.min_block();
     if k > bx || k > by {
         return Err(Failure::usage(format!(
@@ -282,5 +320,37 @@ pub fn warn_threads(rank: usize, threads: usize) {
             "parsim: warning: --threads {threads} but rank 0 may only run on {cpus} CPU(s); give \
              each rank {threads} cores (mpirun --map-by slot:PE={threads}, srun --cpus-per-task={threads})"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(nx: usize, ny: usize, px: usize, py: usize, per_core: u64) -> usize {
+        let d = Decomposition::new(nx, ny, ProcGrid::new(px, py).unwrap()).unwrap();
+        let cache = CacheShare {
+            per_core,
+            from_sysfs: true,
+        };
+        auto_time_block(&d, cache)
+    }
+
+    #[test]
+    fn auto_time_block_follows_the_cache() {
+        const MIB: u64 = 1 << 20;
+        // This machine (4.5 MiB per core): 512^2 fits (4 MiB of fields),
+        // 2000^2 and 4000^2 block 12 deep on 1 and 2 ranks.
+        assert_eq!(depth(512, 512, 1, 1, 9 * MIB / 2), 1);
+        assert_eq!(depth(2000, 2000, 1, 1, 9 * MIB / 2), 12);
+        assert_eq!(depth(4000, 4000, 2, 1, 9 * MIB / 2), 12);
+        // A core with 64 MiB keeps 2000^2's fields (61 MiB) in cache.
+        assert_eq!(depth(2000, 2000, 1, 1, 64 * MIB), 1);
+        // A small cache: 2000-wide rings (62.6 KiB a level) within 512 KiB.
+        assert_eq!(depth(2000, 2000, 1, 1, MIB), 1 + 8);
+        // Rows so wide that one level's ring overflows half the cache.
+        assert_eq!(depth(200_000, 100, 1, 1, 2 * MIB), 1);
+        // Never deeper than the smallest block.
+        assert_eq!(depth(40, 100_000, 4, 1, 2 * MIB), 10);
     }
 }

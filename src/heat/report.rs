@@ -66,6 +66,10 @@ pub struct Phases {
 pub struct Execution {
     /// Steps per sweep and per halo exchange (ghost depth).
     pub time_block: usize,
+    /// The cache figure an automatic time block was derived from (absent
+    /// when `--time-block` was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_auto: Option<crate::cache::CacheShare>,
     pub threads: usize,
     /// Halo exchange overlapped with the interior (only with time_block 1,
     /// and only when there is a neighbour to exchange with).
@@ -225,9 +229,10 @@ impl HeatReport {
         let e = &self.execution;
         let _ = writeln!(
             *s,
-            "Execution        : {} thread(s)/rank, time block {}{}",
+            "Execution        : {} thread(s)/rank, time block {}{}{}",
             e.threads,
             e.time_block,
+            crate::cache::auto_note(e.time_block_auto),
             if e.overlap { ", halo overlapped" } else { "" }
         );
     }

@@ -76,7 +76,8 @@ impl<'a> HeatRun<'a> {
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
-        let plan = HeatPlan::new(job, resume.as_ref(), world.size() as usize)?;
+        let cache = super::plan::agreed_cache(world);
+        let plan = HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?;
         let block = plan.decomp.block(rank);
         crate::memory::check(world, plan.memory_need(&block), "two fields of its block")?;
         super::plan::check_threads(world, job.tuning.threads)?;

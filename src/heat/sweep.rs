@@ -237,7 +237,7 @@ fn two_rows(buf: &mut [f64], w: usize, a: usize, b: usize) -> (&mut [f64], &mut 
 
 /// Rows kept per intermediate level: level `s` row `j` needs level `s-1`
 /// rows `j-1..=j+1`, and level `s-1` has just produced row `j+1`.
-const RING: usize = 4;
+pub(super) const RING: usize = 4;
 
 /// The cells of a block that need no ghost value from a neighbour (updated
 /// while the halos travel) and the strips along the sides that face a
@@ -401,7 +401,7 @@ mod tests {
     #[test]
     fn blocked_sweep_equals_plain_steps_between_walls() {
         let st = Stencil::new(0.19, 0.23);
-        for (nx, ny) in [(13, 11), (4, 17), (1, 6), (9, 1)] {
+        for (nx, ny) in [(13, 11), (4, 17), (1, 6), (9, 1), (7, 23), (5, 8), (3, 2)] {
             for m in 1..=5 {
                 for threads in [1, 2, 3] {
                     let u = irregular(nx, ny, 5, 0.3);
