@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# scripts/cluster-local.sh - a virtual multi-node SLURM cluster on this one
+# machine, to try the job scripts and scaling studies across "nodes" that
+# talk over a network, as on a real cluster.
+#
+#   scripts/cluster-local.sh up [--nodes N]   start N compute nodes (default 4) and a head node
+#   scripts/cluster-local.sh status           what runs, sinfo, squeue
+#   scripts/cluster-local.sh exec CMD ...     run CMD on the head (login) node, SLURM_CONF set
+#   scripts/cluster-local.sh down             cancel jobs, stop daemons, remove the network
+#
+# What a "node" is: a network namespace of its own (its own interfaces and
+# IP address: ranks on two nodes talk TCP over a veth pair, never shared
+# memory), a UTS namespace (its own hostname: head, node1, ...) and a mount
+# namespace in which /tmp and /dev/shm are the node's own (node-local
+# scratch, as on a cluster) and /etc/hosts lists the cluster's hosts. The
+# nodes are joined by a bridge that lives in a namespace of its own, on a
+# private subnet (PARSIM_CLUSTER_NET, default 10.251.0.0/24) that exists only
+# inside these namespaces: the host's own interfaces, routes, /etc/hosts and
+# firewall are never touched, and no traffic leaves the namespaces.
+#
+# The filesystem is otherwise shared, as a cluster's home and project
+# filesystems are: the state directory, the project and the binaries are
+# the same paths on every node. One munged (host side; its socket is a file
+# on the shared filesystem) serves all nodes; slurmctld runs on the head
+# node, one slurmd on each compute node. Every process is stopped by the
+# PID this script recorded (checked against its name), never by name alone.
+#
+# Environment:
+#   PARSIM_CLUSTER_DIR    state directory, on the shared filesystem
+#                         (default /var/tmp/parsim-cluster; not /tmp, which
+#                         is node-local here)
+#   PARSIM_CLUSTER_NAME   prefix of the namespaces (default parsim)
+#   PARSIM_CLUSTER_NET    first three octets of the subnet (default 10.251.0)
+#   PARSIM_CLUSTER_CPUS   CPUs each node offers (default 2; more nodes x CPUs
+#                         than cores means oversubscribed runs)
+#   PARSIM_SLURM_INSTALL=0   never apt-get install
+set -euo pipefail
+
+D=${PARSIM_CLUSTER_DIR:-/var/tmp/parsim-cluster}
+P=${PARSIM_CLUSTER_NAME:-parsim}
+NET=${PARSIM_CLUSTER_NET:-10.251.0}
+CPUS=${PARSIM_CLUSTER_CPUS:-2}
+TIMEOUT=${PARSIM_CLUSTER_TIMEOUT:-60}
+CONF=$D/etc/slurm.conf
+SOCK=$D/run/munge.socket
+SW=$P-sw
+export SLURM_CONF=$CONF
+
+say() { echo "cluster-local: $*"; }
+die() { echo "cluster-local: $*" >&2; exit 1; }
+
+# ip_of NODE: head is .1, nodeK is .(10+K).
+ip_of() { if [[ $1 == head ]]; then echo "$NET.1"; else echo "$NET.$((10 + ${1#node}))"; fi; }
+nodes() { cat "$D/nodelist" 2>/dev/null || true; }       # compute nodes, one per line
+hosts() { echo head; nodes; }
+
+# alive NAME PIDFILE: the pid file names a live, non-zombie process called NAME.
+alive() {
+  local pf=$2 pid
+  [[ -s $pf ]] || return 1
+  pid=$(<"$pf")
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/comm && $(</proc/$pid/comm) == "$1" ]] || return 1
+  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]
+}
+
+waitfor() { # waitfor DESC CMD...: poll CMD until it succeeds or TIMEOUT
+  local desc=$1 t=0; shift
+  until "$@" >/dev/null 2>&1; do
+    if (( t++ >= TIMEOUT * 4 )); then
+      echo "cluster-local: timeout waiting for $desc; last log lines:" >&2
+      tail -n 20 "$D"/log/*.log >&2 || true
+      exit 1
+    fi
+    sleep 0.25
+  done
+}
+
+# on HOST CMD...: run CMD inside HOST's namespaces (network, hostname, mounts).
+on() {
+  local host=$1; shift
+  alive sleep "$D/run/$host.pid" || die "node $host is not up"
+  nsenter -t "$(<"$D/run/$host.pid")" --net --uts --mount -- env SLURM_CONF="$CONF" "$@"
+}
+
+install_packages() {
+  local missing=()
+  command -v slurmctld >/dev/null || missing+=(slurmctld)
+  command -v slurmd >/dev/null || missing+=(slurmd)
+  command -v sbatch >/dev/null || missing+=(slurm-client)
+  command -v munged >/dev/null || missing+=(munge)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v nsenter >/dev/null || missing+=(util-linux)
+  (( ${#missing[@]} == 0 )) && return 0
+  [[ ${PARSIM_SLURM_INSTALL:-1} == 1 ]] || die "missing: ${missing[*]} (and PARSIM_SLURM_INSTALL=0)"
+  command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get to install them"
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get update -qq -o DPkg::Lock::Timeout=600 >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+  }
+}
+
+write_config() {
+  local n=$1 mem mpi node
+  mem=$(slurmd -C | head -1 | tr ' ' '\n' | sed -n 's/^RealMemory=//p')
+  mem=$(( mem * 90 / 100 / (n + 1) ))
+  mpi=none
+  compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix*.so" >/dev/null && mpi=pmix
+  {
+    cat <<EOF
+# Written by parsim's scripts/cluster-local.sh: a virtual $n-node cluster.
+ClusterName=parsimvc
+SlurmctldHost=head($(ip_of head))
+SlurmUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$SOCK
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$D/log/jobcomp.txt
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+MpiDefault=$mpi
+ReturnToService=2
+MinJobAge=3600
+KillWait=5
+MailProg=/bin/true
+SlurmdParameters=config_overrides
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$D/spool/ctld
+SlurmdSpoolDir=$D/spool/%n
+SlurmctldPidFile=$D/run/slurmctld.pid
+SlurmdPidFile=$D/run/slurmd-%n.pid
+SlurmctldLogFile=$D/log/slurmctld.log
+SlurmdLogFile=$D/log/slurmd-%n.log
+EOF
+    for node in $(nodes); do
+      echo "NodeName=$node NodeAddr=$(ip_of "$node") CPUs=$CPUS Sockets=1 CoresPerSocket=$CPUS ThreadsPerCore=1 RealMemory=$mem State=UNKNOWN"
+    done
+    echo "PartitionName=vc Nodes=$(nodes | paste -sd,) Default=YES MaxTime=INFINITE State=UP"
+  } >"$CONF"
+  {
+    echo "127.0.0.1 localhost"
+    for node in $(hosts); do echo "$(ip_of "$node") $node"; done
+  } >"$D/etc/hosts"
+}
+
+# The switch: a bridge in a namespace of its own.
+make_switch() {
+  ip netns add "$SW"
+  ip -n "$SW" link set lo up
+  ip -n "$SW" link add br0 type bridge
+  ip -n "$SW" link set br0 up
+}
+
+# make_node HOST: its namespace, a veth pair to the switch, its address;
+# then a holder process that owns the node's hostname and mounts (the
+# daemons and every command on the node join its namespaces).
+make_node() {
+  local host=$1 ns=$P-$1
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add eth0 type veth peer name "v-$host" netns "$SW"
+  ip -n "$SW" link set "v-$host" master br0 up
+  ip -n "$ns" addr add "$(ip_of "$host")/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  mkdir -p "$D/nodes/$host/tmp" "$D/spool/$host"
+  chmod 1777 "$D/nodes/$host/tmp"
+  # The holder: sleeps forever in the node's network, UTS and mount
+  # namespaces (unshare's mounts are private: nothing leaks to the host).
+  # (nsenter, not ip netns exec, which would mount a /sys without cgroups.)
+  nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private -- bash -c "
+    hostname '$host'
+    mount --bind '$D/nodes/$host/tmp' /tmp
+    mount -t tmpfs -o mode=1777,size=25% tmpfs /dev/shm
+    mount --bind '$D/etc/hosts' /etc/hosts
+    exec sleep infinity" </dev/null >/dev/null 2>&1 &
+  echo $! >"$D/run/$host.pid"
+  waitfor "node $host" bash -c "[[ \$(nsenter -t $! --uts hostname) == '$host' ]]"
+}
+
+up() {
+  local n=4
+  while (( $# )); do
+    case $1 in
+      --nodes) n=${2:?--nodes needs a number}; shift 2 ;;
+      --nodes=*) n=${1#--nodes=}; shift ;;
+      *) die "unknown option '$1' (usage: up [--nodes N])" ;;
+    esac
+  done
+  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 64 )) || die "--nodes must be 1..64, got '$n'"
+  [[ $(id -u) -eq 0 ]] || die "network namespaces and slurmd need root"
+  install_packages
+  if [[ -s $D/nodelist ]] && alive slurmctld "$D/run/slurmctld.pid"; then
+    say "already up with $(nodes | wc -l) node(s); 'down' first to change it"
+    status
+    return 0
+  fi
+  # A half-started or killed earlier cluster: clear it first.
+  down >/dev/null
+  local t0=$SECONDS node
+  mkdir -p "$D"/{etc,run,log,lib,spool/ctld}
+  chmod 700 "$D/lib" "$D/log"
+  chmod 755 "$D" "$D/run" "$D/etc" # munged's socket dir; the nodes read hosts, slurm.conf
+  seq 1 "$n" | sed 's/^/node/' >"$D/nodelist"
+  write_config "$n"
+  make_switch
+  for node in $(hosts); do make_node "$node"; done
+  [[ -s $D/etc/munge.key ]] || {
+    dd if=/dev/urandom of="$D/etc/munge.key" bs=1024 count=1 2>/dev/null
+    chmod 600 "$D/etc/munge.key"
+  }
+  /usr/sbin/munged --force --key-file="$D/etc/munge.key" --socket="$SOCK" \
+    --pid-file="$D/run/munged.pid" --log-file="$D/log/munged.log" \
+    --seed-file="$D/lib/munged.seed"
+  waitfor munged bash -c "munge -n -S '$SOCK' | unmunge -S '$SOCK'"
+  on head slurmctld || die "slurmctld did not start; see $D/log/slurmctld.log"
+  waitfor slurmctld on head bash -c "scontrol ping | grep -q 'is UP'"
+  for node in $(nodes); do
+    on "$node" slurmd -N "$node" || die "slurmd on $node did not start; see $D/log/slurmd-$node.log"
+  done
+  local t=0
+  until [[ $(on head sinfo -h -N -t idle -o %N 2>/dev/null | sort -u | wc -l) -eq $n ]]; do
+    if (( t++ >= TIMEOUT * 4 )); then
+      on head sinfo -N >&2 || true; tail -n 20 "$D"/log/*.log >&2; exit 1
+    fi
+    sleep 0.25
+  done
+  cat >"$D/env.sh" <<EOF
+# Source on the head node (scripts/cluster-local.sh exec bash): SLURM's config.
+export SLURM_CONF=$CONF
+EOF
+  say "up in $((SECONDS - t0)) s: $(on head sinfo -h -o '%D nodes (%N), %c CPUs each, %T')"
+  say "run on the head node: scripts/cluster-local.sh exec sbatch -N 2 jobs/heat.sbatch"
+}
+
+# stop NAME PIDFILE: TERM, then KILL after 20 s.
+stop() {
+  local name=$1 pf=$2 pid i
+  if alive "$name" "$pf"; then
+    pid=$(<"$pf")
+    kill -TERM "$pid"
+    for i in $(seq 1 80); do alive "$name" "$pf" || break; sleep 0.25; done
+    if alive "$name" "$pf"; then say "$name ($pid) ignored SIGTERM, sending SIGKILL"; kill -KILL "$pid"; fi
+  fi
+  rm -f "$pf"
+}
+
+down() {
+  local node jobs ns
+  if alive slurmctld "$D/run/slurmctld.pid"; then
+    jobs=$(on head squeue -h -o %A 2>/dev/null | tr '\n' ' ')
+    if [[ -n ${jobs// } ]]; then
+      say "cancelling jobs: $jobs"
+      # shellcheck disable=SC2086
+      on head scancel $jobs || true
+      for _ in $(seq 1 60); do [[ -z $(on head squeue -h -o %A 2>/dev/null) ]] && break; sleep 0.5; done
+    fi
+  fi
+  for node in $(nodes); do stop slurmd "$D/run/slurmd-$node.pid"; done
+  stop slurmctld "$D/run/slurmctld.pid"
+  stop munged "$D/run/munged.pid"
+  # The holders: their mounts and hostnames go with them.
+  for node in $(hosts); do stop sleep "$D/run/$node.pid"; done
+  # Every namespace of this cluster's prefix, also those of a start that
+  # failed half way (deleting the switch's removes the bridge and veths).
+  for ns in $(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 {print $1}'); do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -f "$D/nodelist"
+  say "down (logs kept in $D/log)"
+}
+
+status() {
+  local node any=0 st
+  for node in $(hosts); do
+    if alive sleep "$D/run/$node.pid"; then st="up ($(ip_of "$node"))"; any=1; else st=down; fi
+    echo "$node: $st"
+  done
+  if alive slurmctld "$D/run/slurmctld.pid"; then
+    on head sinfo -N
+    on head squeue
+  else
+    echo "slurmctld: not running"
+  fi
+  (( any )) && return 0 || return 3
+}
+
+case ${1:-} in
+  up) shift; up "$@" ;;
+  down) down ;;
+  status) status ;;
+  exec) shift; (( $# )) || die "exec needs a command"; on head "$@" ;;
+  *) echo "usage: scripts/cluster-local.sh up [--nodes N]|down|status|exec CMD..." >&2; exit 2 ;;
+esac
