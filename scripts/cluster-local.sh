@@ -78,7 +78,7 @@ waitfor() { # waitfor DESC CMD...: poll CMD until it succeeds or TIMEOUT
 # on HOST CMD...: run CMD inside HOST's namespaces (network, hostname, mounts).
 on() {
   local host=$1; shift
-  alive sleep "$D/run/$host.pid" || die "node $host is not up"
+  alive sleep "$D/run/$host.pid" || die "node $host is not up (scripts/cluster-local.sh status)"
   nsenter -t "$(<"$D/run/$host.pid")" --net --uts --mount -- env SLURM_CONF="$CONF" "$@"
 }
 
@@ -198,7 +198,7 @@ up() {
   [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 64 )) || die "--nodes must be 1..64, got '$n'"
   [[ $(id -u) -eq 0 ]] || die "network namespaces and slurmd need root"
   install_packages
-  if [[ -s $D/nodelist ]] && alive slurmctld "$D/run/slurmctld.pid"; then
+  if [[ -s $D/nodelist ]] && alive slurmctld "$D/run/slurmctld.pid" && alive sleep "$D/run/head.pid"; then
     say "already up with $(nodes | wc -l) node(s); 'down' first to change it"
     status
     return 0
@@ -255,8 +255,8 @@ stop() {
 
 down() {
   local node jobs ns
-  if alive slurmctld "$D/run/slurmctld.pid"; then
-    jobs=$(on head squeue -h -o %A 2>/dev/null | tr '\n' ' ')
+  if alive slurmctld "$D/run/slurmctld.pid" && alive sleep "$D/run/head.pid"; then
+    jobs=$(on head squeue -h -o %A 2>/dev/null | tr '\n' ' ') || jobs=""
     if [[ -n ${jobs// } ]]; then
       say "cancelling jobs: $jobs"
       # shellcheck disable=SC2086

@@ -1,0 +1,392 @@
+//! parsim on a virtual multi-node cluster (scripts/cluster-local.sh): four
+//! nodes, each its own network namespace, hostname, /tmp and /dev/shm, a
+//! real SLURM across them, ranks on different nodes talking TCP. Needs
+//! root (namespaces, slurmd): without it the test says SKIP loudly; as root
+//! on CI it always runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The cluster of this test binary, taken down when dropped.
+struct Cluster {
+    dir: PathBuf,
+}
+
+impl Cluster {
+    fn script(dir: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(Path::new(ROOT).join("scripts/cluster-local.sh"));
+        c.args(args)
+            .env("PARSIM_CLUSTER_DIR", dir)
+            // Names and a subnet of the test's own, beside a user's cluster.
+            .env("PARSIM_CLUSTER_NAME", "pt")
+            .env("PARSIM_CLUSTER_NET", "10.252.7")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Start four nodes, or say loudly why this machine cannot.
+    fn up() -> Option<Cluster> {
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        });
+        if !root {
+            eprintln!(
+                "\n*** SKIP: virtual cluster tests: not root (namespaces and slurmd need it) ***\n"
+            );
+            return None;
+        }
+        // Root without the capabilities (a container that denies new
+        // network namespaces) cannot either.
+        let netns = Command::new("unshare")
+            .args(["--net", "--uts", "--mount", "true"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !netns {
+            eprintln!(
+                "\n*** SKIP: virtual cluster tests: this root may not create namespaces (unshare --net failed) ***\n"
+            );
+            return None;
+        }
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cluster");
+        let _ = Self::script(&dir, &["down"]).output();
+        let t0 = Instant::now();
+        let out = Self::script(&dir, &["up", "--nodes", "4"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cluster-local.sh up: {}", show(&out));
+        eprintln!(
+            "cluster up in {:.1} s:\n{}",
+            t0.elapsed().as_secs_f64(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        Some(Cluster { dir })
+    }
+
+    /// `program args` on the head (login) node.
+    fn on_head(&self, args: &[&str]) -> Command {
+        let mut all = vec!["exec"];
+        all.extend_from_slice(args);
+        Self::script(&self.dir, &all)
+    }
+
+    /// `sbatch --wait` of a job script on the head node, in `work`.
+    fn sbatch(&self, work: &Path, options: &[&str], export: &str, script: &str) -> Output {
+        let chdir = format!("--chdir={}", work.display());
+        let export = format!("--export=ALL,PARSIM={},{export}", parsim());
+        let script = Path::new(ROOT).join("jobs").join(script);
+        let mut args = vec!["sbatch", "--wait", chdir.as_str(), export.as_str()];
+        args.extend_from_slice(options);
+        args.push(script.to_str().unwrap());
+        self.on_head(&args).output().unwrap()
+    }
+
+    /// The PID of the holder process of `node` (its namespaces).
+    fn holder(&self, node: &str) -> u32 {
+        std::fs::read_to_string(self.dir.join(format!("run/{node}.pid")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Ok(out) = Self::script(&self.dir, &["down"]).output() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+}
+
+fn hostnames(path: &Path) -> Vec<String> {
+    let f = hdf5::File::open(path).unwrap();
+    let names: Vec<hdf5::types::VarLenUnicode> = f.attr("hostnames").unwrap().read_raw().unwrap();
+    names.iter().map(|s| s.as_str().to_string()).collect()
+}
+
+/// One job's 2 nodes x 2 ranks equal one node's 4 ranks (host mpirun),
+/// dataset for dataset, and the ranks sat on node1 and node2.
+fn two_nodes_equal_one(
+    c: &Cluster,
+    work: &Path,
+    script: &str,
+    export: &str,
+    args: &[&str],
+    group: &str,
+) {
+    let out = c.sbatch(
+        work,
+        &["--nodes=2", "--ntasks=4", "--ntasks-per-node=2"],
+        &format!("{export},OUTPUT={group}-2nodes.h5"),
+        script,
+    );
+    assert!(out.status.success(), "{script} on 2 nodes: {}", show(&out));
+    let mut local: Vec<&str> = args.to_vec();
+    let one = format!("{group}-1node.h5");
+    local.extend(["--output", &one]);
+    run_ok(work, 4, &local);
+    let two = work.join(format!("{group}-2nodes.h5"));
+    assert_eq!(
+        hostnames(&two),
+        ["node1", "node1", "node2", "node2"],
+        "{script}"
+    );
+    assert!(
+        same_datasets(&two, &work.join(&one), group),
+        "{script}: 2 nodes differ from 1"
+    );
+}
+
+/// Kill -9 one rank on node2 of a running 2-node job: the job must end
+/// (not hang) within 10 s.
+fn kill_on_second_node_ends_the_job(c: &Cluster, work: &Path) {
+    let out = c
+        .on_head(&[
+            "sbatch",
+            "--parsable",
+            &format!("--chdir={}", work.display()),
+            &format!(
+                "--export=ALL,PARSIM={},NX=3000,NY=3000,STEPS=1000000,OUTPUT=long.h5",
+                parsim()
+            ),
+            "--nodes=2",
+            "--ntasks=4",
+            "--ntasks-per-node=2",
+            &format!("{ROOT}/jobs/heat.sbatch"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "submit: {}", show(&out));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let uts = |pid: u32| std::fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
+    let node2 = uts(c.holder("node2"));
+    let victim = (0..240)
+        .find_map(|_| {
+            let found = std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+                (comm.trim() == "parsim" && uts(pid) == node2).then_some(pid)
+            });
+            if found.is_none() {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            found
+        })
+        .expect("a rank of the job on node2 within 60 s");
+    // Let it get into the time loop.
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = Instant::now();
+    signal(victim, "KILL");
+    let gone = (0..80).any(|_| {
+        let q = c
+            .on_head(&["squeue", "-h", "-j", &id, "-o", "%T"])
+            .output()
+            .unwrap();
+        let state = String::from_utf8_lossy(&q.stdout).trim().to_string();
+        let done = state.is_empty() || !["RUNNING", "COMPLETING"].contains(&state.as_str());
+        if !done {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        done
+    });
+    let took = t0.elapsed().as_secs_f64();
+    eprintln!("job {id} ended {took:.1} s after kill -9 of rank pid {victim} on node2");
+    assert!(
+        gone && took < 10.0,
+        "job {id} still running {took:.1} s after the kill"
+    );
+    let _ = c.on_head(&["scancel", &id]).output();
+}
+
+#[test]
+fn virtual_cluster_runs_parsim_across_nodes() {
+    let Some(c) = Cluster::up() else { return };
+    let work = scratch("cluster-jobs");
+
+    // The nodes are separate hosts: own hostnames and addresses.
+    let out = c
+        .on_head(&[
+            "srun",
+            "--nodes=2",
+            "--ntasks=2",
+            "sh",
+            "-c",
+            "hostname; hostname -I",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("node1") && text.contains("node2") && text.contains("10.252.7.12"),
+        "{text}"
+    );
+
+    // heat, ou and pi: 2 nodes x 2 ranks bitwise equal to 1 node x 4.
+    two_nodes_equal_one(
+        &c,
+        &work,
+        "heat.sbatch",
+        "NX=240,NY=180,STEPS=60,INIT=sine",
+        &[
+            "heat", "--nx", "240", "--ny", "180", "--steps", "60", "--init", "sine",
+        ],
+        "heat",
+    );
+    two_nodes_equal_one(
+        &c,
+        &work,
+        "ou.sbatch",
+        "PATHS=16,STEPS=20000,STORE=stats",
+        &[
+            "ou", "--paths", "16", "--steps", "20000", "--dt", "0.1", "--tau", "1", "--sigma", "2",
+            "--x0", "0", "--seed", "2026", "--store", "stats",
+        ],
+        "ou",
+    );
+    two_nodes_equal_one(
+        &c,
+        &work,
+        "pi.sbatch",
+        "SAMPLES=8000000,CHUNK=65536",
+        &[
+            "pi",
+            "--samples",
+            "8000000",
+            "--chunk",
+            "65536",
+            "--seed",
+            "2026",
+        ],
+        "pi",
+    );
+
+    // A checkpoint written on 2 nodes restarts on 1 (the shared filesystem).
+    let out = c.sbatch(
+        &work,
+        &["--nodes=2", "--ntasks=4", "--ntasks-per-node=2"],
+        "NX=240,NY=180,STEPS=40,CHECKPOINT_EVERY=40,CHECKPOINT=c40.h5,OUTPUT=first.h5",
+        "heat.sbatch",
+    );
+    assert!(
+        out.status.success(),
+        "checkpoint on 2 nodes: {}",
+        show(&out)
+    );
+    assert_eq!(heat_attr(&work.join("c40.h5"), "step"), 40);
+    let out = c.sbatch(
+        &work,
+        &["--nodes=1", "--ntasks=2"],
+        "NX=240,NY=180,STEPS=90,CHECKPOINT=c40.h5,OUTPUT=resumed.h5",
+        "heat.sbatch",
+    );
+    assert!(out.status.success(), "restart on 1 node: {}", show(&out));
+    run_ok(
+        &work,
+        1,
+        &[
+            "heat",
+            "--nx",
+            "240",
+            "--ny",
+            "180",
+            "--steps",
+            "90",
+            "--output",
+            "straight.h5",
+        ],
+    );
+    assert!(
+        same_field(&work.join("straight.h5"), &work.join("resumed.h5")),
+        "restart on 1 node differs"
+    );
+    assert_eq!(hostnames(&work.join("resumed.h5")), ["node1", "node1"]);
+
+    kill_on_second_node_ends_the_job(&c, &work);
+    weak_study_over_nodes(&c, &work);
+}
+
+/// A weak pi study through SLURM at 2 ranks per node: 1, 2, 4 and 8 ranks
+/// on 1, 1, 2 and 4 nodes; the nodes column comes from the jobs, and the
+/// points beyond the machine's cores are marked oversubscribed.
+fn weak_study_over_nodes(c: &Cluster, work: &Path) {
+    let Some(python) = python_with("numpy, matplotlib") else {
+        return;
+    };
+    let out_dir = work.join("weak-pi");
+    let tool = format!("{ROOT}/scripts/scaling.py");
+    let parsim_arg = format!("--parsim={}", parsim());
+    let out_arg = format!("--out={}", out_dir.display());
+    let out = c
+        .on_head(&[
+            python,
+            &tool,
+            "weak",
+            "pi",
+            "--launcher",
+            "slurm",
+            "--wait",
+            "--max-ranks",
+            "8",
+            "--tasks-per-node",
+            "2",
+            "--repeat",
+            "1",
+            "--samples",
+            "2000000",
+            &parsim_arg,
+            &out_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "weak study: {}", show(&out));
+    let csv = std::fs::read_to_string(out_dir.join("runs.csv")).unwrap();
+    let table = std::fs::read_to_string(out_dir.join("table.md")).unwrap();
+    eprintln!("weak pi study on the virtual cluster:\n{table}");
+    let mut rows = csv.lines();
+    let head: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (ranks, nodes, over) = (col("ranks"), col("nodes"), col("oversubscribed"));
+    let mut seen: Vec<(String, String, String)> = rows
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[ranks].into(), f[nodes].into(), f[over].into())
+        })
+        .collect();
+    seen.sort_by_key(|(r, _, _)| r.parse::<u32>().unwrap());
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let want: Vec<(String, String, String)> = [(1, 1), (2, 1), (4, 2), (8, 4)]
+        .iter()
+        .map(|&(r, n)| (r.to_string(), n.to_string(), (r > cores).to_string()))
+        .collect();
+    let want: Vec<_> = want
+        .into_iter()
+        .map(|(r, n, o)| (r, n, capitalised(&o)))
+        .collect();
+    assert_eq!(seen, want, "{csv}");
+}
+
+/// "true" -> "True": Python's csv writes booleans so.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
+}
