@@ -14,15 +14,6 @@ use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The cluster of this test binary, taken down when dropped.
 struct Cluster {
     dir: PathBuf,

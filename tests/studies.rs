@@ -41,15 +41,6 @@ fn study_tool() -> Option<Command> {
     Some(cmd)
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// CSV, Markdown and PNG files of a finished study: one CSV row per run,
 /// one table row per rank count.
 fn check_study_dir(dir: &Path, ranks: &[usize], repeat: usize) {
