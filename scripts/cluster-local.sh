@@ -46,34 +46,14 @@ SOCK=$D/run/munge.socket
 SW=$P-sw
 export SLURM_CONF=$CONF
 
-say() { echo "cluster-local: $*"; }
-die() { echo "cluster-local: $*" >&2; exit 1; }
+ME=cluster-local
+# shellcheck source=scripts/slurm-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/slurm-lib.sh"
 
 # ip_of NODE: head is .1, nodeK is .(10+K).
 ip_of() { if [[ $1 == head ]]; then echo "$NET.1"; else echo "$NET.$((10 + ${1#node}))"; fi; }
 nodes() { cat "$D/nodelist" 2>/dev/null || true; }       # compute nodes, one per line
 hosts() { echo head; nodes; }
-
-# alive NAME PIDFILE: the pid file names a live, non-zombie process called NAME.
-alive() {
-  local pf=$2 pid
-  [[ -s $pf ]] || return 1
-  pid=$(<"$pf")
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/comm && $(</proc/$pid/comm) == "$1" ]] || return 1
-  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]
-}
-
-waitfor() { # waitfor DESC CMD...: poll CMD until it succeeds or TIMEOUT
-  local desc=$1 t=0; shift
-  until "$@" >/dev/null 2>&1; do
-    if (( t++ >= TIMEOUT * 4 )); then
-      echo "cluster-local: timeout waiting for $desc; last log lines:" >&2
-      tail -n 20 "$D"/log/*.log >&2 || true
-      exit 1
-    fi
-    sleep 0.25
-  done
-}
 
 # on HOST CMD...: run CMD inside HOST's namespaces (network, hostname, mounts).
 on() {
@@ -82,55 +62,18 @@ on() {
   nsenter -t "$(<"$D/run/$host.pid")" --net --uts --mount -- env SLURM_CONF="$CONF" "$@"
 }
 
-install_packages() {
-  local missing=()
-  command -v slurmctld >/dev/null || missing+=(slurmctld)
-  command -v slurmd >/dev/null || missing+=(slurmd)
-  command -v sbatch >/dev/null || missing+=(slurm-client)
-  command -v munged >/dev/null || missing+=(munge)
-  command -v ip >/dev/null || missing+=(iproute2)
-  command -v nsenter >/dev/null || missing+=(util-linux)
-  (( ${#missing[@]} == 0 )) && return 0
-  [[ ${PARSIM_SLURM_INSTALL:-1} == 1 ]] || die "missing: ${missing[*]} (and PARSIM_SLURM_INSTALL=0)"
-  command -v apt-get >/dev/null || die "missing: ${missing[*]}; no apt-get to install them"
-  say "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null 2>&1 || {
-    apt-get update -qq -o DPkg::Lock::Timeout=600 >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
-  }
-}
-
 write_config() {
-  local n=$1 mem mpi node
+  local n=$1 mem node
   mem=$(slurmd -C | head -1 | tr ' ' '\n' | sed -n 's/^RealMemory=//p')
   mem=$(( mem * 90 / 100 / (n + 1) ))
-  mpi=none
-  compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix*.so" >/dev/null && mpi=pmix
   {
     cat <<EOF
 # Written by parsim's scripts/cluster-local.sh: a virtual $n-node cluster.
 ClusterName=parsimvc
 SlurmctldHost=head($(ip_of head))
-SlurmUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$SOCK
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/filetxt
-JobCompLoc=$D/log/jobcomp.txt
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/backfill
-MpiDefault=$mpi
-ReturnToService=2
-MinJobAge=3600
-KillWait=5
-MailProg=/bin/true
+EOF
+    slurm_conf_common
+    cat <<EOF
 SlurmdParameters=config_overrides
 SlurmctldPort=6817
 SlurmdPort=6818
@@ -197,7 +140,7 @@ up() {
   done
   [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 64 )) || die "--nodes must be 1..64, got '$n'"
   [[ $(id -u) -eq 0 ]] || die "network namespaces and slurmd need root"
-  install_packages
+  install_packages ip:iproute2 nsenter:util-linux
   if [[ -s $D/nodelist ]] && alive slurmctld "$D/run/slurmctld.pid" && alive sleep "$D/run/head.pid"; then
     say "already up with $(nodes | wc -l) node(s); 'down' first to change it"
     status
@@ -213,14 +156,7 @@ up() {
   write_config "$n"
   make_switch
   for node in $(hosts); do make_node "$node"; done
-  [[ -s $D/etc/munge.key ]] || {
-    dd if=/dev/urandom of="$D/etc/munge.key" bs=1024 count=1 2>/dev/null
-    chmod 600 "$D/etc/munge.key"
-  }
-  /usr/sbin/munged --force --key-file="$D/etc/munge.key" --socket="$SOCK" \
-    --pid-file="$D/run/munged.pid" --log-file="$D/log/munged.log" \
-    --seed-file="$D/lib/munged.seed"
-  waitfor munged bash -c "munge -n -S '$SOCK' | unmunge -S '$SOCK'"
+  start_munged
   on head slurmctld || die "slurmctld did not start; see $D/log/slurmctld.log"
   waitfor slurmctld on head bash -c "scontrol ping | grep -q 'is UP'"
   for node in $(nodes); do
@@ -239,18 +175,6 @@ export SLURM_CONF=$CONF
 EOF
   say "up in $((SECONDS - t0)) s: $(on head sinfo -h -o '%D nodes (%N), %c CPUs each, %T')"
   say "run on the head node: scripts/cluster-local.sh exec sbatch -N 2 jobs/heat.sbatch"
-}
-
-# stop NAME PIDFILE: TERM, then KILL after 20 s.
-stop() {
-  local name=$1 pf=$2 pid i
-  if alive "$name" "$pf"; then
-    pid=$(<"$pf")
-    kill -TERM "$pid"
-    for i in $(seq 1 80); do alive "$name" "$pf" || break; sleep 0.25; done
-    if alive "$name" "$pf"; then say "$name ($pid) ignored SIGTERM, sending SIGKILL"; kill -KILL "$pid"; fi
-  fi
-  rm -f "$pf"
 }
 
 down() {
