@@ -59,7 +59,10 @@ hosts() { echo head; nodes; }
 on() {
   local host=$1; shift
   alive sleep "$D/run/$host.pid" || die "node $host is not up (scripts/cluster-local.sh status)"
-  nsenter -t "$(<"$D/run/$host.pid")" --net --uts --mount -- env SLURM_CONF="$CONF" "$@"
+  # --root: the holder's root (in a chroot, entering a mount namespace
+  # would otherwise land at the machine's real root); --wd: stay where the
+  # caller is (the filesystem is shared).
+  nsenter -t "$(<"$D/run/$host.pid")" --net --uts --mount --root --wd="$PWD" -- env SLURM_CONF="$CONF" "$@"
 }
 
 write_config() {
@@ -95,12 +98,45 @@ EOF
   } >"$D/etc/hosts"
 }
 
+# isolate_mounts: how a node's mount namespace is cut off from the host's,
+# so that the node's /tmp, /dev/shm and /etc/hosts never show outside it.
+# On a machine (or container) unshare makes every mount private. In a chroot
+# it cannot ("/" is no mount point there: EINVAL); there each mount the
+# chroot sees is made private inside the node, and the one it cannot see
+# (the mount holding the chroot) is tried first: a tmpfs mounted in a
+# throwaway namespace must not appear here. If it does, it is removed and
+# the cluster refused.
+isolate_mounts() {
+  PROPAGATION=private PRIVATE_EACH=""
+  unshare --mount --propagation private true 2>/dev/null && return 0
+  local probe=$D/run/propagation-probe
+  mkdir -p "$probe"
+  unshare --mount --propagation unchanged mount -t tmpfs parsim-probe "$probe" ||
+    die "cannot mount in a new mount namespace here"
+  if mountpoint -q "$probe"; then
+    umount "$probe"
+    die "mounts made in a node would propagate to this machine ('/' is not a mount point here and the filesystem holding it is shared); run where '/' is a mount point"
+  fi
+  rmdir "$probe"
+  PROPAGATION=unchanged
+  # shellcheck disable=SC2016 # expanded by the holder's shell
+  PRIVATE_EACH='awk "{print \$5}" /proc/self/mountinfo | xargs -r -n1 mount --make-private'
+  say "no private root here (a chroot?): each visible mount made private in the nodes; the mount holding / does not propagate (tried)"
+}
+
+# in_ns NS CMD...: CMD in network namespace NS. Not `ip -n NS`, which also
+# remounts / and /sys in a mount namespace of its own: impossible in a chroot.
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+
 # The switch: a bridge in a namespace of its own.
 make_switch() {
+  # `ip netns add` makes /run/netns a mount point of the machine if it is
+  # not one yet; remembered, so that `down` can take back what it made.
+  mountpoint -q /run/netns 2>/dev/null || touch "$D/run/netns-mount-ours"
   ip netns add "$SW"
-  ip -n "$SW" link set lo up
-  ip -n "$SW" link add br0 type bridge
-  ip -n "$SW" link set br0 up
+  in_ns "$SW" ip link set lo up
+  in_ns "$SW" ip link add br0 type bridge
+  in_ns "$SW" ip link set br0 up
 }
 
 # make_node HOST: its namespace, a veth pair to the switch, its address;
@@ -109,18 +145,19 @@ make_switch() {
 make_node() {
   local host=$1 ns=$P-$1
   ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link add eth0 type veth peer name "v-$host" netns "$SW"
-  ip -n "$SW" link set "v-$host" master br0 up
-  ip -n "$ns" addr add "$(ip_of "$host")/24" dev eth0
-  ip -n "$ns" link set eth0 up
+  in_ns "$ns" ip link set lo up
+  in_ns "$ns" ip link add eth0 type veth peer name "v-$host" netns "$SW"
+  in_ns "$SW" ip link set "v-$host" master br0 up
+  in_ns "$ns" ip addr add "$(ip_of "$host")/24" dev eth0
+  in_ns "$ns" ip link set eth0 up
   mkdir -p "$D/nodes/$host/tmp" "$D/spool/$host"
   chmod 1777 "$D/nodes/$host/tmp"
   # The holder: sleeps forever in the node's network, UTS and mount
-  # namespaces (unshare's mounts are private: nothing leaks to the host).
+  # namespaces; its mounts stay in its namespace (see isolate_mounts).
   # (nsenter, not ip netns exec, which would mount a /sys without cgroups.)
-  nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private -- bash -c "
+  nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation "$PROPAGATION" -- bash -c "
     hostname '$host'
+    $PRIVATE_EACH
     mount --bind '$D/nodes/$host/tmp' /tmp
     mount -t tmpfs -o mode=1777,size=25% tmpfs /dev/shm
     mount --bind '$D/etc/hosts' /etc/hosts
@@ -154,6 +191,7 @@ up() {
   chmod 755 "$D" "$D/run" "$D/etc" # munged's socket dir; the nodes read hosts, slurm.conf
   seq 1 "$n" | sed 's/^/node/' >"$D/nodelist"
   write_config "$n"
+  isolate_mounts
   make_switch
   for node in $(hosts); do make_node "$node"; done
   start_munged
@@ -198,7 +236,10 @@ down() {
   for ns in $(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 {print $1}'); do
     ip netns del "$ns" 2>/dev/null || true
   done
-  rm -f "$D/nodelist"
+  if [[ -e $D/run/netns-mount-ours ]] && mountpoint -q /run/netns && [[ -z $(ls -A /run/netns) ]]; then
+    umount /run/netns
+  fi
+  rm -f "$D/nodelist" "$D/run/netns-mount-ours"
   say "down (logs kept in $D/log)"
 }
 

@@ -16,7 +16,11 @@ echo "test: cargo build --release"
 build_release
 echo "test: cargo test --release"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Every test that skips (a missing tool, no privileges) appends a line here:
+# cargo hides a passing test's output, the summary does not.
+export PARSIM_TEST_SKIPS
+PARSIM_TEST_SKIPS=$(mktemp)
+trap 'rm -f "$log" "$PARSIM_TEST_SKIPS"' EXIT
 status=0
 cargo test --release --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # The parallel-HDF5 build (`--io parallel`): its own target directory and
@@ -38,4 +42,8 @@ echo "test: scripts/faults.sh"
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
+if [[ -s $PARSIM_TEST_SKIPS ]]; then
+  echo "summary: $(sort -u "$PARSIM_TEST_SKIPS" | wc -l) part(s) skipped:"
+  sort -u "$PARSIM_TEST_SKIPS" | sed 's/^/  /'
+fi
 exit "$status"

@@ -274,7 +274,7 @@ print("h5py ok")
         std::env::var("CI").is_err(),
         "h5py is not installed; scripts/setup.sh --python installs it in .venv"
     );
-    eprintln!("SKIP: h5py check: no python3 with h5py on this machine");
+    skip("h5py check: no python3 with h5py on this machine");
 }
 
 #[test]

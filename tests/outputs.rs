@@ -393,7 +393,7 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
             let tty = String::from_utf8_lossy(&out.stdout);
             assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
         }
-        _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
+        _ => skip("no `script` to fake a terminal"),
     }
     // A terminal under mpirun: the ranks' stderr is a pipe to mpirun, whose
     // own stderr is the terminal; rank 0 draws the bar into the pipe.
@@ -421,7 +421,7 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
                 "log lines on a terminal: {tty}"
             );
         }
-        _ => eprintln!("*** SKIP: no `script` to fake a terminal ***"),
+        _ => skip("no `script` to fake a terminal"),
     }
 }
 

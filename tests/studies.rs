@@ -28,9 +28,7 @@ fn study_tool() -> Option<Command> {
             std::env::var("CI").is_err(),
             "no .venv with matplotlib: scripts/setup.sh --tests creates it"
         );
-        eprintln!(
-            "SKIP: scaling studies: no .venv with matplotlib (run scripts/setup.sh --python)"
-        );
+        skip("scaling studies: no .venv with matplotlib (run scripts/setup.sh --python)");
         return None;
     };
     let mut cmd = Command::new(py);
@@ -130,7 +128,7 @@ fn local_strong_and_weak_studies() {
 fn plot_script_draws_every_workload() {
     let Some(py) = python() else {
         assert!(std::env::var("CI").is_err(), "no .venv with matplotlib");
-        eprintln!("SKIP: plots: no .venv with matplotlib");
+        skip("plots: no .venv with matplotlib");
         return;
     };
     let dir = scratch("plots");
@@ -304,12 +302,7 @@ impl Slurm {
 
     /// Start it, or say loudly why this machine cannot (never on CI as root).
     fn up() -> Option<Slurm> {
-        let root = std::fs::read_to_string("/proc/self/status")
-            .map(|s| {
-                s.lines()
-                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-            })
-            .unwrap_or(false);
+        let root = is_root();
         let installed = Path::new("/usr/sbin/slurmctld").exists() || which("slurmctld");
         let apt = which("apt-get");
         if !root || (!installed && !apt) {
@@ -318,7 +311,7 @@ impl Slurm {
             } else {
                 "SLURM not installed and no apt-get"
             };
-            eprintln!("\n*** SKIP: SLURM tests: {why} ***\n");
+            skip(&format!("SLURM tests: {why}"));
             return None;
         }
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("slurm");

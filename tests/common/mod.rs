@@ -14,17 +14,6 @@ pub fn parsim() -> &'static str {
     env!("CARGO_BIN_EXE_parsim")
 }
 
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 /// The `mpirun` command for `ranks` ranks of parsim with `args`, in `dir`.
 pub fn mpirun_command(dir: &Path, ranks: usize, args: &[&str]) -> Command {
     let mut cmd = Command::new("mpirun");
@@ -36,7 +25,7 @@ pub fn mpirun_command(dir: &Path, ranks: usize, args: &[&str]) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if running_as_root() {
+    if is_root() {
         cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
             .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     }
@@ -256,6 +245,33 @@ pub fn assert_refused(dir: &Path, ranks: usize, args: &[&str], expected: &str) -
     stderr
 }
 
+/// Say loudly that a test (or part of one) did not run, and why. Cargo
+/// hides a passing test's output, so the line also goes to the file named by
+/// `PARSIM_TEST_SKIPS` (scripts/test.sh sets it and lists every skip at
+/// the end of its summary).
+pub fn skip(what: &str) {
+    eprintln!("\n*** SKIP: {what} ***\n");
+    if let Some(path) = std::env::var_os("PARSIM_TEST_SKIPS") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "SKIP: {what}");
+        }
+    }
+}
+
+/// Whether this process runs as root (namespaces, slurmd and mknod need
+/// it; Open MPI must be told it may).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
+}
+
 /// A Python interpreter with h5py: the project's .venv first. `None` (with
 /// a loud SKIP) off CI; on CI (`CI` set) a missing h5py fails the test,
 /// since scripts/setup.sh --python must have installed it.
@@ -274,7 +290,7 @@ pub fn python_with(modules: &str) -> Option<&'static str> {
         std::env::var("CI").is_err(),
         "{modules} is not installed; scripts/setup.sh --python installs it in .venv"
     );
-    eprintln!("*** SKIP: no python3 with {modules} on this machine ***");
+    skip(&format!("no python3 with {modules} on this machine"));
     None
 }
 
@@ -396,7 +412,7 @@ pub fn paraview_reads(h5: &Path) -> Option<String> {
             std::env::var("CI").is_err(),
             "pvbatch or xvfb-run missing; scripts/setup.sh --tests installs them"
         );
-        eprintln!("*** SKIP: no pvbatch/xvfb-run on this machine ***");
+        skip("no pvbatch/xvfb-run on this machine");
         return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/pvbatch_read.py");
