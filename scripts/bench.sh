@@ -191,6 +191,7 @@ fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp "$cbase"/heat.c "$cbase"/triad.c "$cbase"/Makefile "$work"/
 make -s -C "$work" >/dev/null
+cc -O2 -o "$work/clock" scripts/clock.c
 
 sizes="2000 4000"; steps=500
 (( quick )) && { sizes="2000"; steps=200; }
@@ -248,10 +249,16 @@ done
 hsteps=2000; (( quick )) && hsteps=500
 # The in-cache kernel: 512x512 on 1 rank (its two fields, 4 MiB, stay in L2 +
 # L3), one step per sweep: the ceiling the blocked sweeps are measured against.
+# The running clock, measured beside it (scripts/clock.c), for cycles/update.
+mhz=$("$work/clock" | sed -n 's/^mhz=//p')
 p_point "in-cache 512^2, time block 1" 1 --nx 512 --ny 512 --steps $((2 * hsteps)) --time-block 1
+# A field that stays in L2 (160^2: two fields of 210 KiB): the kernel alone.
+p_point "in-L2 160^2, time block 1" 1 --nx 160 --ny 160 --steps $((100 * hsteps)) --time-block 1
 if [[ -n ${PARSIM_BENCH_BASELINE:-} ]]; then
   BIN=$PARSIM_BENCH_BASELINE p_point "in-cache(old) 512^2, time block 1" 1 \
     --nx 512 --ny 512 --steps $((2 * hsteps)) --time-block 1
+  BIN=$PARSIM_BENCH_BASELINE p_point "in-L2(old) 160^2, time block 1" 1 \
+    --nx 160 --ny 160 --steps $((100 * hsteps)) --time-block 1
 fi
 for ov in off on; do
   p_point "halo 512^2/rank, overlap $ov" 2 --nx 1024 --ny 512 --steps $hsteps --time-block 1 --overlap $ov
@@ -266,10 +273,11 @@ for k in 1 auto; do
   p_point "hybrid ${n}^2 time block $k: 2 ranks x 1 thread" 2 --nx $n --ny $n --steps $steps --time-block $k
 done
 
-python3 - "$work/runs.jsonl" "$roof" <<'PY'
+python3 - "$work/runs.jsonl" "$roof" "${mhz:-0}" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 roof = float(sys.argv[2])
+mhz = float(sys.argv[3])
 groups = {}
 for r in runs:
     groups.setdefault((r["case"], r["ranks"]), []).append(r)
@@ -283,7 +291,7 @@ for (case, ranks), rs in groups.items():
 print()
 print(f"{'case':44} {'ranks':>5} {'min':>8} {'median':>8} {'vs C':>6} {'%roof':>6} {'stencil':>8} {'halo':>6}")
 for (case, ranks), rs in groups.items():
-    if case.startswith(("halo", "hybrid", "in-cache")):
+    if case.startswith(("halo", "hybrid", "in-cache", "in-L2")):
         continue
     m = med(rs, "mlups")
     size = case.split()[1] if case.startswith("parsim") else case.split()[2]
@@ -314,23 +322,22 @@ for ranks in (2, 4):
         print(f"{str(ranks) + star:>5} {row[0][0]:11.1f}% {row[1][0]:11.1f}% {row[0][1]:10.0f} {row[1][1]:10.0f}")
 
 print()
-mhz = 0.0
-try:
-    mhz = max(float(l.split(":")[1]) for l in open("/proc/cpuinfo") if l.startswith("cpu MHz"))
-except (OSError, ValueError):
-    pass
-print("In-cache kernel (512^2, 1 rank, time block 1) and the blocked sweep on 1 rank against it:")
+print("In-cache kernel (512^2: L3; 160^2: L2; 1 rank, time block 1) and the blocked sweep on 1 rank against it")
+print(f"(cycles/update at the measured clock, {mhz:.0f} MHz: scripts/clock.c):")
 for tag in ("", "(old)"):
     rs = groups.get((f"in-cache{tag} 512^2, time block 1", 1))
     if not rs:
         continue
     ic = med(rs, "mlups")
-    cyc = f", {mhz / ic:.2f} cycles/update at the reported {mhz:.0f} MHz" if mhz else ""
-    print(f"  {'previous build' if tag else 'this build'}: {ic:.0f} MLUPS{cyc}")
+    cyc = lambda m: f", {mhz / m:.2f} cycles/update" if mhz else ""
+    print(f"  {'previous build' if tag else 'this build'}: 512^2 {ic:.0f} MLUPS{cyc(ic)}")
+    l2 = groups.get((f"in-L2{tag} 160^2, time block 1", 1))
+    if l2:
+        print(f"    160^2 {med(l2, 'mlups'):.0f} MLUPS{cyc(med(l2, 'mlups'))}")
     for (case, ranks), bs in groups.items():
         if ranks == 1 and case.startswith(f"parsim{tag} ") and "default" in case:
             print(f"    {case.split()[1]} default on 1 rank: {med(bs, 'mlups'):.0f} MLUPS = "
-                  f"{100 * med(bs, 'mlups') / ic:.0f}% of in-cache")
+                  f"{100 * med(bs, 'mlups') / ic:.0f}% of in-cache{cyc(med(bs, 'mlups'))}")
 
 print()
 print("Hybrid MPI + threads on the same cores (MLUPS median):")

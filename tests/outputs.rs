@@ -383,22 +383,23 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
     // --quiet: nothing but the report.
     assert!(!run(&["--quiet"]).contains("heat: step"));
     // A terminal: the bar (through `script`, which gives the run a pty).
-    let cmd = format!("{} {} --steps 3000", parsim(), heat[..6].join(" "));
+    let cmd = format!(
+        "{} {} --steps 3000 --no-output",
+        parsim(),
+        heat[..5].join(" ")
+    );
     let out = std::process::Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])
         .current_dir(&dir)
         .output();
-    match out {
-        Ok(out) if out.status.success() => {
-            let tty = String::from_utf8_lossy(&out.stdout);
-            assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
-        }
-        _ => skip("no `script` to fake a terminal"),
+    if let Some(out) = in_terminal(out) {
+        let tty = String::from_utf8_lossy(&out.stdout);
+        assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
     }
     // A terminal under mpirun: the ranks' stderr is a pipe to mpirun, whose
     // own stderr is the terminal; rank 0 draws the bar into the pipe.
-    let mut mpi = mpirun_command(&dir, 2, &heat[..6]);
-    mpi.args(["--steps", "3000"]);
+    let mut mpi = mpirun_command(&dir, 2, &heat[..5]);
+    mpi.args(["--steps", "3000", "--no-output"]);
     let line: Vec<String> = std::iter::once(mpi.get_program())
         .chain(mpi.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -412,16 +413,29 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
             term.env(k, v);
         }
     }
-    match term.output() {
-        Ok(out) if out.status.success() => {
-            let tty = String::from_utf8_lossy(&out.stdout);
-            assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
-            assert!(
-                !tty.contains("parsim: heat: step "),
-                "log lines on a terminal: {tty}"
-            );
+    if let Some(out) = in_terminal(term.output()) {
+        let tty = String::from_utf8_lossy(&out.stdout);
+        assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
+        assert!(
+            !tty.contains("parsim: heat: step "),
+            "log lines on a terminal: {tty}"
+        );
+    }
+}
+
+/// The outcome of a run under `script`: `None` (a loud skip) only when
+/// `script` itself is missing; a run that fails fails the test.
+fn in_terminal(out: std::io::Result<std::process::Output>) -> Option<std::process::Output> {
+    match out {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            skip("no `script` (util-linux) to fake a terminal");
+            None
         }
-        _ => skip("no `script` to fake a terminal"),
+        Err(e) => panic!("cannot run `script`: {e}"),
+        Ok(out) => {
+            assert!(out.status.success(), "under `script`: {}", show(&out));
+            Some(out)
+        }
     }
 }
 
