@@ -215,9 +215,10 @@ pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
     w.comm().barrier();
     clock.wall = mpi::time() - t0;
     progress.finish();
+    let hosts = crate::par::gather_strings(w.comm(), &host_name()).unwrap_or_default();
     let emit = |p: &Printed<W::Report>| {
         if rank == 0 {
-            crate::report::emit(&p.text, &p.report, json);
+            crate::report::emit(&p.text, &p.report, &hosts, json);
         }
     };
     if let Some(Stopped { signal, failure }) = stopped {
@@ -238,6 +239,11 @@ pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
         W::JUDGED
     );
     crate::par::root_verdict(w.comm(), printed.passed, &failed)
+}
+
+/// This rank's host name, as MPI reports it.
+fn host_name() -> String {
+    mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into())
 }
 
 /// Collective: rank 0 reserves the trace file (`--trace`), refused like
@@ -272,8 +278,7 @@ fn write_trace<C: Communicator>(
         return Ok(());
     }
     let texts = crate::par::gather_strings(comm, &trace.encode());
-    let host = mpi::environment::processor_name().unwrap_or_default();
-    let hosts = crate::par::gather_strings(comm, &host);
+    let hosts = crate::par::gather_strings(comm, &host_name());
     let local = match (file, texts, hosts) {
         (Some(file), Some(texts), Some(hosts)) => {
             let tracks = texts

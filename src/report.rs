@@ -5,16 +5,98 @@ use serde::Serialize;
 /// Print a report. Without `json` the text goes to stdout. With `json`,
 /// stdout carries exactly one JSON object (so `| jq` and the scaling tool can
 /// read it) and the text goes to stderr for the job log.
-pub fn emit<R: Serialize>(text: &str, report: &R, json: bool) {
+///
+/// `hosts` (every rank's host name, in rank order) is added here for every
+/// workload: a `Hosts` line after the `Ranks` line of the text, a `hosts`
+/// list in the JSON. Why: on a cluster where the ranks ran is the first
+/// thing to check in a job log.
+pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) {
+    let text = with_hosts_line(text, hosts);
     if json {
         eprint!("{text}");
-        match serde_json::to_string(report) {
-            Ok(s) => println!("{s}"),
+        let value = serde_json::to_value(report).map(|mut v| {
+            if let Some(map) = v.as_object_mut() {
+                map.insert("hosts".into(), serde_json::json!(hosts));
+            }
+            v
+        });
+        match value {
+            Ok(v) => println!("{v}"),
             Err(e) => eprintln!("parsim: cannot encode report as JSON: {e}"),
         }
     } else {
         print!("{text}");
     }
+}
+
+/// `text` with a `Hosts : ...` line after its `Ranks` line (at the end
+/// when it has none).
+fn with_hosts_line(text: &str, hosts: &[String]) -> String {
+    if hosts.is_empty() {
+        return text.to_string();
+    }
+    let line = format!("Hosts            : {}\n", hosts_summary(hosts));
+    match text
+        .find("\nRanks ")
+        .or(text.starts_with("Ranks ").then_some(0))
+    {
+        Some(at) => {
+            let start = if at == 0 { 0 } else { at + 1 };
+            let end = text[start..]
+                .find('\n')
+                .map_or(text.len(), |e| start + e + 1);
+            format!("{}{line}{}", &text[..end], &text[end..])
+        }
+        None => format!("{text}{line}"),
+    }
+}
+
+/// Where the ranks ran, runs of consecutive ranks on one host:
+/// "node1 (ranks 0-1), node2 (ranks 2-3)"; "laptop (all 4 ranks)" on one
+/// host; past 4 runs, the first 3 and a count.
+pub fn hosts_summary(hosts: &[String]) -> String {
+    let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+    for (rank, h) in hosts.iter().enumerate() {
+        match runs.last_mut() {
+            Some((last, _, end)) if *last == h.as_str() => *end = rank,
+            _ => runs.push((h, rank, rank)),
+        }
+    }
+    let distinct = {
+        let mut d: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        d.sort_unstable();
+        d.dedup();
+        d.len()
+    };
+    if distinct == 1 {
+        let n = hosts.len();
+        return format!(
+            "{} ({})",
+            hosts[0],
+            if n == 1 {
+                "1 rank".into()
+            } else {
+                format!("all {n} ranks")
+            }
+        );
+    }
+    let show = |(h, a, b): &(&str, usize, usize)| {
+        if a == b {
+            format!("{h} (rank {a})")
+        } else {
+            format!("{h} (ranks {a}-{b})")
+        }
+    };
+    let shown: Vec<String> = runs
+        .iter()
+        .take(if runs.len() > 4 { 3 } else { 4 })
+        .map(show)
+        .collect();
+    let mut s = shown.join(", ");
+    if runs.len() > 4 {
+        s.push_str(&format!(", ... ({distinct} hosts)"));
+    }
+    s
 }
 
 /// What every report starts with: which workload, which parsim, how many
@@ -77,7 +159,7 @@ pub fn phase_table(phases: &[(&str, &crate::par::Spread)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::num;
+    use super::{hosts_summary, num, with_hosts_line};
 
     #[test]
     fn numbers_stay_short_at_any_magnitude() {
@@ -87,5 +169,43 @@ mod tests {
         assert_eq!(num(-2.5e307, Some(6)), "-2.500000e307");
         assert_eq!(num(1e-300, None), "1e-300");
         assert_eq!(num(0.0, Some(2)), "0.00");
+    }
+
+    fn hosts(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn hosts_summary_groups_runs_of_ranks() {
+        assert_eq!(hosts_summary(&hosts(&["lap"])), "lap (1 rank)");
+        assert_eq!(hosts_summary(&hosts(&["lap"; 4])), "lap (all 4 ranks)");
+        assert_eq!(
+            hosts_summary(&hosts(&["node1", "node1", "node2", "node2"])),
+            "node1 (ranks 0-1), node2 (ranks 2-3)"
+        );
+        // Round-robin placement: runs, not hosts, are listed.
+        assert_eq!(
+            hosts_summary(&hosts(&["a", "b", "a"])),
+            "a (rank 0), b (rank 1), a (rank 2)"
+        );
+        assert_eq!(
+            hosts_summary(&hosts(&["n1", "n2", "n3", "n4", "n5"])),
+            "n1 (rank 0), n2 (rank 1), n3 (rank 2), ... (5 hosts)"
+        );
+    }
+
+    #[test]
+    fn hosts_line_follows_the_ranks_line() {
+        let h = hosts(&["node1", "node2"]);
+        let text = "parsim pi\nRanks            : 2\nEstimate : 3.14\n";
+        assert_eq!(
+            with_hosts_line(text, &h),
+            "parsim pi\nRanks            : 2\nHosts            : node1 (rank 0), node2 (rank 1)\nEstimate : 3.14\n"
+        );
+        assert_eq!(
+            with_hosts_line("a\n", &h),
+            "a\nHosts            : node1 (rank 0), node2 (rank 1)\n"
+        );
+        assert_eq!(with_hosts_line("a\n", &[]), "a\n");
     }
 }

@@ -105,6 +105,23 @@ fn hostnames(path: &Path) -> Vec<String> {
     names.iter().map(|s| s.as_str().to_string()).collect()
 }
 
+/// The log of the job `sbatch` submitted (`... -<id>.out` in `work`).
+fn job_log(work: &Path, sbatch: &Output) -> String {
+    let said = String::from_utf8_lossy(&sbatch.stdout);
+    let id = said
+        .split_whitespace()
+        .skip_while(|w| *w != "job")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no job id in {said:?}"));
+    let suffix = format!("-{id}.out");
+    let log = std::fs::read_dir(work)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(&suffix))
+        .unwrap_or_else(|| panic!("no log of job {id} in {}", work.display()));
+    std::fs::read_to_string(log.path()).unwrap()
+}
+
 /// One job's 2 nodes x 2 ranks equal one node's 4 ranks (host mpirun),
 /// dataset for dataset, and the ranks sat on node1 and node2.
 fn two_nodes_equal_one(
@@ -131,6 +148,12 @@ fn two_nodes_equal_one(
         hostnames(&two),
         ["node1", "node1", "node2", "node2"],
         "{script}"
+    );
+    // The report in the job's log says it too.
+    let log = job_log(work, &out);
+    assert!(
+        log.contains("Hosts            : node1 (ranks 0-1), node2 (ranks 2-3)"),
+        "{script}: no Hosts line in its log:\n{log}"
     );
     assert!(
         same_datasets(&two, &work.join(&one), group),
