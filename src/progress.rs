@@ -117,10 +117,13 @@ impl Progress {
     }
 }
 
-/// Where a bar goes, if the user is at a terminal: stderr itself, or, as
-/// a rank of a local `mpirun` whose stderr is a terminal, the pipe mpirun
-/// copies to it.
+/// Where a bar goes, if the user is at a terminal that can redraw a line:
+/// stderr itself, or, as a rank of a local `mpirun` whose stderr is a
+/// terminal, the pipe mpirun copies to it.
 fn bar_target() -> Option<indicatif::ProgressDrawTarget> {
+    if !can_redraw(std::env::var("TERM").ok().as_deref()) {
+        return None;
+    }
     if std::io::stderr().is_terminal() {
         return Some(indicatif::ProgressDrawTarget::stderr());
     }
@@ -130,6 +133,14 @@ fn bar_target() -> Option<indicatif::ProgressDrawTarget> {
         Box::new(Forwarded { width }),
         10,
     ))
+}
+
+/// Whether a terminal of type `term` can redraw a line. Why it matters:
+/// indicatif draws nothing at all where `TERM` is unset or "dumb" (an
+/// editor's shell, some batch ptys), so such a terminal gets the plain
+/// progress lines instead of a bar nobody sees.
+fn can_redraw(term: Option<&str>) -> bool {
+    term.is_some_and(|t| !t.is_empty() && t != "dumb")
 }
 
 /// The parent process when it is Open MPI's launcher (`mpirun`, `mpiexec`,
@@ -227,6 +238,15 @@ fn line_interval(setting: Option<&str>) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dumb_or_unset_terminals_get_lines_not_a_bar() {
+        assert!(can_redraw(Some("xterm-256color")));
+        assert!(can_redraw(Some("screen")));
+        assert!(!can_redraw(Some("dumb")));
+        assert!(!can_redraw(Some("")));
+        assert!(!can_redraw(None));
+    }
 
     #[test]
     fn line_interval_takes_any_setting_without_panicking() {

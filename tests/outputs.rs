@@ -388,13 +388,26 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
         parsim(),
         heat[..5].join(" ")
     );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .current_dir(&dir)
-        .output();
-    if let Some(out) = in_terminal(out) {
+    let under_script = |term: &str| {
+        std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(&dir)
+            .env("TERM", term)
+            .env("PARSIM_PROGRESS_SECS", "0")
+            .output()
+    };
+    if let Some(out) = in_terminal(under_script("xterm")) {
         let tty = String::from_utf8_lossy(&out.stdout);
         assert!(tty.contains("heat [") && tty.contains("MLUPS"), "{tty}");
+    }
+    // A terminal that cannot redraw a line (TERM=dumb): the log lines.
+    if let Some(out) = in_terminal(under_script("dumb")) {
+        let tty = String::from_utf8_lossy(&out.stdout);
+        assert!(!tty.contains("heat ["), "a bar on a dumb terminal: {tty}");
+        assert!(
+            tty.contains("parsim: heat: step "),
+            "no progress on a dumb terminal: {tty}"
+        );
     }
     // A terminal under mpirun: the ranks' stderr is a pipe to mpirun, whose
     // own stderr is the terminal; rank 0 draws the bar into the pipe.
@@ -407,6 +420,7 @@ fn progress_lines_in_logs_a_bar_on_terminals_nothing_when_quiet() {
     let mut term = std::process::Command::new("script");
     term.args(["-qec", &line.join(" "), "/dev/null"])
         .current_dir(&dir)
+        .env("TERM", "xterm")
         .env("PARSIM_PROGRESS_SECS", "0");
     for (k, v) in mpi.get_envs() {
         if let Some(v) = v {
