@@ -305,7 +305,7 @@ fn update_row(out: &mut [f64], row: &[f64], south: &[f64], north: &[f64], st: &S
 
 /// The update of one cell: the one expression every path computes.
 #[inline(always)]
-pub(crate) fn cell(west: f64, c: f64, east: f64, south: f64, north: f64, st: &Stencil) -> f64 {
+fn cell(west: f64, c: f64, east: f64, south: f64, north: f64, st: &Stencil) -> f64 {
     st.cy
         .mul_add(south + north, st.cx.mul_add(west + east, st.k * c))
 }

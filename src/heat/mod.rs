@@ -7,7 +7,6 @@
 //!   solutions (pure);
 //! - [`sweep`]: walking a block for one or several steps (time blocking,
 //!   thread bands; pure);
-//! - `simd`: the two-row update in explicit AVX2 vectors (same bits);
 //! - [`halo`]: the ghost-layer exchange (MPI);
 //! - [`io`]: the HDF5 layout and the gather to rank 0;
 //! - [`xdmf`]: the XDMF sidecar for ParaView/VisIt;
@@ -32,7 +31,6 @@ pub mod pario;
 pub mod plan;
 pub mod report;
 pub mod run;
-mod simd;
 pub mod step;
 pub mod sweep;
 pub mod validate;

@@ -23,10 +23,7 @@
 
 use std::ops::Range;
 
-use super::kernel::{update_cols, Field, Stencil};
-#[cfg(target_arch = "x86_64")]
-use super::simd::Avx2;
-use super::simd::{Portable, Rows2};
+use super::kernel::{update_cols, update_cols2, Field, Stencil};
 
 /// Storage rows and columns (ghost layers included in the numbering) of the
 /// cells a sweep must produce.
@@ -95,25 +92,28 @@ impl Band<'_> {
         assert!(band.start >= r.start && band.end <= r.end);
         assert!(band.len() * w <= dst.len());
         #[cfg(target_arch = "x86_64")]
-        if let Some(avx2) = Avx2::detect() {
-            // SAFETY: `avx2` proves the CPU supports AVX2 and FMA.
-            unsafe { self.run_avx2(avx2, dst, ring) };
-            return;
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                unsafe { self.run_avx2(dst, ring) };
+                return;
+            }
         }
-        self.run_generic(Portable, dst, ring);
+        self.run_generic(dst, ring);
     }
 
-    /// The same code compiled for 256-bit vectors and the FMA instruction,
-    /// with the two-row passes in explicit vectors (`mul_add` is fused in
-    /// every path: same rounding).
+    /// The same code compiled for 256-bit vectors and the FMA instruction
+    /// (`mul_add` is fused in every path: same rounding).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, avx2: Avx2, dst: &mut [f64], ring: &mut Vec<f64>) {
-        self.run_generic(avx2, dst, ring)
+    unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
+        self.run_generic(dst, ring)
     }
 
     #[inline(always)]
-    fn run_generic<K: Rows2>(&self, k: K, dst: &mut [f64], ring: &mut Vec<f64>) {
+    fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
         let (w, levels) = (self.w, self.m - 1);
         if ring.len() < levels * RING * w {
             ring.resize(levels * RING * w, 0.0);
@@ -126,7 +126,7 @@ impl Band<'_> {
                 let Some(j) = f.checked_sub(s - 1) else {
                     break;
                 };
-                self.level_rows(k, s, j, dst, ring);
+                self.level_rows(s, j, dst, ring);
             }
         }
     }
@@ -163,7 +163,7 @@ impl Band<'_> {
     /// else the wall ghost rows (fixed values); level s writes into its
     /// ring, or into `dst` at the last level.
     #[inline(always)]
-    fn level_rows<K: Rows2>(&self, k: K, s: usize, j: usize, dst: &mut [f64], ring: &mut [f64]) {
+    fn level_rows(&self, s: usize, j: usize, dst: &mut [f64], ring: &mut [f64]) {
         let (w, m, src) = (self.w, self.m, self.src);
         let inside = |i: usize| i >= self.lo(s) && i < self.hi(s);
         if !inside(j) && !inside(j + 1) {
@@ -194,7 +194,7 @@ impl Band<'_> {
         let cs = self.cols(s);
         if inside(j) && inside(j + 1) {
             let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
-            k.update_cols2(
+            update_cols2(
                 two_rows(out, w, out_at(j), out_at(j + 1)),
                 rows,
                 cs,
@@ -202,9 +202,9 @@ impl Band<'_> {
             );
         } else {
             let i = if inside(j) { j } else { j + 1 };
-            let at = out_at(i);
+            let k = out_at(i);
             let (row, south, north) = (prev(i), prev(i - 1), prev(i + 1));
-            update_cols(&mut out[at..at + w], row, south, north, cs, self.st);
+            update_cols(&mut out[k..k + w], row, south, north, cs, self.st);
         }
         if s == m {
             return;
