@@ -5,7 +5,7 @@
  *   1 xmm2: 128-bit, two rows per pass, w and e made from registers (shufpd)
  *   2 xmm4: 128-bit, four rows per pass, w and e from registers
  *   3 ymm2u: variant 0 unrolled twice (8 columns an iteration; LLVM does not
- *     unroll parsim's two-row loop: 17 % faster here in C, no gain in parsim)
+ *     unroll parsim's two-row loop: 6-20 % faster here in C, no gain in parsim)
  *
  *   gcc -O3 -mavx2 -mfma -o stencil stencil.c
  *   ./stencil N PAD OFF STEPS VARIANT [VOFF]   e.g. ./stencil 160 6 3 10000 1
@@ -83,17 +83,25 @@ static void sweep_xmm4(const double*restrict u, double*restrict v, int n, int ny
     }
   }
 }
+typedef void (*sweep_fn)(const double*restrict, double*restrict, int, int, int, double, double, double);
+/* The variants by number, as listed at the top. */
+static const struct { const char *name; sweep_fn f; } variants[]={
+  {"ymm2",sweep_ymm}, {"xmm2",sweep_xmm2}, {"xmm4",sweep_xmm4}, {"ymm2u",sweep_ymm_u2},
+};
 int main(int argc,char**argv){
+  if(argc<6){fprintf(stderr,"usage: %s N PAD OFF STEPS VARIANT [VOFF]\n",argv[0]);return 2;}
   int n=atoi(argv[1]); int pad=atoi(argv[2]); int off=atoi(argv[3]); long steps=atol(argv[4]); int which=atoi(argv[5]);
   int voff=argc>6?atoi(argv[6]):259; /* where the second field starts against the first, mod 4 KiB */
+  int nv=(int)(sizeof variants/sizeof variants[0]);
+  if(which<0||which>=nv){fprintf(stderr,"VARIANT must be 0..%d\n",nv-1);return 2;}
   int w=n+2+pad, ny=n;
   size_t sz=(size_t)(ny+2)*w+64;
   double *A=aligned_alloc(4096,(sz*8+8192)/4096*4096+8192), *B=aligned_alloc(4096,(sz*8+8192)/4096*4096+8192);
   double *u=A+off, *v=B+off+voff;
   for(size_t i=0;i<sz;i++){u[i]=1.0+(i*7919)%13; v[i]=u[i];}
   double t0=now();
-  for(long s=0;s<steps;s++){ if(which==0) sweep_ymm(u,v,n,ny,w,0.1,0.1,0.6); else if(which==3) sweep_ymm_u2(u,v,n,ny,w,0.1,0.1,0.6); else if(which==2) sweep_xmm4(u,v,n,ny,w,0.1,0.1,0.6); else sweep_xmm2(u,v,n,ny,w,0.1,0.1,0.6); double*t=u;u=v;v=t;}
+  for(long s=0;s<steps;s++){ variants[which].f(u,v,n,ny,w,0.1,0.1,0.6); double*t=u;u=v;v=t;}
   double dt=now()-t0;
   double sum=0; for(int j=1;j<=ny;j++) for(int i=1;i<=n;i++) sum+=u[j*w+i];
-  printf("%s n=%d w=%d off=%d: %.0f MLUPS (sum %.15g)\n",which==3?"ymm2u":which==2?"xmm4":which?"xmm2":"ymm2",n,w,off,(double)n*ny*steps/dt/1e6,sum);
+  printf("%s n=%d w=%d off=%d voff=%d: %.0f MLUPS (sum %.15g)\n",variants[which].name,n,w,off,voff,(double)n*ny*steps/dt/1e6,sum);
 }
