@@ -264,6 +264,16 @@ for ov in off on; do
   p_point "halo 512^2/rank, overlap $ov" 2 --nx 1024 --ny 512 --steps $hsteps --time-block 1 --overlap $ov
   p_point "halo 512^2/rank, overlap $ov" 4 --nx 1024 --ny 1024 --steps $hsteps --time-block 1 --overlap $ov
 done
+# The automatic time block where the fields leave L2 but fit in L2 + L3
+# (362^2: 2 MiB, 512^2: 4 MiB): auto (blocks) against time block 1, which an
+# earlier rule kept up to L2 + L3.
+for n in 362 512; do
+  for r in 1 2; do
+    for k in 1 auto; do
+      p_point "mid ${n}^2 time block $k" $r --nx $n --ny $n --steps $((800000000 / (n * n))) --time-block $k
+    done
+  done
+done
 # Hybrid: the same 2 cores as 1 rank x 2 threads or 2 ranks x 1 thread.
 # A rank with T threads needs T cores: --map-by slot:PE=T (srun: -c T).
 n=${sizes%% *}
@@ -291,7 +301,7 @@ for (case, ranks), rs in groups.items():
 print()
 print(f"{'case':44} {'ranks':>5} {'min':>8} {'median':>8} {'vs C':>6} {'%roof':>6} {'stencil':>8} {'halo':>6}")
 for (case, ranks), rs in groups.items():
-    if case.startswith(("halo", "hybrid", "in-cache", "in-L2")):
+    if case.startswith(("halo", "hybrid", "in-cache", "in-L2", "mid")):
         continue
     m = med(rs, "mlups")
     size = case.split()[1] if case.startswith("parsim") else case.split()[2]
@@ -338,6 +348,16 @@ for tag in ("", "(old)"):
         if ranks == 1 and case.startswith(f"parsim{tag} ") and "default" in case:
             print(f"    {case.split()[1]} default on 1 rank: {med(bs, 'mlups'):.0f} MLUPS = "
                   f"{100 * med(bs, 'mlups') / ic:.0f}% of in-cache{cyc(med(bs, 'mlups'))}")
+
+print()
+print("Automatic time block past L2, within L2 + L3 (MLUPS median; auto's depth in brackets):")
+for n in (362, 512):
+    for ranks in (1, 2):
+        one = groups.get((f"mid {n}^2 time block 1", ranks))
+        auto = groups.get((f"mid {n}^2 time block auto", ranks))
+        if one and auto:
+            a, b = med(one, "mlups"), med(auto, "mlups")
+            print(f"  {n}^2, {ranks} rank(s): time block 1 {a:6.0f}, auto [k={auto[0]['k']}] {b:6.0f}: {b / a:.2f}x")
 
 print()
 print("Hybrid MPI + threads on the same cores (MLUPS median):")

@@ -178,20 +178,30 @@ impl HeatPlan {
 }
 
 /// Time-block depth when none is given, from the cache a core can count
-/// on (`cache`, read from the OS, never a constant of one machine). A block
-/// whose two fields fit in that cache gains nothing from blocking (it is
-/// not waiting on memory), so it keeps the overlapped single step. A larger
-/// one advances up to [`MAX_AUTO_BLOCK`] steps per sweep, fewer when rows
+/// on (`cache`, read from the OS, never a constant of one machine).
+///
+/// Whether to block: a block whose two fields fit in the L2 of the cores
+/// running it (`threads` of them) is swept at the L2-resident kernel's
+/// rate, and blocking would only add ring bookkeeping, so it keeps the
+/// overlapped single step. Past L2 the fields stream from a shared L3 or
+/// from memory, and blocking pays even where they would fit in L3
+/// (measured on Zen 1, time block 8 against 1, medians of 5-7 alternating
+/// runs: 1 rank 0.86-1.03 with the fields within L2, 1.09-1.31 past it;
+/// 2 ranks 0.71-0.94 within, 1.16-2.12 past, 1.74 at 512^2, whose fields
+/// fit in L2 + L3).
+///
+/// How deep: up to [`MAX_AUTO_BLOCK`] steps per sweep, fewer when rows
 /// are so wide that the intermediate levels' rings (four rows per level)
-/// would not fit in half that cache (the other half streams the old and new
-/// fields), and never deeper than the smallest block. Decided from rank 0's
-/// block and a cache figure agreed by all ranks, so every rank picks the
-/// same depth.
-pub fn auto_time_block(decomp: &Decomposition, cache: CacheShare) -> usize {
+/// would not fit in half of the whole per-core share (the other half
+/// streams the old and new fields), and never deeper than the smallest
+/// block. Decided from rank 0's block and a cache figure agreed by all
+/// ranks, so every rank picks the same depth.
+pub fn auto_time_block(decomp: &Decomposition, cache: CacheShare, threads: usize) -> usize {
     let per_core = usize::try_from(cache.per_core).unwrap_or(usize::MAX);
+    let l2 = usize::try_from(cache.l2).unwrap_or(usize::MAX);
     let block = decomp.block(0);
     let (bx, by) = decomp.min_block();
-    if 2 * 8 * block.cells() <= per_core {
+    if 2 * 8 * block.cells() <= l2.saturating_mul(threads) {
         return 1;
     }
     let ring_bytes = super::sweep::RING * 8 * (block.nx() + 2);
@@ -211,12 +221,13 @@ pub const MAX_AUTO_BLOCK: usize = 12;
 pub fn agreed_cache<C: Communicator>(comm: &C) -> CacheShare {
     use mpi::collective::SystemOperation;
     let mine = CacheShare::local();
-    let local = [mine.per_core, u64::from(mine.from_sysfs)];
-    let mut least = [0u64; 2];
+    let local = [mine.per_core, mine.l2, u64::from(mine.from_sysfs)];
+    let mut least = [0u64; 3];
     comm.all_reduce_into(&local[..], &mut least[..], SystemOperation::min());
     CacheShare {
         per_core: least[0],
-        from_sysfs: least[1] == 1,
+        l2: least[1],
+        from_sysfs: least[2] == 1,
     }
 }
 
@@ -232,7 +243,7 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition, cache: CacheShare) -> O
     }
     let k = tuning
         .time_block
-        .unwrap_or_else(|| auto_time_block(decomp, cache));
+        .unwrap_or_else(|| auto_time_block(decomp, cache, tuning.threads));
     let (bx, by) = decomp.min_block();
     if k > bx || k > by {
         return Err(Failure::usage(format!(
@@ -327,30 +338,57 @@ pub fn warn_threads(rank: usize, threads: usize) {
 mod tests {
     use super::*;
 
-    fn depth(nx: usize, ny: usize, px: usize, py: usize, per_core: u64) -> usize {
+    const MIB: u64 = 1 << 20;
+
+    /// Automatic depth for `nx` x `ny` on `px` x `py` ranks of `threads`
+    /// threads, with `l2` bytes of L2 and `per_core` in all per core.
+    fn depth(
+        nx: usize,
+        ny: usize,
+        px: usize,
+        py: usize,
+        cache: (u64, u64),
+        threads: usize,
+    ) -> usize {
         let d = Decomposition::new(nx, ny, ProcGrid::new(px, py).unwrap()).unwrap();
+        let (l2, per_core) = cache;
         let cache = CacheShare {
             per_core,
+            l2,
             from_sysfs: true,
         };
-        auto_time_block(&d, cache)
+        auto_time_block(&d, cache, threads)
+    }
+
+    /// This machine: 512 KiB L2, 4.5 MiB with its share of the L3.
+    const ZEN1: (u64, u64) = (MIB / 2, 9 * MIB / 2);
+
+    #[test]
+    fn blocking_starts_where_the_fields_leave_l2() {
+        // 180^2: two fields of 506 KiB stay in L2; 182^2 (518 KiB) do not.
+        assert_eq!(depth(180, 180, 1, 1, ZEN1, 1), 1);
+        assert_eq!(depth(182, 182, 1, 1, ZEN1, 1), 12);
+        // 512^2 fits in L2 + L3 (4 MiB of fields) and still blocks.
+        assert_eq!(depth(512, 512, 1, 1, ZEN1, 1), 12);
+        // Per rank: 256^2 on 2 ranks is 512 KiB a rank.
+        assert_eq!(depth(256, 256, 2, 1, ZEN1, 1), 1);
+        assert_eq!(depth(362, 362, 2, 1, ZEN1, 1), 12);
+        // A rank's threads bring their cores' L2s: 250^2 (977 KiB) fits
+        // in two.
+        assert_eq!(depth(250, 250, 1, 1, ZEN1, 2), 1);
+        assert_eq!(depth(250, 250, 1, 1, ZEN1, 1), 12);
     }
 
     #[test]
-    fn auto_time_block_follows_the_cache() {
-        const MIB: u64 = 1 << 20;
-        // This machine (4.5 MiB per core): 512^2 fits (4 MiB of fields),
-        // 2000^2 and 4000^2 block 12 deep on 1 and 2 ranks.
-        assert_eq!(depth(512, 512, 1, 1, 9 * MIB / 2), 1);
-        assert_eq!(depth(2000, 2000, 1, 1, 9 * MIB / 2), 12);
-        assert_eq!(depth(4000, 4000, 2, 1, 9 * MIB / 2), 12);
-        // A core with 64 MiB keeps 2000^2's fields (61 MiB) in cache.
-        assert_eq!(depth(2000, 2000, 1, 1, 64 * MIB), 1);
+    fn depth_follows_the_whole_share() {
+        // 2000^2 and 4000^2 block 12 deep on 1 and 2 ranks here.
+        assert_eq!(depth(2000, 2000, 1, 1, ZEN1, 1), 12);
+        assert_eq!(depth(4000, 4000, 2, 1, ZEN1, 1), 12);
         // A small cache: 2000-wide rings (62.6 KiB a level) within 512 KiB.
-        assert_eq!(depth(2000, 2000, 1, 1, MIB), 1 + 8);
+        assert_eq!(depth(2000, 2000, 1, 1, (MIB / 2, MIB), 1), 1 + 8);
         // Rows so wide that one level's ring overflows half the cache.
-        assert_eq!(depth(200_000, 100, 1, 1, 2 * MIB), 1);
+        assert_eq!(depth(200_000, 100, 1, 1, (MIB, 2 * MIB), 1), 1);
         // Never deeper than the smallest block.
-        assert_eq!(depth(40, 100_000, 4, 1, 2 * MIB), 10);
+        assert_eq!(depth(40, 100_000, 4, 1, (MIB, 2 * MIB), 1), 10);
     }
 }
