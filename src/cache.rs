@@ -159,17 +159,26 @@ mod tests {
         d
     }
 
-    fn index(dir: &Path, i: usize, level: u32, kind: &str, size: &str, shared: &str) {
-        let d = dir.join(format!("index{i}"));
-        std::fs::create_dir_all(&d).unwrap();
-        for (name, v) in [
-            ("level", level.to_string()),
-            ("type", kind.to_string()),
-            ("size", size.to_string()),
-            ("shared_cpu_list", shared.to_string()),
-        ] {
-            std::fs::write(d.join(name), format!("{v}\n")).unwrap();
+    /// One cache of a sysfs layout: level, type, size, shared_cpu_list.
+    type Cache<'a> = (u32, &'a str, &'a str, &'a str);
+
+    /// A sysfs cache directory of the test's own holding `caches` as
+    /// `index0`, `index1`, ... in that order.
+    fn layout(tag: &str, caches: &[Cache]) -> std::path::PathBuf {
+        let dir = scratch(tag);
+        for (i, (level, kind, size, shared)) in caches.iter().enumerate() {
+            let d = dir.join(format!("index{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            for (name, v) in [
+                ("level", level.to_string()),
+                ("type", kind.to_string()),
+                ("size", size.to_string()),
+                ("shared_cpu_list", shared.to_string()),
+            ] {
+                std::fs::write(d.join(name), format!("{v}\n")).unwrap();
+            }
         }
+        dir
     }
 
     #[test]
@@ -189,11 +198,15 @@ mod tests {
     fn share_is_l2_plus_l3_over_its_sharers() {
         // This machine's layout: L1d 32K, L1i 64K, L2 512K private, L3 8M
         // shared by CPUs 0-1.
-        let dir = scratch("zen1");
-        index(&dir, 0, 1, "Data", "32K", "0");
-        index(&dir, 1, 1, "Instruction", "64K", "0");
-        index(&dir, 2, 2, "Unified", "512K", "0");
-        index(&dir, 3, 3, "Unified", "8192K", "0-1");
+        let dir = layout(
+            "zen1",
+            &[
+                (1, "Data", "32K", "0"),
+                (1, "Instruction", "64K", "0"),
+                (2, "Unified", "512K", "0"),
+                (3, "Unified", "8192K", "0-1"),
+            ],
+        );
         let c = CacheShare::from_dir(&dir).unwrap();
         assert_eq!(c.per_core, (512 << 10) + (4 << 20));
         assert_eq!(c.l2, 512 << 10);
@@ -204,24 +217,26 @@ mod tests {
     #[test]
     fn l2_is_the_lowest_level_from_2_up_whatever_the_order() {
         // L2 shared by two hardware threads, listed after the L3.
-        let dir = scratch("smt");
-        index(&dir, 0, 3, "Unified", "32M", "0-15");
-        index(&dir, 1, 2, "Unified", "2048K", "0,8");
-        index(&dir, 2, 1, "Data", "48K", "0,8");
+        let dir = layout(
+            "smt",
+            &[
+                (3, "Unified", "32M", "0-15"),
+                (2, "Unified", "2048K", "0,8"),
+                (1, "Data", "48K", "0,8"),
+            ],
+        );
         let c = CacheShare::from_dir(&dir).unwrap();
         assert_eq!(c.l2, 1 << 20);
         assert_eq!(c.per_core, (1 << 20) + (2 << 20));
         // No L2 at all: the next level down stands in for it.
-        let dir = scratch("l3only");
-        index(&dir, 0, 3, "Unified", "8M", "0-3");
+        let dir = layout("l3only", &[(3, "Unified", "8M", "0-3")]);
         assert_eq!(CacheShare::from_dir(&dir).unwrap().l2, 2 << 20);
     }
 
     #[test]
     fn nothing_reported_gives_none() {
-        let dir = scratch("l1");
+        let dir = layout("l1", &[(1, "Data", "48K", "0")]);
         assert_eq!(CacheShare::from_dir(&dir.join("missing")), None);
-        index(&dir, 0, 1, "Data", "48K", "0");
         assert_eq!(CacheShare::from_dir(&dir), None, "L1 only");
     }
 }
