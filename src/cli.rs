@@ -548,10 +548,10 @@ struct HeatArgs {
     overlap: bool,
     /// Time blocking: exchange K-deep halos every K steps and advance K
     /// steps per sweep through memory; 1 is the classic one step per sweep
-    /// (with --overlap). auto: 1 for blocks whose two fields fit in the
-    /// cache a core has (L2 + its share of L3, as the OS reports it), else
-    /// up to 12, less where rows are too wide for the rings (results are
-    /// bitwise identical either way).
+    /// (with --overlap). auto: 1 for blocks whose two fields fit in the L2
+    /// of the rank's cores (as the OS reports it), else up to 12, less
+    /// where rows are too wide for the rings to fit in half of L2 + the
+    /// core's share of L3 (results are bitwise identical either way).
     #[arg(
         long,
         value_name = "auto|K",
