@@ -267,9 +267,26 @@ def run_slurm(study, workload, o, out):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise StudyError(f"the report job failed (exit {r.returncode}); see {out / 'logs'}")
+        # A point job that failed cancels the report job (afterok), and
+        # `sbatch --wait` can still exit 0 for a job that never ran.
+        short = unfinished_points(out, o)
+        if short or not (out / "table.md").exists():
+            raise StudyError(f"no report: point(s) {', '.join(f'p={p}' for p in short) or '?'} "
+                             f"did not finish their runs; see {out / 'logs'}")
         return True
     print(f"scaling: report job {report_id} runs after {', '.join(ids)}; results will be in {out}")
     return False
+
+
+def unfinished_points(out, o):
+    """Rank counts whose point file holds fewer runs than asked for."""
+    short = []
+    for p in rank_counts(o.max_ranks):
+        f = out / "points" / f"p{p}.jsonl"
+        runs = sum(1 for line in f.read_text().splitlines() if line.strip()) if f.exists() else 0
+        if runs < o.repeat:
+            short.append(p)
+    return short
 
 
 def submit(cmd):
