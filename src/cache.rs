@@ -108,8 +108,8 @@ impl CacheShare {
     }
 }
 
-/// " (auto: 0.5 MiB L2, 4.5 MiB in all per core (sysfs))" after a time block derived
-/// from `cache`, nothing after one that was given.
+/// " (auto: 0.5 MiB L2, 4.5 MiB in all per core (sysfs))" after a time
+/// block derived from `cache`, nothing after one that was given.
 pub fn auto_note(cache: Option<CacheShare>) -> String {
     cache.map_or(String::new(), |c| format!(" (auto: {})", c.describe()))
 }

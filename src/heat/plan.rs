@@ -184,11 +184,12 @@ impl HeatPlan {
 /// running it (`threads` of them) is swept at the L2-resident kernel's
 /// rate, and blocking would only add ring bookkeeping, so it keeps the
 /// overlapped single step. Past L2 the fields stream from a shared L3 or
-/// from memory, and blocking pays even where they would fit in L3
+/// from memory, and blocking mostly pays even where they would fit in L3
 /// (measured on Zen 1, time block 8 against 1, medians of 5-7 alternating
-/// runs: 1 rank 0.86-1.03 with the fields within L2, 1.09-1.31 past it;
+/// runs: 1 rank 0.86-1.03 with the fields within L2, 1.04-1.31 past it;
 /// 2 ranks 0.71-0.94 within, 1.16-2.12 past, 1.74 at 512^2, whose fields
-/// fit in L2 + L3).
+/// fit in L2 + L3; but one `bench.sh heat` run gave 0.85 for 362^2 on one
+/// rank, fields in an L3 no other rank used: the price of the rule).
 ///
 /// How deep: up to [`MAX_AUTO_BLOCK`] steps per sweep, fewer when rows
 /// are so wide that the intermediate levels' rings (four rows per level)
