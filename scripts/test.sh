@@ -16,11 +16,12 @@ echo "test: cargo build --release"
 build_release
 echo "test: cargo test --release"
 log=$(mktemp)
-# Every test that skips (a missing tool, no privileges) appends a line here:
-# cargo hides a passing test's output, the summary does not.
-export PARSIM_TEST_SKIPS
-PARSIM_TEST_SKIPS=$(mktemp)
-trap 'rm -f "$log" "$PARSIM_TEST_SKIPS"' EXIT
+# Every test that skips (a missing tool, no privileges) or had to retry a
+# step (an infrastructure failure of the moment) appends a line here: cargo
+# hides a passing test's output, the summary does not.
+export PARSIM_TEST_NOTICES
+PARSIM_TEST_NOTICES=$(mktemp)
+trap 'rm -f "$log" "$PARSIM_TEST_NOTICES"' EXIT
 status=0
 cargo test --release --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # The parallel-HDF5 build (`--io parallel`): its own target directory and
@@ -42,8 +43,9 @@ echo "test: scripts/faults.sh"
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
-if [[ -s $PARSIM_TEST_SKIPS ]]; then
-  echo "summary: $(sort -u "$PARSIM_TEST_SKIPS" | wc -l) part(s) skipped:"
-  sort -u "$PARSIM_TEST_SKIPS" | sed 's/^/  /'
-fi
+for kind in SKIP:skipped RETRIED:retried; do
+  lines=$(grep "^${kind%%:*}: " "$PARSIM_TEST_NOTICES" | sort -u) || continue
+  echo "summary: $(wc -l <<<"$lines") part(s) ${kind#*:}:"
+  sed 's/^/  /' <<<"$lines"
+done
 exit "$status"

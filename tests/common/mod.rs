@@ -245,20 +245,31 @@ pub fn assert_refused(dir: &Path, ranks: usize, args: &[&str], expected: &str) -
     stderr
 }
 
-/// Say loudly that a test (or part of one) did not run, and why. Cargo
-/// hides a passing test's output, so the line also goes to the file named by
-/// `PARSIM_TEST_SKIPS` (scripts/test.sh sets it and lists every skip at
-/// the end of its summary).
+/// Say loudly that a test (or part of one) did not run, and why.
 pub fn skip(what: &str) {
-    eprintln!("\n*** SKIP: {what} ***\n");
-    if let Some(path) = std::env::var_os("PARSIM_TEST_SKIPS") {
+    notice("SKIP", what);
+}
+
+/// Say loudly that a test had to run a step twice (an infrastructure
+/// failure of the moment, named by `what`), so a retry never passes
+/// unseen.
+pub fn retried(what: &str) {
+    notice("RETRIED", what);
+}
+
+/// `kind: what` on stderr and, since cargo hides a passing test's output,
+/// appended to the file named by `PARSIM_TEST_NOTICES` (scripts/test.sh sets
+/// it and lists every line at the end of its summary).
+fn notice(kind: &str, what: &str) {
+    eprintln!("\n*** {kind}: {what} ***\n");
+    if let Some(path) = std::env::var_os("PARSIM_TEST_NOTICES") {
         use std::io::Write;
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
             .open(path)
         {
-            let _ = writeln!(f, "SKIP: {what}");
+            let _ = writeln!(f, "{kind}: {what}");
         }
     }
 }
