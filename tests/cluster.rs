@@ -74,7 +74,7 @@ impl Cluster {
     /// `sbatch --wait` of a job script on the head node, in `work`. A job
     /// whose Open MPI wire-up failed is submitted once more, and the retry
     /// reported (`retried`): the test is about parsim across nodes, not
-    /// Open MPI here. Seen in three of about twenty runs of this test, in
+    /// Open MPI here. Seen in three of about fifty runs of this test, in
     /// a chroot and out, and in none of 165 jobs of loops of the same jobs:
     /// the log says a rank could not open its node-mate's shared-memory
     /// segment (ENOENT), could not reach it over TCP either, and one of the
