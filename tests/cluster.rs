@@ -27,7 +27,11 @@ impl Cluster {
             // Names and a subnet of the test's own, beside a user's cluster.
             .env("PARSIM_CLUSTER_NAME", "pt")
             .env("PARSIM_CLUSTER_NET", "10.252.7")
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            // Commands on the head node start where this one does (a
+            // crashing rank's core file lands there): in the test's own
+            // directory, never the project's.
+            .current_dir(dir.parent().unwrap());
         c
     }
 
@@ -78,9 +82,12 @@ impl Cluster {
     /// a chroot and out, and in none of 165 jobs of loops of the same jobs:
     /// the log says a rank could not open its node-mate's shared-memory
     /// segment (ENOENT), could not reach it over TCP either, and one of the
-    /// two segfaulted. The segfault may well come first: Open MPI has the
-    /// PMIx server delete a rank's segment when that rank ends. Core files
-    /// are allowed (`allow_core_files`) and named in the retry's line.
+    /// two segfaulted. The segfault comes first: Open MPI has the PMIx
+    /// server delete a rank's segment when that rank ends, and a core file
+    /// caught it inside MPI_Init_thread (opal_progress -> libevent ->
+    /// mca_btl_tcp.so calling a null callback for an incoming message),
+    /// before parsim runs a line of its own. Core files are allowed
+    /// (`allow_core_files`) and named in the retry's line.
     fn sbatch(&self, work: &Path, options: &[&str], export: &str, script: &str) -> Output {
         let chdir = format!("--chdir={}", work.display());
         let export = format!("--export=ALL,PARSIM={},{export}", parsim());
@@ -436,6 +443,7 @@ fn weak_study_over_nodes(c: &Cluster, work: &Path) {
             &parsim_arg,
             &out_arg,
         ])
+        .current_dir(work) // the study's jobs run where it is submitted
         .output()
         .unwrap();
     assert!(out.status.success(), "weak study: {}", show(&out));
