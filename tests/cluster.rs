@@ -140,8 +140,9 @@ impl Drop for Cluster {
 }
 
 /// Let a rank that crashes leave a core file in its job's directory (sbatch
-/// passes this process's limits on to the job's tasks): the wire-up failure
-/// above has so far left only its symptoms, a segfault among them.
+/// passes this process's limits on to the job's tasks): one core located
+/// the wire-up failure above in Open MPI; the next shows whether a retry
+/// met the same crash.
 fn allow_core_files() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
