@@ -8,7 +8,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use parsim::ensemble::ou::{simulate, simulate_lanes, GroupKernel, OuParams, GROUP, LANES};
+use parsim::ou::kernel::{simulate, simulate_lanes, GroupKernel, LANES};
+use parsim::ou::model::{OuParams, GROUP};
 use parsim::rng::{stream, Lanes};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;

@@ -10,6 +10,8 @@
 #   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
+#   ./scripts/bench.sh workloads [--quick]   every workload `parsim workloads` lists, at its
+#                                            scaling-study defaults, 1 and 2 ranks: its own rate
 #
 # Every point is repeated (REPEAT, default 5; 2 with --quick) and reported as
 # min and median: this machine is noisy, so compare figures from one run.
@@ -22,8 +24,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io|patterns) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io|patterns|workloads) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns|workloads [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -154,6 +156,30 @@ np.save(dst + "/f.npy", np.fromfile(src + "/data/f_points_2000x2_f64le.bin", "<f
     "closest pair 2000x2" "$n_clo" "$pclo" "$(python3 -c "print($n_clo / $pclo)")"
   echo "(pairs --matrix: the wall time ends with every rank's rows of the matrix complete;"
   echo " numba's is one process's matrix. Gathering it to rank 0 and writing it is not timed.)"
+  exit 0
+fi
+
+if [[ $what == workloads ]]; then
+  # The registry says what each workload's problem and rate are: a new
+  # workload is benchmarked here without a line of this script changing.
+  echo "parsim workloads benchmark ($(nproc) cores, $repeat repeats; min / median / max of each rate)"
+  printf '%-46s %5s %12s %12s %12s\n' "case" "ranks" "min" "median" "max"
+  "$PARSIM_BIN" workloads --json | python3 -c '
+import json, sys
+quick = sys.argv[1] == "1"
+for w in json.load(sys.stdin):
+    args = []
+    for opt, value in w["study"]:
+        # --quick: a tenth of each size option (at least 2)
+        if quick and any(s["option"] == opt for s in w["size"]):
+            value = str(max(2, int(float(value)) // 10))
+        args += ["--" + opt.replace("_", "-"), value]
+    print(w["name"], w["rate"]["field"], w["rate"]["unit"].replace(" ", "_"), " ".join(args))
+' "$quick" | while read -r name field unit args; do
+    for r in 1 2; do
+      point "$name [$unit]" $r "$field" 1 $name $args
+    done
+  done
   exit 0
 fi
 

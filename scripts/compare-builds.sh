@@ -7,10 +7,15 @@
 #                target/compare/<commit>, in a worktree of its own)
 #   PARSIM_COMPARE_RANKS="1 2 3"   rank counts of the matrix (default)
 #   PARSIM_COMPARE_KEEP=1          keep the run directories (printed)
+#   PARSIM_COMPARE_PARALLEL=1      build revisions with parallel HDF5 and
+#                                  compare --io parallel too
 #
 # Runs a matrix of cases (heat: disk, sine, snapshots + compression, time
-# block 1 / auto / 4, 2 threads, restart across P; ou: stats, paths, sweep;
-# pi; markov) with both builds on every rank count, in directories of
+# block 1 / auto / 4, 2 threads, restart across P, --io parallel when both
+# builds have it; ou: stats, paths, sweep; pi; markov; integrate: built-in
+# and expression; mandelbrot: each schedule; pairs: with and without the
+# matrix; every workload `parsim workloads` lists must have a case) with
+# both builds on every rank count, in directories of
 # their own, and compares with scripts/h5same.py: every dataset and
 # attribute of every result file, and the --json report, are equal except
 # provenance (commit, command line, times) and timings. Exit codes must be
@@ -21,21 +26,31 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 mpi_allow_root 2>/dev/null
 
-(( $# == 2 )) || { sed -n '2,19p' "$0"; exit 2; }
+(( $# == 2 )) || { sed -n '2,23p' "$0"; exit 2; }
 ./scripts/setup.sh --python >/dev/null || { echo "compare: needs the Python venv (scripts/setup.sh --python)" >&2; exit 1; }
 
-# A parsim executable for $1: as given, or built from a git revision.
+# A parsim executable for $1: as given, or built from a git revision (with
+# PARSIM_COMPARE_PARALLEL=1: the parallel-HDF5 build, so that --io parallel
+# is compared too).
 binary_of() {
   if [[ -x $1 && -f $1 ]]; then realpath "$1"; return; fi
-  local sha dir
+  local sha dir target=target flavour=pin_hdf5 features=()
   sha=$(git rev-parse --verify "$1^{commit}" 2>/dev/null) || { echo "compare: '$1' is neither an executable nor a git revision" >&2; return 1; }
   dir=$PARSIM_ROOT/target/compare/$sha
-  if [[ ! -x $dir/target/release/parsim ]]; then
-    echo "compare: building $1 ($sha) in $dir" >&2
-    [[ -d $dir ]] || git worktree add -q --detach "$dir" "$sha" >&2
-    (cd "$dir" && pin_hdf5 && cargo build --release --locked --quiet >&2)
+  if [[ -n ${PARSIM_COMPARE_PARALLEL:-} ]]; then
+    target=target/parallel-io features=(--features parallel-io)
   fi
-  echo "$dir/target/release/parsim"
+  if [[ ! -x $dir/$target/release/parsim ]]; then
+    echo "compare: building $1 ($sha) in $dir ${features[*]}" >&2
+    [[ -d $dir ]] || git worktree add -q --detach "$dir" "$sha" >&2
+    if [[ -n ${PARSIM_COMPARE_PARALLEL:-} ]]; then
+      (cd "$dir" && HDF5_DIR=$PARSIM_HDF5_MPI_DIR CARGO_TARGET_DIR=$dir/$target \
+        cargo build --release --locked --quiet "${features[@]}" >&2)
+    else
+      (cd "$dir" && pin_hdf5 && cargo build --release --locked --quiet >&2)
+    fi
+  fi
+  echo "$dir/$target/release/parsim"
 }
 old=$(binary_of "$1")
 new=$(binary_of "$2")
@@ -59,7 +74,27 @@ cases=(
   "ou-sweep|ou --tau 0.5,1 --sigma 1,2 --x0 0,1 --paths 6 --steps 800"
   "pi|pi --samples 3000000 --chunk 100000"
   "markov|markov --chains 50 --days 5000"
+  "integrate-lesson|integrate --n 2000000 --chunk 65536"
+  "integrate-expr|integrate --f x^3+sin(x)/(1+x^2) --rule simpson --n 400000 --a -1 --b 2"
+  "mandelbrot-dynamic|mandelbrot --width 300 --height 200 --max-iter 64 --chunk 3"
+  "mandelbrot-cyclic|mandelbrot --width 240 --height 160 --schedule cyclic"
+  "mandelbrot-block|mandelbrot --width 240 --height 160 --schedule block --window -1.5,0.5,-1,1"
+  "pairs|pairs --n 900 --dim 3 --bins 32"
+  "pairs-matrix|pairs --n 300 --dim 2 --matrix"
 )
+# Workloads the matrix must cover: every one `parsim workloads` lists.
+for w in $("$new" workloads | awk '{print $1}'); do
+  printf '%s\n' "${cases[@]}" | grep -q "|$w " ||
+    { echo "compare: no case runs workload '$w': add one" >&2; exit 1; }
+done
+# --io parallel: the same heat cases through MPI-IO, when both builds have it.
+if "$old" --version | grep -q 'parallel I/O (--io parallel): yes' &&
+   "$new" --version | grep -q 'parallel I/O (--io parallel): yes'; then
+  cases+=("heat-parallel-io|heat --nx 150 --ny 100 --steps 30 --io parallel"
+          "heat-parallel-io-snapshots|heat --nx 90 --ny 70 --steps 40 --snapshot-every 10 --io parallel")
+else
+  echo "compare: *** --io parallel not compared: a build without parallel HDF5 (cargo feature parallel-io) ***"
+fi
 
 # Run one case with one build; its directory holds o.h5, report.json, rc.
 run_case() {

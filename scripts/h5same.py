@@ -8,8 +8,10 @@
 Every group, dataset and attribute must exist in both with the same type,
 shape and bytes. What only says how and when a file was made may differ:
 the provenance attributes on / (commit, command line, start/end time), and
-in the stored report JSON the timings, rates and memory figures; every
-other report field (validation, counts, parameters) must be equal too.
+in the stored report JSON the timings, rates (any field named *_per_s)
+and memory figures, and per-rank compute seconds; under mandelbrot's
+dynamic schedule, which rank computed which rows. Every other report field
+(validation, counts, parameters) must be equal too.
 Used by scripts/compare-builds.sh to prove a refactor changed no result.
 """
 import json
@@ -20,20 +22,30 @@ import numpy as np
 
 # Attributes on / that record provenance, not results.
 PROVENANCE = {"git_commit", "command_line", "start_time", "end_time", "parsim_version"}
-# Report fields that measure the run rather than its result.
-TIMING = {
-    "wall_time_s", "phases", "peak_memory", "mlups", "samples_per_s",
-    "samples_per_s_per_core", "days_per_s", "steps_per_s",
-    "normals_per_s_per_core", "version", "evals_per_s", "pixels_per_s",
-    "pairs_per_s", "iterations_per_s",
-}
+# Report fields that measure the run rather than its result: every rate
+# (a name ending in _per_s or _per_s_per_core, whatever the workload), and
+# these.
+TIMING = {"wall_time_s", "phases", "peak_memory", "mlups", "version", "imbalance"}
+# Datasets of timings (seconds per rank).
+TIMING_DATASETS = {"mandelbrot/rank_compute_s"}
+# What a dynamic schedule decides at run time (which rank took which rows):
+# compared only when the schedule is static.
+DYNAMIC = {"mandelbrot/row_rank", "mandelbrot/rank_iterations", "rank_iterations"}
+
+
+def is_timing(key):
+    return key in TIMING or key.endswith("_per_s") or key.endswith("_per_s_per_core")
 
 
 def report_of(text):
-    """The report JSON without its timing fields (nested ones too)."""
+    """The report JSON without its timing fields (nested ones too), and
+    without what a dynamic schedule decided."""
+    dynamic = '"schedule": "dynamic"' in text or '"schedule":"dynamic"' in text
+
     def strip(v):
         if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in TIMING}
+            return {k: strip(x) for k, x in v.items()
+                    if not is_timing(k) and not (dynamic and k in DYNAMIC)}
         if isinstance(v, list):
             return [strip(x) for x in v]
         return v
@@ -79,7 +91,10 @@ def diff(a, b):
     b.visit(names_b.add)
     for name in sorted(names_a ^ names_b):
         out.append(f"/{name}: only in {'A' if name in names_a else 'B'}")
+    dynamic = "mandelbrot" in a and a["mandelbrot"].attrs.get("schedule") in ("dynamic", b"dynamic")
     for name in sorted(names_a & names_b):
+        if name in TIMING_DATASETS or (dynamic and name in DYNAMIC):
+            continue
         oa, ob = a[name], b[name]
         if type(oa) is not type(ob):
             out.append(f"/{name}: a {type(oa).__name__} in A, a {type(ob).__name__} in B")

@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""parsim scaling studies: strong or weak, for heat, ou, pi, integrate, mandelbrot or pairs, run locally
+"""parsim scaling studies: strong or weak, of any workload `parsim workloads` lists, run locally
 through mpirun or on SLURM, turned into a CSV, a Markdown table and plots.
 
     scripts/scaling.py strong heat --max-ranks 4 --oversubscribe
+    scripts/scaling.py strong heat --size 600x400 --set steps=20
     scripts/scaling.py weak pi --max-ranks 8 --launcher slurm --wait
     scripts/scaling.py report DIR          # (re)build the report of a study
 
 Strong: a fixed global problem on 1, 2, 4, ... ranks (and --max-ranks);
-speedup S(p) = T(1)/T(p), efficiency S(p)/p. Weak: fixed work per rank (the
-heat grid grows with the process grid so every rank keeps its block; ou and
-pi scale paths and samples); efficiency T(1)/T(p).
+speedup S(p) = T(1)/T(p), efficiency S(p)/p. Weak: fixed work per rank;
+efficiency T(1)/T(p).
+
+What a workload's problem is comes from the binary (`parsim workloads
+--json`): its size options and how a weak study grows each with p (times p,
+times sqrt(p) for all pairs, or along heat's process grid so every rank
+keeps its block), its study defaults, its rate and its phases. --size sets
+the size options (strong: the whole problem; weak: one rank's), --set any
+other option of the workload; neither is needed for a study of the
+defaults.
 
 Times are the runs' own --json figures: the steady-state wall time of the
 time loop (heat) or of the computation (ou, pi), and per-phase min/avg/max
@@ -40,20 +48,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("heat", "ou", "pi", "integrate", "mandelbrot", "pairs")
 STUDIES = ("strong", "weak")
-# Phase names in each workload's JSON report, in plotting order.
-PHASES = {
-    "heat": ("stencil", "halo", "io"),
-    "ou": ("compute", "reduce", "gather_io"),
-    "pi": ("compute", "gather_io"),
-    "integrate": ("compute", "gather_io"),
-    "mandelbrot": ("compute", "wait", "gather_io"),
-    "pairs": ("compute", "ring_wait", "transpose", "gather_io"),
-}
-RATE = {"heat": ("mlups", "MLUPS"), "ou": ("steps_per_s", "steps/s"), "pi": ("samples_per_s", "samples/s"),
-        "integrate": ("evaluations_per_s", "evaluations/s"), "mandelbrot": ("iterations_per_s", "iterations/s"),
-        "pairs": ("pairs_per_s", "pairs/s")}
+
+
+def registry(binary):
+    """Every workload the binary knows, by name (`parsim workloads --json`)."""
+    try:
+        r = subprocess.run([str(binary), "workloads", "--json"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise StudyError(f"cannot ask {binary} for its workloads: {e}")
+    if r.returncode != 0:
+        raise StudyError(f"{binary} workloads --json failed (exit {r.returncode}): {last_line(r.stderr)}")
+    return {w["name"]: w for w in json.loads(r.stdout)}
 
 
 class StudyError(Exception):
@@ -101,45 +108,66 @@ def rank_counts(max_ranks):
     return counts
 
 
-def point_args(study, workload, p, o):
+def problem(info, o):
+    """The study's problem from the registry entry `info` and the command
+    line: the size options' values (strong: the whole problem; weak: one
+    rank's) and the other options, in order: the workload's study defaults,
+    then --size, then --set."""
+    name, sizes = info["name"], [s["option"] for s in info["size"]]
+    values = dict(info["study"])
+    if o.size:
+        parts = o.size.lower().split("x") if len(sizes) > 1 else [o.size]
+        if len(parts) != len(sizes):
+            raise StudyError(f"--size '{o.size}': {name} has {len(sizes)} size options "
+                             f"({', '.join('--' + s for s in sizes)}): give them as AxB")
+        values.update(zip(sizes, parts))
+    for item in o.set or []:
+        key, eq, value = item.partition("=")
+        key = key.strip().lstrip("-").replace("_", "-")
+        if not eq or not key:
+            raise StudyError(f"--set '{item}' is not of the form OPTION=VALUE (e.g. steps=100)")
+        if key.replace("-", "_") in [s.replace("-", "_") for s in sizes]:
+            raise StudyError(f"--set {key}: a size option of {name}: give it with --size")
+        values[key] = value
+    size = {}
+    for s in sizes:
+        text = values.pop(s, None) or values.pop(s.replace("_", "-"), None)
+        if text is None:
+            raise StudyError(f"{name}: no value for its size option --{s}: give --size")
+        try:
+            size[s] = int(float(text))
+        except ValueError:
+            raise StudyError(f"--size: '{text}' for --{s} is not a number")
+        if size[s] < 1:
+            raise StudyError(f"--size: --{s} must be at least 1 (got {text})")
+    return size, [(k.replace("_", "-"), v) for k, v in values.items()]
+
+
+def point_args(study, info, p, o):
     """parsim arguments and a short problem description for p ranks."""
-    if workload == "heat":
-        if study == "strong":
-            nx, ny = parse_pair(o.grid, "--grid")
-            px, py = balanced_grid(p)
-            if px > nx or py > ny:
-                raise StudyError(f"grid {nx}x{ny} is too small for {p} ranks")
-            args = ["heat", "--nx", str(nx), "--ny", str(ny)]
-        else:
-            bx, by = parse_pair(o.block, "--block")
-            px, py = balanced_grid(p)
-            nx, ny = px * bx, py * by
-            args = ["heat", "--nx", str(nx), "--ny", str(ny), "--proc-grid", f"{px}x{py}"]
-        args += ["--steps", str(o.steps)]
-        return args, f"{nx}x{ny} grid, {o.steps} steps"
-    if workload == "ou":
-        paths = o.paths if study == "strong" else o.paths * p
-        args = ["ou", "--paths", str(paths), "--steps", str(o.ou_steps)]
-        return args, f"{paths} paths x {o.ou_steps} steps"
-    if workload == "integrate":
-        n = o.n if study == "strong" else o.n * p
-        return ["integrate", "--n", str(n)], f"{n} points"
-    if workload == "mandelbrot":
-        w, h = parse_pair(o.image, "--image")
-        # Weak: the image grows in height (rows are the unit of work).
-        h = h if study == "strong" else h * p
-        args = ["mandelbrot", "--width", str(w), "--height", str(h), "--max-iter", str(o.max_iter),
-                "--schedule", o.schedule]
+    size, fixed = problem(info, o)
+    grow = {s["option"]: s["weak"] for s in info["size"]}
+    px, py = balanced_grid(p)
+    args = [info["name"]]
+    shown = []
+    for opt, v in size.items():
+        how = grow[opt]
         if study == "weak":
-            # The window grows with the image, so the work per row keeps its mix.
-            args += ["--window", f"-2,1,-1,{-1 + 2 * p}"]
-        return args, f"{w}x{h} image, max-iter {o.max_iter}, {o.schedule} schedule"
-    if workload == "pairs":
-        # Weak: the pairs (N^2 / 2) per rank stay fixed, so N grows as sqrt(p).
-        n = o.points if study == "strong" else round(o.points * p ** 0.5)
-        return ["pairs", "--n", str(n), "--dim", str(o.dim)], f"{n} points in {o.dim}-D"
-    samples = o.samples if study == "strong" else o.samples * p
-    return ["pi", "--samples", str(samples)], f"{samples} samples"
+            v = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[how]
+        elif (how == "grid_x" and px > v) or (how == "grid_y" and py > v):
+            raise StudyError(f"--{opt} {v} is too small for the process grid {px}x{py} of {p} ranks")
+        args += [f"--{opt.replace('_', '-')}", str(v)]
+        shown.append(f"{opt.replace('_', '-')} {v}")
+    if study == "weak" and "grid_x" in grow.values():
+        args += ["--proc-grid", f"{px}x{py}"]  # every rank keeps its block
+    for opt, v in fixed:
+        args += [f"--{opt}", str(v)]
+        shown.append(f"{opt} {v}")
+    if study == "weak" and info["name"] == "mandelbrot":
+        # The image grows in height (rows are the unit of work): the window
+        # grows with it, so the work per row keeps its mix.
+        args += ["--window", f"-2,1,-1,{-1 + 2 * p}"]
+    return args, ", ".join(shown)
 
 
 # ---------------------------------------------------------------- running
@@ -170,8 +198,8 @@ def machine(study):
     return where if study.get("launcher") != "slurm" else f"SLURM, submitted from {where}"
 
 
-def run_local(study, workload, o, out):
-    binary = parsim_binary(o)
+def run_local(study, info, o, out):
+    binary, workload = parsim_binary(o), info["name"]
     check_mpirun(o)
     cores = os.cpu_count() or 1
     env = dict(os.environ)
@@ -180,7 +208,7 @@ def run_local(study, workload, o, out):
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     with open(out / "runs.jsonl", "w") as log:
         for p in rank_counts(o.max_ranks):
-            args, problem = point_args(study, workload, p, o)
+            args, problem = point_args(study, info, p, o)
             over = p > cores
             flags = ["--oversubscribe", "--bind-to", "none"] if over else ["--bind-to", "core"]
             for k in range(1, o.repeat + 1):
@@ -228,8 +256,8 @@ def slurm_available():
     return None
 
 
-def run_slurm(study, workload, o, out):
-    binary = parsim_binary(o)
+def run_slurm(study, info, o, out):
+    binary, workload = parsim_binary(o), info["name"]
     why = slurm_available()
     if why:
         raise StudyError(why)
@@ -237,7 +265,7 @@ def run_slurm(study, workload, o, out):
     (out / "logs").mkdir()
     ids = []
     for p in rank_counts(o.max_ranks):
-        args, problem = point_args(study, workload, p, o)
+        args, problem = point_args(study, info, p, o)
         export = {
             "PARSIM": str(binary),
             "POINT_ARGS": " ".join(args),
@@ -316,8 +344,10 @@ def load_runs(out):
 def write_report(out):
     study, rows = load_runs(out)
     kind, workload = study["study"], study["workload"]
-    phases = PHASES[workload]
-    rate_key, rate_unit = RATE[workload]
+    # Studies made before the registry was stored: ask the binary.
+    info = study.get("info") or registry(ROOT / "target" / "release" / "parsim")[workload]
+    phases = info["phases"]
+    rate_key, rate_unit = info["rate"]["field"], info["rate"]["unit"]
 
     # CSV: one row per run.
     with open(out / "runs.csv", "w", newline="") as f:
@@ -472,10 +502,10 @@ def main(argv):
 
     ap = argparse.ArgumentParser(
         prog="scripts/scaling.py",
-        description="Strong and weak scaling studies of parsim (heat, ou, pi, integrate, mandelbrot, pairs), locally or on SLURM.",
+        description="Strong and weak scaling studies of any parsim workload, locally or on SLURM.",
         epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory.")
     ap.add_argument("study", choices=STUDIES, help="strong (fixed problem) or weak (fixed work per rank)")
-    ap.add_argument("workload", choices=WORKLOADS)
+    ap.add_argument("workload", help="any workload `parsim workloads` lists")
     ap.add_argument("--max-ranks", type=int, default=2, help="largest rank count (default 2); 1, 2, 4, ... up to it")
     ap.add_argument("--launcher", choices=("mpirun", "slurm"), default="mpirun")
     ap.add_argument("--repeat", type=int, default=3, help="runs per point (default 3)")
@@ -485,32 +515,24 @@ def main(argv):
     ap.add_argument("--wait", action="store_true", help="slurm: wait for the report job")
     ap.add_argument("--tasks-per-node", type=int, help="slurm: --ntasks-per-node (default: one node)")
     ap.add_argument("--time-limit", default="00:30:00", help="slurm: time limit per point job")
-    g = ap.add_argument_group("problem sizes")
-    g.add_argument("--grid", default="4000x4000", help="heat strong: global grid (default 4000x4000)")
-    g.add_argument("--block", default="2000x2000", help="heat weak: grid per rank (default 2000x2000)")
-    g.add_argument("--steps", type=int, default=100, help="heat: time steps (default 100)")
-    g.add_argument("--paths", type=int, default=8, help="ou: paths (strong) or paths per rank (weak) (default 8)")
-    g.add_argument("--ou-steps", type=int, default=5_000_000, help="ou: steps per path (default 5e6)")
-    g.add_argument("--n", type=int, default=400_000_000,
-                   help="integrate: points (strong) or points per rank (weak) (default 4e8)")
-    g.add_argument("--image", default="3000x2000", help="mandelbrot: image (strong) or per rank (weak) (default 3000x2000)")
-    g.add_argument("--max-iter", type=int, default=256, help="mandelbrot: iterations per pixel at most (default 256)")
-    g.add_argument("--schedule", default="dynamic", choices=("block", "cyclic", "dynamic"),
-                   help="mandelbrot: row schedule (default dynamic)")
-    g.add_argument("--points", type=int, default=40_000,
-                   help="pairs: points (strong) or points on 1 rank, growing as sqrt(ranks) (weak) (default 40000)")
-    g.add_argument("--dim", type=int, default=3, help="pairs: dimension of the points (default 3)")
-    g.add_argument("--samples", type=int, default=1_000_000_000,
-                   help="pi: samples (strong) or samples per rank (weak) (default 1e9)")
+    g = ap.add_argument_group("the problem (defaults: the workload's study defaults, `parsim workloads --json`)")
+    g.add_argument("--size", help="the workload's size option(s): strong, the whole problem; weak, one rank's "
+                   "(heat: NXxNY, e.g. 600x400; others: one number)")
+    g.add_argument("--set", action="append", metavar="OPTION=VALUE",
+                   help="any other option of the workload, the same for every point (repeatable), e.g. steps=100")
     o = ap.parse_args(argv)
     try:
-        for name in ("max_ranks", "repeat", "steps", "paths", "ou_steps", "samples", "points", "dim"):
+        for name in ("max_ranks", "repeat"):
             if getattr(o, name) < 1:
                 raise StudyError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
         if o.tasks_per_node is not None and o.tasks_per_node < 1:
             raise StudyError("--tasks-per-node must be at least 1")
+        known = registry(parsim_binary(o))
+        if o.workload not in known:
+            raise StudyError(f"unknown workload '{o.workload}' (parsim workloads: {', '.join(known)})")
+        info = known[o.workload]
         for p in rank_counts(o.max_ranks):  # sizes are checked before anything runs
-            point_args(o.study, o.workload, p, o)
+            point_args(o.study, info, p, o)
         out = Path(o.out) if o.out else ROOT / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
         if out.exists() and any(out.iterdir()):
             raise StudyError(f"output directory {out} exists and is not empty")
@@ -526,12 +548,13 @@ def main(argv):
         (out / "study.json").write_text(json.dumps(dict(
             study=o.study, workload=o.workload, launcher=o.launcher, repeat=o.repeat,
             max_ranks=o.max_ranks, ranks=rank_counts(o.max_ranks), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            info=info,
             host=socket.gethostname(), cpu=cpu_model(), cores=os.cpu_count(),
             command=" ".join([sys.argv[0], *argv])), indent=2) + "\n")
         if o.launcher == "mpirun":
-            run_local(o.study, o.workload, o, out)
+            run_local(o.study, info, o, out)
             write_report(out)
-        elif run_slurm(o.study, o.workload, o, out):
+        elif run_slurm(o.study, info, o, out):
             print((out / "table.md").read_text())
             print(f"scaling: results in {out}")
     except StudyError as e:

@@ -1,9 +1,8 @@
 //! Memory a run will need, checked before it is allocated: an allocation
 //! the machine cannot give aborts the process with a backtrace (exit 134)
 //! on one rank while the others wait, so every workload states its need up
-//! front and gets one line instead.
-
-use mpi::traits::Communicator;
+//! front and gets one line instead. Pure: the ranks agree on the verdict
+//! in `crate::par::check_memory`.
 
 use crate::error::{Failure, Outcome};
 
@@ -37,8 +36,8 @@ pub fn shown(bytes: u128) -> String {
 }
 
 /// The verdict on a rank needing `need` bytes (for `what`) where `avail`
-/// are available.
-fn verdict(rank: i32, need: u128, what: &str, avail: Option<u128>) -> Outcome {
+/// are available (all ranks agree on it in `crate::par::check_memory`).
+pub fn verdict(rank: i32, need: u128, what: &str, avail: Option<u128>) -> Outcome {
     match avail {
         Some(avail) if need > avail => Err(Failure::usage(format!(
             "this run needs about {} of memory on rank {rank} ({what}), but its node has {} \
@@ -48,12 +47,6 @@ fn verdict(rank: i32, need: u128, what: &str, avail: Option<u128>) -> Outcome {
         ))),
         _ => Ok(()),
     }
-}
-
-/// Collective: refuse the run, on every rank alike, when any rank's `need`
-/// (bytes, for `what`) exceeds what its node has available.
-pub fn check<C: Communicator>(comm: &C, need: u128, what: &str) -> Outcome {
-    crate::par::agree(comm, verdict(comm.rank(), need, what, available()))
 }
 
 #[cfg(test)]

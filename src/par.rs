@@ -334,3 +334,25 @@ pub fn install_panic_abort(rank: i32) {
         }
     }));
 }
+
+/// Collective: the cache figure every rank plans with, the smallest any
+/// rank's node reports (nodes of one job may differ; they must agree on
+/// one depth).
+pub fn agreed_cache<C: Communicator>(comm: &C) -> crate::cache::CacheShare {
+    let mine = crate::cache::CacheShare::local();
+    let local = [mine.per_core, mine.l2, u64::from(mine.from_sysfs)];
+    let mut least = [0u64; 3];
+    comm.all_reduce_into(&local[..], &mut least[..], SystemOperation::min());
+    crate::cache::CacheShare {
+        per_core: least[0],
+        l2: least[1],
+        from_sysfs: least[2] == 1,
+    }
+}
+
+/// Collective: refuse the run, on every rank alike, when any rank's `need`
+/// (bytes, for `what`) exceeds what its node has available.
+pub fn check_memory<C: Communicator>(comm: &C, need: u128, what: &str) -> Outcome {
+    let local = crate::memory::verdict(comm.rank(), need, what, crate::memory::available());
+    agree(comm, local)
+}

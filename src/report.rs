@@ -136,6 +136,10 @@ pub fn num(x: f64, decimals: Option<usize>) -> String {
     }
 }
 
+/// |z| above which a statistic fails validation: a correct run fails one
+/// given score with probability 6e-7.
+pub const Z_LIMIT: f64 = 5.0;
+
 /// "OK" or "FAILED", as every report prints its validation.
 pub fn verdict(passed: bool) -> &'static str {
     if passed {

@@ -439,7 +439,7 @@ fn weak_study_over_nodes(c: &Cluster, work: &Path) {
             "2",
             "--repeat",
             "1",
-            "--samples",
+            "--size",
             "2000000",
             &parsim_arg,
             &out_arg,

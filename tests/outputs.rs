@@ -198,6 +198,53 @@ fn existing_xdmf_sidecar_is_not_clobbered() {
     );
 }
 
+/// Every workload `parsim workloads` lists has an example deck, and every
+/// deck in examples/ is one `every_example_deck_runs` runs.
+#[test]
+fn every_workload_has_an_example_deck_and_every_deck_is_run() {
+    let run = [
+        "demo",
+        "disk",
+        "ou-sweep",
+        "pi",
+        "markov",
+        "integrate",
+        "mandelbrot",
+        "pairs",
+    ];
+    let mut decks: Vec<(String, String)> = std::fs::read_dir(EXAMPLES)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "toml").then_some(path)
+        })
+        .map(|path| {
+            let table: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, table["workload"].as_str().unwrap().to_string())
+        })
+        .collect();
+    decks.sort();
+    for (stem, _) in &decks {
+        assert!(
+            run.contains(&stem.as_str()),
+            "examples/{stem}.toml is not run by a test"
+        );
+    }
+    let out = std::process::Command::new(parsim())
+        .args(["workloads", "--json"])
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for w in listed.as_array().unwrap() {
+        let name = w["name"].as_str().unwrap();
+        assert!(
+            decks.iter().any(|(_, workload)| workload == name),
+            "no example deck for workload {name}"
+        );
+    }
+}
+
 #[test]
 fn every_example_deck_runs() {
     let dir = scratch("outputs_decks");
@@ -234,7 +281,7 @@ fn every_example_deck_runs() {
     assert_eq!(r["samples"].as_u64(), Some(200_000_000));
     assert!(dir.join("pi.h5").exists());
     // The lessons' other patterns.
-    for name in ["integrate", "mandelbrot", "pairs"] {
+    for name in ["markov", "integrate", "mandelbrot", "pairs"] {
         let r = run_json(&dir, 2, &["run", &deck(name)]);
         assert_eq!(r["passed"], true, "{name}: {r}");
         assert!(dir.join(format!("{name}.h5")).exists(), "{name}");

@@ -89,7 +89,7 @@ fn local_strong_and_weak_studies() {
             "--repeat",
             "2",
         ])
-        .args(["--grid", "600x400", "--steps", "20", "--out"])
+        .args(["--size", "600x400", "--set", "steps=20", "--out"])
         .arg(&out)
         .output()
         .unwrap();
@@ -106,10 +106,10 @@ fn local_strong_and_weak_studies() {
             "2",
             "--repeat",
             "1",
-            "--paths",
+            "--size",
             "2",
-            "--ou-steps",
-            "20000",
+            "--set",
+            "steps=20000",
             "--out",
         ])
         .arg(&out)
@@ -119,7 +119,7 @@ fn local_strong_and_weak_studies() {
     check_study_dir(&out, &[1, 2], 1);
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert!(
-        csv.contains("4 paths x 20000 steps"),
+        csv.contains("paths 4, steps 20000"),
         "weak ou doubles the paths:\n{csv}"
     );
 }
@@ -241,7 +241,7 @@ fn study_tool_refuses_bad_input() {
     }
     let dir = scratch("study_bad");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["strong", "lattice"], "invalid choice: 'lattice'"),
+        (vec!["strong", "lattice"], "unknown workload 'lattice'"),
         (vec!["strnog", "heat"], "invalid choice: 'strnog'"),
         (
             vec!["strong", "heat", "--max-ranks", "0"],
@@ -252,8 +252,17 @@ fn study_tool_refuses_bad_input() {
             "--repeat must be at least 1",
         ),
         (
-            vec!["strong", "heat", "--grid", "big"],
-            "--grid 'big' is not of the form AxB",
+            vec!["strong", "heat", "--size", "big"],
+            "heat has 2 size options",
+        ),
+        (vec!["strong", "pi", "--size", "many"], "is not a number"),
+        (
+            vec!["strong", "pi", "--set", "samples=5"],
+            "give it with --size",
+        ),
+        (
+            vec!["strong", "heat", "--set", "steps"],
+            "not of the form OPTION=VALUE",
         ),
         (
             vec!["strong", "heat", "--max-ranks", "64"],
@@ -571,10 +580,10 @@ fn slurm_job_scripts_and_studies() {
         (
             "strong",
             "heat",
-            vec!["--grid", "400x300", "--steps", "20"],
+            vec!["--size", "400x300", "--set", "steps=20"],
             vec![1, 2, 4],
         ),
-        ("weak", "pi", vec!["--samples", "4000000"], vec![1, 2, 4]),
+        ("weak", "pi", vec!["--size", "4000000"], vec![1, 2, 4]),
     ] {
         let out_dir = work.join(format!("{study}-{workload}"));
         let mut cmd = study_tool().unwrap();

@@ -164,12 +164,6 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
     plan: &Plan,
 ) -> Outcome<Option<HeatFile>> {
     let root = comm.rank() == 0;
-    if io == IoMode::Parallel && !cfg!(feature = "parallel-io") {
-        return Err(Failure::usage(
-            "--io parallel needs parsim built with parallel HDF5 (cargo feature parallel-io, \
-             see README); this build writes with --io gather",
-        ));
-    }
     // Rank 0: check, reserve the result file and its sidecar.
     let mut outputs = None;
     let local = if root {

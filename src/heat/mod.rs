@@ -26,6 +26,7 @@ mod finish;
 pub mod halo;
 pub mod io;
 pub mod kernel;
+pub mod options;
 #[cfg(feature = "parallel-io")]
 pub mod pario;
 pub mod plan;

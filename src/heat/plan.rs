@@ -113,7 +113,7 @@ impl HeatPlan {
     /// The same verdict on every rank: the request merged with a restart,
     /// the process grid, the decomposition and the tuning it allows (an
     /// automatic time block from `cache`, the figure the ranks agreed on:
-    /// [`agreed_cache`]).
+    /// `crate::par::agreed_cache`).
     pub fn new(
         job: &HeatJob,
         resume: Option<&CheckpointMeta>,
@@ -215,22 +215,6 @@ pub fn auto_time_block(decomp: &Decomposition, cache: CacheShare, threads: usize
 /// exchanges: 12 was the fastest on 2000^2 and 4000^2 (`bench.sh heat`);
 /// past it the gain is within noise.
 pub const MAX_AUTO_BLOCK: usize = 12;
-
-/// Collective: the cache figure every rank plans with, the smallest any
-/// rank's node reports (nodes of one job may differ; they must agree on
-/// one depth).
-pub fn agreed_cache<C: Communicator>(comm: &C) -> CacheShare {
-    use mpi::collective::SystemOperation;
-    let mine = CacheShare::local();
-    let local = [mine.per_core, mine.l2, u64::from(mine.from_sysfs)];
-    let mut least = [0u64; 3];
-    comm.all_reduce_into(&local[..], &mut least[..], SystemOperation::min());
-    CacheShare {
-        per_core: least[0],
-        l2: least[1],
-        from_sysfs: least[2] == 1,
-    }
-}
 
 /// Refuse tunings this decomposition or MPI library cannot carry out; the
 /// time-block depth.

@@ -30,11 +30,12 @@ use crate::stop::StopSignal;
 pub fn run<C: Communicator>(
     world: &C,
     job: &HeatJob,
+    planned: Option<&HeatPlan>,
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
     let resume = job.checkpointing.resume(world, checkpoint::read_meta)?;
-    let heat = HeatRun::new(world, job, resume, meta)?;
+    let heat = HeatRun::new(world, job, planned, resume, meta)?;
     driver::run(heat, stop, &job.out)
 }
 
@@ -68,18 +69,26 @@ pub struct HeatRun<'a> {
 }
 
 impl<'a> HeatRun<'a> {
-    /// Collective over `world`: plan, reserve the output, build the state.
+    /// Collective over `world`: the plan (`planned`, made from the options
+    /// alone, or merged with the restart's checkpoint here), reserve the
+    /// output, build the state.
     pub fn new<C: Communicator>(
         world: &C,
         job: &'a HeatJob,
+        planned: Option<&HeatPlan>,
         resume: Option<CheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
-        let cache = super::plan::agreed_cache(world);
-        let plan = HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?;
+        let plan = match (&resume, planned) {
+            (None, Some(plan)) => plan.clone(),
+            _ => {
+                let cache = crate::par::agreed_cache(world);
+                HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?
+            }
+        };
         let block = plan.decomp.block(rank);
-        crate::memory::check(world, plan.memory_need(&block), "two fields of its block")?;
+        crate::par::check_memory(world, plan.memory_need(&block), "two fields of its block")?;
         super::plan::check_threads(world, job.tuning.threads)?;
         let file = io::open(
             world,

@@ -1,0 +1,365 @@
+//! The command line: start-up under MPI, the deck merged in, parsing,
+//! errors as one line, and a dispatch of one line per command. Each
+//! workload's options, plan and run live in its own folder, listed once in
+//! [`crate::workloads`].
+//!
+//! Every rank parses the same arguments, so every rank reaches the same
+//! verdict on them; only rank 0 prints it. Help and version go to stdout
+//! once, errors are one line on stderr, and every rank returns the same exit
+//! code, so `mpirun` never waits on a rank that went on alone.
+
+pub mod deck;
+mod errors;
+pub mod tools;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use mpi::traits::*;
+
+use crate::error::{ExitCode, Failure, Outcome};
+use crate::h5::RunMeta;
+use crate::workloads::{Launch, Workload};
+use errors::clap_exit;
+use tools::{completions, effective_config, man_page};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "parsim",
+    version,
+    // mpirun gives ranks a pty even when the user's stdout is a pipe or a
+    // job log, so terminal detection cannot be trusted: no colour codes.
+    color = clap::ColorChoice::Never,
+    // A deck's options come first and typed ones after: the last one wins.
+    args_override_self = true,
+    about = "SPMD simulations under MPI: heat equation, OU ensembles, Monte Carlo, quadrature, Mandelbrot, all pairs",
+    long_about = "SPMD simulations under MPI. Launch with `mpirun -n P parsim ...` or \
+                  `srun parsim ...`; without a launcher it runs on one rank.\n\n\
+                  Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
+                  3 validation failed, 4 numerical blow-up, 70 a rank panicked (job \
+                  aborted), 75 stopped by a signal (after writing a checkpoint where the workload keeps one)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Check every option (deck, then command line) exactly as a run
+    /// does, print the effective configuration as a deck with the plan
+    /// resolved on these ranks, and exit without running. Input files'
+    /// contents, free memory and the output path are checked when the run
+    /// starts.
+    #[arg(long, global = true)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Workload(Box<Workload>),
+    /// List the workloads (`--json`: what scripts need to drive each one:
+    /// size options, rate, phases, result file and group).
+    Workloads {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `parsim completions bash >
+    /// ~/.local/share/bash-completion/completions/parsim`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `parsim man | man -l -`; `parsim man
+    /// heat` for a workload's own page.
+    Man {
+        /// A workload's page instead of the main one.
+        subcommand: Option<String>,
+    },
+    /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
+    /// (TOML) names the workload and sets its options; options typed after
+    /// it override the deck. Every subcommand also takes `--config DECK`.
+    Run {
+        /// The deck (TOML): workload = "heat" and any of its options.
+        deck: Option<PathBuf>,
+        /// Options of the deck's workload, overriding the deck.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        options: Vec<String>,
+    },
+}
+
+/// The command line parser. Every option that takes a value takes a
+/// negative number too, so that `--nx -4` or `--dt -1e-5` is refused by the
+/// option's own check (its range, in a domain message) instead of reading
+/// as an unknown flag `-4`. A real-valued option takes any word beginning
+/// with `-` (clap's number test misses `-1e-5`); `--dt --steps` then says
+/// that `--steps` is not a number.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let real = std::any::TypeId::of::<f64>();
+    Cli::command()
+        .long_version(long_version())
+        .mut_subcommands(|sub| {
+            // Each workload's default result file, named in its help.
+            let name = sub.get_name().to_string();
+            let sub = if sub.get_arguments().any(|a| a.get_id() == "output") {
+                sub.mut_arg("output", |a| {
+                    a.help(format!("HDF5 result file [default: {name}.h5]"))
+                })
+            } else {
+                sub
+            };
+            sub.mut_args(|arg| {
+                if !arg.get_action().takes_values() {
+                    arg
+                } else if arg.get_value_parser().type_id() == real {
+                    arg.allow_hyphen_values(true)
+                } else {
+                    arg.allow_negative_numbers(true)
+                }
+            })
+        })
+}
+
+/// `parsim --version`: what a bug report needs, the same as every result
+/// file records (commit, MPI library, HDF5, parallel I/O or not).
+fn long_version() -> &'static str {
+    static LONG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LONG.get_or_init(|| {
+        let mpi = crate::h5::mpi_library();
+        let (a, b, c) = hdf5::library_version();
+        format!(
+            "{} (commit {})\nMPI library: {mpi}\nHDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",
+            crate::VERSION,
+            env!("PARSIM_GIT_COMMIT"),
+            if cfg!(feature = "parallel-io") { "yes" } else { "no" }
+        )
+    })
+}
+
+/// The long options of subcommand `workload` and whether each takes a value
+/// (what a deck may set).
+fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
+    if !crate::workloads::ALL.iter().any(|w| w.name == workload) {
+        return None;
+    }
+    let cmd = command();
+    let sub = cmd.find_subcommand(workload)?;
+    Some(
+        sub.get_arguments()
+            .filter_map(|a| {
+                a.get_long()
+                    .map(|l| (l.to_string(), a.get_action().takes_values()))
+            })
+            .collect(),
+    )
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> i32 {
+    // Before MPI starts: a stop signal that arrives during start-up is then
+    // recorded (and honoured at the first check) instead of killing the rank.
+    let stop = match crate::stop::StopSignal::install() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("parsim: error: cannot install signal handlers: {e}");
+            return ExitCode::Runtime as i32;
+        }
+    };
+    // FUNNELED: `--threads` runs stencil threads, MPI stays on this thread.
+    // What the library provides is checked only when threads are asked for.
+    let Some((universe, _provided)) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+    else {
+        eprintln!("parsim: error: MPI could not be initialised");
+        return ExitCode::Runtime as i32;
+    };
+    let world = universe.world();
+    let rank = world.rank();
+    crate::par::install_panic_abort(rank);
+
+    let code = match with_deck(&world, std::env::args_os().collect()) {
+        Ok(e) => parse_and_run(&world, e.args, e.deck, &stop),
+        Err(failure) => {
+            if rank == 0 {
+                eprintln!("parsim: error: {}", failure.message);
+            }
+            failure.code as i32
+        }
+    };
+    drop(universe); // MPI_Finalize on every rank before exiting
+    code
+}
+
+/// Collective: the command line with an input deck's options put in
+/// (`parsim run DECK`, `--config DECK`): rank 0 reads the deck and every
+/// rank gets the same text, so all reach the same verdict. The deck's path
+/// and text, for provenance.
+fn with_deck<C: Communicator>(world: &C, raw: Vec<std::ffi::OsString>) -> Outcome<deck::Expanded> {
+    let Some(path) = deck::deck_path(&raw) else {
+        return Ok(deck::Expanded {
+            args: raw,
+            deck: None,
+        });
+    };
+    let text = crate::par::broadcast_json(world, || {
+        let cannot =
+            |why: String| Failure::usage(format!("cannot read deck '{}': {why}", path.display()));
+        // A FIFO or a device would block rank 0 while the others wait.
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(cannot("not a regular file".into()));
+        }
+        std::fs::read_to_string(&path).map_err(|e| cannot(e.to_string()))
+    })?;
+    deck::expand(&raw, &text, workload_options).map_err(Failure::usage)
+}
+
+/// Collective: parse `args` (alike on every rank) and run the command;
+/// the exit code. Help and version are printed by rank 0; errors are one
+/// line from rank 0.
+fn parse_and_run<C: Communicator>(
+    world: &C,
+    args: Vec<std::ffi::OsString>,
+    deck: Option<(String, String)>,
+    stop: &crate::stop::StopSignal,
+) -> i32 {
+    let rank = world.rank();
+    let parsed = command().try_get_matches_from(args).and_then(|m| {
+        let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&m)?;
+        let dry = cli
+            .dry_run
+            .then(|| effective_config(&command(), &m))
+            .flatten();
+        Ok((cli, given_options(&m), dry))
+    });
+    let (cli, given, dry) = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => return clap_exit(rank, &err, deck.as_ref()) as i32,
+    };
+    match dispatch(world, cli, given, deck, stop, dry) {
+        Ok(()) => ExitCode::Success as i32,
+        Err(failure) => {
+            // Debug aid: every rank's own view of the failure.
+            if std::env::var_os("PARSIM_DEBUG_ALL_RANKS").is_some() {
+                eprintln!("parsim: rank {rank}: {}", failure.message);
+            }
+            if rank == 0 {
+                eprintln!("parsim: error: {}", failure.message);
+            }
+            failure.code as i32
+        }
+    }
+}
+
+/// The subcommand's options given on the command line or in the deck (not
+/// defaulted), by id ("paths", "record_every"): a restart takes the others
+/// from its checkpoint.
+fn given_options(m: &clap::ArgMatches) -> Vec<String> {
+    let Some((_, sub)) = m.subcommand() else {
+        return Vec::new();
+    };
+    sub.ids()
+        .filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.to_string())
+        .collect()
+}
+
+/// Collective: run the parsed command line; the exit code.
+fn dispatch<C: Communicator>(
+    world: &C,
+    cli: Cli,
+    given: Vec<String>,
+    deck: Option<(String, String)>,
+    stop: &crate::stop::StopSignal,
+    dry: Option<String>,
+) -> Outcome {
+    let rank0 = world.rank() == 0;
+    match cli.command {
+        Command::Workload(w) => {
+            let meta = RunMeta::collect(world, command_line(), deck);
+            let (meta, world) = (&meta, world);
+            w.launch(Launch {
+                world,
+                meta,
+                stop,
+                dry,
+                given,
+            })
+        }
+        Command::Workloads { json } => show(rank0, crate::workloads::listing(json)),
+        Command::Completions { shell } => show(rank0, completions(command(), shell)),
+        Command::Man { subcommand } => {
+            let page = man_page(command(), subcommand.as_deref()).map_err(Failure::usage)?;
+            show(rank0, page)
+        }
+        Command::Run { .. } => Err(Failure::usage(
+            "run needs a deck first: parsim run DECK.toml [options]",
+        )),
+    }
+}
+
+/// Rank 0 prints `text` to stdout.
+fn show(rank0: bool, text: String) -> Outcome {
+    if rank0 {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+/// The command line as a shell would need it typed, for provenance.
+/// Bytes that are not UTF-8 are shown as U+FFFD (the file names the run
+/// used are the real ones; this is a record for people).
+fn command_line() -> String {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./,:+@%".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_long_version_says_what_the_binary_was_built_with() {
+        let v = command().render_long_version();
+        let lines: Vec<&str> = v.lines().collect();
+        assert!(lines[0].starts_with("parsim 0.1.0 (commit "), "{v}");
+        assert!(lines[1].starts_with("MPI library: "), "{v}");
+        assert!(lines[2].starts_with("HDF5: 1."), "{v}");
+        assert!(
+            lines[3].starts_with("parallel I/O (--io parallel): "),
+            "{v}"
+        );
+        assert_eq!(command().render_version(), "parsim 0.1.0\n");
+    }
+
+    #[test]
+    fn help_names_each_default_file_and_groups_the_output_options() {
+        let mut cmd = command();
+        let help = cmd
+            .find_subcommand_mut("pairs")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(
+            help.contains("HDF5 result file [default: pairs.h5]"),
+            "{help}"
+        );
+        let output = help.find("Output:").expect("an Output heading");
+        for flag in ["--output", "--no-output", "--force", "--json", "--quiet"] {
+            assert!(
+                help.find(flag).unwrap() > output,
+                "{flag} is not under Output:\n{help}"
+            );
+        }
+    }
+}

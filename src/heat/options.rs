@@ -1,0 +1,273 @@
+//! `parsim heat`'s options and its plan: every check of them, once. A
+//! restart's checkpoint is data: the plan merged with it is made when the
+//! run starts.
+
+use clap::Args;
+use mpi::traits::Communicator;
+
+use super::config::{HeatRequest, Init};
+use super::decomp::ProcGrid;
+use super::io::{Extras, IoMode};
+use super::plan::{HeatJob, HeatPlan, Tuning};
+use crate::check::at_least;
+use crate::error::{Failure, Outcome};
+use crate::h5::RunMeta;
+use crate::options::{on_off, CheckpointArgs, OutputArgs};
+use crate::stop::StopSignal;
+use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
+
+#[derive(Debug, Args)]
+pub struct HeatArgs {
+    /// Interior points along x [default: 2000].
+    #[arg(long)]
+    nx: Option<usize>,
+    /// Interior points along y [default: 2000].
+    #[arg(long)]
+    ny: Option<usize>,
+    /// Grid spacing along x, in m; the domain is (nx+1)*dx wide [default: 0.01].
+    #[arg(long)]
+    dx: Option<f64>,
+    /// Grid spacing along y, in m [default: 0.01].
+    #[arg(long)]
+    dy: Option<f64>,
+    /// Thermal diffusivity, in m²/s [default: 0.5].
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Time step, in s [default: the stability limit dx²dy²/(2α(dx²+dy²))];
+    /// a larger one is refused.
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Accept a --dt above the stability limit (to study blow-up; the run
+    /// stops with exit code 4 when the field leaves its physical range).
+    #[arg(long)]
+    allow_unstable: bool,
+    /// Time steps in total, counted from the start of the run (also when
+    /// restarting) [default: 500].
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Initial condition: disk (the classic benchmark) or sine (exact
+    /// solution) [default: disk].
+    #[arg(long, value_enum)]
+    init: Option<Init>,
+    /// Left wall temperature, in °C [default: 20 for disk, 0 for sine].
+    #[arg(long)]
+    bc_left: Option<f64>,
+    /// Right wall temperature, in °C [default: 70 for disk, 0 for sine].
+    #[arg(long)]
+    bc_right: Option<f64>,
+    /// Bottom wall temperature, in °C [default: 5 for disk, 0 for sine].
+    #[arg(long)]
+    bc_bottom: Option<f64>,
+    /// Top wall temperature, in °C [default: 85 for disk, 0 for sine].
+    #[arg(long)]
+    bc_top: Option<f64>,
+    /// Process grid PXxPY (ranks along x times ranks along y)
+    /// [default: balanced, like MPI_Dims_create].
+    #[arg(long, value_name = "PXxPY")]
+    proc_grid: Option<ProcGrid>,
+    #[command(flatten)]
+    ckpt: CheckpointArgs,
+    /// Steps between the collective checks for stop signals (SIGTERM,
+    /// SIGUSR1) and numerical blow-up.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    check_every: u64,
+    /// Store the field every K steps (and at the start) in
+    /// /heat/snapshots [time, ny, nx] (0: only the final field).
+    #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Output")]
+    snapshot_every: u64,
+    /// How the field reaches the file: gather (rank 0 writes, strip by
+    /// strip) or parallel (every rank writes its block through MPI-IO;
+    /// needs a build with parallel HDF5, see README).
+    #[arg(long, value_enum, default_value_t = Io::Gather, help_heading = "Output")]
+    io: Io,
+    /// Compress the field and snapshots with deflate at this level (1-9;
+    /// chunked datasets, byte shuffle).
+    #[arg(long, value_name = "LEVEL", help_heading = "Output")]
+    compress: Option<u8>,
+    /// Threads per rank sharing the block's rows (MPI calls stay on the
+    /// main thread: MPI_THREAD_FUNNELED).
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1,
+        help_heading = "Performance"
+    )]
+    threads: usize,
+    /// Exchange halos while the interior is updated (off: exchange, then
+    /// update; for comparison).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set, help_heading = "Performance")]
+    overlap: bool,
+    /// Time blocking: exchange K-deep halos every K steps and advance K
+    /// steps per sweep through memory; 1 is the classic one step per sweep
+    /// (with --overlap). auto: 1 for blocks whose two fields fit in the L2
+    /// of the rank's cores (as the OS reports it), else up to 12, less
+    /// where rows are too wide for the rings to fit in half of L2 + the
+    /// core's share of L3 (results are bitwise identical either way).
+    #[arg(
+        long,
+        value_name = "auto|K",
+        default_value = "auto",
+        help_heading = "Performance"
+    )]
+    time_block: TimeBlock,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// `--io`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Io {
+    Gather,
+    Parallel,
+}
+
+/// `--time-block`: `auto` or a whole number (checked later against the
+/// decomposition).
+#[derive(Debug, Clone, Copy)]
+struct TimeBlock(Option<usize>);
+
+impl std::str::FromStr for TimeBlock {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Self(None));
+        }
+        s.parse()
+            .map(|k| Self(Some(k)))
+            .map_err(|_| format!("expected auto or a whole number, got '{s}'"))
+    }
+}
+
+impl HeatArgs {
+    /// The job as asked, its options checked one by one (the plan checks
+    /// them together, against the ranks).
+    fn into_job(self) -> Outcome<HeatJob> {
+        let out = self.out.into_output(Heat::INFO.default_output);
+        let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
+        let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
+        at_least("check-every", self.check_every, 1)?;
+        at_least("threads", self.threads as u64, 1)?;
+        if let Some(k) = self.time_block.0 {
+            at_least("time-block", k as u64, 1)?;
+        }
+        if self.compress.is_some_and(|l| !(1..=9).contains(&l)) {
+            return Err(Failure::usage(
+                "--compress takes a deflate level from 1 to 9",
+            ));
+        }
+        if self.io == Io::Parallel && !cfg!(feature = "parallel-io") {
+            return Err(Failure::usage(
+                "--io parallel needs parsim built with parallel HDF5 (cargo feature parallel-io, \
+                 see README); this build writes with --io gather",
+            ));
+        }
+        Ok(HeatJob {
+            request: HeatRequest {
+                nx: self.nx,
+                ny: self.ny,
+                dx: self.dx,
+                dy: self.dy,
+                alpha: self.alpha,
+                dt: self.dt,
+                steps: self.steps,
+                init: self.init,
+                left: self.bc_left,
+                right: self.bc_right,
+                bottom: self.bc_bottom,
+                top: self.bc_top,
+                allow_unstable: self.allow_unstable,
+            },
+            grid: self.proc_grid,
+            out,
+            checkpointing,
+            check_every: self.check_every,
+            io: match self.io {
+                Io::Gather => IoMode::Gather,
+                Io::Parallel => IoMode::Parallel,
+            },
+            extras: Extras {
+                compress: self.compress,
+                snapshot_every: self.snapshot_every,
+                xdmf,
+            },
+            tuning: Tuning {
+                threads: self.threads,
+                overlap: self.overlap,
+                time_block: self.time_block.0,
+            },
+        })
+    }
+}
+
+/// A heat run as planned: the job, and its plan on these ranks (`None`
+/// for a restart, planned against its checkpoint when the run starts).
+#[derive(Debug, Clone)]
+pub struct HeatStart {
+    pub job: HeatJob,
+    pub plan: Option<HeatPlan>,
+}
+
+/// `parsim heat` in the registry.
+pub struct Heat;
+
+impl Spec for Heat {
+    type Options = HeatArgs;
+    type Plan = HeatStart;
+    const INFO: Info = Info {
+        name: "heat",
+        summary: "Explicit 2D heat equation on a block-partitioned grid, halos exchanged",
+        size: &[
+            Size {
+                option: "nx",
+                weak: Growth::GridX,
+            },
+            Size {
+                option: "ny",
+                weak: Growth::GridY,
+            },
+        ],
+        rate: Rate {
+            field: "mlups",
+            unit: "MLUPS",
+        },
+        phases: &["stencil", "halo", "io"],
+        default_output: "heat.h5",
+        group: "/heat",
+        checkpoints: true,
+        study: &[("nx", "4000"), ("ny", "4000"), ("steps", "100")],
+    };
+
+    fn plan(a: HeatArgs, s: &Setting) -> Outcome<HeatStart> {
+        let job = a.into_job()?;
+        let plan = match job.checkpointing.restart {
+            Some(_) => None,
+            None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
+        };
+        Ok(HeatStart { job, plan })
+    }
+
+    fn resolved(h: &HeatStart, s: &Setting) -> String {
+        match &h.plan {
+            Some(plan) => {
+                let block = plan.decomp.block(0);
+                format!(
+                    "{}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
+                     # checked when the run starts: free memory, CPUs for --threads, the output file\n",
+                    plan.resolved(),
+                    crate::memory::shown(plan.memory_need(&block)),
+                    block.nx(),
+                    block.ny()
+                )
+            }
+            None => format!(
+                "# resolved on {} ranks: options taken from the restart file and the plan \
+                 checked against it when the run starts\n",
+                s.ranks
+            ),
+        }
+    }
+
+    fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
+        super::run::run(w, &h.job, h.plan.as_ref(), meta, stop)
+    }
+}

@@ -1,0 +1,293 @@
+//! `parsim ou` on the driver: an Ornstein-Uhlenbeck ensemble (optionally a
+//! parameter sweep) spread over ranks.
+//!
+//! 1. Every rank builds the same plan from the validated job (the sweep's
+//!    parameter table comes from the options or, with `--params`, from a
+//!    file rank 0 read and broadcast); rank 0 reserves the output file.
+//! 2. Rank 0 deals out contiguous member ranges; each rank cuts its range
+//!    into segments of one parameter set from the plan it holds.
+//! 3. Rounds: each runs a batch of this rank's members ([`super::members`]);
+//!    after each the ranks agree on stop signals and on values that left
+//!    the range of exact statistics, and write a checkpoint when due
+//!    ([`super::checkpoint`]), from which a restart recomputes only the
+//!    unfinished members.
+//! 4. The end: mean and variance at every recorded time reduced as exact
+//!    fixed-point sums (bitwise identical for any P), per-member results
+//!    gathered to rank 0 and written as they arrive ([`super::gather`],
+//!    [`super::file`]), validated against theory ([`super::report`]).
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use mpi::traits::*;
+
+use super::checkpoint::{self as ou_checkpoint, OuCheckpointMeta, Target};
+use super::file::OuFile;
+use super::gather::{gather, statistics};
+use super::members::{compute, segments_of, Members, Segment, DEFAULT_ROUND};
+use super::model::{OuPlan, OuRequest, Sweep};
+use super::report::{text, Figures, OuPhases, OuReport, SetReport};
+use crate::driver::{self, After, Clock, Position, Printed, Workload};
+use crate::error::{Failure, Outcome};
+use crate::h5::RunMeta;
+use crate::par::{self, Spread};
+use crate::progress::Meter;
+use crate::rounds::{scatter_ranges, Schedule};
+use crate::stop::StopSignal;
+
+/// Everything `parsim ou` was asked to do (options checked by the CLI).
+#[derive(Debug, Clone)]
+pub struct OuJob {
+    /// The ensemble as given (`store_paths` included).
+    pub request: OuRequest,
+    /// The result file and how the report is shown.
+    pub out: crate::driver::Output,
+    /// Checkpoints: every N steps (heat) or members per rank (ou), the
+    /// file, the restart.
+    pub checkpointing: crate::driver::Checkpointing,
+    /// A parameter table (CSV) that replaces the request's sweep; read by
+    /// rank 0.
+    pub params: Option<PathBuf>,
+    /// The options given (clap ids, e.g. "record_every"); a restart takes
+    /// the others from its checkpoint.
+    pub given: Vec<String>,
+}
+
+/// Collective over `world`: run the job and print the report on rank 0.
+pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
+    let mut request = job.request.clone();
+    if let Some(path) = &job.params {
+        let rows = par::broadcast_json(world, || super::file::read_params(path))?;
+        request.sweep = Sweep::Table(rows);
+    }
+    let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
+    if let Some(m) = &resume {
+        request = m.fill_in(request, &job.given);
+    }
+    crate::par::check_memory(
+        world,
+        request.memory_need(world.size() as u128),
+        "members' summaries and records",
+    )?;
+    let plan = OuPlan::new(&request).map_err(Failure::usage)?;
+    if let Some(m) = &resume {
+        m.check_same(&plan, request.store_paths)?;
+    }
+    let ou = OuRun::new(world, job, (plan, request.store_paths), resume, meta)?;
+    driver::run(ou, stop, &job.out)
+}
+
+/// An OU run in progress on this rank.
+pub struct OuRun<'a, C: Communicator> {
+    world: &'a C,
+    job: &'a OuJob,
+    meta: &'a RunMeta,
+    plan: OuPlan,
+    /// `--store paths` (the request's, or the checkpoint's on a restart).
+    store_paths: bool,
+    file: Option<OuFile>,
+    /// This rank's members and every rank's (rank 0 only).
+    range: Range<usize>,
+    table: Vec<Range<usize>>,
+    segments: Vec<Segment>,
+    st: Members,
+    /// Local indices of the members still to run, a round at a time.
+    todo: Vec<usize>,
+    schedule: Schedule,
+    t_compute: f64,
+}
+
+impl<'a, C: Communicator> OuRun<'a, C> {
+    /// Collective: reserve the output, deal out the members, restore the
+    /// finished ones of a restart.
+    pub fn new(
+        world: &'a C,
+        job: &'a OuJob,
+        (plan, store_paths): (OuPlan, bool),
+        resume: Option<OuCheckpointMeta>,
+        meta: &'a RunMeta,
+    ) -> Outcome<Self> {
+        let file = par::create_on_root(
+            world,
+            || job.checkpointing.reserve(job.out.force),
+            job.out.path.as_deref(),
+            job.out.force,
+            |out| OuFile::create(out, &plan, store_paths, meta),
+        )?;
+        let (range, table) = scatter_ranges(world, plan.members() as usize);
+        let segments = segments_of(&plan, &range);
+        let mut st = Members::new(range.len(), &plan, store_paths);
+        if let Some(m) = &resume {
+            ou_checkpoint::restore(world, m, (&range, plan.samples()), store_paths, &mut st)?;
+        }
+        let round = match job.checkpointing.every {
+            0 => DEFAULT_ROUND,
+            every => every as usize,
+        };
+        let todo: Vec<usize> = (0..range.len()).filter(|&k| !st.done[k]).collect();
+        let schedule = Schedule::new(world, todo.len(), round, plan.members());
+        Ok(Self {
+            world,
+            job,
+            meta,
+            plan,
+            store_paths,
+            file,
+            range,
+            table,
+            segments,
+            st,
+            todo,
+            schedule,
+            t_compute: 0.0,
+        })
+    }
+}
+
+impl<C: Communicator> Workload for OuRun<'_, C> {
+    type Comm = C;
+    type Report = OuReport;
+    const NAME: &'static str = "ou";
+    const JUDGED: &'static str = "the ensemble";
+
+    fn comm(&self) -> &C {
+        self.world
+    }
+
+    fn meter(&self) -> Meter {
+        Meter {
+            label: "ou",
+            total: self.plan.members(),
+            unit: "member",
+            work_per_unit: self.plan.steps as f64,
+            rate_name: "Msteps/s",
+        }
+    }
+
+    fn position(&self) -> Position {
+        self.schedule.position()
+    }
+
+    fn rounds_left(&self) -> bool {
+        self.schedule.left()
+    }
+
+    fn advance(&mut self) -> Outcome<After> {
+        let a = mpi::time();
+        let batch = &self.todo[self.schedule.next_round()];
+        let store = self.store_paths;
+        let (plan, segments, first) = (&self.plan, &self.segments, self.range.start);
+        let in_range = compute(plan, segments, first, batch, store, &mut self.st);
+        self.t_compute += mpi::time() - a;
+        Ok(After::Check { fault: !in_range })
+    }
+
+    fn fault(&self) -> Failure {
+        Failure::runtime(anyhow::anyhow!(
+            "a path left the range of exact statistics (|x| >= 2^70 times the set's scale)"
+        ))
+    }
+
+    fn checkpoint_due(&self) -> bool {
+        self.job.checkpointing.every > 0 && self.rounds_left()
+    }
+
+    fn checkpoint(&mut self) -> Option<Outcome<String>> {
+        let to = Target {
+            path: &self.job.checkpointing.path,
+            plan: &self.plan,
+            store_paths: self.store_paths,
+            meta: self.meta,
+        };
+        let written = ou_checkpoint::write(self.world, &to, &self.range, &self.table, &self.st);
+        Some(written.map(|()| self.job.checkpointing.shown()))
+    }
+
+    /// Collective: the members finished over all ranks.
+    fn stopped_at(&self, signal: &str) -> String {
+        let mine = self.st.done.iter().filter(|&&d| d).count() as u64;
+        let mut finished = 0u64;
+        self.world.all_reduce_into(
+            &mine,
+            &mut finished,
+            mpi::collective::SystemOperation::sum(),
+        );
+        format!(
+            "ou: stopped by {signal} with {finished} of {} members finished",
+            self.plan.members()
+        )
+    }
+
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<OuReport>> {
+        let t1 = mpi::time();
+        let total = par::reduce_exact_sums(self.world, &self.st.sums);
+        let t_reduce = mpi::time() - t1;
+        // Phases known now (collective), so the report stored in the file
+        // can carry them; the gather/write phase is added after.
+        let times = [self.t_compute, clock.checkpoint, t_reduce];
+        let [compute, checkpoint, reduce] = par::spreads(self.world, times);
+        let busy = par::sum(self.world, self.t_compute);
+        let figures = |gather_io| Figures {
+            ranks: self.world.size() as usize,
+            wall: clock.wall,
+            busy,
+            phases: OuPhases {
+                compute,
+                checkpoint,
+                reduce,
+                gather_io,
+            },
+        };
+        let t2 = mpi::time();
+        let (plan, version) = (self.plan.clone(), self.meta.version);
+        let output = self.job.out.path.as_ref().map(|p| p.display().to_string());
+        let (sets, written) = self.gather_and_write(&total, |sets, so_far| {
+            let spread = Spread::uniform(so_far);
+            OuReport::new(&plan, version, figures(spread), sets, output.clone())
+        });
+        let t_io = mpi::time() - t2;
+        let io_ok = par::agree(self.world, written.as_ref().map(drop).map_err(Clone::clone));
+        let [gather_io] = par::spreads(self.world, [t_io]);
+        io_ok?;
+        let written = written.ok().flatten();
+        let report = OuReport::new(&plan, version, figures(gather_io), sets, written);
+        Ok(Printed {
+            text: text(&report),
+            passed: report.passed,
+            report,
+        })
+    }
+}
+
+impl<C: Communicator> OuRun<'_, C> {
+    /// Collective: gather every member's results to rank 0, which writes
+    /// them as they arrive, validates every set and finishes the file with
+    /// the report `stored(sets, seconds so far)`; rank 0 gets the sets and
+    /// the path written, the others nothing.
+    fn gather_and_write(
+        &mut self,
+        total: &[i64],
+        stored: impl Fn(Vec<SetReport>, f64) -> OuReport,
+    ) -> (Vec<SetReport>, Outcome<Option<String>>) {
+        let t0 = mpi::time();
+        let store = self.store_paths;
+        let file = self.file.as_ref();
+        let gathered = gather(self.world, &self.plan, &self.table, &self.st, store, file);
+        let Some(sink) = gathered else {
+            return (Vec::new(), Ok(None));
+        };
+        let sets = sink.validate(&self.plan);
+        let json =
+            serde_json::to_string(&stored(sets.clone(), mpi::time() - t0)).unwrap_or_default();
+        let stats = statistics(&self.plan, total);
+        let error = sink.error;
+        let written = match (self.file.take(), error) {
+            (Some(f), None) => f
+                .finish(&stats, &sets, &json)
+                .map(|p| Some(p.display().to_string())),
+            (_, Some(e)) => Err(e),
+            (None, None) => Ok(None),
+        };
+        (sets, written)
+    }
+}

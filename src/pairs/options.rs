@@ -1,0 +1,130 @@
+//! `parsim pairs`'s options and its plan: every check of them, once (a
+//! points file's contents are checked when rank 0 reads it).
+
+use clap::Args;
+use mpi::traits::Communicator;
+
+use super::points::PointsFile;
+use super::run::{checked_size, need, PairsPlan, PointsFrom, Shape, MAX_BINS};
+use crate::error::{Failure, Outcome};
+use crate::h5::RunMeta;
+use crate::options::OutputArgs;
+use crate::stop::StopSignal;
+use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
+
+#[derive(Debug, Args)]
+pub struct PairsArgs {
+    /// Read the points: FILE.npy (a 2-D numpy array, f8 or f4), FILE.csv (a
+    /// point per line) or FILE.h5:/DATASET (2-D); N x D, one point per row.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["n", "dim", "seed"])]
+    points: Option<String>,
+    /// Points to generate, uniform in [0, 1)^D (without --points).
+    #[arg(long, default_value_t = 2000)]
+    n: u64,
+    /// Dimension of the generated points.
+    #[arg(long, value_name = "D", default_value_t = 2)]
+    dim: u64,
+    /// Seed of the generated points (point i from its own stream).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Also write the full N x N distance matrix (row strips gathered to
+    /// rank 0 one at a time; at most 46340 points).
+    #[arg(long)]
+    matrix: bool,
+    /// Bins of the histogram of pair distances over [0, bounding-box
+    /// diagonal]; 0 for none (saves a square root per pair).
+    #[arg(long, default_value_t = 64)]
+    bins: u64,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// `parsim pairs` in the registry.
+pub struct Pairs;
+
+impl Spec for Pairs {
+    type Options = PairsArgs;
+    type Plan = PairsPlan;
+    const INFO: Info = Info {
+        name: "pairs",
+        summary: "All pairs of N points by the travelling-block ring: closest pair, nearest neighbours, histogram",
+        size: &[Size {
+            option: "n",
+            weak: Growth::Sqrt,
+        }],
+        rate: Rate {
+            field: "pairs_per_s",
+            unit: "pairs/s",
+        },
+        phases: &["compute", "ring_wait", "transpose", "gather_io"],
+        default_output: "pairs.h5",
+        group: "/pairs",
+        checkpoints: false,
+        study: &[("n", "40000"), ("dim", "3")],
+    };
+
+    fn plan(a: PairsArgs, _: &Setting) -> Outcome<PairsPlan> {
+        let source = match a.points {
+            Some(p) => PointsFrom::File(PointsFile::parse(&p).map_err(Failure::usage)?),
+            None => PointsFrom::Generated {
+                n: a.n,
+                dim: a.dim,
+                seed: a.seed,
+            },
+        };
+        if a.bins > MAX_BINS {
+            return Err(Failure::usage(format!(
+                "--bins {} is too many (at most {MAX_BINS})",
+                a.bins
+            )));
+        }
+        if let PointsFrom::Generated { n, dim, .. } = source {
+            checked_size(n, dim, a.matrix, "--n")?;
+        }
+        Ok(PairsPlan {
+            source,
+            matrix: a.matrix,
+            bins: a.bins,
+            out: a.out.into_output(Self::INFO.default_output),
+        })
+    }
+
+    fn resolved(p: &PairsPlan, s: &Setting) -> String {
+        let extras = format!(
+            "{} histogram bins{}",
+            p.bins,
+            if p.matrix {
+                ", the distance matrix"
+            } else {
+                ""
+            }
+        );
+        let PointsFrom::Generated { n, dim, .. } = p.source else {
+            return format!(
+                "# resolved on {} ranks: the points' size is known when rank 0 reads them; {extras}\n\
+                 # checked when the run starts: the points file, free memory, the output file\n",
+                s.ranks
+            );
+        };
+        let shape = Shape {
+            n: n as usize,
+            dim: dim as usize,
+            diagonal: 0.0,
+        };
+        let pairs = n as u128 * (n as u128 - 1) / 2;
+        let block = n.div_ceil(s.ranks as u64);
+        format!(
+            "# resolved on {ranks} ranks: {n} points in {dim}-D, {pairs} pairs, blocks of at most \
+             {block} points,\n# each rank meets its own block, then {steps} travelling block(s) \
+             (up to P/2 places ahead); {extras},\n# about {need} of memory on rank 0\n\
+             # checked when the run starts: free memory, the output file\n",
+            ranks = s.ranks,
+            steps = super::kernel::ring_steps(s.ranks),
+            need = crate::memory::shown(need(&shape, s.ranks, 0, p.matrix)),
+        )
+    }
+
+    fn run<C: Communicator>(w: &C, p: &PairsPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
+        super::run::run(w, p, meta, stop)
+    }
+}

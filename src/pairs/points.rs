@@ -1,0 +1,355 @@
+//! Where `parsim pairs` gets its points: a `.npy` array (numpy's own
+//! format, as the lessons hold points), a CSV table, an HDF5 dataset
+//! (`FILE.h5:/path`), or generated from a seed. Read by rank 0 only; every
+//! problem with a file is one line that names it.
+//!
+//! The `.npy` reader is written here (about 80 lines: a magic string, a
+//! Python-dict header, little-endian doubles) rather than taken from a
+//! crate: the maintained one (ndarray-npy) brings a parser generator and
+//! more for what one header needs.
+
+use std::path::{Path, PathBuf};
+
+use super::kernel::Points;
+
+/// A points file as given on the command line, its format told by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PointsFile {
+    Npy(PathBuf),
+    Csv(PathBuf),
+    Hdf5 { file: PathBuf, dataset: String },
+}
+
+impl PointsFile {
+    /// `FILE.npy`, `FILE.csv` or `FILE.h5:/path/to/dataset`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some((file, path)) = s.split_once(":/") {
+            return if file.is_empty() {
+                Err(format!("--points '{s}': no file before ':/'"))
+            } else {
+                Ok(Self::Hdf5 {
+                    file: file.into(),
+                    dataset: format!("/{path}"),
+                })
+            };
+        }
+        let lower = s.to_ascii_lowercase();
+        if lower.ends_with(".npy") {
+            Ok(Self::Npy(s.into()))
+        } else if lower.ends_with(".csv") {
+            Ok(Self::Csv(s.into()))
+        } else {
+            Err(format!(
+                "--points '{s}': cannot tell its format: give FILE.npy, FILE.csv or FILE.h5:/DATASET"
+            ))
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Npy(p) | Self::Csv(p) => p,
+            Self::Hdf5 { file, .. } => file,
+        }
+    }
+
+    /// As messages and reports show it.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Hdf5 { file, dataset } => format!("{}:{dataset}", file.display()),
+            other => other.path().display().to_string(),
+        }
+    }
+
+    /// Read the points (rank 0). Only a regular file is opened: a FIFO
+    /// would block rank 0 while the other ranks wait.
+    pub fn read(&self) -> Result<Points, String> {
+        let cannot = |why: String| format!("cannot read points '{}': {why}", self.shown());
+        match std::fs::metadata(self.path()) {
+            Err(e) => return Err(cannot(e.to_string())),
+            Ok(m) if !m.is_file() => return Err(cannot("not a regular file".into())),
+            Ok(_) => {}
+        }
+        match self {
+            Self::Npy(p) => std::fs::read(p)
+                .map_err(|e| e.to_string())
+                .and_then(|b| parse_npy(&b)),
+            Self::Csv(p) => std::fs::read_to_string(p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| parse_csv(&t)),
+            Self::Hdf5 { file, dataset } => read_hdf5(file, dataset),
+        }
+        .map_err(cannot)
+    }
+}
+
+/// A `.npy` file's bytes: a 2-D array of little-endian f64 (or f32),
+/// C or Fortran order.
+pub fn parse_npy(bytes: &[u8]) -> Result<Points, String> {
+    let rest = bytes
+        .strip_prefix(b"\x93NUMPY")
+        .ok_or("not a .npy file (no \\x93NUMPY magic)")?;
+    let (major, rest) = rest.split_at_checked(2).ok_or("truncated header")?;
+    let (len, rest) = match major[0] {
+        1 => rest
+            .split_at_checked(2)
+            .map(|(l, r)| (u16::from_le_bytes([l[0], l[1]]) as usize, r)),
+        2 | 3 => rest
+            .split_at_checked(4)
+            .map(|(l, r)| (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, r)),
+        v => return Err(format!(".npy format version {v} is not known")),
+    }
+    .ok_or("truncated header")?;
+    let (header, data) = rest.split_at_checked(len).ok_or("truncated header")?;
+    let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
+    let descr = dict_value(header, "descr").ok_or("header has no 'descr'")?;
+    let fortran = dict_value(header, "fortran_order").ok_or("header has no 'fortran_order'")?;
+    let shape = dict_value(header, "shape").ok_or("header has no 'shape'")?;
+    let size = match descr.trim_matches(|c| c == '\'' || c == '"') {
+        "<f8" => 8,
+        "<f4" => 4,
+        d => {
+            return Err(format!(
+                "dtype {d} is not a little-endian float ('<f8' or '<f4')"
+            ))
+        }
+    };
+    let dims: Vec<usize> = shape
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            d.parse()
+                .map_err(|_| format!("shape {shape} is not a shape"))
+        })
+        .collect::<Result<_, _>>()?;
+    let [n, dim] = dims[..] else {
+        return Err(format!(
+            "shape {shape}: the points must be a 2-D array (N points x D coordinates)"
+        ));
+    };
+    let want = n
+        .checked_mul(dim)
+        .and_then(|c| c.checked_mul(size))
+        .ok_or(format!("shape {shape} is too large"))?;
+    if data.len() != want {
+        return Err(format!(
+            "shape {shape} needs {want} bytes of data, the file has {} (truncated?)",
+            data.len()
+        ));
+    }
+    let values: Vec<f64> = if size == 8 {
+        data.chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    } else {
+        data.chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()) as f64)
+            .collect()
+    };
+    let xs = match fortran.as_str() {
+        "False" => values,
+        "True" => (0..n * dim)
+            .map(|k| values[(k % dim) * n + k / dim])
+            .collect(),
+        o => return Err(format!("fortran_order {o} is not True or False")),
+    };
+    Ok(Points { n, dim, xs })
+}
+
+/// The value of `key` in a Python dict literal as numpy writes it.
+fn dict_value(header: &str, key: &str) -> Option<String> {
+    let at = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
+    let rest = header[at + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?;
+    let rest = rest.trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else {
+        rest.find([',', '}'])?
+    };
+    Some(rest[..end].trim().to_string())
+}
+
+/// A CSV table: one point per line, coordinates separated by commas; blank
+/// lines and `#` comments skipped; a first line that is not numbers is a
+/// header.
+pub fn parse_csv(text: &str) -> Result<Points, String> {
+    let mut xs = Vec::new();
+    let mut dim = None;
+    let mut n = 0;
+    for (k, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let row: Result<Vec<f64>, _> = line.split(',').map(|f| f.trim().parse::<f64>()).collect();
+        let row = match row {
+            Ok(r) => r,
+            Err(_) if n == 0 && dim.is_none() => {
+                dim = Some(0); // the header: the next line sets the width
+                continue;
+            }
+            Err(_) => {
+                return Err(format!(
+                    "line {}: '{}' is not a row of numbers",
+                    k + 1,
+                    crate::error::one_line(line)
+                ))
+            }
+        };
+        match dim {
+            Some(d) if d > 0 && d != row.len() => {
+                return Err(format!(
+                    "line {}: {} values, the rows before have {d}",
+                    k + 1,
+                    row.len()
+                ))
+            }
+            _ => dim = Some(row.len()),
+        }
+        xs.extend(row);
+        n += 1;
+    }
+    if n == 0 {
+        return Err("no rows of numbers".into());
+    }
+    Ok(Points {
+        n,
+        dim: dim.unwrap_or(0),
+        xs,
+    })
+}
+
+/// A 2-D numeric dataset of an HDF5 file, converted to f64 by the library.
+fn read_hdf5(file: &Path, dataset: &str) -> Result<Points, String> {
+    let one = |e: hdf5::Error| crate::error::one_line(&e.to_string());
+    let f = hdf5::File::open(file).map_err(|e| format!("not an HDF5 file? {}", one(e)))?;
+    let ds = f
+        .dataset(dataset)
+        .map_err(|_| format!("no dataset {dataset} in the file"))?;
+    let shape = ds.shape();
+    let [n, dim] = shape[..] else {
+        return Err(format!(
+            "dataset {dataset} has shape {shape:?}: the points must be 2-D (N points x D coordinates)"
+        ));
+    };
+    let dtype = ds.dtype().map_err(one)?;
+    if !matches!(
+        dtype.to_descriptor().map_err(one)?,
+        hdf5::types::TypeDescriptor::Float(_)
+            | hdf5::types::TypeDescriptor::Integer(_)
+            | hdf5::types::TypeDescriptor::Unsigned(_)
+    ) {
+        return Err(format!("dataset {dataset} does not hold numbers"));
+    }
+    let xs = ds.read_raw::<f64>().map_err(one)?;
+    Ok(Points { n, dim, xs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A .npy file as numpy 1.x/2.x writes it (version 1, header padded to
+    /// a multiple of 64 bytes).
+    pub fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8]) -> Vec<u8> {
+        let mut h = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend((h.len() as u16).to_le_bytes());
+        b.extend(h.as_bytes());
+        b.extend(data);
+        b
+    }
+
+    fn f8(v: &[f64]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn npy_arrays_in_either_order_and_precision() {
+        let c = parse_npy(&npy("<f8", "(2, 3)", false, &f8(&[1., 2., 3., 4., 5., 6.]))).unwrap();
+        assert_eq!(
+            (c.n, c.dim, c.xs.clone()),
+            (2, 3, vec![1., 2., 3., 4., 5., 6.])
+        );
+        let f = parse_npy(&npy("<f8", "(2, 3)", true, &f8(&[1., 4., 2., 5., 3., 6.]))).unwrap();
+        assert_eq!(f, c);
+        let s: Vec<u8> = [1f32, 2., 3., 4., 5., 6.]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        assert_eq!(parse_npy(&npy("<f4", "(2, 3)", false, &s)).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_npy_files_say_what_is_wrong() {
+        let ok = f8(&[1., 2., 3., 4.]);
+        let cases: [(Vec<u8>, &str); 6] = [
+            (b"PK\x03\x04".to_vec(), "no \\x93NUMPY magic"),
+            (
+                npy("<f8", "(2, 2)", false, &ok[..24]),
+                "needs 32 bytes of data, the file has 24",
+            ),
+            (
+                npy("<i8", "(2, 2)", false, &ok),
+                "dtype <i8 is not a little-endian float",
+            ),
+            (npy(">f8", "(2, 2)", false, &ok), "dtype >f8"),
+            (npy("<f8", "(4,)", false, &ok), "must be a 2-D array"),
+            (b"\x93NUMPY\x01\x00\xff\x00{".to_vec(), "truncated header"),
+        ];
+        for (bytes, want) in cases {
+            let err = parse_npy(&bytes).unwrap_err();
+            assert!(err.contains(want), "{err} lacks {want}");
+        }
+    }
+
+    #[test]
+    fn csv_tables_with_header_comments_and_bad_rows() {
+        let p = parse_csv("x,y\n# a comment\n0, 1\n\n2.5,-3e2\n").unwrap();
+        assert_eq!((p.n, p.dim, p.xs), (2, 2, vec![0., 1., 2.5, -300.]));
+        assert!(parse_csv("1,2\n3\n")
+            .unwrap_err()
+            .contains("line 2: 1 values, the rows before have 2"));
+        assert!(parse_csv("1,2\n3,x\n")
+            .unwrap_err()
+            .contains("line 2: '3,x' is not a row"));
+        assert!(parse_csv("x,y\n").unwrap_err().contains("no rows"));
+        // A NaN parses: the run refuses it with its row and column.
+        assert!(parse_csv("1,nan\n").unwrap().xs[1].is_nan());
+    }
+
+    #[test]
+    fn the_format_is_told_by_the_name() {
+        assert_eq!(
+            PointsFile::parse("a.npy"),
+            Ok(PointsFile::Npy("a.npy".into()))
+        );
+        assert_eq!(
+            PointsFile::parse("B.CSV"),
+            Ok(PointsFile::Csv("B.CSV".into()))
+        );
+        assert_eq!(
+            PointsFile::parse("run.h5:/pairs/x"),
+            Ok(PointsFile::Hdf5 {
+                file: "run.h5".into(),
+                dataset: "/pairs/x".into()
+            })
+        );
+        assert!(PointsFile::parse("pts.txt")
+            .unwrap_err()
+            .contains("cannot tell its format"));
+        assert!(PointsFile::parse(":/x").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! Every command the docs show runs as written, with `parsim` on `PATH`
+//! (as the README says to put it there), in a directory of the test's own
+//! that holds a copy of `examples/`:
+//!
+//! - the README's commands run for real (they are small on purpose), and
+//!   must exit 0, or the code their comment names ("exit 2");
+//! - the guides' commands (some are cluster-sized) run as dry runs: every
+//!   option is checked exactly as the run would check it.
+//!
+//! A command is a line of a ```sh block that starts with `parsim` or
+//! `mpirun ... parsim`; `srun` lines are the cluster tests' to run, and a
+//! line that writes outside the current directory (`~/...`) is not run.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The commands of `file`'s ```sh blocks, continuation lines joined, each
+/// block's in order.
+fn commands(file: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+    let mut blocks = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("```sh\n") {
+        let body = &rest[start + 6..];
+        let end = body.find("```").expect("an unclosed block");
+        let joined = body[..end].replace("\\\n", " ");
+        let cmds: Vec<String> = joined
+            .lines()
+            .map(str::trim)
+            .filter(|l| is_parsim(l) && !l.contains("~/"))
+            .map(String::from)
+            .collect();
+        if !cmds.is_empty() {
+            blocks.push(cmds);
+        }
+        rest = &body[end + 3..];
+    }
+    blocks
+}
+
+fn is_parsim(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.first() {
+        Some(&"parsim") => true,
+        Some(&"mpirun") => words
+            .iter()
+            .take_while(|w| !w.starts_with('#'))
+            .any(|w| *w == "parsim"),
+        _ => false,
+    }
+}
+
+/// `line` without its trailing comment, and the exit code the comment
+/// names ("exit 2"; 0 when it names none).
+fn split_comment(line: &str) -> (String, i32) {
+    let (cmd, comment) = match line.find(" #") {
+        Some(at) => (&line[..at], &line[at..]),
+        None => (line, ""),
+    };
+    let code = comment
+        .split("exit ")
+        .nth(1)
+        .and_then(|w| w.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    (cmd.trim().to_string(), code)
+}
+
+/// The shell command as run here: more ranks than cores allowed, a dry
+/// run when `dry` (before any redirection or pipe), the pipe's far side
+/// dropped (`parsim man | man -l -`: the reader is the user's).
+fn as_run(cmd: &str, dry: bool) -> String {
+    let cmd = cmd.split(" | ").next().unwrap().to_string();
+    let cmd = cmd.replacen("mpirun ", "mpirun --oversubscribe --bind-to none ", 1);
+    let shows = [
+        "workloads",
+        "man",
+        "completions",
+        "--help",
+        "--version",
+        "--dry-run",
+    ];
+    if !dry
+        || shows
+            .iter()
+            .any(|w| cmd.split_whitespace().any(|x| x == *w))
+    {
+        return cmd;
+    }
+    match cmd.find(" >") {
+        Some(at) => format!("{} --dry-run{}", &cmd[..at], &cmd[at..]),
+        None => format!("{cmd} --dry-run"),
+    }
+}
+
+fn run_all(file: &str, dry: bool) {
+    let dir = scratch(&format!("docs-{}", file.replace(['/', '.'], "-")));
+    let copied = Command::new("cp")
+        .args(["-r", &format!("{ROOT}/examples"), "."])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let bin = Path::new(parsim()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = 0;
+    let mut wrong = Vec::new();
+    for block in commands(file) {
+        for line in block {
+            let (cmd, want) = split_comment(&line);
+            let shell = as_run(&cmd, dry);
+            let mut c = Command::new("bash");
+            c.args(["-c", &shell]).current_dir(&dir).env("PATH", &path);
+            if is_root() {
+                c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                    .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            }
+            let out = c.output().unwrap();
+            ran += 1;
+            if out.status.code() != Some(want) {
+                wrong.push(format!(
+                    "{file}: `{shell}` exited {:?}, not {want}: {}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .rfind(|l| l.starts_with("parsim"))
+                        .unwrap_or("(no parsim line on stderr)")
+                ));
+            }
+        }
+    }
+    assert!(ran > 0, "{file}: no command found");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_readme_commands_run_as_written() {
+    run_all("README.md", false);
+}
+
+#[test]
+fn the_guides_commands_pass_their_dry_run() {
+    for guide in [
+        "docs/user-guide.md",
+        "docs/cluster.md",
+        "docs/performance.md",
+        "docs/architecture.md",
+    ] {
+        if commands(guide).is_empty() {
+            continue;
+        }
+        run_all(guide, true);
+    }
+}
+
+#[test]
+fn comments_name_exit_codes_and_commands_are_found() {
+    assert_eq!(
+        split_comment("mpirun -n 2 parsim pi --samples 0 --dry-run   # refused: exit 2"),
+        ("mpirun -n 2 parsim pi --samples 0 --dry-run".into(), 2)
+    );
+    assert_eq!(split_comment("parsim workloads  # one line each").1, 0);
+    assert!(is_parsim("mpirun -n 4 parsim heat"));
+    assert!(!is_parsim("srun -n 64 parsim heat"));
+    assert!(!is_parsim("mpirun -n 2 ./a.out  # not parsim"));
+    assert_eq!(
+        as_run("parsim heat --nx 4 > run.toml", true),
+        "parsim heat --nx 4 --dry-run > run.toml"
+    );
+    assert_eq!(as_run("parsim man | man -l -", true), "parsim man");
+}

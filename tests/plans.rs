@@ -1,0 +1,184 @@
+//! One plan per workload: a `--dry-run` refuses exactly what the run
+//! refuses (the same one line from rank 0, exit 2), and a valid one prints
+//! the plan resolved on the ranks it was given. Table-driven, one table
+//! per workload; every workload `parsim workloads` lists must have one.
+
+mod common;
+
+use common::*;
+
+/// Invalid options and a part of the one line they must be refused with.
+type Case = (&'static [&'static str], &'static str);
+
+/// The invalid options of each workload.
+fn tables() -> Vec<(&'static str, Vec<Case>)> {
+    vec![
+        (
+            "heat",
+            vec![
+                (&["--nx", "0"], "--nx must be at least 1"),
+                (&["--ny", "-3"], "--ny"),
+                (&["--dt", "1"], "is unstable"),
+                (&["--alpha", "-1"], "--alpha"),
+                (&["--check-every", "0"], "--check-every must be at least 1"),
+                (&["--threads", "0"], "--threads must be at least 1"),
+                (&["--time-block", "0"], "--time-block must be at least 1"),
+                (&["--compress", "12"], "deflate level from 1 to 9"),
+                (&["--proc-grid", "3x1"], "3x1"),
+                (&["--nx", "4", "--time-block", "9"], "--time-block 9"),
+                (
+                    &["--checkpoint", "same.h5", "--output", "same.h5"],
+                    "same file",
+                ),
+            ],
+        ),
+        (
+            "ou",
+            vec![
+                (&["--tau", "-1"], "--tau must be a finite number > 0"),
+                (&["--dt", "0"], "--dt"),
+                (&["--sigma", "-2"], "--sigma"),
+                (&["--paths", "0"], "--paths must be at least 1"),
+                (&["--steps", "0"], "--steps must be at least 1"),
+                (&["--steps", "10", "--record-every", "20"], "record"),
+                (&["--checkpoint", "o.h5", "--output", "o.h5"], "same file"),
+            ],
+        ),
+        (
+            "pi",
+            vec![
+                (&["--samples", "0"], "--samples must be at least 1"),
+                (&["--chunk", "0"], "--chunk must be at least 1"),
+                (
+                    &["--samples", "100000000000", "--chunk", "1"],
+                    "raise --chunk",
+                ),
+            ],
+        ),
+        (
+            "markov",
+            vec![
+                (&["--chains", "0"], "--chains must be at least 1"),
+                (&["--days", "0"], "--days must be at least 1"),
+                (&["--chains", "1000000000"], "--chains"),
+            ],
+        ),
+        (
+            "integrate",
+            vec![
+                (&["--n", "0"], "--n must be at least 1"),
+                (&["--chunk", "0"], "--chunk must be at least 1"),
+                (&["--a", "2", "--b", "1"], "--b must be above --a"),
+                (&["--rule", "simpson", "--n", "7"], "even --n"),
+                (&["--f", "sin(y)"], "only the variable x"),
+                (&["--f", "sin(x"], "neither a built-in"),
+                (
+                    &["--b", "1e-320", "--n", "100000"],
+                    "no representable width",
+                ),
+            ],
+        ),
+        (
+            "mandelbrot",
+            vec![
+                (&["--width", "0"], "--width must be at least 1"),
+                (&["--height", "0"], "--height must be at least 1"),
+                (&["--max-iter", "0"], "--max-iter must be at least 1"),
+                (&["--chunk", "0"], "--chunk must be at least 1"),
+                (&["--window", "1,0,0,1"], "XMIN < XMAX"),
+                (&["--window", "1,2,3"], "4 numbers"),
+                (&["--width", "100000", "--height", "100000"], "pixels"),
+            ],
+        ),
+        (
+            "pairs",
+            vec![
+                (&["--n", "0"], "pairs need at least 2"),
+                (&["--dim", "0"], "dimension 0"),
+                (&["--bins", "100000000"], "--bins"),
+                (&["--n", "50000", "--matrix"], "--matrix with 50000 points"),
+                (&["--points", "p.txt"], "p.txt"),
+            ],
+        ),
+    ]
+}
+
+/// The workloads the binary lists.
+fn listed() -> Vec<String> {
+    let out = std::process::Command::new(parsim())
+        .args(["workloads", "--json"])
+        .output()
+        .expect("parsim workloads");
+    assert_success(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|w| w["name"].as_str().expect("a name").to_string())
+        .collect()
+}
+
+#[test]
+fn every_listed_workload_has_a_table() {
+    let tables: Vec<&str> = tables().iter().map(|(w, _)| *w).collect();
+    assert_eq!(listed(), tables);
+}
+
+/// The one line rank 0 printed, and the exit code.
+fn verdict(out: &std::process::Output) -> (Option<i32>, Vec<String>) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines = stderr
+        .lines()
+        .filter(|l| l.starts_with("parsim:"))
+        .map(String::from)
+        .collect();
+    (out.status.code(), lines)
+}
+
+#[test]
+fn a_dry_run_refuses_exactly_what_the_run_refuses() {
+    let mut wrong = Vec::new();
+    for (workload, cases) in tables() {
+        let dir = scratch(&format!("plans-{workload}"));
+        for (args, expected) in cases {
+            let mut run = vec![workload];
+            run.extend_from_slice(args);
+            if !args.contains(&"--output") {
+                run.push("--no-output");
+            }
+            let mut dry = run.clone();
+            dry.push("--dry-run");
+            let (code, lines) = verdict(&mpirun(&dir, 2, &run));
+            let (dry_code, dry_lines) = verdict(&mpirun(&dir, 2, &dry));
+            let refused = code == Some(2) && lines.len() == 1 && lines[0].contains(expected);
+            if !refused || (dry_code, &dry_lines) != (code, &lines) || !listing(&dir).is_empty() {
+                wrong.push(format!(
+                    "{run:?} (want {expected:?}): run {code:?} {lines:?}, dry run {dry_code:?} \
+                     {dry_lines:?}, files {:?}",
+                    listing(&dir)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_valid_dry_run_prints_the_plan_on_its_ranks_for_every_workload() {
+    let dir = scratch("plans-valid");
+    for workload in listed() {
+        let out = mpirun(&dir, 3, &[&workload, "--dry-run"]);
+        assert_success(&out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("workload = \"{workload}\""))
+                && text.contains("# resolved on 3 ranks")
+                && text.contains("checked when the run starts"),
+            "{workload}:\n{text}"
+        );
+        assert!(
+            listing(&dir).is_empty(),
+            "{workload}: a dry run wrote files"
+        );
+    }
+}
