@@ -1,6 +1,7 @@
 //! Where the time of `parsim pairs` goes on one core, no MPI: the kernel
 //! alone, then with each consumer. `cargo run --release --example pairs_kernel -- N D`.
-use parsim::pairs::kernel::{meet, Columns, Histogram, Nearest, Piece, Points, Tally};
+use parsim::pairs::kernel::{Columns, Histogram, Nearest, Piece, Points, Tally};
+use parsim::pairs::meet::meet;
 use std::time::Instant;
 
 fn main() {

@@ -48,7 +48,7 @@ point() {
   local out
   out=$(for _ in $(seq "$repeat"); do
           mpirun --bind-to core $(mpi_oversubscribe_flags "$ranks" 2>/dev/null) -n "$ranks" \
-            "$PARSIM_BIN" "$@" --no-output --json 2>/dev/null
+            "$PARSIM_BIN" "$@" --no-output --json 2>/dev/null </dev/null
         done | stat "$field" "$scale")
   printf '%-46s %5s %s\n' "$label" "$ranks" "$out"
 }

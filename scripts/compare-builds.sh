@@ -34,7 +34,7 @@ mpi_allow_root 2>/dev/null
 # is compared too).
 binary_of() {
   if [[ -x $1 && -f $1 ]]; then realpath "$1"; return; fi
-  local sha dir target=target flavour=pin_hdf5 features=()
+  local sha dir target=target features=()
   sha=$(git rev-parse --verify "$1^{commit}" 2>/dev/null) || { echo "compare: '$1' is neither an executable nor a git revision" >&2; return 1; }
   dir=$PARSIM_ROOT/target/compare/$sha
   if [[ -n ${PARSIM_COMPARE_PARALLEL:-} ]]; then
@@ -83,7 +83,9 @@ cases=(
   "pairs-matrix|pairs --n 300 --dim 2 --matrix"
 )
 # Workloads the matrix must cover: every one `parsim workloads` lists.
-for w in $("$new" workloads | awk '{print $1}'); do
+listed=$("$new" workloads | awk '{print $1}') && [[ -n $listed ]] ||
+  { echo "compare: $new does not list its workloads (parsim workloads): give the newer build second" >&2; exit 1; }
+for w in $listed; do
   printf '%s\n' "${cases[@]}" | grep -q "|$w " ||
     { echo "compare: no case runs workload '$w': add one" >&2; exit 1; }
 done

@@ -87,17 +87,6 @@ def balanced_grid(p):
     return best[1], best[2]
 
 
-def parse_pair(text, what):
-    try:
-        a, b = text.lower().split("x")
-        a, b = int(a), int(b)
-    except ValueError:
-        raise StudyError(f"{what} '{text}' is not of the form AxB (e.g. 2000x2000)")
-    if a < 1 or b < 1:
-        raise StudyError(f"{what} '{text}' must have both sizes >= 1")
-    return a, b
-
-
 def rank_counts(max_ranks):
     counts, p = [], 1
     while p <= max_ranks:
@@ -113,8 +102,9 @@ def problem(info, o):
     line: the size options' values (strong: the whole problem; weak: one
     rank's) and the other options, in order: the workload's study defaults,
     then --size, then --set."""
-    name, sizes = info["name"], [s["option"] for s in info["size"]]
-    values = dict(info["study"])
+    dashed = lambda k: k.strip().lstrip("-").replace("_", "-")
+    name, sizes = info["name"], [dashed(s["option"]) for s in info["size"]]
+    values = {dashed(k): v for k, v in info["study"]}
     if o.size:
         parts = o.size.lower().split("x") if len(sizes) > 1 else [o.size]
         if len(parts) != len(sizes):
@@ -123,15 +113,15 @@ def problem(info, o):
         values.update(zip(sizes, parts))
     for item in o.set or []:
         key, eq, value = item.partition("=")
-        key = key.strip().lstrip("-").replace("_", "-")
+        key = dashed(key)
         if not eq or not key:
             raise StudyError(f"--set '{item}' is not of the form OPTION=VALUE (e.g. steps=100)")
-        if key.replace("-", "_") in [s.replace("-", "_") for s in sizes]:
+        if key in sizes:
             raise StudyError(f"--set {key}: a size option of {name}: give it with --size")
         values[key] = value
     size = {}
     for s in sizes:
-        text = values.pop(s, None) or values.pop(s.replace("_", "-"), None)
+        text = values.pop(s, None)
         if text is None:
             raise StudyError(f"{name}: no value for its size option --{s}: give --size")
         try:
@@ -140,13 +130,13 @@ def problem(info, o):
             raise StudyError(f"--size: '{text}' for --{s} is not a number")
         if size[s] < 1:
             raise StudyError(f"--size: --{s} must be at least 1 (got {text})")
-    return size, [(k.replace("_", "-"), v) for k, v in values.items()]
+    return size, list(values.items())
 
 
 def point_args(study, info, p, o):
     """parsim arguments and a short problem description for p ranks."""
     size, fixed = problem(info, o)
-    grow = {s["option"]: s["weak"] for s in info["size"]}
+    grow = {s["option"].replace("_", "-"): s["weak"] for s in info["size"]}
     px, py = balanced_grid(p)
     args = [info["name"]]
     shown = []
@@ -156,8 +146,8 @@ def point_args(study, info, p, o):
             v = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[how]
         elif (how == "grid_x" and px > v) or (how == "grid_y" and py > v):
             raise StudyError(f"--{opt} {v} is too small for the process grid {px}x{py} of {p} ranks")
-        args += [f"--{opt.replace('_', '-')}", str(v)]
-        shown.append(f"{opt.replace('_', '-')} {v}")
+        args += [f"--{opt}", str(v)]
+        shown.append(f"{opt} {v}")
     if study == "weak" and "grid_x" in grow.values():
         args += ["--proc-grid", f"{px}x{py}"]  # every rank keeps its block
     for opt, v in fixed:
@@ -167,7 +157,8 @@ def point_args(study, info, p, o):
         # The image grows in height (rows are the unit of work): the window
         # grows with it, so the work per row keeps its mix.
         args += ["--window", f"-2,1,-1,{-1 + 2 * p}"]
-    return args, ", ".join(shown)
+    # "; ": the description travels in job environments, where commas part values.
+    return args, "; ".join(shown)
 
 
 # ---------------------------------------------------------------- running
@@ -273,15 +264,16 @@ def run_slurm(study, info, o, out):
             "POINT_REPEAT": str(o.repeat),
             "POINT_OUT": str(out / "points" / f"p{p}.jsonl"),
         }
+        # Through sbatch's own environment (--export=ALL), not the
+        # --export list, whose commas would cut values holding one.
         cmd = ["sbatch", "--parsable", f"--ntasks={p}", f"--job-name=parsim-{study}-{workload}-p{p}",
-               f"--output={out / 'logs' / f'point-p{p}-%j.out'}", f"--time={o.time_limit}",
-               "--export=ALL," + ",".join(f"{k}={v}" for k, v in export.items())]
+               f"--output={out / 'logs' / f'point-p{p}-%j.out'}", f"--time={o.time_limit}", "--export=ALL"]
         if o.tasks_per_node:
             cmd.append(f"--ntasks-per-node={o.tasks_per_node}")
         else:
             cmd.append("--nodes=1")
         cmd.append(str(ROOT / "jobs" / "study-point.sbatch"))
-        ids.append(submit(cmd))
+        ids.append(submit(cmd, env={**os.environ, **export}))
         print(f"scaling: point p={p}: job {ids[-1]}", file=sys.stderr)
     cmd = ["sbatch", "--parsable", "--ntasks=1", f"--dependency=afterok:{':'.join(ids)}",
            "--kill-on-invalid-dep=yes", "--job-name=parsim-study-report",
@@ -317,8 +309,8 @@ def unfinished_points(out, o):
     return short
 
 
-def submit(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def submit(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise StudyError(f"sbatch failed: {last_line(r.stderr)}")
     return r.stdout.strip().split(";")[0]

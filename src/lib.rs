@@ -5,6 +5,7 @@
 //! ```text
 //! cli            start-up, deck merge, parse, error lines, dispatch
 //!  -> workloads  the registry: every workload's options -> plan -> run
+//!                (what a workload is: spec)
 //!  -> <workload> its options, its plan (every check, once), its run
 //!  -> driver     the one SPMD loop: rounds, stop signals, checkpoints, report
 //! ```
@@ -43,6 +44,7 @@ pub mod report;
 pub mod result;
 pub mod rng;
 pub mod rounds;
+pub mod spec;
 pub mod stop;
 pub mod tags;
 pub mod trace;

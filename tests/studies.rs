@@ -119,7 +119,7 @@ fn local_strong_and_weak_studies() {
     check_study_dir(&out, &[1, 2], 1);
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert!(
-        csv.contains("paths 4, steps 20000"),
+        csv.contains("paths 4; steps 20000"),
         "weak ou doubles the paths:\n{csv}"
     );
 }

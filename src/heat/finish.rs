@@ -7,8 +7,10 @@ use std::path::Path;
 
 use mpi::traits::*;
 
-use super::checkpoint::{self, Stamp};
-use super::io::{self, complete, gather_and_write, Extras, Plan};
+use super::gather::{complete, gather_and_write};
+use super::io::{self, Plan};
+use super::layout::Extras;
+use super::meta::Stamp;
 use super::report::{Execution, HeatReport, Phases, Stop, Validation};
 use super::run::HeatRun;
 use super::validate::validate;
@@ -62,7 +64,7 @@ impl HeatRun<'_> {
         let report = self.report(clock.wall, phases, validation, written, stopped);
         if let Some(stamp) = &stamp {
             let json = serde_json::to_string(&report).unwrap_or_default();
-            io::finish(&self.cart, self.file.take(), stamp, Some(&json))?;
+            super::gather::finish(&self.cart, self.file.take(), stamp, Some(&json))?;
         }
         Ok(Printed {
             text: report.to_text(),
@@ -76,7 +78,7 @@ impl HeatRun<'_> {
         Stamp {
             step: self.step,
             target_steps: self.plan.cfg.steps,
-            checksum: checkpoint::checksum(&self.cart, &self.u, &self.block, self.plan.cfg.nx),
+            checksum: super::meta::checksum(&self.cart, &self.u, &self.block, self.plan.cfg.nx),
         }
     }
 
@@ -156,7 +158,7 @@ impl HeatRun<'_> {
         )?;
         let src = self.file.as_ref().and_then(|f| f.snapshot_field());
         let which: Vec<_> = self.snapshots.iter().copied().enumerate().collect();
-        io::carry_snapshots(&self.cart, &self.plan.decomp, src, &which, file.as_mut())?;
+        super::gather::carry_snapshots(&self.cart, &self.plan.decomp, src, &which, file.as_mut())?;
         complete(&self.cart, &self.plan.decomp, &self.u, file, &stamp, None).map(drop)
     }
 }

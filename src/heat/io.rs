@@ -39,47 +39,19 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mpi::traits::*;
 use ndarray::{s, ArrayView2};
-use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Stamp;
 use super::config::HeatConfig;
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
+use super::layout::{
+    chunk_2d, chunk_cache_bytes, strip_rows, view_name, Extras, IoMode, UNITS_LENGTH,
+    UNITS_TEMPERATURE, UNITS_TIME,
+};
+use super::meta::Stamp;
 use super::xdmf::Xdmf;
 use crate::error::{Failure, Outcome};
 use crate::h5::{describe, write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
-
-/// Tag of the gather messages (distinct from the halo tags).
-use crate::tags::HEAT_GATHER as TAG_GATHER;
-
-/// Largest message of the gather: 1 Mi values (8 MiB).
-pub const STRIP_CELLS: usize = 1 << 20;
-
-/// Units written as attributes. The solver is unit-agnostic: these are what
-/// the defaults stand for (SI lengths and times, degrees Celsius).
-pub const UNITS_TEMPERATURE: &str = "degC";
-pub const UNITS_LENGTH: &str = "m";
-pub const UNITS_TIME: &str = "s";
-
-/// What a result file holds besides the final field.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Extras {
-    /// Deflate level (1-9) for the field and snapshots; `None`: contiguous,
-    /// uncompressed.
-    pub compress: Option<u8>,
-    /// Store the field every this many steps (0: never).
-    pub snapshot_every: u64,
-    /// Write the XDMF sidecar here (reserved by the caller).
-    pub xdmf: Option<PathBuf>,
-}
-
-/// A stored snapshot: the step it was taken at and its simulated time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotAt {
-    pub step: u64,
-    pub time: f64,
-}
 
 /// The snapshot datasets of an open file.
 struct Snapshots {
@@ -91,18 +63,6 @@ struct Snapshots {
     count: usize,
 }
 
-/// How the field reaches the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IoMode {
-    /// Rank 0 gathers the blocks strip by strip and writes them (serial
-    /// HDF5).
-    #[default]
-    Gather,
-    /// Every rank writes its block through MPI-IO, collectively (parallel
-    /// HDF5, cargo feature `parallel-io`).
-    Parallel,
-}
-
 /// An open heat result file at its temporary path: on rank 0 (gather), or
 /// on every rank (parallel).
 pub struct HeatFile {
@@ -111,7 +71,7 @@ pub struct HeatFile {
     snapshots: Option<Snapshots>,
     /// The sidecar (rank 0 only).
     xdmf: Option<(PendingOutput, Xdmf)>,
-    parallel: bool,
+    pub(super) parallel: bool,
 }
 
 /// What a heat file is laid out for.
@@ -361,11 +321,6 @@ impl Snapshots {
     }
 }
 
-/// The name of snapshot `k`'s view in `/heat/snapshot_views`.
-pub fn view_name(k: usize) -> String {
-    format!("{k:06}")
-}
-
 impl HeatFile {
     /// Lay out the file: every attribute known before the field is written
     /// and every dataset, so a result file's failure to write shows up
@@ -435,7 +390,7 @@ impl HeatFile {
     /// Collective (parallel mode): write this rank's block of `field` into
     /// the field (`lead` None) or into snapshot `lead`.
     #[cfg(feature = "parallel-io")]
-    fn write_own_block(
+    pub(super) fn write_own_block(
         &self,
         field: &Field,
         block: &Block,
@@ -445,13 +400,18 @@ impl HeatFile {
     }
 
     #[cfg(not(feature = "parallel-io"))]
-    fn write_own_block(&self, _: &Field, _: &Block, _: Option<usize>) -> anyhow::Result<()> {
+    pub(super) fn write_own_block(
+        &self,
+        _: &Field,
+        _: &Block,
+        _: Option<usize>,
+    ) -> anyhow::Result<()> {
         unreachable!("parallel files need the parallel-io feature")
     }
 
     /// Write global rows `rows` × columns `cols` of the field (`lead` None)
     /// or of snapshot `lead`.
-    fn write_strip(
+    pub(super) fn write_strip(
         &self,
         lead: Option<usize>,
         rows: Range<usize>,
@@ -469,7 +429,7 @@ impl HeatFile {
 
     /// Make room for one more snapshot (taken at `step`, time `time`) and
     /// return its index.
-    fn push_snapshot(&mut self, step: u64, time: f64) -> anyhow::Result<usize> {
+    pub(super) fn push_snapshot(&mut self, step: u64, time: f64) -> anyhow::Result<usize> {
         let snaps = self
             .snapshots
             .as_mut()
@@ -499,7 +459,12 @@ impl HeatFile {
 
     /// Rank 0 (gather mode): copy snapshot `from` of `src` (a dataset of
     /// the same grid) into this file's snapshot `to`, strip by strip.
-    fn copy_snapshot(&self, src: &hdf5::Dataset, from: usize, to: usize) -> anyhow::Result<()> {
+    pub(super) fn copy_snapshot(
+        &self,
+        src: &hdf5::Dataset,
+        from: usize,
+        to: usize,
+    ) -> anyhow::Result<()> {
         let (ny, nx) = (self.temperature.shape()[0], self.temperature.shape()[1]);
         let step = strip_rows(nx);
         for r in (0..ny).step_by(step) {
@@ -537,7 +502,7 @@ impl HeatFile {
             write_num(&g, "step", stamp.step)?;
             write_num(&g, "target_steps", stamp.target_steps)?;
             write_num(&g, "checksum", stamp.checksum)?;
-            write_num(&g, "meta_checksum", super::checkpoint::meta_checksum(&g)?)?;
+            write_num(&g, "meta_checksum", super::meta::meta_checksum(&g)?)?;
             if let Some(r) = report {
                 file.write_report(r)?;
             }
@@ -558,244 +523,4 @@ impl HeatFile {
         }
         Ok(path)
     }
-}
-
-/// Chunk shape (rows, cols) for 2D fields: about 256 x 256 (512 KiB).
-fn chunk_2d(nx: usize, ny: usize) -> (usize, usize) {
-    (ny.clamp(1, 256), nx.clamp(1, 256))
-}
-
-/// Chunk cache for a chunked field: the chunks one gather strip touches
-/// (its rows of chunks across the whole width, plus one row a strip may
-/// end in). Without it, a chunk filled by two strips would be written,
-/// evicted and read back (and, compressed, inflated again). At most 64 MiB.
-fn chunk_cache_bytes(nx: usize, ny: usize) -> usize {
-    let (cy, cx) = chunk_2d(nx, ny);
-    let across = nx.div_ceil(cx);
-    let rows = (STRIP_CELLS / nx.max(1)).max(1).div_ceil(cy) + 1;
-    (across * rows * cy * cx * 8).min(64 << 20)
-}
-
-/// Rows per strip of a block `nx` wide.
-fn strip_rows(nx: usize) -> usize {
-    (STRIP_CELLS / nx.max(1)).max(1)
-}
-
-/// The strips of `block`, as global row ranges.
-fn strips(block: &Block) -> impl Iterator<Item = Range<usize>> + '_ {
-    let step = strip_rows(block.nx());
-    block
-        .rows
-        .clone()
-        .step_by(step)
-        .map(move |r| r..(r + step).min(block.rows.end))
-}
-
-/// Collective: bring every block to rank 0, strip by strip, and hand each
-/// strip to `sink(rows, cols, values)` there (global indices). A sink error
-/// at rank 0 does not stop the receiving, so no rank is left blocked in a
-/// send; the first error is agreed on afterwards.
-pub fn gather_strips<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    mut sink: impl FnMut(Range<usize>, Range<usize>, &[f64]) -> anyhow::Result<()>,
-) -> Outcome {
-    let rank = comm.rank() as usize;
-    let mine = decomp.block(rank);
-    let local = if rank == 0 {
-        let mut buf = vec![0.0; STRIP_CELLS.min(decomp.max_block_cells())];
-        let mut result = Ok(());
-        for src in 0..decomp.ranks() {
-            let block = decomp.block(src);
-            for rows in strips(&block) {
-                let part = &mut buf[..rows.len() * block.nx()];
-                if src == 0 {
-                    pack_rows(field, &rows, &block, part);
-                } else {
-                    comm.process_at_rank(src as i32)
-                        .receive_into_with_tag(part, TAG_GATHER);
-                }
-                if result.is_ok() {
-                    result = sink(rows, block.cols.clone(), part);
-                }
-            }
-        }
-        result.map_err(Failure::runtime)
-    } else {
-        let mut buf = vec![0.0; STRIP_CELLS.min(mine.cells())];
-        for rows in strips(&mine) {
-            let part = &mut buf[..rows.len() * mine.nx()];
-            pack_rows(field, &rows, &mine, part);
-            comm.process_at_rank(0).send_with_tag(&part[..], TAG_GATHER);
-        }
-        Ok(())
-    };
-    crate::par::agree(comm, local)
-}
-
-/// Copy global rows `rows` of `block`'s interior into `out`.
-fn pack_rows(field: &Field, rows: &Range<usize>, block: &Block, out: &mut [f64]) {
-    let interior = field.interior();
-    let local = rows.start - block.rows.start..rows.end - block.rows.start;
-    for (dst, row) in out
-        .chunks_exact_mut(block.nx())
-        .zip(interior.slice(s![local, ..]).rows())
-    {
-        for (d, v) in dst.iter_mut().zip(row.iter()) {
-            *d = *v;
-        }
-    }
-}
-
-/// Collective: write `field` into `file` (`Some` exactly on rank 0 when
-/// gathering, on every rank in parallel mode): as the final field (`lead`
-/// None) or as snapshot `lead`. Each rank writes its own block in parallel
-/// mode; otherwise rank 0 gathers the blocks strip by strip.
-fn write_field<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    file: Option<&HeatFile>,
-    lead: Option<usize>,
-) -> Outcome {
-    if let Some(f) = file.filter(|f| f.parallel) {
-        let block = decomp.block(comm.rank() as usize);
-        let local = f
-            .write_own_block(field, &block, lead)
-            .map_err(Failure::runtime);
-        return crate::par::agree(comm, local);
-    }
-    gather_strips(comm, decomp, field, |rows, cols, data| {
-        file.expect("rank 0 holds the file")
-            .write_strip(lead, rows, cols, data)
-    })
-}
-
-/// Collective: write `field` as the final field of `file`.
-pub fn gather_and_write<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    file: Option<&HeatFile>,
-) -> Outcome {
-    write_field(comm, decomp, field, file, None)
-}
-
-/// Collective: append `field` (at `step`, time `time`) to the snapshots of
-/// `file`.
-pub fn write_snapshot<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    mut file: Option<&mut HeatFile>,
-    step: u64,
-    time: f64,
-) -> Outcome {
-    let mut k = 0;
-    let local = match file.as_deref_mut() {
-        Some(f) => f
-            .push_snapshot(step, time)
-            .map(|slot| k = slot)
-            .map_err(Failure::runtime),
-        None => Ok(()),
-    };
-    crate::par::agree(comm, local)?;
-    write_field(comm, decomp, field, file.as_deref(), Some(k))
-}
-
-/// Collective: append snapshots of `src` to those of `dst`: each
-/// `(index in src, step and time)` of `which`, in order. `src` is the
-/// snapshot dataset of another file of the same grid, open wherever `dst`
-/// is (rank 0 when gathering: it copies them strip by strip; every rank in
-/// parallel mode: each copies its own block, collectively).
-pub fn carry_snapshots<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    src: Option<&hdf5::Dataset>,
-    which: &[(usize, SnapshotAt)],
-    mut dst: Option<&mut HeatFile>,
-) -> Outcome {
-    let block = decomp.block(comm.rank() as usize);
-    for &(from, at) in which {
-        let mut k = 0;
-        let local = match dst.as_deref_mut() {
-            Some(f) => f
-                .push_snapshot(at.step, at.time)
-                .map(|slot| k = slot)
-                .map_err(Failure::runtime),
-            None => Ok(()),
-        };
-        crate::par::agree(comm, local)?;
-        let local = match (dst.as_deref(), src) {
-            (Some(f), Some(src)) if f.parallel => {
-                // Every rank reaches the collective write, even after a
-                // failed read; the failure is agreed on afterwards.
-                let mut u = Field::zeros(block.nx(), block.ny());
-                let read = read_block(src, Some(from), &block, &mut u);
-                let written = f.write_own_block(&u, &block, Some(k));
-                read.and(written)
-            }
-            (Some(f), Some(src)) => f.copy_snapshot(src, from, k),
-            (Some(_), None) => Err(anyhow::anyhow!("no snapshots to carry over")),
-            (None, _) => Ok(()),
-        };
-        crate::par::agree(comm, local.map_err(Failure::runtime))?;
-    }
-    Ok(())
-}
-
-/// This rank's block of `ds` (the field, `lead` None, or snapshot `lead`)
-/// into `u`'s interior.
-pub fn read_block(
-    ds: &hdf5::Dataset,
-    lead: Option<usize>,
-    block: &Block,
-    u: &mut Field,
-) -> anyhow::Result<()> {
-    let (rows, cols) = (block.rows.clone(), block.cols.clone());
-    let data: ndarray::Array2<f64> = match lead {
-        None => ds.read_slice_2d(s![rows, cols]),
-        Some(k) => ds.read_slice_2d(s![k, rows, cols]),
-    }
-    .with_context(|| format!("cannot read a block of {}", ds.name()))?;
-    for ((j, i), v) in data.indexed_iter() {
-        u.set(i, j, *v);
-    }
-    Ok(())
-}
-
-/// Collective: write `field` into `file` (`Some` exactly on rank 0), stamp
-/// it, attach `report` (JSON; rank 0's matters), close it and move it into
-/// place with its sidecar. Every rank gets the outcome; rank 0 also the
-/// final path.
-pub fn complete<C: Communicator>(
-    comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    file: Option<HeatFile>,
-    stamp: &Stamp,
-    report: Option<&str>,
-) -> Outcome<Option<PathBuf>> {
-    gather_and_write(comm, decomp, field, file.as_ref())?;
-    finish(comm, file, stamp, report)
-}
-
-/// Collective: stamp `file` (`Some` exactly on rank 0) and attach `report`,
-/// close it and move it into place with its sidecar.
-pub fn finish<C: Communicator>(
-    comm: &C,
-    file: Option<HeatFile>,
-    stamp: &Stamp,
-    report: Option<&str>,
-) -> Outcome<Option<PathBuf>> {
-    // Parallel HDF5 writes metadata collectively: rank 0's values for all.
-    let end_time = crate::par::broadcast_string(comm, &crate::h5::now_rfc3339());
-    let report = report.map(|r| crate::par::broadcast_string(comm, r));
-    let done = match file {
-        Some(f) => f.finish(stamp, report.as_deref(), &end_time),
-        None => Ok(None),
-    };
-    crate::par::agree(comm, done.as_ref().map(|_| ()).map_err(Clone::clone))?;
-    done
 }

@@ -8,11 +8,15 @@
 //! - [`sweep`]: walking a block for one or several steps (time blocking,
 //!   thread bands; pure);
 //! - [`halo`]: the ghost-layer exchange (MPI);
-//! - [`io`]: the HDF5 layout and the gather to rank 0;
+//! - [`layout`]: the result file's names and plain values (pure);
+//! - [`io`]: the HDF5 file: its layout, datasets, snapshots' views;
+//! - [`gather`]: the field's way to rank 0 and into the file, snapshots;
 //! - [`xdmf`]: the XDMF sidecar for ParaView/VisIt;
 //! - `pario` (feature `parallel-io`): collective writes through MPI-IO;
-//! - [`checkpoint`]: checkpoint metadata, checksum, restart;
+//! - [`meta`]: what a checkpoint says of its run, and its checksums (pure);
+//! - [`checkpoint`]: reading a checkpoint's metadata and blocks, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
+//! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
@@ -23,9 +27,12 @@ pub mod checkpoint;
 pub mod config;
 pub mod decomp;
 mod finish;
+pub mod gather;
 pub mod halo;
 pub mod io;
 pub mod kernel;
+pub mod layout;
+pub mod meta;
 pub mod options;
 #[cfg(feature = "parallel-io")]
 pub mod pario;

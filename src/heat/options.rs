@@ -6,15 +6,15 @@ use clap::Args;
 use mpi::traits::Communicator;
 
 use super::config::{HeatRequest, Init};
-use super::decomp::ProcGrid;
-use super::io::{Extras, IoMode};
+use super::decomp::{DecompError, ProcGrid};
+use super::layout::{Extras, IoMode};
 use super::plan::{HeatJob, HeatPlan, Tuning};
 use crate::check::at_least;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::{on_off, CheckpointArgs, OutputArgs};
+use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
-use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
 
 #[derive(Debug, Args)]
 pub struct HeatArgs {
@@ -240,7 +240,17 @@ impl Spec for Heat {
     fn plan(a: HeatArgs, s: &Setting) -> Outcome<HeatStart> {
         let job = a.into_job()?;
         let plan = match job.checkpointing.restart {
-            Some(_) => None,
+            // The problem comes from the checkpoint: planned against it when
+            // the run starts; a process grid given is checked now.
+            Some(_) => {
+                if let Some(grid) = job.grid.filter(|g| g.size() != s.ranks) {
+                    return Err(Failure::usage(DecompError::GridSizeMismatch {
+                        grid,
+                        ranks: s.ranks,
+                    }));
+                }
+                None
+            }
             None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
         };
         Ok(HeatStart { job, plan })

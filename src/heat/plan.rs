@@ -7,14 +7,15 @@
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 
-use super::checkpoint::CheckpointMeta;
 use super::config::{HeatConfig, HeatRequest};
 use super::decomp::{DecompError, Decomposition, Neighbours, ProcGrid};
-use super::io::{Extras, IoMode};
+use super::layout::{Extras, IoMode};
+use super::meta::CheckpointMeta;
 use crate::cache::CacheShare;
 use crate::error::{Failure, Outcome};
 
-/// Everything `parsim heat` was asked to do (options checked by the CLI).
+/// Everything `parsim heat` was asked to do, each option checked (by
+/// `super::options`); [`HeatPlan`] checks them together, against the ranks.
 #[derive(Debug, Clone)]
 pub struct HeatJob {
     pub request: HeatRequest,

@@ -7,10 +7,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::report::num;
-
 use super::config::HeatConfig;
 use crate::par::Spread;
+use crate::report::num;
 
 /// How the answer was checked.
 #[derive(Debug, Clone, Serialize)]

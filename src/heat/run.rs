@@ -12,10 +12,13 @@
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 
-use super::checkpoint::{self, CheckpointMeta};
+use super::checkpoint;
 use super::decomp::Block;
-use super::io::{self, write_snapshot, HeatFile, Plan, SnapshotAt};
+use super::gather::write_snapshot;
+use super::io::{self, HeatFile, Plan};
 use super::kernel::{Field, Stencil};
+use super::layout::SnapshotAt;
+use super::meta::CheckpointMeta;
 use super::plan::{cartesian, HeatJob, HeatPlan};
 use super::report::{HeatReport, Stop};
 use super::step::{StepTimes, Stepper};
@@ -196,7 +199,7 @@ impl<'a> HeatRun<'a> {
             None => Ok(()),
         };
         crate::par::agree(&self.cart, local)?;
-        io::carry_snapshots(
+        super::gather::carry_snapshots(
             &self.cart,
             &self.plan.decomp,
             src.as_ref(),

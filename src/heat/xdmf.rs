@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 
 use super::config::HeatConfig;
-use super::io::view_name;
+use super::layout::view_name;
 
 /// One time step of the collection.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,8 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::kernel::{Builtin, Grid, Integrand, Rule};
+use super::integrand::{Builtin, Integrand};
+use super::kernel::{Grid, Rule};
 use super::run::{IntegratePlan, DEFAULT_CHUNK};
 use crate::check::{at_least, at_most, finite};
 use crate::error::{Failure, Outcome};
@@ -11,8 +12,8 @@ use crate::h5::RunMeta;
 use crate::montecarlo::{self, MAX_UNITS};
 use crate::options::OutputArgs;
 use crate::report::num;
+use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
-use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
 
 /// Point indices are carried as exact f64 counters.
 const MAX_POINTS: u64 = 1 << 53;

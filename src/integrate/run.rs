@@ -14,11 +14,13 @@ use std::ops::Range;
 use mpi::traits::*;
 use serde::Serialize;
 
-use super::kernel::{validate, Grid, Integrand, Rule, Validation};
+use super::integrand::Integrand;
+use super::kernel::{Grid, Rule};
+use super::validate::{validate, Validation};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{write_along, write_index_axis, write_num, write_str, RunMeta};
-use crate::montecarlo::{mc_phases, Estimator, Gathered, McPhases, McRun};
+use crate::montecarlo::{mc_phases, Estimator, Gathered, McPhases};
 use crate::par;
 use crate::report::{num, RunInfo};
 use crate::result::{finish, output_line};
@@ -74,8 +76,7 @@ pub fn run<C: Communicator>(
         job,
         version: meta.version,
     };
-    let run = McRun::new(world, est, (job.out.path.as_deref(), job.out.force), meta)?;
-    crate::driver::run(run, stop, &job.out)
+    crate::montecarlo::run(world, est, &job.out, meta, stop)
 }
 
 /// The integrate "estimator": chunks of points, one weighted sum each.

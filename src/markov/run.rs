@@ -19,7 +19,7 @@ use crate::error::Outcome;
 use crate::h5::{
     write_along, write_index_axis, write_label_axis, write_list, write_num, write_table, RunMeta,
 };
-use crate::montecarlo::{mc_phases, Estimator, Gathered, McPhases, McRun};
+use crate::montecarlo::{mc_phases, Estimator, Gathered, McPhases};
 use crate::par;
 use crate::report::RunInfo;
 use crate::report::Z_LIMIT;
@@ -65,17 +65,11 @@ pub fn run<C: Communicator>(
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
-    let markov = Markov {
+    let est = Markov {
         job,
         version: meta.version,
     };
-    let run = McRun::new(
-        world,
-        markov,
-        (job.out.path.as_deref(), job.out.force),
-        meta,
-    )?;
-    crate::driver::run(run, stop, &job.out)
+    crate::montecarlo::run(world, est, &job.out, meta, stop)
 }
 
 /// The Markov estimator: chains, days in each state counted per chain.

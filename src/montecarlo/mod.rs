@@ -39,6 +39,19 @@ impl Chunking {
     }
 }
 
+/// Collective: run estimator `est` on the driver, with its result file
+/// and report as `out` asks (the `run` of pi, markov and integrate).
+pub fn run<C: Communicator, E: Estimator>(
+    world: &C,
+    est: E,
+    out: &crate::driver::Output,
+    meta: &RunMeta,
+    stop: &crate::stop::StopSignal,
+) -> crate::error::Outcome {
+    let run = McRun::new(world, est, (out.path.as_deref(), out.force), meta)?;
+    crate::driver::run(run, stop, out)
+}
+
 /// An estimator's work units, as the plan and the dry run see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Units {

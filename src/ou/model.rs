@@ -193,7 +193,9 @@ pub fn parse_params(text: &str) -> Result<Vec<OuParams>, String> {
     Ok(rows)
 }
 
-/// The ensemble as asked for (options checked by [`OuPlan::new`]).
+/// The ensemble as asked for (checked by [`OuRequest::check`], from the
+/// plan of `parsim ou` or, when a table or a checkpoint completes it, by
+/// [`OuPlan::new`] when the run starts).
 #[derive(Debug, Clone)]
 pub struct OuRequest {
     pub sweep: Sweep,
@@ -254,13 +256,7 @@ impl OuRequest {
                 check(name, value)?;
             }
         }
-        for (name, value) in [
-            ("paths", r.paths),
-            ("steps", r.steps),
-            ("record-every", r.record_every),
-        ] {
-            check::at_least(name, value, 1)?;
-        }
+        r.check_counts()?;
         if r.record_every > r.steps {
             return Err(OuError::RecordTooSparse {
                 every: r.record_every,
@@ -279,6 +275,22 @@ impl OuRequest {
             return Err(OuError::PathsTooLarge {
                 bytes: members * samples * 8,
             });
+        }
+        Ok(())
+    }
+}
+
+impl OuRequest {
+    /// Each count on its own (paths, steps, record interval at least 1):
+    /// what can be checked of a request whose sweep or other counts come
+    /// from a parameter table or a checkpoint.
+    pub fn check_counts(&self) -> Result<(), OuError> {
+        for (name, value) in [
+            ("paths", self.paths),
+            ("steps", self.steps),
+            ("record-every", self.record_every),
+        ] {
+            check::at_least(name, value, 1)?;
         }
         Ok(())
     }

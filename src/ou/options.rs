@@ -12,8 +12,8 @@ use super::run::OuJob;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::{CheckpointArgs, OutputArgs};
+use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
-use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
 
 /// What `--store` keeps of an OU ensemble.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,10 +106,13 @@ impl Spec for Ou {
             seed: a.seed,
             store_paths: a.store == Store::Paths,
         };
-        // A table or a checkpoint replaces part of the request: the
-        // ensemble is checked once it is known, when the run starts.
+        // A table or a checkpoint completes the request: the ensemble is
+        // checked once it is known, when the run starts; each count given
+        // (or defaulted) is checked now.
         if a.params.is_none() && checkpointing.restart.is_none() {
             request.check().map_err(Failure::usage)?;
+        } else {
+            request.check_counts().map_err(Failure::usage)?;
         }
         Ok(OuJob {
             request,

@@ -35,7 +35,9 @@ use crate::progress::Meter;
 use crate::rounds::{scatter_ranges, Schedule};
 use crate::stop::StopSignal;
 
-/// Everything `parsim ou` was asked to do (options checked by the CLI).
+/// Everything `parsim ou` was asked to do: its plan (made by
+/// `super::options`; the ensemble is checked there, or by `OuPlan::new`
+/// when a parameter table or a checkpoint completes it).
 #[derive(Debug, Clone)]
 pub struct OuJob {
     /// The ensemble as given (`store_paths` included).

@@ -2,12 +2,20 @@
 //! closest pair, every point's nearest neighbour, a histogram of
 //! distances, the distance matrix with `--matrix`.
 //!
-//! - [`options`]: the command line's options, turned into a plan;
+//! - [`options`]: the command line's options, turned into a [`plan`];
 //! - [`kernel`]: blocks, pieces, meeting two blocks (pure);
-//! - [`points`]: reading points from .npy, .csv or HDF5;
-//! - [`run`]: the workload on the one driver, its HDF5 layout and report.
+//! - [`points`]: reading points from .npy, .csv or HDF5; [`input`]: rank 0
+//!   loads them and deals out the blocks;
+//! - [`run`]: the ring on the one driver; [`check`]: the reduction and
+//!   the checks at its end; [`layout`]: the HDF5 group; [`report`].
 
+pub mod check;
+pub mod input;
 pub mod kernel;
+pub mod layout;
+pub mod meet;
 pub mod options;
+pub mod plan;
 pub mod points;
+pub mod report;
 pub mod run;

@@ -4,13 +4,13 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
+use super::plan::{checked_size, need, PairsPlan, PointsFrom, Shape, MAX_BINS};
 use super::points::PointsFile;
-use super::run::{checked_size, need, PairsPlan, PointsFrom, Shape, MAX_BINS};
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::OutputArgs;
+use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
-use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
 
 #[derive(Debug, Args)]
 pub struct PairsArgs {

@@ -10,8 +10,8 @@ use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::montecarlo::{self, Chunking, MAX_UNITS};
 use crate::options::OutputArgs;
+use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
-use crate::workloads::{Growth, Info, Rate, Setting, Size, Spec};
 
 #[derive(Debug, Args)]
 pub struct PiArgs {

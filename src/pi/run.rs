@@ -15,7 +15,7 @@ use super::kernel::{pi_hits, pi_hits_lanes};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{write_along, write_index_axis, write_num, RunMeta};
-use crate::montecarlo::{mc_phases, Chunking, Estimator, Gathered, McPhases, McRun};
+use crate::montecarlo::{mc_phases, Chunking, Estimator, Gathered, McPhases};
 use crate::par;
 use crate::report::RunInfo;
 use crate::report::Z_LIMIT;
@@ -58,12 +58,11 @@ pub struct PiReport {
 
 /// Collective: `parsim pi`.
 pub fn run<C: Communicator>(world: &C, job: &PiPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-    let pi = Pi {
+    let est = Pi {
         job,
         version: meta.version,
     };
-    let run = McRun::new(world, pi, (job.out.path.as_deref(), job.out.force), meta)?;
-    crate::driver::run(run, stop, &job.out)
+    crate::montecarlo::run(world, est, &job.out, meta, stop)
 }
 
 /// The pi estimator: chunks of samples, hits counted per chunk.

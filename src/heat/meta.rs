@@ -1,0 +1,258 @@
+//! What a checkpoint (or a finished result file) says of its run, as a
+//! restart reads it: the problem, the step reached, the snapshots taken,
+//! and the checksums that prove the attributes and the field were not
+//! changed. No MPI: `super::checkpoint` reads it on rank 0.
+
+use mpi::collective::SystemOperation;
+use mpi::traits::*;
+use serde::{Deserialize, Serialize};
+
+use super::config::{HeatRequest, Init};
+use super::decomp::Block;
+use super::kernel::Field;
+use super::layout::SnapshotAt;
+use crate::error::{Failure, Outcome};
+use crate::rng::mix64;
+
+/// How far a file's run got, stored beside the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Time steps done when the field was written.
+    pub step: u64,
+    /// Steps the run was asked for.
+    pub target_steps: u64,
+    pub checksum: u64,
+}
+
+/// What a checkpoint says about its run (rank 0 reads it, every rank gets it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub path: String,
+    /// The checkpointed run's problem as a request with every value given
+    /// (`steps` is its target): what a restart asks for unless told otherwise.
+    pub problem: HeatRequest,
+    pub stamp: Stamp,
+    /// The snapshots the file holds (a checkpoint carries those taken
+    /// before it, so a restart's result has them all) and the interval
+    /// they were asked at (0: none).
+    pub snapshots: Vec<SnapshotAt>,
+    pub snapshot_every: u64,
+}
+
+impl CheckpointMeta {
+    /// The snapshots a restart from this file carries into its result:
+    /// those taken before the restart step (the restart takes its own
+    /// there), with their index in the file.
+    pub fn snapshots_before_restart(&self) -> impl Iterator<Item = (usize, SnapshotAt)> + '_ {
+        (self.snapshots.iter().copied().enumerate()).filter(|(_, at)| at.step < self.stamp.step)
+    }
+
+    /// The request of the resumed run: the checkpoint's values, except that
+    /// every option given explicitly must agree with them, and `--steps`
+    /// (the total, counted from the start of the original run) may change.
+    pub fn merge(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
+        let contradiction = |name: &str, given: String, stored: String| {
+            Failure::usage(format!(
+                "--{name} {given} contradicts the checkpoint '{}' ({name} = {stored}); \
+                 leave it out to continue the run as it was",
+                self.path
+            ))
+        };
+        let stored = &self.problem;
+        macro_rules! same {
+            ($field:ident, $name:literal, $show:expr) => {
+                if let (Some(given), Some(kept)) = (req.$field, stored.$field) {
+                    if given != kept {
+                        return Err(contradiction($name, $show(given), $show(kept)));
+                    }
+                }
+            };
+        }
+        let num = |v: f64| v.to_string();
+        same!(nx, "nx", |v: usize| v.to_string());
+        same!(ny, "ny", |v: usize| v.to_string());
+        same!(dx, "dx", num);
+        same!(dy, "dy", num);
+        same!(alpha, "alpha", num);
+        same!(dt, "dt", num);
+        same!(left, "bc-left", num);
+        same!(right, "bc-right", num);
+        same!(bottom, "bc-bottom", num);
+        same!(top, "bc-top", num);
+        same!(init, "init", |v: Init| v.name().to_string());
+        let steps = req.steps.unwrap_or(self.stamp.target_steps);
+        if steps < self.stamp.step {
+            return Err(Failure::usage(format!(
+                "--steps {steps} is before the checkpoint's step {} ('{}'); --steps counts from the start of the run",
+                self.stamp.step, self.path
+            )));
+        }
+        Ok(HeatRequest {
+            steps: Some(steps),
+            allow_unstable: req.allow_unstable,
+            ..stored.clone()
+        })
+    }
+}
+
+/// This rank's share of the field checksum.
+pub fn checksum_partial(u: &Field, block: &Block, nx_global: usize) -> u64 {
+    let mut sum = 0u64;
+    for j in 0..block.ny() {
+        let row = (block.rows.start + j) * nx_global + block.cols.start;
+        for i in 0..block.nx() {
+            sum = sum.wrapping_add(mix64(u.get(i, j).to_bits() ^ mix64((row + i) as u64)));
+        }
+    }
+    sum
+}
+
+/// Collective: the checksum of the whole field.
+pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: usize) -> u64 {
+    let local = checksum_partial(u, block, nx_global);
+    let mut total = 0u64;
+    // Unsigned addition wraps in MPI's C implementation as it does here.
+    comm.all_reduce_into(&local, &mut total, SystemOperation::sum());
+    total
+}
+
+/// A checksum of the attributes a restart takes from a file (the problem,
+/// how far it got, the field's checksum), as stored: a flipped bit in `dt`
+/// would otherwise continue a different run from a correct field.
+pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
+    const NUMS: [&str; 8] = [
+        "dx",
+        "dy",
+        "alpha",
+        "dt",
+        "bc_left",
+        "bc_right",
+        "bc_bottom",
+        "bc_top",
+    ];
+    const INTS: [&str; 5] = ["nx", "ny", "step", "target_steps", "checksum"];
+    let mut words = Vec::new();
+    for name in NUMS {
+        words.push(g.attr(name)?.read_scalar::<f64>()?.to_bits());
+    }
+    for name in INTS {
+        words.push(g.attr(name)?.read_scalar::<u64>()?);
+    }
+    let init = g
+        .attr("init")?
+        .read_scalar::<hdf5::types::VarLenUnicode>()?;
+    words.extend(init.as_bytes().iter().map(|&b| u64::from(b)));
+    Ok(words
+        .iter()
+        .enumerate()
+        .fold(0u64, |h, (i, w)| mix64(h ^ mix64(*w ^ i as u64))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            path: "c.h5".into(),
+            problem: HeatRequest {
+                nx: Some(30),
+                ny: Some(20),
+                dx: Some(0.01),
+                dy: Some(0.01),
+                alpha: Some(0.5),
+                dt: Some(5e-5),
+                steps: Some(100),
+                init: Some(Init::Disk),
+                left: Some(20.0),
+                right: Some(70.0),
+                bottom: Some(5.0),
+                top: Some(85.0),
+                allow_unstable: false,
+            },
+            stamp: Stamp {
+                step: 40,
+                target_steps: 100,
+                checksum: 7,
+            },
+            snapshots: Vec::new(),
+            snapshot_every: 0,
+        }
+    }
+
+    #[test]
+    fn merge_takes_checkpoint_values_and_refuses_contradictions() {
+        let m = meta();
+        let r = m.merge(&HeatRequest::default()).unwrap();
+        assert_eq!(
+            (r.nx, r.ny, r.steps, r.dt),
+            (Some(30), Some(20), Some(100), Some(5e-5))
+        );
+        let same = HeatRequest {
+            nx: Some(30),
+            steps: Some(500),
+            ..HeatRequest::default()
+        };
+        assert_eq!(m.merge(&same).unwrap().steps, Some(500));
+        type Change = fn(&mut HeatRequest);
+        let cases: [(Change, &str); 7] = [
+            (|r| r.nx = Some(31), "--nx 31"),
+            (|r| r.dx = Some(0.02), "--dx 0.02"),
+            (|r| r.alpha = Some(1.0), "--alpha 1"),
+            (|r| r.dt = Some(1e-5), "--dt 0.00001"),
+            (|r| r.init = Some(Init::Sine), "--init sine"),
+            (|r| r.top = Some(1.0), "--bc-top 1"),
+            (|r| r.steps = Some(39), "--steps 39"),
+        ];
+        for (change, field) in cases {
+            let mut req = HeatRequest::default();
+            change(&mut req);
+            let err = m.merge(&req).unwrap_err();
+            assert!(err.message.contains(field), "{field}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn checksum_sees_values_and_positions() {
+        let block = Block {
+            cols: 0..3,
+            rows: 0..2,
+        };
+        let mut u = Field::zeros(3, 2);
+        for j in 0..2 {
+            for i in 0..3 {
+                u.set(i, j, (i + 10 * j) as f64);
+            }
+        }
+        let base = checksum_partial(&u, &block, 3);
+        let mut v = u.clone();
+        v.set(1, 1, 11.000000000000002);
+        assert_ne!(checksum_partial(&v, &block, 3), base, "one ulp");
+        let mut w = u.clone();
+        w.set(0, 0, 1.0);
+        w.set(1, 0, 0.0);
+        assert_ne!(checksum_partial(&w, &block, 3), base, "swapped cells");
+        // Split in two blocks: partial sums add up to the whole.
+        let (left, right) = (
+            Block {
+                cols: 0..1,
+                rows: 0..2,
+            },
+            Block {
+                cols: 1..3,
+                rows: 0..2,
+            },
+        );
+        let mut a = Field::zeros(1, 2);
+        let mut b = Field::zeros(2, 2);
+        for j in 0..2 {
+            a.set(0, j, u.get(0, j));
+            b.set(0, j, u.get(1, j));
+            b.set(1, j, u.get(2, j));
+        }
+        assert_eq!(
+            checksum_partial(&a, &left, 3).wrapping_add(checksum_partial(&b, &right, 3)),
+            base
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! The integrand: a built-in (the lessons' x^2 - x, sin, exp, pi's
+//! 4/(1+x^2)) with its known integral and derivatives, or a user's
+//! expression in x, parsed and differentiated symbolically by `exmex`.
+
+use std::ops::Range;
+
+use super::kernel::{chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
+
+/// A built-in integrand, with what validation needs: its antiderivative
+/// and bounds of its derivatives on an interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builtin {
+    /// x^2 - x, the lessons' f (exact integral over [0, 2]: 2/3),
+    /// evaluated fused: fma(x, x, -x).
+    Lesson,
+    /// sin x.
+    Sin,
+    /// e^x.
+    Exp,
+    /// 4 / (1 + x^2) (over [0, 1]: pi).
+    Pi,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 4] = [Builtin::Lesson, Builtin::Sin, Builtin::Exp, Builtin::Pi];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Lesson => "lesson",
+            Builtin::Sin => "sin",
+            Builtin::Exp => "exp",
+            Builtin::Pi => "pi",
+        }
+    }
+
+    /// The formula, as reports show it.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Builtin::Lesson => "x^2 - x",
+            Builtin::Sin => "sin(x)",
+            Builtin::Exp => "exp(x)",
+            Builtin::Pi => "4/(1+x^2)",
+        }
+    }
+
+    #[inline(always)]
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Builtin::Lesson => lesson(x),
+            Builtin::Sin => x.sin(),
+            Builtin::Exp => x.exp(),
+            Builtin::Pi => 4.0 / (1.0 + x * x),
+        }
+    }
+
+    /// The exact integral over [a, b].
+    pub fn integral(self, a: f64, b: f64) -> f64 {
+        let big_f = |x: f64| match self {
+            Builtin::Lesson => x * x * x / 3.0 - x * x / 2.0,
+            Builtin::Sin => -x.cos(),
+            Builtin::Exp => x.exp(),
+            Builtin::Pi => 4.0 * x.atan(),
+        };
+        big_f(b) - big_f(a)
+    }
+
+    /// max |f^(k)| on [a, b] (k = 0 bounds the terms' magnitude: for x^2 - x
+    /// the sum of |x^2| and |x|, what round-off scales with).
+    pub fn derivative_bound(self, k: usize, a: f64, b: f64) -> f64 {
+        let m = a.abs().max(b.abs());
+        match (self, k) {
+            (Builtin::Lesson, 0) => m * m + m,
+            (Builtin::Lesson, 1) => (2.0 * a - 1.0).abs().max((2.0 * b - 1.0).abs()),
+            (Builtin::Lesson, 2) => 2.0,
+            (Builtin::Lesson, _) => 0.0,
+            (Builtin::Sin, _) => 1.0,
+            (Builtin::Exp, _) => b.exp(),
+            // 4/(1+x^2) and its derivatives peak at x = 0 (|f'| at
+            // x = 1/sqrt 3): 4, 3 sqrt(3)/2, 8, 36 sqrt(3)... , 96.
+            (Builtin::Pi, 0) => 4.0,
+            (Builtin::Pi, 1) => 2.6,
+            (Builtin::Pi, 2) => 8.0,
+            (Builtin::Pi, _) => 96.0,
+        }
+    }
+}
+
+/// What `--f` names: a built-in integrand or the user's expression in x
+/// (parsed by `exmex`, a maintained expression crate that also
+/// differentiates symbolically: the validation needs f's derivatives).
+#[derive(Debug, Clone)]
+pub enum Integrand {
+    Builtin(Builtin),
+    Expr {
+        text: String,
+        expr: Box<exmex::FlatEx<f64>>,
+    },
+}
+
+impl Integrand {
+    /// A built-in's name, or an expression whose only variable is x.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        use exmex::prelude::*;
+        if let Some(b) = Builtin::ALL.iter().find(|b| b.name() == text) {
+            return Ok(Integrand::Builtin(*b));
+        }
+        let expr = exmex::parse::<f64>(text).map_err(|e| {
+            let names: Vec<_> = Builtin::ALL.iter().map(|b| b.name()).collect();
+            format!(
+                "--f '{text}' is neither a built-in ({}) nor an expression in x: {}",
+                names.join(", "),
+                crate::error::one_line(&e.to_string())
+            )
+        })?;
+        match expr.var_names() {
+            [] => {}
+            [x] if x == "x" => {}
+            other => {
+                return Err(format!(
+                    "--f '{text}' may use only the variable x (found {})",
+                    other.join(", ")
+                ))
+            }
+        }
+        Ok(Integrand::Expr {
+            text: text.to_string(),
+            expr: Box::new(expr),
+        })
+    }
+
+    /// f(x); an expression that cannot be evaluated gives NaN (then the run
+    /// fails its validation, saying the integrand is not finite).
+    #[inline(always)]
+    pub fn eval(&self, x: f64) -> f64 {
+        use exmex::prelude::*;
+        match self {
+            Integrand::Builtin(b) => b.eval(x),
+            Integrand::Expr { expr, .. } => {
+                let vars = if expr.var_names().is_empty() {
+                    &[][..]
+                } else {
+                    &[x][..]
+                };
+                expr.eval(vars).unwrap_or(f64::NAN)
+            }
+        }
+    }
+
+    /// The weighted sum of f over `range` (see [`chunk_sum`]), with the
+    /// choice of integrand made once per chunk, not per point, so each
+    /// built-in's loop is compiled (and vectorised) for it alone.
+    pub fn chunk_sum(&self, grid: &Grid, range: Range<u64>) -> f64 {
+        match self {
+            Integrand::Builtin(Builtin::Lesson) => lesson_chunk_sum(grid, range),
+            Integrand::Builtin(b) => chunk_sum_fast(&|x| b.eval(x), grid, range),
+            Integrand::Expr { .. } => chunk_sum(&|x| self.eval(x), grid, range),
+        }
+    }
+
+    /// The formula as reports and files show it.
+    pub fn formula(&self) -> String {
+        match self {
+            Integrand::Builtin(b) => b.formula().to_string(),
+            Integrand::Expr { text, .. } => text.clone(),
+        }
+    }
+
+    /// f's k-th derivative, for an expression (symbolic, by exmex).
+    pub fn derivative(&self, k: usize) -> Option<Box<dyn Fn(f64) -> f64>> {
+        use exmex::prelude::*;
+        let Integrand::Expr { expr, .. } = self else {
+            return None;
+        };
+        if expr.var_names().is_empty() {
+            return Some(Box::new(|_| 0.0));
+        }
+        let d = (**expr).clone().partial_nth(0, k).ok()?;
+        Some(Box::new(move |x| {
+            let vars = if d.var_names().is_empty() {
+                &[][..]
+            } else {
+                &[x][..]
+            };
+            d.eval(vars).unwrap_or(f64::NAN)
+        }))
+    }
+}

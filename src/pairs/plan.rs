@@ -1,0 +1,92 @@
+//! What a pairs run is (made by `super::options`): where the points come
+//! from, the limits every count must stay within (MPI's counts are 32-bit),
+//! the size checks, and the memory each rank needs.
+
+use serde::{Deserialize, Serialize};
+
+use super::points::PointsFile;
+use crate::error::{Failure, Outcome};
+
+/// Largest N with `--matrix`: N^2 <= i32::MAX, so every tile, strip and
+/// all-to-all count fits MPI's i32 counts (the file is then at most 16 GiB).
+pub const MAX_MATRIX_N: u64 = 46340;
+
+/// Coordinates in all: a block and its padded travelling form stay within
+/// MPI's i32 counts (8 GiB of points).
+pub const MAX_COORDS: u64 = 1 << 30;
+
+pub const MAX_BINS: u64 = 1 << 24;
+
+/// Where the points come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointsFrom {
+    File(PointsFile),
+    /// Uniform in [0, 1)^dim from the seed.
+    Generated {
+        n: u64,
+        dim: u64,
+        seed: u64,
+    },
+}
+
+/// A checked pairs run (made by `super::options`): generated points of a
+/// size the run can hold, or a file whose points are checked when rank 0
+/// reads them.
+#[derive(Debug, Clone)]
+pub struct PairsPlan {
+    pub source: PointsFrom,
+    pub matrix: bool,
+    pub bins: u64,
+    pub out: crate::driver::Output,
+}
+
+/// What every rank knows of the points (rank 0 has them all).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(super) struct Shape {
+    pub(super) n: usize,
+    pub(super) dim: usize,
+    pub(super) diagonal: f64,
+}
+
+/// N and D within what the run can hold; `what` names N's origin.
+pub(super) fn checked_size(n: u64, dim: u64, matrix: bool, what: &str) -> Outcome {
+    if n < 2 {
+        return Err(Failure::usage(format!(
+            "{what}: {n} point(s): pairs need at least 2"
+        )));
+    }
+    if dim < 1 {
+        return Err(Failure::usage(format!(
+            "{what}: points of dimension 0 have no distances"
+        )));
+    }
+    if n.saturating_mul(dim) > MAX_COORDS {
+        return Err(Failure::usage(format!(
+            "{what}: {n} points x {dim} coordinates is more than {MAX_COORDS} coordinates"
+        )));
+    }
+    if matrix && n > MAX_MATRIX_N {
+        return Err(Failure::usage(format!(
+            "--matrix with {n} points: the matrix would be {} GiB; at most {MAX_MATRIX_N} points \
+             (a 16 GiB matrix; MPI counts are 32-bit): drop --matrix for the neighbours and histogram",
+            (n as u128 * n as u128 * 8) >> 30
+        )));
+    }
+    Ok(())
+}
+
+/// Bytes rank r holds at most: rank 0 all the points and a received strip
+/// beside its own; everyone a block, its transposed and travelling forms,
+/// the neighbour arrays, and with the matrix its strip and the transposes.
+pub(super) fn need(shape: &Shape, p: usize, r: usize, matrix: bool) -> u128 {
+    let (n, dim) = (shape.n as u128, shape.dim as u128);
+    let block = n.div_ceil(p as u128);
+    let mut bytes = 8 * (3 * block * dim + 3 * dim * 8) + 16 * n;
+    if matrix {
+        bytes += 3 * 8 * block * n;
+    }
+    if r == 0 {
+        bytes += 8 * n * dim + if matrix { 8 * block * n } else { 0 };
+    }
+    bytes
+}

@@ -1,0 +1,138 @@
+//! The pairs report: what it holds (stored in the file, printed as JSON)
+//! and its text.
+
+use serde::Serialize;
+
+use super::kernel::ring_steps;
+use super::plan::PointsFrom;
+use crate::par::Spread;
+use crate::report::RunInfo;
+use crate::result::output_line;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairsPhases {
+    pub compute: Spread,
+    /// Waiting for the next block of the ring.
+    pub ring_wait: Spread,
+    /// The all-to-all of transposed tiles (`--matrix`).
+    pub transpose: Spread,
+    pub gather_io: Spread,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Closest {
+    pub i: u64,
+    pub j: u64,
+    pub distance: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PairsCheck {
+    /// Pairs the ranks met, added up: N(N-1)/2 when the ring met each once.
+    pub pairs_met: u64,
+    /// Histogram counts add up to N(N-1)/2 (true without a histogram).
+    pub counts_ok: bool,
+    /// The closest pair's distance recomputed from its two points.
+    pub closest_ok: bool,
+    /// Sampled rows' nearest neighbours by brute force.
+    pub sampled_rows: usize,
+    pub samples_ok: bool,
+    /// Sampled rows of the written matrix against brute force (0: none
+    /// written).
+    pub matrix_rows_checked: usize,
+    pub matrix_ok: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairsReport {
+    #[serde(flatten)]
+    pub run: RunInfo,
+    pub source: String,
+    pub n: usize,
+    pub dim: usize,
+    pub pairs: u64,
+    pub bins: usize,
+    pub matrix: bool,
+    pub diagonal: f64,
+    pub closest: Closest,
+    pub mean_nearest_distance: f64,
+    pub histogram_total: u64,
+    pub check: PairsCheck,
+    pub passed: bool,
+    pub wall_time_s: f64,
+    pub pairs_per_s: f64,
+    /// Coordinate differences squared and added per second (pairs x D).
+    pub terms_per_s: f64,
+    pub phases: PairsPhases,
+    pub output: Option<String>,
+}
+
+pub(super) fn source_name(source: &PointsFrom) -> String {
+    match source {
+        PointsFrom::File(f) => f.shown(),
+        PointsFrom::Generated { n, dim, seed } => format!("generated: {n} x {dim}, seed {seed}"),
+    }
+}
+
+pub(super) fn pairs_text(r: &PairsReport) -> String {
+    let c = &r.check;
+    let p = &r.phases;
+    let v = crate::report::verdict;
+    let matrix = if !r.matrix {
+        String::new()
+    } else if c.matrix_rows_checked == 0 {
+        "; matrix computed, not written (--no-output)".into()
+    } else {
+        format!(
+            "; {} matrix rows by brute force: {}",
+            c.matrix_rows_checked,
+            v(c.matrix_ok)
+        )
+    };
+    let hist = if r.bins == 0 {
+        "no histogram (--bins 0)".to_string()
+    } else {
+        format!(
+            "{} pairs in {} bins over [0, {:.6}]: {}",
+            r.histogram_total,
+            r.bins,
+            r.diagonal,
+            v(c.counts_ok)
+        )
+    };
+    format!(
+        "parsim pairs {}: all pairs by the travelling-block ring\n\
+         Points           : {} x {} ({})\n\
+         Ranks            : {} ({} ring steps, {} pairs met: {})\n\
+         Closest pair     : ({}, {}) at distance {:.17e}: recomputed {}\n\
+         Nearest          : every point's neighbour, mean distance {:.6e}; {} sampled rows by brute force: {}\n\
+         Histogram        : {hist}{matrix}\n\
+         Wall time        : {:.6} s\n\
+         Rate             : {:.4e} pairs/s, {:.4e} terms/s\n{}{}",
+        r.run.version,
+        r.n,
+        r.dim,
+        r.source,
+        r.run.ranks,
+        ring_steps(r.run.ranks),
+        c.pairs_met,
+        v(c.pairs_met == r.pairs),
+        r.closest.i,
+        r.closest.j,
+        r.closest.distance,
+        v(c.closest_ok),
+        r.mean_nearest_distance,
+        c.sampled_rows,
+        v(c.samples_ok),
+        r.wall_time_s,
+        r.pairs_per_s,
+        r.terms_per_s,
+        crate::report::phase_table(&[
+            ("compute", &p.compute),
+            ("ring wait", &p.ring_wait),
+            ("transpose", &p.transpose),
+            ("gather/I-O", &p.gather_io)
+        ]),
+        output_line(&r.output),
+    )
+}

@@ -1,0 +1,130 @@
+//! What a workload is to the rest of parsim: its options, its plan and
+//! its run ([`Spec`]), and what scripts need to know of it ([`Info`]).
+//! Every workload's `options.rs` implements it; `crate::workloads` lists
+//! them.
+//!
+//! Every workload goes the same three steps, in the shape ripgrep uses for
+//! its flags (raw options, then validated domain values, once):
+//!
+//! ```text
+//! Options (clap)  --plan(options, setting)-->  Plan  --run-->  result + report
+//!                                                |
+//!                                     --dry-run: printed instead
+//! ```
+//!
+//! [`Spec::plan`] makes every check that depends only on the options and
+//! the ranks (the run and `--dry-run` go through it alike, so a dry run
+//! refuses exactly what a run refuses); what needs data (a points file, a
+//! restart file, a parameter table) or the machine (free memory, disk) is
+//! checked when the run starts, and the dry run says so.
+
+use mpi::traits::*;
+use serde::Serialize;
+
+use crate::cache::CacheShare;
+use crate::error::Outcome;
+use crate::h5::RunMeta;
+use crate::stop::StopSignal;
+
+/// What `parsim workloads --json` says of a workload: what the scripts
+/// (scaling studies, plots, benchmarks) need to drive it without a list
+/// of their own.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Info {
+    /// The subcommand: "heat".
+    pub name: &'static str,
+    /// One line: what it computes.
+    pub summary: &'static str,
+    /// The options that set the problem size, and how a weak scaling study
+    /// grows each with the ranks.
+    pub size: &'static [Size],
+    /// The report's rate: its JSON field and unit.
+    pub rate: Rate,
+    /// The report's phases (JSON keys under "phases"), in plotting order.
+    pub phases: &'static [&'static str],
+    /// The result file written when none is named.
+    pub default_output: &'static str,
+    /// The HDF5 group the results are in.
+    pub group: &'static str,
+    /// Whether it writes checkpoints (`--checkpoint-every`, `--restart`).
+    pub checkpoints: bool,
+    /// What a scaling study runs by default (option, value): every size
+    /// option (strong: the whole problem; weak: one rank's share) and any
+    /// other option a study sets, sized so a point takes seconds on a
+    /// laptop core.
+    pub study: &'static [(&'static str, &'static str)],
+}
+
+/// An option that sets the problem size.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Size {
+    /// The long option, without dashes: "paths".
+    pub option: &'static str,
+    /// How a weak study grows it with the rank count p.
+    pub weak: Growth,
+}
+
+/// How a weak scaling study grows a size option with the rank count p,
+/// so that the work per rank stays the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Growth {
+    /// times p (work linear in the size).
+    Linear,
+    /// times sqrt(p) (work quadratic in the size: all pairs).
+    Sqrt,
+    /// times the process grid's ranks along x (heat's nx).
+    GridX,
+    /// times the process grid's ranks along y (heat's ny).
+    GridY,
+}
+
+/// A report's rate.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rate {
+    /// The JSON field: "mlups".
+    pub field: &'static str,
+    /// Its unit, for tables: "MLUPS".
+    pub unit: &'static str,
+}
+
+/// What a plan is made for: the ranks the run will have and what they
+/// agreed on, and which options were given (not defaulted).
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// Ranks in the run (MPI_COMM_WORLD's size).
+    pub ranks: usize,
+    /// The cache a core can count on, the smallest any rank's node reports.
+    pub cache: CacheShare,
+    /// The options given on the command line or in the deck (clap ids:
+    /// "record_every"); a restart takes the others from its checkpoint.
+    pub given: Vec<String>,
+}
+
+/// One workload: its options, its plan, its run.
+pub trait Spec {
+    /// The options as clap parses them.
+    type Options: clap::Args + clap::FromArgMatches;
+    /// The validated, resolved plan: a run of it is refused later only for
+    /// what the options cannot tell (data, memory, disk, the output's
+    /// directory).
+    type Plan;
+    /// Its entry in `parsim workloads`.
+    const INFO: Info;
+
+    /// Every check that depends only on the options and `setting`, once.
+    fn plan(options: Self::Options, setting: &Setting) -> Outcome<Self::Plan>;
+
+    /// What `--dry-run` adds to the effective options: the plan as
+    /// resolved on these ranks (derived sizes, splits, schedule, memory),
+    /// TOML comment lines, and what is checked only when the run starts.
+    fn resolved(plan: &Self::Plan, setting: &Setting) -> String;
+
+    /// Collective: run the plan; the report is printed by rank 0.
+    fn run<C: Communicator>(
+        world: &C,
+        plan: &Self::Plan,
+        meta: &RunMeta,
+        stop: &StopSignal,
+    ) -> Outcome;
+}
