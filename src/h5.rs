@@ -167,7 +167,13 @@ impl ResultFile {
     /// Create the file and write the provenance attributes on `/`.
     pub fn create(output: PendingOutput, meta: &RunMeta) -> anyhow::Result<Self> {
         let path = output.temp_path().to_path_buf();
-        let file = hdf5::File::create(&path)
+        // Objects at least in HDF5 1.8's format (read by 1.8 and later): its
+        // dense attribute storage lifts the 64 KiB limit on one attribute,
+        // which a dimension scale's back-references (one per snapshot view)
+        // or the host list of a large job would otherwise reach.
+        let file = hdf5::File::with_options()
+            .with_fapl(|p| p.libver_v18())
+            .create(&path)
             .with_context(|| format!("cannot create HDF5 file '{}'", path.display()))?;
         Self::from_file(file, Some(output), meta)
     }

@@ -505,21 +505,27 @@ fn in_terminal(out: std::io::Result<std::process::Output>) -> Option<std::proces
 /// `units` and `long_name`, and the labels select what a user asks for.
 /// argv: DIR.
 const CHECK_XARRAY: &str = r#"
-import os, sys, xarray as xr
+import os, sys, h5py, xarray as xr
 d = sys.argv[1]
-groups = {"heat.h5": ["heat"], "ou.h5": ["ou", "ou/set_000", "ou/set_001"],
-          "pi.h5": ["pi"], "markov.h5": ["markov"], "integrate.h5": ["integrate"],
-          "mandelbrot.h5": ["mandelbrot"], "pairs.h5": ["pairs"]}
 opened = {}
-for name, gs in groups.items():
-    for g in gs:
+for name in sorted(f for f in os.listdir(d) if f.endswith(".h5")):
+    with h5py.File(os.path.join(d, name), "r") as f:
+        groups = []
+        f.visititems(lambda g, o: groups.append(g) if isinstance(o, h5py.Group) else None)
+    for g in groups:
         ds = xr.open_dataset(os.path.join(d, name), engine="h5netcdf", group=g)
         for dim in ds.dims:
-            assert "phony" not in dim and dim in ds.coords, (name, g, dim, ds)
+            # A coordinate of this group, or of the group above it (the
+            # snapshot views share /heat's x and y).
+            up = "/".join(g.split("/")[:-1])
+            above = xr.open_dataset(os.path.join(d, name), engine="h5netcdf", group=up) if up else ds
+            assert "phony" not in dim and (dim in ds.coords or dim in above.coords), (name, g, dim, ds)
         for v in ds.variables:
             a = ds[v].attrs
             assert a.get("units") and a.get("long_name"), (name, g, v, a)
         opened[(name, g)] = ds
+assert ("heat.h5", "heat/snapshot_views") in opened, sorted(opened)
+assert opened[("heat.h5", "heat/snapshot_views")]["000001"].dims == ("y", "x")
 heat = opened[("heat.h5", "heat")]
 assert heat["snapshots"].sel(snapshot_time=0.005).shape == (12, 16)
 assert float(heat["temperature"].attrs["time"]) == 0.01
@@ -574,9 +580,22 @@ fn every_result_file_opens_labelled_in_xarray() {
         args.extend(["--output", &out]);
         run_ok(&dir, 2, &args);
     }
+    let out = std::process::Command::new(parsim())
+        .args(["workloads", "--json"])
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for w in listed.as_array().unwrap() {
+        let name = w["name"].as_str().unwrap();
+        assert!(
+            runs.iter().any(|r| r[0] == name),
+            "no xarray check runs workload {name}"
+        );
+    }
     let opened = run_python_with("xarray, h5netcdf", CHECK_XARRAY, &[dir.to_str().unwrap()]);
     if let Some(opened) = opened {
-        assert_eq!(opened.trim(), "9");
+        // heat, its snapshot views, ou with its two sets, and one group each
+        assert_eq!(opened.trim(), "10");
     }
 }
 

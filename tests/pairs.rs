@@ -186,7 +186,7 @@ fn pairs_refuse_bad_input_once_and_write_nothing() {
         (&["--points", &fifo], "not a regular file"),
         (
             &["--points", &short],
-            "needs 64 bytes of data, the file has 48",
+            "shorter than the header's shape says",
         ),
         (
             &["--points", &ragged],

@@ -60,6 +60,9 @@ struct Snapshots {
     step: hdf5::Dataset,
     /// `/heat/snapshot_views`: one 2D virtual dataset per snapshot.
     views: hdf5::Group,
+    /// The coordinates `/heat/x` and `/heat/y`, attached to every view.
+    x: hdf5::Dataset,
+    y: hdf5::Dataset,
     count: usize,
 }
 
@@ -296,6 +299,8 @@ impl Snapshots {
             time,
             step,
             views,
+            x: x.clone(),
+            y: y.clone(),
             count: 0,
         })
     }
@@ -304,7 +309,8 @@ impl Snapshots {
     /// dataset over `/heat/snapshots[k]` of this same file (no data of its
     /// own). Why: XDMF readers take a plain 2D dataset per time step (the
     /// Xdmf3 readers in ParaView ignore hyperslab items), and copying the
-    /// snapshots would double the file.
+    /// snapshots would double the file. Its axes are `/heat/y` and
+    /// `/heat/x` (dimension scales), so xarray opens the group labelled.
     fn add_view(&self, k: usize, (ny, nx): (usize, usize)) -> hdf5::Result<()> {
         let source = hdf5::Hyperslab::try_new(s![k, .., ..])?;
         // The source's extent is given one snapshot longer than needed:
@@ -317,6 +323,8 @@ impl Snapshots {
             .shape((ny, nx))
             .virtual_map(".", "/heat/snapshots", extent, source, (ny, nx), ..)
             .create(view_name(k).as_str())?;
+        crate::h5::attach_scale(&view, &self.y, 0)?;
+        crate::h5::attach_scale(&view, &self.x, 1)?;
         describe(&view, UNITS_TEMPERATURE, "temperature snapshot")
     }
 }

@@ -31,7 +31,7 @@ pub fn create_file<C: Communicator + AsRaw<Raw = mpi::ffi::MPI_Comm>>(
     path: &Path,
 ) -> anyhow::Result<hdf5::File> {
     hdf5::File::with_options()
-        .with_fapl(|p| p.mpio(comm.as_raw(), None))
+        .with_fapl(|p| p.mpio(comm.as_raw(), None).libver_v18())
         .create(path)
         .with_context(|| format!("cannot create '{}' with MPI-IO", path.display()))
 }

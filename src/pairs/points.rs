@@ -3,10 +3,9 @@
 //! (`FILE.h5:/path`), or generated from a seed. Read by rank 0 only; every
 //! problem with a file is one line that names it.
 //!
-//! The `.npy` reader is written here (about 80 lines: a magic string, a
-//! Python-dict header, little-endian doubles) rather than taken from a
-//! crate: the maintained one (ndarray-npy) brings a parser generator and
-//! more for what one header needs.
+//! `.npy` files are read by `ndarray-npy` (maintained with ndarray: a real
+//! parser of the Python-literal header, either byte order, C or Fortran
+//! order, and a refusal of missing or extra data), not by hand.
 
 use std::path::{Path, PathBuf};
 
@@ -82,96 +81,52 @@ impl PointsFile {
     }
 }
 
-/// A `.npy` file's bytes: a 2-D array of little-endian f64 (or f32),
-/// C or Fortran order.
+/// A `.npy` file's bytes: a 2-D array of f64 (or f32, widened exactly),
+/// either byte order, C or Fortran order; one line for anything else.
 pub fn parse_npy(bytes: &[u8]) -> Result<Points, String> {
-    let rest = bytes
-        .strip_prefix(b"\x93NUMPY")
-        .ok_or("not a .npy file (no \\x93NUMPY magic)")?;
-    let (major, rest) = rest.split_at_checked(2).ok_or("truncated header")?;
-    let (len, rest) = match major[0] {
-        1 => rest
-            .split_at_checked(2)
-            .map(|(l, r)| (u16::from_le_bytes([l[0], l[1]]) as usize, r)),
-        2 | 3 => rest
-            .split_at_checked(4)
-            .map(|(l, r)| (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, r)),
-        v => return Err(format!(".npy format version {v} is not known")),
+    use ndarray::Array2;
+    use ndarray_npy::{ReadNpyError, ReadNpyExt};
+    if !bytes.starts_with(b"\x93NUMPY") {
+        return Err("not a .npy file (no \\x93NUMPY magic)".into());
     }
-    .ok_or("truncated header")?;
-    let (header, data) = rest.split_at_checked(len).ok_or("truncated header")?;
-    let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
-    let descr = dict_value(header, "descr").ok_or("header has no 'descr'")?;
-    let fortran = dict_value(header, "fortran_order").ok_or("header has no 'fortran_order'")?;
-    let shape = dict_value(header, "shape").ok_or("header has no 'shape'")?;
-    let size = match descr.trim_matches(|c| c == '\'' || c == '"') {
-        "<f8" => 8,
-        "<f4" => 4,
-        d => {
-            return Err(format!(
-                "dtype {d} is not a little-endian float ('<f8' or '<f4')"
-            ))
+    let array = match Array2::<f64>::read_npy(bytes) {
+        Err(ReadNpyError::WrongDescriptor(_)) => {
+            Array2::<f32>::read_npy(bytes).map(|a| a.mapv(f64::from))
         }
-    };
-    let dims: Vec<usize> = shape
-        .trim_matches(|c| c == '(' || c == ')')
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(|d| {
-            d.parse()
-                .map_err(|_| format!("shape {shape} is not a shape"))
-        })
-        .collect::<Result<_, _>>()?;
-    let [n, dim] = dims[..] else {
-        return Err(format!(
-            "shape {shape}: the points must be a 2-D array (N points x D coordinates)"
-        ));
-    };
-    let want = n
-        .checked_mul(dim)
-        .and_then(|c| c.checked_mul(size))
-        .ok_or(format!("shape {shape} is too large"))?;
-    if data.len() != want {
-        return Err(format!(
-            "shape {shape} needs {want} bytes of data, the file has {} (truncated?)",
-            data.len()
-        ));
+        other => other,
     }
-    let values: Vec<f64> = if size == 8 {
-        data.chunks_exact(8)
-            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
-            .collect()
-    } else {
-        data.chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().unwrap()) as f64)
-            .collect()
-    };
-    let xs = match fortran.as_str() {
-        "False" => values,
-        "True" => (0..n * dim)
-            .map(|k| values[(k % dim) * n + k / dim])
-            .collect(),
-        o => return Err(format!("fortran_order {o} is not True or False")),
-    };
+    .map_err(|e| match e {
+        ReadNpyError::Io(e) => format!("truncated header ({e})"),
+        ReadNpyError::ParseHeader(e) => {
+            format!("not a .npy file or a malformed header ({})", one_line(&e))
+        }
+        ReadNpyError::WrongDescriptor(d) => {
+            format!(
+                "dtype {} is not a float ('<f8' or '<f4', either byte order)",
+                one_line(&d)
+            )
+        }
+        ReadNpyError::WrongNdim(_, got) => {
+            format!("a {got}-D array: the points must be a 2-D array (N points x D coordinates)")
+        }
+        ReadNpyError::MissingData => {
+            "the data are shorter than the header's shape says (truncated?)".into()
+        }
+        ReadNpyError::ExtraBytes(n) => {
+            format!("{n} byte(s) after the data the header's shape describes")
+        }
+        ReadNpyError::LengthOverflow => "the header's shape is too large".into(),
+        e => one_line(&e),
+    })?;
+    let (n, dim) = array.dim();
+    // In the array's logical order (row by row) whatever its memory order.
+    let xs = array.iter().copied().collect();
     Ok(Points { n, dim, xs })
 }
 
-/// The value of `key` in a Python dict literal as numpy writes it.
-fn dict_value(header: &str, key: &str) -> Option<String> {
-    let at = header
-        .find(&format!("'{key}'"))
-        .or_else(|| header.find(&format!("\"{key}\"")))?;
-    let rest = header[at + key.len() + 2..]
-        .trim_start()
-        .strip_prefix(':')?;
-    let rest = rest.trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')')? + 1
-    } else {
-        rest.find([',', '}'])?
-    };
-    Some(rest[..end].trim().to_string())
+/// A value as one line of a message (a header's text may hold newlines).
+fn one_line(v: &dyn std::fmt::Display) -> String {
+    crate::error::one_line(&v.to_string())
 }
 
 /// A CSV table: one point per line, coordinates separated by commas; blank
@@ -290,24 +245,39 @@ mod tests {
             .flat_map(|x| x.to_le_bytes())
             .collect();
         assert_eq!(parse_npy(&npy("<f4", "(2, 3)", false, &s)).unwrap(), c);
+        let big: Vec<u8> = [1f64, 2., 3., 4., 5., 6.]
+            .iter()
+            .flat_map(|x| x.to_be_bytes())
+            .collect();
+        assert_eq!(parse_npy(&npy(">f8", "(2, 3)", false, &big)).unwrap(), c);
     }
 
     #[test]
     fn bad_npy_files_say_what_is_wrong() {
         let ok = f8(&[1., 2., 3., 4.]);
-        let cases: [(Vec<u8>, &str); 6] = [
+        let mut extra = ok.clone();
+        extra.extend([0u8; 8]);
+        let mut open_header = npy("<f8", "(2, 2)", false, &ok);
+        let close = open_header.iter().position(|&c| c == b'}').unwrap();
+        open_header[close] = b' ';
+        let cases: [(Vec<u8>, &str); 8] = [
             (b"PK\x03\x04".to_vec(), "no \\x93NUMPY magic"),
             (
                 npy("<f8", "(2, 2)", false, &ok[..24]),
-                "needs 32 bytes of data, the file has 24",
+                "shorter than the header's shape says",
             ),
             (
                 npy("<i8", "(2, 2)", false, &ok),
-                "dtype <i8 is not a little-endian float",
+                "dtype '<i8' is not a float",
             ),
-            (npy(">f8", "(2, 2)", false, &ok), "dtype >f8"),
             (npy("<f8", "(4,)", false, &ok), "must be a 2-D array"),
             (b"\x93NUMPY\x01\x00\xff\x00{".to_vec(), "truncated header"),
+            (
+                npy("<f8", "(2, 2)", false, &extra),
+                "8 byte(s) after the data",
+            ),
+            (open_header, "malformed header"),
+            (npy("|b1", "(2, 2)", false, &ok[..4]), "is not a float"),
         ];
         for (bytes, want) in cases {
             let err = parse_npy(&bytes).unwrap_err();
