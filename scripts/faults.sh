@@ -2,7 +2,9 @@
 # scripts/faults.sh - inject the faults a cluster job meets and print a
 # table of what parsim did: a rank killed with SIGKILL, SIGTERM and SIGUSR1
 # for every workload, a full disk (a small tmpfs) before and during a run
-# with gathered and parallel I/O, and two runs writing one output at once.
+# with gathered and parallel I/O, two runs writing one output at once,
+# kill -9 at many instants of the final write (the result and its sidecar
+# stay a pair), Ctrl-C and SIGHUP without mpirun, and a closed stdout.
 #
 #   ./scripts/faults.sh                 every case, in a fresh temp dir
 #   ./scripts/faults.sh --dir DIR       work in DIR (created; left there)
@@ -200,6 +202,69 @@ pair_ok=0
 [[ $steps == 2000 && $times == 3 ]] && pair_ok=1
 if (( (ca == 0) + (cb == 0) == 1 && pair_ok )); then ok=OK; else ok=FAIL; fi
 record "two runs, one --output" "one wins, .h5 and .xmf of one run" "$got" $ok
+
+# 5. kill -9 of rank 0 while it writes the final result: at every kill
+# instant the result and its sidecar are of one run (old or new), or the
+# commit journal is there and the next run on that output finishes it.
+fresh finalwrite
+pair() {  # "STEP TIMES" of $dir/fw.h5 and fw.xmf
+  local s x
+  s=$("$PARSIM_PYTHON" -c "import h5py; print(h5py.File('$dir/fw.h5')['heat'].attrs['step'])" 2>/dev/null)
+  x=$(grep -c '<Time ' "$dir/fw.xmf" 2>/dev/null)
+  echo "$s $x"
+}
+(cd "$dir" && mpirun -n 2 "$bin" heat --nx 200 --ny 200 --steps 2000 --snapshot-every 1000 --output fw.h5 >/dev/null 2>&1)
+old=0 new=0 journaled=0 mixed=0
+for delay in 0.6 0.8 1.0 1.2 1.4 1.6 1.8 2.0 2.2 2.4 2.6 2.8 3.0 3.4; do
+  launch "$bin" heat --nx 2000 --ny 2000 --steps 30 --snapshot-every 10 --output fw.h5 --force
+  sleep "$delay"
+  kill -9 "$(ranks | head -1)" 2>/dev/null
+  finish 30
+  case $(pair) in
+    "2000 3") old=$((old + 1)) ;;
+    "30 4") new=$((new + 1)) ;;
+    *) if [[ -e $dir/.fw.h5.commit ]]; then journaled=$((journaled + 1)); else mixed=$((mixed + 1)); fi ;;
+  esac
+  # The next run takes the dead run's locks over (finishing a journal),
+  # then leaves the old pair again for the next instant.
+  (cd "$dir" && mpirun -n 2 "$bin" heat --nx 200 --ny 200 --steps 2000 --snapshot-every 1000 --output fw.h5 --force >/dev/null 2>&1)
+  [[ $(pair) == "2000 3" ]] || mixed=$((mixed + 1))
+done
+got="old $old, new $new, journaled $journaled, mixed $mixed"
+if (( mixed == 0 )); then ok=OK; else ok=FAIL; fi
+record "kill -9 during the final write" "h5 and xmf of one run, 14 instants" "$got" $ok
+
+# 6. Ctrl-C and a closed terminal without mpirun: stopped like SIGTERM.
+for sig in INT HUP; do
+  fresh "sig$sig"
+  (cd "$dir" && exec "$bin" heat --nx 1500 --ny 1500 --steps 100000 --output s.h5 --quiet >out.txt 2>err.txt) &
+  job=$!
+  sleep 2
+  kill -"$sig" "$job"
+  finish 30
+  left=$(cd "$dir" && ls -A | grep -v '\.txt$' | grep -v '^s\.ckpt\.h5$' | tr '\n' ' ')
+  got="exit $code, checkpoint $([[ -e $dir/s.ckpt.h5 ]] && echo yes || echo no), left: ${left:-nothing}"
+  if [[ $code -eq 75 && -e $dir/s.ckpt.h5 && -z $left ]]; then ok=OK; else ok=FAIL; fi
+  record "SIG$sig to parsim without mpirun" "exit 75, checkpoint, nothing left" "$got" $ok
+done
+
+# 7. A rank panics: the job ends (MPI_Abort) and the panicking rank removes
+# rank 0's temporaries and locks, which rank 0 (killed) cannot.
+fresh panic
+(cd "$dir" && PARSIM_INJECT_PANIC=1 exec mpirun -x PARSIM_INJECT_PANIC -n 2 "$bin" heat --nx 300 --ny 300 --steps 100000 --output p.h5 >out.txt 2>err.txt)
+code=$?
+left=$(cd "$dir" && ls -A | grep -v '\.txt$' | tr '\n' ' ')
+got="exit $code, left: ${left:-nothing}"
+if [[ $code -eq 70 && -z $left ]]; then ok=OK; else ok=FAIL; fi
+record "a panic on rank 1 (heat)" "exit 70, nothing left behind" "$got" $ok
+
+# 8. The report into a closed pipe: not a crash.
+fresh pipe
+(cd "$dir" && "$bin" pi --samples 20000000 --output p.h5 2>err.txt | true; echo "${PIPESTATUS[0]}" >rc.txt)
+code=$(cat "$dir/rc.txt")
+got="exit $code, $(grep -c panicked "$dir/err.txt") panic line(s), result $([[ -e $dir/p.h5 ]] && echo yes || echo no)"
+if [[ $code -eq 0 && -e $dir/p.h5 ]] && ! grep -q panicked "$dir/err.txt"; then ok=OK; else ok=FAIL; fi
+record "stdout into a closed pipe" "exit 0, result written, no panic" "$got" $ok
 
 echo
 printf '%-34s | %-44s | %-52s | %s\n' "case" "expected" "got" "verdict"

@@ -202,6 +202,7 @@ pub trait Workload {
 pub fn run<W: Workload>(mut w: W, stop: &StopSignal, out: &Output) -> Outcome {
     let (rank, json) = (w.comm().rank(), out.json);
     let trace_file = reserve_trace(w.comm(), out)?;
+    crate::par::share_live(w.comm());
     let mut progress = Progress::new(rank, out.quiet, w.meter());
     let from = w.position().done;
     let mut clock = Clock::default();

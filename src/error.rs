@@ -93,7 +93,22 @@ impl std::error::Error for Failure {}
 
 /// Fold a possibly multi-line message (HDF5's error stacks are) onto one line.
 pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Control characters (a NUL from a binary file, escape sequences) are
+    // shown escaped, never sent to the terminal.
+    if line.chars().any(char::is_control) {
+        line.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        line
+    }
 }
 
 pub type Outcome<T = ()> = Result<T, Failure>;

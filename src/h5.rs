@@ -77,7 +77,7 @@ pub fn now_rfc3339() -> String {
 pub struct RestartFile<'p> {
     _file: hdf5::File,
     pub group: hdf5::Group,
-    path: &'p std::path::Path,
+    pub path: &'p std::path::Path,
     kind: &'static str,
 }
 
@@ -87,9 +87,14 @@ impl<'p> RestartFile<'p> {
     pub fn open(path: &'p std::path::Path, kind: &'static str, group: &str) -> Outcome<Self> {
         let shown = path.display();
         match std::fs::metadata(path) {
-            Err(_) => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Failure::usage(format!(
                     "restart file '{shown}' does not exist"
+                )))
+            }
+            Err(e) => {
+                return Err(Failure::usage(format!(
+                    "restart file '{shown}' cannot be read: {e}"
                 )))
             }
             Ok(m) if !m.is_file() => {
@@ -98,6 +103,12 @@ impl<'p> RestartFile<'p> {
                 )))
             }
             Ok(_) => {}
+        }
+        // Readable at all? (HDF5 says only that it cannot open the file.)
+        if let Err(e) = std::fs::File::open(path) {
+            return Err(Failure::usage(format!(
+                "restart file '{shown}' cannot be read: {e}"
+            )));
         }
         let unusable = |what: String| Failure::usage(unusable_message(path, kind, what));
         let file = hdf5::File::open(path).map_err(|e| {
@@ -244,7 +255,16 @@ impl ResultFile {
     /// As [`ResultFile::finish`], with the end time given (parallel HDF5:
     /// rank 0's, the same on every rank). The final path where this rank
     /// committed the file.
-    pub fn finish_at(mut self, end_time: &str) -> Outcome<Option<PathBuf>> {
+    pub fn finish_at(self, end_time: &str) -> Outcome<Option<PathBuf>> {
+        self.close_at(end_time)?
+            .map(PendingOutput::commit)
+            .transpose()
+    }
+
+    /// [`ResultFile::finish_at`] but the commit: the closed, complete file
+    /// still at its temporary path (rank 0's; `None` elsewhere), for a
+    /// commit together with its sidecar ([`crate::output::commit_pair`]).
+    pub fn close_at(mut self, end_time: &str) -> Outcome<Option<PendingOutput>> {
         let file = self.file.take().expect("a result file is finished once");
         if let Err(e) = write_str(&file, "end_time", end_time).and_then(|_| file.flush()) {
             abandon(file);
@@ -265,7 +285,7 @@ impl ResultFile {
                 .context("cannot release the disk space reserved")
                 .map_err(Failure::runtime)?;
         }
-        self.output.take().map(PendingOutput::commit).transpose()
+        Ok(self.output.take())
     }
 }
 

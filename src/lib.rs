@@ -21,6 +21,7 @@
 pub mod cache;
 pub mod check;
 pub mod cli;
+pub mod console;
 pub mod driver;
 pub mod error;
 pub mod exact;
@@ -46,6 +47,7 @@ pub mod rng;
 pub mod rounds;
 pub mod spec;
 pub mod stop;
+pub mod table;
 pub mod tags;
 pub mod trace;
 pub mod workloads;

@@ -28,14 +28,58 @@ fn live(path: &Path, add: bool) {
     }
 }
 
-/// Remove every live temporary and lock (from the panic hook; never
-/// blocks, since the panicking thread may hold the registry).
-pub fn remove_live() {
+/// Rank 0's temporaries and locks as the other ranks know them (absolute
+/// paths; a lock with the text it held then): a rank that panics removes
+/// them too, since MPI_Abort kills rank 0 before its own cleanup can run.
+static JOB_LIVE: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+
+/// This process's live temporaries and locks, absolute, each with its
+/// text if it is a lock (a lock is removed by another rank only while it
+/// still holds that text: another run may have taken the name since).
+pub fn live_paths() -> Vec<(PathBuf, String)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    LIVE.lock()
+        .map(|v| {
+            v.iter()
+                .map(|p| {
+                    let text = if p.extension().is_some_and(|e| e == "lock") {
+                        fs::read_to_string(p).unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    (cwd.join(p), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Adopt rank 0's live paths (see [`live_paths`]) on another rank.
+pub fn adopt_job_live(paths: Vec<(PathBuf, String)>) {
+    if let Ok(mut v) = JOB_LIVE.lock() {
+        *v = paths;
+    }
+}
+
+/// Remove every live temporary and lock, this process's and rank 0's (from
+/// the panic hook; never blocks, since the panicking thread may hold a
+/// registry). How many files it removed.
+pub fn remove_live() -> usize {
+    let mut removed = 0;
     if let Ok(v) = LIVE.try_lock() {
         for p in v.iter() {
-            let _ = fs::remove_file(p);
+            removed += usize::from(fs::remove_file(p).is_ok());
         }
     }
+    if let Ok(v) = JOB_LIVE.try_lock() {
+        for (p, text) in v.iter() {
+            let held = fs::read_to_string(p).unwrap_or_default();
+            if text.is_empty() || held == *text {
+                removed += usize::from(fs::remove_file(p).is_ok());
+            }
+        }
+    }
+    removed
 }
 
 /// Only an absent path or a regular file may become an output: never a
@@ -67,10 +111,24 @@ pub fn check_destination(dest: &Path, what: &str) -> Outcome<bool> {
     }
 }
 
-/// `.<name><suffix>` beside `dest`: where its temporary and lock live.
+/// `.<name><suffix>` beside `dest`: where its temporary, lock and commit
+/// journal live. A name too long for that (file names have at most 255
+/// bytes) is cut and given a hash of the whole name, so every legal output
+/// name has them, the same ones on every run.
 fn beside(dest: &Path, suffix: &str) -> PathBuf {
+    const NAME_MAX: usize = 255;
+    let file = dest.file_name().unwrap_or_default().as_bytes();
     let mut name = OsString::from(".");
-    name.push(dest.file_name().unwrap_or_default());
+    if 1 + file.len() + suffix.len() <= NAME_MAX {
+        name.push(dest.file_name().unwrap_or_default());
+    } else {
+        let hash = file.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let keep = NAME_MAX - 1 - suffix.len() - 17;
+        name.push(std::ffi::OsStr::from_bytes(&file[..keep.min(file.len())]));
+        name.push(format!("~{hash:016x}"));
+    }
     name.push(suffix);
     dest.with_file_name(name)
 }
@@ -101,6 +159,9 @@ impl Lock {
                     let held = fs::read_to_string(&path).unwrap_or_default();
                     match stale_pid(&held) {
                         Some(pid) => {
+                            // A run killed while committing a pair: finish
+                            // its commit (both temporaries are complete).
+                            finish_journal(dest);
                             let _ = fs::remove_file(beside(dest, &format!(".tmp-{pid}")));
                             let _ = fs::remove_file(&path);
                         }
@@ -223,6 +284,10 @@ impl PendingOutput {
                 parent.display()
             )));
         }
+        if force {
+            replaceable(dest, &parent)
+                .map_err(|why| Failure::usage(format!("{what} '{shown}' {why}")))?;
+        }
         let lock = Lock::acquire(dest, what)?;
         let temp = beside(dest, &format!(".tmp-{}", std::process::id()));
         OpenOptions::new()
@@ -330,17 +395,119 @@ impl PendingOutput {
                 )));
             }
             Err(e) => {
+                // The result is complete: keep it under a name of its own
+                // (the temporary's, if even that rename fails).
+                self.committed = true;
+                live(&self.temp, false);
+                let kept = unsaved_name(&self.dest);
+                let kept = match fs::rename(&self.temp, &kept) {
+                    Ok(()) => kept,
+                    Err(_) => self.temp.clone(),
+                };
                 return Err(fail(format!(
-                    "cannot move '{}' to '{}': {e}",
-                    self.temp.display(),
-                    self.dest.display()
-                )))
+                    "cannot move the {} to '{}': {e}; this run's result is kept as '{}'",
+                    self.what,
+                    self.dest.display(),
+                    kept.display()
+                )));
             }
         }
         self.committed = true;
         live(&self.temp, false);
         Ok(self.dest.clone())
     }
+}
+
+/// Commit a result and its sidecar (heat's `.h5` and `.xmf`) so that they
+/// change together: both temporaries are made durable first, a journal
+/// `.<name>.commit` beside the result names both renames, then the two
+/// renames follow back to back and the journal goes. A job killed between
+/// the renames (a window of microseconds) leaves the journal, and the next
+/// run on that output, taking over the dead run's lock, finishes it, so a
+/// new result never stays beside an old sidecar.
+pub fn commit_pair(main: PendingOutput, side: PendingOutput) -> Outcome<PathBuf> {
+    let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
+    let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
+    for p in [&main.temp, &side.temp] {
+        sync(p).map_err(|e| fail(format!("cannot flush '{}': {e}", p.display())))?;
+    }
+    let journal = beside(&main.dest, ".commit");
+    let text = format!(
+        "{}\t{}\n{}\t{}\n",
+        main.temp.display(),
+        main.dest.display(),
+        side.temp.display(),
+        side.dest.display()
+    );
+    let written = fs::write(&journal, text).and_then(|()| sync(&journal));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&journal);
+        return Err(fail(format!("cannot write '{}': {e}", journal.display())));
+    }
+    live(&journal, true);
+    let path = main.commit();
+    let side = path
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|_| side.commit());
+    // Alive to here: whatever happened was said; the journal is only for
+    // a run that dies between the renames.
+    let _ = fs::remove_file(&journal);
+    live(&journal, false);
+    side.and(path)
+}
+
+/// Finish the pair commit a killed run journaled beside `dest` (see
+/// [`commit_pair`]): every temporary still there is moved to its
+/// destination, then the journal is removed.
+fn finish_journal(dest: &Path) {
+    let journal = beside(dest, ".commit");
+    let Ok(text) = fs::read_to_string(&journal) else {
+        return;
+    };
+    for line in text.lines() {
+        if let Some((temp, to)) = line.split_once('\t') {
+            if Path::new(temp).is_file() {
+                let _ = fs::rename(temp, to);
+            }
+        }
+    }
+    let _ = fs::remove_file(&journal);
+}
+
+/// Where a complete result that could not replace `dest` is kept:
+/// `NAME.unsaved-PID.EXT` beside it (visible, with its extension, so that
+/// it opens as what it is).
+fn unsaved_name(dest: &Path) -> PathBuf {
+    let stem = dest.file_stem().unwrap_or_default().to_string_lossy();
+    let pid = std::process::id();
+    let name = match dest.extension() {
+        Some(ext) => format!("{stem}.unsaved-{pid}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.unsaved-{pid}"),
+    };
+    dest.with_file_name(name)
+}
+
+/// Whether this process may replace the existing `dest`: in a directory
+/// with the sticky bit (/tmp, shared scratch), only the owner of the file
+/// or of the directory (or root) may, whatever the file's permissions.
+fn replaceable(dest: &Path, parent: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(file), Ok(dir)) = (fs::symlink_metadata(dest), fs::metadata(parent)) else {
+        return Ok(());
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let sticky = dir.mode() & libc::S_ISVTX != 0;
+    if sticky && me != 0 && file.uid() != me && dir.uid() != me {
+        return Err(format!(
+            "belongs to another user (uid {}) in a directory with the sticky bit ('{}'): \
+             only its owner may replace it; name another file",
+            file.uid(),
+            parent.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Rename `from` to `to`; with `no_replace`, never over an existing `to`
@@ -523,6 +690,55 @@ mod tests {
             b"mine",
             "the result is kept and named"
         );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_pair_commits_together_and_a_killed_commit_is_finished_by_the_next_run() {
+        let d = scratch("pair");
+        let (h5, xmf) = (d.join("fw.h5"), d.join("fw.xmf"));
+        fs::write(&h5, b"old h5").unwrap();
+        fs::write(&xmf, b"old xmf").unwrap();
+        let (a, b) = (
+            PendingOutput::prepare(&h5, true).unwrap(),
+            PendingOutput::prepare(&xmf, true).unwrap(),
+        );
+        fs::write(a.temp_path(), b"new h5").unwrap();
+        fs::write(b.temp_path(), b"new xmf").unwrap();
+        commit_pair(a, b).unwrap();
+        assert_eq!(fs::read(&h5).unwrap(), b"new h5");
+        assert_eq!(fs::read(&xmf).unwrap(), b"new xmf");
+        // Killed between the renames: the result moved, the sidecar and
+        // the journal and the locks left. The next run on fw.h5 finishes.
+        let dead = u32::MAX - 2;
+        let (th5, txmf) = (
+            d.join(format!(".fw.h5.tmp-{dead}")),
+            d.join(format!(".fw.xmf.tmp-{dead}")),
+        );
+        fs::write(&h5, b"newer h5").unwrap();
+        fs::write(&txmf, b"newer xmf").unwrap();
+        fs::write(
+            d.join(".fw.h5.commit"),
+            format!(
+                "{}\t{}\n{}\t{}\n",
+                th5.display(),
+                h5.display(),
+                txmf.display(),
+                xmf.display()
+            ),
+        )
+        .unwrap();
+        for lock in [".fw.h5.lock", ".fw.xmf.lock"] {
+            fs::write(d.join(lock), format!("{} {dead}\n", host())).unwrap();
+        }
+        let next = PendingOutput::prepare(&h5, true).unwrap();
+        assert_eq!(
+            fs::read(&xmf).unwrap(),
+            b"newer xmf",
+            "the sidecar caught up"
+        );
+        assert!(!d.join(".fw.h5.commit").exists() && !txmf.exists());
+        drop(next);
         fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -320,19 +320,34 @@ pub fn install_panic_abort(rank: i32) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        crate::console::err_line(&format!(
             "parsim: rank {rank} panicked{at}: {}; aborting the job",
             crate::error::one_line(&msg)
-        );
+        ));
         // No destructor runs after MPI_Abort: remove this rank's temporaries
-        // and output locks now.
-        crate::output::remove_live();
+        // and output locks now, and rank 0's (MPI_Abort kills it too).
+        let removed = crate::output::remove_live();
+        if removed > 0 {
+            crate::console::err_line(&format!(
+                "parsim: rank {rank}: removed the job's {removed} temporary file(s) and lock(s)"
+            ));
+        }
         // SAFETY: MPI is initialised (the hook is installed after
         // initialisation) and MPI_Abort does not return.
         unsafe {
             mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ExitCode::Panic as i32);
         }
     }));
+}
+
+/// Collective: every rank learns rank 0's temporaries and locks (see
+/// `crate::output::adopt_job_live`), so that a rank that panics can remove
+/// them; called once the outputs are reserved, before the first round.
+pub fn share_live<C: Communicator>(comm: &C) {
+    let paths = broadcast_json(comm, || Ok(crate::output::live_paths()));
+    if comm.rank() != 0 {
+        crate::output::adopt_job_live(paths.unwrap_or_default());
+    }
 }
 
 /// Collective: the cache figure every rank plans with, the smallest any

@@ -97,14 +97,14 @@ impl Progress {
                 } else {
                     f64::INFINITY
                 };
-                eprintln!(
+                crate::console::err_line(&format!(
                     "parsim: {}: {} {done}/{} ({:.0}%), {work:.0} {}, elapsed {elapsed:.1} s, ETA {eta:.1} s",
                     m.label,
                     m.unit,
                     m.total,
                     100.0 * done as f64 / m.total as f64,
                     m.rate_name,
-                );
+                ));
             }
         }
     }

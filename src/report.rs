@@ -13,7 +13,7 @@ use serde::Serialize;
 pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) {
     let text = with_hosts_line(text, hosts);
     if json {
-        eprint!("{text}");
+        crate::console::err(&text);
         let value = serde_json::to_value(report).map(|mut v| {
             if let Some(map) = v.as_object_mut() {
                 map.insert("hosts".into(), serde_json::json!(hosts));
@@ -21,11 +21,13 @@ pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) 
             v
         });
         match value {
-            Ok(v) => println!("{v}"),
-            Err(e) => eprintln!("parsim: cannot encode report as JSON: {e}"),
+            Ok(v) => crate::console::out(&format!("{v}\n")),
+            Err(e) => {
+                crate::console::err_line(&format!("parsim: cannot encode report as JSON: {e}"))
+            }
         }
     } else {
-        print!("{text}");
+        crate::console::out(&text);
     }
 }
 

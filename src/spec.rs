@@ -120,6 +120,21 @@ pub trait Spec {
     /// TOML comment lines, and what is checked only when the run starts.
     fn resolved(plan: &Self::Plan, setting: &Setting) -> String;
 
+    /// The result file and how the report is shown.
+    fn output(plan: &Self::Plan) -> &crate::driver::Output;
+
+    /// The files the run reads besides its deck (a restart, a parameter
+    /// table, points), as (what, path): no output may be one of them.
+    fn reads(_plan: &Self::Plan) -> Vec<(&'static str, std::path::PathBuf)> {
+        Vec::new()
+    }
+
+    /// The files the run writes besides its result and trace (a
+    /// checkpoint, a sidecar), as (what, path).
+    fn writes(_plan: &Self::Plan) -> Vec<(&'static str, std::path::PathBuf)> {
+        Vec::new()
+    }
+
     /// Collective: run the plan; the report is printed by rank 0.
     fn run<C: Communicator>(
         world: &C,

@@ -1,4 +1,5 @@
-//! Graceful stop on SIGTERM and SIGUSR1.
+//! Graceful stop on SIGTERM, SIGUSR1, SIGINT (Ctrl-C) and SIGHUP (the
+//! terminal closed).
 //!
 //! Schedulers warn a job before killing it: SLURM sends SIGTERM at the time
 //! limit (and any signal chosen with `--signal` some time before), and
@@ -9,12 +10,15 @@
 //!
 //! Under `mpirun`, SIGTERM sent to `mpirun` itself is followed by SIGKILL of
 //! the ranks after one second (`--mca odls_base_sigkill_timeout`); SIGUSR1
-//! gives the ranks all the time they need.
+//! gives the ranks all the time they need. Without `mpirun`, Ctrl-C and a
+//! closed terminal reach parsim itself: they stop it the same way (a
+//! checkpoint, exit 75, nothing left behind); a second one ends it at once
+//! (exit 130), for a run that must not wait for its round to end.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use signal_hook::consts::{SIGTERM, SIGUSR1};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
 /// The last stop signal received, 0 if none.
 #[derive(Debug, Clone)]
@@ -26,7 +30,14 @@ impl StopSignal {
     /// Install the handlers (once per process).
     pub fn install() -> std::io::Result<Self> {
         let last = Arc::new(AtomicUsize::new(0));
-        for sig in [SIGTERM, SIGUSR1] {
+        let interrupted = Arc::new(AtomicBool::new(false));
+        for sig in [SIGINT, SIGHUP] {
+            // Registered first, so it runs before the flag below is set:
+            // exits only when an interrupt came before this one.
+            signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&interrupted))?;
+            signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
+        }
+        for sig in [SIGTERM, SIGUSR1, SIGINT, SIGHUP] {
             // The handler stores the signal's number: an atomic store,
             // async-signal-safe (signal-hook's safe API).
             signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
@@ -50,6 +61,8 @@ pub fn signal_name(sig: i32) -> &'static str {
     match sig {
         SIGTERM => "SIGTERM",
         SIGUSR1 => "SIGUSR1",
+        SIGINT => "SIGINT (Ctrl-C)",
+        SIGHUP => "SIGHUP",
         _ => "a signal",
     }
 }

@@ -3,10 +3,12 @@
 //! workloads`; [`Launch`] plans a workload and runs it, or prints the plan
 //! for `--dry-run`. What a workload is: `crate::spec`.
 
+use std::path::{Path, PathBuf};
+
 use clap::Subcommand;
 use mpi::traits::*;
 
-use crate::error::Outcome;
+use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::spec::{Info, Setting, Spec};
 use crate::stop::StopSignal;
@@ -32,15 +34,56 @@ impl<C: Communicator> Launch<'_, C> {
             given: self.given,
         };
         let plan = S::plan(options, &setting)?;
+        let deck = self.meta.deck.as_ref().map(|(path, _)| path.clone());
+        crate::par::broadcast_json(self.world, || {
+            outputs_are_not_inputs::<S>(&plan, deck.as_deref().map(std::path::Path::new))
+        })?;
         match self.dry {
             Some(deck) => {
                 if self.world.rank() == 0 {
-                    print!("{deck}{}", S::resolved(&plan, &setting));
+                    crate::console::out(&format!("{deck}{}", S::resolved(&plan, &setting)));
                 }
                 Ok(())
             }
             None => S::run(self.world, &plan, self.meta, self.stop),
         }
+    }
+}
+
+/// Refuse a run one of whose outputs is one of its inputs (the deck, a
+/// restart, a table, points): with `--force` it would replace what it is
+/// still reading. The same file under any name (a link, `./x` for `x`).
+fn outputs_are_not_inputs<S: Spec>(plan: &S::Plan, deck: Option<&Path>) -> Outcome {
+    let out = S::output(plan);
+    let mut writes: Vec<(&str, PathBuf)> = S::writes(plan);
+    writes.extend(out.path.clone().map(|p| ("--output", p)));
+    writes.extend(out.trace.clone().map(|p| ("--trace", p)));
+    let mut reads = S::reads(plan);
+    reads.extend(deck.map(|d| ("the deck", d.to_path_buf())));
+    for (wrote, w) in &writes {
+        for (read, r) in &reads {
+            // A checkpoint replaces the one it restarts from: that is
+            // how a run goes on (the restart is read before it is written).
+            let resumed = (*wrote, *read) == ("--checkpoint", "--restart");
+            if !resumed && same_file(w, r) {
+                return Err(Failure::usage(format!(
+                    "{wrote} '{}' is {read} '{}' this run reads: it would be replaced; \
+                     name another file",
+                    w.display(),
+                    r.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` are one existing file (same device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
     }
 }
 

@@ -125,7 +125,7 @@ fn integrate_refuses_bad_input_once_and_writes_nothing() {
         ),
         (&["--rule", "gauss"], "invalid value 'gauss' for '--rule"),
         (&["--f", "x^^2"], "is neither a built-in"),
-        (&["--f", "x*y"], "may use only the variable x"),
+        (&["--f", "x*y"], "unknown name 'y' (the variable is x)"),
         (&["--chunk", "0"], "--chunk must be at least 1"),
         (
             &[

@@ -79,7 +79,7 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--chunk", "0"], "--chunk must be at least 1"),
                 (&["--a", "2", "--b", "1"], "--b must be above --a"),
                 (&["--rule", "simpson", "--n", "7"], "even --n"),
-                (&["--f", "sin(y)"], "only the variable x"),
+                (&["--f", "sin(y)"], "the variable is x"),
                 (&["--f", "sin(x"], "neither a built-in"),
                 (
                     &["--b", "1e-320", "--n", "100000"],

@@ -15,7 +15,7 @@ pub fn clap_exit(rank: i32, err: &clap::Error, deck: Option<&(String, String)>) 
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             if rank == 0 {
-                let _ = err.print();
+                crate::console::out(&err.render().to_string());
             }
             if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 ExitCode::Usage
@@ -27,8 +27,8 @@ pub fn clap_exit(rank: i32, err: &clap::Error, deck: Option<&(String, String)>) 
             if rank == 0 {
                 let line = first_line_of(err);
                 match deck.and_then(|(path, text)| deck_origin(err, path, text)) {
-                    Some(at) => eprintln!("parsim: {at}: {line}"),
-                    None => eprintln!("parsim: {line}"),
+                    Some(at) => crate::console::err_line(&format!("parsim: {at}: {line}")),
+                    None => crate::console::err_line(&format!("parsim: {line}")),
                 }
             }
             ExitCode::Usage

@@ -161,7 +161,9 @@ pub fn main() -> i32 {
     let stop = match crate::stop::StopSignal::install() {
         Ok(stop) => stop,
         Err(e) => {
-            eprintln!("parsim: error: cannot install signal handlers: {e}");
+            crate::console::err_line(&format!(
+                "parsim: error: cannot install signal handlers: {e}"
+            ));
             return ExitCode::Runtime as i32;
         }
     };
@@ -169,7 +171,7 @@ pub fn main() -> i32 {
     // What the library provides is checked only when threads are asked for.
     let Some((universe, _provided)) = mpi::initialize_with_threading(mpi::Threading::Funneled)
     else {
-        eprintln!("parsim: error: MPI could not be initialised");
+        crate::console::err_line("parsim: error: MPI could not be initialised");
         return ExitCode::Runtime as i32;
     };
     let world = universe.world();
@@ -180,7 +182,7 @@ pub fn main() -> i32 {
         Ok(e) => parse_and_run(&world, e.args, e.deck, &stop),
         Err(failure) => {
             if rank == 0 {
-                eprintln!("parsim: error: {}", failure.message);
+                crate::console::err_line(&format!("parsim: error: {}", failure.message));
             }
             failure.code as i32
         }
@@ -239,10 +241,10 @@ fn parse_and_run<C: Communicator>(
         Err(failure) => {
             // Debug aid: every rank's own view of the failure.
             if std::env::var_os("PARSIM_DEBUG_ALL_RANKS").is_some() {
-                eprintln!("parsim: rank {rank}: {}", failure.message);
+                crate::console::err_line(&format!("parsim: rank {rank}: {}", failure.message));
             }
             if rank == 0 {
-                eprintln!("parsim: error: {}", failure.message);
+                crate::console::err_line(&format!("parsim: error: {}", failure.message));
             }
             failure.code as i32
         }
@@ -299,7 +301,7 @@ fn dispatch<C: Communicator>(
 /// Rank 0 prints `text` to stdout.
 fn show(rank0: bool, text: String) -> Outcome {
     if rank0 {
-        print!("{text}");
+        crate::console::out(&text);
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ use super::config::{HeatRequest, Init};
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
-use super::meta::{checksum, meta_checksum, CheckpointMeta, Stamp};
+use super::meta::{checksum, meta_checksum, snapshots_checksum, strip_sum, CheckpointMeta, Stamp};
 use crate::error::{Failure, Outcome};
 
 /// Read a checkpoint's metadata (rank 0).
@@ -75,7 +75,8 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
             )));
         }
     }
-    let (snapshots, snapshot_every) = read_snapshot_list(&file, [ny, nx])?;
+    let (mut snapshots, snapshot_every) = read_snapshot_list(&file, [ny, nx])?;
+    check_snapshots(&file, &mut snapshots, snapshot_every, [ny, nx])?;
     Ok(CheckpointMeta {
         path: path.display().to_string(),
         problem,
@@ -114,9 +115,52 @@ fn read_snapshot_list(
     let list = steps
         .into_iter()
         .zip(times)
-        .map(|(step, time)| SnapshotAt { step, time })
+        .map(|(step, time)| SnapshotAt { step, time, sum: 0 })
         .collect();
     Ok((list, every))
+}
+
+/// Each snapshot's field checksum, read back strip by strip into its
+/// `sum`, and all of them checked against the file's `snapshots_checksum`
+/// (with their steps, times and interval): a snapshot changed on disk
+/// would otherwise be carried into the restart's result. Files written
+/// before snapshots had a checksum have none to check.
+fn check_snapshots(
+    file: &crate::h5::RestartFile,
+    snapshots: &mut [SnapshotAt],
+    every: u64,
+    [ny, nx]: [usize; 2],
+) -> Outcome {
+    if snapshots.is_empty() {
+        return Ok(());
+    }
+    let corrupt = || {
+        Failure::usage(format!(
+            "restart file '{}' is corrupt: its snapshots do not match their checksum",
+            file.path.display()
+        ))
+    };
+    let field = file
+        .group
+        .dataset("snapshots")
+        .map_err(|_| file.unusable("no snapshots dataset"))?;
+    let step = super::layout::strip_rows(nx);
+    for (k, at) in snapshots.iter_mut().enumerate() {
+        let mut sum = 0u64;
+        for r in (0..ny).step_by(step) {
+            let rows = r..(r + step).min(ny);
+            let strip: ndarray::Array2<f64> = field
+                .read_slice_2d(ndarray::s![k, rows.clone(), ..])
+                .map_err(|e| file.unusable(format!("snapshot {k} cannot be read ({e})")))?;
+            let data = strip.as_slice().ok_or_else(corrupt)?;
+            sum = sum.wrapping_add(strip_sum(data, rows, nx));
+        }
+        at.sum = sum;
+    }
+    match file.int("snapshots_checksum") {
+        Ok(stored) if stored != snapshots_checksum(every, snapshots) => Err(corrupt()),
+        _ => Ok(()),
+    }
 }
 
 /// Read this rank's block of the checkpoint's field into `u`'s interior.

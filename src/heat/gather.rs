@@ -12,7 +12,7 @@ use ndarray::s;
 use super::decomp::{Block, Decomposition};
 use super::io::HeatFile;
 use super::kernel::Field;
-use super::layout::{strips, SnapshotAt, STRIP_CELLS};
+use super::layout::{strip_len, strips, SnapshotAt};
 use super::meta::Stamp;
 use crate::error::{Failure, Outcome};
 use crate::tags::HEAT_GATHER as TAG_GATHER;
@@ -30,7 +30,8 @@ pub fn gather_strips<C: Communicator>(
     let rank = comm.rank() as usize;
     let mine = decomp.block(rank);
     let local = if rank == 0 {
-        let mut buf = vec![0.0; STRIP_CELLS.min(decomp.max_block_cells())];
+        let most = (0..decomp.ranks()).map(|r| strip_len(&decomp.block(r)));
+        let mut buf = vec![0.0; most.max().unwrap_or(0)];
         let mut result = Ok(());
         for src in 0..decomp.ranks() {
             let block = decomp.block(src);
@@ -49,7 +50,7 @@ pub fn gather_strips<C: Communicator>(
         }
         result.map_err(Failure::runtime)
     } else {
-        let mut buf = vec![0.0; STRIP_CELLS.min(mine.cells())];
+        let mut buf = vec![0.0; strip_len(&mine)];
         for rows in strips(&mine) {
             let part = &mut buf[..rows.len() * mine.nx()];
             pack_rows(field, &rows, &mine, part);
@@ -115,13 +116,12 @@ pub fn write_snapshot<C: Communicator>(
     decomp: &Decomposition,
     field: &Field,
     mut file: Option<&mut HeatFile>,
-    step: u64,
-    time: f64,
+    at: SnapshotAt,
 ) -> Outcome {
     let mut k = 0;
     let local = match file.as_deref_mut() {
         Some(f) => f
-            .push_snapshot(step, time)
+            .push_snapshot(at)
             .map(|slot| k = slot)
             .map_err(Failure::runtime),
         None => Ok(()),
@@ -147,7 +147,7 @@ pub fn carry_snapshots<C: Communicator>(
         let mut k = 0;
         let local = match dst.as_deref_mut() {
             Some(f) => f
-                .push_snapshot(at.step, at.time)
+                .push_snapshot(at)
                 .map(|slot| k = slot)
                 .map_err(Failure::runtime),
             None => Ok(()),

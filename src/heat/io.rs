@@ -27,9 +27,10 @@
 //! (see [`super::xdmf`]).
 //!
 //! Rank 0 never holds the whole field, nor even another rank's whole block:
-//! every block travels as strips of whole rows of at most [`STRIP_CELLS`]
-//! values, each written as a hyperslab as it arrives. Memory at rank 0 is
-//! its own two fields plus one 8 MiB strip, whatever the grid and the
+//! every block travels as strips of whole rows of at most
+//! `layout::STRIP_CELLS` values (one row, where a row is wider), each
+//! written as a hyperslab as it arrives. Memory at rank 0 is its own two
+//! fields plus one strip (8 MiB, or one row), whatever the grid and the
 //! number of ranks, so it stays within a worker's (which holds the same two
 //! fields plus one strip to send).
 
@@ -44,7 +45,7 @@ use super::config::HeatConfig;
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
 use super::layout::{
-    chunk_2d, chunk_cache_bytes, strip_rows, view_name, Extras, IoMode, UNITS_LENGTH,
+    chunk_2d, chunk_cache_bytes, strip_rows, view_name, Extras, IoMode, SnapshotAt, UNITS_LENGTH,
     UNITS_TEMPERATURE, UNITS_TIME,
 };
 use super::meta::Stamp;
@@ -64,6 +65,9 @@ struct Snapshots {
     x: hdf5::Dataset,
     y: hdf5::Dataset,
     count: usize,
+    /// The snapshots stored, and their interval (for their checksum).
+    taken: Vec<SnapshotAt>,
+    every: u64,
 }
 
 /// An open heat result file at its temporary path: on rank 0 (gather), or
@@ -302,6 +306,8 @@ impl Snapshots {
             x: x.clone(),
             y: y.clone(),
             count: 0,
+            taken: Vec::new(),
+            every: extras.snapshot_every,
         })
     }
 
@@ -437,7 +443,8 @@ impl HeatFile {
 
     /// Make room for one more snapshot (taken at `step`, time `time`) and
     /// return its index.
-    pub(super) fn push_snapshot(&mut self, step: u64, time: f64) -> anyhow::Result<usize> {
+    pub(super) fn push_snapshot(&mut self, at: SnapshotAt) -> anyhow::Result<usize> {
+        let (step, time) = (at.step, at.time);
         let snaps = self
             .snapshots
             .as_mut()
@@ -454,6 +461,7 @@ impl HeatFile {
         })()
         .context("cannot extend the snapshots")?;
         snaps.count += 1;
+        snaps.taken.push(at);
         if let Some((_, x)) = &mut self.xdmf {
             x.push_snapshot(k, step, time);
         }
@@ -504,16 +512,21 @@ impl HeatFile {
             xdmf,
             ..
         } = self;
-        drop((temperature, snapshots));
+        drop(temperature);
         (|| -> anyhow::Result<()> {
             let g = file.root().group("heat")?;
             write_num(&g, "step", stamp.step)?;
             write_num(&g, "target_steps", stamp.target_steps)?;
             write_num(&g, "checksum", stamp.checksum)?;
+            if let Some(s) = &snapshots {
+                let sum = super::meta::snapshots_checksum(s.every, &s.taken);
+                write_num(&g, "snapshots_checksum", sum)?;
+            }
             write_num(&g, "meta_checksum", super::meta::meta_checksum(&g)?)?;
             if let Some(r) = report {
                 file.write_report(r)?;
             }
+            drop(snapshots);
             Ok(())
         })()
         .context("cannot write the final attributes")
@@ -525,10 +538,11 @@ impl HeatFile {
                 .with_context(|| format!("cannot write '{}'", out.temp_path().display()))
                 .map_err(Failure::runtime)?;
         }
-        let path = file.finish_at(end_time)?;
-        if let Some((out, _)) = xdmf {
-            out.commit()?;
+        let closed = file.close_at(end_time)?;
+        match (closed, xdmf) {
+            (Some(h5), Some((side, _))) => crate::output::commit_pair(h5, side).map(Some),
+            (Some(h5), None) => h5.commit().map(Some),
+            (None, _) => Ok(None),
         }
-        Ok(path)
     }
 }

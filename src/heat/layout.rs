@@ -34,11 +34,14 @@ pub struct Extras {
     pub xdmf: Option<PathBuf>,
 }
 
-/// A stored snapshot: the step it was taken at and its simulated time.
+/// A stored snapshot: the step it was taken at, its simulated time, and
+/// its field's checksum (`super::meta::checksum`), which travels with it
+/// into checkpoints and the results they restart.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotAt {
     pub step: u64,
     pub time: f64,
+    pub sum: u64,
 }
 
 /// How the field reaches the file.
@@ -74,9 +77,16 @@ pub(super) fn chunk_cache_bytes(nx: usize, ny: usize) -> usize {
     (across * rows * cy * cx * 8).min(64 << 20)
 }
 
-/// Rows per strip of a block `nx` wide.
+/// Rows per strip of a block `nx` wide: as many as fit in
+/// [`STRIP_CELLS`], and always one (a row wider than that is one strip).
 pub(super) fn strip_rows(nx: usize) -> usize {
     (STRIP_CELLS / nx.max(1)).max(1)
+}
+
+/// Values in `block`'s largest strip: what a buffer for its strips holds
+/// (more than [`STRIP_CELLS`] when one row is wider than that).
+pub(super) fn strip_len(block: &Block) -> usize {
+    (strip_rows(block.nx()) * block.nx()).min(block.cells())
 }
 
 /// The strips of `block`, as global row ranges.
@@ -87,4 +97,30 @@ pub(super) fn strips(block: &Block) -> impl Iterator<Item = Range<usize>> + '_ {
         .clone()
         .step_by(step)
         .map(move |r| r..(r + step).min(block.rows.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heat::decomp::{Decomposition, ProcGrid};
+
+    #[test]
+    fn a_row_wider_than_a_strip_is_one_strip_and_fits_its_buffer() {
+        for (nx, ny, px) in [
+            (STRIP_CELLS + 1, 2, 1),
+            (3 * STRIP_CELLS, 3, 2),
+            (1000, 5000, 3),
+        ] {
+            let d = Decomposition::new(nx, ny, ProcGrid::new(px, 1).unwrap()).unwrap();
+            for r in 0..px {
+                let block = d.block(r);
+                let rows: Vec<_> = strips(&block).collect();
+                assert_eq!(rows.first().unwrap().start, block.rows.start);
+                assert_eq!(rows.last().unwrap().end, block.rows.end);
+                for s in &rows {
+                    assert!(s.len() * block.nx() <= strip_len(&block), "{nx} {s:?}");
+                }
+            }
+        }
+    }
 }

@@ -119,6 +119,30 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
 /// A checksum of the attributes a restart takes from a file (the problem,
 /// how far it got, the field's checksum), as stored: a flipped bit in `dt`
 /// would otherwise continue a different run from a correct field.
+/// The checksum of rows `rows` (global indices, whole rows of `nx`) of a
+/// field: the [`checksum_partial`] of those cells, so that a snapshot's
+/// strips add up to [`checksum`] of the field it was taken from.
+pub fn strip_sum(data: &[f64], rows: std::ops::Range<usize>, nx: usize) -> u64 {
+    let first = rows.start * nx;
+    data.iter().enumerate().fold(0u64, |sum, (k, v)| {
+        sum.wrapping_add(mix64(v.to_bits() ^ mix64((first + k) as u64)))
+    })
+}
+
+/// The checksum of a file's snapshots: their interval, and for each its
+/// index, step, time and field checksum. Stored as `snapshots_checksum`
+/// on /heat and covered by [`meta_checksum`]: a restart refuses a file
+/// whose snapshots were changed, so it never carries them into its result.
+pub fn snapshots_checksum(every: u64, snapshots: &[SnapshotAt]) -> u64 {
+    snapshots
+        .iter()
+        .enumerate()
+        .fold(mix64(every ^ 0x5eed), |h, (k, at)| {
+            let words = [k as u64, at.step, at.time.to_bits(), at.sum];
+            words.iter().fold(h, |h, w| mix64(h ^ mix64(*w)))
+        })
+}
+
 pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
     const NUMS: [&str; 8] = [
         "dx",
@@ -142,6 +166,10 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
         .attr("init")?
         .read_scalar::<hdf5::types::VarLenUnicode>()?;
     words.extend(init.as_bytes().iter().map(|&b| u64::from(b)));
+    // Files with snapshots: their checksum too (so that removing it is seen).
+    if let Ok(a) = g.attr("snapshots_checksum") {
+        words.push(a.read_scalar::<u64>()?);
+    }
     Ok(words
         .iter()
         .enumerate()

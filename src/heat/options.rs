@@ -277,6 +277,21 @@ impl Spec for Heat {
         }
     }
 
+    fn output(p: &HeatStart) -> &crate::driver::Output {
+        &p.job.out
+    }
+
+    fn reads(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
+        let restart = p.job.checkpointing.restart.clone();
+        restart.map(|r| ("--restart", r)).into_iter().collect()
+    }
+
+    fn writes(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
+        let mut w = vec![("--checkpoint", p.job.checkpointing.path.clone())];
+        w.extend(p.job.extras.xdmf.clone().map(|x| ("the XDMF sidecar", x)));
+        w
+    }
+
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, &h.job, h.plan.as_ref(), meta, stop)
     }

@@ -313,10 +313,10 @@ pub fn check_threads<C: mpi::traits::Communicator>(comm: &C, threads: usize) -> 
 pub fn warn_threads(rank: usize, threads: usize) {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     if rank == 0 && threads > cpus {
-        eprintln!(
+        crate::console::err_line(&format!(
             "parsim: warning: --threads {threads} but rank 0 may only run on {cpus} CPU(s); give \
              each rank {threads} cores (mpirun --map-by slot:PE={threads}, srun --cpus-per-task={threads})"
-        );
+        ));
     }
 }
 

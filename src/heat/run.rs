@@ -159,17 +159,18 @@ impl<'a> HeatRun<'a> {
     /// Collective: store the field at this step.
     fn snapshot(&mut self) -> Outcome {
         let a = mpi::time();
+        let nx = self.plan.cfg.nx;
         let at = SnapshotAt {
             step: self.step,
             time: self.plan.cfg.time_label(self.step),
+            sum: super::meta::checksum(&self.cart, &self.u, &self.block, nx),
         };
         let r = write_snapshot(
             &self.cart,
             &self.plan.decomp,
             &self.u,
             self.file.as_mut(),
-            at.step,
-            at.time,
+            at,
         );
         self.t_snapshots += mpi::time() - a;
         self.snapshots.push(at);

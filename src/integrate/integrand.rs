@@ -1,9 +1,11 @@
 //! The integrand: a built-in (the lessons' x^2 - x, sin, exp, pi's
 //! 4/(1+x^2)) with its known integral and derivatives, or a user's
-//! expression in x, parsed and differentiated symbolically by `exmex`.
+//! expression in x, parsed and differentiated symbolically by
+//! [`super::expr`].
 
 use std::ops::Range;
 
+use super::expr::{Node, Program};
 use super::kernel::{chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
 
 /// A built-in integrand, with what validation needs: its antiderivative
@@ -87,45 +89,84 @@ impl Builtin {
 }
 
 /// What `--f` names: a built-in integrand or the user's expression in x
-/// (parsed by `exmex`, a maintained expression crate that also
-/// differentiates symbolically: the validation needs f's derivatives).
+/// (parsed, evaluated and differentiated by [`super::expr`]: the
+/// validation needs f's derivatives).
 #[derive(Debug, Clone)]
 pub enum Integrand {
     Builtin(Builtin),
     Expr {
         text: String,
-        expr: Box<exmex::FlatEx<f64>>,
+        program: Box<Program>,
+        /// The tree, and its k-th derivative once made
+        /// ([`Integrand::with_derivative`]).
+        tree: Box<Node>,
+        derivative: Option<(usize, Box<Program>)>,
     },
 }
 
+/// An expression as a message shows it: quoted, its first 40 characters.
+fn shown_expr(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        format!("'{cut}...'")
+    } else {
+        format!("'{cut}'")
+    }
+}
+
 impl Integrand {
-    /// A built-in's name, or an expression whose only variable is x.
+    /// A built-in's name, or an expression in x (see [`super::expr`]: its
+    /// precedence, functions and limits).
     pub fn parse(text: &str) -> Result<Self, String> {
-        use exmex::prelude::*;
         if let Some(b) = Builtin::ALL.iter().find(|b| b.name() == text) {
             return Ok(Integrand::Builtin(*b));
         }
-        let expr = exmex::parse::<f64>(text).map_err(|e| {
+        let tree = super::expr::parse(text).map_err(|why| {
             let names: Vec<_> = Builtin::ALL.iter().map(|b| b.name()).collect();
             format!(
-                "--f '{text}' is neither a built-in ({}) nor an expression in x: {}",
+                "--f {} is neither a built-in ({}) nor an expression in x: {why}",
+                shown_expr(text),
                 names.join(", "),
-                crate::error::one_line(&e.to_string())
             )
         })?;
-        match expr.var_names() {
-            [] => {}
-            [x] if x == "x" => {}
-            other => {
-                return Err(format!(
-                    "--f '{text}' may use only the variable x (found {})",
-                    other.join(", ")
-                ))
-            }
-        }
         Ok(Integrand::Expr {
             text: text.to_string(),
-            expr: Box::new(expr),
+            program: Box::new(Program::new(&tree)),
+            tree: Box::new(tree),
+            derivative: None,
+        })
+    }
+
+    /// An expression with its `k`-th derivative made (what the rule's
+    /// error bound needs), refused in one line when one grows past
+    /// [`super::expr::MAX_NODES`]: the bound could not be made, and a run
+    /// that cannot be validated is not started.
+    pub fn with_derivative(self, k: usize) -> Result<Self, String> {
+        let Integrand::Expr {
+            text,
+            program,
+            tree,
+            ..
+        } = self
+        else {
+            return Ok(self);
+        };
+        let mut d = (*tree).clone();
+        for order in 1..=k {
+            d = d.derivative().ok_or_else(|| {
+                format!(
+                    "--f {} is too complex to bound the rule's error: its derivative of order \
+                     {order} has more than {} terms (the bound needs order {k})",
+                    shown_expr(&text),
+                    super::expr::MAX_NODES
+                )
+            })?;
+        }
+        Ok(Integrand::Expr {
+            text,
+            program,
+            derivative: Some((k, Box::new(Program::new(&d)))),
+            tree,
         })
     }
 
@@ -133,17 +174,9 @@ impl Integrand {
     /// fails its validation, saying the integrand is not finite).
     #[inline(always)]
     pub fn eval(&self, x: f64) -> f64 {
-        use exmex::prelude::*;
         match self {
             Integrand::Builtin(b) => b.eval(x),
-            Integrand::Expr { expr, .. } => {
-                let vars = if expr.var_names().is_empty() {
-                    &[][..]
-                } else {
-                    &[x][..]
-                };
-                expr.eval(vars).unwrap_or(f64::NAN)
-            }
+            Integrand::Expr { program, .. } => program.eval(x),
         }
     }
 
@@ -166,23 +199,18 @@ impl Integrand {
         }
     }
 
-    /// f's k-th derivative, for an expression (symbolic, by exmex).
+    /// f's k-th derivative, for an expression, as made by
+    /// [`Integrand::with_derivative`] (`None` for another order).
     pub fn derivative(&self, k: usize) -> Option<Box<dyn Fn(f64) -> f64>> {
-        use exmex::prelude::*;
-        let Integrand::Expr { expr, .. } = self else {
-            return None;
-        };
-        if expr.var_names().is_empty() {
-            return Some(Box::new(|_| 0.0));
+        match self {
+            Integrand::Expr {
+                derivative: Some((order, d)),
+                ..
+            } if *order == k => {
+                let d = d.clone();
+                Some(Box::new(move |x| d.eval(x)))
+            }
+            _ => None,
         }
-        let d = (**expr).clone().partial_nth(0, k).ok()?;
-        Some(Box::new(move |x| {
-            let vars = if d.var_names().is_empty() {
-                &[][..]
-            } else {
-                &[x][..]
-            };
-            d.eval(vars).unwrap_or(f64::NAN)
-        }))
     }
 }

@@ -33,8 +33,9 @@ pub struct IntegrateArgs {
     #[arg(long, value_enum, default_value_t = Rule::Left)]
     rule: Rule,
     /// The integrand: a built-in (lesson = x^2 - x, sin, exp, pi =
-    /// 4/(1+x^2)) or an expression in x, e.g. 'x^3 + sin(3*x)' (operators
-    /// + - * / ^, functions sin cos tan exp ln log10 sqrt abs ..., PI, E).
+    /// 4/(1+x^2)) or an expression in x, e.g. 'x^3 + sin(3*x)' (the
+    /// operators + - * / ^ with the precedence of mathematics, so that
+    /// -x^2 is -(x^2); sin cos tan exp ln log10 sqrt abs ..., PI, E, TAU).
     #[arg(long, value_name = "NAME|EXPR", default_value = "lesson")]
     f: String,
     /// Points per chunk (the unit of work; the sum depends on it, never on
@@ -71,7 +72,10 @@ impl Spec for Integrate {
     };
 
     fn plan(a: IntegrateArgs, _: &Setting) -> Outcome<IntegratePlan> {
-        let f = Integrand::parse(&a.f).map_err(Failure::usage)?;
+        let (order, _, _) = a.rule.error_term();
+        let f = Integrand::parse(&a.f)
+            .and_then(|f| f.with_derivative(order))
+            .map_err(Failure::usage)?;
         finite("a", a.a)?;
         finite("b", a.b)?;
         if a.b <= a.a {
@@ -138,6 +142,10 @@ impl Spec for Integrate {
             p.grid.h,
             montecarlo::resolved(&units, s.ranks)
         )
+    }
+
+    fn output(p: &IntegratePlan) -> &crate::driver::Output {
+        &p.out
     }
 
     fn run<C: Communicator>(

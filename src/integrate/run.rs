@@ -187,7 +187,7 @@ fn integrate_text(r: &IntegrateReport) -> String {
          Integrand        : f(x) = {} on [{}, {}], {} intervals in chunks of {}\n\
          Ranks            : {}\n\
          Value            : {:.15}{}\n\
-         Validation       : vs {} {:.15}: error {:.3e}, bound {:.3e}: {}\n\
+         Validation       : vs {} {:.15}: error {:.3e}, bound {:.3e}: {}{}\n\
          Integral         : {:.15} (value - integral {:.3e}, rule's bound {:.3e})\n\
          Wall time        : {:.6} s\n\
          Rate             : {:.4e} evaluations/s, {:.4e} per core\n{}{}",
@@ -210,6 +210,11 @@ fn integrate_text(r: &IntegrateReport) -> String {
         v.error,
         v.bound,
         crate::report::verdict(r.passed),
+        if v.conclusive {
+            ""
+        } else {
+            " (the bound is larger than the value: it proves nothing; a singularity in [a, b]?)"
+        },
         v.integral,
         v.integral_error,
         v.truncation_bound,

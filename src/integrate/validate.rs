@@ -130,6 +130,11 @@ pub struct Validation {
     /// built-ins, estimated from sampled derivatives for expressions).
     pub integral_error: f64,
     pub truncation_bound: f64,
+    /// Whether the bound can tell a right value from a wrong one: no
+    /// larger than the reference itself (or 1). A pole inside [a, b] makes
+    /// the sampled derivatives, and so the bound, huge: "within the bound"
+    /// then proves nothing, and the run fails its validation.
+    pub conclusive: bool,
     pub passed: bool,
 }
 
@@ -172,7 +177,9 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
         Integrand::Expr { .. } => ("Gauss-Kronrod", integral, truncation + roundoff + gk_err),
     };
     let error = value - reference;
+    let conclusive = bound.is_finite() && bound <= reference.abs().max(1.0);
     let passed = value.is_finite()
+        && conclusive
         && error.abs() <= bound
         && integral_error.abs() <= truncation + roundoff + gk_err;
     Validation {
@@ -183,6 +190,7 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
         integral,
         integral_error,
         truncation_bound: truncation,
+        conclusive,
         passed,
     }
 }

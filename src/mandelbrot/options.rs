@@ -107,6 +107,10 @@ impl Spec for Mandelbrot {
         )
     }
 
+    fn output(p: &MandelPlan) -> &crate::driver::Output {
+        &p.out
+    }
+
     fn run<C: Communicator>(w: &C, p: &MandelPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, p, meta, stop)
     }

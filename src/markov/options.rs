@@ -74,6 +74,10 @@ impl Spec for Markov {
         montecarlo::resolved(&units, s.ranks)
     }
 
+    fn output(p: &MarkovPlan) -> &crate::driver::Output {
+        &p.out
+    }
+
     fn run<C: Communicator>(w: &C, p: &MarkovPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, p, meta, stop)
     }

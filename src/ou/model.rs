@@ -148,37 +148,35 @@ impl Sweep {
 }
 
 /// A parameter table (`--params`): a header naming the columns
-/// `tau,sigma,dt,x0` (in any order), then one set per line; blank lines and
-/// lines starting with `#` are skipped. Errors name the line.
+/// `tau,sigma,dt,x0` (in any order), then one set per line; the comment and
+/// blank-line rules of [`crate::table`]. Errors name the line.
 pub fn parse_params(text: &str) -> Result<Vec<OuParams>, String> {
     const NAMES: [&str; 4] = ["tau", "sigma", "dt", "x0"];
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
-    let (_, header) = lines.next().ok_or("no header line (tau,sigma,dt,x0)")?;
-    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-    let mut sorted = columns.clone();
+    let table = crate::table::read(text)?;
+    let header = table.header.ok_or("no header line (tau,sigma,dt,x0)")?;
+    let mut sorted = header.clone();
     sorted.sort_unstable();
     if sorted != ["dt", "sigma", "tau", "x0"] {
         return Err(format!(
-            "header '{header}' must name the columns tau, sigma, dt and x0, once each"
+            "header '{}' must name the columns tau, sigma, dt and x0, once each",
+            crate::error::one_line(&header.join(","))
         ));
     }
-    let at: [usize; 4] = NAMES.map(|n| columns.iter().position(|c| *c == n).unwrap_or(0));
+    let at: [usize; 4] = NAMES.map(|n| header.iter().position(|c| c == n).unwrap_or(0));
     let mut rows = Vec::new();
-    for (line, l) in lines {
-        let cells: Vec<&str> = l.split(',').map(str::trim).collect();
+    for (line, cells) in &table.rows {
         if cells.len() != 4 {
             return Err(format!("line {line}: {} values, expected 4", cells.len()));
         }
         let mut v = [0.0; 4];
         for (k, name) in NAMES.iter().enumerate() {
-            let cell = cells[at[k]];
-            v[k] = cell
-                .parse()
-                .map_err(|_| format!("line {line}: {name} '{cell}' is not a number"))?;
+            let cell = &cells[at[k]];
+            v[k] = cell.parse().map_err(|_| {
+                format!(
+                    "line {line}: {name} '{}' is not a number",
+                    crate::error::one_line(cell)
+                )
+            })?;
         }
         rows.push(OuParams {
             tau: v[0],

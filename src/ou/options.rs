@@ -157,6 +157,20 @@ impl Spec for Ou {
         )
     }
 
+    fn output(p: &OuJob) -> &crate::driver::Output {
+        &p.out
+    }
+
+    fn reads(j: &OuJob) -> Vec<(&'static str, std::path::PathBuf)> {
+        let restart = j.checkpointing.restart.clone().map(|r| ("--restart", r));
+        let params = j.params.clone().map(|p| ("--params", p));
+        restart.into_iter().chain(params).collect()
+    }
+
+    fn writes(j: &OuJob) -> Vec<(&'static str, std::path::PathBuf)> {
+        vec![("--checkpoint", j.checkpointing.path.clone())]
+    }
+
     fn run<C: Communicator>(w: &C, j: &OuJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, j, meta, stop)
     }

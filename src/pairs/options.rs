@@ -124,6 +124,17 @@ impl Spec for Pairs {
         )
     }
 
+    fn output(p: &PairsPlan) -> &crate::driver::Output {
+        &p.out
+    }
+
+    fn reads(p: &PairsPlan) -> Vec<(&'static str, std::path::PathBuf)> {
+        match &p.source {
+            PointsFrom::File(f) => vec![("--points", f.path().to_path_buf())],
+            PointsFrom::Generated { .. } => Vec::new(),
+        }
+    }
+
     fn run<C: Communicator>(w: &C, p: &PairsPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, p, meta, stop)
     }

@@ -129,51 +129,35 @@ fn one_line(v: &dyn std::fmt::Display) -> String {
     crate::error::one_line(&v.to_string())
 }
 
-/// A CSV table: one point per line, coordinates separated by commas; blank
-/// lines and `#` comments skipped; a first line that is not numbers is a
-/// header.
+/// A CSV table: one point per line, coordinates separated by commas; the
+/// header, comment and blank-line rules of [`crate::table`].
 pub fn parse_csv(text: &str) -> Result<Points, String> {
+    let table = crate::table::read(text)?;
     let mut xs = Vec::new();
     let mut dim = None;
-    let mut n = 0;
-    for (k, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let row: Result<Vec<f64>, _> = line.split(',').map(|f| f.trim().parse::<f64>()).collect();
-        let row = match row {
-            Ok(r) => r,
-            Err(_) if n == 0 && dim.is_none() => {
-                dim = Some(0); // the header: the next line sets the width
-                continue;
-            }
-            Err(_) => {
-                return Err(format!(
-                    "line {}: '{}' is not a row of numbers",
-                    k + 1,
-                    crate::error::one_line(line)
-                ))
-            }
-        };
+    for (line, cells) in &table.rows {
+        let row = crate::table::numbers(cells).map_err(|_| {
+            format!(
+                "line {line}: '{}' is not a row of numbers",
+                crate::error::one_line(&cells.join(","))
+            )
+        })?;
         match dim {
-            Some(d) if d > 0 && d != row.len() => {
+            Some(d) if d != row.len() => {
                 return Err(format!(
-                    "line {}: {} values, the rows before have {d}",
-                    k + 1,
+                    "line {line}: {} values, the rows before have {d}",
                     row.len()
                 ))
             }
             _ => dim = Some(row.len()),
         }
         xs.extend(row);
-        n += 1;
     }
-    if n == 0 {
+    if table.rows.is_empty() {
         return Err("no rows of numbers".into());
     }
     Ok(Points {
-        n,
+        n: table.rows.len(),
         dim: dim.unwrap_or(0),
         xs,
     })

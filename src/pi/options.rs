@@ -88,6 +88,10 @@ impl Spec for Pi {
         montecarlo::resolved(&units, s.ranks)
     }
 
+    fn output(p: &PiPlan) -> &crate::driver::Output {
+        &p.out
+    }
+
     fn run<C: Communicator>(w: &C, p: &PiPlan, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         super::run::run(w, p, meta, stop)
     }
