@@ -18,6 +18,8 @@
 
 use std::fmt;
 
+use derive::b;
+
 /// The longest expression taken, in bytes.
 pub const MAX_BYTES: usize = 4096;
 /// The deepest nesting taken: parentheses, calls, signs and powers.
@@ -144,35 +146,6 @@ pub enum Node {
 
 use Node::*;
 
-fn b(n: Node) -> Box<Node> {
-    charge(1);
-    Box::new(n)
-}
-
-thread_local! {
-    /// Nodes a derivative may still make (see [`Node::derivative`]).
-    static BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
-}
-
-/// Spend `k` nodes of the budget (saturating at 0: then exhausted).
-fn charge(k: usize) {
-    BUDGET.with(|b| b.set(b.get().saturating_sub(k)));
-}
-
-fn exhausted() -> bool {
-    BUDGET.with(|b| b.get() == 0)
-}
-
-/// A copy of `n`, charged to the budget.
-fn cl(n: &Node) -> Node {
-    charge(n.size());
-    if exhausted() {
-        Num(0.0)
-    } else {
-        n.clone()
-    }
-}
-
 impl Node {
     /// Nodes in the tree.
     pub fn size(&self) -> usize {
@@ -192,141 +165,6 @@ impl Node {
             Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => a.has_x() || c.has_x(),
         }
     }
-
-    /// d/dx, with the obvious zeros and ones folded away (so that the
-    /// derivatives of sums stay sums). `None` when it would grow past
-    /// [`MAX_NODES`]: counted while it is made, so a derivative that would
-    /// explode (the chain rule through 60 nested calls) stops early.
-    pub fn derivative(&self) -> Option<Node> {
-        BUDGET.with(|b| b.set(MAX_NODES));
-        let d = self.d();
-        let over = exhausted();
-        BUDGET.with(|b| b.set(usize::MAX));
-        (!over && d.size() <= MAX_NODES).then_some(d)
-    }
-
-    fn d(&self) -> Node {
-        if exhausted() {
-            return Num(0.0);
-        }
-        match self {
-            Num(_) => Num(0.0),
-            X => Num(1.0),
-            Neg(a) => neg(a.d()),
-            Add(a, c) => add(a.d(), c.d()),
-            Sub(a, c) => sub(a.d(), c.d()),
-            Mul(a, c) => add(mul(a.d(), cl(c)), mul(cl(a), c.d())),
-            Div(a, c) => div(
-                sub(mul(a.d(), cl(c)), mul(cl(a), c.d())),
-                pow(cl(c), Num(2.0)),
-            ),
-            Pow(a, c) if !c.has_x() => mul(mul(cl(c), pow(cl(a), sub(cl(c), Num(1.0)))), a.d()),
-            Pow(a, c) => mul(
-                cl(self),
-                add(
-                    mul(c.d(), call(Func::Ln, cl(a))),
-                    div(mul(cl(c), a.d()), cl(a)),
-                ),
-            ),
-            Call(f, a) => mul(outer(*f, a), a.d()),
-        }
-    }
-}
-
-/// f'(a) for f(a), as a tree in a.
-fn outer(f: Func, a: &Node) -> Node {
-    let a = cl(a);
-    let one = || Num(1.0);
-    let sq = |n: Node| pow(n, Num(2.0));
-    match f {
-        Func::Sin => call(Func::Cos, a),
-        Func::Cos => neg(call(Func::Sin, a)),
-        Func::Tan => div(one(), sq(call(Func::Cos, a))),
-        Func::Asin => div(one(), call(Func::Sqrt, sub(one(), sq(a)))),
-        Func::Acos => neg(div(one(), call(Func::Sqrt, sub(one(), sq(a))))),
-        Func::Atan => div(one(), add(one(), sq(a))),
-        Func::Sinh => call(Func::Cosh, a),
-        Func::Cosh => call(Func::Sinh, a),
-        Func::Tanh => sub(one(), sq(call(Func::Tanh, a))),
-        Func::Asinh => div(one(), call(Func::Sqrt, add(sq(a), one()))),
-        Func::Acosh => div(one(), call(Func::Sqrt, sub(sq(a), one()))),
-        Func::Atanh => div(one(), sub(one(), sq(a))),
-        Func::Exp => call(Func::Exp, a),
-        Func::Ln => div(one(), a),
-        Func::Log2 => div(one(), mul(a, Num(std::f64::consts::LN_2))),
-        Func::Log10 => div(one(), mul(a, Num(std::f64::consts::LN_10))),
-        Func::Sqrt => div(one(), mul(Num(2.0), call(Func::Sqrt, a))),
-        Func::Cbrt => div(one(), mul(Num(3.0), sq(call(Func::Cbrt, a)))),
-        Func::Abs => call(Func::Signum, a),
-        Func::Fract => one(),
-        Func::Signum | Func::Floor | Func::Ceil | Func::Round | Func::Trunc => Num(0.0),
-    }
-}
-
-fn is(n: &Node, v: f64) -> bool {
-    matches!(n, Num(x) if *x == v)
-}
-
-fn neg(a: Node) -> Node {
-    match a {
-        Num(v) => Num(-v),
-        Neg(inner) => *inner,
-        a => Neg(b(a)),
-    }
-}
-
-fn add(a: Node, c: Node) -> Node {
-    if is(&a, 0.0) {
-        c
-    } else if is(&c, 0.0) {
-        a
-    } else {
-        Add(b(a), b(c))
-    }
-}
-
-fn sub(a: Node, c: Node) -> Node {
-    if is(&c, 0.0) {
-        a
-    } else if is(&a, 0.0) {
-        neg(c)
-    } else {
-        Sub(b(a), b(c))
-    }
-}
-
-fn mul(a: Node, c: Node) -> Node {
-    if is(&a, 0.0) || is(&c, 0.0) {
-        Num(0.0)
-    } else if is(&a, 1.0) {
-        c
-    } else if is(&c, 1.0) {
-        a
-    } else {
-        Mul(b(a), b(c))
-    }
-}
-
-fn div(a: Node, c: Node) -> Node {
-    if is(&a, 0.0) {
-        Num(0.0)
-    } else if is(&c, 1.0) {
-        a
-    } else {
-        Div(b(a), b(c))
-    }
-}
-
-fn pow(a: Node, c: Node) -> Node {
-    if is(&c, 1.0) {
-        a
-    } else {
-        Pow(b(a), b(c))
-    }
-}
-
-fn call(f: Func, a: Node) -> Node {
-    Call(f, b(a))
 }
 
 impl fmt::Display for Node {
@@ -636,79 +474,6 @@ impl Parser {
     }
 }
 
+mod derive;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(text: &str, x: f64) -> f64 {
-        Program::new(&parse(text).unwrap()).eval(x)
-    }
-
-    #[test]
-    fn precedence_is_that_of_mathematics() {
-        assert_eq!(at("-x^2", 3.0), -9.0);
-        assert_eq!(at("exp(-x^2)", 2.0), (-4.0f64).exp());
-        assert_eq!(at("2^3^2", 0.0), 512.0);
-        assert_eq!(at("2^-1", 0.0), 0.5);
-        assert_eq!(at("x - 1 - 1", 5.0), 3.0);
-        assert_eq!(at("12 / 3 / 2", 0.0), 2.0);
-        assert_eq!(at("1 + 2 * 3", 0.0), 7.0);
-        assert_eq!(at("-(x)", 1.5), -1.5);
-        assert_eq!(
-            at("pi * e", 0.0),
-            std::f64::consts::PI * std::f64::consts::E
-        );
-        assert_eq!(at("1.5e2 + .5", 0.0), 150.5);
-        // Left to right, in the order written: a*b/c is (a*b)/c.
-        let (a, b_, c) = (0.1f64, 0.7f64, 0.3f64);
-        assert_eq!(at("0.1*x/0.3", b_).to_bits(), (a * b_ / c).to_bits());
-    }
-
-    #[test]
-    fn derivatives_are_right() {
-        let d =
-            |text: &str, x: f64| Program::new(&parse(text).unwrap().derivative().unwrap()).eval(x);
-        assert_eq!(d("x^3", 2.0), 12.0);
-        assert_eq!(d("x^2 - x", 3.0), 5.0);
-        assert!((d("sin(3*x)", 0.5) - 3.0 * 1.5f64.cos()).abs() < 1e-15);
-        assert!((d("exp(-x^2)", 1.0) + 2.0 * (-1.0f64).exp()).abs() < 1e-15);
-        assert!((d("x^x", 2.0) - 4.0 * (2f64.ln() + 1.0)).abs() < 1e-12);
-        assert!((d("1/x", 2.0) + 0.25).abs() < 1e-15);
-        assert!((d("log10(x)", 10.0) - 1.0 / (10.0 * std::f64::consts::LN_10)).abs() < 1e-15);
-        // A sum of 120 terms stays a sum: its 4th derivative is small.
-        let sum: Vec<String> = (1..=120).map(|k| format!("sin({k}*x)")).collect();
-        let mut t = parse(&sum.join("+")).unwrap();
-        for _ in 0..4 {
-            t = t.derivative().unwrap();
-        }
-        assert!(t.size() < 20 * 120, "{}", t.size());
-    }
-
-    #[test]
-    fn bad_expressions_are_one_line_each() {
-        for (text, want) in [
-            ("sin(x", "is not closed"),
-            ("x +* 2", "unexpected '*' at character 4"),
-            ("y", "unknown name 'y'"),
-            ("foo(x)", "unknown function 'foo'"),
-            ("sin x", "needs its argument in parentheses"),
-            ("", "ends too soon"),
-            ("(x", "not closed"),
-            ("x)", "unexpected ')'"),
-            ("2 x", "unexpected 'x'"),
-        ] {
-            let err = parse(text).unwrap_err();
-            assert!(err.contains(want), "{text}: {err}");
-        }
-        let deep = format!("{}x{}", "(".repeat(65), ")".repeat(65));
-        assert!(parse(&deep).unwrap_err().contains("nested more than 64"));
-        let signs = format!("{}x", "-".repeat(65));
-        assert!(parse(&signs).unwrap_err().contains("nested more than 64"));
-        assert!(parse(&"x+".repeat(3000))
-            .unwrap_err()
-            .contains("bytes long"));
-        // 2000 terms: a long chain, not deep: parsed and evaluated.
-        let long = vec!["x"; 2000].join("+");
-        assert_eq!(at(&long, 1.0), 2000.0);
-    }
-}
+mod tests;

@@ -1,0 +1,173 @@
+//! Derivatives of expression trees, grown under a budget of nodes so that
+//! one that would explode (the chain rule through deep nesting) stops
+//! early instead of eating the memory; and the builders that fold the
+//! obvious zeros and ones away, so that the derivatives of sums stay sums.
+
+use super::{Func, Node, MAX_NODES};
+use Node::*;
+
+pub(super) fn b(n: Node) -> Box<Node> {
+    charge(1);
+    Box::new(n)
+}
+
+thread_local! {
+    /// Nodes a derivative may still make (see [`Node::derivative`]).
+    static BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Spend `k` nodes of the budget (saturating at 0: then exhausted).
+fn charge(k: usize) {
+    BUDGET.with(|b| b.set(b.get().saturating_sub(k)));
+}
+
+fn exhausted() -> bool {
+    BUDGET.with(|b| b.get() == 0)
+}
+
+/// A copy of `n`, charged to the budget.
+fn cl(n: &Node) -> Node {
+    charge(n.size());
+    if exhausted() {
+        Num(0.0)
+    } else {
+        n.clone()
+    }
+}
+
+impl Node {
+    /// d/dx, with the obvious zeros and ones folded away (so that the
+    /// derivatives of sums stay sums). `None` when it would grow past
+    /// [`MAX_NODES`]: counted while it is made, so a derivative that would
+    /// explode (the chain rule through 60 nested calls) stops early.
+    pub fn derivative(&self) -> Option<Node> {
+        BUDGET.with(|b| b.set(MAX_NODES));
+        let d = self.d();
+        let over = exhausted();
+        BUDGET.with(|b| b.set(usize::MAX));
+        (!over && d.size() <= MAX_NODES).then_some(d)
+    }
+
+    fn d(&self) -> Node {
+        if exhausted() {
+            return Num(0.0);
+        }
+        match self {
+            Num(_) => Num(0.0),
+            X => Num(1.0),
+            Neg(a) => neg(a.d()),
+            Add(a, c) => add(a.d(), c.d()),
+            Sub(a, c) => sub(a.d(), c.d()),
+            Mul(a, c) => add(mul(a.d(), cl(c)), mul(cl(a), c.d())),
+            Div(a, c) => div(
+                sub(mul(a.d(), cl(c)), mul(cl(a), c.d())),
+                pow(cl(c), Num(2.0)),
+            ),
+            Pow(a, c) if !c.has_x() => mul(mul(cl(c), pow(cl(a), sub(cl(c), Num(1.0)))), a.d()),
+            Pow(a, c) => mul(
+                cl(self),
+                add(
+                    mul(c.d(), call(Func::Ln, cl(a))),
+                    div(mul(cl(c), a.d()), cl(a)),
+                ),
+            ),
+            Call(f, a) => mul(outer(*f, a), a.d()),
+        }
+    }
+}
+
+/// f'(a) for f(a), as a tree in a.
+fn outer(f: Func, a: &Node) -> Node {
+    let a = cl(a);
+    let one = || Num(1.0);
+    let sq = |n: Node| pow(n, Num(2.0));
+    match f {
+        Func::Sin => call(Func::Cos, a),
+        Func::Cos => neg(call(Func::Sin, a)),
+        Func::Tan => div(one(), sq(call(Func::Cos, a))),
+        Func::Asin => div(one(), call(Func::Sqrt, sub(one(), sq(a)))),
+        Func::Acos => neg(div(one(), call(Func::Sqrt, sub(one(), sq(a))))),
+        Func::Atan => div(one(), add(one(), sq(a))),
+        Func::Sinh => call(Func::Cosh, a),
+        Func::Cosh => call(Func::Sinh, a),
+        Func::Tanh => sub(one(), sq(call(Func::Tanh, a))),
+        Func::Asinh => div(one(), call(Func::Sqrt, add(sq(a), one()))),
+        Func::Acosh => div(one(), call(Func::Sqrt, sub(sq(a), one()))),
+        Func::Atanh => div(one(), sub(one(), sq(a))),
+        Func::Exp => call(Func::Exp, a),
+        Func::Ln => div(one(), a),
+        Func::Log2 => div(one(), mul(a, Num(std::f64::consts::LN_2))),
+        Func::Log10 => div(one(), mul(a, Num(std::f64::consts::LN_10))),
+        Func::Sqrt => div(one(), mul(Num(2.0), call(Func::Sqrt, a))),
+        Func::Cbrt => div(one(), mul(Num(3.0), sq(call(Func::Cbrt, a)))),
+        Func::Abs => call(Func::Signum, a),
+        Func::Fract => one(),
+        Func::Signum | Func::Floor | Func::Ceil | Func::Round | Func::Trunc => Num(0.0),
+    }
+}
+
+fn is(n: &Node, v: f64) -> bool {
+    matches!(n, Num(x) if *x == v)
+}
+
+fn neg(a: Node) -> Node {
+    match a {
+        Num(v) => Num(-v),
+        Neg(inner) => *inner,
+        a => Neg(b(a)),
+    }
+}
+
+fn add(a: Node, c: Node) -> Node {
+    if is(&a, 0.0) {
+        c
+    } else if is(&c, 0.0) {
+        a
+    } else {
+        Add(b(a), b(c))
+    }
+}
+
+fn sub(a: Node, c: Node) -> Node {
+    if is(&c, 0.0) {
+        a
+    } else if is(&a, 0.0) {
+        neg(c)
+    } else {
+        Sub(b(a), b(c))
+    }
+}
+
+fn mul(a: Node, c: Node) -> Node {
+    if is(&a, 0.0) || is(&c, 0.0) {
+        Num(0.0)
+    } else if is(&a, 1.0) {
+        c
+    } else if is(&c, 1.0) {
+        a
+    } else {
+        Mul(b(a), b(c))
+    }
+}
+
+fn div(a: Node, c: Node) -> Node {
+    if is(&a, 0.0) {
+        Num(0.0)
+    } else if is(&c, 1.0) {
+        a
+    } else {
+        Div(b(a), b(c))
+    }
+}
+
+fn pow(a: Node, c: Node) -> Node {
+    if is(&c, 1.0) {
+        a
+    } else {
+        Pow(b(a), b(c))
+    }
+}
+
+fn call(f: Func, a: Node) -> Node {
+    Call(f, b(a))
+}

@@ -1,0 +1,124 @@
+//! The lock a run holds on an output from reservation to commit, and how a
+//! dead run's lock is told from a live one's.
+
+use std::fs::{self, OpenOptions};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use super::live::live;
+use super::names::{beside, cannot_write};
+use crate::error::{Failure, Outcome};
+
+/// The lock a run holds on an output from reservation to commit, so that
+/// two runs on one output cannot both write it: `.<name>.lock` beside it,
+/// created exclusively, holding "host pid". A lock left by a run that died
+/// on this host (kill -9) is taken over, and that run's temporary removed.
+#[derive(Debug)]
+pub(super) struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    pub(super) fn acquire(dest: &Path, what: &str) -> Outcome<Self> {
+        let path = beside(dest, ".lock");
+        let me = format!("{} {}\n", host(), std::process::id());
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(f) => {
+                    live(&path, true);
+                    let lock = Lock { path };
+                    std::io::Write::write_all(&mut &f, me.as_bytes())
+                        .map_err(|e| cannot_write(dest, what, e))?;
+                    return Ok(lock);
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let held = fs::read_to_string(&path).unwrap_or_default();
+                    match stale_pid(&held) {
+                        Some(pid) => {
+                            // A run killed while committing a pair: finish
+                            // its commit (both temporaries are complete).
+                            finish_journal(dest);
+                            let _ = fs::remove_file(beside(dest, &format!(".tmp-{pid}")));
+                            let _ = fs::remove_file(&path);
+                        }
+                        None => return Err(locked(dest, what, &path, &held)),
+                    }
+                }
+                Err(e) => return Err(cannot_write(dest, what, e)),
+            }
+        }
+        Err(locked(dest, what, &path, ""))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        live(&self.path, false);
+    }
+}
+
+fn locked(dest: &Path, what: &str, lock: &Path, held: &str) -> Failure {
+    let by = match held.split_whitespace().collect::<Vec<_>>()[..] {
+        [host, pid] => format!(" (pid {pid} on {host})"),
+        _ => String::new(),
+    };
+    Failure::usage(format!(
+        "{what} '{}' is being written by another parsim run{by}; wait for it, \
+         or remove '{}' if that run is gone",
+        dest.display(),
+        lock.display()
+    ))
+}
+
+/// This host's name (for locks).
+pub(super) fn host() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The pid of a lock's holder if it was on this host and is no longer a
+/// running parsim (so the lock is stale); `None` while it may be alive,
+/// or if the lock cannot be read (another run is just writing it).
+fn stale_pid(held: &str) -> Option<u32> {
+    let [h, pid] = held.split_whitespace().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let pid: u32 = pid.parse().ok()?;
+    if h != host() || pid == std::process::id() {
+        return None;
+    }
+    let running = |stat: String| {
+        // "PID (comm) STATE ...": a zombie (Z) or dead (X) process holds
+        // nothing any more.
+        let (comm, rest) = stat.rsplit_once(')')?;
+        let alive = !matches!(rest.split_whitespace().next(), Some("Z" | "X"));
+        (alive && comm.ends_with("(parsim")).then_some(())
+    };
+    match fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(running)
+    {
+        Some(()) => None,
+        None => Some(pid),
+    }
+}
+
+/// Finish the pair commit a killed run journaled beside `dest` (see
+/// `super::journal::commit_pair`): every temporary still there is moved to its
+/// destination, then the journal is removed.
+pub(super) fn finish_journal(dest: &Path) {
+    let journal = beside(dest, ".commit");
+    let Ok(text) = fs::read_to_string(&journal) else {
+        return;
+    };
+    for line in text.lines() {
+        if let Some((temp, to)) = line.split_once('\t') {
+            if Path::new(temp).is_file() {
+                let _ = fs::rename(temp, to);
+            }
+        }
+    }
+    let _ = fs::remove_file(&journal);
+}

@@ -1,0 +1,245 @@
+//! An output reserved before a run, written at its temporary path, and
+//! committed (renamed into place) when complete; a checkpoint's reservation.
+
+use std::fs::{self, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::live::live;
+use super::lock::Lock;
+use super::names::{
+    beside, cannot_write, check_destination, free_bytes, replaceable, unsaved_name,
+};
+use crate::error::{Failure, Outcome};
+
+/// A destination that has been checked and reserved: its lock is held, the
+/// temporary file exists (so the directory is writable) and the final path
+/// may be replaced. Dropping it without [`PendingOutput::commit`] removes
+/// the temporary and leaves the final path as it was.
+#[derive(Debug)]
+pub struct PendingOutput {
+    pub(super) dest: PathBuf,
+    pub(super) temp: PathBuf,
+    force: bool,
+    what: &'static str,
+    committed: bool,
+    _lock: Lock,
+}
+
+impl PendingOutput {
+    /// Check the result file `dest` and create its temporary. Refuses an
+    /// existing `dest` unless `force`, anything but a regular file (see
+    /// [`check_destination`]), a missing or unwritable parent, and an
+    /// output another run holds.
+    pub fn prepare(dest: &Path, force: bool) -> Outcome<Self> {
+        Self::prepare_as(dest, force, "output")
+    }
+
+    /// As [`PendingOutput::prepare`], for a file called `what` in messages.
+    pub fn prepare_as(dest: &Path, force: bool, what: &'static str) -> Outcome<Self> {
+        let shown = dest.display();
+        if check_destination(dest, what)? && !force {
+            return Err(Failure::usage(format!(
+                "{what} '{shown}' exists; pass --force to overwrite it"
+            )));
+        }
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(Failure::usage(format!(
+                "cannot write {what} '{shown}': directory '{}' does not exist",
+                parent.display()
+            )));
+        }
+        if force {
+            replaceable(dest, &parent)
+                .map_err(|why| Failure::usage(format!("{what} '{shown}' {why}")))?;
+        }
+        let lock = Lock::acquire(dest, what)?;
+        let temp = beside(dest, &format!(".tmp-{}", std::process::id()));
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| cannot_write(dest, what, e))?;
+        live(&temp, true);
+        Ok(Self {
+            dest: dest.to_path_buf(),
+            temp,
+            force,
+            what,
+            committed: false,
+            _lock: lock,
+        })
+    }
+
+    /// The final file name (without directory).
+    pub fn file_name(&self) -> String {
+        self.dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Reserve `bytes` of disk for the temporary file now (it stays this
+    /// long until written over), so that a disk filling up during the run
+    /// cannot make its writes fail. `Ok(false)` where the file system
+    /// cannot preallocate (some parallel ones): nothing reserved. Refused
+    /// in one line when the file system has not that much room.
+    pub fn reserve(&self, bytes: u64) -> anyhow::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let f = fs::OpenOptions::new().write(true).open(&self.temp)?;
+        let len = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
+        // SAFETY: a valid open descriptor; fallocate only reads its arguments.
+        if unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) } == 0 {
+            return Ok(true);
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOSPC) {
+            return Ok(false);
+        }
+        let _ = f.set_len(0);
+        let free = free_bytes(&self.temp)
+            .map(|b| {
+                format!(
+                    ", its file system has {} free",
+                    crate::memory::shown(b.into())
+                )
+            })
+            .unwrap_or_default();
+        anyhow::bail!(
+            "not enough disk space for '{}': it needs about {}{free}",
+            self.dest.display(),
+            crate::memory::shown(bytes.into())
+        )
+    }
+
+    /// Write `data` as the temporary file's content into the space
+    /// [`PendingOutput::reserve`] kept: without truncating first (that
+    /// would give the reservation back), then cut to its length.
+    pub fn write_reserved(&self, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new().write(true).open(&self.temp)?;
+        f.write_all(data)?;
+        f.set_len(data.len() as u64)
+    }
+
+    /// The final path, as asked.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Where the data is written until commit.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Make the complete temporary file durable and move it to the final
+    /// path. Without `force`, a file that appeared there during the run is
+    /// not replaced (the result stays at the temporary path, named in the
+    /// error); with it, only a regular file is.
+    pub fn commit(mut self) -> Outcome<PathBuf> {
+        let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
+        let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
+        sync(&self.temp)
+            .map_err(|e| fail(format!("cannot flush '{}': {e}", self.temp.display())))?;
+        let there = check_destination(&self.dest, self.what)?;
+        let moved = if self.force || !there {
+            rename(&self.temp, &self.dest, !self.force)
+        } else {
+            Err(ErrorKind::AlreadyExists.into())
+        };
+        match moved {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                self.committed = true;
+                live(&self.temp, false);
+                return Err(fail(format!(
+                    "{} '{}' appeared during the run and was not replaced; this run's \
+                     result is '{}'",
+                    self.what,
+                    self.dest.display(),
+                    self.temp.display()
+                )));
+            }
+            Err(e) => {
+                // The result is complete: keep it under a name of its own
+                // (the temporary's, if even that rename fails).
+                self.committed = true;
+                live(&self.temp, false);
+                let kept = unsaved_name(&self.dest);
+                let kept = match fs::rename(&self.temp, &kept) {
+                    Ok(()) => kept,
+                    Err(_) => self.temp.clone(),
+                };
+                return Err(fail(format!(
+                    "cannot move the {} to '{}': {e}; this run's result is kept as '{}'",
+                    self.what,
+                    self.dest.display(),
+                    kept.display()
+                )));
+            }
+        }
+        self.committed = true;
+        live(&self.temp, false);
+        Ok(self.dest.clone())
+    }
+}
+
+/// Rename `from` to `to`; with `no_replace`, never over an existing `to`
+/// (atomically where the file system has RENAME_NOREPLACE, else through a
+/// hard link, which fails on an existing name too).
+fn rename(from: &Path, to: &Path, no_replace: bool) -> std::io::Result<()> {
+    if !no_replace {
+        return fs::rename(from, to);
+    }
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (f, t) = (c(from)?, c(to)?);
+    // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            f.as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            fs::hard_link(from, to)?;
+            fs::remove_file(from)
+        }
+        _ => Err(e),
+    }
+}
+
+impl Drop for PendingOutput {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
+            live(&self.temp, false);
+        }
+    }
+}
+
+/// Rank 0, before a run: may a checkpoint be written at `path`? Only a
+/// regular file or a new path; an existing one only when it is the file
+/// the run restarts from, or with `force`; and its directory must be
+/// writable (proved by creating the temporary).
+pub fn reserve_checkpoint(path: &Path, restart: Option<&Path>, force: bool) -> Outcome {
+    let shown = path.display();
+    if check_destination(path, "checkpoint")? && restart != Some(path) && !force {
+        return Err(Failure::usage(format!(
+            "checkpoint '{shown}' exists; pass --force to overwrite it, or --restart {shown} to continue from it"
+        )));
+    }
+    PendingOutput::prepare_as(path, true, "checkpoint").map(drop)
+}
