@@ -13,7 +13,8 @@
 //! gives the ranks all the time they need. Without `mpirun`, Ctrl-C and a
 //! closed terminal reach parsim itself: they stop it the same way (a
 //! checkpoint, exit 75, nothing left behind); a second one ends it at once
-//! (exit 130), for a run that must not wait for its round to end.
+//! (exit 130), for a run that must not wait for its round to end. Where
+//! they are ignored (`nohup`, a background job), they stay ignored.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -31,13 +32,20 @@ impl StopSignal {
     pub fn install() -> std::io::Result<Self> {
         let last = Arc::new(AtomicUsize::new(0));
         let interrupted = Arc::new(AtomicBool::new(false));
-        for sig in [SIGINT, SIGHUP] {
+        // SIGINT and SIGHUP only where nothing asked to ignore them: under
+        // `nohup`, or in a script's background job (`&`), they are ignored
+        // on purpose and must stay so.
+        let interrupts: Vec<i32> = [SIGINT, SIGHUP]
+            .into_iter()
+            .filter(|&s| !ignored(s))
+            .collect();
+        for &sig in &interrupts {
             // Registered first, so it runs before the flag below is set:
             // exits only when an interrupt came before this one.
             signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&interrupted))?;
             signal_hook::flag::register(sig, Arc::clone(&interrupted))?;
         }
-        for sig in [SIGTERM, SIGUSR1, SIGINT, SIGHUP] {
+        for sig in [SIGTERM, SIGUSR1].into_iter().chain(interrupts) {
             // The handler stores the signal's number: an atomic store,
             // async-signal-safe (signal-hook's safe API).
             signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
@@ -54,6 +62,15 @@ impl StopSignal {
     pub fn received(&self) -> i32 {
         self.last.load(Ordering::Relaxed) as i32
     }
+}
+
+/// Whether `sig` is ignored by this process (inherited `SIG_IGN`).
+fn ignored(sig: i32) -> bool {
+    // SAFETY: all-zero is a valid sigaction; passing a null new action only
+    // reads the current one into `old`.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) };
+    rc == 0 && old.sa_sigaction == libc::SIG_IGN
 }
 
 /// Name of a stop signal for messages.

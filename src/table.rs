@@ -36,9 +36,11 @@ pub fn read(text: &str) -> Result<Table, String> {
         rows: Vec::new(),
     };
     let mut first = true;
+    let mut cursor = (0usize, 1u64); // a byte offset and its line
     for record in reader.records() {
         let record = record.map_err(|e| crate::error::one_line(&e.to_string()))?;
-        let line = line_of(text, record.position().map_or(0, |p| p.byte() as usize));
+        let at = record.position().map_or(0, |p| p.byte() as usize);
+        let line = line_of(text, at, &mut cursor);
         // A comment after the values: cut there.
         let mut cells = Vec::new();
         for cell in record.iter() {
@@ -67,7 +69,9 @@ pub fn read(text: &str) -> Result<Table, String> {
 
 /// The line (from 1) of the record the reader reports at `byte`: where it
 /// began reading, before the line ends and comment lines it skipped.
-fn line_of(text: &str, mut byte: usize) -> u64 {
+/// `cursor` (an offset and its line, moving forward) keeps the counting
+/// linear in the file's size.
+fn line_of(text: &str, mut byte: usize, cursor: &mut (usize, u64)) -> u64 {
     let bytes = text.as_bytes();
     loop {
         while byte < bytes.len() && matches!(bytes[byte], b'\n' | b'\r') {
@@ -78,10 +82,13 @@ fn line_of(text: &str, mut byte: usize) -> u64 {
         }
         byte += text[byte..].find('\n').unwrap_or(text.len() - byte);
     }
-    1 + bytes[..byte.min(bytes.len())]
+    let byte = byte.min(bytes.len()).max(cursor.0);
+    cursor.1 += bytes[cursor.0..byte]
         .iter()
         .filter(|&&c| c == b'\n')
-        .count() as u64
+        .count() as u64;
+    cursor.0 = byte;
+    cursor.1
 }
 
 /// Whether `cells` are a header: all names, not all numbers.

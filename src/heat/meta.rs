@@ -116,9 +116,6 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
     total
 }
 
-/// A checksum of the attributes a restart takes from a file (the problem,
-/// how far it got, the field's checksum), as stored: a flipped bit in `dt`
-/// would otherwise continue a different run from a correct field.
 /// The checksum of rows `rows` (global indices, whole rows of `nx`) of a
 /// field: the [`checksum_partial`] of those cells, so that a snapshot's
 /// strips add up to [`checksum`] of the field it was taken from.
@@ -143,6 +140,9 @@ pub fn snapshots_checksum(every: u64, snapshots: &[SnapshotAt]) -> u64 {
         })
 }
 
+/// A checksum of the attributes a restart takes from a file (the problem,
+/// how far it got, the field's checksum), as stored: a flipped bit in `dt`
+/// would otherwise continue a different run from a correct field.
 pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
     const NUMS: [&str; 8] = [
         "dx",

@@ -19,6 +19,7 @@
 use std::fmt;
 
 use derive::b;
+pub use derive::NoDerivative;
 
 /// The longest expression taken, in bytes.
 pub const MAX_BYTES: usize = 4096;
@@ -245,19 +246,35 @@ impl Program {
         }
     }
 
-    /// The value at `x`.
+    /// The value at `x` (no allocation for the usual expression: its
+    /// stack on the thread's own stack).
     pub fn eval(&self, x: f64) -> f64 {
-        let mut stack: Vec<f64> = Vec::with_capacity(self.depth);
+        const SMALL: usize = 32;
+        if self.depth <= SMALL {
+            self.run(x, &mut [0.0; SMALL])
+        } else {
+            self.run(x, &mut vec![0.0; self.depth])
+        }
+    }
+
+    fn run(&self, x: f64, stack: &mut [f64]) -> f64 {
+        let mut top = 0usize;
         for op in &self.ops {
             let v = match *op {
                 Op::Num(v) => v,
                 Op::X => x,
-                Op::Neg => -stack.pop().unwrap_or(f64::NAN),
-                Op::Call(f) => f.apply(stack.pop().unwrap_or(f64::NAN)),
-                bin => {
-                    let c = stack.pop().unwrap_or(f64::NAN);
-                    let a = stack.pop().unwrap_or(f64::NAN);
-                    match bin {
+                Op::Neg | Op::Call(_) if top >= 1 => {
+                    top -= 1;
+                    let a = stack[top];
+                    match *op {
+                        Op::Call(f) => f.apply(a),
+                        _ => -a,
+                    }
+                }
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow if top >= 2 => {
+                    top -= 2;
+                    let (a, c) = (stack[top], stack[top + 1]);
+                    match *op {
                         Op::Add => a + c,
                         Op::Sub => a - c,
                         Op::Mul => a * c,
@@ -265,10 +282,19 @@ impl Program {
                         _ => a.powf(c),
                     }
                 }
+                _ => return f64::NAN, // not a program `new` makes
             };
-            stack.push(v);
+            let Some(slot) = stack.get_mut(top) else {
+                return f64::NAN;
+            };
+            *slot = v;
+            top += 1;
         }
-        stack.pop().unwrap_or(f64::NAN)
+        if top == 1 {
+            stack[0]
+        } else {
+            f64::NAN
+        }
     }
 }
 

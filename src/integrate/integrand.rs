@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::expr::{Node, Program};
+use super::expr::{NoDerivative, Node, Program};
 use super::kernel::{chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
 
 /// A built-in integrand, with what validation needs: its antiderivative
@@ -140,7 +140,9 @@ impl Integrand {
     /// An expression with its `k`-th derivative made (what the rule's
     /// error bound needs), refused in one line when one grows past
     /// [`super::expr::MAX_NODES`]: the bound could not be made, and a run
-    /// that cannot be validated is not started.
+    /// that cannot be validated is not started. An expression that is not
+    /// smooth (abs, floor, ...) has none: its run says its validation
+    /// proves nothing, and fails it.
     pub fn with_derivative(self, k: usize) -> Result<Self, String> {
         let Integrand::Expr {
             text,
@@ -151,21 +153,25 @@ impl Integrand {
         else {
             return Ok(self);
         };
-        let mut d = (*tree).clone();
+        let mut d = Some((*tree).clone());
         for order in 1..=k {
-            d = d.derivative().ok_or_else(|| {
-                format!(
-                    "--f {} is too complex to bound the rule's error: its derivative of order \
-                     {order} has more than {} terms (the bound needs order {k})",
-                    shown_expr(&text),
-                    super::expr::MAX_NODES
-                )
-            })?;
+            d = match d.as_ref().map(Node::derivative) {
+                Some(Ok(next)) => Some(next),
+                Some(Err(NoDerivative::NotSmooth)) | None => None,
+                Some(Err(NoDerivative::TooLarge)) => {
+                    return Err(format!(
+                        "--f {} is too complex to bound the rule's error: its derivative of \
+                         order {order} has more than {} terms (the bound needs order {k})",
+                        shown_expr(&text),
+                        super::expr::MAX_NODES
+                    ))
+                }
+            };
         }
         Ok(Integrand::Expr {
             text,
             program,
-            derivative: Some((k, Box::new(Program::new(&d)))),
+            derivative: d.map(|d| (k, Box::new(Program::new(&d)))),
             tree,
         })
     }

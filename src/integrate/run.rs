@@ -213,7 +213,7 @@ fn integrate_text(r: &IntegrateReport) -> String {
         if v.conclusive {
             ""
         } else {
-            " (the bound is larger than the value: it proves nothing; a singularity in [a, b]?)"
+            " (no bound proves the value: a singularity in [a, b], or f not smooth?)"
         },
         v.integral,
         v.integral_error,

@@ -130,10 +130,11 @@ pub struct Validation {
     /// built-ins, estimated from sampled derivatives for expressions).
     pub integral_error: f64,
     pub truncation_bound: f64,
-    /// Whether the bound can tell a right value from a wrong one: no
-    /// larger than the reference itself (or 1). A pole inside [a, b] makes
-    /// the sampled derivatives, and so the bound, huge: "within the bound"
-    /// then proves nothing, and the run fails its validation.
+    /// Whether the bound can tell a right value from a wrong one: finite
+    /// and no larger than the reference itself (or 1). A pole inside
+    /// [a, b] makes the sampled derivatives, and so the bound, huge; an
+    /// integrand that is not smooth has no bound at all: "within the
+    /// bound" then proves nothing, and the run fails its validation.
     pub conclusive: bool,
     pub passed: bool,
 }

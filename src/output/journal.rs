@@ -1,51 +1,95 @@
-//! A result and its sidecar committed together (heat's `.h5` and `.xmf`):
-//! both durable first, a journal naming both renames, the renames back to
-//! back; the next run finishes a journal a killed run left (see
-//! `super::lock`, which takes the dead run's lock over).
+//! A result and its sidecar committed together (heat's `.h5` and `.xmf`).
+//!
+//! Both temporaries are made durable first; a journal `.<name>.commit`
+//! beside the result (written whole: a temporary renamed into place) names
+//! the run (host, pid) and the two files; the two renames follow back to
+//! back, with both locks held until both are done; then the journal goes.
+//! A run killed between the renames leaves its journal and its locks: the
+//! next run on either output that finds the journal of a run that is gone
+//! finishes it ([`finish_journal`]), moving that run's own temporaries only
+//! (`.<name>.tmp-<its pid>`), so a new result never stays beside an old
+//! sidecar and nothing else is ever renamed.
 
-use std::fs::{self};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::live::live;
+use super::lock::{host, stale_pid};
 use super::names::beside;
 use super::pending::PendingOutput;
-use crate::error::{Failure, Outcome};
+use crate::error::Outcome;
 
-/// Commit a result and its sidecar (heat's `.h5` and `.xmf`) so that they
-/// change together: both temporaries are made durable first, a journal
-/// `.<name>.commit` beside the result names both renames, then the two
-/// renames follow back to back and the journal goes. A job killed between
-/// the renames (a window of microseconds) leaves the journal, and the next
-/// run on that output, taking over the dead run's lock, finishes it, so a
-/// new result never stays beside an old sidecar.
-pub fn commit_pair(main: PendingOutput, side: PendingOutput) -> Outcome<PathBuf> {
-    let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
-    let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
-    for p in [&main.temp, &side.temp] {
-        sync(p).map_err(|e| fail(format!("cannot flush '{}': {e}", p.display())))?;
-    }
+/// Commit `main` and its sidecar `side` together (see the module).
+pub fn commit_pair(mut main: PendingOutput, mut side: PendingOutput) -> Outcome<PathBuf> {
+    main.sync()?;
+    side.sync()?;
     let journal = beside(&main.dest, ".commit");
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
     let text = format!(
-        "{}\t{}\n{}\t{}\n",
-        main.temp.display(),
-        main.dest.display(),
-        side.temp.display(),
-        side.dest.display()
+        "{} {}\n{}\n{}\n",
+        host(),
+        std::process::id(),
+        name(&main.dest),
+        name(&side.dest)
     );
-    let written = fs::write(&journal, text).and_then(|()| sync(&journal));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&journal);
-        return Err(fail(format!("cannot write '{}': {e}", journal.display())));
+    // Whole or not at all: a temporary renamed into place. Without a
+    // journal (a full disk) the pair is committed all the same.
+    let temp = beside(&main.dest, &format!(".commit-{}", std::process::id()));
+    let journaled = fs::write(&temp, text)
+        .and_then(|()| fs::File::open(&temp).and_then(|f| f.sync_all()))
+        .and_then(|()| fs::rename(&temp, &journal))
+        .is_ok();
+    let _ = fs::remove_file(&temp);
+    if journaled {
+        live(&journal, true);
     }
-    live(&journal, true);
-    let path = main.commit();
-    let side = path
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|_| side.commit());
+    let path = main.move_into_place();
+    let moved = match &path {
+        Ok(_) => side.move_into_place(),
+        Err(_) => Ok(PathBuf::new()),
+    };
     // Alive to here: whatever happened was said; the journal is only for
-    // a run that dies between the renames.
+    // a run that dies between the renames. The locks go with `main` and
+    // `side`, after this.
+    if journaled {
+        let _ = fs::remove_file(&journal);
+        live(&journal, false);
+    }
+    moved.and(path)
+}
+
+/// Finish the pair commit journaled beside `dest` by a run that is gone:
+/// move its temporaries that are still there into place, then remove the
+/// journal. A journal of a live run, of another host, or unreadable is
+/// left alone.
+pub(super) fn finish_journal(dest: &Path) {
+    let journal = beside(dest, ".commit");
+    let Ok(text) = fs::read_to_string(&journal) else {
+        return;
+    };
+    let mut lines = text.lines();
+    let (Some(who), Some(main), Some(side)) = (lines.next(), lines.next(), lines.next()) else {
+        return;
+    };
+    let Some(pid) = stale_pid(who) else {
+        return;
+    };
+    let dir = dest.parent().unwrap_or(Path::new(""));
+    for name in [main, side] {
+        // Bare names only: the journal moves nothing outside its directory.
+        if name.contains('/') || name.is_empty() {
+            return;
+        }
+        let to = dir.join(name);
+        let from = beside(&to, &format!(".tmp-{pid}"));
+        if from.is_file() {
+            let _ = fs::rename(&from, &to);
+        }
+    }
     let _ = fs::remove_file(&journal);
-    live(&journal, false);
-    side.and(path)
 }

@@ -1,6 +1,7 @@
 //! The lock a run holds on an output from reservation to commit, and how a
 //! dead run's lock is told from a live one's.
 
+use super::journal::finish_journal;
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,12 @@ impl Lock {
                     let lock = Lock { path };
                     std::io::Write::write_all(&mut &f, me.as_bytes())
                         .map_err(|e| cannot_write(dest, what, e))?;
+                    // A pair a dead run left half-committed (its journal
+                    // is beside the result): finish it before anything.
+                    finish_journal(dest);
+                    if let Some(result) = result_of_sidecar(dest) {
+                        finish_journal(&result);
+                    }
                     return Ok(lock);
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
@@ -36,8 +43,11 @@ impl Lock {
                     match stale_pid(&held) {
                         Some(pid) => {
                             // A run killed while committing a pair: finish
-                            // its commit (both temporaries are complete).
+                            // its commit first (its temporaries are whole).
                             finish_journal(dest);
+                            if let Some(result) = result_of_sidecar(dest) {
+                                finish_journal(&result);
+                            }
                             let _ = fs::remove_file(beside(dest, &format!(".tmp-{pid}")));
                             let _ = fs::remove_file(&path);
                         }
@@ -81,7 +91,7 @@ pub(super) fn host() -> String {
 /// The pid of a lock's holder if it was on this host and is no longer a
 /// running parsim (so the lock is stale); `None` while it may be alive,
 /// or if the lock cannot be read (another run is just writing it).
-fn stale_pid(held: &str) -> Option<u32> {
+pub(super) fn stale_pid(held: &str) -> Option<u32> {
     let [h, pid] = held.split_whitespace().collect::<Vec<_>>()[..] else {
         return None;
     };
@@ -105,20 +115,9 @@ fn stale_pid(held: &str) -> Option<u32> {
     }
 }
 
-/// Finish the pair commit a killed run journaled beside `dest` (see
-/// `super::journal::commit_pair`): every temporary still there is moved to its
-/// destination, then the journal is removed.
-pub(super) fn finish_journal(dest: &Path) {
-    let journal = beside(dest, ".commit");
-    let Ok(text) = fs::read_to_string(&journal) else {
-        return;
-    };
-    for line in text.lines() {
-        if let Some((temp, to)) = line.split_once('\t') {
-            if Path::new(temp).is_file() {
-                let _ = fs::rename(temp, to);
-            }
-        }
-    }
-    let _ = fs::remove_file(&journal);
+/// The result a sidecar belongs to (`run.xmf` -> `run.h5`): a pair's
+/// journal lies beside its result, and a run that reserves the sidecar
+/// must find it too.
+fn result_of_sidecar(dest: &Path) -> Option<std::path::PathBuf> {
+    (dest.extension()? == "xmf").then(|| dest.with_extension("h5"))
 }

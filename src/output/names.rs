@@ -53,8 +53,12 @@ pub(super) fn beside(dest: &Path, suffix: &str) -> PathBuf {
         let hash = file.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
-        let keep = NAME_MAX - 1 - suffix.len() - 17;
-        name.push(std::ffi::OsStr::from_bytes(&file[..keep.min(file.len())]));
+        let mut keep = (NAME_MAX - 1 - suffix.len() - 17).min(file.len());
+        // At a character's start: the name stays UTF-8 (HDF5 needs text).
+        while keep > 0 && (file[keep] & 0xC0) == 0x80 {
+            keep -= 1;
+        }
+        name.push(std::ffi::OsStr::from_bytes(&file[..keep]));
         name.push(format!("~{hash:016x}"));
     }
     name.push(suffix);

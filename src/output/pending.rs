@@ -139,13 +139,32 @@ impl PendingOutput {
     /// Make the complete temporary file durable and move it to the final
     /// path. Without `force`, a file that appeared there during the run is
     /// not replaced (the result stays at the temporary path, named in the
-    /// error); with it, only a regular file is.
+    /// error); with it, only a regular file is. A result that cannot be
+    /// moved is kept under a name the error gives, never removed.
     pub fn commit(mut self) -> Outcome<PathBuf> {
+        self.sync()?;
+        self.move_into_place()
+    }
+
+    /// Make the temporary durable (before anything is renamed).
+    pub(super) fn sync(&self) -> Outcome {
+        let sync = fs::File::open(&self.temp).and_then(|f| f.sync_all());
+        sync.map_err(|e| {
+            Failure::runtime(anyhow::anyhow!(
+                "cannot flush '{}': {e}",
+                self.temp.display()
+            ))
+        })
+    }
+
+    /// Rename the (durable) temporary into place, keeping the lock until
+    /// this is dropped (a pair holds both locks until both are moved).
+    pub(super) fn move_into_place(&mut self) -> Outcome<PathBuf> {
         let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
-        let sync = |p: &Path| fs::File::open(p).and_then(|f| f.sync_all());
-        sync(&self.temp)
-            .map_err(|e| fail(format!("cannot flush '{}': {e}", self.temp.display())))?;
-        let there = check_destination(&self.dest, self.what)?;
+        let there = match check_destination(&self.dest, self.what) {
+            Ok(there) => there,
+            Err(f) => return Err(self.keep(&f.message)),
+        };
         let moved = if self.force || !there {
             rename(&self.temp, &self.dest, !self.force)
         } else {
@@ -165,26 +184,33 @@ impl PendingOutput {
                 )));
             }
             Err(e) => {
-                // The result is complete: keep it under a name of its own
-                // (the temporary's, if even that rename fails).
-                self.committed = true;
-                live(&self.temp, false);
-                let kept = unsaved_name(&self.dest);
-                let kept = match fs::rename(&self.temp, &kept) {
-                    Ok(()) => kept,
-                    Err(_) => self.temp.clone(),
-                };
-                return Err(fail(format!(
-                    "cannot move the {} to '{}': {e}; this run's result is kept as '{}'",
+                return Err(self.keep(&format!(
+                    "cannot move the {} to '{}': {e}",
                     self.what,
-                    self.dest.display(),
-                    kept.display()
-                )));
+                    self.dest.display()
+                )))
             }
         }
         self.committed = true;
         live(&self.temp, false);
         Ok(self.dest.clone())
+    }
+
+    /// The complete result could not be committed (`why`): keep it under
+    /// a name of its own (the temporary's, if even that rename fails) and
+    /// say where.
+    pub(super) fn keep(&mut self, why: &str) -> Failure {
+        self.committed = true;
+        live(&self.temp, false);
+        let kept = unsaved_name(&self.dest);
+        let kept = match fs::rename(&self.temp, &kept) {
+            Ok(()) => kept,
+            Err(_) => self.temp.clone(),
+        };
+        Failure::runtime(anyhow::anyhow!(
+            "{why}; this run's result is kept as '{}'",
+            kept.display()
+        ))
     }
 }
 

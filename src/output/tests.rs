@@ -145,36 +145,45 @@ fn a_pair_commits_together_and_a_killed_commit_is_finished_by_the_next_run() {
     commit_pair(a, b).unwrap();
     assert_eq!(fs::read(&h5).unwrap(), b"new h5");
     assert_eq!(fs::read(&xmf).unwrap(), b"new xmf");
-    // Killed between the renames: the result moved, the sidecar and
-    // the journal and the locks left. The next run on fw.h5 finishes.
+    // Killed between the renames: the result moved; the sidecar's
+    // temporary, the journal and both locks left. The next run on fw.h5
+    // finishes the commit.
     let dead = u32::MAX - 2;
-    let (th5, txmf) = (
-        d.join(format!(".fw.h5.tmp-{dead}")),
-        d.join(format!(".fw.xmf.tmp-{dead}")),
-    );
+    let txmf = d.join(format!(".fw.xmf.tmp-{dead}"));
+    let journal = d.join(".fw.h5.commit");
+    let dead_journal = format!("{} {dead}\nfw.h5\nfw.xmf\n", host());
     fs::write(&h5, b"newer h5").unwrap();
     fs::write(&txmf, b"newer xmf").unwrap();
-    fs::write(
-        d.join(".fw.h5.commit"),
-        format!(
-            "{}\t{}\n{}\t{}\n",
-            th5.display(),
-            h5.display(),
-            txmf.display(),
-            xmf.display()
-        ),
-    )
-    .unwrap();
+    fs::write(&journal, &dead_journal).unwrap();
     for lock in [".fw.h5.lock", ".fw.xmf.lock"] {
         fs::write(d.join(lock), format!("{} {dead}\n", host())).unwrap();
     }
-    let next = PendingOutput::prepare(&h5, true).unwrap();
+    drop(PendingOutput::prepare(&h5, true).unwrap());
     assert_eq!(
         fs::read(&xmf).unwrap(),
         b"newer xmf",
         "the sidecar caught up"
     );
-    assert!(!d.join(".fw.h5.commit").exists() && !txmf.exists());
-    drop(next);
+    assert!(!journal.exists() && !txmf.exists());
+    // The journal of a live run (this one) is left alone.
+    let mine = format!("{} {}\nfw.h5\nfw.xmf\n", host(), std::process::id());
+    fs::write(&journal, mine).unwrap();
+    fs::write(&txmf, b"not yet").unwrap();
+    drop(PendingOutput::prepare(&h5, true).unwrap());
+    assert_eq!(fs::read(&xmf).unwrap(), b"newer xmf");
+    // One that names a file elsewhere moves nothing.
+    let away = format!("{} {dead}\nfw.h5\n../elsewhere\n", host());
+    fs::write(&journal, away).unwrap();
+    drop(PendingOutput::prepare(&h5, true).unwrap());
+    assert!(
+        txmf.exists(),
+        "nothing moved for a journal naming another place"
+    );
+    // Reserving the sidecar alone finishes its result's journal too.
+    fs::write(&journal, &dead_journal).unwrap();
+    fs::write(&txmf, b"newest xmf").unwrap();
+    drop(PendingOutput::prepare(&xmf, true).unwrap());
+    assert_eq!(fs::read(&xmf).unwrap(), b"newest xmf");
+    assert!(!journal.exists());
     fs::remove_dir_all(&d).unwrap();
 }

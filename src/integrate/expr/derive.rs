@@ -35,17 +35,38 @@ fn cl(n: &Node) -> Node {
     }
 }
 
+/// Why a derivative was not made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoDerivative {
+    /// It would grow past [`MAX_NODES`].
+    TooLarge,
+    /// The expression is not smooth (abs, signum, floor, ceil, round,
+    /// trunc, fract): a derivative that is 0 or a step almost everywhere
+    /// bounds nothing.
+    NotSmooth,
+}
+
+thread_local! {
+    /// Whether the derivative being made met a function that is not smooth.
+    static ROUGH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl Node {
-    /// d/dx, with the obvious zeros and ones folded away (so that the
-    /// derivatives of sums stay sums). `None` when it would grow past
-    /// [`MAX_NODES`]: counted while it is made, so a derivative that would
+    /// d/dx, with the obvious zeros and ones folded away and constants
+    /// folded (so that the derivatives of sums stay sums). Refused past
+    /// [`MAX_NODES`], counted while it is made, so a derivative that would
     /// explode (the chain rule through 60 nested calls) stops early.
-    pub fn derivative(&self) -> Option<Node> {
+    pub fn derivative(&self) -> Result<Node, NoDerivative> {
         BUDGET.with(|b| b.set(MAX_NODES));
+        ROUGH.with(|r| r.set(false));
         let d = self.d();
-        let over = exhausted();
+        let over = exhausted() || d.size() > MAX_NODES;
         BUDGET.with(|b| b.set(usize::MAX));
-        (!over && d.size() <= MAX_NODES).then_some(d)
+        match (over, ROUGH.with(|r| r.get())) {
+            (true, _) => Err(NoDerivative::TooLarge),
+            (false, true) => Err(NoDerivative::NotSmooth),
+            (false, false) => Ok(d),
+        }
     }
 
     fn d(&self) -> Node {
@@ -58,11 +79,8 @@ impl Node {
             Neg(a) => neg(a.d()),
             Add(a, c) => add(a.d(), c.d()),
             Sub(a, c) => sub(a.d(), c.d()),
-            Mul(a, c) => add(mul(a.d(), cl(c)), mul(cl(a), c.d())),
-            Div(a, c) => div(
-                sub(mul(a.d(), cl(c)), mul(cl(a), c.d())),
-                pow(cl(c), Num(2.0)),
-            ),
+            Mul(a, c) => add(times(a.d(), c), times(c.d(), a)),
+            Div(a, c) => div(sub(times(a.d(), c), times(c.d(), a)), pow(cl(c), Num(2.0))),
             Pow(a, c) if !c.has_x() => mul(mul(cl(c), pow(cl(a), sub(cl(c), Num(1.0)))), a.d()),
             Pow(a, c) => mul(
                 cl(self),
@@ -73,6 +91,15 @@ impl Node {
             ),
             Call(f, a) => mul(outer(*f, a), a.d()),
         }
+    }
+}
+
+/// `da * c`, with `c` copied only when `da` is not 0 (the budget).
+fn times(da: Node, c: &Node) -> Node {
+    if is(&da, 0.0) {
+        Num(0.0)
+    } else {
+        mul(da, cl(c))
     }
 }
 
@@ -100,14 +127,29 @@ fn outer(f: Func, a: &Node) -> Node {
         Func::Log10 => div(one(), mul(a, Num(std::f64::consts::LN_10))),
         Func::Sqrt => div(one(), mul(Num(2.0), call(Func::Sqrt, a))),
         Func::Cbrt => div(one(), mul(Num(3.0), sq(call(Func::Cbrt, a)))),
-        Func::Abs => call(Func::Signum, a),
-        Func::Fract => one(),
-        Func::Signum | Func::Floor | Func::Ceil | Func::Round | Func::Trunc => Num(0.0),
+        Func::Abs
+        | Func::Fract
+        | Func::Signum
+        | Func::Floor
+        | Func::Ceil
+        | Func::Round
+        | Func::Trunc => {
+            ROUGH.with(|r| r.set(true));
+            Num(0.0)
+        }
     }
 }
 
 fn is(n: &Node, v: f64) -> bool {
     matches!(n, Num(x) if *x == v)
+}
+
+/// Both constants: folded to one.
+fn both(a: &Node, c: &Node) -> Option<(f64, f64)> {
+    match (a, c) {
+        (Num(x), Num(y)) => Some((*x, *y)),
+        _ => None,
+    }
 }
 
 fn neg(a: Node) -> Node {
@@ -119,7 +161,9 @@ fn neg(a: Node) -> Node {
 }
 
 fn add(a: Node, c: Node) -> Node {
-    if is(&a, 0.0) {
+    if let Some((x, y)) = both(&a, &c) {
+        Num(x + y)
+    } else if is(&a, 0.0) {
         c
     } else if is(&c, 0.0) {
         a
@@ -129,7 +173,9 @@ fn add(a: Node, c: Node) -> Node {
 }
 
 fn sub(a: Node, c: Node) -> Node {
-    if is(&c, 0.0) {
+    if let Some((x, y)) = both(&a, &c) {
+        Num(x - y)
+    } else if is(&c, 0.0) {
         a
     } else if is(&a, 0.0) {
         neg(c)
@@ -139,7 +185,9 @@ fn sub(a: Node, c: Node) -> Node {
 }
 
 fn mul(a: Node, c: Node) -> Node {
-    if is(&a, 0.0) || is(&c, 0.0) {
+    if let Some((x, y)) = both(&a, &c) {
+        Num(x * y)
+    } else if is(&a, 0.0) || is(&c, 0.0) {
         Num(0.0)
     } else if is(&a, 1.0) {
         c
@@ -161,7 +209,9 @@ fn div(a: Node, c: Node) -> Node {
 }
 
 fn pow(a: Node, c: Node) -> Node {
-    if is(&c, 1.0) {
+    if is(&c, 0.0) {
+        Num(1.0)
+    } else if is(&c, 1.0) {
         a
     } else {
         Pow(b(a), b(c))

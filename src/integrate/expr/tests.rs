@@ -73,3 +73,21 @@ fn bad_expressions_are_one_line_each() {
     let long = vec!["x"; 2000].join("+");
     assert_eq!(at(&long, 1.0), 2000.0);
 }
+
+#[test]
+fn rough_functions_have_no_derivative_and_constants_fold() {
+    for rough in ["abs(x)", "floor(x)", "x + signum(x - 1)"] {
+        assert_eq!(
+            parse(rough).unwrap().derivative(),
+            Err(NoDerivative::NotSmooth),
+            "{rough}"
+        );
+    }
+    // x^3 three times: 6 everywhere, no 0 * x^-1 left to be NaN at 0.
+    let mut t = parse("x^3").unwrap();
+    for _ in 0..3 {
+        t = t.derivative().unwrap();
+    }
+    assert_eq!(Program::new(&t).eval(0.0), 6.0);
+    assert_eq!(t.derivative().unwrap(), Node::Num(0.0));
+}
