@@ -734,8 +734,21 @@ fn a_result_that_cannot_be_moved_into_place_is_kept() {
         skip("sticky-directory test: needs root to create its user");
         return;
     }
-    let dir = scratch("hostile3_sticky");
+    // The other user must reach the directory: the project may live where
+    // only root can (/root), so the test's directory is one of its own in
+    // the system's temporary directory, removed at the end (`Gone`).
+    let dir = std::env::temp_dir().join(format!("parsim-hostile3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    struct Gone(std::path::PathBuf, String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("userdel").arg(&self.1).status();
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
     let user = format!("parsimt{}", std::process::id() % 100_000);
+    let _gone = Gone(dir.clone(), user.clone());
     let made = Command::new("useradd")
         .args(["-M", "-s", "/bin/sh", &user])
         .status();
@@ -791,7 +804,6 @@ fn a_result_that_cannot_be_moved_into_place_is_kept() {
         .status()
         .unwrap();
     let unreadable = run(&["heat", "--restart", "secret.h5", "--no-output"]);
-    let _ = Command::new("userdel").arg(&user).status();
     let why = String::from_utf8_lossy(&unreadable.stderr).into_owned();
     assert!(why.contains("cannot be read: Permission denied"), "{why}");
     assert!(refused, "{stderr}");
