@@ -6,7 +6,7 @@
 //! back, with both locks held until both are done; then the journal goes.
 //! A run killed between the renames leaves its journal and its locks: the
 //! next run on either output that finds the journal of a run that is gone
-//! finishes it ([`finish_journal`]), moving that run's own temporaries only
+//! finishes it (`super::lock::finish_journals`), moving that run's own temporaries only
 //! (`.<name>.tmp-<its pid>`), so a new result never stays beside an old
 //! sidecar and nothing else is ever renamed.
 
@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::live::live;
-use super::lock::{host, stale_pid};
+use super::lock::host;
 use super::names::beside;
 use super::pending::PendingOutput;
 use crate::error::Outcome;
@@ -61,35 +61,4 @@ pub fn commit_pair(mut main: PendingOutput, mut side: PendingOutput) -> Outcome<
         live(&journal, false);
     }
     moved.and(path)
-}
-
-/// Finish the pair commit journaled beside `dest` by a run that is gone:
-/// move its temporaries that are still there into place, then remove the
-/// journal. A journal of a live run, of another host, or unreadable is
-/// left alone.
-pub(super) fn finish_journal(dest: &Path) {
-    let journal = beside(dest, ".commit");
-    let Ok(text) = fs::read_to_string(&journal) else {
-        return;
-    };
-    let mut lines = text.lines();
-    let (Some(who), Some(main), Some(side)) = (lines.next(), lines.next(), lines.next()) else {
-        return;
-    };
-    let Some(pid) = stale_pid(who) else {
-        return;
-    };
-    let dir = dest.parent().unwrap_or(Path::new(""));
-    for name in [main, side] {
-        // Bare names only: the journal moves nothing outside its directory.
-        if name.contains('/') || name.is_empty() {
-            return;
-        }
-        let to = dir.join(name);
-        let from = beside(&to, &format!(".tmp-{pid}"));
-        if from.is_file() {
-            let _ = fs::rename(&from, &to);
-        }
-    }
-    let _ = fs::remove_file(&journal);
 }

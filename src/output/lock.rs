@@ -1,7 +1,6 @@
 //! The lock a run holds on an output from reservation to commit, and how a
 //! dead run's lock is told from a live one's.
 
-use super::journal::finish_journal;
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -30,12 +29,9 @@ impl Lock {
                     let lock = Lock { path };
                     std::io::Write::write_all(&mut &f, me.as_bytes())
                         .map_err(|e| cannot_write(dest, what, e))?;
-                    // A pair a dead run left half-committed (its journal
-                    // is beside the result): finish it before anything.
-                    finish_journal(dest);
-                    if let Some(result) = result_of_sidecar(dest) {
-                        finish_journal(&result);
-                    }
+                    // A pair a dead run left half-committed: finish it
+                    // before anything.
+                    finish_journals(dest);
                     return Ok(lock);
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
@@ -44,10 +40,7 @@ impl Lock {
                         Some(pid) => {
                             // A run killed while committing a pair: finish
                             // its commit first (its temporaries are whole).
-                            finish_journal(dest);
-                            if let Some(result) = result_of_sidecar(dest) {
-                                finish_journal(&result);
-                            }
+                            finish_journals(dest);
                             let _ = fs::remove_file(beside(dest, &format!(".tmp-{pid}")));
                             let _ = fs::remove_file(&path);
                         }
@@ -120,4 +113,45 @@ pub(super) fn stale_pid(held: &str) -> Option<u32> {
 /// must find it too.
 fn result_of_sidecar(dest: &Path) -> Option<std::path::PathBuf> {
     (dest.extension()? == "xmf").then(|| dest.with_extension("h5"))
+}
+
+/// Finish any pair commit a dead run left for `dest`: the journal beside
+/// it, and for a sidecar (`run.xmf`) the one beside its result (`run.h5`),
+/// where a pair's journal lies.
+fn finish_journals(dest: &Path) {
+    finish_journal(dest);
+    if let Some(result) = result_of_sidecar(dest) {
+        finish_journal(&result);
+    }
+}
+
+/// Finish the pair commit journaled beside `dest` by a run that is gone:
+/// move its temporaries that are still there into place, then remove the
+/// journal. A journal of a live run, of another host, or unreadable is
+/// left alone.
+fn finish_journal(dest: &Path) {
+    let journal = beside(dest, ".commit");
+    let Ok(text) = fs::read_to_string(&journal) else {
+        return;
+    };
+    let mut lines = text.lines();
+    let (Some(who), Some(main), Some(side)) = (lines.next(), lines.next(), lines.next()) else {
+        return;
+    };
+    let Some(pid) = stale_pid(who) else {
+        return;
+    };
+    let dir = dest.parent().unwrap_or(Path::new(""));
+    for name in [main, side] {
+        // Bare names only: the journal moves nothing outside its directory.
+        if name.contains('/') || name.is_empty() {
+            return;
+        }
+        let to = dir.join(name);
+        let from = beside(&to, &format!(".tmp-{pid}"));
+        if from.is_file() {
+            let _ = fs::rename(&from, &to);
+        }
+    }
+    let _ = fs::remove_file(&journal);
 }
