@@ -101,7 +101,7 @@ pub fn checksum_partial(u: &Field, block: &Block, nx_global: usize) -> u64 {
     for j in 0..block.ny() {
         let row = (block.rows.start + j) * nx_global + block.cols.start;
         for i in 0..block.nx() {
-            sum = sum.wrapping_add(mix64(u.get(i, j).to_bits() ^ mix64((row + i) as u64)));
+            sum = sum.wrapping_add(cell_sum(u.get(i, j), row + i));
         }
     }
     sum
@@ -121,9 +121,16 @@ pub fn checksum<C: Communicator>(comm: &C, u: &Field, block: &Block, nx_global: 
 /// strips add up to [`checksum`] of the field it was taken from.
 pub fn strip_sum(data: &[f64], rows: std::ops::Range<usize>, nx: usize) -> u64 {
     let first = rows.start * nx;
-    data.iter().enumerate().fold(0u64, |sum, (k, v)| {
-        sum.wrapping_add(mix64(v.to_bits() ^ mix64((first + k) as u64)))
+    data.iter().enumerate().fold(0u64, |sum, (k, &v)| {
+        sum.wrapping_add(cell_sum(v, first + k))
     })
+}
+
+/// One cell's part of a field's checksum: its value mixed with its global
+/// index (row * nx + column), so that the parts add up in any order, on
+/// any decomposition, strip or block.
+fn cell_sum(v: f64, index: usize) -> u64 {
+    mix64(v.to_bits() ^ mix64(index as u64))
 }
 
 /// The checksum of a file's snapshots: their interval, and for each its

@@ -205,6 +205,8 @@ impl HeatArgs {
 pub struct HeatStart {
     pub job: HeatJob,
     pub plan: Option<HeatPlan>,
+    /// The cache the ranks agreed on, for a plan made at the run's start.
+    pub cache: crate::cache::CacheShare,
 }
 
 /// `parsim heat` in the registry.
@@ -253,7 +255,11 @@ impl Spec for Heat {
             }
             None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
         };
-        Ok(HeatStart { job, plan })
+        Ok(HeatStart {
+            job,
+            plan,
+            cache: s.cache,
+        })
     }
 
     fn resolved(h: &HeatStart, s: &Setting) -> String {
@@ -293,6 +299,6 @@ impl Spec for Heat {
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-        super::run::run(w, &h.job, h.plan.as_ref(), meta, stop)
+        super::run::run(w, &h.job, (h.plan.as_ref(), h.cache), meta, stop)
     }
 }

@@ -23,6 +23,7 @@ use super::plan::{cartesian, HeatJob, HeatPlan};
 use super::report::{HeatReport, Stop};
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
+use crate::cache::CacheShare;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
@@ -33,7 +34,7 @@ use crate::stop::StopSignal;
 pub fn run<C: Communicator>(
     world: &C,
     job: &HeatJob,
-    planned: Option<&HeatPlan>,
+    planned: (Option<&HeatPlan>, CacheShare),
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
@@ -72,23 +73,20 @@ pub struct HeatRun<'a> {
 }
 
 impl<'a> HeatRun<'a> {
-    /// Collective over `world`: the plan (`planned`, made from the options
-    /// alone, or merged with the restart's checkpoint here), reserve the
-    /// output, build the state.
+    /// Collective over `world`: the plan (`planned`: made from the options
+    /// alone, or merged here with the restart's checkpoint, with the cache
+    /// the ranks agreed on), reserve the output, build the state.
     pub fn new<C: Communicator>(
         world: &C,
         job: &'a HeatJob,
-        planned: Option<&HeatPlan>,
+        (planned, cache): (Option<&HeatPlan>, CacheShare),
         resume: Option<CheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
         let plan = match (&resume, planned) {
             (None, Some(plan)) => plan.clone(),
-            _ => {
-                let cache = crate::par::agreed_cache(world);
-                HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?
-            }
+            _ => HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?,
         };
         let block = plan.decomp.block(rank);
         crate::par::check_memory(world, plan.memory_need(&block), "two fields of its block")?;
