@@ -47,7 +47,7 @@ pub struct Output {
 }
 
 /// Checkpointing as asked (heat, ou): where, how often (in the workload's
-/// rounds of work: steps, members per rank; 0: only when stopped), and the
+/// units of work: steps, members' work per rank; 0: only when stopped), and the
 /// file the run resumes from. `crate::options::CheckpointArgs` made sure
 /// `path` is not the output.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,8 +60,8 @@ impl OutputArgs {
 /// Checkpoint options of the workloads that keep one (heat, ou).
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
-    /// Write a checkpoint every N units of work: steps (heat), members per
-    /// rank (ou); 0: only when stopped by a signal.
+    /// Write a checkpoint every N units of work: steps (heat), members'
+    /// work per rank (ou); 0: only when stopped by a signal.
     #[arg(long, value_name = "N", default_value_t = 0)]
     checkpoint_every: u64,
     /// Checkpoint file [default: the output name with .ckpt.h5, or

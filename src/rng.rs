@@ -49,6 +49,13 @@ impl<const L: usize> Lanes<L> {
         lanes
     }
 
+    /// Lanes whose states are `words[l]` (as [`Lanes::words`] gives them).
+    pub fn from_words(words: [[u64; 4]; L]) -> Self {
+        Self {
+            s: std::array::from_fn(|w| std::array::from_fn(|l| words[l][w])),
+        }
+    }
+
     /// Lane `l` as a scalar stream, at its current position.
     pub fn stream(&self, l: usize) -> Stream {
         stream_from_words(self.words(l))

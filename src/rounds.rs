@@ -103,6 +103,11 @@ impl Schedule {
         self.done < self.rounds
     }
 
+    /// Rounds done so far (the same on every rank).
+    pub fn rounds_done(&self) -> u64 {
+        self.done
+    }
+
     /// The positions in `0..local` of the next round (possibly none).
     pub fn next_round(&mut self) -> Range<usize> {
         let start = (self.done as usize * self.per_round).min(self.local);

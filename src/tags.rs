@@ -14,6 +14,7 @@ pub const OU_PATHS: i32 = 31;
 pub const OU_CKPT_DONE: i32 = 40;
 pub const OU_CKPT_SUMMARY: i32 = 41;
 pub const OU_CKPT_RECORDS: i32 = 42;
+pub const OU_CKPT_PARTIAL: i32 = 43;
 /// Mandelbrot's dynamic schedule: a rank asks rank 0 for rows, rank 0
 /// answers with a chunk (first row, count; count 0: the round is over).
 pub const MANDEL_REQUEST: i32 = 50;

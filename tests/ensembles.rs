@@ -532,11 +532,12 @@ fn ou_params_table_equals_the_same_sweep_from_lists() {
     }
 }
 
-/// ou shows progress lines in a log too (the driver's, as every workload).
+/// ou shows progress lines in a log too (the driver's, as every workload):
+/// 1000 groups of 4 members x 10^5 steps a rank make 6 rounds.
 #[test]
 fn ou_shows_progress_lines_in_a_log() {
     let dir = scratch("progress-ou");
-    let args = ["ou", "--paths", "4000", "--steps", "20000", "--no-output"];
+    let args = ["ou", "--paths", "8000", "--steps", "100000", "--no-output"];
     let out = mpirun_command(&dir, 2, &args)
         .env("PARSIM_PROGRESS_SECS", "0")
         .output()

@@ -645,6 +645,138 @@ fn ou_paths_stop_and_resume_on_other_ranks_is_bitwise_identical() {
     ou_stop_and_resume("ou_resume_paths", "paths");
 }
 
+/// The rows of an OU checkpoint's `partial` dataset: (member, step).
+fn ou_partial(path: &Path) -> Vec<(u64, u64)> {
+    let f = hdf5::File::open(path).unwrap();
+    let rows: Vec<u64> = f
+        .dataset("ou_checkpoint/partial")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    rows.chunks_exact(6).map(|r| (r[0], r[1])).collect()
+}
+
+/// A checkpoint holding a member part-way along its path resumes
+/// bitwise, on another rank count. Deterministic: 9 members on 2 ranks,
+/// a checkpoint every member's work (250 steps of a group of 4), and the
+/// last one before the end catches rank 0's single member 4 at step 750.
+/// The same ensemble from a format-1 checkpoint (before members could
+/// stop part-way: no `partial`) resumes too.
+#[test]
+fn ou_members_part_way_in_a_checkpoint_resume_bitwise() {
+    let dir = scratch("ou_part_way");
+    for store in ["stats", "paths"] {
+        let base = [
+            "ou",
+            "--paths",
+            "9",
+            "--steps",
+            "1000",
+            "--record-every",
+            "30",
+        ];
+        let with = |extra: &[&'static str]| -> Vec<&str> {
+            base.iter()
+                .chain(&["--store", store])
+                .chain(extra)
+                .copied()
+                .collect()
+        };
+        run_ok(&dir, 1, &with(&["--output", "ref.h5", "--force"]));
+        let ckpt = ["--checkpoint-every", "1", "--checkpoint", "c.h5", "--force"];
+        run_ok(&dir, 2, &with(&[&ckpt[..], &["--output", "a.h5"]].concat()));
+        assert_eq!(ou_partial(&dir.join("c.h5")), [(4, 750)], "{store}");
+        for ranks in [1, 3] {
+            let out = "--output";
+            let args = ["ou", "--restart", "c.h5", out, "r.h5", "--force"];
+            run_ok(&dir, ranks, &args);
+            assert!(
+                same_datasets(&dir.join("ref.h5"), &dir.join("r.h5"), "/ou"),
+                "{store}, resumed on {ranks} rank(s): differs"
+            );
+        }
+    }
+    // Format 1: a checkpoint of finished members only (16 members on 2
+    // ranks, one checkpoint after each rank's first group of 4).
+    let base = [
+        "ou",
+        "--paths",
+        "16",
+        "--steps",
+        "1000",
+        "--record-every",
+        "30",
+    ];
+    let with = |extra: &[&'static str]| base.iter().chain(extra).copied().collect::<Vec<&str>>();
+    run_ok(&dir, 1, &with(&["--output", "ref16.h5"]));
+    run_ok(
+        &dir,
+        2,
+        &with(&[
+            "--checkpoint-every",
+            "4",
+            "--checkpoint",
+            "f.h5",
+            "--output",
+            "b.h5",
+        ]),
+    );
+    assert!(ou_partial(&dir.join("f.h5")).is_empty());
+    {
+        let f = hdf5::File::open_rw(dir.join("f.h5")).unwrap();
+        let g = f.group("ou_checkpoint").unwrap();
+        g.unlink("partial").unwrap();
+        g.delete_attr("format").unwrap();
+        let v: hdf5::types::VarLenUnicode = "parsim-ou-checkpoint-1".parse().unwrap();
+        g.new_attr::<hdf5::types::VarLenUnicode>()
+            .create("format")
+            .unwrap()
+            .write_scalar(&v)
+            .unwrap();
+    }
+    run_ok(&dir, 3, &["ou", "--restart", "f.h5", "--output", "r16.h5"]);
+    assert!(same_datasets(
+        &dir.join("ref16.h5"),
+        &dir.join("r16.h5"),
+        "/ou"
+    ));
+}
+
+/// A stop is heard inside members far too long to wait for (10^10 steps,
+/// over a minute each): the checkpoint keeps every member part-way.
+#[test]
+fn a_stop_is_heard_inside_long_ou_members() {
+    let dir = scratch("ou_long_stop");
+    let args = [
+        "ou",
+        "--paths",
+        "8",
+        "--steps",
+        "10000000000",
+        "--output",
+        "s.h5",
+    ];
+    let mut child = mpirun_command(&dir, 2, &args).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(child.id(), "USR1");
+    let status = wait_for(&mut child, Duration::from_secs(30))
+        .expect("the stop was not heard within 30 s (a member is minutes long)");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(75), "{stderr}");
+    assert!(
+        stderr.contains("ou: stopped by SIGUSR1 with 0 of 8 members finished, 8 part-way"),
+        "{stderr}"
+    );
+    let partial = ou_partial(&dir.join("s.ckpt.h5"));
+    // Each rank's group of 4, in lockstep.
+    assert_eq!(
+        partial.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    );
+    assert!(partial.iter().all(|&(_, t)| t > 0 && t < 10_000_000_000));
+}
+
 #[test]
 fn ou_restart_must_be_the_same_ensemble() {
     let dir = scratch("ou_bad_restart");

@@ -23,7 +23,7 @@ pub struct HeatJob {
     pub grid: Option<ProcGrid>,
     /// The result file and how the report is shown.
     pub out: crate::driver::Output,
-    /// Checkpoints: every N steps (heat) or members per rank (ou), the
+    /// Checkpoints: every N steps (heat) or members' work per rank (ou), the
     /// file, the restart.
     pub checkpointing: crate::driver::Checkpointing,
     /// Steps between collective checks for stop signals and blow-up (>= 1).

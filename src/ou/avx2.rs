@@ -1,6 +1,6 @@
 //! The OU member kernel for four members at once in AVX2 registers.
 //!
-//! Same arithmetic as `kernel::simulate_lanes` (no FMA: Rust never contracts,
+//! Same arithmetic as `kernel::run_lanes` (no FMA: Rust never contracts,
 //! and neither does this code), so every member's path is bitwise the same
 //! as the portable kernel's; a unit test pins that. Four Xoshiro256++ states
 //! live word-major in four 256-bit registers, the ziggurat's fast path is
@@ -10,7 +10,8 @@
 
 use std::arch::x86_64::*;
 
-use super::model::{MemberSummary, OuParams};
+use super::kernel::{pieces, LaneState};
+use super::model::OuParams;
 use crate::normal::slow_words;
 use crate::rng::Lanes;
 use crate::ziggurat_tables::ZIG_X;
@@ -23,49 +24,43 @@ struct State {
     sxy: __m256d,
 }
 
+/// `kernel::run_lanes` for four members: from step `state.t` to `to`.
+///
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn simulate4(
+pub unsafe fn run4(
     p: &OuParams,
-    steps: u64,
     record_every: u64,
+    to: u64,
+    state: &mut LaneState<4>,
     lanes: &mut Lanes<4>,
     mut records: [&mut [f64]; 4],
-) -> [MemberSummary; 4] {
-    let samples = (steps / record_every + 1) as usize;
-    for r in records.iter_mut() {
-        assert_eq!(r.len(), samples, "record buffer of the wrong length");
-        r[0] = p.x0;
-    }
+) {
     let mut st = State {
         s: std::array::from_fn(|w| load_word(lanes, w)),
-        x: _mm256_set1_pd(p.x0),
-        sxx: _mm256_setzero_pd(),
-        sxy: _mm256_setzero_pd(),
+        x: _mm256_loadu_pd(state.x.as_ptr()),
+        sxx: _mm256_loadu_pd(state.sxx.as_ptr()),
+        sxy: _mm256_loadu_pd(state.sxy.as_ptr()),
     };
     let (relax, diffuse) = (_mm256_set1_pd(p.relax()), _mm256_set1_pd(p.diffuse()));
     let mut out = [0.0; 4];
-    for k in 1..samples {
-        advance(&mut st, record_every, relax, diffuse);
-        _mm256_storeu_pd(out.as_mut_ptr(), st.x);
-        for (r, v) in records.iter_mut().zip(out) {
-            r[k] = v;
+    for (n, sample) in pieces(state.t, to, record_every) {
+        advance(&mut st, n, relax, diffuse);
+        if let Some(k) = sample {
+            _mm256_storeu_pd(out.as_mut_ptr(), st.x);
+            for (r, v) in records.iter_mut().zip(out) {
+                r[k] = v;
+            }
         }
     }
-    advance(&mut st, steps % record_every, relax, diffuse);
     for (w, reg) in st.s.iter().enumerate() {
         store_word(lanes, w, *reg);
     }
-    let (mut x, mut sxx, mut sxy) = ([0.0; 4], [0.0; 4], [0.0; 4]);
-    _mm256_storeu_pd(x.as_mut_ptr(), st.x);
-    _mm256_storeu_pd(sxx.as_mut_ptr(), st.sxx);
-    _mm256_storeu_pd(sxy.as_mut_ptr(), st.sxy);
-    std::array::from_fn(|l| MemberSummary {
-        last: x[l],
-        sxx: sxx[l],
-        sxy: sxy[l],
-    })
+    state.t = state.t.max(to);
+    _mm256_storeu_pd(state.x.as_mut_ptr(), st.x);
+    _mm256_storeu_pd(state.sxx.as_mut_ptr(), st.sxx);
+    _mm256_storeu_pd(state.sxy.as_mut_ptr(), st.sxy);
 }
 
 #[target_feature(enable = "avx2")]

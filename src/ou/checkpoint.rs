@@ -1,20 +1,26 @@
 //! Checkpoints of an OU ensemble.
 //!
 //! Members are independent, so a checkpoint only has to say which members
-//! are finished and what they left behind:
+//! are finished, which are part-way and where, and what they left behind:
 //!
 //! ```text
 //! /ou_checkpoint   attrs: format, plan (JSON of the ensemble), store
 //!   done      u8  [members]            1 for a finished member
-//!   summary   f64 [members, 3]         final x, sum x_i^2, sum x_i x_{i+1}
+//!   summary   f64 [members, 3]         x, sum x_i^2, sum x_i x_{i+1}: final,
+//!                                      or so far for a member part-way
+//!   partial   u64 [n, 6]               members part-way: member, step
+//!                                      reached, its generator's 4 words
 //!   sums      i64 [sets*samples*2*4]   exact sums of x/scale and (x/scale)^2
-//!                                      over the finished members, as limbs
+//!                                      over every sample recorded so far,
+//!                                      as limbs
 //!   records   f64 [members, samples]   recorded paths (--store paths only)
 //! ```
 //!
-//! A resumed run recomputes only the unfinished members; the exact sums are
-//! integers, so adding the checkpoint's to the new members' gives the same
-//! bits on any number of ranks as an uninterrupted run.
+//! A resumed run takes the members part-way up where they were and runs
+//! only what is left; the exact sums are integers, so adding the
+//! checkpoint's to the new samples' gives the same bits on any number of
+//! ranks as an uninterrupted run. Format 1 (before members could stop
+//! part-way) has no `partial` and is still read.
 
 use std::ops::Range;
 use std::path::Path;
@@ -24,18 +30,24 @@ use ndarray::s;
 
 use mpi::traits::*;
 
-use super::members::Members;
+use super::members::{Members, Partial};
 use super::model::{MemberSummary, OuParams, OuPlan, OuRequest, Sweep};
 use crate::error::{Failure, Outcome};
 use crate::exact::from_limbs;
 use crate::h5::{write_str, ResultFile, RunMeta};
 use crate::par;
 use crate::tags::{
-    OU_CKPT_DONE as TAG_CKPT_DONE, OU_CKPT_RECORDS as TAG_CKPT_RECORDS,
-    OU_CKPT_SUMMARY as TAG_CKPT_SUMMARY,
+    OU_CKPT_DONE as TAG_CKPT_DONE, OU_CKPT_PARTIAL as TAG_CKPT_PARTIAL,
+    OU_CKPT_RECORDS as TAG_CKPT_RECORDS, OU_CKPT_SUMMARY as TAG_CKPT_SUMMARY,
 };
 
-pub const FORMAT: &str = "parsim-ou-checkpoint-1";
+pub const FORMAT: &str = "parsim-ou-checkpoint-2";
+/// Written before members could stop part-way: no `partial` dataset.
+const FORMAT_1: &str = "parsim-ou-checkpoint-1";
+
+/// A member part-way in a checkpoint: (global index, step reached,
+/// generator words), one row of `partial`.
+pub type SavedPartial = (u64, u64, [u64; 4]);
 
 /// What every rank needs to know about a checkpoint before reading its part.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,12 +55,15 @@ pub struct OuCheckpointMeta {
     pub path: String,
     pub plan: OuPlan,
     pub store_paths: bool,
+    /// The members part-way, in member order.
+    pub partial: Vec<SavedPartial>,
 }
 
 /// Rank 0: read and check a checkpoint's metadata.
 pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
     let file = crate::h5::RestartFile::open(path, "ou", "ou_checkpoint")?;
-    if file.text("format")? != FORMAT {
+    let format = file.text("format")?;
+    if format != FORMAT && format != FORMAT_1 {
         return Err(file.unusable("unknown format"));
     }
     let plan: OuPlan = serde_json::from_str(&file.text("plan")?)
@@ -62,11 +77,43 @@ pub fn read_meta(path: &Path) -> Outcome<OuCheckpointMeta> {
     if done.len() as u64 != plan.members() {
         return Err(file.unusable("dataset 'done' does not match the plan"));
     }
+    let partial = if format == FORMAT_1 {
+        Vec::new()
+    } else {
+        let rows: Vec<u64> = file
+            .group
+            .dataset("partial")
+            .and_then(|d| d.read_raw())
+            .map_err(|_| file.unusable("dataset 'partial' missing or unreadable"))?;
+        partial_rows(&rows, &plan, &done).map_err(|e| file.unusable(e))?
+    };
     Ok(OuCheckpointMeta {
         path: path.display().to_string(),
         plan,
         store_paths,
+        partial,
     })
+}
+
+/// The rows of a `partial` dataset, checked: each an unfinished member of
+/// the plan, once, in order, part-way (0 < step < steps).
+fn partial_rows(flat: &[u64], plan: &OuPlan, done: &[u8]) -> Result<Vec<SavedPartial>, String> {
+    if flat.len() % 6 != 0 {
+        return Err("dataset 'partial' is not n x 6".into());
+    }
+    let mut out: Vec<SavedPartial> = Vec::with_capacity(flat.len() / 6);
+    for row in flat.chunks_exact(6) {
+        let (m, t) = (row[0], row[1]);
+        let member_ok = m < plan.members() && done[m as usize] == 0;
+        let ordered = out.last().is_none_or(|last| last.0 < m);
+        if !member_ok || !ordered || t == 0 || t >= plan.steps {
+            return Err(format!(
+                "dataset 'partial': row for member {m} at step {t} does not fit the plan"
+            ));
+        }
+        out.push((m, t, [row[2], row[3], row[4], row[5]]));
+    }
+    Ok(out)
 }
 
 impl OuCheckpointMeta {
@@ -281,6 +328,17 @@ impl OuCheckpointFile {
         Ok(())
     }
 
+    /// The members part-way over all ranks, as flat rows of 6.
+    pub fn write_partial(&self, rows: &[u64]) -> anyhow::Result<()> {
+        let g = self.file.root().group("ou_checkpoint")?;
+        let d = g
+            .new_dataset::<u64>()
+            .shape((rows.len() / 6, 6))
+            .create("partial")?;
+        d.write_raw(rows)?;
+        Ok(())
+    }
+
     pub fn finish(self) -> Outcome<std::path::PathBuf> {
         let Self {
             file,
@@ -313,6 +371,14 @@ pub fn write<C: Communicator>(
     let root = world.process_at_rank(0);
     let done: Vec<u8> = st.done.iter().map(|&d| u8::from(d)).collect();
     let summary = st.flat_summaries();
+    let partial: Vec<u64> = st
+        .partial
+        .iter()
+        .flat_map(|p| {
+            let [a, b, c, d] = p.words;
+            [(range.start + p.member) as u64, p.t, a, b, c, d]
+        })
+        .collect();
     let total = par::reduce_exact_sums(world, &st.sums);
     let file = par::create_on_root(
         world,
@@ -330,10 +396,12 @@ pub fn write<C: Communicator>(
         if store_paths {
             root.send_with_tag(&st.paths[..], TAG_CKPT_RECORDS);
         }
+        root.send_with_tag(&partial[..], TAG_CKPT_PARTIAL);
         return par::agree(world, Ok(()));
     };
     let samples = plan.samples();
     let mut result = file.write_share(range, &done, &summary, &st.paths);
+    let mut rows = partial;
     for (src, r) in table.iter().enumerate().skip(1) {
         let p = world.process_at_rank(src as i32);
         let mut d = vec![0u8; r.len()];
@@ -344,9 +412,14 @@ pub fn write<C: Communicator>(
         if store_paths {
             p.receive_into_with_tag(&mut rec[..], TAG_CKPT_RECORDS);
         }
+        let (theirs, _) = p.receive_vec_with_tag::<u64>(TAG_CKPT_PARTIAL);
+        rows.extend(theirs);
         if result.is_ok() {
             result = file.write_share(r, &d, &s, &rec);
         }
+    }
+    if result.is_ok() {
+        result = file.write_partial(&rows);
     }
     let done = result
         .map_err(Failure::runtime)
@@ -387,6 +460,16 @@ pub fn restore<C: Communicator>(
     let share = share.expect("agreed on success");
     st.done = share.done;
     st.summaries = share.summaries;
+    st.partial = m
+        .partial
+        .iter()
+        .filter(|(member, ..)| range.contains(&(*member as usize)))
+        .map(|&(member, t, words)| Partial {
+            member: member as usize - range.start,
+            t,
+            words,
+        })
+        .collect();
     if store_paths {
         st.paths = share.records;
     }

@@ -1,6 +1,12 @@
 //! The OU member kernel, pure: RNG draws fused with the exact-update
 //! recursion, for one member, a few in lanes, or a group of four (AVX2
 //! where the CPU has it, bitwise the same). No MPI here.
+//!
+//! A path can be advanced in pieces ([`run_lanes`], [`GroupKernel::run`]):
+//! its whole state between two pieces is a [`LaneState`] and the lanes'
+//! generator words, so a run can stop and checkpoint mid-path. Pieces
+//! change no bit: each step does the same arithmetic wherever the path was
+//! cut (pinned by tests).
 
 use super::model::{MemberSummary, OuParams, GROUP};
 use crate::normal::standard_normals;
@@ -12,9 +18,89 @@ use crate::rng::{Lanes, Stream};
 /// `examples/ou_breakdown.rs`: 4 lanes spill to the stack).
 pub const LANES: usize = 2;
 
-/// Run one member's path of `steps` exact updates with draws from `rng`,
-/// writing x every `record_every` steps (starting with x0 at t = 0) into
-/// `record`, which must hold `steps / record_every + 1` values.
+/// Where `L` paths advanced in lockstep stand: steps done, and each lane's
+/// x and running lag-1 sums. With the lanes' generator words it is all a
+/// path needs to go on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneState<const L: usize> {
+    /// Steps done (every lane alike).
+    pub t: u64,
+    pub x: [f64; L],
+    pub sxx: [f64; L],
+    pub sxy: [f64; L],
+}
+
+impl<const L: usize> LaneState<L> {
+    /// Paths at t = 0; writes sample 0 (x0) of every record.
+    pub fn start(p: &OuParams, records: &mut [&mut [f64]; L]) -> Self {
+        for r in records.iter_mut() {
+            r[0] = p.x0;
+        }
+        Self {
+            t: 0,
+            x: [p.x0; L],
+            sxx: [0.0; L],
+            sxy: [0.0; L],
+        }
+    }
+
+    /// Lane `l`'s values as a summary (its final one once `t` = steps).
+    pub fn summary(&self, l: usize) -> MemberSummary {
+        MemberSummary {
+            last: self.x[l],
+            sxx: self.sxx[l],
+            sxy: self.sxy[l],
+        }
+    }
+
+    /// Lane `l` taken up from a summary of its running values at step `t`.
+    pub fn set_lane(&mut self, l: usize, s: &MemberSummary) {
+        self.x[l] = s.last;
+        self.sxx[l] = s.sxx;
+        self.sxy[l] = s.sxy;
+    }
+
+    /// Lanes `N * half .. N * (half + 1)` as a state of their own.
+    fn part<const N: usize>(&self, half: usize) -> LaneState<N> {
+        LaneState {
+            t: self.t,
+            x: std::array::from_fn(|l| self.x[N * half + l]),
+            sxx: std::array::from_fn(|l| self.sxx[N * half + l]),
+            sxy: std::array::from_fn(|l| self.sxy[N * half + l]),
+        }
+    }
+
+    /// Lanes of [`LaneState::part`] `half` put back (`t` is the caller's).
+    fn set_part<const N: usize>(&mut self, half: usize, s: &LaneState<N>) {
+        for l in 0..N {
+            self.x[N * half + l] = s.x[l];
+            self.sxx[N * half + l] = s.sxx[l];
+            self.sxy[N * half + l] = s.sxy[l];
+        }
+    }
+}
+
+/// Sample `k` is x at step `k * record_every`; record `r` holds samples
+/// `0..r.len()`. The steps from `t` up to `to` in pieces that each end at
+/// a recorded step or at `to`: (steps in the piece, sample to write after
+/// it, if any).
+#[inline(always)]
+pub fn pieces(t: u64, to: u64, record_every: u64) -> impl Iterator<Item = (u64, Option<usize>)> {
+    let mut t = t;
+    std::iter::from_fn(move || {
+        (t < to).then(|| {
+            let next = (t / record_every + 1) * record_every;
+            let end = next.min(to);
+            let n = end - t;
+            t = end;
+            (n, (end == next).then_some((end / record_every) as usize))
+        })
+    })
+}
+
+/// Run one member's whole path of `steps` exact updates with draws from
+/// `rng`, writing x every `record_every` steps (starting with x0 at t = 0)
+/// into `record`, which must hold `steps / record_every + 1` values.
 pub fn simulate(
     p: &OuParams,
     steps: u64,
@@ -28,8 +114,26 @@ pub fn simulate(
     summary
 }
 
+/// [`simulate`] for `L` members of one parameter set in lockstep (see
+/// [`run_lanes`]).
+pub fn simulate_lanes<const L: usize>(
+    p: &OuParams,
+    steps: u64,
+    record_every: u64,
+    lanes: &mut Lanes<L>,
+    mut records: [&mut [f64]; L],
+) -> [MemberSummary; L] {
+    let samples = (steps / record_every + 1) as usize;
+    for r in records.iter() {
+        assert_eq!(r.len(), samples, "record buffer of the wrong length");
+    }
+    let mut state = LaneState::start(p, &mut records);
+    run_lanes(p, record_every, steps, &mut state, lanes, records);
+    std::array::from_fn(|l| state.summary(l))
+}
+
 /// How a group of [`GROUP`] members is advanced: in AVX2 registers, or
-/// as two pairs of [`simulate_lanes`]. The bits of every member are the
+/// as two pairs of [`run_lanes`]. The bits of every member are the
 /// same either way (pinned by a test). Only [`GroupKernel::detect`] can
 /// choose AVX2, so the unsafe kernel never runs on a CPU without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,82 +158,78 @@ impl GroupKernel {
         GroupKernel { avx2: false }
     }
 
-    /// [`simulate_lanes`] for four members.
+    /// [`simulate_lanes`] for four members, whole paths.
     pub fn simulate(
         self,
         p: &OuParams,
         steps: u64,
         record_every: u64,
         lanes: &mut Lanes<GROUP>,
-        records: [&mut [f64]; GROUP],
+        mut records: [&mut [f64]; GROUP],
     ) -> [MemberSummary; GROUP] {
+        let mut state = LaneState::start(p, &mut records);
+        self.run(p, record_every, steps, &mut state, lanes, records);
+        std::array::from_fn(|l| state.summary(l))
+    }
+
+    /// [`run_lanes`] for four members.
+    pub fn run(
+        self,
+        p: &OuParams,
+        record_every: u64,
+        to: u64,
+        state: &mut LaneState<GROUP>,
+        lanes: &mut Lanes<GROUP>,
+        records: [&mut [f64]; GROUP],
+    ) {
         #[cfg(target_arch = "x86_64")]
         {
             if self.avx2 {
                 // SAFETY: `avx2` is true only when `detect` found AVX2.
-                return unsafe { super::avx2::simulate4(p, steps, record_every, lanes, records) };
+                return unsafe { super::avx2::run4(p, record_every, to, state, lanes, records) };
             }
         }
         let [a, b, c, d] = records;
-        let mut out = [MemberSummary::default(); GROUP];
         for (half, recs) in [[a, b], [c, d]].into_iter().enumerate() {
             let mut pair = Lanes::<2>::new(&[lanes.stream(2 * half), lanes.stream(2 * half + 1)]);
-            let r = simulate_lanes(p, steps, record_every, &mut pair, recs);
-            out[2 * half..2 * half + 2].copy_from_slice(&r);
+            let mut part = state.part::<2>(half);
+            run_lanes(p, record_every, to, &mut part, &mut pair, recs);
+            state.set_part(half, &part);
             lanes.set_stream(2 * half, &pair.stream(0));
             lanes.set_stream(2 * half + 1, &pair.stream(1));
         }
-        out
+        state.t = state.t.max(to);
     }
 }
 
-/// [`simulate`] for `L` members of one parameter set at once, in lockstep:
-/// lane `l` draws from lane `l` of `lanes` and records into `records[l]`.
+/// Advance `L` members of one parameter set in lockstep from step
+/// `state.t` to step `to`: lane `l` draws from lane `l` of `lanes` and
+/// writes each recorded step's x into `records[l]` (see [`pieces`]).
 ///
 /// The draws and the recursion are fused (no buffer of normals, nothing
 /// allocated). A single path is latency-bound: every step waits for the
 /// previous x and the generator's previous state; lanes let the CPU overlap
 /// independent chains and vectorise the generator. Each lane does exactly
 /// the arithmetic of [`simulate`] for its member, so results are bitwise
-/// the same however members are grouped, and so on any number of ranks.
-pub fn simulate_lanes<const L: usize>(
+/// the same however members are grouped or their paths cut, and so on any
+/// number of ranks.
+pub fn run_lanes<const L: usize>(
     p: &OuParams,
-    steps: u64,
     record_every: u64,
+    to: u64,
+    state: &mut LaneState<L>,
     lanes: &mut Lanes<L>,
     mut records: [&mut [f64]; L],
-) -> [MemberSummary; L] {
+) {
     let coef = (p.relax(), p.diffuse());
-    let mut state = LaneState {
-        x: [p.x0; L],
-        sxx: [0.0; L],
-        sxy: [0.0; L],
-    };
-    let samples = (steps / record_every + 1) as usize;
-    for r in records.iter_mut() {
-        assert_eq!(r.len(), samples, "record buffer of the wrong length");
-        r[0] = p.x0;
-    }
-    for k in 1..samples {
-        state = advance(state, record_every, lanes, coef);
-        for (r, xl) in records.iter_mut().zip(state.x) {
-            r[k] = xl;
+    for (n, sample) in pieces(state.t, to, record_every) {
+        *state = advance(*state, n, lanes, coef);
+        if let Some(k) = sample {
+            for (r, xl) in records.iter_mut().zip(state.x) {
+                r[k] = xl;
+            }
         }
     }
-    state = advance(state, steps % record_every, lanes, coef);
-    std::array::from_fn(|l| MemberSummary {
-        last: state.x[l],
-        sxx: state.sxx[l],
-        sxy: state.sxy[l],
-    })
-}
-
-/// Per-lane running values of [`simulate_lanes`].
-#[derive(Clone, Copy)]
-struct LaneState<const L: usize> {
-    x: [f64; L],
-    sxx: [f64; L],
-    sxy: [f64; L],
 }
 
 /// `n` steps of every lane. State and generator are taken by value into
@@ -151,6 +251,7 @@ fn advance<const L: usize>(
             st.x[l] = next;
         }
     }
+    st.t += n;
     *lanes = rng;
     st
 }
@@ -224,6 +325,75 @@ mod tests {
             // and the streams end in the same place
             assert_eq!(rng.next_u64(), lanes.stream(m).next_u64());
         }
+    }
+
+    /// A path cut into pieces anywhere (on a recorded step or between
+    /// two) is bitwise the path run whole, in every kernel.
+    #[test]
+    fn paths_cut_into_pieces_are_bitwise_whole_paths() {
+        let p = OuParams {
+            tau: 0.7,
+            sigma: 1.3,
+            dt: 0.05,
+            x0: 0.4,
+        };
+        let (steps, every) = (20_011u64, 100u64);
+        let samples = (steps / every + 1) as usize;
+        let streams: [Stream; GROUP] = std::array::from_fn(|m| stream(7, m as u64));
+        let whole = |kernel: GroupKernel| {
+            let mut lanes = Lanes::new(&streams);
+            let mut recs = vec![vec![0.0; samples]; GROUP];
+            let r: Vec<&mut [f64]> = recs.iter_mut().map(|v| &mut v[..]).collect();
+            let out = kernel.simulate(&p, steps, every, &mut lanes, r.try_into().unwrap());
+            (out, recs, lanes.words(3))
+        };
+        let cuts = [1u64, 99, 100, 101, 700, 7_777, 20_000, 20_010, steps];
+        for kernel in [GroupKernel::detect(), GroupKernel::portable()] {
+            let (out, recs, words) = whole(kernel);
+            let mut lanes = Lanes::new(&streams);
+            let mut cut = vec![vec![0.0; samples]; GROUP];
+            let mut state = {
+                let mut r: [&mut [f64]; GROUP] = split(&mut cut);
+                LaneState::start(&p, &mut r)
+            };
+            for to in cuts {
+                // Between pieces the state goes through plain values, as
+                // it does through a checkpoint.
+                let saved: [[u64; 4]; GROUP] = std::array::from_fn(|l| lanes.words(l));
+                let mut lanes_again = Lanes::from_words(saved);
+                kernel.run(&p, every, to, &mut state, &mut lanes_again, split(&mut cut));
+                lanes = lanes_again;
+                assert_eq!(state.t, to);
+            }
+            let got: [MemberSummary; GROUP] = std::array::from_fn(|l| state.summary(l));
+            assert_eq!(got, out, "{kernel:?}");
+            assert_eq!(cut, recs);
+            assert_eq!(lanes.words(3), words);
+        }
+        // One lane, through `run_lanes` directly.
+        let mut rec = vec![0.0; samples];
+        let single = simulate(&p, steps, every, &mut stream(7, 2), &mut rec);
+        let mut lane = Lanes::new(&[stream(7, 2)]);
+        let mut cut = vec![0.0; samples];
+        let mut state = LaneState::start(&p, &mut [&mut cut[..]]);
+        for to in cuts {
+            run_lanes(&p, every, to, &mut state, &mut lane, [&mut cut[..]]);
+        }
+        assert_eq!(state.summary(0), single);
+        assert_eq!(cut, rec);
+    }
+
+    fn split(v: &mut [Vec<f64>]) -> [&mut [f64]; GROUP] {
+        let r: Vec<&mut [f64]> = v.iter_mut().map(|v| &mut v[..]).collect();
+        r.try_into().unwrap()
+    }
+
+    #[test]
+    fn pieces_end_at_recorded_steps() {
+        let p: Vec<_> = pieces(5, 25, 10).collect();
+        assert_eq!(p, [(5, Some(1)), (10, Some(2)), (5, None)]);
+        assert_eq!(pieces(0, 3, 10).collect::<Vec<_>>(), [(3, None)]);
+        assert_eq!(pieces(7, 7, 10).count(), 0);
     }
 
     #[test]

@@ -140,12 +140,14 @@ impl Spec for Ou {
         let sets = r.sweep.len();
         let members = sets * r.paths as u128;
         let share = members.div_ceil(s.ranks as u128);
+        let (round, _) = super::members::cadence(r.steps, j.checkpointing.every);
         format!(
             "# resolved on {ranks} ranks: {sets} parameter set(s) x {paths} paths = {members} \
              members,\n# at most {share} a rank, {steps} steps each, x recorded every {every} \
-             steps ({samples} samples a path),\n# checkpoints: every {ckpt} members a rank \
-             (0: only when stopped) to '{path}',\n# about {need} of memory on rank 0\n\
-             # checked when the run starts: free memory, the output file\n",
+             steps ({samples} samples a path),\n# rounds of {round} steps of a group of 4 \
+             members (a stop is heard at the end of one),\n# checkpoints: every {ckpt} \
+             members' work a rank (0: only when stopped) to '{path}',\n# about {need} of \
+             memory on rank 0\n# checked when the run starts: free memory, the output file\n",
             ranks = s.ranks,
             paths = r.paths,
             steps = r.steps,

@@ -6,11 +6,12 @@
 //!    file rank 0 read and broadcast); rank 0 reserves the output file.
 //! 2. Rank 0 deals out contiguous member ranges; each rank cuts its range
 //!    into segments of one parameter set from the plan it holds.
-//! 3. Rounds: each runs a batch of this rank's members ([`super::members`]);
-//!    after each the ranks agree on stop signals and on values that left
-//!    the range of exact statistics, and write a checkpoint when due
-//!    ([`super::checkpoint`]), from which a restart recomputes only the
-//!    unfinished members.
+//! 3. Rounds of a fixed number of steps ([`super::members::Work`]), which
+//!    may end part-way along a path: after each the ranks agree on stop
+//!    signals and on values that left the range of exact statistics, and
+//!    write a checkpoint when due or stopping ([`super::checkpoint`]); it
+//!    keeps the members part-way, and a restart takes them up where they
+//!    were and runs only what is left.
 //! 4. The end: mean and variance at every recorded time reduced as exact
 //!    fixed-point sums (bitwise identical for any P), per-member results
 //!    gathered to rank 0 and written as they arrive ([`super::gather`],
@@ -24,7 +25,7 @@ use mpi::traits::*;
 use super::checkpoint::{self as ou_checkpoint, OuCheckpointMeta, Target};
 use super::file::OuFile;
 use super::gather::{gather, statistics};
-use super::members::{compute, segments_of, Members, Segment, DEFAULT_ROUND};
+use super::members::{cadence, Members, Work};
 use super::model::{OuPlan, OuRequest, Sweep};
 use super::report::{text, Figures, OuPhases, OuReport, SetReport};
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
@@ -44,7 +45,7 @@ pub struct OuJob {
     pub request: OuRequest,
     /// The result file and how the report is shown.
     pub out: crate::driver::Output,
-    /// Checkpoints: every N steps (heat) or members per rank (ou), the
+    /// Checkpoints: every N steps (heat) or members' work per rank (ou), the
     /// file, the restart.
     pub checkpointing: crate::driver::Checkpointing,
     /// A parameter table (CSV) that replaces the request's sweep; read by
@@ -91,10 +92,13 @@ pub struct OuRun<'a, C: Communicator> {
     /// This rank's members and every rank's (rank 0 only).
     range: Range<usize>,
     table: Vec<Range<usize>>,
-    segments: Vec<Segment>,
     st: Members,
-    /// Local indices of the members still to run, a round at a time.
-    todo: Vec<usize>,
+    /// This rank's unfinished members, advanced a round at a time.
+    work: Work,
+    /// Group-steps per round, and rounds per periodic checkpoint (0: none).
+    round: u64,
+    per_checkpoint: u64,
+    /// Rounds: the same number on every rank.
     schedule: Schedule,
     t_compute: f64,
 }
@@ -117,17 +121,18 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             |out| OuFile::create(out, &plan, store_paths, meta),
         )?;
         let (range, table) = scatter_ranges(world, plan.members() as usize);
-        let segments = segments_of(&plan, &range);
         let mut st = Members::new(range.len(), &plan, store_paths);
         if let Some(m) = &resume {
             ou_checkpoint::restore(world, m, (&range, plan.samples()), store_paths, &mut st)?;
         }
-        let round = match job.checkpointing.every {
-            0 => DEFAULT_ROUND,
-            every => every as usize,
-        };
-        let todo: Vec<usize> = (0..range.len()).filter(|&k| !st.done[k]).collect();
-        let schedule = Schedule::new(world, todo.len(), round, plan.members());
+        let work = Work::new(&plan, &range, &st, store_paths);
+        let (round, per_checkpoint) = cadence(plan.steps, job.checkpointing.every);
+        // Each round but the last does exactly `round` group-steps, so
+        // this rank needs ceil(left / round) of them; the ranks agree on
+        // the most.
+        let mine = work.left(plan.steps).div_ceil(round as u128);
+        let mine = usize::try_from(mine).unwrap_or(usize::MAX);
+        let schedule = Schedule::new(world, mine, 1, plan.members());
         Ok(Self {
             world,
             job,
@@ -137,9 +142,10 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             file,
             range,
             table,
-            segments,
             st,
-            todo,
+            work,
+            round,
+            per_checkpoint,
             schedule,
             t_compute: 0.0,
         })
@@ -176,10 +182,8 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
 
     fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
-        let batch = &self.todo[self.schedule.next_round()];
-        let store = self.store_paths;
-        let (plan, segments, first) = (&self.plan, &self.segments, self.range.start);
-        let in_range = compute(plan, segments, first, batch, store, &mut self.st);
+        self.schedule.next_round();
+        let in_range = self.work.round(&self.plan, self.round, &mut self.st);
         self.t_compute += mpi::time() - a;
         Ok(After::Check { fault: !in_range })
     }
@@ -191,7 +195,9 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
     }
 
     fn checkpoint_due(&self) -> bool {
-        self.job.checkpointing.every > 0 && self.rounds_left()
+        self.per_checkpoint > 0
+            && self.rounds_left()
+            && self.schedule.rounds_done() % self.per_checkpoint == 0
     }
 
     fn checkpoint(&mut self) -> Option<Outcome<String>> {
@@ -205,17 +211,23 @@ impl<C: Communicator> Workload for OuRun<'_, C> {
         Some(written.map(|()| self.job.checkpointing.shown()))
     }
 
-    /// Collective: the members finished over all ranks.
+    /// Collective: the members finished and part-way over all ranks.
     fn stopped_at(&self, signal: &str) -> String {
-        let mine = self.st.done.iter().filter(|&&d| d).count() as u64;
-        let mut finished = 0u64;
+        let finished = self.st.done.iter().filter(|&&d| d).count() as u64;
+        let mine = [finished, self.st.partial.len() as u64];
+        let mut all = [0u64; 2];
         self.world.all_reduce_into(
-            &mine,
-            &mut finished,
+            &mine[..],
+            &mut all[..],
             mpi::collective::SystemOperation::sum(),
         );
+        let part = match all[1] {
+            0 => String::new(),
+            n => format!(", {n} part-way"),
+        };
         format!(
-            "ou: stopped by {signal} with {finished} of {} members finished",
+            "ou: stopped by {signal} with {} of {} members finished{part}",
+            all[0],
             self.plan.members()
         )
     }
