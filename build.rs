@@ -1,5 +1,6 @@
 //! Build script: record the git commit the binary is built from, so every
-//! result file can say which source produced it.
+//! result file can say which source produced it, and the MPI library it
+//! links (`build/mpi.rs`), so the binary can refuse another one.
 //!
 //! `git describe` when the git program is there; otherwise the commit is read
 //! from the checkout's own files (a clone copied to a machine without git,
@@ -10,7 +11,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "build/mpi.rs"]
+mod mpi;
+
 fn main() {
+    mpi::record();
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)

@@ -58,30 +58,7 @@ ranks=${PARSIM_COMPARE_RANKS:-1 2 3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/parsim-compare.XXXXXX")
 [[ -n ${PARSIM_COMPARE_KEEP:-} ]] || trap 'rm -rf "$work"' EXIT
 
-# name | arguments (the output is always o.h5 in the case's directory)
-cases=(
-  "heat-disk|heat --nx 120 --ny 90 --steps 50"
-  "heat-sine|heat --init sine --nx 64 --ny 48 --steps 40"
-  "heat-snapshots|heat --nx 100 --ny 80 --steps 60 --snapshot-every 20 --compress 1"
-  "heat-k1|heat --nx 300 --ny 200 --steps 24 --time-block 1"
-  "heat-k1-no-overlap|heat --nx 300 --ny 200 --steps 24 --time-block 1 --overlap off"
-  "heat-auto|heat --nx 1100 --ny 1000 --steps 26"
-  "heat-k4|heat --nx 300 --ny 200 --steps 26 --time-block 4 --check-every 7"
-  "heat-threads|heat --nx 400 --ny 300 --steps 30 --threads 2"
-  "heat-restart|heat --nx 150 --ny 110 --steps 50 --restart first.h5"
-  "ou-stats|ou --paths 16 --steps 2000"
-  "ou-paths|ou --paths 8 --steps 1000 --record-every 10 --store paths"
-  "ou-sweep|ou --tau 0.5,1 --sigma 1,2 --x0 0,1 --paths 6 --steps 800"
-  "pi|pi --samples 3000000 --chunk 100000"
-  "markov|markov --chains 50 --days 5000"
-  "integrate-lesson|integrate --n 2000000 --chunk 65536"
-  "integrate-expr|integrate --f x^3+sin(x)/(1+x^2) --rule simpson --n 400000 --a -1 --b 2"
-  "mandelbrot-dynamic|mandelbrot --width 300 --height 200 --max-iter 64 --chunk 3"
-  "mandelbrot-cyclic|mandelbrot --width 240 --height 160 --schedule cyclic"
-  "mandelbrot-block|mandelbrot --width 240 --height 160 --schedule block --window -1.5,0.5,-1,1"
-  "pairs|pairs --n 900 --dim 3 --bins 32"
-  "pairs-matrix|pairs --n 300 --dim 2 --matrix"
-)
+source scripts/cases.sh
 # Workloads the matrix must cover: every one `parsim workloads` lists.
 listed=$("$new" workloads | awk '{print $1}') && [[ -n $listed ]] ||
   { echo "compare: $new does not list its workloads (parsim workloads): give the newer build second" >&2; exit 1; }
@@ -98,30 +75,14 @@ else
   echo "compare: *** --io parallel not compared: a build without parallel HDF5 (cargo feature parallel-io) ***"
 fi
 
-# Run one case with one build; its directory holds o.h5, report.json, rc.
-run_case() {
-  local bin=$1 dir=$2 p=$3 args=$4
-  mkdir -p "$dir"
-  if [[ $args == *"--restart first.h5"* ]]; then
-    # the first half on 2 ranks, the rest on p: a restart across P
-    (cd "$dir" && mpirun --oversubscribe --bind-to none -n 2 "$bin" heat --nx 150 --ny 110 \
-      --steps 20 --output first.h5 --quiet >/dev/null 2>&1)
-  fi
-  set +e
-  (cd "$dir" && mpirun --oversubscribe --bind-to none -n "$p" "$bin" $args --output o.h5 \
-    --quiet --json >report.json 2>stderr.txt)
-  echo $? >"$dir/rc"
-  set -e
-}
-
 same=0 differ=0
 printf '%-22s %6s  %s\n' case ranks result
 for c in "${cases[@]}"; do
   name=${c%%|*} args=${c#*|}
   for p in $ranks; do
     a=$work/old/$name-p$p b=$work/new/$name-p$p
-    run_case "$old" "$a" "$p" "$args"
-    run_case "$new" "$b" "$p" "$args"
+    run_case "$a" "$p" "$args" "$old" mpirun --oversubscribe --bind-to none
+    run_case "$b" "$p" "$args" "$new" mpirun --oversubscribe --bind-to none
     problems=()
     [[ $(cat "$a/rc") == "$(cat "$b/rc")" ]] || problems+=("exit $(cat "$a/rc") vs $(cat "$b/rc")")
     [[ $(cat "$a/rc") == 0 ]] || problems+=("old build failed: $(tail -1 "$a/stderr.txt")")

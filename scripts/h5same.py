@@ -4,6 +4,8 @@
     python scripts/h5same.py A.h5 B.h5       exit 0 when equal, 1 (listing
                                               every difference) when not
     python scripts/h5same.py A.json B.json   the same for two --json reports
+    python scripts/h5same.py --across-mpi A B  two builds against different MPIs:
+                                              the MPI library they name may differ
 
 Every group, dataset and attribute must exist in both with the same type,
 shape and bytes. What only says how and when a file was made may differ:
@@ -63,10 +65,16 @@ def same_value(a, b):
     return a.tobytes() == b.tobytes()
 
 
+# With --across-mpi: what names the MPI library (which is the point of
+# comparing two MPIs' builds).
+ACROSS_MPI = {"mpi_library"}
+ignored = set()
+
+
 def attrs_diff(path, a, b, root):
     out = []
     for name in sorted(set(a.attrs) | set(b.attrs)):
-        if root and name in PROVENANCE:
+        if root and (name in PROVENANCE or name in ignored):
             continue
         if name not in a.attrs or name not in b.attrs:
             out.append(f"{path}@{name}: only in {'B' if name not in a.attrs else 'A'}")
@@ -109,6 +117,9 @@ def diff(a, b):
 
 
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--across-mpi":
+        ignored.update(ACROSS_MPI)
+        argv = argv[:1] + argv[2:]
     if len(argv) != 3 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if len(argv) == 2 else 2

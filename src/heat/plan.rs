@@ -315,7 +315,8 @@ pub fn warn_threads(rank: usize, threads: usize) {
     if rank == 0 && threads > cpus {
         crate::console::err_line(&format!(
             "parsim: warning: --threads {threads} but rank 0 may only run on {cpus} CPU(s); give \
-             each rank {threads} cores (mpirun --map-by slot:PE={threads}, srun --cpus-per-task={threads})"
+             each rank {threads} cores ({})",
+            crate::mpi_check::bind_advice(&crate::h5::mpi_library(), threads)
         ));
     }
 }
