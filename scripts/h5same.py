@@ -9,7 +9,8 @@
 
 Every group, dataset and attribute must exist in both with the same type,
 shape and bytes. What only says how and when a file was made may differ:
-the provenance attributes on / (commit, command line, start/end time), and
+the provenance attributes on / (commit, command line, start/end time, the
+HDF5 library version), and
 in the stored report JSON the timings, rates (any field named *_per_s)
 and memory figures, and per-rank compute seconds; under mandelbrot's
 dynamic schedule, which rank computed which rows. Every other report field
@@ -23,7 +24,8 @@ import h5py
 import numpy as np
 
 # Attributes on / that record provenance, not results.
-PROVENANCE = {"git_commit", "command_line", "start_time", "end_time", "parsim_version"}
+PROVENANCE = {"git_commit", "command_line", "start_time", "end_time", "parsim_version",
+              "hdf5_library"}
 # Report fields that measure the run rather than its result: every rate
 # (a name ending in _per_s or _per_s_per_core, whatever the workload), and
 # these.

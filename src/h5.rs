@@ -205,6 +205,8 @@ impl ResultFile {
             write_str(&file, "start_time", &meta.start_time)?;
             write_num(&file, "mpi_ranks", meta.ranks as u64)?;
             write_str(&file, "mpi_library", &meta.mpi_library)?;
+            let (a, b, c) = hdf5::library_version();
+            write_str(&file, "hdf5_library", &format!("{a}.{b}.{c}"))?;
             write_str_list(&file, "hostnames", &meta.hosts)?;
             if let Some((path, text)) = &meta.deck {
                 write_str(&file, "config_file", path)?;

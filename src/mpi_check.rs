@@ -90,6 +90,18 @@ pub fn bind_advice(library: &str, threads: usize) -> String {
     format!("{launcher}, or srun --cpus-per-task={t}")
 }
 
+/// srun's MPI plugin for the MPI library `library`: Open MPI's ranks
+/// speak PMIx; MPICH's and Intel MPI's (simple PMI client) PMI-2, which
+/// SLURM's `pmi2` plugin serves. Job scripts take it from `parsim
+/// --version`.
+pub fn srun_plugin(library: &str) -> &'static str {
+    if library.starts_with("Open MPI") {
+        "--mpi=pmix"
+    } else {
+        "--mpi=pmi2"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +113,13 @@ mod tests {
         assert!(a("MPICH Version:      5.0.2").starts_with("mpiexec -bind-to core:4"));
         assert!(a("Intel(R) MPI Library 2021.18.1 for Linux* OS").starts_with("I_MPI_PIN_DOMAIN=4"));
         assert!(a("unknown").ends_with("srun --cpus-per-task=4"));
+    }
+
+    #[test]
+    fn srun_plugin_by_family() {
+        assert_eq!(srun_plugin("Open MPI v4.1.4, package"), "--mpi=pmix");
+        assert_eq!(srun_plugin("MPICH Version:      5.0.2"), "--mpi=pmi2");
+        assert_eq!(srun_plugin("Intel(R) MPI Library 2021.18.1"), "--mpi=pmi2");
     }
 
     #[test]

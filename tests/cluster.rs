@@ -89,8 +89,20 @@ impl Cluster {
     /// before parsim runs a line of its own. Core files are allowed
     /// (`allow_core_files`) and named in the retry's line.
     fn sbatch(&self, work: &Path, options: &[&str], export: &str, script: &str) -> Output {
+        self.sbatch_with(Path::new(parsim()), work, options, export, script)
+    }
+
+    /// [`Cluster::sbatch`] with the parsim binary `bin`.
+    fn sbatch_with(
+        &self,
+        bin: &Path,
+        work: &Path,
+        options: &[&str],
+        export: &str,
+        script: &str,
+    ) -> Output {
         let chdir = format!("--chdir={}", work.display());
-        let export = format!("--export=ALL,PARSIM={},{export}", parsim());
+        let export = format!("--export=ALL,PARSIM={},{export}", bin.display());
         let script = Path::new(ROOT).join("jobs").join(script);
         let mut args = vec!["sbatch", "--wait", chdir.as_str(), export.as_str()];
         args.extend_from_slice(options);
@@ -244,6 +256,44 @@ fn two_nodes_equal_one(
     );
 }
 
+/// The MPICH build (`scripts/mpi-matrix.sh --build-only mpich`, which
+/// `scripts/test.sh` runs first) on 2 nodes x 2 ranks: the job script
+/// takes srun's `--mpi=pmi2` from its `parsim --version`, and the field is
+/// bitwise the Open MPI build's on one node (`two_nodes_equal_one`'s heat
+/// case, run just before).
+fn mpich_across_nodes(c: &Cluster, work: &Path) {
+    let mpich = Path::new(ROOT).join("target/mpi/mpich/release/parsim");
+    if !mpich.exists() {
+        skip("cluster: MPICH across nodes: no MPICH build (scripts/mpi-matrix.sh --build-only mpich)");
+        return;
+    }
+    let out = c.sbatch_with(
+        &mpich,
+        work,
+        &["--nodes=2", "--ntasks=4", "--ntasks-per-node=2"],
+        "NX=240,NY=180,STEPS=60,INIT=sine,OUTPUT=mpich-2nodes.h5",
+        "heat.sbatch",
+    );
+    assert!(out.status.success(), "MPICH on 2 nodes: {}", show(&out));
+    let two = work.join("mpich-2nodes.h5");
+    assert_eq!(hostnames(&two), ["node1", "node1", "node2", "node2"]);
+    let library: hdf5::types::VarLenUnicode = hdf5::File::open(&two)
+        .unwrap()
+        .attr("mpi_library")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert!(
+        library.as_str().starts_with("MPICH"),
+        "{}",
+        library.as_str()
+    );
+    assert!(
+        same_datasets(&two, &work.join("heat-1node.h5"), "heat"),
+        "MPICH on 2 nodes differs from Open MPI on 1"
+    );
+}
+
 /// Kill -9 one rank on node2 of a running 2-node job: the job must end
 /// (not hang) within 10 s.
 fn kill_on_second_node_ends_the_job(c: &Cluster, work: &Path) {
@@ -340,6 +390,7 @@ fn virtual_cluster_runs_parsim_across_nodes() {
         ],
         "heat",
     );
+    mpich_across_nodes(&c, &work);
     two_nodes_equal_one(
         &c,
         &work,

@@ -18,11 +18,12 @@ path, K, steps, ranks, deck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), i
 with h5py.File(path, "r") as f:
     a = f.attrs
     for name in ["parsim_version", "git_commit", "command_line", "start_time", "end_time",
-                 "mpi_library", "report"]:
+                 "mpi_library", "hdf5_library", "report"]:
         assert isinstance(a[name], str) and a[name], name
     assert int(a["mpi_ranks"]) == ranks
     assert len(a["hostnames"]) == ranks
     assert "MPI" in a["mpi_library"], a["mpi_library"]
+    assert a["hdf5_library"].count(".") == 2, a["hdf5_library"]
     assert a["end_time"] >= a["start_time"]
     if deck:
         assert a["config_file"] == deck and "workload" in a["config"], dict(a)

@@ -133,10 +133,11 @@ fn long_version() -> &'static str {
         };
         let (a, b, c) = hdf5::library_version();
         format!(
-            "{} (commit {})\nMPI library: {mpi}\nMPI built for: {built}\nHDF5: {a}.{b}.{c}\n\
-             parallel I/O (--io parallel): {}",
+            "{} (commit {})\nMPI library: {mpi}\nMPI built for: {built}\nsrun MPI plugin: {}\n\
+             HDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",
             crate::VERSION,
             env!("PARSIM_GIT_COMMIT"),
+            crate::mpi_check::srun_plugin(&mpi),
             if cfg!(feature = "parallel-io") {
                 "yes"
             } else {
@@ -177,6 +178,15 @@ pub fn main() -> i32 {
             return ExitCode::Runtime as i32;
         }
     };
+    // `parsim --version` alone, without starting MPI: job scripts read it
+    // (the srun plugin line) in the batch shell, where an MPI singleton
+    // would start its own runtime. It names both libraries when they
+    // differ.
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    if args.len() == 1 && args[0] == "--version" {
+        crate::console::out(&command().render_long_version());
+        return ExitCode::Success as i32;
+    }
     // The MPI library loaded must be the one built for: checked before
     // MPI_Init, which a mismatched library may already get wrong.
     if let Some(refusal) = crate::mpi_check::check() {
@@ -355,9 +365,10 @@ mod tests {
         assert!(lines[0].starts_with("parsim 0.1.0 (commit "), "{v}");
         assert!(lines[1].starts_with("MPI library: "), "{v}");
         assert_eq!(lines[2], "MPI built for: the same", "{v}");
-        assert!(lines[3].starts_with("HDF5: 1."), "{v}");
+        assert!(lines[3].starts_with("srun MPI plugin: --mpi="), "{v}");
+        assert!(lines[4].starts_with("HDF5: "), "{v}");
         assert!(
-            lines[4].starts_with("parallel I/O (--io parallel): "),
+            lines[5].starts_with("parallel I/O (--io parallel): "),
             "{v}"
         );
         assert_eq!(command().render_version(), "parsim 0.1.0\n");
