@@ -181,10 +181,12 @@ pub fn main() -> i32 {
     // `parsim --version` alone, without starting MPI: job scripts read it
     // (the srun plugin line) in the batch shell, where an MPI singleton
     // would start its own runtime. It names both libraries when they
-    // differ.
+    // differ. Under a launcher only rank 0 prints, as for every output.
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     if args.len() == 1 && args[0] == "--version" {
-        crate::console::out(&command().render_long_version());
+        if crate::mpi_check::launcher_rank() == 0 {
+            crate::console::out(&command().render_long_version());
+        }
         return ExitCode::Success as i32;
     }
     // The MPI library loaded must be the one built for: checked before
