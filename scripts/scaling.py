@@ -30,8 +30,12 @@ and a report job (jobs/study-report.sbatch) depends on all of them
 (--dependency=afterok); --wait blocks until the report is written.
 
 Writes into --out (default results/<study>-<workload>-<timestamp>):
-study.json, runs.jsonl (every run), runs.csv, table.md, time.png,
-speedup.png, efficiency.png, phases.png.
+study.json, runs.jsonl (every run, with the host's load just before it),
+runs.csv, table.md (with the fitted models in words), model.json (Amdahl,
+Karp-Flatt, Gustafson, USL: values, 95 % intervals, residuals; see
+scripts/models.py), extrap.txt (the study for Extra-P: extrap --text),
+time.png, speedup.png (with the fits and their residuals), efficiency.png,
+phases.png.
 """
 
 import argparse
@@ -46,6 +50,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import models  # noqa: E402  (scripts/models.py, beside this file)
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDIES = ("strong", "weak")
@@ -204,6 +211,7 @@ def run_local(study, info, o, out):
             flags = ["--oversubscribe", "--bind-to", "none"] if over else ["--bind-to", "core"]
             for k in range(1, o.repeat + 1):
                 cmd = ["mpirun", *flags, "-n", str(p), str(binary), *args, "--no-output", "--json"]
+                load = host_load()
                 t0 = time.perf_counter()
                 r = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
                 launch = time.perf_counter() - t0
@@ -211,11 +219,31 @@ def run_local(study, info, o, out):
                     raise StudyError(f"run failed (exit {r.returncode}): {' '.join(cmd)}: {last_line(r.stderr)}")
                 report = json.loads(r.stdout.strip().splitlines()[-1])
                 row = dict(ranks=p, nodes=1, repeat=k, oversubscribed=over, problem=problem,
-                           launch_s=launch, report=report)
+                           launch_s=launch, load=load, report=report)
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 print(f"scaling: {study} {workload} p={p} run {k}/{o.repeat}: "
                       f"{report['wall_time_s']:.4f} s", file=sys.stderr)
+
+
+def host_load():
+    """What else the host was doing just before a run: the 1-minute load
+    average and the CPUs other processes kept busy over the last 0.2 s
+    (from /proc; None where there is no /proc)."""
+    try:
+        load1 = float(Path("/proc/loadavg").read_text().split()[0])
+
+        def cpu():
+            f = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+            v = [int(x) for x in f]
+            return sum(v), v[3] + (v[4] if len(v) > 4 else 0)
+        (t0, i0), w0 = cpu(), time.perf_counter()
+        time.sleep(0.2)
+        (t1, i1) = cpu()
+        busy = (1.0 - (i1 - i0) / max(t1 - t0, 1)) * (os.cpu_count() or 1)
+        return dict(load1=load1, busy_cpus=round(busy, 2))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def check_mpirun(o):
@@ -383,6 +411,21 @@ def write_report(out):
             pt["eff"] = t1 / pt["best"]
             pt["speedup"] = pt["eff"] * pt["p"]
 
+    # The models (scripts/models.py), fitted to the points that were not
+    # oversubscribed, with the repeats' scatter as their uncertainty.
+    runs_by_p = {p: [r["report"]["wall_time_s"] for r in by_p[p]] for p in by_p}
+    over = {pt["p"] for pt in points if pt["over"]}
+    fitted = models.fit(kind, runs_by_p, over)
+    fitted["loads"] = {str(p): [r.get("load") for r in by_p[p]] for p in by_p}
+    (out / "model.json").write_text(json.dumps(fitted, indent=2) + "\n")
+    write_extrap(out / "extrap.txt", study, by_p, phases, over)
+    said = models.words(kind, fitted, phase_shares(points, phases, over))
+    busy = [(p, l["busy_cpus"]) for p in by_p for l in fitted["loads"][str(p)] if l]
+    if busy and max(b for _, b in busy) > 0.5:
+        p, b = max(busy, key=lambda x: x[1])
+        said.append(f"Other processes kept up to {b:.1f} CPUs busy just before a run ({p} ranks): "
+                    "the host was not idle.")
+
     with open(out / "table.md", "w") as f:
         f.write(f"# {kind.capitalize()} scaling: parsim {workload} ({study['launcher']})\n\n")
         f.write(f"{study['repeat']} runs per point; times are the runs' own steady-state wall times.\n")
@@ -397,12 +440,57 @@ def write_report(out):
             f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['best']:.4f} | {pt['median']:.4f} | "
                     f"{pt['speedup']:.2f} | {pt['eff']:.2f} | {pt['rate']:.4g} |"
                     + "".join(f" {pt['phases'][ph]['avg']:.4f} |" for ph in phases) + "\n")
-    plot(out, study, points, phases)
+        f.write("\n## What the points say\n\n")
+        for line in said:
+            f.write(f"- {line}\n")
+        f.write("\nThe parameters, their intervals and the residuals are in model.json.\n")
+    plot(out, study, points, phases, fitted)
     print((out / "table.md").read_text())
     print(f"scaling: wrote {out}/runs.csv, table.md, time.png, speedup.png, efficiency.png, phases.png")
 
 
-def plot(out, study, points, phases):
+def write_extrap(path, study, by_p, phases, over):
+    """The study in Extra-P's text input format (`extrap --text FILE`):
+    parameter p, one region for the wall time and one per phase (its
+    average over ranks), each with the metrics time and cost (p x time,
+    the core-seconds spent: what grows when scaling is imperfect, so
+    Extra-P's growth models fit it), every repeat a value. Oversubscribed
+    points are left out, as from the fits."""
+    ps = [p for p in sorted(by_p) if p not in over]
+    regions = [("wall", lambda r: r["report"]["wall_time_s"])]
+    regions += [(ph, lambda r, ph=ph: r["report"]["phases"][ph]["avg"]) for ph in phases]
+    with open(path, "w") as f:
+        f.write(f"# parsim {study['workload']}: {study['study']} scaling study (scripts/scaling.py)\n")
+        if over:
+            f.write(f"# oversubscribed points left out: {', '.join(map(str, sorted(over)))} ranks\n")
+        f.write("PARAMETER p\n")
+        f.write("POINTS " + " ".join(str(p) for p in ps) + "\n")
+        for name, get in regions:
+            for metric, scale in (("time", lambda p: 1), ("cost", lambda p: p)):
+                f.write(f"REGION {name}\nMETRIC {metric}\n")
+                for p in ps:
+                    f.write("DATA " + " ".join(f"{scale(p) * get(r):.9g}" for r in by_p[p]) + "\n")
+
+
+def phase_shares(points, phases, over):
+    """A sentence on the phase whose share of the time grows most between
+    the smallest and the largest fitted rank count, if it grows."""
+    pts = [pt for pt in points if pt["p"] not in over]
+    if len(pts) < 2:
+        return []
+    a, b = pts[0], pts[-1]
+    grow = []
+    for ph in phases:
+        sa, sb = a["phases"][ph]["avg"] / a["best"], b["phases"][ph]["avg"] / b["best"]
+        grow.append((sb - sa, ph, sa, sb))
+    d, ph, sa, sb = max(grow)
+    if d <= 0.02:
+        return []
+    return [f"The {ph} phase grows from {100 * sa:.0f} % to {100 * sb:.0f} % of the time "
+            f"between {a['p']} and {b['p']} ranks."]
+
+
+def plot(out, study, points, phases, fitted=None):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -420,8 +508,8 @@ def plot(out, study, points, phases):
     over = [pt["p"] for pt in points if pt["over"]]
     note = f" (p >= {min(over)} oversubscribed)" if over else ""
 
-    def finish(fig, ax, name, ylabel):
-        ax.set_xlabel("MPI ranks" + note)
+    def finish(fig, ax, name, ylabel, bottom=None):
+        (bottom or ax).set_xlabel("MPI ranks" + note)
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=9)
         ax.set_xscale("log", base=2)
@@ -440,13 +528,40 @@ def plot(out, study, points, phases):
     ax.set_yscale("log")
     finish(fig, ax, "time.png", "wall time of the steady state [s]")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    # The fitted laws over a dense p, and the residuals below.
+    dense = [2 ** (k / 8) for k in range(0, 8 * int(math.log2(ps[-1])) + 1)] if ps[-1] > 1 else [1]
+    curves = []
+    if fitted and "model" in fitted:
+        if kind == "strong":
+            f = fitted["amdahl"]["serial_fraction"]["value"]
+            curves.append((f"Amdahl, f = {f:.3f}", "--", lambda p: 1.0 / (f + (1.0 - f) / p)))
+        else:
+            s = fitted["gustafson"]["serial_fraction"]["value"]
+            curves.append((f"Gustafson, s = {s:.3f}", "--", lambda p: s + p * (1.0 - s)))
+        if fitted.get("usl"):
+            sg, kp = fitted["usl"]["sigma"]["value"], fitted["usl"]["kappa"]["value"]
+            curves.append((f"USL, sigma = {sg:.3f}, kappa = {kp:.4f}", "-.",
+                           lambda p: models.usl_speedup(p, sg, kp)))
+    fig, (ax, res) = plt.subplots(2, 1, figsize=(6, 5.5), sharex=True, height_ratios=[3, 1])
     ax.plot(ps, [pt["speedup"] for pt in points], "o-", label="measured")
     ax.plot(ps, ps, ":", color="gray", label="ideal")
-    finish(fig, ax, "speedup.png", "speedup T(1)/T(p)" if kind == "strong" else "scaled speedup p T(1)/T(p)")
+    for label, style, law in curves:
+        ax.plot(dense, [law(p) for p in dense], style, label=label)
+    if curves:
+        r = [100 * (pt["speedup"] / curves[0][2](pt["p"]) - 1) for pt in points]
+        res.plot(ps, r, "o", color="C2")
+        res.axhline(0, color="gray", lw=0.8)
+        res.set_ylabel(f"measured vs\n{curves[0][0].split(',')[0]} [%]", fontsize=8)
+        res.grid(True, alpha=0.3)
+    else:
+        res.set_axis_off()
+    finish(fig, ax, "speedup.png", "speedup T(1)/T(p)" if kind == "strong" else "scaled speedup p T(1)/T(p)",
+           bottom=res if curves else None)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(ps, [pt["eff"] for pt in points], "o-", label="measured")
+    for label, style, law in curves:
+        ax.plot(dense, [law(p) / p for p in dense], style, label=label)
     ax.axhline(1.0, ls=":", color="gray", label="ideal")
     ax.set_ylim(0, max(1.1, max(pt["eff"] for pt in points if not math.isnan(pt["eff"])) * 1.1))
     finish(fig, ax, "efficiency.png", "parallel efficiency")

@@ -13,6 +13,8 @@
 #                                 root needed), all of them, or openmpi (the system's)
 #   ./scripts/setup.sh --bundled-hdf5  also CMake in the venv, to build HDF5 2.x from
 #                                 source (cargo feature bundled-hdf5, scripts/hdf5-matrix.sh)
+#   ./scripts/setup.sh --extrap   also Extra-P (PyPI's extrap, with its own numpy 1.x and Qt) in
+#                                 .venv-extrap, which reads the studies' extrap.txt
 #   ./scripts/setup.sh --check    only report, never install (exit 1 if anything is missing)
 #
 # Needs: a Rust toolchain (cargo), a C compiler, MPI (mpicc + mpirun), HDF5
@@ -23,17 +25,18 @@
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
-want_tests=0 want_python=0 want_parallel=0 want_cmake=0 install=1 want_mpis=()
+want_tests=0 want_python=0 want_parallel=0 want_cmake=0 want_extrap=0 install=1 want_mpis=()
 while (( $# )); do
   case $1 in
-    --tests) want_tests=1 want_python=1 want_parallel=1 want_cmake=1 want_mpis+=(all) ;;
+    --tests) want_tests=1 want_python=1 want_parallel=1 want_cmake=1 want_extrap=1 want_mpis+=(all) ;;
     --bundled-hdf5) want_python=1 want_cmake=1 ;;
+    --extrap) want_python=1 want_extrap=1 ;;
     --parallel-io) want_parallel=1 ;;
     --python) want_python=1 ;;
     --mpi=*) want_mpis+=("${1#--mpi=}") ;;
     --mpi) want_mpis+=("${2:-}"); shift ;;
     --check) install=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -196,6 +199,22 @@ ensure_venv() {
   has_venv || { say "the venv at $VENV still lacks ${PY_PACKAGES[*]}"; return 1; }
 }
 
+# Extra-P in a venv of its own: it pins numpy 1.x, which the project's
+# venv (h5py, xarray) must not be held to.
+EXTRAP_VENV=$ROOT/.venv-extrap
+ensure_extrap() {
+  (( want_extrap )) || return 0
+  [[ -x $EXTRAP_VENV/bin/extrap ]] && return 0
+  if (( ! install )); then
+    say "missing: Extra-P in $EXTRAP_VENV (pip install extrap; run scripts/setup.sh --extrap)"
+    return 1
+  fi
+  say "installing Extra-P into $EXTRAP_VENV: pip install extrap"
+  [[ -x $EXTRAP_VENV/bin/python ]] || python3 -m venv "$EXTRAP_VENV"
+  "$EXTRAP_VENV/bin/python" -m pip install --quiet --disable-pip-version-check extrap
+  [[ -x $EXTRAP_VENV/bin/extrap ]] || { say "no extrap in $EXTRAP_VENV after pip"; return 1; }
+}
+
 # The other MPIs, each in a venv of its own (pip needs no root; see
 # scripts/lib.sh mpi_package).
 ensure_mpis() {
@@ -221,11 +240,13 @@ run_checks
 if (( ${#missing_names[@]} == 0 && ! no_cargo )); then
   ensure_venv || exit 1
   ensure_mpis || exit 1
+  ensure_extrap || exit 1
   say "all build and run dependencies found"
   exit 0
 fi
 if (( ! install )); then
-  ensure_mpis || true # --check: name the missing MPIs too
+  ensure_mpis || true # --check: name the missing MPIs and Extra-P too
+  ensure_extrap || true
   (( ${#missing_names[@]} )) || exit 1
 fi
 
@@ -254,6 +275,7 @@ if (( install )); then
   if (( ${#missing_names[@]} == 0 )); then
     ensure_venv || exit 1
     ensure_mpis || exit 1
+    ensure_extrap || exit 1
     say "all dependencies installed"
     exit 0
   fi

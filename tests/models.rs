@@ -1,0 +1,220 @@
+//! The scaling models of `scripts/scaling.py report` (scripts/models.py)
+//! recover known laws from synthetic studies: times made by Amdahl's law,
+//! the Universal Scalability Law and Gustafson's, with noise between the
+//! repeats, written as a study directory and reported like a real one.
+//! And they say so when the points cannot support a confident number.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Uniform noise in [0, 1) from a fixed-seed generator (the test is
+/// deterministic).
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A study directory `name` whose wall times are `law(p)` times
+/// (1 + noise * u), u uniform in [0, 1), `repeat` runs per point; the
+/// points above `cores` ranks marked oversubscribed.
+fn synthetic(
+    name: &str,
+    kind: &str,
+    ranks: &[u64],
+    cores: u64,
+    (repeat, noise): (usize, f64),
+    law: impl Fn(f64) -> f64,
+) -> PathBuf {
+    let dir = scratch(name);
+    let study = serde_json::json!({
+        "study": kind, "workload": "pi", "launcher": "mpirun", "repeat": repeat, "ranks": ranks,
+        "info": {"name": "pi", "phases": ["compute"], "rate": {"field": "samples_per_s", "unit": "samples/s"}},
+        "host": "synthetic", "cpu": "synthetic", "cores": cores,
+    });
+    std::fs::write(dir.join("study.json"), study.to_string()).unwrap();
+    let mut rng = Noise(7);
+    let mut lines = String::new();
+    for &p in ranks {
+        for k in 1..=repeat {
+            let t = law(p as f64) * (1.0 + noise * rng.next());
+            let row = serde_json::json!({
+                "ranks": p, "nodes": 1, "repeat": k, "oversubscribed": p > cores, "problem": "synthetic",
+                "launch_s": t + 0.3,
+                "report": {"wall_time_s": t, "samples_per_s": 1e9 / t,
+                           "phases": {"compute": {"min": t * 0.9, "avg": t * 0.95, "max": t}}},
+            });
+            lines.push_str(&format!("{row}\n"));
+        }
+    }
+    std::fs::write(dir.join("runs.jsonl"), lines).unwrap();
+    dir
+}
+
+/// `scaling.py report DIR`: its model.json and table.md, or None (a loud
+/// skip) without the venv.
+fn report(dir: &Path) -> Option<(serde_json::Value, String)> {
+    let py = Path::new(ROOT).join(".venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", "import matplotlib, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("CI").is_err(), "no .venv with matplotlib on CI");
+        skip("scaling models: no .venv with matplotlib (scripts/setup.sh --python)");
+        return None;
+    }
+    let out = Command::new(py)
+        .arg(Path::new(ROOT).join("scripts/scaling.py"))
+        .arg("report")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let model = serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
+    Some((model, std::fs::read_to_string(dir.join("table.md")).unwrap()))
+}
+
+fn value(m: &serde_json::Value, path: &[&str]) -> (f64, [f64; 2]) {
+    let mut v = m;
+    for k in path {
+        v = &v[k];
+    }
+    let iv = &v["interval"];
+    (
+        v["value"].as_f64().unwrap(),
+        [iv[0].as_f64().unwrap(), iv[1].as_f64().unwrap()],
+    )
+}
+
+#[test]
+fn amdahl_with_noise_is_recovered_within_its_interval() {
+    let ranks = [1, 2, 4, 8, 16, 32, 64];
+    // Up to 3 % noise between repeats; 64 ranks "oversubscribed" (a point
+    // made 3x slower there must not move the fit).
+    let dir = synthetic("amdahl", "strong", &ranks, 32, (3, 0.03), |p| {
+        let t = 10.0 * (0.07 + 0.93 / p);
+        if p > 32.0 {
+            3.0 * t
+        } else {
+            t
+        }
+    });
+    let Some((m, table)) = report(&dir) else { return };
+    let (f, iv) = value(&m, &["amdahl", "serial_fraction"]);
+    assert!(iv[0] <= 0.07 && 0.07 <= iv[1], "f = {f}, interval {iv:?}");
+    assert!((f - 0.07).abs() < 0.01 && iv[1] - iv[0] < 0.02, "f = {f}, interval {iv:?}");
+    assert_eq!(m["excluded_ranks"], serde_json::json!([64]));
+    // Karp-Flatt: about f at every rank count (Amdahl holds).
+    for p in ["2", "8", "32"] {
+        let e = m["karp_flatt"][p].as_f64().unwrap();
+        assert!((e - 0.07).abs() < 0.02, "Karp-Flatt at {p}: {e}");
+    }
+    assert!(table.contains("Amdahl: serial fraction 0.069"), "{table}");
+    assert!(table.contains("at most 14x on any number of ranks"), "{table}");
+    assert!(table.contains("stays about constant"), "{table}");
+    assert!(table.contains("Oversubscribed points (64 ranks)"), "{table}");
+    assert!(!table.contains("Caution"), "{table}");
+    assert!(dir.join("speedup.png").exists());
+}
+
+#[test]
+fn usl_contention_and_coherency_and_the_peak_are_recovered() {
+    let (sigma, kappa) = (0.05, 0.002);
+    let ranks = [1, 2, 4, 8, 16, 32, 64];
+    let dir = synthetic("usl", "strong", &ranks, 64, (4, 0.01), |p| {
+        10.0 * (1.0 + sigma * (p - 1.0) + kappa * p * (p - 1.0)) / p
+    });
+    let Some((m, table)) = report(&dir) else { return };
+    let (s, siv) = value(&m, &["usl", "sigma"]);
+    let (k, kiv) = value(&m, &["usl", "kappa"]);
+    assert!(siv[0] <= sigma && sigma <= siv[1], "sigma {s} {siv:?}");
+    assert!(kiv[0] <= kappa && kappa <= kiv[1] && kiv[0] > 0.0, "kappa {k} {kiv:?}");
+    let peak = m["usl"]["peak_ranks"].as_f64().unwrap();
+    assert!((peak - 21.8).abs() < 3.0, "peak {peak}");
+    assert!(table.contains("the speedup peaks near 2"), "{table}");
+    // Overhead that grows with p: Karp-Flatt says so.
+    assert!(table.contains("grows"), "{table}");
+}
+
+#[test]
+fn gustafson_serial_fraction_of_a_weak_study() {
+    // Scaled speedup S(p) = s + p (1 - s) with s = 0.1: T(p) = p T1 / S(p).
+    let s = 0.1;
+    let dir = synthetic("gustafson", "weak", &[1, 2, 4, 8, 16], 16, (3, 0.01), |p| {
+        2.0 * p / (s + p * (1.0 - s))
+    });
+    let Some((m, table)) = report(&dir) else { return };
+    let (g, iv) = value(&m, &["gustafson", "serial_fraction"]);
+    assert!(iv[0] <= s && s <= iv[1] && (g - s).abs() < 0.02, "s = {g}, interval {iv:?}");
+    assert!(table.contains("Gustafson: serial fraction 0.09"), "{table}");
+}
+
+/// A busy host: repeats that differ by up to 40 %. The report says the
+/// parameters are not to be trusted, instead of printing a confident one.
+#[test]
+fn a_noisy_study_says_so() {
+    let dir = synthetic("noisy", "strong", &[1, 2, 4, 8], 8, (3, 0.4), |p| {
+        10.0 * (0.1 + 0.9 / p)
+    });
+    let Some((_, table)) = report(&dir) else { return };
+    assert!(table.contains("Caution: repeats of a point differ by up to"), "{table}");
+    // Too few points for the USL, and it says why.
+    let few = synthetic("few", "strong", &[1, 2, 4], 4, (2, 0.01), |p| 1.0 / p);
+    let Some((m, table)) = report(&few) else { return };
+    assert!(m["usl"].is_null(), "{m}");
+    assert!(table.contains("USL: not fitted"), "{table}");
+}
+
+/// The study's Extra-P export (`extrap.txt`) loads in Extra-P (PyPI's
+/// `extrap`, in `.venv-extrap`: scripts/setup.sh --extrap) and gives a
+/// model: for Amdahl's law the cost p T(p) = T1 (1 - f) + T1 f p is linear
+/// in p, with slope T1 f = 0.7 here.
+#[test]
+fn the_extra_p_export_loads_in_extrap_and_gives_a_model() {
+    let ranks = [1, 2, 4, 8, 16, 32];
+    let dir = synthetic("extrap", "strong", &ranks, 32, (3, 0.01), |p| {
+        10.0 * (0.07 + 0.93 / p)
+    });
+    if report(&dir).is_none() {
+        return;
+    }
+    let extrap = Path::new(ROOT).join(".venv-extrap/bin/extrap");
+    if !extrap.exists() {
+        assert!(std::env::var("CI").is_err(), "no .venv-extrap on CI");
+        skip("Extra-P export: no .venv-extrap (scripts/setup.sh --extrap)");
+        return;
+    }
+    let out = Command::new(extrap)
+        .arg("--text")
+        .arg(dir.join("extrap.txt"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "Callpath: wall" then "Metric: time" ... "Metric: cost" / "Model: A + B * p^(1)".
+    let wall = text.split("Callpath: ").find(|s| s.starts_with("wall")).expect(&text);
+    let cost = wall.split("Metric: ").find(|s| s.starts_with("cost")).expect(&text);
+    let model = cost.lines().find_map(|l| l.trim().strip_prefix("Model: ")).expect(&text);
+    let slope: f64 = model
+        .split(" + ")
+        .find_map(|t| t.strip_suffix(" * p^(1)"))
+        .unwrap_or_else(|| panic!("no linear term in p: {model}"))
+        .parse()
+        .unwrap();
+    assert!((slope - 0.7).abs() < 0.07, "slope {slope}: {model}");
+}
