@@ -104,9 +104,9 @@ def fit(kind, runs_by_p, over=()):
     Returns the dict that model.json holds."""
     ps = sorted(p for p in runs_by_p if p not in over)
     out = {"fitted_ranks": ps, "excluded_ranks": sorted(over)}
-    if 1 not in runs_by_p or len(ps) < 3:
-        out["note"] = ("too few points for a fit: it needs p = 1 and at least two more rank counts "
-                       "that were not oversubscribed")
+    if 1 not in runs_by_p or len(ps) < 2:
+        out["note"] = ("too few points for a fit: it needs p = 1 and at least one more rank count "
+                       "that was not oversubscribed")
         return out
 
     def point_fit(times):
@@ -241,6 +241,9 @@ def words(kind, m, phases_share=None):
     elif m.get("half_efficiency_ranks_predicted"):
         lines.append(f"Efficiency stays above 50 % here; Amdahl's fit puts the 50 % point at "
                      f"{m['half_efficiency_ranks_predicted']:.0f} ranks.")
+    if len(m["fitted_ranks"]) == 2:
+        lines.append("Two rank counts only: a two-parameter law goes through both exactly, and nothing "
+                     "tests it; more cores (or nodes) would.")
     if m["excluded_ranks"]:
         lines.append(f"Oversubscribed points ({', '.join(map(str, m['excluded_ranks']))} ranks) are shown "
                      "but not fitted: ranks there share cores.")
