@@ -72,7 +72,10 @@ fn report(dir: &Path) -> Option<(serde_json::Value, String)> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var("CI").is_err(), "no .venv with matplotlib on CI");
+        assert!(
+            std::env::var("CI").is_err(),
+            "no .venv with matplotlib on CI"
+        );
         skip("scaling models: no .venv with matplotlib (scripts/setup.sh --python)");
         return None;
     }
@@ -84,8 +87,12 @@ fn report(dir: &Path) -> Option<(serde_json::Value, String)> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
-    let model = serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
-    Some((model, std::fs::read_to_string(dir.join("table.md")).unwrap()))
+    let model =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("model.json")).unwrap()).unwrap();
+    Some((
+        model,
+        std::fs::read_to_string(dir.join("table.md")).unwrap(),
+    ))
 }
 
 fn value(m: &serde_json::Value, path: &[&str]) -> (f64, [f64; 2]) {
@@ -113,10 +120,15 @@ fn amdahl_with_noise_is_recovered_within_its_interval() {
             t
         }
     });
-    let Some((m, table)) = report(&dir) else { return };
+    let Some((m, table)) = report(&dir) else {
+        return;
+    };
     let (f, iv) = value(&m, &["amdahl", "serial_fraction"]);
     assert!(iv[0] <= 0.07 && 0.07 <= iv[1], "f = {f}, interval {iv:?}");
-    assert!((f - 0.07).abs() < 0.01 && iv[1] - iv[0] < 0.02, "f = {f}, interval {iv:?}");
+    assert!(
+        (f - 0.07).abs() < 0.01 && iv[1] - iv[0] < 0.02,
+        "f = {f}, interval {iv:?}"
+    );
     assert_eq!(m["excluded_ranks"], serde_json::json!([64]));
     // Karp-Flatt: about f at every rank count (Amdahl holds).
     for p in ["2", "8", "32"] {
@@ -124,9 +136,15 @@ fn amdahl_with_noise_is_recovered_within_its_interval() {
         assert!((e - 0.07).abs() < 0.02, "Karp-Flatt at {p}: {e}");
     }
     assert!(table.contains("Amdahl: serial fraction 0.069"), "{table}");
-    assert!(table.contains("at most 14x on any number of ranks"), "{table}");
+    assert!(
+        table.contains("at most 14x on any number of ranks"),
+        "{table}"
+    );
     assert!(table.contains("stays about constant"), "{table}");
-    assert!(table.contains("Oversubscribed points (64 ranks)"), "{table}");
+    assert!(
+        table.contains("Oversubscribed points (64 ranks)"),
+        "{table}"
+    );
     assert!(!table.contains("Caution"), "{table}");
     assert!(dir.join("speedup.png").exists());
 }
@@ -138,11 +156,16 @@ fn usl_contention_and_coherency_and_the_peak_are_recovered() {
     let dir = synthetic("usl", "strong", &ranks, 64, (4, 0.01), |p| {
         10.0 * (1.0 + sigma * (p - 1.0) + kappa * p * (p - 1.0)) / p
     });
-    let Some((m, table)) = report(&dir) else { return };
+    let Some((m, table)) = report(&dir) else {
+        return;
+    };
     let (s, siv) = value(&m, &["usl", "sigma"]);
     let (k, kiv) = value(&m, &["usl", "kappa"]);
     assert!(siv[0] <= sigma && sigma <= siv[1], "sigma {s} {siv:?}");
-    assert!(kiv[0] <= kappa && kappa <= kiv[1] && kiv[0] > 0.0, "kappa {k} {kiv:?}");
+    assert!(
+        kiv[0] <= kappa && kappa <= kiv[1] && kiv[0] > 0.0,
+        "kappa {k} {kiv:?}"
+    );
     let peak = m["usl"]["peak_ranks"].as_f64().unwrap();
     assert!((peak - 21.8).abs() < 3.0, "peak {peak}");
     assert!(table.contains("the speedup peaks near 2"), "{table}");
@@ -157,9 +180,14 @@ fn gustafson_serial_fraction_of_a_weak_study() {
     let dir = synthetic("gustafson", "weak", &[1, 2, 4, 8, 16], 16, (3, 0.01), |p| {
         2.0 * p / (s + p * (1.0 - s))
     });
-    let Some((m, table)) = report(&dir) else { return };
+    let Some((m, table)) = report(&dir) else {
+        return;
+    };
     let (g, iv) = value(&m, &["gustafson", "serial_fraction"]);
-    assert!(iv[0] <= s && s <= iv[1] && (g - s).abs() < 0.02, "s = {g}, interval {iv:?}");
+    assert!(
+        iv[0] <= s && s <= iv[1] && (g - s).abs() < 0.02,
+        "s = {g}, interval {iv:?}"
+    );
     assert!(table.contains("Gustafson: serial fraction 0.09"), "{table}");
 }
 
@@ -170,11 +198,18 @@ fn a_noisy_study_says_so() {
     let dir = synthetic("noisy", "strong", &[1, 2, 4, 8], 8, (3, 0.4), |p| {
         10.0 * (0.1 + 0.9 / p)
     });
-    let Some((_, table)) = report(&dir) else { return };
-    assert!(table.contains("Caution: repeats of a point differ by up to"), "{table}");
+    let Some((_, table)) = report(&dir) else {
+        return;
+    };
+    assert!(
+        table.contains("Caution: repeats of a point differ by up to"),
+        "{table}"
+    );
     // Too few points for the USL, and it says why.
     let few = synthetic("few", "strong", &[1, 2, 4], 4, (2, 0.01), |p| 1.0 / p);
-    let Some((m, table)) = report(&few) else { return };
+    let Some((m, table)) = report(&few) else {
+        return;
+    };
     assert!(m["usl"].is_null(), "{m}");
     assert!(table.contains("USL: not fitted"), "{table}");
 }
@@ -207,9 +242,18 @@ fn the_extra_p_export_loads_in_extrap_and_gives_a_model() {
     assert!(out.status.success(), "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     // "Callpath: wall" then "Metric: time" ... "Metric: cost" / "Model: A + B * p^(1)".
-    let wall = text.split("Callpath: ").find(|s| s.starts_with("wall")).expect(&text);
-    let cost = wall.split("Metric: ").find(|s| s.starts_with("cost")).expect(&text);
-    let model = cost.lines().find_map(|l| l.trim().strip_prefix("Model: ")).expect(&text);
+    let wall = text
+        .split("Callpath: ")
+        .find(|s| s.starts_with("wall"))
+        .expect(&text);
+    let cost = wall
+        .split("Metric: ")
+        .find(|s| s.starts_with("cost"))
+        .expect(&text);
+    let model = cost
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Model: "))
+        .expect(&text);
     let slope: f64 = model
         .split(" + ")
         .find_map(|t| t.strip_suffix(" * p^(1)"))

@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{pieces, LaneState};
+use super::lanes::{pieces, LaneState};
 use super::model::OuParams;
 use crate::normal::slow_words;
 use crate::rng::Lanes;

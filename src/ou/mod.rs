@@ -3,7 +3,7 @@
 //!
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`model`]: parameter sets, sweeps, the plan of an ensemble (pure);
-//! - [`kernel`] (and `avx2`): the member kernel (pure);
+//! - [`kernel`] (and `avx2`, `lanes`): the member kernel (pure);
 //! - [`run`]: the workload on the one driver (`crate::driver`), with
 //!   [`members`] (this rank's share), [`checkpoint`], [`gather`],
 //!   [`file`] (the HDF5 layout) and [`report`].
@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod file;
 pub mod gather;
 pub mod kernel;
+mod lanes;
 pub mod members;
 pub mod model;
 pub mod options;
