@@ -107,11 +107,13 @@ mpi_launcher() {
 
 # The bundled-HDF5 build (cargo feature bundled-hdf5: HDF5 2.x from source,
 # linked statically), in its own target directory; CMake from the venv
-# (scripts/setup.sh --bundled-hdf5). The system's HDF5_DIR must not leak in.
+# and Ninja from the venv (scripts/setup.sh --bundled-hdf5: a fresh Debian
+# has no make). The system's HDF5_DIR must not leak in.
 PARSIM_BUNDLED_TARGET=$PARSIM_ROOT/target/bundled-hdf5
 PARSIM_BUNDLED_BIN=$PARSIM_BUNDLED_TARGET/release/parsim
 bundled_hdf5_env() {
-  env -u HDF5_DIR PATH="$PARSIM_ROOT/.venv/bin:$PATH" CARGO_TARGET_DIR="$PARSIM_BUNDLED_TARGET" "$@"
+  env -u HDF5_DIR PATH="$PARSIM_ROOT/.venv/bin:$PATH" CMAKE_GENERATOR=Ninja \
+    CARGO_TARGET_DIR="$PARSIM_BUNDLED_TARGET" "$@"
 }
 build_bundled_hdf5() {
   (cd "$PARSIM_ROOT" && bundled_hdf5_env cargo build --release --locked --quiet --features bundled-hdf5)

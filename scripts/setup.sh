@@ -129,7 +129,7 @@ VENV=$ROOT/.venv
 PY_PACKAGES=(numpy h5py matplotlib)
 # CMake for the bundled-HDF5 build, from PyPI: no root needed, the same
 # version everywhere.
-(( want_cmake )) && PY_PACKAGES+=(cmake)
+(( want_cmake )) && PY_PACKAGES+=(cmake ninja) # ninja: a fresh Debian has no make
 # The tests also open every result file with xarray (h5netcdf engine).
 (( want_tests )) && PY_PACKAGES+=(xarray h5netcdf)
 has_venv() {
