@@ -66,6 +66,13 @@ pub fn mpi_library() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The HDF5 library's version, "major.minor.release" (`parsim --version`
+/// and every result file name it).
+pub fn hdf5_library() -> String {
+    let (a, b, c) = hdf5::library_version();
+    format!("{a}.{b}.{c}")
+}
+
 /// The current time, RFC 3339, UTC, to the second.
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
@@ -205,8 +212,7 @@ impl ResultFile {
             write_str(&file, "start_time", &meta.start_time)?;
             write_num(&file, "mpi_ranks", meta.ranks as u64)?;
             write_str(&file, "mpi_library", &meta.mpi_library)?;
-            let (a, b, c) = hdf5::library_version();
-            write_str(&file, "hdf5_library", &format!("{a}.{b}.{c}"))?;
+            write_str(&file, "hdf5_library", &hdf5_library())?;
             write_str_list(&file, "hostnames", &meta.hosts)?;
             if let Some((path, text)) = &meta.deck {
                 write_str(&file, "config_file", path)?;

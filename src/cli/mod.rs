@@ -131,10 +131,10 @@ fn long_version() -> &'static str {
             b if b == mpi => "the same".to_string(),
             b => b.to_string(),
         };
-        let (a, b, c) = hdf5::library_version();
+        let hdf5 = crate::h5::hdf5_library();
         format!(
             "{} (commit {})\nMPI library: {mpi}\nMPI built for: {built}\nsrun MPI plugin: {}\n\
-             HDF5: {a}.{b}.{c}\nparallel I/O (--io parallel): {}",
+             HDF5: {hdf5}\nparallel I/O (--io parallel): {}",
             crate::VERSION,
             env!("PARSIM_GIT_COMMIT"),
             crate::mpi_check::srun_plugin(&mpi),

@@ -261,25 +261,25 @@ impl Work {
     fn piece(&mut self, plan: &OuPlan, g: &mut Group, to: u64, st: &mut Members) -> bool {
         let samples = plan.samples();
         let p = plan.sets[g.set];
-        let Members {
-            paths,
-            summaries,
-            partial,
-            ..
-        } = st;
+        // What a group part-way kept, read before its records are borrowed.
+        let kept: Vec<([u64; 4], MemberSummary)> = match g.t {
+            0 => Vec::new(),
+            _ => (g.first..g.first + g.width)
+                .map(|k| {
+                    let i = st
+                        .find(k)
+                        .expect("a group part-way has its members in `partial`");
+                    (st.partial[i].words, st.summaries[k])
+                })
+                .collect(),
+        };
         let records: &mut [f64] = if self.store_paths {
-            &mut paths[g.first * samples..(g.first + g.width) * samples]
+            &mut st.paths[g.first * samples..(g.first + g.width) * samples]
         } else {
             &mut self.lane_records[..g.width * samples]
         };
         let start = |l: usize| stream(plan.seed, (self.first + g.first + l) as u64);
-        let held = |l: usize| {
-            let k = g.first + l;
-            let i = partial
-                .binary_search_by_key(&k, |q| q.member)
-                .expect("a group part-way has its members in `partial`");
-            (partial[i].words, summaries[k])
-        };
+        let held = |l: usize| kept[l];
         let re = plan.record_every;
         let ended: Vec<(u64, [u64; 4], MemberSummary)> = if g.width == GROUP {
             let mut recs = split_records::<GROUP>(records, samples);
