@@ -6,6 +6,7 @@ through mpirun or on SLURM, turned into a CSV, a Markdown table and plots.
     scripts/scaling.py strong heat --size 600x400 --set steps=20
     scripts/scaling.py weak pi --max-ranks 8 --launcher slurm --wait
     scripts/scaling.py report DIR          # (re)build the report of a study
+    scripts/scaling.py predict DIR --ranks 1024 --network alpha=1.5us,beta=10GB/s --cores-per-node 64
 
 Strong: a fixed global problem on 1, 2, 4, ... ranks (and --max-ranks);
 speedup S(p) = T(1)/T(p), efficiency S(p)/p. Weak: fixed work per rank;
@@ -35,7 +36,15 @@ runs.csv, table.md (with the fitted models in words), model.json (Amdahl,
 Karp-Flatt, Gustafson, USL: values, 95 % intervals, residuals; see
 scripts/models.py), extrap.txt (the study for Extra-P: extrap --text),
 time.png, speedup.png (with the fits and their residuals), efficiency.png,
-phases.png.
+phases.png, and network.json (`parsim pingpong` on 2 ranks before the
+points: the latency and bandwidth between two ranks of this node).
+
+predict: a cost model (scripts/costmodel.py) built from the study's
+reference point and the network, the workload's own communication pattern
+on p ranks: the predicted time, efficiency and phase split per rank count,
+the rank count where efficiency falls below 50 %, and the model against
+the study's own points. Writes prediction.md and prediction.json into the
+study.
 """
 
 import argparse
@@ -52,7 +61,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import costmodel  # noqa: E402  (scripts/costmodel.py, beside this file)
 import models  # noqa: E402  (scripts/models.py, beside this file)
+from costmodel import balanced_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDIES = ("strong", "weak")
@@ -80,18 +91,6 @@ def die(msg):
 
 
 # ---------------------------------------------------------------- problems
-
-
-def balanced_grid(p):
-    """parsim's default process grid: most balanced factors, more along y."""
-    best = None
-    for px in range(1, p + 1):
-        if p % px == 0:
-            py = p // px
-            key = (abs(px - py), px > py)
-            if best is None or key < best[0]:
-                best = (key, px, py)
-    return best[1], best[2]
 
 
 def rank_counts(max_ranks):
@@ -204,6 +203,8 @@ def run_local(study, info, o, out):
     if os.geteuid() == 0 and "OMPI_ALLOW_RUN_AS_ROOT" not in env:
         print("scaling: note: running as root: setting OMPI_ALLOW_RUN_AS_ROOT=1 for mpirun", file=sys.stderr)
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    if o.max_ranks >= 2:
+        measure_network(binary, out / "network.json", env)
     with open(out / "runs.jsonl", "w") as log:
         for p in rank_counts(o.max_ranks):
             args, problem = point_args(study, info, p, o)
@@ -224,6 +225,22 @@ def run_local(study, info, o, out):
                 log.flush()
                 print(f"scaling: {study} {workload} p={p} run {k}/{o.repeat}: "
                       f"{report['wall_time_s']:.4f} s", file=sys.stderr)
+
+
+def measure_network(binary, path, env=None, launcher=("mpirun", "-n", "2")):
+    """`parsim pingpong --json` on two ranks into `path`: what predict's
+    cost model takes for the links within a node."""
+    cmd = [*launcher, str(binary), "pingpong", "--json", "--time-per-size", "0.02"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env or dict(os.environ), stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise StudyError(f"pingpong failed (exit {r.returncode}): {' '.join(cmd)}: {last_line(r.stderr)}")
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    for link in report["links"]:
+        f = link["fit"]
+        print(f"scaling: {link['kind']} link: alpha {f['alpha_s'] * 1e6:.2f} us, "
+              f"beta {f['beta_bytes_per_s'] / 1e9:.2f} GB/s (parsim pingpong)", file=sys.stderr)
+    return report
 
 
 def host_load():
@@ -591,6 +608,144 @@ def plot(out, study, points, phases, fitted=None):
     plt.close(fig)
 
 
+# ---------------------------------------------------------------- predict
+
+
+def problem_values(text):
+    """'nx 4000; ny 4000; steps 100' (a run's problem) as numbers by option."""
+    vals = {}
+    for part in text.split(";"):
+        k, _, v = part.strip().partition(" ")
+        try:
+            vals[k.replace("-", "_")] = float(v) if "." in v or "e" in v.lower() else int(v)
+        except ValueError:
+            vals[k.replace("-", "_")] = v
+    return vals
+
+
+def grown(info, kind, base, p):
+    """The option values on p ranks: a weak study grows its size options
+    as point_args does; a strong study keeps them."""
+    vals = dict(base)
+    if kind == "weak":
+        px, py = balanced_grid(p)
+        for s in info["size"]:
+            k = s["option"].replace("-", "_")
+            v = base[k]
+            vals[k] = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[s["weak"]]
+    return vals
+
+
+def network_for(out, study, o):
+    """The links within and between nodes: given, from the study's
+    network.json, or measured now (within a node, 2 ranks)."""
+    measured = None
+    if (out / "network.json").exists():
+        measured = json.loads((out / "network.json").read_text())
+    elif not o.intra:
+        binary = parsim_binary(o)
+        print("scaling: the study has no network.json: measuring this node with parsim pingpong", file=sys.stderr)
+        env = dict(os.environ)
+        if os.geteuid() == 0:
+            env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        measured = measure_network(binary, out / "network.json", env)
+    links = {l["kind"]: l for l in (measured or {}).get("links", [])}
+    if o.intra:
+        intra = costmodel.parse_link(o.intra, "--intra")
+    elif "intra-node" in links:
+        intra = costmodel.link_from_pingpong(links["intra-node"], "parsim pingpong, within a node")
+    else:
+        raise StudyError("no measurement within a node: give --intra alpha=...,beta=...")
+    if o.network:
+        inter = costmodel.parse_link(o.network, "--network")
+    elif "inter-node" in links:
+        inter = costmodel.link_from_pingpong(links["inter-node"], "parsim pingpong, between nodes")
+    else:
+        inter = None
+    cores = o.cores_per_node or study.get("cores") or os.cpu_count() or 1
+    return costmodel.Network(intra, inter, cores)
+
+
+def write_prediction(out, o):
+    study, rows = load_runs(out)
+    kind, workload = study["study"], study["workload"]
+    info = study.get("info") or registry(ROOT / "target" / "release" / "parsim")[workload]
+    if "comm" not in info:
+        info = {**info, "comm": registry(parsim_binary(o))[workload]["comm"]}
+    by_p = {}
+    for r in rows:
+        by_p.setdefault(r["ranks"], []).append(r)
+    fitted = sorted(p for p in by_p if not any(r["oversubscribed"] for r in by_p[p]))
+    if not fitted:
+        raise StudyError(f"{out}: every point is oversubscribed: nothing to build a model from")
+    best = {p: min(by_p[p], key=lambda r: r["report"]["wall_time_s"]) for p in by_p}
+    p0 = fitted[0]
+    rep0 = best[p0]["report"]
+    ref = dict(p=p0, wall=rep0["wall_time_s"], report=rep0,
+               phases={ph: v["avg"] for ph, v in rep0["phases"].items()})
+    base = problem_values(best[p0]["problem"])
+    for k, v in rep0.items():  # options the problem does not name (mandelbrot's chunk)
+        base.setdefault(k, v)
+    if kind == "weak" and p0 != 1:
+        raise StudyError("a weak study's model needs its 1-rank point")
+    values_at = lambda p: grown(info, kind, base, p)  # noqa: E731
+    net = network_for(out, study, o)
+    t1 = costmodel.predict(info, kind, ref, values_at, net, 1)["total"]
+    ranks = rank_counts(o.ranks)
+    table = costmodel.scan(info, kind, ref, values_at, net, ranks, t1)
+    top = 1 << 24 if net.inter else net.cores
+    half_p, half = costmodel.half_efficiency(info, kind, ref, values_at, net, t1, top=top)
+    if half_p is None and not net.inter:
+        half += " (one node: give --network to look past it)"
+    phase = info["comm"].get("phase")
+    check = []
+    for p in fitted:
+        try:
+            m = costmodel.predict(info, kind, ref, values_at, net, p)
+        except costmodel.ProblemLimit:
+            continue
+        rep = best[p]["report"]
+        check.append(dict(p=p, measured=rep["wall_time_s"], predicted=m["total"],
+                          comm_measured=rep["phases"][phase]["avg"] if phase else None,
+                          comm_predicted=m["comm"]))
+
+    lines = [f"# Prediction: parsim {workload}, {kind} scaling, {best[p0]['problem']}"
+             + (" per rank at 1" if kind == "weak" else ""), "",
+             f"Built from the study in {out} (reference: its {p0}-rank point, best run) and the network:",
+             f"- within a node: {net.intra}",
+             f"- between nodes: {net.inter or 'not given (one node only)'}",
+             f"- {net.cores} ranks per node; communication: {info['comm']['pattern']} "
+             f"(scripts/costmodel.py says what each pattern costs)", "",
+             f"| ranks | nodes | compute [s] | {phase or 'comm'} [s] | other [s] | total [s] | speedup | efficiency |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table:
+        if "stop" in r:
+            lines.append(f"| {r['p']} | | {r['stop']} | | | | | |")
+            continue
+        lines.append(f"| {r['p']} | {r['nodes']} | {r['compute']:.4g} | {r['comm']:.4g} | {r['other']:.3g} | "
+                     f"{r['total']:.4g} | {r['speedup']:.3g} | {r['efficiency']:.2f} |")
+    lines += ["", f"Efficiency {half}.", "",
+              "The model against the study's own points (not fitted to them except the reference's compute):", "",
+              f"| ranks | measured [s] | predicted [s] | ratio | {phase or 'comm'} measured [s] | predicted [s] |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for c in check:
+        cm = "" if c["comm_measured"] is None else f"{c['comm_measured']:.4g}"
+        lines.append(f"| {c['p']} | {c['measured']:.4g} | {c['predicted']:.4g} | "
+                     f"{c['predicted'] / c['measured']:.2f} | {cm} | {c['comm_predicted']:.4g} |")
+    lines += ["", "Not in the model: the gather to rank 0 and the file write (the study ran with --no-output), "
+              "imbalance other than the dispatcher's last chunk, several ranks sharing one node's memory "
+              "bandwidth or network card. A 2-core machine cannot test the compute term past 2 ranks."]
+    text = "\n".join(lines) + "\n"
+    (out / "prediction.md").write_text(text)
+    (out / "prediction.json").write_text(json.dumps(dict(
+        workload=workload, study=kind, reference=dict(p=p0, problem=best[p0]["problem"]),
+        network=dict(intra=str(net.intra), inter=str(net.inter) if net.inter else None, cores_per_node=net.cores),
+        ranks=table, half_efficiency=dict(ranks=half_p, said=half), check=check), indent=2) + "\n")
+    print(text)
+    print(f"scaling: wrote {out}/prediction.md, prediction.json")
+
+
+
 # ---------------------------------------------------------------- CLI
 
 
@@ -604,6 +759,31 @@ def main(argv):
         try:
             write_report(out)
         except StudyError as e:
+            die(e)
+        return 0
+
+    if argv[:1] == ["predict"]:
+        pp = argparse.ArgumentParser(
+            prog="scripts/scaling.py predict",
+            description="Predict a study's workload past the ranks it measured (scripts/costmodel.py).")
+        pp.add_argument("dir", help="a study directory (study.json, runs)")
+        pp.add_argument("--ranks", type=int, required=True, help="largest rank count: 1, 2, 4, ... up to it")
+        pp.add_argument("--network", metavar="alpha=T,beta=R",
+                        help="between nodes, e.g. alpha=1.5us,beta=10GB/s (default: the study's network.json, "
+                             "if it measured two nodes)")
+        pp.add_argument("--intra", metavar="alpha=T,beta=R",
+                        help="within a node (default: the study's network.json, or parsim pingpong now)")
+        pp.add_argument("--cores-per-node", type=int, help="ranks per node (default: the study host's cores)")
+        pp.add_argument("--parsim", help="parsim binary (default target/release/parsim)")
+        o = pp.parse_args(argv[1:])
+        out = Path(o.dir)
+        try:
+            if not (out / "study.json").exists():
+                raise StudyError(f"{out} is not a study directory (no study.json)")
+            if o.ranks < 1:
+                raise StudyError(f"--ranks must be at least 1 (got {o.ranks})")
+            write_prediction(out.resolve(), o)
+        except (StudyError, costmodel.ModelError) as e:
             die(e)
         return 0
 

@@ -41,6 +41,7 @@ pub mod pairs;
 pub mod par;
 pub mod partition;
 pub mod pi;
+pub mod pingpong;
 pub mod progress;
 pub mod report;
 pub mod result;

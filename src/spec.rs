@@ -53,6 +53,51 @@ pub struct Info {
     /// other option a study sets, sized so a point takes seconds on a
     /// laptop core.
     pub study: &'static [(&'static str, &'static str)],
+    /// How its ranks talk: what `scripts/scaling.py predict` builds the
+    /// communication term of its cost model from.
+    pub comm: Comm,
+}
+
+/// A workload's communication, as a cost model sees it: the pattern, the
+/// report's phases it lands in, and the options that size its messages.
+/// The model itself (latency and bandwidth per message, which links cross
+/// nodes) is in `scripts/models.py`; a new workload that talks in one of
+/// these patterns needs no change there.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(tag = "pattern", rename_all = "snake_case")]
+pub enum Comm {
+    /// Every `time_block` steps (the report's), each block sends bands
+    /// that deep of its faces (and corners) to its neighbours on the
+    /// process grid (`proc_grid`, rank = y * px + x), 8-byte cells, all
+    /// messages posted at once (heat).
+    Halo {
+        phase: &'static str,
+        compute: &'static str,
+        nx: &'static str,
+        ny: &'static str,
+        steps: &'static str,
+    },
+    /// P/2 ring steps, each passing a block of n/P points of `dim` f64 to
+    /// the left neighbour while the held block is met (the wait is what
+    /// the compute does not hide) (pairs).
+    Ring {
+        phase: &'static str,
+        compute: &'static str,
+        n: &'static str,
+        dim: &'static str,
+    },
+    /// Rank 0 hands out `rows` in chunks of `chunk` on request, one round
+    /// trip of two small messages per chunk, the next asked for while the
+    /// current one is computed (mandelbrot's dynamic schedule).
+    Dispatch {
+        phase: &'static str,
+        compute: &'static str,
+        rows: &'static str,
+        chunk: &'static str,
+    },
+    /// Independent work and all-reduces of a few numbers: latency times
+    /// log2 p each (pi, integrate, markov, ou).
+    Reduce { compute: &'static str },
 }
 
 /// An option that sets the problem size.

@@ -23,3 +23,5 @@ pub const MANDEL_ASSIGN: i32 = 51;
 /// distance matrix sent to rank 0 to be written.
 pub const PAIRS_RING: i32 = 60;
 pub const PAIRS_STRIP: i32 = 61;
+/// `parsim pingpong`: the message and its echo (no workload runs alongside).
+pub const PINGPONG: i32 = 70;

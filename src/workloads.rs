@@ -155,6 +155,7 @@ pub fn listing(json: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Comm;
 
     #[test]
     fn the_registry_lists_each_workload_once_with_its_facts() {
@@ -181,6 +182,42 @@ mod tests {
                     "{}: no study default for --{}",
                     w.name,
                     s.option
+                );
+            }
+            // The cost model reads these phases and options: they exist.
+            let cmd = crate::cli::command();
+            let sub = cmd.find_subcommand(w.name).unwrap();
+            let (phases, options): (Vec<&str>, Vec<&str>) = match w.comm {
+                Comm::Halo {
+                    phase,
+                    compute,
+                    nx,
+                    ny,
+                    steps,
+                } => (vec![phase, compute], vec![nx, ny, steps]),
+                Comm::Ring {
+                    phase,
+                    compute,
+                    n,
+                    dim,
+                } => (vec![phase, compute], vec![n, dim]),
+                Comm::Dispatch {
+                    phase,
+                    compute,
+                    rows,
+                    chunk,
+                } => (vec![phase, compute], vec![rows, chunk]),
+                Comm::Reduce { compute } => (vec![compute], vec![]),
+            };
+            for ph in phases {
+                assert!(w.phases.contains(&ph), "{}: no phase {ph}", w.name);
+            }
+            for o in options {
+                assert!(
+                    sub.get_arguments()
+                        .any(|a| a.get_long() == Some(&o.replace('_', "-"))),
+                    "{}: no option --{o}",
+                    w.name
                 );
             }
         }

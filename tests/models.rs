@@ -3,6 +3,8 @@
 //! the Universal Scalability Law and Gustafson's, with noise between the
 //! repeats, written as a study directory and reported like a real one.
 //! And they say so when the points cannot support a confident number.
+//! `scaling.py predict`'s cost model gives the halo times worked out by
+//! hand, and `parsim pingpong` measures what it takes for the network.
 
 mod common;
 
@@ -261,4 +263,131 @@ fn the_extra_p_export_loads_in_extrap_and_gives_a_model() {
         .parse()
         .unwrap();
     assert!((slope - 0.7).abs() < 0.07, "slope {slope}: {model}");
+}
+
+/// A heat study of one point (1 rank: 1.0 s of stencil) and a network.json
+/// with a link of known latency and bandwidth, for `scaling.py predict`.
+fn heat_study_for_prediction(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let study = serde_json::json!({
+        "study": "strong", "workload": "heat", "launcher": "mpirun", "repeat": 1, "ranks": [1],
+        "info": {"name": "heat", "phases": ["stencil", "halo", "io"],
+                 "rate": {"field": "mlups", "unit": "MLUPS"},
+                 "size": [{"option": "nx", "weak": "grid_x"}, {"option": "ny", "weak": "grid_y"}],
+                 "comm": {"pattern": "halo", "phase": "halo", "compute": "stencil",
+                          "nx": "nx", "ny": "ny", "steps": "steps"}},
+        "host": "synthetic", "cpu": "synthetic", "cores": 4,
+    });
+    std::fs::write(dir.join("study.json"), study.to_string()).unwrap();
+    let row = serde_json::json!({
+        "ranks": 1, "nodes": 1, "repeat": 1, "oversubscribed": false,
+        "problem": "nx 1000; ny 1000; steps 100",
+        "report": {"wall_time_s": 1.0, "mlups": 100.0, "execution": {"time_block": 1},
+                   "phases": {"stencil": {"min": 1.0, "avg": 1.0, "max": 1.0},
+                              "halo": {"min": 0.0, "avg": 0.0, "max": 0.0},
+                              "io": {"min": 0.0, "avg": 0.0, "max": 0.0}}},
+    });
+    std::fs::write(dir.join("runs.jsonl"), format!("{row}\n")).unwrap();
+    let net = serde_json::json!({"ranks": 2, "links": [{
+        "kind": "intra-node", "ranks": [0, 1], "hosts": ["a", "a"], "points": [],
+        "fit": {"alpha_s": 1e-6, "beta_bytes_per_s": 1e9, "worst_misfit": 0.0}}]});
+    std::fs::write(dir.join("network.json"), net.to_string()).unwrap();
+    dir
+}
+
+fn predict(dir: &Path, extra: &[&str]) -> Option<std::process::Output> {
+    let py = Path::new(ROOT).join(".venv/bin/python");
+    if !py.exists() {
+        assert!(std::env::var("CI").is_err(), "no .venv on CI");
+        skip("scaling.py predict: no .venv (scripts/setup.sh --python)");
+        return None;
+    }
+    Some(
+        Command::new(py)
+            .arg(Path::new(ROOT).join("scripts/scaling.py"))
+            .arg("predict")
+            .arg(dir)
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    )
+}
+
+/// The halo model by hand: 1000x1000 cells, 100 steps, 4 ranks per node.
+/// 4 ranks (grid 2x2, blocks 500x500): two faces of 4000 bytes within the
+/// node, one after the other: 1 us + 8000 B / 1 GB/s = 9 us a step. 8
+/// ranks (grid 2x4, blocks 500x250, 2 nodes): a rank of row 1 sends 2000 +
+/// 4000 bytes within its node (7 us) and 4000 bytes to row 2 on the other
+/// node at 10 us + 4000 B / 100 MB/s = 50 us, at the same time: 50 us.
+#[test]
+fn the_prediction_costs_heat_halos_by_the_links_they_cross() {
+    let dir = heat_study_for_prediction("predict-heat");
+    let net = "alpha=10us,beta=100MB/s";
+    let Some(out) = predict(
+        &dir,
+        &["--ranks", "8", "--cores-per-node", "4", "--network", net],
+    ) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", show(&out));
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
+            .unwrap();
+    let at = |ranks: u64| {
+        p["ranks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["p"] == ranks)
+            .unwrap_or_else(|| panic!("no row for {ranks} ranks: {p}"))
+            .clone()
+    };
+    let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+    assert!(close(at(4)["comm"].as_f64().unwrap(), 100.0 * 9e-6), "{p}");
+    assert!(close(at(8)["comm"].as_f64().unwrap(), 100.0 * 50e-6), "{p}");
+    assert!(close(at(8)["compute"].as_f64().unwrap(), 1.0 / 8.0), "{p}");
+    assert_eq!(at(8)["nodes"], 2);
+    assert!(p["half_efficiency"]["ranks"].as_u64().unwrap() > 8, "{p}");
+    let md = std::fs::read_to_string(dir.join("prediction.md")).unwrap();
+    assert!(md.contains("Efficiency falls below 50 % at"), "{md}");
+
+    // Past one node without a network between nodes: one line, exit 2.
+    let out = predict(&dir, &["--ranks", "8", "--cores-per-node", "4"]).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("give the network between nodes"), "{err}");
+    let out = predict(&dir, &["--ranks", "8", "--network", "alpha=fast"]).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+}
+
+/// `parsim pingpong` on 2 ranks of one host: a link within the node with
+/// every size measured and a fit, the echoes checked; 1 rank refused.
+#[test]
+fn pingpong_measures_the_link_and_checks_every_echo() {
+    let dir = scratch("pingpong");
+    let args = [
+        "pingpong",
+        "--max-bytes",
+        "4096",
+        "--time-per-size",
+        "0.005",
+    ];
+    let v = run_json(&dir, 2, &args);
+    assert_eq!(v["validation"], "passed", "{v}");
+    let links = v["links"].as_array().unwrap();
+    assert_eq!(links.len(), 1, "{v}");
+    assert_eq!(links[0]["kind"], "intra-node");
+    let bytes: Vec<u64> = links[0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bytes, [8, 32, 128, 512, 2048, 4096]);
+    assert!(links[0]["fit"]["alpha_s"].as_f64().unwrap() >= 0.0, "{v}");
+    assert!(v["allreduce_8b_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert_refused(&dir, 1, &["pingpong"], "pingpong needs at least 2 ranks");
+    assert_refused(&dir, 2, &["pingpong", "--max-bytes", "4"], "--max-bytes 4");
 }

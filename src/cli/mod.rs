@@ -62,6 +62,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure the network between ranks: latency and bandwidth (rank 0
+    /// with a rank on its host and one on another host), and an all-reduce;
+    /// `scripts/scaling.py predict` builds its cost model from them.
+    Pingpong(crate::pingpong::PingpongArgs),
     /// Print a shell completion script, e.g. `parsim completions bash >
     /// ~/.local/share/bash-completion/completions/parsim`.
     Completions {
@@ -317,6 +321,7 @@ fn dispatch<C: Communicator>(
             })
         }
         Command::Workloads { json } => show(rank0, crate::workloads::listing(json)),
+        Command::Pingpong(args) => crate::pingpong::run(world, &args, dry.is_some()),
         Command::Completions { shell } => show(rank0, completions(command(), shell)),
         Command::Man { subcommand } => {
             let page = man_page(command(), subcommand.as_deref()).map_err(Failure::usage)?;

@@ -13,7 +13,7 @@ use crate::check::at_least;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::{on_off, CheckpointArgs, OutputArgs};
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 #[derive(Debug, Args)]
@@ -237,6 +237,13 @@ impl Spec for Heat {
         group: "/heat",
         checkpoints: true,
         study: &[("nx", "4000"), ("ny", "4000"), ("steps", "100")],
+        comm: Comm::Halo {
+            phase: "halo",
+            compute: "stencil",
+            nx: "nx",
+            ny: "ny",
+            steps: "steps",
+        },
     };
 
     fn plan(a: HeatArgs, s: &Setting) -> Outcome<HeatStart> {

@@ -12,7 +12,7 @@ use crate::h5::RunMeta;
 use crate::montecarlo::{self, MAX_UNITS};
 use crate::options::OutputArgs;
 use crate::report::num;
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 /// Point indices are carried as exact f64 counters.
@@ -69,6 +69,7 @@ impl Spec for Integrate {
         group: "/integrate",
         checkpoints: false,
         study: &[("n", "400000000")],
+        comm: Comm::Reduce { compute: "compute" },
     };
 
     fn plan(a: IntegrateArgs, _: &Setting) -> Outcome<IntegratePlan> {

@@ -10,7 +10,7 @@ use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::OutputArgs;
 use crate::report::num;
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 #[derive(Debug, Args)]
@@ -70,6 +70,12 @@ impl Spec for Mandelbrot {
             ("max_iter", "256"),
             ("schedule", "dynamic"),
         ],
+        comm: Comm::Dispatch {
+            phase: "wait",
+            compute: "compute",
+            rows: "height",
+            chunk: "chunk",
+        },
     };
 
     fn plan(a: MandelArgs, _: &Setting) -> Outcome<MandelPlan> {

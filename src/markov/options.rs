@@ -9,7 +9,7 @@ use crate::error::Outcome;
 use crate::h5::RunMeta;
 use crate::montecarlo::{self, MAX_UNITS};
 use crate::options::OutputArgs;
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 #[derive(Debug, Args)]
@@ -49,6 +49,7 @@ impl Spec for Markov {
         group: "/markov",
         checkpoints: false,
         study: &[("chains", "1000"), ("days", "100000")],
+        comm: Comm::Reduce { compute: "compute" },
     };
 
     fn plan(a: MarkovArgs, _: &Setting) -> Outcome<MarkovPlan> {

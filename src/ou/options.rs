@@ -12,7 +12,7 @@ use super::run::OuJob;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::{CheckpointArgs, OutputArgs};
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 /// What `--store` keeps of an OU ensemble.
@@ -88,6 +88,7 @@ impl Spec for Ou {
         group: "/ou",
         checkpoints: true,
         study: &[("paths", "8"), ("steps", "5000000")],
+        comm: Comm::Reduce { compute: "compute" },
     };
 
     fn plan(a: OuArgs, s: &Setting) -> Outcome<OuJob> {

@@ -9,7 +9,7 @@ use super::points::PointsFile;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::options::OutputArgs;
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 #[derive(Debug, Args)]
@@ -61,6 +61,12 @@ impl Spec for Pairs {
         group: "/pairs",
         checkpoints: false,
         study: &[("n", "40000"), ("dim", "3")],
+        comm: Comm::Ring {
+            phase: "ring_wait",
+            compute: "compute",
+            n: "n",
+            dim: "dim",
+        },
     };
 
     fn plan(a: PairsArgs, _: &Setting) -> Outcome<PairsPlan> {

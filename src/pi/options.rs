@@ -10,7 +10,7 @@ use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::montecarlo::{self, Chunking, MAX_UNITS};
 use crate::options::OutputArgs;
-use crate::spec::{Growth, Info, Rate, Setting, Size, Spec};
+use crate::spec::{Comm, Growth, Info, Rate, Setting, Size, Spec};
 use crate::stop::StopSignal;
 
 #[derive(Debug, Args)]
@@ -51,6 +51,7 @@ impl Spec for Pi {
         group: "/pi",
         checkpoints: false,
         study: &[("samples", "1000000000")],
+        comm: Comm::Reduce { compute: "compute" },
     };
 
     fn plan(a: PiArgs, _: &Setting) -> Outcome<PiPlan> {

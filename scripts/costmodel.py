@@ -1,0 +1,270 @@
+"""A cost model of a parsim run past the ranks a study measured
+(scripts/scaling.py predict). Pure functions: a test feeds them numbers.
+
+    T(p) = compute(p) + comm(p) + other
+
+- compute: the study's compute phase at its reference point (the fewest
+  ranks measured), divided among p ranks (strong) or kept (weak: the work
+  per rank stays);
+- comm: the workload's own pattern (`parsim workloads --json`, "comm"),
+  each message costing t(bytes) = alpha + bytes / beta on its link: within
+  a node (measured by `parsim pingpong`) or between nodes (measured on
+  two nodes, or given), ranks filling nodes in order (--cores-per-node);
+  a bulk-synchronous step goes at the pace of its slowest rank;
+- other: what the reference point spent outside the phases, kept.
+
+Patterns (the "pattern" of a workload's comm):
+- halo: every time_block steps, each block's bands that deep go to its up
+  to 4 face neighbours (and 4 corners) on the process grid parsim chooses
+  (rank = y px + x); a rank's messages of one kind of link go one after
+  another (alpha + their bytes / beta), the two kinds at once;
+- ring: p/2 steps, each passing ceil(n/p) points of dim f64 to the left
+  while the held block is met: only what the compute does not hide waits;
+- dispatch: one round trip of two 16-byte messages per chunk through rank
+  0, asked for ahead: rank 0 limits the pace when chunks x round trip
+  exceeds the compute; the last chunk leaves half a chunk's imbalance;
+- reduce: independent work, an all-reduce at the end: latency times log2
+  of the ranks within and across nodes.
+Not modelled: the gather to rank 0 and the file write (studies run with
+--no-output), imbalance beyond the dispatcher's last chunk, contention of
+many ranks for one node's memory bandwidth or network card.
+"""
+
+import math
+import re
+
+UNITS_TIME = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+UNITS_RATE = {"b/s": 1.0, "kb/s": 1e3, "mb/s": 1e6, "gb/s": 1e9, "tb/s": 1e12,
+              "kbit/s": 1e3 / 8, "mbit/s": 1e6 / 8, "gbit/s": 1e9 / 8}
+
+
+class ModelError(Exception):
+    """Input the model cannot use: one line for the user."""
+
+
+class ProblemLimit(ModelError):
+    """The problem cannot be split over that many ranks."""
+
+
+class Link:
+    """t(bytes) of one message on a link: the measured points where there
+    are some (interpolated linearly in bytes, so protocol switches show),
+    else alpha + bytes / beta; beyond the largest point, its time plus the
+    extra bytes at beta."""
+
+    def __init__(self, alpha, beta, points=None, source=""):
+        if not (alpha >= 0 and beta > 0):
+            raise ModelError(f"a link needs alpha >= 0 and beta > 0 (got {alpha}, {beta})")
+        self.alpha, self.beta, self.source = alpha, beta, source
+        self.points = sorted(points or [])
+
+    def time(self, nbytes):
+        pts = self.points
+        if not pts:
+            return self.alpha + nbytes / self.beta
+        if nbytes <= pts[0][0]:
+            return pts[0][1]
+        for (b0, t0), (b1, t1) in zip(pts, pts[1:]):
+            if nbytes <= b1:
+                return t0 + (t1 - t0) * (nbytes - b0) / (b1 - b0)
+        b, t = pts[-1]
+        return t + (nbytes - b) / self.beta
+
+    def __str__(self):
+        return f"alpha {self.alpha * 1e6:.2f} us, beta {self.beta / 1e9:.3g} GB/s ({self.source})"
+
+
+def parse_link(text, source="given"):
+    """'alpha=1.5us,beta=10GB/s' (beta also in Gbit/s, MB/s, ...) as a Link."""
+    vals = {}
+    for part in text.split(","):
+        k, eq, v = part.partition("=")
+        k, v = k.strip().lower(), v.strip().replace(" ", "")
+        if not eq or k not in ("alpha", "beta"):
+            raise ModelError(f"'{text}': give alpha=TIME,beta=RATE (e.g. alpha=1.5us,beta=10GB/s)")
+        m = re.fullmatch(r"([0-9.]+(?:e[-+]?[0-9]+)?)([a-zµ/]*)", v.lower())
+        units = UNITS_TIME if k == "alpha" else UNITS_RATE
+        if not m or m.group(2) not in units:
+            raise ModelError(f"'{v}': {k} needs a number and one of the units {', '.join(units)}")
+        vals[k] = float(m.group(1)) * units[m.group(2)]
+    if set(vals) != {"alpha", "beta"}:
+        raise ModelError(f"'{text}': give both alpha and beta")
+    return Link(vals["alpha"], vals["beta"], source=source)
+
+
+def link_from_pingpong(link, source):
+    """A Link from one link of `parsim pingpong --json`."""
+    fit = link["fit"]
+    beta = fit["beta_bytes_per_s"]
+    if not (beta and math.isfinite(beta)):
+        beta = max(p["bytes"] / p["time_s"] for p in link["points"])
+    return Link(fit["alpha_s"], beta, [(p["bytes"], p["time_s"]) for p in link["points"]], source)
+
+
+class Network:
+    def __init__(self, intra, inter, cores_per_node):
+        if cores_per_node < 1:
+            raise ModelError("--cores-per-node must be at least 1")
+        self.intra, self.inter, self.cores = intra, inter, cores_per_node
+
+    def nodes(self, p):
+        return -(-p // self.cores)
+
+    def link(self, a, b):
+        if a // self.cores == b // self.cores:
+            return self.intra
+        if self.inter is None:
+            raise ModelError("ranks on more than one node: give the network between nodes "
+                             "(--network alpha=...,beta=..., or measure it: parsim pingpong on two nodes)")
+        return self.inter
+
+
+def balanced_grid(p):
+    """parsim's default process grid: most balanced factors, more along y."""
+    best = None
+    for px in range(1, p + 1):
+        if p % px == 0:
+            py = p // px
+            key = (abs(px - py), px > py)
+            if best is None or key < best[0]:
+                best = (key, px, py)
+    return best[1], best[2]
+
+
+def sample_ranks(p, cores, limit=20000):
+    """Every rank, or for many ranks the ones whose links differ: the
+    first and last of each node and each grid row, and a spread."""
+    if p <= limit:
+        return range(p)
+    picks = set(range(min(p, 2 * cores)))
+    step = max(1, p // limit)
+    picks.update(range(0, p, step))
+    for k in range(0, p, cores):
+        picks.update((k, k - 1, k + cores - 1))
+    return sorted(r for r in picks if 0 <= r < p)
+
+
+def halo_exchange(net, p, nx, ny, g):
+    """The slowest rank's time for one exchange of g-deep bands."""
+    px, py = balanced_grid(p)
+    bx, by = math.ceil(nx / px), math.ceil(ny / py)
+    worst = 0.0
+    for r in sample_ranks(p, net.cores):
+        x, y = r % px, r // px
+        load = {}
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                if (dx, dy) == (0, 0) or (dx and dy and g == 1):
+                    continue
+                X, Y = x + dx, y + dy
+                if not (0 <= X < px and 0 <= Y < py):
+                    continue
+                cells = g * g if (dx and dy) else (g * by if dx else g * bx)
+                link = net.link(r, Y * px + X)
+                load[id(link)] = (link, load.get(id(link), (link, 0))[1] + 8 * cells)
+        t = max((link.time(b) for link, b in load.values()), default=0.0)
+        worst = max(worst, t)
+    return worst
+
+
+def allreduce(net, p):
+    """An all-reduce of a few numbers: log2 steps within a node, then across."""
+    within = math.ceil(math.log2(min(p, net.cores))) if p > 1 else 0
+    across = math.ceil(math.log2(net.nodes(p))) if net.nodes(p) > 1 else 0
+    t = within * net.intra.time(8)
+    if across:
+        t += across * net.link(0, net.cores).time(8)
+    return t
+
+
+def limit(comm, values, p):
+    """Why p ranks cannot run this problem, or None."""
+    pat = comm["pattern"]
+    if pat == "halo":
+        px, py = balanced_grid(p)
+        if values[comm["nx"]] < px or values[comm["ny"]] < py:
+            return f"the {values[comm['nx']]}x{values[comm['ny']]} grid has fewer cells than the process grid {px}x{py}"
+    if pat == "ring" and values[comm["n"]] < p:
+        return f"{values[comm['n']]} points are fewer than the ranks"
+    if pat == "dispatch" and math.ceil(values[comm["rows"]] / values[comm["chunk"]]) < p:
+        return "fewer chunks than ranks"
+    return None
+
+
+def predict(info, kind, ref, values_at, net, p):
+    """The predicted phases of p ranks: dict(compute, comm, other, total,
+    comm_phase). `ref`: the reference point (p, phases avg, wall, report);
+    `values_at(p)`: the problem's option values on p ranks (weak studies
+    grow them)."""
+    comm = info["comm"]
+    values = values_at(p)
+    why = limit(comm, values, p)
+    if why:
+        raise ProblemLimit(why)
+    p0, ph = ref["p"], ref["phases"]
+    c0 = ph[comm["compute"]]
+    compute = c0 * p0 / p if kind == "strong" else c0
+    other = max(0.0, ref["wall"] - sum(ph.values()))
+    pat, t_comm = comm["pattern"], 0.0
+    if pat == "halo":
+        g = int(ref["report"].get("execution", {}).get("time_block", 1) or 1)
+        nx, ny, steps = values[comm["nx"]], values[comm["ny"]], values[comm["steps"]]
+        if p > 1:
+            px, py = balanced_grid(p)
+            g = min(g, nx // px, ny // py)  # parsim keeps bands within a block
+            t_comm = math.ceil(steps / g) * halo_exchange(net, p, nx, ny, g)
+    elif pat == "ring":
+        n, dim = values[comm["n"]], values[comm["dim"]]
+        if p > 1:
+            steps = p // 2
+            t_msg = net.link(0, p - 1).time(8 * dim * math.ceil(n / p))
+            t_comm = steps * max(0.0, t_msg - compute / (steps + 1))
+    elif pat == "dispatch":
+        rows, chunk = values[comm["rows"]], values[comm["chunk"]]
+        if p > 1:
+            chunks = math.ceil(rows / chunk)
+            trip = 2 * net.link(0, p - 1).time(16)
+            per_chunk = compute * p / chunks
+            t_comm = max(0.0, chunks * trip - compute) + per_chunk / 2
+    elif pat == "reduce":
+        other += allreduce(net, p)
+    else:
+        raise ModelError(f"unknown communication pattern '{pat}'")
+    return dict(p=p, nodes=net.nodes(p), compute=compute, comm=t_comm, other=other,
+                total=compute + t_comm + other, comm_phase=comm.get("phase"))
+
+
+def scan(info, kind, ref, values_at, net, ranks, t1):
+    """predict() for each rank count (those the problem allows), with
+    speedup and efficiency against t1 (the predicted time on one rank)."""
+    rows = []
+    for p in ranks:
+        try:
+            r = predict(info, kind, ref, values_at, net, p)
+        except ProblemLimit as e:
+            rows.append(dict(p=p, stop=str(e)))
+            break
+        if kind == "strong":
+            r["speedup"] = t1 / r["total"]
+            r["efficiency"] = r["speedup"] / p
+        else:
+            r["efficiency"] = t1 / r["total"]
+            r["speedup"] = r["efficiency"] * p
+        rows.append(r)
+    return rows
+
+
+def half_efficiency(info, kind, ref, values_at, net, t1, start=1, top=1 << 24):
+    """The first power of two (and its predecessor) where the predicted
+    efficiency falls below 50 %, or why none is found up to `top`."""
+    p, last = start, None
+    while p <= top:
+        try:
+            r = predict(info, kind, ref, values_at, net, p)
+        except ProblemLimit as e:
+            return None, f"not below 50 % up to {last} ranks, where the problem ends ({e})"
+        eff = t1 / r["total"] / (p if kind == "strong" else 1)
+        if eff < 0.5:
+            return p, f"falls below 50 % at {p} ranks (efficiency {eff:.2f}; {last} ranks still above)"
+        last, p = p, p * 2
+    return None, f"stays above 50 % up to {top} ranks"
