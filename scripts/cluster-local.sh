@@ -7,6 +7,9 @@
 #   scripts/cluster-local.sh status           what runs, sinfo, squeue
 #   scripts/cluster-local.sh exec CMD ...     run CMD on the head (login) node, SLURM_CONF set
 #   scripts/cluster-local.sh down             cancel jobs, stop daemons, remove the network
+#   scripts/cluster-local.sh shape rate=1gbit [delay=50us] | shape off
+#                                             give every node's link a real network's bandwidth
+#                                             (and latency, where the kernel has netem)
 #
 # What a "node" is: a network namespace of its own (its own interfaces and
 # IP address: ranks on two nodes talk TCP over a veth pair, never shared
@@ -243,6 +246,45 @@ down() {
   say "down (logs kept in $D/log)"
 }
 
+# shape rate=R [delay=T] | shape off: every compute node's link to the
+# switch, both ways (the node's eth0 and the switch's port to it), limited
+# to R (tc units: 100mbit, 1gbit) by a token bucket (tbf) whose burst is
+# two full packets, so a message of any size goes at R, not in one gulp
+# from a bucket that filled meanwhile; with delay=T, netem adds T each way.
+# Latency needs the kernel's sch_netem: where it is missing the request is
+# refused with tc's reason, never silently left out.
+shape() {
+  local rate="" delay="" arg node q
+  [[ $# -gt 0 ]] || die "shape needs rate=R [delay=T], or off"
+  for arg; do
+    case $arg in
+      off) ;;
+      rate=*) rate=${arg#rate=} ;;
+      delay=*) delay=${arg#delay=} ;;
+      *) die "shape: unknown '$arg' (shape rate=100mbit [delay=50us] | shape off)" ;;
+    esac
+  done
+  [[ -s $D/nodelist ]] || die "the cluster is not up"
+  for node in $(nodes); do
+    in_ns "$P-$node" tc qdisc del dev eth0 root 2>/dev/null || true
+    in_ns "$SW" tc qdisc del dev "v-$node" root 2>/dev/null || true
+  done
+  if [[ $1 == off ]]; then say "links unshaped"; return 0; fi
+  [[ -n $rate ]] || die "shape: give rate=R (e.g. rate=1gbit)"
+  install_packages tc:iproute2
+  if [[ -n $delay ]]; then
+    q=(netem delay "$delay" rate "$rate" limit 100000)
+  else
+    q=(tbf rate "$rate" burst 3028 limit 4mb)
+  fi
+  for node in $(nodes); do
+    in_ns "$P-$node" tc qdisc add dev eth0 root "${q[@]}" 2>"$D/run/tc.err" ||
+      die "tc qdisc add ${q[*]}: $(head -1 "$D/run/tc.err")$([[ -n $delay ]] && echo " (latency needs sch_netem, which this kernel lacks: shape rate=R alone limits the bandwidth)")"
+    in_ns "$SW" tc qdisc add dev "v-$node" root "${q[@]}"
+  done
+  say "every node's link: ${q[*]}"
+}
+
 status() {
   local node any=0 st
   for node in $(hosts); do
@@ -263,5 +305,6 @@ case ${1:-} in
   down) down ;;
   status) status ;;
   exec) shift; (( $# )) || die "exec needs a command"; on head "$@" ;;
-  *) echo "usage: scripts/cluster-local.sh up [--nodes N]|down|status|exec CMD..." >&2; exit 2 ;;
+  shape) shift; shape "$@" ;;
+  *) echo "usage: scripts/cluster-local.sh up [--nodes N]|down|status|exec CMD...|shape rate=R|off" >&2; exit 2 ;;
 esac

@@ -656,7 +656,9 @@ def network_for(out, study, o):
         intra = costmodel.link_from_pingpong(links["intra-node"], "parsim pingpong, within a node")
     else:
         raise StudyError("no measurement within a node: give --intra alpha=...,beta=...")
-    if o.network:
+    if o.network and Path(o.network).is_file():
+        inter = costmodel.link_from_file(o.network)
+    elif o.network:
         inter = costmodel.parse_link(o.network, "--network")
     elif "inter-node" in links:
         inter = costmodel.link_from_pingpong(links["inter-node"], "parsim pingpong, between nodes")
@@ -732,9 +734,9 @@ def write_prediction(out, o):
         cm = "" if c["comm_measured"] is None else f"{c['comm_measured']:.4g}"
         lines.append(f"| {c['p']} | {c['measured']:.4g} | {c['predicted']:.4g} | "
                      f"{c['predicted'] / c['measured']:.2f} | {cm} | {c['comm_predicted']:.4g} |")
-    lines += ["", "Not in the model: the gather to rank 0 and the file write (the study ran with --no-output), "
-              "imbalance other than the dispatcher's last chunk, several ranks sharing one node's memory "
-              "bandwidth or network card. A 2-core machine cannot test the compute term past 2 ranks."]
+    lines += ["", "Not in the model: the gather to rank 0 and the file write (kept at the reference's; the "
+              "study ran with --no-output), waiting on a slower neighbour (imbalance, noise) other than the "
+              "dispatcher's last chunk, several ranks sharing one node's memory bandwidth or network card. A 2-core machine cannot test the compute term past 2 ranks."]
     text = "\n".join(lines) + "\n"
     (out / "prediction.md").write_text(text)
     (out / "prediction.json").write_text(json.dumps(dict(
@@ -768,9 +770,10 @@ def main(argv):
             description="Predict a study's workload past the ranks it measured (scripts/costmodel.py).")
         pp.add_argument("dir", help="a study directory (study.json, runs)")
         pp.add_argument("--ranks", type=int, required=True, help="largest rank count: 1, 2, 4, ... up to it")
-        pp.add_argument("--network", metavar="alpha=T,beta=R",
-                        help="between nodes, e.g. alpha=1.5us,beta=10GB/s (default: the study's network.json, "
-                             "if it measured two nodes)")
+        pp.add_argument("--network", metavar="alpha=T,beta=R|FILE",
+                        help="between nodes, e.g. alpha=1.5us,beta=10GB/s, or the saved output of `parsim "
+                             "pingpong --json` run on two nodes (default: the study's network.json, if it "
+                             "measured two nodes)")
         pp.add_argument("--intra", metavar="alpha=T,beta=R",
                         help="within a node (default: the study's network.json, or parsim pingpong now)")
         pp.add_argument("--cores-per-node", type=int, help="ranks per node (default: the study host's cores)")

@@ -66,16 +66,18 @@ pub struct Info {
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(tag = "pattern", rename_all = "snake_case")]
 pub enum Comm {
-    /// Every `time_block` steps (the report's), each block sends bands
-    /// that deep of its faces (and corners) to its neighbours on the
-    /// process grid (`proc_grid`, rank = y * px + x), 8-byte cells, all
-    /// messages posted at once (heat).
+    /// Every `time_block` steps (the report's `execution.time_block`),
+    /// each block sends bands that deep of its faces (and corners) to its
+    /// neighbours on the process grid (rank = y * px + x), 8-byte cells,
+    /// all messages posted at once; one-deep exchanges overlap the
+    /// interior's update unless `overlap` is off (heat).
     Halo {
         phase: &'static str,
         compute: &'static str,
         nx: &'static str,
         ny: &'static str,
         steps: &'static str,
+        overlap: &'static str,
     },
     /// P/2 ring steps, each passing a block of n/P points of `dim` f64 to
     /// the left neighbour while the held block is met (the wait is what

@@ -194,7 +194,8 @@ mod tests {
                     nx,
                     ny,
                     steps,
-                } => (vec![phase, compute], vec![nx, ny, steps]),
+                    overlap,
+                } => (vec![phase, compute], vec![nx, ny, steps, overlap]),
                 Comm::Ring {
                     phase,
                     compute,

@@ -275,13 +275,13 @@ fn heat_study_for_prediction(name: &str) -> PathBuf {
                  "rate": {"field": "mlups", "unit": "MLUPS"},
                  "size": [{"option": "nx", "weak": "grid_x"}, {"option": "ny", "weak": "grid_y"}],
                  "comm": {"pattern": "halo", "phase": "halo", "compute": "stencil",
-                          "nx": "nx", "ny": "ny", "steps": "steps"}},
+                          "nx": "nx", "ny": "ny", "steps": "steps", "overlap": "overlap"}},
         "host": "synthetic", "cpu": "synthetic", "cores": 4,
     });
     std::fs::write(dir.join("study.json"), study.to_string()).unwrap();
     let row = serde_json::json!({
         "ranks": 1, "nodes": 1, "repeat": 1, "oversubscribed": false,
-        "problem": "nx 1000; ny 1000; steps 100",
+        "problem": "nx 1000; ny 1000; steps 100; overlap off",
         "report": {"wall_time_s": 1.0, "mlups": 100.0, "execution": {"time_block": 1},
                    "phases": {"stencil": {"min": 1.0, "avg": 1.0, "max": 1.0},
                               "halo": {"min": 0.0, "avg": 0.0, "max": 0.0},
@@ -314,7 +314,8 @@ fn predict(dir: &Path, extra: &[&str]) -> Option<std::process::Output> {
     )
 }
 
-/// The halo model by hand: 1000x1000 cells, 100 steps, 4 ranks per node.
+/// The halo model by hand: 1000x1000 cells, 100 steps, not overlapped, 4
+/// ranks per node.
 /// 4 ranks (grid 2x2, blocks 500x500): two faces of 4000 bytes within the
 /// node, one after the other: 1 us + 8000 B / 1 GB/s = 9 us a step. 8
 /// ranks (grid 2x4, blocks 500x250, 2 nodes): a rank of row 1 sends 2000 +

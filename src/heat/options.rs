@@ -243,6 +243,7 @@ impl Spec for Heat {
             nx: "nx",
             ny: "ny",
             steps: "steps",
+            overlap: "overlap",
         },
     };
 
