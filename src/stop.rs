@@ -9,11 +9,12 @@
 //! collective the others are still in.
 //!
 //! SIGTERM sent to `mpirun` itself ends the job on the launcher's clock:
-//! Open MPI 4.1's passes it on and kills the ranks one second later
-//! (`--mca odls_base_sigkill_timeout`); Open MPI 5's (PRRTE's `prterun`)
-//! sends them SIGTERM 0.25 s after it got the signal and SIGKILL 0.25 s
-//! after that, and reads none of their output meanwhile (see
-//! [`prterun_child`]). SIGUSR1 gives the ranks all the time they need.
+//! Open MPI 4.1's passes it on one second later and kills the ranks one
+//! second after that (`--mca odls_base_sigkill_timeout`); Open MPI 5's
+//! (PRRTE's `prterun`) sends them SIGTERM 0.25 s after it got the signal
+//! and SIGKILL 0.25 s after that, and reads none of their output meanwhile
+//! (see [`prterun_child`]); `srun` kills the tasks at once. SIGUSR1 gives
+//! the ranks all the time they need.
 //! Without `mpirun`, Ctrl-C and a closed terminal reach parsim itself: they
 //! stop it the same way (a checkpoint, exit 75, nothing left behind); a
 //! second one ends it at once (exit 130), for a run that must not wait for
