@@ -14,29 +14,46 @@ use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The cluster of this test binary, taken down when dropped.
+/// A cluster of this test binary, taken down when dropped; one test's at
+/// a time (`ONE_AT_A_TIME`).
 struct Cluster {
     dir: PathBuf,
+    /// Prefix of its namespaces.
+    name: &'static str,
+    /// First three octets of its subnet.
+    net: &'static str,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
+/// The tests here run one cluster at a time: two at once would share the
+/// machine's two cores, and the timings they check with them.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl Cluster {
-    fn script(dir: &Path, args: &[&str]) -> Command {
+    fn script(&self, args: &[&str]) -> Command {
         let mut c = Command::new(Path::new(ROOT).join("scripts/cluster-local.sh"));
         c.args(args)
-            .env("PARSIM_CLUSTER_DIR", dir)
+            .env("PARSIM_CLUSTER_DIR", &self.dir)
             // Names and a subnet of the test's own, beside a user's cluster.
-            .env("PARSIM_CLUSTER_NAME", "pt")
-            .env("PARSIM_CLUSTER_NET", "10.252.7")
+            .env("PARSIM_CLUSTER_NAME", self.name)
+            .env("PARSIM_CLUSTER_NET", self.net)
             .stdin(Stdio::null())
             // Commands on the head node start where this one does (a
             // crashing rank's core file lands there): in the test's own
             // directory, never the project's.
-            .current_dir(dir.parent().unwrap());
+            .current_dir(self.dir.parent().unwrap());
         c
     }
 
     /// Start four nodes, or say loudly why this machine cannot.
     fn up() -> Option<Cluster> {
+        Self::up_as("cluster", "pt", "10.252.7", 4)
+    }
+
+    /// Start `nodes` nodes with state in `CARGO_TARGET_TMPDIR/dir`,
+    /// namespaces `name-*` and subnet `net`.0/24, or say loudly why this
+    /// machine cannot.
+    fn up_as(dir: &str, name: &'static str, net: &'static str, nodes: u32) -> Option<Cluster> {
         if !is_root() {
             skip("virtual cluster tests: not root (namespaces and slurmd need it)");
             return None;
@@ -53,10 +70,16 @@ impl Cluster {
             return None;
         }
         allow_core_files();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cluster");
-        let _ = Self::script(&dir, &["down"]).output();
+        let cluster = Cluster {
+            dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir),
+            name,
+            net,
+            _turn: ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner()),
+        };
+        let _ = cluster.script(&["down"]).output();
         let t0 = Instant::now();
-        let out = Self::script(&dir, &["up", "--nodes", "4"])
+        let out = cluster
+            .script(&["up", "--nodes", &nodes.to_string()])
             .output()
             .unwrap();
         assert!(out.status.success(), "cluster-local.sh up: {}", show(&out));
@@ -65,14 +88,14 @@ impl Cluster {
             t0.elapsed().as_secs_f64(),
             String::from_utf8_lossy(&out.stdout)
         );
-        Some(Cluster { dir })
+        Some(cluster)
     }
 
     /// `program args` on the head (login) node.
     fn on_head(&self, args: &[&str]) -> Command {
         let mut all = vec!["exec"];
         all.extend_from_slice(args);
-        Self::script(&self.dir, &all)
+        self.script(&all)
     }
 
     /// `sbatch --wait` of a job script on the head node, in `work`. A job
@@ -145,7 +168,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if let Ok(out) = Self::script(&self.dir, &["down"]).output() {
+        if let Ok(out) = self.script(&["down"]).output() {
             eprintln!("{}", String::from_utf8_lossy(&out.stdout));
         }
     }
@@ -601,4 +624,209 @@ fn weak_study_over_nodes(c: &Cluster, work: &Path) {
         .map(|&(r, n)| (r.to_string(), n.to_string(), python_bool(r > cores)))
         .collect();
     assert_eq!(seen, want, "{csv}");
+}
+
+/// How a stop reaches an `srun` job's ranks, case by case, as measured on
+/// this cluster (Slurm 22.05): what `srun` exits with, how many stop lines
+/// its tasks printed, and whether the checkpoint was written.
+struct SrunStop {
+    case: &'static str,
+    /// `kill -SIG` of `srun` itself, or `scancel` with these options.
+    how: Deliver,
+    exit: i32,
+    lines: usize,
+    checkpoint: bool,
+}
+
+enum Deliver {
+    ToSrun(&'static str),
+    Scancel(&'static [&'static str]),
+}
+
+/// The parsim ranks and the `srun` running in `dir` (from /proc: their
+/// working directory; srun's parent is no srun, which forks a helper).
+fn in_dir(dir: &Path, comm: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let comm_of = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok();
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let here = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == dir);
+            let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    Some(
+                        s[s.rfind(')')? + 1..]
+                            .split_whitespace()
+                            .nth(1)?
+                            .to_string(),
+                    )
+                });
+            let parent = ppid.and_then(|p| comm_of(&p));
+            here && comm_of(&pid.to_string()).is_some_and(|c| c.trim() == comm)
+                && parent.is_none_or(|p| p.trim() != "srun")
+        })
+        .collect()
+}
+
+/// One stop case: a long heat run by `srun` over 2 nodes (1 rank each),
+/// stopped as `s.how` says once both ranks are in their time loop; the
+/// exit code, stop lines and checkpoint found, and srun's stderr.
+fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, bool, String) {
+    let dir = work.join(s.case);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let job_name = format!("--job-name=stop-{}", s.case);
+    let mut child = c
+        .on_head(&[
+            "srun",
+            "--nodes=2",
+            "--ntasks=2",
+            "--mpi=pmix",
+            &job_name,
+            parsim(),
+            "heat",
+            "--nx",
+            "600",
+            "--ny",
+            "600",
+            "--steps",
+            "1000000000",
+            "--output",
+            "s.h5",
+            "--checkpoint",
+            "s.ckpt.h5",
+            "--checkpoint-every",
+            "0",
+            "--quiet",
+        ])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = (0..240).any(|_| {
+        let up = in_dir(&dir, "parsim").len() == 2 && !in_dir(&dir, "srun").is_empty();
+        if !up {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        up || child.try_wait().unwrap().is_some()
+    });
+    assert!(ready, "{}: srun's ranks not up within 60 s", s.case);
+    // Into the time loop.
+    std::thread::sleep(Duration::from_secs(2));
+    let early = child.try_wait().unwrap().is_some();
+    if !early {
+        match s.how {
+            Deliver::ToSrun(sig) => in_dir(&dir, "srun").iter().for_each(|&p| signal(p, sig)),
+            Deliver::Scancel(options) => {
+                let name = format!("--name=stop-{}", s.case);
+                let mut args = vec!["scancel", name.as_str()];
+                args.extend_from_slice(options);
+                let out = c.on_head(&args).output().unwrap();
+                assert!(out.status.success(), "{}: scancel: {}", s.case, show(&out));
+            }
+        }
+    }
+    let status = wait_for(&mut child, Duration::from_secs(60));
+    let out = child.wait_with_output().unwrap();
+    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if early {
+        stderr.insert_str(0, "(srun ended before the stop was sent)\n");
+    }
+    // No rank outlives the job.
+    let gone = (0..100).any(|_| {
+        let none = in_dir(&dir, "parsim").is_empty();
+        if !none {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        none
+    });
+    assert!(gone, "{}: ranks left running: {stderr}", s.case);
+    let lines = stderr.matches(": stopped by SIG").count();
+    let code = status.and_then(|s| s.code());
+    (code, lines, dir.join("s.ckpt.h5").exists(), stderr)
+}
+
+/// What reaches the ranks of an `srun` job when it is stopped, pinned as
+/// measured (the docs' table in docs/cluster.md, "Stopping a job"):
+/// SIGTERM to `srun` itself makes it "force job termination", SIGKILL to
+/// every task at once: exit 137, no stop line, no checkpoint (srun handles
+/// SIGTERM, SIGHUP and SIGQUIT so). SIGUSR1 to `srun` is forwarded to the
+/// tasks, and `scancel --signal=TERM|USR1` and a plain `scancel` (SIGTERM,
+/// then SIGKILL after KillWait, as at the time limit) signal the tasks
+/// themselves: each stops as promised, exit 75, one line, a checkpoint.
+#[test]
+fn srun_stops_as_measured_for_each_signal() {
+    let Some(c) = Cluster::up_as("cluster-ps", "ps", "10.252.8", 2) else {
+        return;
+    };
+    let work = scratch("cluster-stop-jobs");
+    let cases = [
+        SrunStop {
+            case: "term-to-srun",
+            how: Deliver::ToSrun("TERM"),
+            exit: 137,
+            lines: 0,
+            checkpoint: false,
+        },
+        SrunStop {
+            case: "usr1-to-srun",
+            how: Deliver::ToSrun("USR1"),
+            exit: 75,
+            lines: 1,
+            checkpoint: true,
+        },
+        SrunStop {
+            case: "scancel-signal-term",
+            how: Deliver::Scancel(&["--signal=TERM"]),
+            exit: 75,
+            lines: 1,
+            checkpoint: true,
+        },
+        SrunStop {
+            case: "scancel-signal-usr1",
+            how: Deliver::Scancel(&["--signal=USR1"]),
+            exit: 75,
+            lines: 1,
+            checkpoint: true,
+        },
+        SrunStop {
+            case: "scancel",
+            how: Deliver::Scancel(&[]),
+            exit: 75,
+            lines: 1,
+            checkpoint: true,
+        },
+    ];
+    for s in &cases {
+        let mut got = srun_stop(&c, &work, s);
+        if got.1 == 0 && OPEN_MPI_WIRE_UP.iter().any(|w| got.3.contains(w)) {
+            retried(&format!(
+                "cluster: srun stop case {} once more after Open MPI's wire-up failed",
+                s.case
+            ));
+            got = srun_stop(&c, &work, s);
+        }
+        let (code, lines, checkpoint, stderr) = got;
+        eprintln!(
+            "srun, {}: exit {code:?}, {lines} stop line(s), checkpoint {checkpoint}",
+            s.case
+        );
+        assert_eq!(
+            (code, lines, checkpoint),
+            (Some(s.exit), s.lines, s.checkpoint),
+            "srun, {}: (exit, stop lines, checkpoint) differ from the measured ones:\n{stderr}",
+            s.case
+        );
+        if let Deliver::ToSrun("TERM") = s.how {
+            assert!(stderr.contains("srun: forcing job termination"), "{stderr}");
+        }
+        if s.checkpoint {
+            assert!(heat_attr(&work.join(s.case).join("s.ckpt.h5"), "step") > 0);
+        }
+    }
 }
