@@ -538,7 +538,7 @@ fn shaped_links(c: &Cluster, work: &Path) {
     let shape = |args: &[&str]| {
         let mut all = vec!["shape"];
         all.extend_from_slice(args);
-        Cluster::script(&c.dir, &all).output().unwrap()
+        c.script(&all).output().unwrap()
     };
     let bare = pingpong();
     let out = shape(&["rate=100mbit"]);

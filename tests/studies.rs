@@ -379,8 +379,8 @@ fn wait_state(slurm: &Slurm, id: &str, want: &[&str], secs: u64) -> String {
     }
 }
 
-fn requeue_cycle(slurm: &Slurm, work: &Path) {
-    let dir = work.join("requeue");
+fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
+    let dir = work.join(format!("requeue-{signal}"));
     std::fs::create_dir_all(&dir).unwrap();
     let out = slurm
         .command("sbatch")
@@ -410,7 +410,7 @@ fn requeue_cycle(slurm: &Slurm, work: &Path) {
     }
     let sig = slurm
         .command("scancel")
-        .args(["--batch", "--signal=USR1", &id])
+        .args(["--batch", &format!("--signal={signal}"), &id])
         .output()
         .unwrap();
     assert!(sig.status.success(), "{}", show(&sig));
@@ -424,7 +424,13 @@ fn requeue_cycle(slurm: &Slurm, work: &Path) {
     assert!(rel.status.success(), "{}", show(&rel));
     let end = wait_state(slurm, &id, &["COMPLETED", "FAILED", "CANCELLED"], 180);
     let log = std::fs::read_to_string(dir.join(format!("parsim-heat-{id}.out"))).unwrap();
-    assert_eq!(end, "COMPLETED", "{log}");
+    assert_eq!(end, "COMPLETED", "SIG{signal} to the batch shell: {log}");
+    assert!(
+        log.contains(&format!(
+            "{signal} received: asking parsim to checkpoint and stop"
+        )),
+        "{log}"
+    );
     assert!(
         log.contains("stopped with a checkpoint; requeueing job"),
         "{log}"
@@ -571,8 +577,10 @@ fn slurm_job_scripts_and_studies() {
 
     // Checkpoint, requeue, resume: the job script's answer to SLURM's
     // warning signal. `scancel --batch --signal=USR1` delivers exactly what
-    // `#SBATCH --signal=B:USR1@300` delivers before the time limit.
-    requeue_cycle(&slurm, &work);
+    // `#SBATCH --signal=B:USR1@300` delivers before the time limit. The
+    // script passes a SIGTERM on as SIGUSR1 too (srun would kill the tasks).
+    requeue_cycle(&slurm, &work, "USR1");
+    requeue_cycle(&slurm, &work, "TERM");
 
     // Studies through SLURM: one job per point, a dependent report job.
     let Some(_) = study_tool() else { return };
