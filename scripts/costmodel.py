@@ -15,7 +15,8 @@
   communication (its gather, the loop's start), kept.
 
 Patterns (the "pattern" of a workload's comm):
-- halo: every time_block steps (the reference run's), each block's bands
+- halo: every time_block steps (the reference run's; with auto, 1 once a
+  block's two fields fit in the L2 the reference run saw), each block's bands
   that deep go to its up to 4 face neighbours (and 4 corners) on the
   process grid parsim chooses (rank = y px + x); a rank's messages of one
   kind of link go one after another (alpha + their bytes / beta), the two
@@ -241,6 +242,10 @@ def predict(info, kind, ref, values_at, net, p):
         nx, ny, steps = values[comm["nx"]], values[comm["ny"]], values[comm["steps"]]
         if p > 1:
             px, py = balanced_grid(p)
+            bx, by = math.ceil(nx / px), math.ceil(ny / py)
+            auto = ref["report"].get("execution", {}).get("time_block_auto")
+            if auto and 2 * 8 * (bx + 2) * (by + 2) <= auto.get("l2_bytes", 0):
+                g = 1  # --time-block auto: blocks whose two fields fit in L2 step one at a time
             g = min(g, nx // px, ny // py)  # parsim keeps bands within a block
             exchange = halo_exchange(net, p, nx, ny, g)
             face = 8 * g * max(math.ceil(nx / px), math.ceil(ny / py))
