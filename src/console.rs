@@ -5,8 +5,8 @@
 //! said once on stderr (the run's exit code stays its own), and a failed
 //! write to stderr is dropped (there is nowhere left to say it).
 //!
-//! Under Open MPI 5's `mpirun`, once it is ending the job (SIGTERM:
-//! `crate::stop::prterun_ending`), it copies nothing more from the ranks:
+//! Under Open MPI 5's `mpirun`, once it is ending the job (its SIGTERM,
+//! which `crate::stop` recognises), it copies nothing more from the ranks:
 //! rank 0 then writes to the launcher's own stdout and stderr, opened at
 //! start-up through `/proc/PPID/fd` ([`reach_launcher`]), so its stop line
 //! and report are seen, once.
@@ -23,6 +23,17 @@ static SAID: AtomicBool = AtomicBool::new(false);
 
 /// The launcher's stdout and stderr, when rank 0 could open them.
 static LAUNCHER: OnceLock<[Option<File>; 2]> = OnceLock::new();
+
+/// Whether the launcher no longer copies the ranks' output (set once).
+static LAUNCHER_DEAF: AtomicBool = AtomicBool::new(false);
+
+/// The launcher stopped copying the ranks' output (Open MPI 5's `mpirun`
+/// ending the job): from now on rank 0 writes to the launcher's own
+/// streams. Whether this call was the first to say so. Async-signal-safe
+/// (one atomic swap): `crate::stop` calls it from its SIGTERM handler.
+pub fn launcher_stopped_reading() -> bool {
+    !LAUNCHER_DEAF.swap(true, Ordering::SeqCst)
+}
 
 /// Rank 0 under Open MPI 5's `mpirun` (`crate::stop::prterun_child`):
 /// open the launcher's (pid `ppid`) stdout and stderr, for when it stops
@@ -69,7 +80,7 @@ pub fn for_lines(path: &Path) -> Option<File> {
 /// The launcher's stream `fd` (1, 2) when rank 0 writes there instead of
 /// its own: Open MPI 5's `mpirun` is ending the job.
 fn launcher(fd: usize) -> Option<&'static File> {
-    if !crate::stop::prterun_ending() {
+    if !LAUNCHER_DEAF.load(Ordering::SeqCst) {
         return None;
     }
     LAUNCHER.get()?[fd - 1].as_ref()

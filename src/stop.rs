@@ -106,8 +106,6 @@ pub fn prterun_kill_sequence(prterun: i32, cont_from: i32, term_from: i32) -> bo
 static PRTERUN: AtomicI32 = AtomicI32::new(0);
 /// Who sent the last SIGCONT.
 static CONT_FROM: AtomicI32 = AtomicI32::new(0);
-/// Whether `prterun` is ending the job ([`prterun_kill_sequence`]).
-static PRTERUN_ENDING: AtomicBool = AtomicBool::new(false);
 /// Where rank 0 says so at once: the launcher's stderr, else its own; -1
 /// on the other ranks.
 static SAY_FD: AtomicI32 = AtomicI32::new(-1);
@@ -117,13 +115,6 @@ static SAY_FD: AtomicI32 = AtomicI32::new(-1);
 const PRTERUN_ENDING_LINE: &[u8] = b"parsim: Open MPI 5's mpirun is ending the job: \
 SIGTERM to the ranks now, SIGKILL 0.25 s later; stopping at once, the stop line and checkpoint \
 follow only if done by then (SIGUSR1 to mpirun gives a stop the time it needs)\n";
-
-/// Whether Open MPI 5's `mpirun` is ending the job: its SIGTERM came
-/// ([`prterun_kill_sequence`]). Then it reads nothing more from the ranks,
-/// and rank 0 writes to its stdout and stderr directly (`crate::console`).
-pub fn prterun_ending() -> bool {
-    PRTERUN_ENDING.load(Ordering::SeqCst)
-}
 
 /// Under Open MPI 5's `mpirun` ([`prterun_child`]): note who sends SIGCONT
 /// and SIGTERM, so that its ending of the job is known; rank 0 opens the
@@ -157,7 +148,7 @@ fn watch_prterun() -> std::io::Result<()> {
             );
             let fd = SAY_FD.load(Ordering::SeqCst);
             if prterun_kill_sequence(prterun, cont, info.si_pid())
-                && !PRTERUN_ENDING.swap(true, Ordering::SeqCst)
+                && crate::console::launcher_stopped_reading()
                 && fd >= 0
             {
                 let line = PRTERUN_ENDING_LINE;
