@@ -643,18 +643,24 @@ enum Deliver {
     Scancel(&'static [&'static str]),
 }
 
-/// The parsim ranks and the `srun` running in `dir` (from /proc: their
-/// working directory; srun's parent is no srun, which forks a helper).
-fn in_dir(dir: &Path, comm: &str) -> Vec<u32> {
+/// The parsim ranks and the `srun` of the job named `job` (from /proc: a
+/// rank's environment holds `SLURM_JOB_NAME`, srun's command line the
+/// `--job-name`; srun's parent is no srun, which forks a helper). Not by
+/// working directory: a node's mount namespace in a chroot shows it under
+/// another path.
+fn in_job(job: &str, comm: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let comm_of = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok();
+    let has = |pid: u32, file: &str, word: &str| {
+        std::fs::read(format!("/proc/{pid}/{file}"))
+            .is_ok_and(|b| b.split(|&c| c == 0).any(|w| w == word.as_bytes()))
+    };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let here = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == dir);
+        .filter(|&pid| {
             let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .ok()
                 .and_then(|s| {
@@ -666,7 +672,11 @@ fn in_dir(dir: &Path, comm: &str) -> Vec<u32> {
                     )
                 });
             let parent = ppid.and_then(|p| comm_of(&p));
-            here && comm_of(&pid.to_string()).is_some_and(|c| c.trim() == comm)
+            let ours = match comm {
+                "srun" => has(pid, "cmdline", &format!("--job-name={job}")),
+                _ => has(pid, "environ", &format!("SLURM_JOB_NAME={job}")),
+            };
+            ours && comm_of(&pid.to_string()).is_some_and(|c| c.trim() == comm)
                 && parent.is_none_or(|p| p.trim() != "srun")
         })
         .collect()
@@ -679,7 +689,8 @@ fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, boo
     let dir = work.join(s.case);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let job_name = format!("--job-name=stop-{}", s.case);
+    let job = format!("stop-{}", s.case);
+    let job_name = format!("--job-name={job}");
     let mut child = c
         .on_head(&[
             "srun",
@@ -709,7 +720,7 @@ fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, boo
         .spawn()
         .unwrap();
     let ready = (0..240).any(|_| {
-        let up = in_dir(&dir, "parsim").len() == 2 && !in_dir(&dir, "srun").is_empty();
+        let up = in_job(&job, "parsim").len() == 2 && !in_job(&job, "srun").is_empty();
         if !up {
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -721,7 +732,7 @@ fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, boo
     let early = child.try_wait().unwrap().is_some();
     if !early {
         match s.how {
-            Deliver::ToSrun(sig) => in_dir(&dir, "srun").iter().for_each(|&p| signal(p, sig)),
+            Deliver::ToSrun(sig) => in_job(&job, "srun").iter().for_each(|&p| signal(p, sig)),
             Deliver::Scancel(options) => {
                 let name = format!("--name=stop-{}", s.case);
                 let mut args = vec!["scancel", name.as_str()];
@@ -739,7 +750,7 @@ fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, boo
     }
     // No rank outlives the job.
     let gone = (0..100).any(|_| {
-        let none = in_dir(&dir, "parsim").is_empty();
+        let none = in_job(&job, "parsim").is_empty();
         if !none {
             std::thread::sleep(Duration::from_millis(100));
         }
