@@ -69,7 +69,6 @@ struct Link {
 #[derive(Debug, Serialize)]
 struct Report {
     ranks: i32,
-    hosts: Vec<String>,
     links: Vec<Link>,
     /// An all-reduce (sum) of one f64 over every rank, the median [s].
     allreduce_8b_s: f64,
@@ -143,28 +142,34 @@ fn pattern(i: usize, len: u64) -> u8 {
     ((i as u64).wrapping_mul(131).wrapping_add(len) % 251) as u8
 }
 
+impl PingpongArgs {
+    /// Every check of the options on `ranks` ranks, in the words every
+    /// workload uses (`crate::check`).
+    fn check(&self, ranks: i32) -> Outcome {
+        use crate::check::{at_least, at_most, positive};
+        if ranks < 2 {
+            return Err(Failure::usage(
+                "pingpong needs at least 2 ranks: mpirun -n 2 parsim pingpong \
+                 (ranks on two nodes measure the network between them too)",
+            ));
+        }
+        at_least("max-bytes", self.max_bytes, 8)?;
+        at_most("max-bytes", self.max_bytes, 1 << 30)?;
+        if positive("time-per-size", self.time_per_size)? > 60.0 {
+            return Err(Failure::usage(format!(
+                "--time-per-size {} is too large (at most 60 seconds)",
+                self.time_per_size
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Collective: measure and report (rank 0 prints); with `dry`, only the
 /// checks.
 pub fn run<C: Communicator>(world: &C, args: &PingpongArgs, dry: bool) -> Outcome {
     let p = world.size();
-    if p < 2 {
-        return Err(Failure::usage(
-            "pingpong needs at least 2 ranks: mpirun -n 2 parsim pingpong \
-             (ranks on two nodes measure the network between them too)",
-        ));
-    }
-    if args.max_bytes < 8 || args.max_bytes > 1 << 30 {
-        return Err(Failure::usage(format!(
-            "--max-bytes {} must be between 8 and 1073741824 (1 GiB)",
-            args.max_bytes
-        )));
-    }
-    if !(args.time_per_size > 0.0 && args.time_per_size <= 60.0) {
-        return Err(Failure::usage(format!(
-            "--time-per-size {} must be above 0 and at most 60 seconds",
-            args.time_per_size
-        )));
-    }
+    args.check(p)?;
     if dry {
         if world.rank() == 0 {
             crate::console::out(&format!(
@@ -175,17 +180,52 @@ pub fn run<C: Communicator>(world: &C, args: &PingpongArgs, dry: bool) -> Outcom
     }
     let host = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
     let hosts = crate::par::all_gather_strings(world, &host);
-    // The partners, alike on every rank: the first rank on rank 0's host,
-    // the first on another host.
+    let (links, echoes_ok) = links(world, &hosts, args);
+    world.barrier();
+    let (allreduce, sum_ok) = allreduce(world, args.time_per_size);
+    // Every rank's verdict: the partner checked what it received too.
+    let passed = crate::par::min(world, f64::from(u8::from(echoes_ok && sum_ok))) == 1.0;
+    if world.rank() == 0 {
+        let rate = links.first().map_or(0.0, |l| {
+            l.points
+                .iter()
+                .map(|pt| pt.bytes as f64 / pt.time_s)
+                .fold(0.0, f64::max)
+        });
+        let report = Report {
+            ranks: p,
+            links,
+            allreduce_8b_s: allreduce,
+            validation: if passed { "passed" } else { "FAILED" },
+            rate_bytes_per_s: rate,
+        };
+        crate::report::emit(&text(&report), &report, &hosts, args.json);
+    }
+    if passed {
+        Ok(())
+    } else {
+        Err(Failure::validation(
+            "pingpong: an echo differed from the message sent, or the all-reduce's sum of \
+             the ranks was wrong: the MPI library or the network corrupts messages",
+        ))
+    }
+}
+
+/// Collective: the links rank 0 has, each measured while the other ranks
+/// wait: to the first rank on its own host and to the first on another
+/// host (the same choice on every rank, from `hosts`). Rank 0 gets them
+/// (empty elsewhere); every rank, whether all it received was intact.
+fn links<C: Communicator>(world: &C, hosts: &[String], args: &PingpongArgs) -> (Vec<Link>, bool) {
+    let p = world.size();
     let intra = (1..p).find(|&r| hosts[r as usize] == hosts[0]);
     let inter = (1..p).find(|&r| hosts[r as usize] != hosts[0]);
     let mut links = Vec::new();
-    let mut echoes_ok = true;
+    let mut intact = true;
     for (kind, partner) in [("intra-node", intra), ("inter-node", inter)] {
         let Some(r) = partner else { continue };
         world.barrier();
         let (points, ok) = measure(world, r, args);
-        echoes_ok &= ok;
+        intact &= ok;
         if world.rank() == 0 {
             let pts: Vec<(u64, f64)> = points.iter().map(|p| (p.bytes, p.time_s)).collect();
             let fit = fit(&pts).unwrap_or(Fit {
@@ -202,42 +242,7 @@ pub fn run<C: Communicator>(world: &C, args: &PingpongArgs, dry: bool) -> Outcom
             });
         }
     }
-    world.barrier();
-    let (allreduce, sum_ok) = allreduce(world, args.time_per_size);
-    // Every rank's verdict: the partner checked what it received too.
-    let passed = crate::par::min(world, f64::from(u8::from(echoes_ok && sum_ok))) == 1.0;
-    if world.rank() == 0 {
-        let rate = links.first().map_or(0.0, |l| {
-            l.points
-                .iter()
-                .map(|pt| pt.bytes as f64 / pt.time_s)
-                .fold(0.0, f64::max)
-        });
-        let report = Report {
-            ranks: p,
-            hosts: hosts.clone(),
-            links,
-            allreduce_8b_s: allreduce,
-            validation: if passed { "passed" } else { "FAILED" },
-            rate_bytes_per_s: rate,
-        };
-        let text = text(&report);
-        if args.json {
-            crate::console::err(&text);
-            let json = serde_json::to_string(&report).map_err(Failure::runtime)?;
-            crate::console::out(&format!("{json}\n"));
-        } else {
-            crate::console::out(&text);
-        }
-    }
-    if passed {
-        Ok(())
-    } else {
-        Err(Failure::validation(
-            "pingpong: an echo differed from the message sent, or the all-reduce's sum of \
-             the ranks was wrong: the MPI library or the network corrupts messages",
-        ))
-    }
+    (links, intact)
 }
 
 /// Rank 0 and `partner` play; the others only take part in the
@@ -250,8 +255,13 @@ fn measure<C: Communicator>(world: &C, partner: i32, args: &PingpongArgs) -> (Ve
     let mut points = Vec::new();
     let mut ok = true;
     for len in sizes(args.max_bytes) {
-        let sent: Vec<u8> = (0..len as usize).map(|i| pattern(i, len)).collect();
-        let mut buf = vec![0u8; len as usize];
+        // Only the two players hold messages (up to --max-bytes each).
+        let sent: Vec<u8> = if playing {
+            (0..len as usize).map(|i| pattern(i, len)).collect()
+        } else {
+            Vec::new()
+        };
+        let mut buf = vec![0u8; sent.len()];
         let trip = |buf: &mut Vec<u8>| {
             if me == 0 {
                 other.send_with_tag(&sent[..], crate::tags::PINGPONG);
@@ -325,11 +335,8 @@ fn allreduce<C: Communicator>(world: &C, time: f64) -> (f64, bool) {
 
 /// The report as people read it.
 fn text(r: &Report) -> String {
-    let mut s = format!(
-        "parsim pingpong: {} ranks on {}\n",
-        r.ranks,
-        crate::report::hosts_summary(&r.hosts)
-    );
+    // report::emit puts the Hosts line after the Ranks line.
+    let mut s = format!("parsim pingpong\nRanks            : {}\n", r.ranks);
     for l in &r.links {
         s += &format!(
             "\n{} link, rank {} ({}) <-> rank {} ({}): half a round trip, median\n",

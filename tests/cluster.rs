@@ -488,6 +488,18 @@ fn virtual_cluster_runs_parsim_across_nodes() {
     shaped_links(&c, &work);
 }
 
+/// srun's `--mpi=` option for the MPI this parsim was built with, as its
+/// `--version` names it (what the job scripts take too).
+fn srun_mpi() -> String {
+    let version = Command::new(parsim()).arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    version
+        .lines()
+        .find_map(|l| l.strip_prefix("srun MPI plugin: "))
+        .unwrap_or_else(|| panic!("no srun plugin line: {version}"))
+        .to_string()
+}
+
 /// `parsim pingpong` on two nodes of the bare network, then with every
 /// link shaped to 100 Mbit/s (`cluster-local.sh shape`): the largest
 /// message's bandwidth falls to what tc allows (12.5 MB/s less TCP's
@@ -495,13 +507,7 @@ fn virtual_cluster_runs_parsim_across_nodes() {
 /// the kernel's netem: asked for where it is missing, it is refused with
 /// the reason, never left out in silence.
 fn shaped_links(c: &Cluster, work: &Path) {
-    let version = Command::new(parsim()).arg("--version").output().unwrap();
-    let version = String::from_utf8_lossy(&version.stdout).into_owned();
-    let plugin = version
-        .lines()
-        .find_map(|l| l.strip_prefix("srun MPI plugin: "))
-        .unwrap_or_else(|| panic!("no srun plugin line: {version}"))
-        .to_string();
+    let plugin = srun_mpi();
     let pingpong = || {
         let out = c
             .on_head(&[
@@ -691,12 +697,13 @@ fn srun_stop(c: &Cluster, work: &Path, s: &SrunStop) -> (Option<i32>, usize, boo
     std::fs::create_dir_all(&dir).unwrap();
     let job = format!("stop-{}", s.case);
     let job_name = format!("--job-name={job}");
+    let mpi = srun_mpi();
     let mut child = c
         .on_head(&[
             "srun",
             "--nodes=2",
             "--ntasks=2",
-            "--mpi=pmix",
+            &mpi,
             &job_name,
             parsim(),
             "heat",

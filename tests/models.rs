@@ -390,5 +390,10 @@ fn pingpong_measures_the_link_and_checks_every_echo() {
     assert!(links[0]["fit"]["alpha_s"].as_f64().unwrap() >= 0.0, "{v}");
     assert!(v["allreduce_8b_s"].as_f64().unwrap() > 0.0, "{v}");
     assert_refused(&dir, 1, &["pingpong"], "pingpong needs at least 2 ranks");
-    assert_refused(&dir, 2, &["pingpong", "--max-bytes", "4"], "--max-bytes 4");
+    assert_refused(
+        &dir,
+        2,
+        &["pingpong", "--max-bytes", "4"],
+        "--max-bytes must be at least 8 (got 4)",
+    );
 }
