@@ -39,6 +39,7 @@ reference's; studies run with --no-output), waiting on a slower neighbour
 ranks for one node's memory bandwidth or network card.
 """
 
+import json
 import math
 import re
 
@@ -110,7 +111,6 @@ def parse_link(text, source="given"):
 
 def link_from_file(path, kind="inter-node"):
     """The `kind` link of a saved `parsim pingpong --json` output."""
-    import json
     try:
         report = json.loads(open(path).read().strip().splitlines()[-1])
     except (OSError, ValueError, IndexError) as e:
@@ -149,15 +149,12 @@ class Network:
 
 
 def balanced_grid(p):
-    """parsim's default process grid: most balanced factors, more along y."""
-    best = None
-    for px in range(1, p + 1):
-        if p % px == 0:
-            py = p // px
-            key = (abs(px - py), px > py)
-            if best is None or key < best[0]:
-                best = (key, px, py)
-    return best[1], best[2]
+    """parsim's default process grid (src/heat/decomp.rs): the most
+    balanced factors px x py = p, the larger along y: px the largest
+    divisor of p up to sqrt(p) (so the search is sqrt(p) long: predict
+    asks for millions of ranks)."""
+    px = next(d for d in range(math.isqrt(p), 0, -1) if p % d == 0)
+    return px, p // px
 
 
 def sample_ranks(p, cores, limit=20000):
@@ -180,7 +177,7 @@ def halo_exchange(net, p, nx, ny, g):
     worst = 0.0
     for r in sample_ranks(p, net.cores):
         x, y = r % px, r // px
-        load = {}
+        load = {}  # bytes per link (within the node, to another)
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 if (dx, dy) == (0, 0) or (dx and dy and g == 1):
@@ -190,8 +187,8 @@ def halo_exchange(net, p, nx, ny, g):
                     continue
                 cells = g * g if (dx and dy) else (g * by if dx else g * bx)
                 link = net.link(r, Y * px + X)
-                load[id(link)] = (link, load.get(id(link), (link, 0))[1] + 8 * cells)
-        t = max((link.time(b) for link, b in load.values()), default=0.0)
+                load[link] = load.get(link, 0) + 8 * cells
+        t = max((link.time(b) for link, b in load.items()), default=0.0)
         worst = max(worst, t)
     return worst
 

@@ -199,10 +199,7 @@ def run_local(study, info, o, out):
     binary, workload = parsim_binary(o), info["name"]
     check_mpirun(o)
     cores = os.cpu_count() or 1
-    env = dict(os.environ)
-    if os.geteuid() == 0 and "OMPI_ALLOW_RUN_AS_ROOT" not in env:
-        print("scaling: note: running as root: setting OMPI_ALLOW_RUN_AS_ROOT=1 for mpirun", file=sys.stderr)
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env = mpirun_env()
     if o.max_ranks >= 2:
         measure_network(binary, out / "network.json", env)
     with open(out / "runs.jsonl", "w") as log:
@@ -225,6 +222,16 @@ def run_local(study, info, o, out):
                 log.flush()
                 print(f"scaling: {study} {workload} p={p} run {k}/{o.repeat}: "
                       f"{report['wall_time_s']:.4f} s", file=sys.stderr)
+
+
+def mpirun_env():
+    """This environment for mpirun: as root, with Open MPI's consent to run
+    as root (said once on stderr), which it refuses without."""
+    env = dict(os.environ)
+    if os.geteuid() == 0 and "OMPI_ALLOW_RUN_AS_ROOT" not in env:
+        print("scaling: note: running as root: setting OMPI_ALLOW_RUN_AS_ROOT=1 for mpirun", file=sys.stderr)
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
 
 
 def measure_network(binary, path, env=None, launcher=("mpirun", "-n", "2")):
@@ -378,6 +385,14 @@ def load_runs(out):
     return study, rows
 
 
+def by_ranks(rows):
+    """The runs of each rank count, in order."""
+    by_p = {}
+    for r in rows:
+        by_p.setdefault(r["ranks"], []).append(r)
+    return by_p
+
+
 def write_report(out):
     study, rows = load_runs(out)
     kind, workload = study["study"], study["workload"]
@@ -405,9 +420,7 @@ def write_report(out):
             w.writerow(line)
 
     # Per rank count: best and median.
-    by_p = {}
-    for r in rows:
-        by_p.setdefault(r["ranks"], []).append(r)
+    by_p = by_ranks(rows)
     points = []
     for p in sorted(by_p):
         runs = by_p[p]
@@ -645,10 +658,7 @@ def network_for(out, study, o):
     elif not o.intra:
         binary = parsim_binary(o)
         print("scaling: the study has no network.json: measuring this node with parsim pingpong", file=sys.stderr)
-        env = dict(os.environ)
-        if os.geteuid() == 0:
-            env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-        measured = measure_network(binary, out / "network.json", env)
+        measured = measure_network(binary, out / "network.json", mpirun_env())
     links = {l["kind"]: l for l in (measured or {}).get("links", [])}
     if o.intra:
         intra = costmodel.parse_link(o.intra, "--intra")
@@ -671,12 +681,10 @@ def network_for(out, study, o):
 def write_prediction(out, o):
     study, rows = load_runs(out)
     kind, workload = study["study"], study["workload"]
-    info = study.get("info") or registry(ROOT / "target" / "release" / "parsim")[workload]
-    if "comm" not in info:
-        info = {**info, "comm": registry(parsim_binary(o))[workload]["comm"]}
-    by_p = {}
-    for r in rows:
-        by_p.setdefault(r["ranks"], []).append(r)
+    info = study.get("info") or {}
+    if "comm" not in info:  # studies made before the registry said how ranks talk
+        info = {**registry(parsim_binary(o))[workload], **info}
+    by_p = by_ranks(rows)
     fitted = sorted(p for p in by_p if not any(r["oversubscribed"] for r in by_p[p]))
     if not fitted:
         raise StudyError(f"{out}: every point is oversubscribed: nothing to build a model from")
