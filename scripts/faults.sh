@@ -5,7 +5,10 @@
 # with gathered and parallel I/O, two runs writing one output at once,
 # kill -9 at many instants of the final write (the result and its sidecar
 # stay a pair), Ctrl-C and SIGHUP without mpirun, a panicking rank, a
-# closed stdout, and a stop inside long OU members (how soon it is heard).
+# closed stdout, a stop inside long OU members (how soon it is heard), two
+# runs naming one checkpoint, a file put at a checkpoint, live locks of a
+# renamed binary, a sidecar that appears during the run, ulimit -v and -f,
+# an allocation that fails, and SIGUSR1 at start-up.
 #
 #   ./scripts/faults.sh                 every case, in a fresh temp dir
 #   ./scripts/faults.sh --dir DIR       work in DIR (created; left there)
@@ -293,6 +296,120 @@ for e in 6 8 9; do
   if [[ $code -eq 75 && $msg == *"part-way"* && -e $dir/o.ckpt.h5 ]] && (( ms < 2000 )); then ok=OK; else ok=FAIL; fi
   record "SIGUSR1, OU members of 1e$e steps" "stopped < 2 s, members part-way saved" "$got" $ok
 done
+
+# 10. Two runs naming one checkpoint (two --no-output runs in one directory
+# share heat.ckpt.h5): the second is refused at its start; the first's
+# checkpoint is its own. A user's file put at a checkpoint during the run is
+# never overwritten.
+long_heat=(heat --nx 60 --ny 60 --steps 100000000 --quiet)
+wait_file() { for _ in $(seq 600); do [[ -e $1 ]] && return 0; sleep 0.05; done; return 1; }
+fresh shared-ckpt
+(cd "$dir" && exec "$bin" "${long_heat[@]}" --no-output >a.txt 2>a.err.txt) &
+job=$!
+wait_file "$dir/.heat.ckpt.h5.lock"
+(cd "$dir" && "$bin" heat --nx 80 --ny 80 --steps 100000000 --no-output --quiet >b.txt 2>b.err.txt)
+cb=$?
+kill -USR1 "$job"; finish 30
+nx=$("$PARSIM_PYTHON" -c "import h5py; print(h5py.File('$dir/heat.ckpt.h5')['heat'].attrs['nx'])" 2>/dev/null)
+got="second exit $cb; first exit $code; checkpoint nx $nx"
+if [[ $cb -eq 2 && $code -eq 75 && $nx == 60 ]] && grep -q "another parsim run" "$dir/b.err.txt"; then ok=OK; else ok=FAIL; fi
+record "two runs, one checkpoint" "second refused; checkpoint the first's" "$got" $ok
+fresh user-ckpt
+(cd "$dir" && exec "$bin" "${long_heat[@]}" --output a.h5 --checkpoint c.h5 >a.txt 2>a.err.txt) &
+job=$!
+wait_file "$dir/.c.h5.lock"
+echo "a user's file" >"$dir/c.h5"
+kill -USR1 "$job"; finish 30
+kept=$(cd "$dir" && ls c.unsaved-*.h5 2>/dev/null)
+got="exit $code; c.h5 $(cat "$dir/c.h5"); kept ${kept:-none}"
+if [[ $code -eq 1 && $(cat "$dir/c.h5") == "a user's file" && -n $kept ]]; then ok=OK; else ok=FAIL; fi
+record "a file put at the checkpoint" "left alone; run's kept beside, named" "$got" $ok
+
+# 11. A live run's lock holds whatever the binary is called.
+for name in parsim-0.1 sim; do
+  fresh "renamed-$name"
+  cp "$bin" "$dir/parsim-0.1"; ln -sf parsim-0.1 "$dir/sim"
+  (cd "$dir" && exec "./$name" "${long_heat[@]}" --output r.h5 --checkpoint ca.h5 >a.txt 2>a.err.txt) &
+  job=$!
+  wait_file "$dir/.r.h5.lock"
+  (cd "$dir" && "./$name" heat --nx 20 --ny 20 --steps 10 --output r.h5 --force --checkpoint cb.h5 >b.txt 2>b.err.txt)
+  cb=$?
+  kill -USR1 "$job"; finish 30
+  got="second exit $cb; first exit $code; r.h5 $([[ -e $dir/r.h5 ]] && echo written || echo absent)"
+  if [[ $cb -eq 2 && $code -eq 75 && ! -e $dir/r.h5 ]]; then ok=OK; else ok=FAIL; fi
+  record "live lock, binary named $name" "second refused; first stops cleanly" "$got" $ok
+done
+
+# 12. A sidecar that appears during the run: the result is not moved
+# beside it (no .h5/.xmf pair of two runs).
+fresh appeared-sidecar
+(cd "$dir" && exec "$bin" heat --nx 300 --ny 300 --steps 6000 --output r.h5 --quiet >a.txt 2>a.err.txt) &
+job=$!
+wait_file "$dir/.r.h5.lock"
+echo "another run's sidecar" >"$dir/r.xmf"
+finish 60
+got="exit $code; r.h5 $([[ -e $dir/r.h5 ]] && echo moved || echo not moved); $(ls "$dir" | grep -c unsaved) kept"
+if [[ $code -eq 1 && ! -e $dir/r.h5 && $(cat "$dir/r.xmf") == "another run's sidecar" ]]; then ok=OK; else ok=FAIL; fi
+record "a sidecar appears during the run" "result not moved, kept and named" "$got" $ok
+
+# 13. Resource limits: ulimit -v, ulimit -f, and an allocation that fails
+# in spite of the check: one line each, nothing left behind.
+fresh ulimit-v
+(cd "$dir" && ulimit -v 800000 && exec "$bin" heat --nx 8000 --ny 8000 --steps 1 --output v.h5 >out.txt 2>err.txt)
+code=$?
+left=$(cd "$dir" && ls -A | grep -v '\.txt$' | tr '\n' ' ')
+got="exit $code, $(errors "$dir/err.txt") line(s), left: ${left:-nothing}"
+if [[ $code -eq 2 && $(errors "$dir/err.txt") -eq 1 && -z $left ]] && grep -q 'ulimit -v' "$dir/err.txt"; then ok=OK; else ok=FAIL; fi
+record "ulimit -v below the need" "refused in one line, nothing left" "$got" $ok
+fresh ulimit-f
+(cd "$dir" && ulimit -f 8000 && exec "$bin" heat --nx 2000 --ny 2000 --steps 1 --output f.h5 >out.txt 2>err.txt)
+code=$?
+left=$(cd "$dir" && ls -A | grep -v '\.txt$' | tr '\n' ' ')
+got="exit $code, $(errors "$dir/err.txt") line(s), left: ${left:-nothing}"
+if [[ $code -eq 1 && $(errors "$dir/err.txt") -eq 1 && -z $left ]] && grep -q 'ulimit -f' "$dir/err.txt"; then ok=OK; else ok=FAIL; fi
+record "ulimit -f below the file" "one line (no SIGXFSZ), nothing left" "$got" $ok
+fresh oom
+(cd "$dir" && PARSIM_INJECT_OOM=1 exec mpirun -x PARSIM_INJECT_OOM -n 2 "$bin" heat --nx 300 --ny 300 --steps 100000 --output o.h5 >out.txt 2>err.txt)
+code=$?
+left=$(cd "$dir" && ls -A | grep -v '\.txt$' | tr '\n' ' ')
+got="exit $code, $(grep -c 'out of memory' "$dir/err.txt") line(s), left: ${left:-nothing}"
+if [[ $code -ne 0 && $(grep -c 'out of memory' "$dir/err.txt") -eq 1 && -z $left ]] && ! grep -q panicked "$dir/err.txt"; then ok=OK; else ok=FAIL; fi
+record "an allocation fails (rank 1)" "one line, job ends, nothing left" "$got" $ok
+
+# 14. SIGUSR1 at start-up. Pending when parsim starts (blocked from before
+# exec, the earliest a signal can come): heard, exit 75. And the window in
+# which it still kills, as measured here: from exec to the loader's call of
+# parsim's first code (the shared libraries' loading).
+fresh early-stop
+(cd "$dir" && exec "$PARSIM_PYTHON" - "$bin" >out.txt 2>err.txt <<'PY'
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+os.kill(os.getpid(), signal.SIGUSR1)
+os.execv(sys.argv[1], [sys.argv[1], "heat", "--nx", "200", "--ny", "200", "--steps", "400000", "--output", "e.h5", "--quiet"])
+PY
+)
+code=$?
+window=$("$PARSIM_PYTHON" - "$bin" "$dir" <<'PY'
+import os, signal, subprocess, sys, time
+bin, d = sys.argv[1], sys.argv[2]
+last_killed = -1.0
+for us in range(0, 15001, 1000):
+    for _ in range(2):
+        p = subprocess.Popen([bin, "heat", "--nx", "20", "--ny", "20", "--steps", "100000000", "--no-output",
+                              "--quiet", "--checkpoint", os.path.join(d, "w.h5")], cwd=d,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(us / 1e6)
+        p.send_signal(signal.SIGUSR1)
+        if p.wait() == -signal.SIGUSR1:
+            last_killed = us / 1000
+        try: os.remove(os.path.join(d, "w.h5"))
+        except OSError: pass
+print("none" if last_killed < 0 else f"{last_killed:.1f} ms")
+PY
+)
+got="pending: exit $code; killed up to ${window} after spawn"
+if [[ $code -eq 75 ]] && grep -q 'stopped by SIGUSR1' "$dir/err.txt"; then ok=OK; else ok=FAIL; fi
+record "SIGUSR1 at start-up" "pending: exit 75; window measured" "$got" $ok
 
 echo
 printf '%-34s | %-44s | %-52s | %s\n' "case" "expected" "got" "verdict"

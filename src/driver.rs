@@ -58,9 +58,10 @@ pub struct Checkpointing {
 }
 
 impl Checkpointing {
-    /// Rank 0, before a run: may the checkpoint be written? (see
-    /// [`crate::output::reserve_checkpoint`]).
-    pub fn reserve(&self, force: bool) -> Outcome {
+    /// Rank 0, before a run: claim the checkpoint for the run, if it may
+    /// be written (see [`crate::output::reserve_checkpoint`]); the run
+    /// holds the claim to its end.
+    pub fn reserve(&self, force: bool) -> Outcome<crate::output::CheckpointClaim> {
         crate::output::reserve_checkpoint(&self.path, self.restart.as_deref(), force)
     }
 
@@ -364,7 +365,22 @@ fn round<W: Workload>(
     if signal.is_none() && !w.checkpoint_due() {
         return Ok(None);
     }
-    let written = w.checkpoint().transpose()?;
+    let written = match (w.checkpoint().transpose(), signal) {
+        (Ok(written), _) => written,
+        // A stop whose checkpoint failed says both: the run is over, and
+        // nothing was kept to resume from (exit 1: not a stop to resume).
+        (Err(f), Some(signal)) => {
+            return Err(Failure::with_code(
+                ExitCode::Runtime,
+                format!(
+                    "{}, but its checkpoint could not be written: {}",
+                    w.stopped_at(signal),
+                    f.message
+                ),
+            ))
+        }
+        (Err(f), None) => return Err(f),
+    };
     let e = mpi::time();
     clock.checkpoint += e - d;
     trace.span("checkpoint", d, e);

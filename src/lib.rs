@@ -34,6 +34,7 @@ pub mod memory;
 pub mod montecarlo;
 pub mod mpi_check;
 pub mod normal;
+pub mod oom;
 pub mod options;
 pub mod ou;
 pub mod output;

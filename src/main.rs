@@ -1,3 +1,9 @@
+/// Run by the loader before `main`: stop signals from here on are recorded
+/// instead of killing the process (see `parsim::stop::record_early_stops`).
+#[used]
+#[link_section = ".init_array"]
+static EARLY_STOPS: extern "C" fn() = parsim::stop::record_early_stops;
+
 fn main() {
     std::process::exit(parsim::cli::main());
 }

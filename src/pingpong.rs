@@ -165,15 +165,16 @@ impl PingpongArgs {
     }
 }
 
-/// Collective: measure and report (rank 0 prints); with `dry`, only the
-/// checks.
-pub fn run<C: Communicator>(world: &C, args: &PingpongArgs, dry: bool) -> Outcome {
+/// Collective: measure and report (rank 0 prints); with `dry` (the
+/// effective options as a deck, as every workload's `--dry-run` prints
+/// them), only the checks, and that deck, which `parsim run` takes.
+pub fn run<C: Communicator>(world: &C, args: &PingpongArgs, dry: Option<String>) -> Outcome {
     let p = world.size();
     args.check(p)?;
-    if dry {
+    if let Some(deck) = dry {
         if world.rank() == 0 {
             crate::console::out(&format!(
-                "# parsim pingpong --dry-run: the options are valid on {p} ranks; nothing was run\n"
+                "{deck}# the options are valid on {p} ranks (pingpong needs at least 2)\n"
             ));
         }
         return Ok(());

@@ -58,6 +58,12 @@ impl StopSignal {
             // async-signal-safe (signal-hook's safe API).
             signal_hook::flag::register_usize(sig, Arc::clone(&last), sig as usize)?;
         }
+        // A stop that came before these handlers, since the loader ran
+        // `record_early_stops`: honoured like any other.
+        let early = EARLY.load(Ordering::SeqCst);
+        if early != 0 && last.load(Ordering::SeqCst) == 0 {
+            last.store(early, Ordering::SeqCst);
+        }
         // PARSIM_INJECT_STOP=1 (tests): SIGUSR1 arrives during start-up,
         // so the first check is known to see it.
         if std::env::var_os("PARSIM_INJECT_STOP").is_some() {
@@ -157,6 +163,49 @@ fn watch_prterun() -> std::io::Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// A stop signal that arrived before [`StopSignal::install`], 0 if none.
+static EARLY: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn record_early(sig: libc::c_int) {
+    EARLY.store(sig as usize, Ordering::SeqCst);
+}
+
+/// The earliest a process can hear a stop: the binary's loader calls this
+/// before `main` (an `.init_array` entry in `main.rs`), once every shared
+/// library is loaded, so that SIGTERM, SIGUSR1 (and SIGINT, SIGHUP where
+/// they are not ignored) during start-up, MPI_Init included, are recorded
+/// and honoured at the first check instead of killing the process. Left:
+/// the time from exec to here (the loader mapping and relocating about 45
+/// libraries, MPI's and HDF5's constructors), measured in
+/// docs/user-guide.md; nothing in a process can shorten it (a signal's
+/// handler is reset by exec). SIGTERM and SIGUSR1 are unblocked: a
+/// launcher that left them blocked would otherwise keep a job's stop from
+/// it for good (and one that arrived meanwhile, pending, is heard now).
+/// Also ignores SIGXFSZ, so that a file larger than `ulimit -f` is a failed
+/// write, said in one line, not a kill.
+pub extern "C" fn record_early_stops() {
+    // SAFETY: all-zero is a valid sigaction; the handler only stores an
+    // atomic (async-signal-safe); sigaction reads the new action.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = record_early as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut act.sa_mask);
+        // SIGINT and SIGHUP stay ignored where they are (as `install`
+        // leaves them); the stop signals are always heard.
+        for sig in [SIGTERM, SIGUSR1, SIGINT, SIGHUP] {
+            if matches!(sig, SIGTERM | SIGUSR1) || !ignored(sig) {
+                libc::sigaction(sig, &act, std::ptr::null_mut());
+            }
+        }
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let mut stops: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut stops);
+        libc::sigaddset(&mut stops, SIGTERM);
+        libc::sigaddset(&mut stops, SIGUSR1);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &stops, std::ptr::null_mut());
+    }
 }
 
 /// Whether `sig` is ignored by this process (inherited `SIG_IGN`).

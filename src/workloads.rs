@@ -10,6 +10,7 @@ use mpi::traits::*;
 
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
+use crate::output::same_file;
 use crate::spec::{Info, Setting, Spec};
 use crate::stop::StopSignal;
 
@@ -52,12 +53,28 @@ impl<C: Communicator> Launch<'_, C> {
 
 /// Refuse a run one of whose outputs is one of its inputs (the deck, a
 /// restart, a table, points): with `--force` it would replace what it is
-/// still reading. The same file under any name (a link, `./x` for `x`).
+/// still reading; and one that names a file for two of its outputs (a
+/// checkpoint, a trace or the result's own sidecar onto another output):
+/// one would replace the other. The same file under any name (a link,
+/// `./x` for `x`, `d/../x`), resolved, never compared as text.
 fn outputs_are_not_inputs<S: Spec>(plan: &S::Plan, deck: Option<&Path>) -> Outcome {
     let out = S::output(plan);
-    let mut writes: Vec<(&str, PathBuf)> = S::writes(plan);
+    let mut writes: Vec<(&str, PathBuf)> = Vec::new();
     writes.extend(out.path.clone().map(|p| ("--output", p)));
+    writes.extend(S::writes(plan));
     writes.extend(out.trace.clone().map(|p| ("--trace", p)));
+    for (i, (first, a)) in writes.iter().enumerate() {
+        for (second, b) in &writes[i + 1..] {
+            if same_file(a, b) {
+                return Err(Failure::usage(format!(
+                    "{first} '{}' and {second} '{}' are the same file: one would replace \
+                     the other; name another file",
+                    a.display(),
+                    b.display()
+                )));
+            }
+        }
+    }
     let mut reads = S::reads(plan);
     reads.extend(deck.map(|d| ("the deck", d.to_path_buf())));
     for (wrote, w) in &writes {
@@ -76,15 +93,6 @@ fn outputs_are_not_inputs<S: Spec>(plan: &S::Plan, deck: Option<&Path>) -> Outco
         }
     }
     Ok(())
-}
-
-/// Whether `a` and `b` are one existing file (same device and inode).
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
 }
 
 /// The registry: `Variant => Spec` per workload, its doc comment the

@@ -789,7 +789,12 @@ fn a_result_that_cannot_be_moved_into_place_is_kept() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    // Once the run holds its output (its lock is there), not after a
+    // guessed delay: on a loaded machine 400 ms was before its start.
+    let start = std::time::Instant::now();
+    while !dir.join(".late.h5.lock").exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     std::fs::write(dir.join("late.h5"), b"root's").unwrap();
     let late = child.wait_with_output().unwrap();
     let late_err = String::from_utf8_lossy(&late.stderr).into_owned();

@@ -154,7 +154,9 @@ fn long_version() -> &'static str {
 /// The long options of subcommand `workload` and whether each takes a value
 /// (what a deck may set).
 fn workload_options(workload: &str) -> Option<Vec<(String, bool)>> {
-    if !crate::workloads::ALL.iter().any(|w| w.name == workload) {
+    // pingpong is no workload (no result file, no plan), but its deck
+    // (`parsim pingpong --dry-run`) runs like theirs.
+    if !crate::workloads::ALL.iter().any(|w| w.name == workload) && workload != "pingpong" {
         return None;
     }
     let cmd = command();
@@ -188,10 +190,18 @@ pub fn main() -> i32 {
     // differ. Under a launcher only rank 0 prints, as for every output.
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     if args.len() == 1 && args[0] == "--version" {
-        if crate::mpi_check::launcher_rank() == 0 {
-            crate::console::out(&command().render_long_version());
-        }
-        return ExitCode::Success as i32;
+        return print_result(&command().render_long_version());
+    }
+    // Commands that only print need no MPI either: `parsim workloads
+    // --json` answers on a login node whose MPI cannot start.
+    if let Some(text) = printed_only(std::env::args_os().collect()) {
+        return match text {
+            Ok(text) => print_result(&text),
+            Err(f) => {
+                crate::console::err_line(&format!("parsim: error: {}", f.message));
+                f.code as i32
+            }
+        };
     }
     // The MPI library loaded must be the one built for: checked before
     // MPI_Init, which a mismatched library may already get wrong.
@@ -211,6 +221,7 @@ pub fn main() -> i32 {
     let world = universe.world();
     let rank = world.rank();
     crate::par::install_panic_abort(rank);
+    crate::oom::mpi_up(rank);
 
     let code = match with_deck(&world, std::env::args_os().collect()) {
         Ok(e) => parse_and_run(&world, e.args, e.deck, &stop),
@@ -221,8 +232,45 @@ pub fn main() -> i32 {
             failure.code as i32
         }
     };
+    crate::oom::mpi_down();
     drop(universe); // MPI_Finalize on every rank before exiting
     code
+}
+
+/// The text of a command that only prints (`workloads`, `completions`,
+/// `man`), without MPI; `None` for every other command line, which goes
+/// through MPI as usual (errors included, so they are said once).
+fn printed_only(args: Vec<std::ffi::OsString>) -> Option<Outcome<String>> {
+    let m = command().try_get_matches_from(args).ok()?;
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&m).ok()?;
+    match cli.command {
+        Command::Workloads { json } => Some(Ok(crate::workloads::listing(json))),
+        Command::Completions { shell } => Some(Ok(completions(command(), shell))),
+        Command::Man { subcommand } => {
+            Some(man_page(command(), subcommand.as_deref()).map_err(Failure::usage))
+        }
+        _ => None,
+    }
+}
+
+/// Print `text` on stdout where printing is the command's whole result
+/// (`--version`, `workloads`, `completions`, `man`), by the launcher's rank
+/// 0 only; the exit code. A stdout that cannot take it (a full disk, a
+/// closed pipe) fails the command in one line, exit 1: a script reading
+/// `parsim workloads --json` must not take an empty answer for one.
+fn print_result(text: &str) -> i32 {
+    use std::io::Write;
+    if crate::mpi_check::launcher_rank() != 0 {
+        return ExitCode::Success as i32;
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::Success as i32,
+        Err(e) => {
+            crate::console::err_line(&format!("parsim: error: cannot print to stdout: {e}"));
+            ExitCode::Runtime as i32
+        }
+    }
 }
 
 /// Collective: the command line with an input deck's options put in
@@ -321,7 +369,7 @@ fn dispatch<C: Communicator>(
             })
         }
         Command::Workloads { json } => show(rank0, crate::workloads::listing(json)),
-        Command::Pingpong(args) => crate::pingpong::run(world, &args, dry.is_some()),
+        Command::Pingpong(args) => crate::pingpong::run(world, &args, dry),
         Command::Completions { shell } => show(rank0, completions(command(), shell)),
         Command::Man { subcommand } => {
             let page = man_page(command(), subcommand.as_deref()).map_err(Failure::usage)?;

@@ -145,7 +145,7 @@ impl HeatRun<'_> {
             &self.cart,
             self.job.io,
             || Ok(()),
-            Some(path),
+            (Some(path), "checkpoint"),
             true,
             &Plan {
                 cfg: &self.plan.cfg,

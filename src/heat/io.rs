@@ -95,8 +95,8 @@ pub struct Plan<'a> {
 
 impl Plan<'_> {
     /// Disk space the file needs, reserved when it is created: the field,
-    /// the snapshots, the coordinates, 1 MiB for HDF5's metadata and the
-    /// attributes, and 1 KiB per snapshot for its view (about 650 bytes of
+    /// the snapshots, the coordinates, [`crate::h5::METADATA_BYTES`] for
+    /// HDF5's metadata and the attributes, and 1 KiB per snapshot for its view (about 650 bytes of
     /// metadata each, measured with h5stat over 1001 snapshots). Compressed files reserve nothing (their size is not
     /// known before they are written).
     pub fn file_bytes(&self) -> u64 {
@@ -112,13 +112,14 @@ impl Plan<'_> {
             .saturating_add((nx + ny) as u64 + 2 * self.snapshots);
         values
             .saturating_mul(8)
-            .saturating_add(1 << 20)
+            .saturating_add(crate::h5::METADATA_BYTES)
             .saturating_add(self.snapshots.saturating_mul(1024))
     }
 }
 
 /// Collective: rank 0 runs `check`, reserves `path` (and the XDMF sidecar
-/// named in the plan's extras), then the file is created and laid out: by
+/// named in the plan's extras; `what` names the file in messages: "output",
+/// "checkpoint"), then the file is created and laid out: by
 /// rank 0 alone ([`IoMode::Gather`]) or by every rank through MPI-IO
 /// ([`IoMode::Parallel`]). Every rank learns the outcome before anyone
 /// computes; the file is `Some` where it is open.
@@ -126,7 +127,7 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
     comm: &C,
     io: IoMode,
     check: impl FnOnce() -> Outcome,
-    path: Option<&std::path::Path>,
+    (path, what): (Option<&std::path::Path>, &'static str),
     force: bool,
     plan: &Plan,
 ) -> Outcome<Option<HeatFile>> {
@@ -136,7 +137,7 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
     let local = if root {
         check().and_then(|()| match path {
             Some(p) => {
-                let out = PendingOutput::prepare(p, force)?;
+                let out = PendingOutput::prepare_as(p, force, what)?;
                 let xdmf = match &plan.extras.xdmf {
                     Some(x) => {
                         let x = PendingOutput::prepare(x, force)?;
@@ -171,9 +172,14 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
         IoMode::Parallel => create_parallel(comm, outputs, plan).map(Some),
     };
     let mut file = None;
-    let local = created
-        .map(|f| file = f)
-        .map_err(|e| Failure::runtime(e.context("cannot create the result file")));
+    let local = created.map(|f| file = f).map_err(|e| {
+        let file = if what == "output" {
+            "result file"
+        } else {
+            what
+        };
+        Failure::runtime(e.context(format!("cannot create the {file}")))
+    });
     crate::par::agree(comm, local)?;
     Ok(file)
 }

@@ -302,7 +302,13 @@ impl Spec for Heat {
 
     fn writes(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
         let mut w = vec![("--checkpoint", p.job.checkpointing.path.clone())];
-        w.extend(p.job.extras.xdmf.clone().map(|x| ("the XDMF sidecar", x)));
+        w.extend(
+            p.job
+                .extras
+                .xdmf
+                .clone()
+                .map(|x| ("the result's XDMF sidecar", x)),
+        );
         w
     }
 

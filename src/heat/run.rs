@@ -30,6 +30,28 @@ use crate::h5::RunMeta;
 use crate::progress::Meter;
 use crate::stop::StopSignal;
 
+/// A fault a test injects into one rank's time loop: PARSIM_INJECT_PANIC
+/// or PARSIM_INJECT_OOM set to the rank's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    Panic,
+    /// An allocation that fails although the memory check passed.
+    OutOfMemory,
+}
+
+impl Injected {
+    fn on(rank: usize) -> Option<Self> {
+        let at = |var| std::env::var(var).ok()?.parse::<usize>().ok();
+        if at("PARSIM_INJECT_PANIC") == Some(rank) {
+            Some(Injected::Panic)
+        } else if at("PARSIM_INJECT_OOM") == Some(rank) {
+            Some(Injected::OutOfMemory)
+        } else {
+            None
+        }
+    }
+}
+
 /// Collective over `world`: run the job and print the report on rank 0.
 pub fn run<C: Communicator>(
     world: &C,
@@ -68,8 +90,10 @@ pub struct HeatRun<'a> {
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
-    /// PARSIM_INJECT_PANIC=<rank>: this rank panics in the time loop (tests).
-    pub(super) inject_panic: bool,
+    /// A fault this rank injects in the time loop (tests).
+    pub(super) inject: Option<Injected>,
+    /// Rank 0: the checkpoint path, held for the whole run.
+    pub(super) _claim: Option<crate::output::CheckpointClaim>,
 }
 
 impl<'a> HeatRun<'a> {
@@ -91,11 +115,15 @@ impl<'a> HeatRun<'a> {
         let block = plan.decomp.block(rank);
         crate::par::check_memory(world, plan.memory_need(&block), "two fields of its block")?;
         super::plan::check_threads(world, job.tuning.threads)?;
+        let mut claim = None;
         let file = io::open(
             world,
             job.io,
-            || job.checkpointing.reserve(job.out.force),
-            job.out.path.as_deref(),
+            || {
+                claim = Some(job.checkpointing.reserve(job.out.force)?);
+                Ok(())
+            },
+            (job.out.path.as_deref(), "output"),
             job.out.force,
             &Plan {
                 cfg: &plan.cfg,
@@ -134,10 +162,8 @@ impl<'a> HeatRun<'a> {
             snapshots: Vec::new(),
             t: StepTimes::default(),
             t_snapshots: 0.0,
-            inject_panic: std::env::var("PARSIM_INJECT_PANIC")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                == Some(rank),
+            inject: Injected::on(rank),
+            _claim: claim,
         };
         run.carry_snapshots()?;
         if run.snapshot_due() {
@@ -264,8 +290,22 @@ impl Workload for HeatRun<'_> {
         self.stepper
             .round(&self.cart, (&mut self.u, &mut self.un), m, &mut self.t);
         self.step = end;
-        if self.inject_panic && self.step >= self.plan.start_step + 3 {
-            panic!("injected fault at step {end} (PARSIM_INJECT_PANIC)");
+        if self.step >= self.plan.start_step + 3 {
+            match self.inject {
+                Some(Injected::Panic) => {
+                    panic!("injected fault at step {end} (PARSIM_INJECT_PANIC)")
+                }
+                Some(Injected::OutOfMemory) => {
+                    // An allocation no machine can give, once the outputs
+                    // are reserved (their temporaries exist).
+                    let huge = std::alloc::Layout::from_size_align(1 << 60, 8).expect("a layout");
+                    // SAFETY: a valid non-zero layout; it fails (see crate::oom).
+                    let p = std::hint::black_box(unsafe { std::alloc::alloc(huge) });
+                    // SAFETY: not reached when it fails; freed as allocated.
+                    unsafe { std::alloc::dealloc(p, huge) };
+                }
+                None => {}
+            }
         }
         if self.step % self.job.check_every != 0 && self.step != self.plan.cfg.steps {
             return Ok(After::Continue);

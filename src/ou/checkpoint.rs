@@ -380,11 +380,10 @@ pub fn write<C: Communicator>(
         })
         .collect();
     let total = par::reduce_exact_sums(world, &st.sums);
-    let file = par::create_on_root(
+    let file = par::create_on_root_as(
         world,
         || Ok(()),
-        Some(to.path),
-        true,
+        (Some(to.path), true, "checkpoint"),
         |out| {
             ResultFile::create(out, to.meta)
                 .and_then(|f| OuCheckpointFile::create(f, plan, store_paths, &total))

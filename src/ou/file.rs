@@ -287,8 +287,8 @@ fn lay_out_set(
 
 /// Disk space an ensemble file needs, reserved when it is created (see
 /// [`ResultFile::reserve`]): per set its times, mean, variance, final
-/// values and recorded paths, 4 KiB of group metadata, and 1 MiB for the
-/// file's own metadata and attributes.
+/// values and recorded paths, 4 KiB of group metadata, and
+/// [`crate::h5::METADATA_BYTES`] for the file's own metadata and attributes.
 fn file_bytes(plan: &OuPlan, store_paths: bool) -> u64 {
     let (samples, n) = (plan.samples() as u64, plan.paths);
     let paths = if store_paths {
@@ -302,5 +302,5 @@ fn file_bytes(plan: &OuPlan, store_paths: bool) -> u64 {
         .saturating_add(4 << 10);
     (plan.sets.len() as u64)
         .saturating_mul(per_set)
-        .saturating_add(1 << 20)
+        .saturating_add(crate::h5::METADATA_BYTES)
 }

@@ -101,6 +101,8 @@ pub struct OuRun<'a, C: Communicator> {
     /// Rounds: the same number on every rank.
     schedule: Schedule,
     t_compute: f64,
+    /// Rank 0: the checkpoint path, held for the whole run.
+    _claim: Option<crate::output::CheckpointClaim>,
 }
 
 impl<'a, C: Communicator> OuRun<'a, C> {
@@ -113,9 +115,13 @@ impl<'a, C: Communicator> OuRun<'a, C> {
         resume: Option<OuCheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
+        let mut claim = None;
         let file = par::create_on_root(
             world,
-            || job.checkpointing.reserve(job.out.force),
+            || {
+                claim = Some(job.checkpointing.reserve(job.out.force)?);
+                Ok(())
+            },
             job.out.path.as_deref(),
             job.out.force,
             |out| OuFile::create(out, &plan, store_paths, meta),
@@ -148,6 +154,7 @@ impl<'a, C: Communicator> OuRun<'a, C> {
             per_checkpoint,
             schedule,
             t_compute: 0.0,
+            _claim: claim,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! Both temporaries are made durable first; a journal `.<name>.commit`
 //! beside the result (written whole: a temporary renamed into place) names
 //! the run (host, pid) and the two files; the two renames follow back to
-//! back, with both locks held until both are done; then the journal goes.
+//! back (both destinations judged first), with both locks held until both are done; then the journal goes.
 //! A run killed between the renames leaves its journal and its locks: the
 //! next run on either output that finds the journal of a run that is gone
 //! finishes it (`super::lock::finish_journals`), moving that run's own temporaries only
@@ -23,6 +23,17 @@ use crate::error::Outcome;
 pub fn commit_pair(mut main: PendingOutput, mut side: PendingOutput) -> Outcome<PathBuf> {
     main.sync()?;
     side.sync()?;
+    // Both destinations are judged before either is renamed: a result is
+    // never moved beside a sidecar that it cannot replace (one that
+    // appeared during the run), which would show another file.
+    main.may_replace()?;
+    if let Err(why) = side.judge() {
+        let words = why.words(side.what, &side.dest);
+        return Err(main.keep(&format!(
+            "{words}, so '{}' was not moved either (its sidecar would show another file)",
+            main.dest.display()
+        )));
+    }
     let journal = beside(&main.dest, ".commit");
     let name = |p: &Path| {
         p.file_name()

@@ -19,5 +19,5 @@ mod tests;
 
 pub use journal::commit_pair;
 pub use live::{adopt_job_live, live_paths, remove_live};
-pub use names::check_destination;
-pub use pending::{reserve_checkpoint, PendingOutput};
+pub use names::{check_destination, same_file};
+pub use pending::{reserve_checkpoint, CheckpointClaim, PendingOutput};

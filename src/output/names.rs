@@ -113,3 +113,23 @@ pub(super) fn free_bytes(path: &Path) -> Option<u64> {
     // SAFETY: a NUL-terminated path and a pointer to a live statvfs.
     (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then_some(st.f_bavail * st.f_frsize)
 }
+
+/// Whether `a` and `b` name one file, resolved rather than as text
+/// (`./r.h5` and `r.h5`, `d/../r.h5`, a link to the directory, a hard
+/// link): the same directory (by device and inode) and the same name, or
+/// the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if a == b {
+        return true;
+    }
+    let id = |p: &Path| fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    if let (Some(x), Some(y)) = (id(a), id(b)) {
+        return x == y;
+    }
+    let dir = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => id(d),
+        _ => id(Path::new(".")),
+    };
+    a.file_name() == b.file_name() && dir(a).is_some() && dir(a) == dir(b)
+}

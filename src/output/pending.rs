@@ -1,15 +1,17 @@
 //! An output reserved before a run, written at its temporary path, and
-//! committed (renamed into place) when complete; a checkpoint's reservation.
+//! committed (renamed into place) when complete; a checkpoint's claim.
 
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::live::live;
 use super::lock::Lock;
 use super::names::{
-    beside, cannot_write, check_destination, free_bytes, replaceable, unsaved_name,
+    beside, cannot_write, check_destination, free_bytes, replaceable, same_file, unsaved_name,
 };
 use crate::error::{Failure, Outcome};
 
@@ -22,9 +24,11 @@ pub struct PendingOutput {
     pub(super) dest: PathBuf,
     pub(super) temp: PathBuf,
     force: bool,
-    what: &'static str,
+    pub(super) what: &'static str,
     committed: bool,
-    _lock: Lock,
+    /// Its own lock, or `None` for a checkpoint this run has claimed (the
+    /// claim holds the lock for the whole run, see [`CheckpointClaim`]).
+    _lock: Option<Lock>,
 }
 
 impl PendingOutput {
@@ -58,7 +62,11 @@ impl PendingOutput {
             replaceable(dest, &parent)
                 .map_err(|why| Failure::usage(format!("{what} '{shown}' {why}")))?;
         }
-        let lock = Lock::acquire(dest, what)?;
+        // A checkpoint this run claimed is locked already, by the claim.
+        let lock = match claimed(dest) {
+            Some(_) => None,
+            None => Some(Lock::acquire(dest, what)?),
+        };
         let temp = beside(dest, &format!(".tmp-{}", std::process::id()));
         OpenOptions::new()
             .write(true)
@@ -91,6 +99,19 @@ impl PendingOutput {
     /// in one line when the file system has not that much room.
     pub fn reserve(&self, bytes: u64) -> anyhow::Result<bool> {
         use std::os::fd::AsRawFd;
+        // `ulimit -f` (batch systems set it): a file past it cannot be
+        // written at all (SIGXFSZ, ignored here, or EFBIG), so say so now.
+        if let Some(limit) = crate::memory::rlimit(libc::RLIMIT_FSIZE) {
+            if u128::from(bytes) > limit {
+                anyhow::bail!(
+                    "'{}' needs about {}, more than this process's file-size limit \
+                     (ulimit -f) of {}",
+                    self.dest.display(),
+                    crate::memory::shown(bytes.into()),
+                    crate::memory::shown(limit)
+                );
+            }
+        }
         let f = fs::OpenOptions::new().write(true).open(&self.temp)?;
         let len = libc::off_t::try_from(bytes).unwrap_or(libc::off_t::MAX);
         // SAFETY: a valid open descriptor; fallocate only reads its arguments.
@@ -157,32 +178,71 @@ impl PendingOutput {
         })
     }
 
+    /// May the temporary be moved to the destination now? `Ok(false)`:
+    /// nothing is there; `Ok(true)`: a file is there that this run may
+    /// replace (with `--force`; for a claimed checkpoint, only the file
+    /// that was there when the run claimed it or that it wrote itself).
+    /// `Err`: why not (nothing is done about it here).
+    pub(super) fn judge(&self) -> Result<bool, Refusal> {
+        let there =
+            check_destination(&self.dest, self.what).map_err(|f| Refusal::NotAFile(f.message))?;
+        if !there {
+            return Ok(false);
+        }
+        match (&self._lock, claimed(&self.dest)) {
+            (None, Some(ours)) if ours.is_none() || ours != identity(&self.dest) => {
+                Err(Refusal::NotOurs)
+            }
+            (None, Some(_)) => Ok(true),
+            _ if self.force => Ok(true),
+            _ => Err(Refusal::Appeared),
+        }
+    }
+
+    /// As [`PendingOutput::judge`], with the result kept and named in the
+    /// error when it may not be moved.
+    pub(super) fn may_replace(&mut self) -> Outcome<bool> {
+        self.judge().map_err(|r| self.refused(r))
+    }
+
+    /// What a refusal means for this run's result: kept, and said.
+    pub(super) fn refused(&mut self, why: Refusal) -> Failure {
+        match why {
+            Refusal::NotAFile(message) => self.keep(&message),
+            Refusal::NotOurs => {
+                let why = format!(
+                    "{} '{}' was replaced during the run by a file this run did not write, \
+                     and was not overwritten",
+                    self.what,
+                    self.dest.display()
+                );
+                self.keep(&why)
+            }
+            Refusal::Appeared => self.appeared(),
+        }
+    }
+
+    /// The destination appeared during the run (without `--force`): the
+    /// result stays at its temporary path, named in the error.
+    fn appeared(&mut self) -> Failure {
+        self.committed = true;
+        live(&self.temp, false);
+        Failure::runtime(anyhow::anyhow!(
+            "{} '{}' appeared during the run and was not replaced; this run's \
+             result is '{}'",
+            self.what,
+            self.dest.display(),
+            self.temp.display()
+        ))
+    }
+
     /// Rename the (durable) temporary into place, keeping the lock until
     /// this is dropped (a pair holds both locks until both are moved).
     pub(super) fn move_into_place(&mut self) -> Outcome<PathBuf> {
-        let fail = |what: String| Failure::runtime(anyhow::anyhow!(what));
-        let there = match check_destination(&self.dest, self.what) {
-            Ok(there) => there,
-            Err(f) => return Err(self.keep(&f.message)),
-        };
-        let moved = if self.force || !there {
-            rename(&self.temp, &self.dest, !self.force)
-        } else {
-            Err(ErrorKind::AlreadyExists.into())
-        };
-        match moved {
+        let replace = self.may_replace()?;
+        match rename(&self.temp, &self.dest, !replace) {
             Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                self.committed = true;
-                live(&self.temp, false);
-                return Err(fail(format!(
-                    "{} '{}' appeared during the run and was not replaced; this run's \
-                     result is '{}'",
-                    self.what,
-                    self.dest.display(),
-                    self.temp.display()
-                )));
-            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(self.appeared()),
             Err(e) => {
                 return Err(self.keep(&format!(
                     "cannot move the {} to '{}': {e}",
@@ -193,6 +253,9 @@ impl PendingOutput {
         }
         self.committed = true;
         live(&self.temp, false);
+        if self._lock.is_none() {
+            set_claimed(&self.dest, identity(&self.dest));
+        }
         Ok(self.dest.clone())
     }
 
@@ -208,9 +271,42 @@ impl PendingOutput {
             Err(_) => self.temp.clone(),
         };
         Failure::runtime(anyhow::anyhow!(
-            "{why}; this run's result is kept as '{}'",
+            "{why}; this run's {} is kept as '{}'",
+            if self.what == "output" {
+                "result"
+            } else {
+                self.what
+            },
             kept.display()
         ))
+    }
+}
+
+/// Why a complete result may not be moved to its destination.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// Something other than a regular file is there now (the message).
+    NotAFile(String),
+    /// A file appeared there during the run, and `--force` was not given.
+    Appeared,
+    /// A claimed checkpoint's path holds a file the run did not write.
+    NotOurs,
+}
+
+impl Refusal {
+    /// The refusal in words, for `what` at `dest`.
+    pub(super) fn words(&self, what: &str, dest: &Path) -> String {
+        match self {
+            Refusal::NotAFile(m) => m.clone(),
+            Refusal::Appeared => format!(
+                "{what} '{}' appeared during the run and was not replaced",
+                dest.display()
+            ),
+            Refusal::NotOurs => format!(
+                "{what} '{}' was replaced during the run by a file this run did not write",
+                dest.display()
+            ),
+        }
     }
 }
 
@@ -256,16 +352,83 @@ impl Drop for PendingOutput {
     }
 }
 
-/// Rank 0, before a run: may a checkpoint be written at `path`? Only a
-/// regular file or a new path; an existing one only when it is the file
-/// the run restarts from, or with `force`; and its directory must be
-/// writable (proved by creating the temporary).
-pub fn reserve_checkpoint(path: &Path, restart: Option<&Path>, force: bool) -> Outcome {
+/// A file's identity (device, inode), or `None` where there is none.
+type Identity = Option<(u64, u64)>;
+
+fn identity(path: &Path) -> Identity {
+    fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The checkpoints this process has claimed, each with the file at its
+/// path that the run may replace (the one there when it was claimed, if
+/// the run restarts from it or was given `--force`; then the last one the
+/// run wrote).
+static CLAIMS: Mutex<Vec<(PathBuf, Identity)>> = Mutex::new(Vec::new());
+
+/// `Some(ours)` if this process has claimed `dest` as its checkpoint.
+fn claimed(dest: &Path) -> Option<Identity> {
+    let claims = CLAIMS.lock().ok()?;
+    claims.iter().find(|(p, _)| p == dest).map(|(_, id)| *id)
+}
+
+fn set_claimed(dest: &Path, id: Identity) {
+    if let Ok(mut claims) = CLAIMS.lock() {
+        claims.retain(|(p, _)| p != dest);
+        claims.push((dest.to_path_buf(), id));
+    }
+}
+
+/// A run's checkpoint, held from the start of the run to its end, as a
+/// result file is from reservation to commit: its lock is held all along
+/// (a second run naming it is refused at its start), and every checkpoint
+/// the run writes replaces only what the run may replace: the file that
+/// was there when it started (the restart file, or with `--force`) or its
+/// own last checkpoint. Anything else found there (a user's file copied in
+/// during the run) is left alone, and this run's checkpoint kept beside it
+/// under a name the error gives. Held by rank 0; dropping it frees the
+/// path.
+#[derive(Debug)]
+pub struct CheckpointClaim {
+    dest: PathBuf,
+    _lock: Lock,
+}
+
+impl Drop for CheckpointClaim {
+    fn drop(&mut self) {
+        if let Ok(mut claims) = CLAIMS.lock() {
+            claims.retain(|(p, _)| p != &self.dest);
+        }
+    }
+}
+
+/// Rank 0, before a run: claim the checkpoint `path` for the run (see
+/// [`CheckpointClaim`]). Only a regular file or a new path; an existing
+/// one only when it is the file the run restarts from, or with `force`;
+/// and its directory must be writable (proved by creating the temporary).
+pub fn reserve_checkpoint(
+    path: &Path,
+    restart: Option<&Path>,
+    force: bool,
+) -> Outcome<CheckpointClaim> {
     let shown = path.display();
-    if check_destination(path, "checkpoint")? && restart != Some(path) && !force {
+    let there = check_destination(path, "checkpoint")?;
+    let restarts_from_it = restart.is_some_and(|r| same_file(r, path));
+    if there && !restarts_from_it && !force {
         return Err(Failure::usage(format!(
             "checkpoint '{shown}' exists; pass --force to overwrite it, or --restart {shown} to continue from it"
         )));
     }
-    PendingOutput::prepare_as(path, true, "checkpoint").map(drop)
+    if claimed(path).is_some() {
+        return Err(Failure::usage(format!(
+            "checkpoint '{shown}' is claimed twice by this run"
+        )));
+    }
+    let mut probe = PendingOutput::prepare_as(path, true, "checkpoint")?;
+    let lock = probe._lock.take().expect("an unclaimed path is locked");
+    drop(probe);
+    set_claimed(path, identity(path));
+    Ok(CheckpointClaim {
+        dest: path.to_path_buf(),
+        _lock: lock,
+    })
 }

@@ -14,12 +14,45 @@ pub fn parsim() -> &'static str {
     env!("CARGO_BIN_EXE_parsim")
 }
 
-/// The `mpirun` command for `ranks` ranks of parsim with `args`, in `dir`.
+/// A session directory base of its own for one `mpirun`. Two `mpirun`s
+/// that start at once on a machine where Open MPI's /tmp/ompi.HOST.UID
+/// does not exist yet race to create it, and the loser fails ("mkdir
+/// /tmp/ompi.vm.0: File exists", orte_init failed): that failed CI in a
+/// fresh root. Under the test's own target directory, short enough for
+/// the Unix sockets Open MPI makes inside (108 bytes in all).
+pub fn session_base() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "ompi-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&name);
+    if base.as_os_str().len() > 56 {
+        base = std::env::temp_dir().join(format!("parsim-{name}"));
+    }
+    std::fs::create_dir_all(&base).expect("create a session directory base");
+    base
+}
+
+/// The `mpirun` command for `ranks` ranks of parsim with `args`, in `dir`,
+/// with a session directory of its own ([`session_base`]).
 pub fn mpirun_command(dir: &Path, ranks: usize, args: &[&str]) -> Command {
+    mpirun_with_env(dir, ranks, &[], args)
+}
+
+/// As [`mpirun_command`], with environment variables `env` passed to every
+/// rank (`-x NAME`).
+pub fn mpirun_with_env(dir: &Path, ranks: usize, env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new("mpirun");
+    cmd.env("OMPI_MCA_orte_tmpdir_base", session_base());
     cmd.args(["--oversubscribe", "--bind-to", "none", "-n"])
-        .arg(ranks.to_string())
-        .arg(parsim())
+        .arg(ranks.to_string());
+    for (name, value) in env {
+        cmd.env(name, value).args(["-x", name]);
+    }
+    cmd.arg(parsim())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -33,8 +66,31 @@ pub fn mpirun_command(dir: &Path, ranks: usize, args: &[&str]) -> Command {
 }
 
 /// `mpirun -n ranks parsim args...` in `dir`, killed (and the test failed)
-/// if it has not finished within `limit`.
+/// if it has not finished within `limit`. A launch whose runtime could not
+/// start ([`runtime_start_failed`]: an infrastructure failure, not
+/// parsim's) is tried once more, and said in the summary.
 pub fn mpirun_in(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Output {
+    let out = mpirun_once(dir, ranks, args, limit);
+    if !runtime_start_failed(&out) {
+        return out;
+    }
+    retried(&format!(
+        "mpirun's runtime could not start for parsim {args:?} (its session directory); ran it again"
+    ));
+    mpirun_once(dir, ranks, args, limit)
+}
+
+/// Whether `mpirun` failed before any rank ran parsim because Open MPI's
+/// runtime could not make its session directory ("mkdir ...: File
+/// exists", orte_init failed): two launchers racing for /tmp/ompi.HOST.UID.
+pub fn runtime_start_failed(out: &Output) -> bool {
+    let err = String::from_utf8_lossy(&out.stderr);
+    !out.status.success()
+        && err.contains("File exists")
+        && (err.contains("orte_init") || err.contains("ompi_rte_init") || err.contains("session"))
+}
+
+fn mpirun_once(dir: &Path, ranks: usize, args: &[&str], limit: Duration) -> Output {
     let mut child = mpirun_command(dir, ranks, args)
         .spawn()
         .expect("cannot start mpirun (is OpenMPI installed?)");
