@@ -5,7 +5,8 @@
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
 
-use super::kernel::{d2, nearest_brute, Histogram, Nearest, Points};
+use super::kernel::{d2_scaled, nearest_brute, Histogram, Nearest, Points};
+use super::range::{agrees, robust_distance, Scale};
 use super::report::PairsCheck;
 
 /// Rows whose nearest neighbour rank 0 recomputes by brute force.
@@ -83,18 +84,38 @@ pub(super) fn sample_rows(n: usize) -> Vec<usize> {
 }
 
 /// Rank 0's verdict on the pairs met, the neighbours, the closest pair and
-/// the counts (the matrix rows are judged as they are written).
-pub(super) fn judge(points: &Points, all: &Combined, histogram: bool) -> PairsCheck {
+/// the counts (the matrix rows are judged as they are written). `points`
+/// unscaled, `all` as the ring met them, scaled by `scale`.
+///
+/// Each distance is checked twice: its bits against the kernel's sum
+/// recomputed from the scaled points (the ring met the pair and no other
+/// had that sum), and its value, unscaled, against [`robust_distance`],
+/// which can neither underflow nor overflow, so a distance the sum got
+/// wrong (squares below f64's range flushed to 0, say) fails here however
+/// consistently the kernel and the brute force got it wrong.
+pub(super) fn judge(points: &Points, scale: Scale, all: &Combined, histogram: bool) -> PairsCheck {
     let n = points.n as u64;
+    let (unit, back) = (scale.unit(), scale.back());
     let counts_ok = !histogram || all.counts.iter().sum::<u64>() == n * (n - 1) / 2;
-    let closest_ok = all.closest.is_some_and(|(i, j, d)| {
-        i < j && d.to_bits() == d2(points.row(i as usize), points.row(j as usize)).to_bits()
-    });
+    let row = |i: u64| points.row(i as usize);
+    // The reported distance of (i, j) from its scaled square d: right?
+    let right = |i: u64, j: u64, d: f64| {
+        d.to_bits() == d2_scaled(row(i), row(j), unit).to_bits()
+            && agrees(d.sqrt() * back, robust_distance(row(i), row(j)), points.dim)
+    };
+    let closest_ok = all.closest.is_some_and(|(i, j, d)| i < j && right(i, j, d));
     let rows = sample_rows(points.n);
     let nearest = &all.nearest;
     let samples_ok = rows.iter().all(|&i| {
-        let (d, j) = nearest_brute(points, i);
+        let (d, j) = nearest_brute(points, i, unit);
+        // And no point nearer by the reference than the neighbour found.
+        let least = (0..points.n)
+            .filter(|&k| k != i)
+            .map(|k| robust_distance(points.row(i), points.row(k)))
+            .fold(f64::INFINITY, f64::min);
         (d.to_bits(), j) == (nearest.d2[i].to_bits(), nearest.index[i])
+            && right(i as u64, j, d)
+            && agrees(robust_distance(points.row(i), row(j)), least, points.dim)
     });
     PairsCheck {
         pairs_met: all.met,
@@ -115,5 +136,55 @@ impl PairsCheck {
             && self.closest_ok
             && self.samples_ok
             && self.matrix_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::range::choose_scale;
+    use super::*;
+
+    /// What a ring meeting `points` at `scale` reports, by brute force.
+    fn combined(points: &Points, scale: Scale) -> Combined {
+        let mut nearest = Nearest::new(points.n);
+        for i in 0..points.n {
+            let (d, j) = nearest_brute(points, i, scale.unit());
+            nearest.offer(i, d, j);
+        }
+        Combined {
+            closest: nearest.closest(),
+            nearest,
+            counts: Vec::new(),
+            met: total_pairs(points.n),
+        }
+    }
+
+    #[test]
+    fn distances_the_squares_got_wrong_fail_the_check() {
+        let issue = Points {
+            n: 3,
+            dim: 1,
+            xs: vec![0.0, 3e-170, 5e-170],
+        };
+        // Unscaled, the squares flush to 0: (0, 1) at 0, consistently so
+        // with the kernel's own sum, but not with the reference.
+        let unscaled = combined(&issue, Scale::ONE);
+        assert_eq!(unscaled.closest, Some((0, 1, 0.0)));
+        let c = judge(&issue, Scale::ONE, &unscaled, false);
+        assert!(!c.closest_ok && !c.samples_ok);
+        // Scaled as the run scales them: (1, 2), and the checks pass.
+        let (scale, _) = choose_scale(&issue).unwrap();
+        let all = combined(&issue, scale);
+        let (i, j, d) = all.closest.unwrap();
+        assert_eq!((i, j, d.sqrt() * scale.back()), (1, 2, 2e-170));
+        let c = judge(&issue, scale, &all, false);
+        assert!(c.passed(3), "{c:?}");
+        // 1e-160 with five digits lost: caught too.
+        let lost = Points {
+            n: 2,
+            dim: 1,
+            xs: vec![0.0, 1e-160],
+        };
+        assert!(!judge(&lost, Scale::ONE, &combined(&lost, Scale::ONE), false).closest_ok);
     }
 }

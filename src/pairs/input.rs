@@ -7,6 +7,7 @@ use mpi::traits::*;
 
 use super::kernel::{block_range, Points};
 use super::plan::{checked_size, PairsPlan, PointsFrom, Shape};
+use super::range::choose_scale;
 use crate::error::{Failure, Outcome};
 use crate::par::{self, displacements};
 
@@ -47,28 +48,26 @@ fn checked_points(points: &Points, job: &PairsPlan) -> Outcome<Shape> {
             points.xs[i * points.dim + k]
         )));
     }
-    let diagonal = points.diagonal();
-    if !(diagonal * diagonal).is_finite() {
-        return Err(Failure::usage(format!(
-            "{what}: the points spread too far for squared distances in f64 (bounding box diagonal {diagonal:e})"
-        )));
-    }
+    // The power of two that keeps every squared distance in f64's range.
+    let (scale, diagonal) =
+        choose_scale(points).map_err(|why| Failure::usage(format!("{what}: {why}")))?;
     Ok(Shape {
         n: points.n,
         dim: points.dim,
         diagonal,
+        scale,
     })
 }
 
 /// Collective: rank 0's points dealt out in contiguous blocks; this rank's
-/// rows.
+/// rows, multiplied by the scale (each rank scales its own, the same way).
 pub(super) fn scatter<C: Communicator>(
     comm: &C,
     points: Option<&Points>,
-    n: usize,
-    dim: usize,
+    shape: &Shape,
     mine: usize,
 ) -> Vec<f64> {
+    let Shape { n, dim, scale, .. } = *shape;
     let p = comm.size() as usize;
     let root = comm.process_at_rank(0);
     let mut rows = vec![0.0; mine * dim];
@@ -83,5 +82,6 @@ pub(super) fn scatter<C: Communicator>(
         }
         _ => root.scatter_varcount_into(&mut rows[..]),
     }
+    scale.apply(&mut rows);
     rows
 }

@@ -9,7 +9,9 @@
 //! is computed: d(i, j) and d(j, i) have the same bits (the squares of
 //! opposite differences are equal), and every result is bitwise the same
 //! on any number of ranks. Ties go to the smaller index, so the nearest
-//! neighbours and the closest pair are too.
+//! neighbours and the closest pair are too. The points arrive multiplied
+//! by a power of two (`super::range`), so that no square under- or
+//! overflows; the kernel does not know.
 
 use std::ops::Range;
 
@@ -76,6 +78,18 @@ pub fn d2(a: &[f64], b: &[f64]) -> f64 {
     let mut d = 0.0;
     for (x, y) in a.iter().zip(b) {
         let t = x - y;
+        d += t * t;
+    }
+    d
+}
+
+/// The squared distance of two points multiplied by `unit` (the power of
+/// two of `super::range::Scale`), as the kernel computes it from rows
+/// scaled by it: `d2` when unit is 1.
+pub fn d2_scaled(a: &[f64], b: &[f64], unit: f64) -> f64 {
+    let mut d = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        let t = x * unit - y * unit;
         d += t * t;
     }
     d
@@ -244,11 +258,12 @@ impl Nearest {
     }
 }
 
-/// Point i's nearest neighbour by brute force (squared distance, index).
-pub fn nearest_brute(points: &Points, i: usize) -> (f64, u64) {
+/// Point i's nearest neighbour by brute force (squared distance, index),
+/// the points scaled by `unit` as the ring meets them.
+pub fn nearest_brute(points: &Points, i: usize, unit: f64) -> (f64, u64) {
     let mut best = (f64::INFINITY, u64::MAX);
     for j in (0..points.n).filter(|&j| j != i) {
-        let d = d2(points.row(i), points.row(j));
+        let d = d2_scaled(points.row(i), points.row(j), unit);
         if d < best.0 {
             best = (d, j as u64);
         }

@@ -5,7 +5,9 @@
 use mpi::traits::*;
 
 use super::check::{sample_rows, Combined};
-use super::kernel::{block_range, d2, Histogram, Points};
+use super::kernel::{block_range, d2_scaled, Histogram, Points};
+use super::plan::Shape;
+use super::range::Scale;
 use crate::error::{Failure, Outcome};
 use crate::h5::{
     label, write_along, write_axis, write_index_axis, write_num, write_str, write_table, ResultFile,
@@ -22,9 +24,10 @@ pub(super) fn write_matrix<C: Communicator>(
     file: Option<&ResultFile>,
     strip: &[f64],
     points: Option<&Points>,
-    n: usize,
+    shape: Shape,
     writing: bool,
 ) -> Outcome<(usize, bool)> {
+    let (n, unit, back) = (shape.n, shape.scale.unit(), shape.scale.back());
     let root = comm.process_at_rank(0);
     if !writing {
         return Ok((0, true));
@@ -60,7 +63,7 @@ pub(super) fn write_matrix<C: Communicator>(
                 let want = if i == j {
                     0.0
                 } else {
-                    d2(pts.row(i), pts.row(j)).sqrt()
+                    d2_scaled(pts.row(i), pts.row(j), unit).sqrt() * back
                 };
                 d.to_bits() == want.to_bits()
             });
@@ -85,6 +88,8 @@ pub(super) struct Layout<'a> {
     pub(super) all: &'a Combined,
     pub(super) nn_dist: &'a [f64],
     pub(super) diagonal: f64,
+    /// The scale the ring met the points at: `all` holds scaled squares.
+    pub(super) scale: Scale,
     pub(super) source: &'a str,
     /// Units of the coordinates and distances: "1" for generated points
     /// (the unit cube); a file's points keep their own, unknown to parsim.
@@ -105,7 +110,7 @@ impl Layout<'_> {
         if let Some((i, j, d)) = self.all.closest {
             write_num(&g, "closest_i", i)?;
             write_num(&g, "closest_j", j)?;
-            write_num(&g, "closest_distance", d.sqrt())?;
+            write_num(&g, "closest_distance", d.sqrt() * self.scale.back())?;
         }
         write_num(&g, "sampled_rows", sample_rows(pts.n).len() as u64)?;
         write_num(&g, "passed", u8::from(self.passed))?;
@@ -135,8 +140,13 @@ impl Layout<'_> {
             )?;
         }
         if !self.all.counts.is_empty() {
-            let edges = Histogram::edges(self.all.counts.len(), self.diagonal);
-            let centres: Vec<f64> = edges.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            // Scaled, then back (for k = 0 the plain bits): the diagonal
+            // times a bin count, or two edges added, could overflow.
+            let (s, bins) = (self.scale, self.all.counts.len());
+            let mut edges = Histogram::edges(bins, self.diagonal * s.unit());
+            let mut centres: Vec<f64> = edges.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            s.apply_back(&mut edges);
+            s.apply_back(&mut centres);
             let what = "centre of the distance bin";
             let bin = write_axis(g, "distance_bin", &centres, units, what)?;
             let what = "pairs whose distance falls in the bin";

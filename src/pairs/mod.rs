@@ -5,7 +5,8 @@
 //! - [`options`]: the command line's options, turned into a [`plan`];
 //! - [`kernel`]: blocks, pieces, meeting two blocks (pure);
 //! - [`points`]: reading points from .npy, .csv or HDF5; [`input`]: rank 0
-//!   loads them and deals out the blocks;
+//!   loads them and deals out the blocks; [`range`]: the power of two
+//!   that keeps squared distances in f64's range;
 //! - [`run`]: the ring on the one driver; [`check`]: the reduction and
 //!   the checks at its end; [`layout`]: the HDF5 group; [`report`].
 
@@ -17,5 +18,6 @@ pub mod meet;
 pub mod options;
 pub mod plan;
 pub mod points;
+pub mod range;
 pub mod report;
 pub mod run;

@@ -116,6 +116,7 @@ impl Spec for Pairs {
             n: n as usize,
             dim: dim as usize,
             diagonal: 0.0,
+            scale: super::range::Scale::ONE,
         };
         let pairs = n as u128 * (n as u128 - 1) / 2;
         let block = n.div_ceil(s.ranks as u64);

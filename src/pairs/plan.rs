@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::points::PointsFile;
+use super::range::Scale;
 use crate::error::{Failure, Outcome};
 
 /// Largest N with `--matrix`: N^2 <= i32::MAX, so every tile, strip and
@@ -46,6 +47,8 @@ pub(super) struct Shape {
     pub(super) n: usize,
     pub(super) dim: usize,
     pub(super) diagonal: f64,
+    /// The power of two the ring meets the points at (`super::range`).
+    pub(super) scale: Scale,
 }
 
 /// N and D within what the run can hold; `what` names N's origin.

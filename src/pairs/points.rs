@@ -130,12 +130,15 @@ fn one_line(v: &dyn std::fmt::Display) -> String {
 }
 
 /// A CSV table: one point per line, coordinates separated by commas; the
-/// header, comment and blank-line rules of [`crate::table`].
+/// header, comment and blank-line rules of [`crate::table`]. A value
+/// written as an integer is taken to be that integer: one f64 cannot hold
+/// (beyond 2^53) is refused, not rounded (2^62 + 1 and 2^62 would be 0
+/// apart); a value in floating-point notation is rounded as usual.
 pub fn parse_csv(text: &str) -> Result<Points, String> {
     let table = crate::table::read(text)?;
     let mut xs = Vec::new();
     let mut dim = None;
-    for (line, cells) in &table.rows {
+    for (i, (line, cells)) in table.rows.iter().enumerate() {
         let row = crate::table::numbers(cells).map_err(|_| {
             format!(
                 "line {line}: '{}' is not a row of numbers",
@@ -151,6 +154,12 @@ pub fn parse_csv(text: &str) -> Result<Points, String> {
             }
             _ => dim = Some(row.len()),
         }
+        if let Some(k) = (0..row.len()).find(|&k| !integer_held(&cells[k], row[k])) {
+            return Err(format!(
+                "line {line} (row {i}, coordinate {k}): {}",
+                not_held(&cells[k], row[k])
+            ));
+        }
         xs.extend(row);
     }
     if table.rows.is_empty() {
@@ -163,7 +172,55 @@ pub fn parse_csv(text: &str) -> Result<Points, String> {
     })
 }
 
-/// A 2-D numeric dataset of an HDF5 file, converted to f64 by the library.
+/// Whether `cell`, parsed as `x`, is not an integer literal or is one that
+/// `x` holds exactly (one of up to 15 digits always is).
+fn integer_held(cell: &str, x: f64) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let digits = digits.trim_start_matches('0');
+    // Rust prints an f64 with precision 0 exactly, every digit.
+    digits.len() <= 15 || (x.is_finite() && format!("{:.0}", x.abs()) == digits)
+}
+
+/// Why an integer `v` that f64 rounds to `x` is refused.
+fn not_held(v: &dyn std::fmt::Display, x: f64) -> String {
+    format!(
+        "the integer {v} is not an f64 (it would be rounded to {x:.0}, and distances with \
+         it): f64 holds every integer only up to 2^53 = 9007199254740992; offset the \
+         coordinates, or give them as floating point to accept rounding"
+    )
+}
+
+/// Integers of a dataset as f64, each exactly or the first that is not
+/// refused (row, coordinate): the library would round them silently.
+fn exact_f64<I: Copy + Into<i128> + std::fmt::Display>(
+    values: &[I],
+    dim: usize,
+) -> Result<Vec<f64>, String> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            let x = v.into() as f64;
+            if x as i128 == v.into() {
+                Ok(x)
+            } else {
+                Err(format!(
+                    "row {}, coordinate {}: {}",
+                    k / dim,
+                    k % dim,
+                    not_held(&v, x)
+                ))
+            }
+        })
+        .collect()
+}
+
+/// A 2-D numeric dataset of an HDF5 file: floats converted to f64 by the
+/// library (exactly: f32 widens), integers read as 64-bit and converted
+/// here, exactly or refused.
 fn read_hdf5(file: &Path, dataset: &str) -> Result<Points, String> {
     let one = |e: hdf5::Error| crate::error::one_line(&e.to_string());
     let f = hdf5::File::open(file).map_err(|e| format!("not an HDF5 file? {}", one(e)))?;
@@ -176,16 +233,16 @@ fn read_hdf5(file: &Path, dataset: &str) -> Result<Points, String> {
             "dataset {dataset} has shape {shape:?}: the points must be 2-D (N points x D coordinates)"
         ));
     };
-    let dtype = ds.dtype().map_err(one)?;
-    if !matches!(
-        dtype.to_descriptor().map_err(one)?,
-        hdf5::types::TypeDescriptor::Float(_)
-            | hdf5::types::TypeDescriptor::Integer(_)
-            | hdf5::types::TypeDescriptor::Unsigned(_)
-    ) {
-        return Err(format!("dataset {dataset} does not hold numbers"));
-    }
-    let xs = ds.read_raw::<f64>().map_err(one)?;
+    use hdf5::types::TypeDescriptor as T;
+    let in_dataset = |e: String| format!("dataset {dataset}: {e}");
+    let xs = match ds.dtype().map_err(one)?.to_descriptor().map_err(one)? {
+        T::Float(_) => ds.read_raw::<f64>().map_err(one)?,
+        T::Integer(_) => exact_f64(&ds.read_raw::<i64>().map_err(one)?, dim).map_err(in_dataset)?,
+        T::Unsigned(_) => {
+            exact_f64(&ds.read_raw::<u64>().map_err(one)?, dim).map_err(in_dataset)?
+        }
+        _ => return Err(format!("dataset {dataset} does not hold numbers")),
+    };
     Ok(Points { n, dim, xs })
 }
 
@@ -282,6 +339,42 @@ mod tests {
         assert!(parse_csv("x,y\n").unwrap_err().contains("no rows"));
         // A NaN parses: the run refuses it with its row and column.
         assert!(parse_csv("1,nan\n").unwrap().xs[1].is_nan());
+    }
+
+    #[test]
+    fn integers_beyond_what_f64_holds_are_refused() {
+        // 2^62 + 1 would read as 2^62: the two points 0 apart.
+        let err = parse_csv("x,y\n4611686018427387904,0\n4611686018427387905,0\n").unwrap_err();
+        assert!(
+            err.starts_with("line 3 (row 1, coordinate 0): the integer 4611686018427387905 is not an f64 (it would be rounded to 4611686018427387904"),
+            "{err}"
+        );
+        assert!(parse_csv("1,-9007199254740993\n")
+            .unwrap_err()
+            .contains("coordinate 1"));
+        assert!(parse_csv("1,1000000000000000000000000000000000000000000000000000\n").is_err());
+        // What f64 holds exactly passes, as does floating-point notation.
+        let p = parse_csv(
+            "4611686018427387904,-9007199254740992,+0007\n1e300,4611686018427387905.0,-0\n",
+        )
+        .unwrap();
+        assert_eq!(p.xs[..3], [2f64.powi(62), -(2f64.powi(53)), 7.0]);
+        assert_eq!(p.xs[4], 2f64.powi(62));
+        // Integer datasets.
+        let big = [0i64, 0, (1 << 62) + 1, 0];
+        assert_eq!(
+            exact_f64(&big, 2).unwrap_err(),
+            format!("row 1, coordinate 0: {}", not_held(&big[2], 2f64.powi(62)))
+        );
+        assert_eq!(
+            exact_f64(&[u64::MAX], 1).unwrap_err().split(':').next(),
+            Some("row 0, coordinate 0")
+        );
+        assert_eq!(
+            exact_f64(&[1i64 << 62, -3], 2),
+            Ok(vec![2f64.powi(62), -3.0])
+        );
+        assert_eq!(exact_f64(&[1u64 << 63], 1), Ok(vec![2f64.powi(63)]));
     }
 
     #[test]

@@ -32,9 +32,12 @@ pub struct PairsCheck {
     pub pairs_met: u64,
     /// Histogram counts add up to N(N-1)/2 (true without a histogram).
     pub counts_ok: bool,
-    /// The closest pair's distance recomputed from its two points.
+    /// The closest pair's distance recomputed from its two points: the
+    /// kernel's sum bit for bit, and within rounding of a distance that
+    /// cannot underflow or overflow (`range::robust_distance`).
     pub closest_ok: bool,
-    /// Sampled rows' nearest neighbours by brute force.
+    /// Sampled rows' nearest neighbours by brute force (and checked so
+    /// against the robust distance).
     pub sampled_rows: usize,
     pub samples_ok: bool,
     /// Sampled rows of the written matrix against brute force (0: none
@@ -74,6 +77,9 @@ pub(super) fn source_name(source: &PointsFrom) -> String {
     }
 }
 
+/// The report as text. The closest distance is printed in the fewest
+/// digits that name its f64 (`{:e}`): all of them right, where 18 digits
+/// claimed more than an f64 holds.
 pub(super) fn pairs_text(r: &PairsReport) -> String {
     let c = &r.check;
     let p = &r.phases;
@@ -93,7 +99,7 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
         "no histogram (--bins 0)".to_string()
     } else {
         format!(
-            "{} pairs in {} bins over [0, {:.6}]: {}",
+            "{} pairs in {} bins over [0, {:.6e}]: {}",
             r.histogram_total,
             r.bins,
             r.diagonal,
@@ -104,7 +110,7 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
         "parsim pairs {}: all pairs by the travelling-block ring\n\
          Points           : {} x {} ({})\n\
          Ranks            : {} ({} ring steps, {} pairs met: {})\n\
-         Closest pair     : ({}, {}) at distance {:.17e}: recomputed {}\n\
+         Closest pair     : ({}, {}) at distance {:e}: recomputed {}\n\
          Nearest          : every point's neighbour, mean distance {:.6e}; {} sampled rows by brute force: {}\n\
          Histogram        : {hist}{matrix}\n\
          Wall time        : {:.6} s\n\

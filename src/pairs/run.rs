@@ -1,6 +1,8 @@
 //! `parsim pairs`: all pairs of N points on the driver, by the
 //! travelling-block ring. Rank 0 reads (or makes) the points and deals out
-//! contiguous blocks; each rank meets its own block, then the blocks up to
+//! contiguous blocks, which each rank multiplies by the power of two that
+//! keeps squared distances in f64's range (`super::range`; distances are
+//! unscaled, exactly, on the way out); each rank meets its own block, then the blocks up to
 //! P/2 places ahead as they pass around the ring (the next block in flight
 //! while this one is met: one round per step), so each pair of points is
 //! met once. Nearest neighbours and histogram counts are reduced to rank 0;
@@ -95,7 +97,9 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
         meta: &RunMeta,
     ) -> Outcome<Self> {
         let (p, r) = (comm.size() as usize, comm.rank() as usize);
-        let Shape { n, dim, diagonal } = shape;
+        let Shape {
+            n, diagonal, scale, ..
+        } = shape;
         let own = block_range(n, p, r);
         crate::par::check_memory(
             comm,
@@ -103,8 +107,8 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             "points, blocks and matrix rows",
         )?;
         let file = create_result(comm, job.out.path.as_deref(), job.out.force, meta)?;
-        let rows = scatter(comm, points.as_ref(), n, dim, own.len());
-        let held = Columns::from_rows(own.start, dim, &rows);
+        let rows = scatter(comm, points.as_ref(), &shape, own.len());
+        let held = Columns::from_rows(own.start, shape.dim, &rows);
         Ok(Self {
             comm,
             job,
@@ -117,7 +121,9 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             held,
             step: 0,
             nearest: Nearest::new(n),
-            histogram: (job.bins > 0).then(|| Histogram::new(job.bins as usize, diagonal)),
+            // Over the scaled diagonal, as the distances it bins are.
+            histogram: (job.bins > 0)
+                .then(|| Histogram::new(job.bins as usize, diagonal * scale.unit())),
             strip: vec![0.0; if job.matrix { own.len() * n } else { 0 }],
             buf: Vec::new(),
             pairs: 0,
@@ -285,6 +291,8 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
         self.step += 1;
         if self.step > last && self.job.matrix {
             self.complete_strip();
+            // The matrix in the points' own units (exactly: `range`).
+            self.shape.scale.apply_back(&mut self.strip);
         }
         Ok(After::Check { fault: false })
     }
@@ -307,21 +315,22 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             file.as_ref(),
             &self.strip,
             self.points.as_ref(),
-            self.shape.n,
+            self.shape,
             // The same on every rank: rank 0 holds the file exactly when a
             // path was given (its creation was agreed on).
             self.job.matrix && self.job.out.path.is_some(),
         )?;
         // Rank 0's verdict (the others report defaults; only rank 0 prints).
         let check = self.points.as_ref().map(|pts| {
-            let mut c = judge(pts, &all, self.job.bins > 0);
+            let mut c = judge(pts, self.shape.scale, &all, self.job.bins > 0);
             (c.matrix_rows_checked, c.matrix_ok) = matrix;
             c
         });
         let passed = check
             .as_ref()
             .is_none_or(|c| c.passed(total_pairs(self.shape.n)));
-        let nn_dist: Vec<f64> = all.nearest.d2.iter().map(|d| d.sqrt()).collect();
+        let back = self.shape.scale.back();
+        let nn_dist: Vec<f64> = all.nearest.d2.iter().map(|d| d.sqrt() * back).collect();
         let check = check.unwrap_or_default();
         let source = source_name(&self.job.source);
         let report = |gather_io: f64, output: Option<String>| {
@@ -345,6 +354,7 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
                     all: &all,
                     nn_dist: &nn_dist,
                     diagonal: self.shape.diagonal,
+                    scale: self.shape.scale,
                     source: &source,
                     units: match self.job.source {
                         PointsFrom::Generated { .. } => "1",
@@ -392,7 +402,12 @@ impl<C: Communicator> PairsRun<'_, C> {
             self.comm,
             [self.t_compute, self.t_wait, self.t_transpose, gather_io],
         );
-        let Shape { n, dim, diagonal } = self.shape;
+        let Shape {
+            n,
+            dim,
+            diagonal,
+            scale,
+        } = self.shape;
         let pairs = total_pairs(n);
         PairsReport {
             run: RunInfo::new("pairs", self.version, self.comm.size() as usize),
@@ -408,9 +423,12 @@ impl<C: Communicator> PairsRun<'_, C> {
                 .map_or_else(Closest::default, |(i, j, d)| Closest {
                     i,
                     j,
-                    distance: d.sqrt(),
+                    distance: d.sqrt() * scale.back(),
                 }),
-            mean_nearest_distance: nn_dist.iter().sum::<f64>() / n as f64,
+            // Added up scaled (exactly): N distances near 1e308 would
+            // overflow. For k = 0 the plain mean's bits.
+            mean_nearest_distance: nn_dist.iter().map(|d| d * scale.unit()).sum::<f64>() / n as f64
+                * scale.back(),
             histogram_total: all.counts.iter().sum(),
             check: check.clone(),
             passed,

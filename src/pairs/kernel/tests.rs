@@ -143,7 +143,7 @@ fn neighbours_histogram_and_matrix_are_the_same_bits_for_any_p() {
         let (nn1, h1) = merged(&one, n);
         // Brute force: every point's neighbour, every distance.
         for i in 0..n {
-            let (d, j) = nearest_brute(&pts, i);
+            let (d, j) = nearest_brute(&pts, i, 1.0);
             assert_eq!(
                 (nn1.d2[i].to_bits(), nn1.index[i]),
                 (d.to_bits(), j),
