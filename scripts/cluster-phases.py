@@ -26,6 +26,7 @@ Environment: PARSIM_CLUSTER_DIR etc. as for scripts/cluster-local.sh.
 
 import argparse
 import json
+import math
 import shutil
 import statistics
 import subprocess
@@ -34,6 +35,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_REPEAT = 1000
 CLUSTER = ROOT / "scripts" / "cluster-local.sh"
 
 PLACEMENTS = {
@@ -51,28 +53,64 @@ CASES = [
 ]
 
 
-def run(parsim, placement, args, out):
-    """One srun on the virtual cluster's head node; the report's JSON."""
+def die(msg):
+    """One line, exit 2: every refusal and failure says itself so."""
+    print(f"cluster-phases: error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def error_line(text):
+    """Why a run failed: parsim's own line, else the first line that is
+    not a banner of dashes (srun's, mpirun's)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for prefix in ("parsim: error:", "parsim: "):
+        for line in lines:
+            if line.startswith(prefix) and not line.startswith("parsim: warning"):
+                return line
+    words = [line for line in lines if line.strip("-=*# ")]
+    return words[0] if words else "(no output)"
+
+
+def finite(x, above=None):
+    return (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and (above is None or x > above))
+
+
+def run(parsim, placement, args, out, key):
+    """One srun on the virtual cluster's head node; the report's JSON,
+    with the wall time (above 0) and the phase `key` (avg >= 0) checked."""
     heat = [a.replace("{out}", str(out)) for a in args]
     cmd = [str(CLUSTER), "exec", "srun", *placement, str(parsim), "heat",
            "--time-block", "1", "--json", "--quiet", *heat]
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
-        sys.exit(f"cluster-phases: failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr.strip()}")
-    return json.loads(done.stdout)
+        die(f"failed (exit {done.returncode}): {error_line(done.stderr)} [{' '.join(cmd)}]")
+    try:
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        wall, avg = report["wall_time_s"], report["phases"][key]["avg"]
+    except (IndexError, ValueError, KeyError, TypeError) as e:
+        die(f"no report with wall_time_s and phases.{key}.avg on stdout ({type(e).__name__}: {e}) [{' '.join(cmd)}]")
+    if not (finite(wall, above=0) and finite(avg) and avg >= 0):
+        die(f"a report with wall time {wall} s and {key} {avg} s: not times [{' '.join(cmd)}]")
+    return report
 
 
 def main(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=int, default=5, help="runs per case and placement (default 5)")
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # one line, as every other refusal
+            die(f"{message} (see --help)")
+
+    p = Parser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=5,
+                   help=f"runs per case and placement (default 5, at most {MAX_REPEAT})")
     p.add_argument("--parsim", type=Path, default=ROOT / "target" / "release" / "parsim")
     o = p.parse_args(argv)
-    if o.repeat < 1:
-        sys.exit("cluster-phases: --repeat must be at least 1")
+    if not 1 <= o.repeat <= MAX_REPEAT:
+        die(f"--repeat must be from 1 to {MAX_REPEAT} (got {o.repeat})")
     if not o.parsim.is_file():
-        sys.exit(f"cluster-phases: no parsim at {o.parsim} (cargo build --release)")
+        die(f"no parsim at {o.parsim} (cargo build --release)")
     if subprocess.run([str(CLUSTER), "status"], capture_output=True).returncode != 0:
-        sys.exit("cluster-phases: the virtual cluster is not up (scripts/cluster-local.sh up --nodes 2)")
+        die("the virtual cluster is not up (scripts/cluster-local.sh up --nodes 2)")
     # On the shared filesystem (the nodes' /tmp are their own).
     work = Path(tempfile.mkdtemp(prefix="parsim-cluster-phases-", dir="/var/tmp"))
     try:
@@ -82,7 +120,7 @@ def main(argv):
         for i in range(o.repeat):
             for case, key, _, args in CASES:
                 for name, placement in PLACEMENTS.items():
-                    report = run(o.parsim.resolve(), placement, args, work / f"{case}.h5")
+                    report = run(o.parsim.resolve(), placement, args, work / f"{case}.h5", key)
                     times[(case, name)].append(report["phases"][key]["avg"])
                     walls[(case, name)].append(report["wall_time_s"])
                     hosts[name] = report.get("hosts")
@@ -100,7 +138,8 @@ def main(argv):
             med = statistics.median(t)
             each = f"{med / exchanges * 1e6:.1f} us" if exchanges else ""
             wall = statistics.median(walls[(case, name)])
-            print(f"| {case} | {name} | {med:.4f} | {min(t):.4f} | {each} | {med / base:.2f} | {wall:.4f} |")
+            ratio = f"{med / base:.2f}" if base > 0 else "-"  # a phase measured as 0 s on one node
+            print(f"| {case} | {name} | {med:.4f} | {min(t):.4f} | {each} | {ratio} | {wall:.4f} |")
     for name, h in hosts.items():
         print(f"\n{name}: hosts {json.dumps(h)}", end="")
     print()

@@ -50,6 +50,16 @@ import re
 # progress thread is on by default). Smaller ones go eagerly, and overlap.
 EAGER_BYTES = 64 * 1024
 
+# The largest rank count a study or a prediction takes: MPI counts ranks
+# in an int, and every loop over ranks here stays bounded (balanced_grid's
+# divisor search is sqrt(p) long, the halo's rank sample a few rows).
+MAX_RANKS = 1 << 24
+# What a link can be: a latency past a second or a bandwidth under a byte a
+# second is a typo (1e999us, 1e-320 B/s), not a network; either would make
+# every predicted time inf or nan.
+MAX_ALPHA_S = 1.0
+MIN_BETA = 1.0
+
 UNITS_TIME = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 UNITS_RATE = {"b/s": 1.0, "kb/s": 1e3, "mb/s": 1e6, "gb/s": 1e9, "tb/s": 1e12,
               "kbit/s": 1e3 / 8, "mbit/s": 1e6 / 8, "gbit/s": 1e9 / 8}
@@ -70,8 +80,12 @@ class Link:
     extra bytes at beta."""
 
     def __init__(self, alpha, beta, points=None, source=""):
-        if not (alpha >= 0 and beta > 0):
-            raise ModelError(f"a link needs alpha >= 0 and beta > 0 (got {alpha}, {beta})")
+        where = f"{source}: " if source else ""
+        if not (finite(alpha) and 0 <= alpha <= MAX_ALPHA_S):
+            raise ModelError(f"{where}the latency alpha must be from 0 to {MAX_ALPHA_S:g} s (got {alpha} s)")
+        if not (finite(beta) and beta >= MIN_BETA):
+            raise ModelError(f"{where}the bandwidth beta must be a finite rate of at least {MIN_BETA:g} B/s "
+                             f"(got {beta} B/s)")
         self.alpha, self.beta, self.source = alpha, beta, source
         self.points = sorted(points or [])
 
@@ -91,6 +105,21 @@ class Link:
         return f"alpha {self.alpha * 1e6:.2f} us, beta {self.beta / 1e9:.3g} GB/s ({self.source})"
 
 
+def finite(x):
+    """Whether x is a real number (not a bool), finite: what every number
+    read from a file or the command line must be."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+# A decimal number: 1, 1.5, .5, 1e-6 (one point at most: '1.2.3' is not one).
+NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?"
+
+
 def parse_link(text, source="given"):
     """'alpha=1.5us,beta=10GB/s' (beta also in Gbit/s, MB/s, ...) as a Link."""
     vals = {}
@@ -98,42 +127,95 @@ def parse_link(text, source="given"):
         k, eq, v = part.partition("=")
         k, v = k.strip().lower(), v.strip().replace(" ", "")
         if not eq or k not in ("alpha", "beta"):
-            raise ModelError(f"'{text}': give alpha=TIME,beta=RATE (e.g. alpha=1.5us,beta=10GB/s)")
-        m = re.fullmatch(r"([0-9.]+(?:e[-+]?[0-9]+)?)([a-zµ/]*)", v.lower())
+            raise ModelError(f"{source} '{text}': give alpha=TIME,beta=RATE (e.g. alpha=1.5us,beta=10GB/s)")
+        if k in vals:
+            raise ModelError(f"{source} '{text}': {k} is given twice")
+        m = re.fullmatch(f"({NUMBER})([a-zµ/]*)", v.lower())
         units = UNITS_TIME if k == "alpha" else UNITS_RATE
         if not m or m.group(2) not in units:
-            raise ModelError(f"'{v}': {k} needs a number and one of the units {', '.join(units)}")
+            raise ModelError(f"{source}: {k}={v}: {k} needs a number and one of the units {', '.join(units)}")
         vals[k] = float(m.group(1)) * units[m.group(2)]
+        if k == "alpha" and not (math.isfinite(vals[k]) and vals[k] <= MAX_ALPHA_S):
+            raise ModelError(f"{source}: alpha={v}: a latency must be finite and at most {MAX_ALPHA_S:g} s")
+        if k == "beta" and not (math.isfinite(vals[k]) and vals[k] >= MIN_BETA):
+            raise ModelError(f"{source}: beta={v}: a bandwidth must be finite and at least {MIN_BETA:g} B/s")
     if set(vals) != {"alpha", "beta"}:
-        raise ModelError(f"'{text}': give both alpha and beta")
+        raise ModelError(f"{source} '{text}': give both alpha and beta")
     return Link(vals["alpha"], vals["beta"], source=source)
+
+
+def read_pingpong(path):
+    """The report of a saved `parsim pingpong --json` (the whole file, or
+    its last line: the output with other lines before it), checked enough
+    that its links can be read."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{path}: cannot read it ({e})")
+    report = None
+    for candidate in (text, (text.strip().splitlines() or [""])[-1]):
+        try:
+            report = json.loads(candidate)
+            break
+        except ValueError as e:
+            why = e
+    if report is None:
+        raise ModelError(f"{path}: not the output of parsim pingpong --json (not JSON, cut short? {why})")
+    if not isinstance(report, dict) or not isinstance(report.get("links"), list):
+        raise ModelError(f"{path}: not the output of parsim pingpong --json (no list of links)")
+    return report
 
 
 def link_from_file(path, kind="inter-node"):
     """The `kind` link of a saved `parsim pingpong --json` output."""
-    try:
-        report = json.loads(open(path).read().strip().splitlines()[-1])
-    except (OSError, ValueError, IndexError) as e:
-        raise ModelError(f"{path}: not the output of parsim pingpong --json ({e})")
-    for link in report.get("links", []):
-        if link.get("kind") == kind:
-            return link_from_pingpong(link, f"parsim pingpong, {path}")
+    report = read_pingpong(path)
+    for k, link in enumerate(report["links"]):
+        if isinstance(link, dict) and link.get("kind") == kind:
+            return link_from_pingpong(link, f"parsim pingpong, {path}", where=f"{path}: links[{k}]")
     raise ModelError(f"{path}: no {kind} link (run parsim pingpong with ranks on two nodes)")
 
 
-def link_from_pingpong(link, source):
-    """A Link from one link of `parsim pingpong --json`."""
-    fit = link["fit"]
-    beta = fit["beta_bytes_per_s"]
+def link_from_pingpong(link, source, where=None):
+    """A Link from one link of `parsim pingpong --json`; `where` names it
+    in errors (the file and the link)."""
+    where = where or source
+    fit = link.get("fit") if isinstance(link, dict) else None
+    if not isinstance(fit, dict):
+        raise ModelError(f"{where}: no fit (alpha_s, beta_bytes_per_s)")
+    points = link.get("points", [])
+    if not isinstance(points, list):
+        raise ModelError(f"{where}: points is not a list")
+    pts = []
+    for i, p in enumerate(points):
+        b, t = (p.get("bytes"), p.get("time_s")) if isinstance(p, dict) else (None, None)
+        if not (finite(b) and b >= 0 and b == int(b)):
+            raise ModelError(f"{where}: points[{i}]: bytes must be a whole number >= 0 (got {b})")
+        if not (finite(t) and 0 < t <= MAX_ALPHA_S + b / MIN_BETA):
+            raise ModelError(f"{where}: points[{i}]: time_s must be a time above 0 s, and at most "
+                             f"{MAX_ALPHA_S:g} s plus its bytes at {MIN_BETA:g} B/s (got {t})")
+        pts.append((b, t))
+    alpha = fit.get("alpha_s")
+    if not (finite(alpha) and 0 <= alpha <= MAX_ALPHA_S):
+        raise ModelError(f"{where}: fit.alpha_s must be from 0 to {MAX_ALPHA_S:g} s (got {alpha})")
+    beta = fit.get("beta_bytes_per_s")
+    if beta is not None and not finite(beta):
+        raise ModelError(f"{where}: fit.beta_bytes_per_s must be a number or null (got {beta})")
     if not (beta and math.isfinite(beta)):
-        beta = max(p["bytes"] / p["time_s"] for p in link["points"])
-    return Link(fit["alpha_s"], beta, [(p["bytes"], p["time_s"]) for p in link["points"]], source)
+        # No bandwidth term fitted (pingpong writes null): the best rate a
+        # point reached.
+        if not pts:
+            raise ModelError(f"{where}: no fitted bandwidth and no points to take one from")
+        beta = max(b / t for b, t in pts)
+    if beta < MIN_BETA:
+        raise ModelError(f"{where}: a bandwidth of {beta:g} B/s is below {MIN_BETA:g} B/s")
+    return Link(alpha, beta, pts, source)
 
 
 class Network:
     def __init__(self, intra, inter, cores_per_node):
-        if cores_per_node < 1:
-            raise ModelError("--cores-per-node must be at least 1")
+        if isinstance(cores_per_node, bool) or not isinstance(cores_per_node, int) \
+                or not 1 <= cores_per_node <= MAX_RANKS:
+            raise ModelError(f"--cores-per-node must be from 1 to {MAX_RANKS} (got {cores_per_node})")
         self.intra, self.inter, self.cores = intra, inter, cores_per_node
 
     def nodes(self, p):
@@ -152,20 +234,36 @@ def balanced_grid(p):
     """parsim's default process grid (src/heat/decomp.rs): the most
     balanced factors px x py = p, the larger along y: px the largest
     divisor of p up to sqrt(p) (so the search is sqrt(p) long: predict
-    asks for millions of ranks)."""
+    asks for millions of ranks, and at most MAX_RANKS, 4096 steps)."""
+    if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= MAX_RANKS:
+        raise ModelError(f"{p} ranks: a process grid takes 1 to {MAX_RANKS} ranks")
     px = next(d for d in range(math.isqrt(p), 0, -1) if p % d == 0)
     return px, p // px
 
 
-def sample_ranks(p, cores, limit=20000):
-    """Every rank, or for many ranks the ones whose links differ: the
-    first and last of each node and each grid row, and a spread."""
+def sample_ranks(p, cores, px=None, limit=20000):
+    """Every rank, or for many ranks the ones whose links differ.
+
+    On a process grid px wide (heat's halo), a rank's links repeat with
+    period lcm(px, cores) in its number: shifting a rank by it keeps its
+    column and its place in its node, so its neighbours' places too. The
+    first two rows, one period, and the last row then hold every pattern
+    there is, exactly; that set is taken while it is at most 4 x limit
+    ranks. Otherwise (or without px) a sample: the first two nodes' ranks,
+    the first and last of each node (of a spread of limit nodes where there
+    are more; up to limit ranks each) and a spread of ranks. Either way
+    the work stays bounded for any p and cores."""
     if p <= limit:
         return range(p)
-    picks = set(range(min(p, 2 * cores)))
+    if px:
+        head = min(p, 2 * px + math.lcm(px, cores))
+        if head + px <= 4 * limit:
+            return sorted(set(range(head)) | set(range(max(head, p - px), p)))
+    picks = set(range(min(p, 2 * cores, limit)))
     step = max(1, p // limit)
     picks.update(range(0, p, step))
-    for k in range(0, p, cores):
+    nodes = -(-p // cores)
+    for k in range(0, p, cores * max(1, nodes // limit)):
         picks.update((k, k - 1, k + cores - 1))
     return sorted(r for r in picks if 0 <= r < p)
 
@@ -175,7 +273,7 @@ def halo_exchange(net, p, nx, ny, g):
     px, py = balanced_grid(p)
     bx, by = math.ceil(nx / px), math.ceil(ny / py)
     worst = 0.0
-    for r in sample_ranks(p, net.cores):
+    for r in sample_ranks(p, net.cores, px):
         x, y = r % px, r // px
         load = {}  # bytes per link (within the node, to another)
         for dx in (-1, 0, 1):
@@ -275,8 +373,14 @@ def predict(info, kind, ref, values_at, net, p):
         other += allreduce(net, p)
     else:
         raise ModelError(f"unknown communication pattern '{pat}'")
+    total = compute + t_comm + other
+    if not (math.isfinite(total) and total > 0):
+        # Checked inputs cannot get here; a number that did must not
+        # reach a table as inf, nan or a division by zero.
+        raise ModelError(f"the model gives {total} s on {p} ranks (compute {compute}, communication {t_comm}, "
+                         f"other {other}): the reference point leaves nothing to scale")
     return dict(p=p, nodes=net.nodes(p), compute=compute, comm=t_comm, other=other,
-                total=compute + t_comm + other, comm_phase=comm.get("phase"))
+                total=total, comm_phase=comm.get("phase"))
 
 
 def scan(info, kind, ref, values_at, net, ranks, t1):

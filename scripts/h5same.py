@@ -118,6 +118,11 @@ def diff(a, b):
     return out
 
 
+def cannot(name, why):
+    print(f"h5same: error: cannot read {name}: {why}", file=sys.stderr)
+    return 2
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "--across-mpi":
         ignored.update(ACROSS_MPI)
@@ -125,13 +130,33 @@ def main(argv):
     if len(argv) != 3 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if len(argv) == 2 else 2
+    # A file that cannot be read is one line naming it, exit 2 (1 means
+    # "read both, and they differ").
     if argv[1].endswith(".json"):
-        with open(argv[1]) as a, open(argv[2]) as b:
-            ra, rb = report_of(a.read()), report_of(b.read())
+        reports = []
+        for name in argv[1:3]:
+            try:
+                with open(name) as f:
+                    reports.append(report_of(f.read()))
+            except (OSError, ValueError) as e:
+                return cannot(name, e)
+        ra, rb = reports
         out = [] if ra == rb else [f"reports differ beyond timings: {ra} != {rb}"]
     else:
-        with h5py.File(argv[1], "r") as a, h5py.File(argv[2], "r") as b:
-            out = diff(a, b)
+        files = []
+        try:
+            for name in argv[1:3]:
+                try:
+                    files.append(h5py.File(name, "r"))
+                except OSError as e:
+                    return cannot(name, e)
+            try:
+                out = diff(*files)
+            except Exception as e:  # a backstop: one line, not a traceback
+                return cannot(f"{argv[1]} or {argv[2]}", f"{type(e).__name__}: {e}")
+        finally:
+            for f in files:
+                f.close()
     for line in out:
         print(f"h5same: {line}")
     return 1 if out else 0

@@ -82,6 +82,8 @@ def usl(ps, ts):
     if tk1 < 0:
         t1, ts1 = _lsq([np.ones_like(ps), ps - 1.0], y)
         tk1 = 0.0
+    if not t1 > 0:  # no law with a positive T1 comes near: no sigma, no kappa
+        return float("nan"), float("nan")
     return max(float(ts1 / t1), 0.0), float(tk1 / t1)
 
 
@@ -208,7 +210,12 @@ def words(kind, m, phases_share=None):
         a = m["amdahl"]
         f = a["serial_fraction"]["value"]
         cap = f"at most {1 / f:.0f}x on any number of ranks" if f > 0 else "no serial part measurable"
-        lines.append(f"Amdahl: serial fraction {pm(a['serial_fraction'])}: {cap}.")
+        if math.isnan(f):
+            # The fit's T1 = T(1) is not positive: no serial fraction to give.
+            lines.append("Amdahl: no fit: no T(p) = T1 (f + (1 - f)/p) with a positive T1 comes near "
+                         "these times.")
+        else:
+            lines.append(f"Amdahl: serial fraction {pm(a['serial_fraction'])}: {cap}.")
         kf = {int(p): e for p, e in m["karp_flatt"].items()
               if not math.isnan(e) and int(p) not in m["excluded_ranks"]}
         if len(kf) >= 2:
@@ -218,11 +225,17 @@ def words(kind, m, phases_share=None):
                          f"({', '.join(f'{kf[p]:.3f} at {p}' for p in ps)})"
                          + (": overhead that grows with p (communication, imbalance), not a fixed serial part."
                             if trend == "grows" else "."))
+    elif math.isnan(m["gustafson"]["serial_fraction"]["value"]):
+        lines.append("Gustafson: no fit: no scaled speedup s + p (1 - s) with a positive T1 comes near "
+                     "these times.")
     else:
         lines.append(f"Gustafson: serial fraction {pm(m['gustafson']['serial_fraction'])} "
                      f"of the scaled work.")
     u = m.get("usl")
-    if u:
+    if u and math.isnan(u["sigma"]["value"]):
+        lines.append("USL: no fit: no X(p) = p / (1 + sigma (p-1) + kappa p (p-1)) with a positive T1 "
+                     "comes near these times.")
+    elif u:
         peak = u["peak_ranks"]
         kiv = u["kappa"].get("interval")
         if peak and kiv and kiv[0] > 0:

@@ -39,6 +39,12 @@ time.png, speedup.png (with the fits and their residuals), efficiency.png,
 phases.png, and network.json (`parsim pingpong` on 2 ranks before the
 points: the latency and bandwidth between two ranks of this node).
 
+A study that fails (a run's error, named by parsim's own line; Ctrl-C;
+SIGTERM) removes what it wrote into --out and cancels the SLURM jobs it
+submitted, so the same command can simply be run again. Every number it
+takes or reads (options, study.json, runs.jsonl, network.json) is checked
+as it is read: one line naming the file, the line and the field, exit 2.
+
 predict: a cost model (scripts/costmodel.py) built from the study's
 reference point and the network, the workload's own communication pattern
 on p ranks: the predicted time, efficiency and phase split per rank count,
@@ -48,11 +54,13 @@ study.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -77,8 +85,12 @@ def registry(binary):
     except (OSError, subprocess.TimeoutExpired) as e:
         raise StudyError(f"cannot ask {binary} for its workloads: {e}")
     if r.returncode != 0:
-        raise StudyError(f"{binary} workloads --json failed (exit {r.returncode}): {last_line(r.stderr)}")
-    return {w["name"]: w for w in json.loads(r.stdout)}
+        raise StudyError(f"{binary} workloads --json failed (exit {r.returncode}): {error_line(r.stderr)}")
+    try:
+        known = json.loads(r.stdout)
+        return {w["name"]: w for w in known if isinstance(w, dict) and isinstance(w.get("name"), str)}
+    except (ValueError, TypeError) as e:
+        raise StudyError(f"{binary} workloads --json: not a list of workloads ({e})")
 
 
 class StudyError(Exception):
@@ -88,6 +100,46 @@ class StudyError(Exception):
 def die(msg):
     print(f"scaling: error: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line, as every other refusal (the
+    usage is what --help is for)."""
+
+    def error(self, message):
+        die(f"{message} (see {self.prog} --help)")
+
+
+# What a study takes: counts past these are typos (a --ranks of 2^62 would
+# loop for minutes), not studies. MAX_RANKS: costmodel's bound (MPI counts
+# ranks in an int, and predict's loops stay bounded up to it).
+MAX_RANKS = costmodel.MAX_RANKS
+MAX_REPEAT = 1000
+MAX_SIZE = (1 << 63) - 1  # a size option's value, grown on p ranks too (parsim's u64/usize)
+
+
+def in_range(name, value, lo, hi, why=""):
+    """`value` (an int from argparse) between lo and hi, else one line."""
+    if value < lo:
+        raise StudyError(f"{name} must be at least {lo} (got {value})")
+    if value > hi:
+        raise StudyError(f"{name} must be at most {hi}{why} (got {value})")
+    return value
+
+
+def error_line(text):
+    """The line that says why a run failed: parsim's own ("parsim: error:
+    ...", or another "parsim: " line that is not a warning), else the first
+    line the launcher said that is not one of mpirun's banners of dashes."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("parsim: error:"):
+            return line
+    for line in lines:
+        if line.startswith("parsim: ") and not line.startswith(("parsim: warning", "parsim: note")):
+            return line
+    words = [line for line in lines if line.strip("-=*# ")]
+    return words[0] if words else "(no output)"
 
 
 # ---------------------------------------------------------------- problems
@@ -130,13 +182,27 @@ def problem(info, o):
         text = values.pop(s, None)
         if text is None:
             raise StudyError(f"{name}: no value for its size option --{s}: give --size")
-        try:
-            size[s] = int(float(text))
-        except ValueError:
-            raise StudyError(f"--size: '{text}' for --{s} is not a number")
-        if size[s] < 1:
-            raise StudyError(f"--size: --{s} must be at least 1 (got {text})")
+        size[s] = whole_size(text, s)
     return size, list(values.items())
+
+
+def whole_size(text, option):
+    """A size option's value: a whole number (1000, 1e6) from 1 to
+    MAX_SIZE; 2.5, inf, nan and 1e400 are refused, not rounded."""
+    t = str(text).strip()
+    try:
+        v = int(t)
+    except ValueError:
+        try:
+            f = float(t)
+        except ValueError:
+            raise StudyError(f"--size: '{text}' for --{option} is not a number")
+        if not (math.isfinite(f) and f == int(f)):
+            raise StudyError(f"--size: '{text}' for --{option} is not a whole number")
+        v = int(f)
+    if not 1 <= v <= MAX_SIZE:
+        raise StudyError(f"--size: --{option} must be from 1 to {MAX_SIZE} (got {text})")
+    return v
 
 
 def point_args(study, info, p, o):
@@ -150,6 +216,8 @@ def point_args(study, info, p, o):
         how = grow[opt]
         if study == "weak":
             v = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[how]
+            if v > MAX_SIZE:
+                raise StudyError(f"--size: --{opt} grows to {v} on {p} ranks, past {MAX_SIZE}")
         elif (how == "grid_x" and px > v) or (how == "grid_y" and py > v):
             raise StudyError(f"--{opt} {v} is too small for the process grid {px}x{py} of {p} ranks")
         args += [f"--{opt}", str(v)]
@@ -211,17 +279,39 @@ def run_local(study, info, o, out):
                 cmd = ["mpirun", *flags, "-n", str(p), str(binary), *args, "--no-output", "--json"]
                 load = host_load()
                 t0 = time.perf_counter()
-                r = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+                r = launch_run(cmd, env)
                 launch = time.perf_counter() - t0
+                what = f"p={p} run {k}/{o.repeat}"
                 if r.returncode != 0:
-                    raise StudyError(f"run failed (exit {r.returncode}): {' '.join(cmd)}: {last_line(r.stderr)}")
-                report = json.loads(r.stdout.strip().splitlines()[-1])
+                    raise StudyError(f"{what} failed (exit {r.returncode}): {error_line(r.stderr)} "
+                                     f"[{' '.join(cmd)}]")
+                report = last_json(r.stdout, f"{what} [{' '.join(cmd)}]")
+                check_report(report, info, what)
                 row = dict(ranks=p, nodes=1, repeat=k, oversubscribed=over, problem=problem,
                            launch_s=launch, load=load, report=report)
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 print(f"scaling: {study} {workload} p={p} run {k}/{o.repeat}: "
                       f"{report['wall_time_s']:.4f} s", file=sys.stderr)
+
+
+def launch_run(cmd, env):
+    """mpirun (or srun) `cmd` to its end, its output captured. Stopped
+    meanwhile (Ctrl-C, SIGTERM, an error), it gets a SIGTERM first, which
+    mpirun passes on to the ranks (parsim stops cleanly on it), and a
+    SIGKILL only if it has not ended 10 s later."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          stdin=subprocess.DEVNULL) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            proc.terminate()
+            try:
+                proc.communicate(timeout=10)
+            except BaseException:
+                proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def mpirun_env():
@@ -238,16 +328,66 @@ def measure_network(binary, path, env=None, launcher=("mpirun", "-n", "2")):
     """`parsim pingpong --json` on two ranks into `path`: what predict's
     cost model takes for the links within a node."""
     cmd = [*launcher, str(binary), "pingpong", "--json", "--time-per-size", "0.02"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env or dict(os.environ), stdin=subprocess.DEVNULL)
+    r = launch_run(cmd, env or dict(os.environ))
     if r.returncode != 0:
-        raise StudyError(f"pingpong failed (exit {r.returncode}): {' '.join(cmd)}: {last_line(r.stderr)}")
-    report = json.loads(r.stdout.strip().splitlines()[-1])
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    for link in report["links"]:
-        f = link["fit"]
-        print(f"scaling: {link['kind']} link: alpha {f['alpha_s'] * 1e6:.2f} us, "
-              f"beta {f['beta_bytes_per_s'] / 1e9:.2f} GB/s (parsim pingpong)", file=sys.stderr)
+        raise StudyError(f"pingpong failed (exit {r.returncode}): {error_line(r.stderr)} [{' '.join(cmd)}]")
+    report = last_json(r.stdout, f"pingpong [{' '.join(cmd)}]")
+    links = pingpong_links(report, "parsim pingpong")  # what predict will read back, checked now
+    write_atomic(path, json.dumps(report, indent=2) + "\n")
+    for kind, link in links.items():
+        print(f"scaling: {kind} link: alpha {link.alpha * 1e6:.2f} us, "
+              f"beta {link.beta / 1e9:.2f} GB/s (parsim pingpong)", file=sys.stderr)
     return report
+
+
+def pingpong_links(report, where):
+    """The links of a `parsim pingpong --json` report, by kind, as checked
+    Links (a link with no time, or a time of 0, is refused here, naming
+    `where`)."""
+    links = report.get("links") if isinstance(report, dict) else None
+    if not isinstance(links, list):
+        raise StudyError(f"{where}: not the output of parsim pingpong --json (no list of links)")
+    out = {}
+    for k, link in enumerate(links):
+        kind = link.get("kind") if isinstance(link, dict) else None
+        if not isinstance(kind, str):
+            raise StudyError(f"{where}: links[{k}] has no kind (intra-node, inter-node)")
+        source = "parsim pingpong, " + ("within a node" if kind == "intra-node" else "between nodes")
+        out[kind] = costmodel.link_from_pingpong(link, source, where=f"{where}: links[{k}] ({kind})")
+    return out
+
+
+def last_json(stdout, what):
+    """The --json report parsim prints last on stdout, as a dict."""
+    lines = stdout.strip().splitlines()
+    try:
+        report = json.loads(lines[-1])
+    except (IndexError, ValueError) as e:
+        raise StudyError(f"{what}: no JSON report as the last line of its output ({e or 'no output'})")
+    if not isinstance(report, dict):
+        raise StudyError(f"{what}: its JSON report is not an object")
+    return report
+
+
+@contextlib.contextmanager
+def atomic_open(path):
+    """A file to write `path` through: a temporary file beside it, renamed
+    over `path` when the block ends well and removed when it does not, so
+    a study stopped meanwhile leaves the old file or the new one, never
+    half of one. Text as written (newline="": the CSV's own line ends)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", newline="") as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic(path, text):
+    with atomic_open(path) as f:
+        f.write(text)
 
 
 def host_load():
@@ -337,14 +477,15 @@ def run_slurm(study, info, o, out):
     report_id = submit(cmd) if not o.wait else None
     if o.wait:
         r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise StudyError(f"the report job failed (exit {r.returncode}); see {out / 'logs'}")
         # A point job that failed cancels the report job (afterok), and
         # `sbatch --wait` can still exit 0 for a job that never ran.
         short = unfinished_points(out, o)
-        if short or not (out / "table.md").exists():
-            raise StudyError(f"no report: point(s) {', '.join(f'p={p}' for p in short) or '?'} "
-                             f"did not finish their runs; see {out / 'logs'}")
+        if short:
+            p = short[0]
+            raise StudyError(f"no report: point(s) {', '.join(f'p={p}' for p in short)} did not finish their "
+                             f"runs; p={p}: {log_reason(out, f'point-p{p}-*.out')}")
+        if r.returncode != 0 or not (out / "table.md").exists():
+            raise StudyError(f"the report job failed (exit {r.returncode}): {log_reason(out, 'report-*.out')}")
         return True
     print(f"scaling: report job {report_id} runs after {', '.join(ids)}; results will be in {out}")
     return False
@@ -361,28 +502,200 @@ def unfinished_points(out, o):
     return short
 
 
+def log_reason(out, pattern):
+    """Why a job failed, from its log in out/logs: parsim's own error line
+    (or the report's), else the first line that is not a banner."""
+    texts = []
+    for f in sorted((out / "logs").glob(pattern)):
+        try:
+            texts.append(f.read_text(errors="replace"))
+        except OSError:
+            pass
+    text = "\n".join(texts)
+    said = [line.strip() for line in text.splitlines() if line.startswith("scaling: error:")]
+    return said[-1] if said else error_line(text) if text.strip() else "its log is empty or missing"
+
+
+# Jobs this study submitted: a study that fails cancels them (they would
+# write into the directory it removes).
+SUBMITTED = []
+
+
 def submit(cmd, env=None):
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise StudyError(f"sbatch failed: {last_line(r.stderr)}")
-    return r.stdout.strip().split(";")[0]
+    SUBMITTED.append(r.stdout.strip().split(";")[0])
+    return SUBMITTED[-1]
 
 
 # ---------------------------------------------------------------- report
 
 
-def load_runs(out):
-    study = json.loads((out / "study.json").read_text())
-    rows = []
+# ---- reading a study: every file checked as it is read, so a study cut
+# short (killed mid-write), edited by hand or from another version is one
+# line naming the file, the line and the field, never a traceback or a
+# table of inf, nan or negative speedups.
+
+WEAK_GROWTH = ("linear", "sqrt", "grid_x", "grid_y")
+
+
+def read_text(path):
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as e:
+        raise StudyError(f"{path}: cannot read it ({e})")
+
+
+def read_json(path):
+    try:
+        return json.loads(read_text(path))
+    except ValueError as e:
+        raise StudyError(f"{path}: not valid JSON, cut short by a study stopped mid-write? ({e})")
+
+
+def read_jsonl(path):
+    """(where, value) for each line of a JSON-lines file."""
+    out = []
+    for n, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((f"{path} line {n}", json.loads(line)))
+        except ValueError as e:
+            raise StudyError(f"{path} line {n}: not valid JSON, cut short by a study stopped mid-write? ({e})")
+    return out
+
+
+def field(d, key, where, what):
+    """d[key], or one line saying it is missing (what: what it should be)."""
+    if not isinstance(d, dict):
+        raise StudyError(f"{where}: not a JSON object")
+    if key not in d:
+        raise StudyError(f"{where}: no '{key}' ({what})")
+    return d[key]
+
+
+def number(d, key, where, lo=0, above=None, whole=False, hi=None, optional=False):
+    """d[key] as a finite number >= lo (> above if given; a whole number
+    if whole; <= hi if given), or one line saying what is wrong with it."""
+    if optional and (not isinstance(d, dict) or d.get(key) is None):
+        return None
+    v = field(d, key, where, "a number")
+    what = "a whole number" if whole else "a finite number"
+    if above is not None:
+        bound = f"above {above}" + (f" and at most {hi}" if hi is not None else "")
+    elif lo is not None:
+        bound = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
+    else:
+        bound = f"at most {hi}" if hi is not None else ""
+    if not costmodel.finite(v) or (whole and v != int(v)):
+        raise StudyError(f"{where}: {key} must be {what} {bound} (got {json.dumps(v)})")
+    if (above is not None and not v > above) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise StudyError(f"{where}: {key} must be {bound} (got {json.dumps(v)})")
+    return int(v) if whole else v
+
+
+def text_field(d, key, where, what, choices=None, optional=False):
+    if optional and (not isinstance(d, dict) or key not in d):
+        return None
+    v = field(d, key, where, what)
+    if not isinstance(v, str) or not v or (choices and v not in choices):
+        raise StudyError(f"{where}: {key} must be {what} (got {json.dumps(v)})")
+    return v
+
+
+def check_info(info, where, need_size=False):
+    """A workload's registry entry (study.json's info, or the binary's):
+    what the report and the models read of it."""
+    if not isinstance(info, dict):
+        raise StudyError(f"{where}: not a JSON object")
+    phases = field(info, "phases", where, "the workload's phases")
+    if not (isinstance(phases, list) and phases and all(isinstance(ph, str) and ph for ph in phases)):
+        raise StudyError(f"{where}: phases must be a list of phase names (got {json.dumps(phases)})")
+    rate = field(info, "rate", where, "the workload's rate: field and unit")
+    text_field(rate, "field", f"{where}.rate", "the report's rate field")
+    text_field(rate, "unit", f"{where}.rate", "the rate's unit")
+    if need_size or "size" in info:
+        size = field(info, "size", where, "the workload's size options")
+        if not isinstance(size, list) or not size:
+            raise StudyError(f"{where}: size must be a list of size options (got {json.dumps(size)})")
+        for k, s in enumerate(size):
+            text_field(s, "option", f"{where}.size[{k}]", "an option name")
+            text_field(s, "weak", f"{where}.size[{k}]", f"one of {', '.join(WEAK_GROWTH)}", WEAK_GROWTH)
+    return info
+
+
+def check_study(study, path):
+    """study.json: what the report needs of it."""
+    if not isinstance(study, dict):
+        raise StudyError(f"{path}: not a JSON object")
+    text_field(study, "study", path, "strong or weak", STUDIES)
+    text_field(study, "workload", path, "the workload's name")
+    text_field(study, "launcher", path, "mpirun or slurm", ("mpirun", "slurm"))
+    number(study, "repeat", path, lo=1, whole=True)
+    if study.get("cores") is not None:
+        study["cores"] = number(study, "cores", path, lo=1, whole=True, hi=MAX_RANKS)
+    if study.get("info") is not None:
+        check_info(study["info"], f"{path}: info")
+    return study
+
+
+def check_report(report, info, where):
+    """One run's --json report: a wall time above 0, the rate, and every
+    phase the workload has as min <= avg <= max, each >= 0."""
+    number(report, "wall_time_s", where, lo=None, above=0)
+    number(report, info["rate"]["field"], where)
+    phases = field(report, "phases", where, "the per-phase times")
+    for ph in info["phases"]:
+        at = f"{where}: phases.{ph}"
+        stat = field(phases, ph, f"{where}: phases", f"the workload's phase {ph}")
+        lo, avg, hi = (number(stat, k, at) for k in ("min", "avg", "max"))
+        # avg is a sum over ranks divided: it may pass min or max by a rounding.
+        slack = 1e-9 * hi
+        if not lo - slack <= avg <= hi + slack:
+            raise StudyError(f"{at}: min {lo}, avg {avg}, max {hi} are not in order")
+    return report
+
+
+def check_row(row, info, where):
+    """One line of runs.jsonl (or of a SLURM point's file), checked; its
+    counts made ints (2.0 is 2) and where it came from kept for messages."""
+    for key in ("ranks", "nodes"):
+        row[key] = number(row, key, where, lo=1, whole=True, hi=MAX_RANKS)
+    row["repeat"] = number(row, "repeat", where, lo=1, whole=True)
+    if not isinstance(field(row, "oversubscribed", where, "true or false"), bool):
+        raise StudyError(f"{where}: oversubscribed must be true or false (got {json.dumps(row['oversubscribed'])})")
+    if not isinstance(field(row, "problem", where, "the point's problem"), str):
+        raise StudyError(f"{where}: problem must be a string (got {json.dumps(row['problem'])})")
+    number(row, "launch_s", where, optional=True)
+    load = row.get("load")
+    if load is not None:
+        number(load, "load1", f"{where}: load")
+        number(load, "busy_cpus", f"{where}: load")
+    check_report(field(row, "report", where, "the run's --json report"), info, f"{where}: report")
+    row["_where"] = where
+    return row
+
+
+def load_runs(out, binary=lambda: ROOT / "target" / "release" / "parsim"):
+    """The study (study.json), its workload's registry entry (the study's
+    own, else the one of the parsim `binary()` gives) and its runs, every
+    one checked."""
+    path = out / "study.json"
+    study = check_study(read_json(path), path)
+    info = study.get("info")
+    if info is None:  # studies made before the registry was stored: ask the binary
+        known = registry(binary())
+        if study["workload"] not in known:
+            raise StudyError(f"{path}: workload '{study['workload']}' is not one the parsim binary knows")
+        info = check_info(known[study["workload"]], f"the registry's {study['workload']}")
     files = [out / "runs.jsonl"] if (out / "runs.jsonl").exists() else sorted((out / "points").glob("p*.jsonl"))
-    for f in files:
-        for line in f.read_text().splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
+    rows = [check_row(row, info, where) for f in files for where, row in read_jsonl(f)]
     if not rows:
         raise StudyError(f"no runs found in {out}")
     rows.sort(key=lambda r: (r["ranks"], r["repeat"]))
-    return study, rows
+    return study, info, rows
 
 
 def by_ranks(rows):
@@ -394,15 +707,13 @@ def by_ranks(rows):
 
 
 def write_report(out):
-    study, rows = load_runs(out)
+    study, info, rows = load_runs(out)
     kind, workload = study["study"], study["workload"]
-    # Studies made before the registry was stored: ask the binary.
-    info = study.get("info") or registry(ROOT / "target" / "release" / "parsim")[workload]
     phases = info["phases"]
     rate_key, rate_unit = info["rate"]["field"], info["rate"]["unit"]
 
     # CSV: one row per run.
-    with open(out / "runs.csv", "w", newline="") as f:
+    with atomic_open(out / "runs.csv") as f:
         w = csv.writer(f)
         head = ["study", "workload", "launcher", "ranks", "nodes", "oversubscribed", "repeat", "problem",
                 "wall_s", f"rate_{rate_unit.replace('/', '_per_')}", "launch_s"]
@@ -447,7 +758,7 @@ def write_report(out):
     over = {pt["p"] for pt in points if pt["over"]}
     fitted = models.fit(kind, runs_by_p, over)
     fitted["loads"] = {str(p): [r.get("load") for r in by_p[p]] for p in by_p}
-    (out / "model.json").write_text(json.dumps(fitted, indent=2) + "\n")
+    write_atomic(out / "model.json", json.dumps(json_safe(fitted), indent=2, allow_nan=False) + "\n")
     write_extrap(out / "extrap.txt", study, by_p, phases, over)
     said = models.words(kind, fitted, phase_shares(points, phases, over))
     busy = [(p, l["busy_cpus"]) for p in by_p for l in fitted["loads"][str(p)] if l]
@@ -456,7 +767,7 @@ def write_report(out):
         said.append(f"Other processes kept up to {b:.1f} CPUs busy just before a run ({p} ranks): "
                     "the host was not idle.")
 
-    with open(out / "table.md", "w") as f:
+    with atomic_open(out / "table.md") as f:
         f.write(f"# {kind.capitalize()} scaling: parsim {workload} ({study['launcher']})\n\n")
         f.write(f"{study['repeat']} runs per point; times are the runs' own steady-state wall times.\n")
         f.write("Efficiency: " + ("S(p)/p with S(p) = T(1)/T(p)" if kind == "strong" else
@@ -468,7 +779,7 @@ def write_report(out):
         for pt in points:
             mark = "*" if pt["over"] else ""
             f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['best']:.4f} | {pt['median']:.4f} | "
-                    f"{pt['speedup']:.2f} | {pt['eff']:.2f} | {pt['rate']:.4g} |"
+                    f"{ratio(pt['speedup'])} | {ratio(pt['eff'])} | {pt['rate']:.4g} |"
                     + "".join(f" {pt['phases'][ph]['avg']:.4f} |" for ph in phases) + "\n")
         f.write("\n## What the points say\n\n")
         for line in said:
@@ -477,6 +788,24 @@ def write_report(out):
     plot(out, study, points, phases, fitted)
     print((out / "table.md").read_text())
     print(f"scaling: wrote {out}/runs.csv, table.md, time.png, speedup.png, efficiency.png, phases.png")
+
+
+def json_safe(v):
+    """`v` with every nan or inf (a law that does not fit the points at
+    all) as null: model.json stays JSON that any reader takes."""
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def ratio(x):
+    """A speedup or efficiency for the table: '-' where there is none (a
+    study without its 1-rank point), not nan."""
+    return "-" if math.isnan(x) else f"{x:.2f}"
 
 
 def write_extrap(path, study, by_p, phases, over):
@@ -489,7 +818,7 @@ def write_extrap(path, study, by_p, phases, over):
     ps = [p for p in sorted(by_p) if p not in over]
     regions = [("wall", lambda r: r["report"]["wall_time_s"])]
     regions += [(ph, lambda r, ph=ph: r["report"]["phases"][ph]["avg"]) for ph in phases]
-    with open(path, "w") as f:
+    with atomic_open(path) as f:
         f.write(f"# parsim {study['workload']}: {study['study']} scaling study (scripts/scaling.py)\n")
         if over:
             f.write(f"# oversubscribed points left out: {', '.join(map(str, sorted(over)))} ranks\n")
@@ -562,13 +891,14 @@ def plot(out, study, points, phases, fitted=None):
     dense = [2 ** (k / 8) for k in range(0, 8 * int(math.log2(ps[-1])) + 1)] if ps[-1] > 1 else [1]
     curves = []
     if fitted and "model" in fitted:
-        if kind == "strong":
+        # (a value of nan: that law comes near no point, and is not drawn)
+        if kind == "strong" and math.isfinite(fitted["amdahl"]["serial_fraction"]["value"]):
             f = fitted["amdahl"]["serial_fraction"]["value"]
             curves.append((f"Amdahl, f = {f:.3f}", "--", lambda p: 1.0 / (f + (1.0 - f) / p)))
-        else:
+        elif kind == "weak" and math.isfinite(fitted["gustafson"]["serial_fraction"]["value"]):
             s = fitted["gustafson"]["serial_fraction"]["value"]
             curves.append((f"Gustafson, s = {s:.3f}", "--", lambda p: s + p * (1.0 - s)))
-        if fitted.get("usl"):
+        if fitted.get("usl") and math.isfinite(fitted["usl"]["sigma"]["value"]):
             sg, kp = fitted["usl"]["sigma"]["value"], fitted["usl"]["kappa"]["value"]
             curves.append((f"USL, sigma = {sg:.3f}, kappa = {kp:.4f}", "-.",
                            lambda p: models.usl_speedup(p, sg, kp)))
@@ -593,7 +923,10 @@ def plot(out, study, points, phases, fitted=None):
     for label, style, law in curves:
         ax.plot(dense, [law(p) / p for p in dense], style, label=label)
     ax.axhline(1.0, ls=":", color="gray", label="ideal")
-    ax.set_ylim(0, max(1.1, max(pt["eff"] for pt in points if not math.isnan(pt["eff"])) * 1.1))
+    known = [pt["eff"] for pt in points if not math.isnan(pt["eff"])]
+    ax.set_ylim(0, max(1.1, max(known, default=0) * 1.1))
+    if not known:  # no 1-rank point, so no efficiency: the ranks' range still spans the axis
+        ax.set_xlim(ps[0] / 1.2, ps[-1] * 1.2)
     finish(fig, ax, "efficiency.png", "parallel efficiency")
 
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -606,7 +939,8 @@ def plot(out, study, points, phases, fitted=None):
         # The imbalance: the slowest and the fastest rank, around the top
         # of this phase's segment.
         top = [b + v for b, v in zip(bottom, vals)]
-        spread = [[s["avg"] - s["min"] for s in stats], [s["max"] - s["avg"] for s in stats]]
+        # (avg is a sum over ranks divided: a rounding may put it past min or max)
+        spread = [[max(0.0, s["avg"] - s["min"]) for s in stats], [max(0.0, s["max"] - s["avg"]) for s in stats]]
         ax.errorbar([xi + 0.12 * (k - 1) for xi in x], top, yerr=spread, fmt="none", ecolor="k",
                     elinewidth=1, capsize=4, label="min-max over ranks" if k == 0 else None)
         bottom = top
@@ -652,18 +986,18 @@ def grown(info, kind, base, p):
 def network_for(out, study, o):
     """The links within and between nodes: given, from the study's
     network.json, or measured now (within a node, 2 ranks)."""
-    measured = None
-    if (out / "network.json").exists():
-        measured = json.loads((out / "network.json").read_text())
+    links = {}
+    path = out / "network.json"
+    if path.exists():
+        links = pingpong_links(costmodel.read_pingpong(path), str(path))
     elif not o.intra:
         binary = parsim_binary(o)
         print("scaling: the study has no network.json: measuring this node with parsim pingpong", file=sys.stderr)
-        measured = measure_network(binary, out / "network.json", mpirun_env())
-    links = {l["kind"]: l for l in (measured or {}).get("links", [])}
+        links = pingpong_links(measure_network(binary, path, mpirun_env()), "parsim pingpong")
     if o.intra:
         intra = costmodel.parse_link(o.intra, "--intra")
     elif "intra-node" in links:
-        intra = costmodel.link_from_pingpong(links["intra-node"], "parsim pingpong, within a node")
+        intra = links["intra-node"]
     else:
         raise StudyError("no measurement within a node: give --intra alpha=...,beta=...")
     if o.network and Path(o.network).is_file():
@@ -671,19 +1005,69 @@ def network_for(out, study, o):
     elif o.network:
         inter = costmodel.parse_link(o.network, "--network")
     elif "inter-node" in links:
-        inter = costmodel.link_from_pingpong(links["inter-node"], "parsim pingpong, between nodes")
+        inter = links["inter-node"]
     else:
         inter = None
-    cores = o.cores_per_node or study.get("cores") or os.cpu_count() or 1
+    # (0 is refused with the options, not taken for "not given")
+    cores = o.cores_per_node if o.cores_per_node is not None else study.get("cores") or os.cpu_count() or 1
     return costmodel.Network(intra, inter, cores)
 
 
+# The option values each communication pattern's model reads (by the
+# names the registry's comm gives them).
+COMM_VALUES = {"halo": ("nx", "ny", "steps"), "ring": ("n", "dim"), "dispatch": ("rows", "chunk"), "reduce": ()}
+
+
+def check_comm(info, where):
+    """The registry's comm: a pattern the model knows, phases the workload
+    has, the options it reads."""
+    comm = field(info, "comm", where, "how the workload's ranks talk")
+    at = f"{where}.comm"
+    pattern = text_field(comm, "pattern", at, f"one of {', '.join(COMM_VALUES)}", COMM_VALUES)
+    text_field(comm, "compute", at, f"one of the phases {', '.join(info['phases'])}", info["phases"])
+    if comm.get("phase") is not None:
+        text_field(comm, "phase", at, f"one of the phases {', '.join(info['phases'])}", info["phases"])
+    for key in COMM_VALUES[pattern] + (("overlap",) if pattern == "halo" else ()):
+        text_field(comm, key, at, "the name of the option it is")
+    return comm
+
+
+def check_values(info, kind, base, report, where):
+    """The reference point's option values the model reads (its comm's,
+    and the size options a weak study grows): whole numbers >= 1."""
+    comm = info["comm"]
+    names = [comm[k] for k in COMM_VALUES[comm["pattern"]]]
+    if kind == "weak":
+        names += [s["option"] for s in info["size"]]
+    for name in names:
+        k = name.replace("-", "_")
+        v = base.get(k)
+        if not (costmodel.finite(v) and v == int(v) and 1 <= v <= MAX_SIZE):
+            raise StudyError(f"{where}: the model needs {name} as a whole number from 1 to {MAX_SIZE} "
+                             f"(got {json.dumps(v) if k in base else 'none'})")
+        base[k] = int(v)
+    if "execution" in report:  # heat's time block, which the halo model reads
+        execution = report["execution"]
+        if not isinstance(execution, dict):
+            raise StudyError(f"{where}: report.execution must be a JSON object")
+        number(execution, "time_block", f"{where}: report.execution", whole=True, hi=MAX_SIZE, optional=True)
+        auto = execution.get("time_block_auto")
+        if auto:
+            if not isinstance(auto, dict):
+                raise StudyError(f"{where}: report.execution.time_block_auto must be a JSON object")
+            number(auto, "l2_bytes", f"{where}: report.execution.time_block_auto", optional=True)
+
+
 def write_prediction(out, o):
-    study, rows = load_runs(out)
+    study, info, rows = load_runs(out, lambda: parsim_binary(o))
     kind, workload = study["study"], study["workload"]
-    info = study.get("info") or {}
     if "comm" not in info:  # studies made before the registry said how ranks talk
-        info = {**registry(parsim_binary(o))[workload], **info}
+        known = registry(parsim_binary(o))
+        if workload not in known:
+            raise StudyError(f"{out / 'study.json'}: workload '{workload}' is not one the parsim binary knows")
+        info = {**known[workload], **info}
+    check_info(info, f"{out / 'study.json'}: info", need_size=kind == "weak")
+    check_comm(info, f"{out / 'study.json'}: info")
     by_p = by_ranks(rows)
     fitted = sorted(p for p in by_p if not any(r["oversubscribed"] for r in by_p[p]))
     if not fitted:
@@ -692,18 +1076,19 @@ def write_prediction(out, o):
     p0 = fitted[0]
     rep0 = best[p0]["report"]
     ref = dict(p=p0, wall=rep0["wall_time_s"], report=rep0,
-               phases={ph: v["avg"] for ph, v in rep0["phases"].items()})
+               phases={ph: rep0["phases"][ph]["avg"] for ph in info["phases"]})
     base = problem_values(best[p0]["problem"])
     for k, v in rep0.items():  # options the problem does not name (mandelbrot's chunk)
         base.setdefault(k, v)
     if kind == "weak" and p0 != 1:
         raise StudyError("a weak study's model needs its 1-rank point")
+    check_values(info, kind, base, rep0, f"{best[p0]['_where']} (the {p0}-rank point, problem '{best[p0]['problem']}')")
     values_at = lambda p: grown(info, kind, base, p)  # noqa: E731
     net = network_for(out, study, o)
     t1 = costmodel.predict(info, kind, ref, values_at, net, 1)["total"]
     ranks = rank_counts(o.ranks)
     table = costmodel.scan(info, kind, ref, values_at, net, ranks, t1)
-    top = 1 << 24 if net.inter else net.cores
+    top = costmodel.MAX_RANKS if net.inter else net.cores
     half_p, half = costmodel.half_efficiency(info, kind, ref, values_at, net, t1, top=top)
     if half_p is None and not net.inter:
         half += " (one node: give --network to look past it)"
@@ -759,25 +1144,64 @@ def write_prediction(out, o):
 # ---------------------------------------------------------------- CLI
 
 
+class Stopped(Exception):
+    """SIGTERM during a study (SIGINT is KeyboardInterrupt)."""
+
+
+def remove_study(out, fresh):
+    """Undo a study that failed: cancel the jobs it submitted, remove the
+    directory it made (or, if --out was an empty directory before, what it
+    put in it), so that the same command can run again. What it did, in
+    words for the error line."""
+    try:
+        if SUBMITTED:
+            subprocess.run(["scancel", *SUBMITTED], capture_output=True, stdin=subprocess.DEVNULL)
+        if fresh:
+            shutil.rmtree(out, ignore_errors=True)
+        else:
+            for child in out.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+    except OSError as e:
+        return f"could not remove the unfinished study in {out}: {e}"
+    jobs = f"cancelled its jobs {', '.join(SUBMITTED)} and " if SUBMITTED else ""
+    return f"{jobs}removed the unfinished study " + (f"{out}" if fresh else f"from {out}, empty again")
+
+
 def main(argv):
+    """Every failure one line (exit 2): the specific messages above, and
+    anything unforeseen said as one line naming what was being read."""
+    where = argv[1] if argv[:1] in (["report"], ["predict"]) and len(argv) > 1 else "the study"
+    try:
+        return run(argv)
+    except (StudyError, costmodel.ModelError) as e:
+        die(e)
+    except KeyboardInterrupt:
+        print("scaling: stopped by SIGINT", file=sys.stderr)
+        return 130
+    except Exception as e:  # a backstop, not a substitute for the checks
+        die(f"{where}: unexpected {type(e).__name__}: {e}")
+
+
+def run(argv):
     if argv[:1] == ["report"]:
         if len(argv) != 2:
             die("usage: scripts/scaling.py report DIR")
         out = Path(argv[1])
-        if not (out / "study.json").exists():
+        if not (out / "study.json").is_file():
             die(f"{out} is not a study directory (no study.json)")
-        try:
-            write_report(out)
-        except StudyError as e:
-            die(e)
+        write_report(out)
         return 0
 
     if argv[:1] == ["predict"]:
-        pp = argparse.ArgumentParser(
+        pp = Parser(
             prog="scripts/scaling.py predict",
             description="Predict a study's workload past the ranks it measured (scripts/costmodel.py).")
         pp.add_argument("dir", help="a study directory (study.json, runs)")
-        pp.add_argument("--ranks", type=int, required=True, help="largest rank count: 1, 2, 4, ... up to it")
+        pp.add_argument("--ranks", type=int, required=True,
+                        help=f"largest rank count: 1, 2, 4, ... up to it (at most {MAX_RANKS})")
         pp.add_argument("--network", metavar="alpha=T,beta=R|FILE",
                         help="between nodes, e.g. alpha=1.5us,beta=10GB/s, or the saved output of `parsim "
                              "pingpong --json` run on two nodes (default: the study's network.json, if it "
@@ -788,27 +1212,30 @@ def main(argv):
         pp.add_argument("--parsim", help="parsim binary (default target/release/parsim)")
         o = pp.parse_args(argv[1:])
         out = Path(o.dir)
-        try:
-            if not (out / "study.json").exists():
-                raise StudyError(f"{out} is not a study directory (no study.json)")
-            if o.ranks < 1:
-                raise StudyError(f"--ranks must be at least 1 (got {o.ranks})")
-            write_prediction(out.resolve(), o)
-        except (StudyError, costmodel.ModelError) as e:
-            die(e)
+        if not (out / "study.json").is_file():
+            raise StudyError(f"{out} is not a study directory (no study.json)")
+        in_range("--ranks", o.ranks, 1, MAX_RANKS)
+        if o.cores_per_node is not None:
+            in_range("--cores-per-node", o.cores_per_node, 1, MAX_RANKS)
+        write_prediction(out.resolve(), o)
         return 0
 
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="scripts/scaling.py",
         description="Strong and weak scaling studies of any parsim workload, locally or on SLURM.",
-        epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory.")
+        epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory. "
+               "A study that fails (a run's error, which it names by parsim's own line; Ctrl-C; SIGTERM) "
+               "removes what it wrote into --out and cancels the SLURM jobs it submitted, so the same "
+               "command can simply be run again.")
     ap.add_argument("study", choices=STUDIES, help="strong (fixed problem) or weak (fixed work per rank)")
     ap.add_argument("workload", help="any workload `parsim workloads` lists")
-    ap.add_argument("--max-ranks", type=int, default=2, help="largest rank count (default 2); 1, 2, 4, ... up to it")
+    ap.add_argument("--max-ranks", type=int, default=2,
+                    help=f"largest rank count (default 2, at most {MAX_RANKS}); 1, 2, 4, ... up to it")
     ap.add_argument("--launcher", choices=("mpirun", "slurm"), default="mpirun")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per point (default 3)")
+    ap.add_argument("--repeat", type=int, default=3, help=f"runs per point (default 3, at most {MAX_REPEAT})")
     ap.add_argument("--oversubscribe", action="store_true", help="allow more ranks than cores (mpirun)")
-    ap.add_argument("--out", help="result directory (default results/<study>-<workload>-<time>)")
+    ap.add_argument("--out", help="result directory (default results/<study>-<workload>-<time>); "
+                    "new or empty; removed again if the study fails")
     ap.add_argument("--parsim", help="parsim binary (default target/release/parsim)")
     ap.add_argument("--wait", action="store_true", help="slurm: wait for the report job")
     ap.add_argument("--tasks-per-node", type=int, help="slurm: --ntasks-per-node (default: one node)")
@@ -819,30 +1246,39 @@ def main(argv):
     g.add_argument("--set", action="append", metavar="OPTION=VALUE",
                    help="any other option of the workload, the same for every point (repeatable), e.g. steps=100")
     o = ap.parse_args(argv)
+    in_range("--max-ranks", o.max_ranks, 1, MAX_RANKS)
+    in_range("--repeat", o.repeat, 1, MAX_REPEAT)
+    if o.tasks_per_node is not None:
+        in_range("--tasks-per-node", o.tasks_per_node, 1, MAX_RANKS)
+    known = registry(parsim_binary(o))
+    if o.workload not in known:
+        raise StudyError(f"unknown workload '{o.workload}' (parsim workloads: {', '.join(known)})")
+    info = check_info(known[o.workload], f"the registry's {o.workload}", need_size=True)
+    for p in rank_counts(o.max_ranks):  # sizes are checked before anything runs
+        point_args(o.study, info, p, o)
+    out = Path(o.out) if o.out else ROOT / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not out.is_dir():
+        raise StudyError(f"output directory {out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()):
+        raise StudyError(f"output directory {out} exists and is not empty")
+    if o.launcher == "slurm":
+        why = slurm_available()
+        if why:
+            raise StudyError(why)
+    else:
+        check_mpirun(o)
+    parsim_binary(o)
+    fresh = not out.exists()
     try:
-        for name in ("max_ranks", "repeat"):
-            if getattr(o, name) < 1:
-                raise StudyError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
-        if o.tasks_per_node is not None and o.tasks_per_node < 1:
-            raise StudyError("--tasks-per-node must be at least 1")
-        known = registry(parsim_binary(o))
-        if o.workload not in known:
-            raise StudyError(f"unknown workload '{o.workload}' (parsim workloads: {', '.join(known)})")
-        info = known[o.workload]
-        for p in rank_counts(o.max_ranks):  # sizes are checked before anything runs
-            point_args(o.study, info, p, o)
-        out = Path(o.out) if o.out else ROOT / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if out.exists() and any(out.iterdir()):
-            raise StudyError(f"output directory {out} exists and is not empty")
-        if o.launcher == "slurm":
-            why = slurm_available()
-            if why:
-                raise StudyError(why)
-        else:
-            check_mpirun(o)
-        parsim_binary(o)
         out.mkdir(parents=True, exist_ok=True)
-        out = out.resolve()
+    except OSError as e:
+        raise StudyError(f"cannot create the output directory {out}: {e}")
+    out = out.resolve()
+
+    def stop(signum, frame):
+        raise Stopped()
+    signal.signal(signal.SIGTERM, stop)
+    try:
         (out / "study.json").write_text(json.dumps(dict(
             study=o.study, workload=o.workload, launcher=o.launcher, repeat=o.repeat,
             max_ranks=o.max_ranks, ranks=rank_counts(o.max_ranks), created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -855,8 +1291,22 @@ def main(argv):
         elif run_slurm(o.study, info, o, out):
             print((out / "table.md").read_text())
             print(f"scaling: results in {out}")
-    except StudyError as e:
-        die(e)
+    except BaseException as e:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if isinstance(e, SystemExit) and not e.code:
+            raise
+        said = remove_study(out, fresh)
+        if isinstance(e, KeyboardInterrupt):
+            print(f"scaling: stopped by SIGINT: {said}", file=sys.stderr)
+            return 130
+        if isinstance(e, Stopped):
+            print(f"scaling: stopped by SIGTERM: {said}", file=sys.stderr)
+            return 143
+        if isinstance(e, (StudyError, costmodel.ModelError)):
+            die(f"{e} ({said})")
+        if isinstance(e, SystemExit):
+            raise
+        die(f"{out}: unexpected {type(e).__name__}: {e} ({said})")
     return 0
 
 
