@@ -19,14 +19,17 @@
 # their own, and compares with scripts/h5same.py: every dataset and
 # attribute of every result file, and the --json report, are equal except
 # provenance (commit, command line, times) and timings. Exit codes must be
-# equal too. Prints one line per case and a closing table; exits 1 on any
-# difference.
+# equal too. Then, across rank counts, the new build's runs of a case
+# against its run on the first rank count (h5same.py --across-ranks): the
+# same datasets, and the same report (printed and stored) but for the keys
+# it lists in run_keys. Prints one line per case and a closing table;
+# exits 1 on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 mpi_allow_root 2>/dev/null
 
-(( $# == 2 )) || { sed -n '2,23p' "$0"; exit 2; }
+(( $# == 2 )) || { sed -n '2,26p' "$0"; exit 2; }
 ./scripts/setup.sh --python >/dev/null || { echo "compare: needs the Python venv (scripts/setup.sh --python)" >&2; exit 1; }
 
 # A parsim executable for $1: as given, or built from a git revision (with
@@ -92,11 +95,19 @@ for c in "${cases[@]}"; do
     else
       problems+=("a result file is missing")
     fi
+    # Across rank counts (the new build; its reports list their run_keys).
+    first=$work/new/$name-p${ranks%% *}
+    if [[ $b != "$first" && -f $b/o.h5 && -f $first/o.h5 ]] && grep -q '"run_keys"' "$b/report.json"; then
+      for f in o.h5 report.json; do
+        out=$("$PARSIM_PYTHON" scripts/h5same.py --across-ranks "$first/$f" "$b/$f") ||
+          problems+=("across ranks (p${ranks%% *} vs p$p): $out")
+      done
+    fi
     if (( ${#problems[@]} == 0 )); then
       same=$((same + 1)); printf '%-22s %6s  %s\n' "$name" "$p" "identical"
     else
       differ=$((differ + 1)); printf '%-22s %6s  %s\n' "$name" "$p" "DIFFERENT"
-      printf '    %s\n' "${problems[@]}" | cut -c1-400
+      printf '%s\n' "${problems[@]}" | sed 's/^/    /' | cut -c1-400
     fi
   done
 done

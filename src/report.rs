@@ -18,6 +18,7 @@ pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) 
             if let Some(map) = v.as_object_mut() {
                 map.insert("hosts".into(), serde_json::json!(hosts));
             }
+            mark_run_keys(&mut v);
             v
         });
         match value {
@@ -29,6 +30,60 @@ pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) 
     } else {
         crate::console::out(&text);
     }
+}
+
+/// Top-level report keys that describe the run, not its result: the ranks
+/// and where they ran, how the loop ran, and what was measured (times,
+/// rates, memory). Every other key describes the result and is bitwise
+/// the same for any rank count, process grid, thread count and time-block
+/// depth (tests/report_bitwise.rs holds every workload to that).
+///
+/// Why a list instead of moving these under one key: scripts, studies
+/// and users read `phases`, `wall_time_s`, `ranks`, `hosts`, `execution`
+/// and the rates where they are. Each report names its own in `run_keys`
+/// ([`mark_run_keys`]), so a tool needs no copy of this list.
+pub const RUN_KEYS: &[&str] = &[
+    // The ranks.
+    "ranks",
+    "hosts",
+    "proc_grid",
+    "execution",
+    "rank_iterations",
+    // Measured.
+    "wall_time_s",
+    "phases",
+    "peak_memory",
+    "imbalance",
+    "mlups",
+];
+
+/// Is `key` (top level) a run figure: one of [`RUN_KEYS`], or a rate (a
+/// name ending in `_per_s` or `_per_s_per_core`, whatever the workload)?
+pub fn is_run_key(key: &str) -> bool {
+    RUN_KEYS.contains(&key) || key.ends_with("_per_s") || key.ends_with("_per_s_per_core")
+}
+
+/// Add `run_keys` to a report object: the list of its keys that are run
+/// figures ([`is_run_key`]), sorted, so that a tool reading a report
+/// (printed with `--json` or stored in a result file) can set them apart
+/// from the result without knowing the workload.
+pub fn mark_run_keys(report: &mut serde_json::Value) {
+    if let Some(map) = report.as_object_mut() {
+        let mut keys: Vec<&String> = map.keys().filter(|k| is_run_key(k)).collect();
+        keys.sort();
+        let keys = serde_json::json!(keys);
+        map.insert("run_keys".into(), keys);
+    }
+}
+
+/// The report as stored in a result file: its JSON with `run_keys`.
+pub fn stored_json<R: Serialize>(report: &R) -> String {
+    serde_json::to_value(report)
+        .map(|mut v| {
+            mark_run_keys(&mut v);
+            v.to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// `text` with a `Hosts : ...` line after its `Ranks` line (at the end
@@ -166,6 +221,27 @@ pub fn phase_table(phases: &[(&str, &crate::par::Spread)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::{hosts_summary, num, with_hosts_line};
+
+    #[test]
+    fn run_keys_name_the_run_figures_only() {
+        let mut v = serde_json::json!({
+            "workload": "heat", "ranks": 3, "hosts": ["a"], "phases": {},
+            "mlups": 1.0, "samples_per_s": 2.0, "normals_per_s_per_core": 3.0,
+            "validation": {"final_average": 1.0}, "samples": 4,
+        });
+        super::mark_run_keys(&mut v);
+        assert_eq!(
+            v["run_keys"],
+            serde_json::json!([
+                "hosts",
+                "mlups",
+                "normals_per_s_per_core",
+                "phases",
+                "ranks",
+                "samples_per_s"
+            ])
+        );
+    }
 
     #[test]
     fn numbers_stay_short_at_any_magnitude() {

@@ -30,7 +30,7 @@ pub fn finish<C: Communicator, R: Serialize>(
     let written = match file {
         Some(f) => layout(f.root())
             .context("cannot write results")
-            .and_then(|_| f.write_report(&serde_json::to_string(&stored).unwrap_or_default()))
+            .and_then(|_| f.write_report(&crate::report::stored_json(&stored)))
             .map_err(Failure::runtime)
             .and_then(|_| f.finish())
             .map(|p| Some(p.display().to_string())),

@@ -63,7 +63,7 @@ impl HeatRun<'_> {
         let written = stamp.is_some();
         let report = self.report(clock.wall, phases, validation, written, stopped);
         if let Some(stamp) = &stamp {
-            let json = serde_json::to_string(&report).unwrap_or_default();
+            let json = crate::report::stored_json(&report);
             super::gather::finish(&self.cart, self.file.take(), stamp, Some(&json))?;
         }
         Ok(Printed {

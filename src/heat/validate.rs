@@ -2,12 +2,14 @@
 //! exact solution for `sine`, the maximum principle for any other start),
 //! and the blow-up probe of the time loop.
 
+use mpi::collective::SystemOperation;
 use mpi::traits::*;
 
 use super::config::HeatConfig;
 use super::decomp::Block;
 use super::kernel::{self, Field};
 use super::report::Validation;
+use crate::exact::{self, ExactSum, Scale};
 use crate::par;
 
 /// Local rows probed for blow-up at each check: first, middle and last. An
@@ -35,24 +37,60 @@ pub struct FieldStats {
     pub max: f64,
 }
 
+/// Collective: the statistics of the field, the same bits on any
+/// decomposition. Minimum and maximum are order-free; the average is an
+/// exact sum ([`crate::exact`]) of the values scaled by a power of two
+/// chosen from the largest magnitude, so that neither walls of 1e308 nor
+/// fields of 1e-300 lose it, and divided once. A plain float sum would
+/// change its last bits with the process grid (as it did).
 pub fn field_stats<C: Communicator>(comm: &C, u: &Field, cells: usize) -> FieldStats {
-    let (mut sum, mut lo, mut hi) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut lo, mut hi, mut nans) = (f64::INFINITY, f64::NEG_INFINITY, 0i64);
     for &v in u.interior().iter() {
-        sum += v;
         lo = lo.min(v);
         hi = hi.max(v);
+        nans += i64::from(v.is_nan());
     }
-    let mut average = par::sum(comm, sum) / cells as f64;
-    if !average.is_finite() && lo.is_finite() && hi.is_finite() {
-        // Values near f64::MAX (walls of 1e308) overflow the plain sum: add
-        // them scaled instead (only then, so other averages keep their bits).
-        let scaled: f64 = u.interior().iter().map(|&v| v / cells as f64).sum();
-        average = par::sum(comm, scaled);
+    let (min, max) = (par::min(comm, lo), par::max(comm, hi));
+    // Every rank knows min and max: all take the same branch. With an
+    // infinite value there is no finite sum to take (the average is the
+    // infinity, or NaN with both signs or a NaN), but the NaN count below
+    // still travels.
+    let finite = min.is_finite() && max.is_finite();
+    let scale = Scale::for_max(if finite {
+        min.abs().max(max.abs())
+    } else {
+        0.0
+    });
+    let mut sum = ExactSum::default();
+    if finite {
+        for &v in u.interior().iter() {
+            sum.add_fixed(scale.fixed(v));
+        }
     }
-    FieldStats {
-        average,
-        min: par::min(comm, lo),
-        max: par::max(comm, hi),
+    let mut mine: Vec<i64> = sum.limbs().to_vec();
+    mine.push(nans);
+    let mut all = vec![0i64; mine.len()];
+    // Integers: the same total in any order; on every rank, as the plain
+    // sum's average was.
+    comm.all_reduce_into(&mine[..], &mut all[..], SystemOperation::sum());
+    let total = exact::from_limbs([all[0], all[1], all[2], all[3]]);
+    let average = average_of(total, scale, cells, [min, max], all[4] > 0);
+    FieldStats { average, min, max }
+}
+
+/// The average of `cells` values from their scaled exact `total`, their
+/// global `[min, max]`, and whether any value was NaN: NaN then, or with
+/// infinities of both signs; the infinity when there is one; else the
+/// total, divided once, unscaled.
+fn average_of(total: ExactSum, scale: Scale, cells: usize, [min, max]: [f64; 2], nan: bool) -> f64 {
+    if nan || (min == f64::NEG_INFINITY && max == f64::INFINITY) {
+        f64::NAN
+    } else if max == f64::INFINITY {
+        f64::INFINITY
+    } else if min == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        scale.undo(total.value() / cells as f64)
     }
 }
 
@@ -112,5 +150,34 @@ pub fn validate<C: Communicator>(
             bounds,
             passed: end.min >= bounds[0] && end.max <= bounds[1] && end.average.is_finite(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn average_of_any_field_including_non_finite_ones() {
+        let sum_of = |scale: Scale, v: &[f64]| {
+            let mut s = ExactSum::default();
+            v.iter().for_each(|&x| s.add_fixed(scale.fixed(x)));
+            s
+        };
+        let v = [20.0, 70.0, 85.0, 5.0, 65.5];
+        let scale = Scale::for_max(85.0);
+        let avg = average_of(sum_of(scale, &v), scale, 5, [5.0, 85.0], false);
+        assert_eq!(avg, 49.1);
+        let huge = [1e308, -1e308, 1e308];
+        let scale = Scale::for_max(1e308);
+        let avg = average_of(sum_of(scale, &huge), scale, 3, [-1e308, 1e308], false);
+        assert_eq!(avg, 1e308 / 3.0);
+        let none = ExactSum::default();
+        let unit = Scale::for_max(0.0);
+        let inf = f64::INFINITY;
+        assert!(average_of(none, unit, 3, [1.0, 2.0], true).is_nan());
+        assert!(average_of(none, unit, 3, [-inf, inf], false).is_nan());
+        assert_eq!(average_of(none, unit, 3, [1.0, inf], false), inf);
+        assert_eq!(average_of(none, unit, 3, [-inf, 1.0], false), -inf);
     }
 }

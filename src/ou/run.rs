@@ -298,8 +298,7 @@ impl<C: Communicator> OuRun<'_, C> {
             return (Vec::new(), Ok(None));
         };
         let sets = sink.validate(&self.plan);
-        let json =
-            serde_json::to_string(&stored(sets.clone(), mpi::time() - t0)).unwrap_or_default();
+        let json = crate::report::stored_json(&stored(sets.clone(), mpi::time() - t0));
         let stats = statistics(&self.plan, total);
         let error = sink.error;
         let written = match (self.file.take(), error) {
