@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::driver::{Checkpointing, Output};
-use crate::error::{Failure, Outcome};
+use crate::error::Outcome;
 
 /// Output options shared by every subcommand, under one heading with the
 /// workload's own output options.
@@ -76,18 +76,12 @@ pub struct CheckpointArgs {
 }
 
 impl CheckpointArgs {
-    /// Where and how often `workload` checkpoints; never onto its result
-    /// file (one would replace the other).
+    /// Where and how often `workload` checkpoints (never onto another of
+    /// its outputs: `crate::workloads` compares every path the run writes).
     pub fn into_checkpointing(self, out: &Output, workload: &str) -> Outcome<Checkpointing> {
         let path = self
             .checkpoint
             .unwrap_or_else(|| checkpoint_beside(&out.path, workload));
-        if out.path.as_deref() == Some(path.as_path()) {
-            return Err(Failure::usage(format!(
-                "--checkpoint and --output are the same file '{}'",
-                path.display()
-            )));
-        }
         Ok(Checkpointing {
             path,
             every: self.checkpoint_every,

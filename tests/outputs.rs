@@ -771,7 +771,7 @@ fn trace_is_a_timeline_per_rank_and_an_ordinary_output() {
         &dir,
         2,
         &["pi", "--output", "x.h5", "--trace", "x.h5"],
-        "--trace and --output both name 'x.h5'",
+        "--output 'x.h5' and --trace 'x.h5' are the same file",
     );
     assert!(!dir.join("other.h5").exists() && !dir.join("x.h5").exists());
 }

@@ -533,7 +533,7 @@ fn bad_restarts_are_refused_clearly() {
         ),
         (
             vec!["--checkpoint", "x.h5", "--output", "x.h5"],
-            "--checkpoint and --output are the same file",
+            "--output 'x.h5' and --checkpoint 'x.h5' are the same file",
         ),
         (
             vec!["--checkpoint", "nodir/c.h5"],
@@ -851,7 +851,9 @@ fn a_panicking_rank_aborts_the_whole_job() {
         .filter(|l| l.starts_with("parsim:"))
         .collect();
     // The panic, and what the panicking rank removed of rank 0's (issue 34,
-    // cause 10: MPI_Abort kills rank 0 before its own cleanup).
+    // cause 10: MPI_Abort kills rank 0 before its own cleanup): the result's
+    // and the sidecar's temporaries and locks, and the checkpoint's lock,
+    // held for the whole run (issue 39, cause 1).
     assert_eq!(ours.len(), 2, "{stderr}");
     assert!(
         ours[0].contains("rank 1 panicked") && ours[0].contains("injected fault at step 3"),
@@ -859,7 +861,7 @@ fn a_panicking_rank_aborts_the_whole_job() {
         ours[0]
     );
     assert!(
-        ours[1].contains("rank 1: removed the job's 4 temporary file(s) and lock(s)"),
+        ours[1].contains("rank 1: removed the job's 5 temporary file(s) and lock(s)"),
         "{}",
         ours[1]
     );

@@ -198,7 +198,9 @@ pub fn main() -> i32 {
         return match text {
             Ok(text) => print_result(&text),
             Err(f) => {
-                crate::console::err_line(&format!("parsim: error: {}", f.message));
+                if crate::mpi_check::launcher_rank() == 0 {
+                    crate::console::err_line(&format!("parsim: error: {}", f.message));
+                }
                 f.code as i32
             }
         };
