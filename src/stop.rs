@@ -173,14 +173,15 @@ extern "C" fn record_early(sig: libc::c_int) {
 }
 
 /// The earliest a process can hear a stop: the binary's loader calls this
-/// before `main` (an `.init_array` entry in `main.rs`), once every shared
-/// library is loaded, so that SIGTERM, SIGUSR1 (and SIGINT, SIGHUP where
-/// they are not ignored) during start-up, MPI_Init included, are recorded
-/// and honoured at the first check instead of killing the process. Left:
-/// the time from exec to here (the loader mapping and relocating about 45
-/// libraries, MPI's and HDF5's constructors), measured in
-/// docs/user-guide.md; nothing in a process can shorten it (a signal's
-/// handler is reset by exec). SIGTERM and SIGUSR1 are unblocked: a
+/// before `main` and before the shared libraries' initialisers (a
+/// `.preinit_array` entry in `main.rs`), once they are mapped and
+/// relocated, so that SIGTERM, SIGUSR1 (and SIGINT, SIGHUP where they are
+/// not ignored) during start-up, MPI_Init included, are recorded and
+/// honoured at the first check instead of killing the process. Left: the
+/// time from exec to here, the loader mapping and relocating about 45
+/// libraries (most of them Debian's HDF5's), measured in
+/// docs/user-guide.md; nothing in a process can shorten it (exec resets a
+/// signal's handler). SIGTERM and SIGUSR1 are unblocked: a
 /// launcher that left them blocked would otherwise keep a job's stop from
 /// it for good (and one that arrived meanwhile, pending, is heard now).
 /// Also ignores SIGXFSZ, so that a file larger than `ulimit -f` is a failed
