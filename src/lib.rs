@@ -49,6 +49,7 @@ pub mod result;
 pub mod rng;
 pub mod rounds;
 pub mod spec;
+pub mod stats;
 pub mod stop;
 pub mod table;
 pub mod tags;

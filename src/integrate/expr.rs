@@ -131,6 +131,37 @@ impl Func {
     }
 }
 
+impl Func {
+    /// Whether f has breaks: jumps (signum, floor, ceil, round, trunc,
+    /// fract) or a kink (abs) where its argument crosses 0 or an integer
+    /// (round: a half-integer).
+    pub fn is_rough(self) -> bool {
+        matches!(
+            self,
+            Func::Abs
+                | Func::Signum
+                | Func::Floor
+                | Func::Ceil
+                | Func::Round
+                | Func::Trunc
+                | Func::Fract
+        )
+    }
+
+    /// Which smooth piece of a rough f the argument `a` falls in: two
+    /// arguments on the same piece have the same value here (abs and
+    /// signum: the sign, 0 at 0; fract: the integer part; the others:
+    /// their own value). NaN for NaN.
+    pub fn piece(self, a: f64) -> f64 {
+        match self {
+            Func::Abs | Func::Signum if a == 0.0 || a.is_nan() => a * 0.0, // 0 or NaN
+            Func::Abs | Func::Signum => a.signum(),
+            Func::Fract => a.trunc(),
+            _ => self.apply(a),
+        }
+    }
+}
+
 /// An expression tree.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -155,6 +186,30 @@ impl Node {
             Neg(a) | Call(_, a) => 1 + a.size(),
             Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => 1 + a.size() + c.size(),
         }
+    }
+
+    /// Every call of a rough function ([`Func::is_rough`]) whose argument
+    /// depends on x, with that argument: where the expression may break.
+    pub fn rough_calls(&self) -> Vec<(Func, &Node)> {
+        let mut out = Vec::new();
+        let mut todo = vec![self];
+        while let Some(n) = todo.pop() {
+            match n {
+                Num(_) | X => {}
+                Neg(a) => todo.push(a),
+                Call(f, a) => {
+                    if f.is_rough() && a.has_x() {
+                        out.push((*f, &**a));
+                    }
+                    todo.push(a);
+                }
+                Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                    todo.push(a);
+                    todo.push(c);
+                }
+            }
+        }
+        out
     }
 
     /// Whether x appears in it.

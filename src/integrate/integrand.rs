@@ -140,9 +140,9 @@ impl Integrand {
     /// An expression with its `k`-th derivative made (what the rule's
     /// error bound needs), refused in one line when one grows past
     /// [`super::expr::MAX_NODES`]: the bound could not be made, and a run
-    /// that cannot be validated is not started. An expression that is not
-    /// smooth (abs, floor, ...) has none: its run says its validation
-    /// proves nothing, and fails it.
+    /// that cannot be validated is not started. Functions with breaks
+    /// (abs, floor, ...) get their derivative between the breaks, which
+    /// the validation locates on [a, b].
     pub fn with_derivative(self, k: usize) -> Result<Self, String> {
         let Integrand::Expr {
             text,
@@ -157,7 +157,7 @@ impl Integrand {
         for order in 1..=k {
             d = match d.as_ref().map(Node::derivative) {
                 Some(Ok(next)) => Some(next),
-                Some(Err(NoDerivative::NotSmooth)) | None => None,
+                None => None,
                 Some(Err(NoDerivative::TooLarge)) => {
                     return Err(format!(
                         "--f {} is too complex to bound the rule's error: its derivative of \

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! /integrate   attrs: f, rule, a, b, n, chunk, value, reference, against,
-//!                     error, bound, integral, integral_error, passed
+//!                     error, bound, integral, integral_error, passed,
+//!                     validated (0: not validated, and not failed either)
 //!   chunk_sums   f64 [chunks]   weighted sum of each chunk's points
 //! ```
 
@@ -161,6 +162,7 @@ impl Estimator for Integrate<'_> {
             write_num(&g, "integral", validation.integral)?;
             write_num(&g, "integral_error", validation.integral_error)?;
             write_num(&g, "passed", u8::from(passed))?;
+            write_num(&g, "validated", u8::from(validation.validated))?;
             let chunk = write_index_axis(
                 &g,
                 "chunk",
@@ -187,7 +189,7 @@ fn integrate_text(r: &IntegrateReport) -> String {
          Integrand        : f(x) = {} on [{}, {}], {} intervals in chunks of {}\n\
          Ranks            : {}\n\
          Value            : {:.15}{}\n\
-         Validation       : vs {} {:.15}: error {:.3e}, bound {:.3e}: {}{}\n\
+         Validation       : vs {} {:.15}: error {:.3e}, bound {:.3e}: {}\n\
          Integral         : {:.15} (value - integral {:.3e}, rule's bound {:.3e})\n\
          Wall time        : {:.6} s\n\
          Rate             : {:.4e} evaluations/s, {:.4e} per core\n{}{}",
@@ -209,11 +211,13 @@ fn integrate_text(r: &IntegrateReport) -> String {
         v.reference,
         v.error,
         v.bound,
-        crate::report::verdict(r.passed),
-        if v.conclusive {
-            ""
-        } else {
-            " (no bound proves the value: a singularity in [a, b], or f not smooth?)"
+        match (r.passed, v.validated) {
+            (false, _) => "FAILED".to_string(),
+            (true, true) => "OK".to_string(),
+            (true, false) => format!(
+                "not validated ({})",
+                v.note.as_deref().unwrap_or("no bound proves the value")
+            ),
         },
         v.integral,
         v.integral_error,

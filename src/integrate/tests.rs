@@ -145,3 +145,120 @@ fn gauss_kronrod_finds_the_known_integrals() {
     let (v, _) = gauss_kronrod(&|x: f64| x.sqrt(), 0.0, 1.0, 1e-12);
     assert!((v - 2.0 / 3.0).abs() < 1e-10);
 }
+
+// Issue 39, cause 5: an expression that breaks or is singular on [a, b]
+// is judged by what can be known there.
+
+/// The run's value for `text` on [a, b] by `rule` with `n` intervals, and
+/// its validation.
+fn judged(text: &str, a: f64, b: f64, n: u64, rule: Rule) -> (f64, Validation) {
+    let e = Integrand::parse(text)
+        .and_then(|e| e.with_derivative(rule.error_term().0))
+        .unwrap();
+    let g = Grid::new(a, b, n, rule);
+    let v = g.estimate(e.chunk_sum(&g, 0..g.points()));
+    (v, validate(&e, &g, 4096, v))
+}
+
+#[test]
+fn breaks_and_singular_derivatives_are_bounded_and_wrong_values_still_fail() {
+    let rules = [Rule::Left, Rule::Midpoint, Rule::Trapezoid, Rule::Simpson];
+    for (text, a, b) in [
+        ("abs(x)", 1.0, 2.0),       // no break inside: smooth
+        ("abs(x - 0.3)", 0.0, 1.0), // a kink
+        ("abs(x - 1)", 0.0, 2.0),   // a kink on a point of the rule
+        ("floor(x)", 0.5, 2.5),     // jumps
+        ("floor(x)", 0.0, 2.0),     // jumps on points of the rule
+        ("x + signum(x - 0.7)", 0.0, 1.0),
+        ("fract(3*x)^2", -0.4, 1.1),
+        ("sqrt(x)", 0.0, 1.0),       // f' infinite at a
+        ("cbrt(x - 0.3)", 0.0, 1.0), // f' infinite inside
+        ("sqrt(abs(x - 0.3))", 0.0, 1.0),
+    ] {
+        for rule in rules {
+            for n in [1000u64, 20_000] {
+                let (v, check) = judged(text, a, b, n, rule);
+                let what = format!("{text} on [{a}, {b}], {rule:?}, n {n}: {check:?}");
+                assert!(check.passed && check.validated, "{what}");
+                // Tight enough to catch a lost chunk (a singular f' makes
+                // the left rule's bound shrink only as h^(1/3)).
+                assert!(n < 20_000 || check.bound < 2e-2, "{what}");
+                // A value off by ten bounds is wrong, and fails.
+                let e = Integrand::parse(text)
+                    .and_then(|e| e.with_derivative(rule.error_term().0))
+                    .unwrap();
+                let g = Grid::new(a, b, n, rule);
+                assert!(
+                    !validate(&e, &g, 4096, v + 10.0 * check.bound).passed,
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn what_cannot_be_bounded_is_not_validated_and_does_not_fail() {
+    // f infinite at a point of the rule: the rule's sum is infinite.
+    for (text, rule) in [
+        ("1/sqrt(x)", Rule::Left),
+        ("1/x", Rule::Left),
+        ("x*ln(x)", Rule::Trapezoid),
+    ] {
+        let (v, check) = judged(text, 0.0, 1.0, 1000, rule);
+        assert!(!v.is_finite(), "{text}");
+        assert!(check.passed && !check.validated, "{text}: {check:?}");
+        assert!(
+            check
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("not finite at x = 0"),
+            "{check:?}"
+        );
+    }
+    // f unbounded near a point the rule does not touch.
+    for text in ["1/sqrt(x)", "ln(x)", "1/x"] {
+        let (_, check) = judged(text, 0.0, 1.0, 1000, Rule::Midpoint);
+        assert!(check.passed && !check.validated, "{text}: {check:?}");
+        assert!(
+            check
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("not bounded near x = 0"),
+            "{check:?}"
+        );
+    }
+    // Breaks by the hundred thousand.
+    let (_, check) = judged("floor(1e5*x)", 0.0, 1.0, 1_000_000, Rule::Left);
+    assert!(check.passed && !check.validated, "{check:?}");
+    assert!(
+        check.note.as_deref().unwrap().contains("breaks"),
+        "{check:?}"
+    );
+    // Two intervals: a bound as large as the value proves nothing.
+    let (_, check) = judged("exp(3*x)", 0.0, 2.0, 2, Rule::Left);
+    assert!(check.passed && !check.validated, "{check:?}");
+    assert!(
+        check.note.as_deref().unwrap().contains("too loose"),
+        "{check:?}"
+    );
+}
+
+#[test]
+fn values_that_are_not_finite_for_no_reason_fail() {
+    // f is finite everywhere on [0, 1]: a NaN or an infinity from the sum
+    // is a wrong value, not the rule's.
+    let e = Integrand::parse("x^2 + abs(x - 0.5)")
+        .and_then(|e| e.with_derivative(1))
+        .unwrap();
+    let g = Grid::new(0.0, 1.0, 1000, Rule::Left);
+    for v in [f64::NAN, f64::INFINITY] {
+        let check = validate(&e, &g, 4096, v);
+        assert!(!check.passed && !check.validated, "{check:?}");
+    }
+    // A lost chunk of a non-smooth integrand fails, as a smooth one's does.
+    let lost = g.estimate(e.chunk_sum(&g, 0..g.points() - 64));
+    assert!(!validate(&e, &g, 64, lost).passed);
+}

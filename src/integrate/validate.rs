@@ -1,9 +1,22 @@
 //! What proves an integrate run: the value against the closed form of the
 //! discrete sum (the lesson's integrand) or against an adaptive Gauss-Kronrod
 //! integral, within the rule's error bound plus round-off.
+//!
+//! A user's expression may break on [a, b]: abs, floor and the like where
+//! their argument crosses 0 or an integer, or a singularity of f or of the
+//! derivative the bound needs (sqrt(x) at 0). Such places are found (the
+//! breaks by bisection, singularities and spikes where the adaptive
+//! reference had to refine far below the derivative samples' spacing), the
+//! rule's panels around them are bounded by their width times f's
+//! oscillation there, the rest by the derivative bound. What cannot be
+//! bounded (f unbounded near a place, too many breaks, a bound too loose
+//! to tell) is "not validated": said, and no failure; a value outside a
+//! finite bound still fails.
 
+use super::expr::{Func, Program};
 use super::integrand::{Builtin, Integrand};
 use super::kernel::{Grid, Rule, LANES};
+use crate::report::num;
 
 /// The closed form of the rule's weighted sum for x^2 - x (the lessons'
 /// f), from sum i = n(n-1)/2 and sum i^2 = (n-1)n(2n-1)/6: the discrete sum
@@ -50,19 +63,80 @@ pub fn truncation_bound(grid: &Grid, max_derivative: f64) -> f64 {
 /// expression). Recursion depth is capped; the estimated error is
 /// returned with the value.
 pub fn gauss_kronrod(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> (f64, f64) {
-    fn rec(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64, depth: u32) -> (f64, f64) {
-        let (k, g) = gk15(f, a, b);
+    let r = adaptive_reference(f, a, b, tol);
+    (r.value, r.err)
+}
+
+/// Depth of the adaptive reference's recursion.
+const GK_DEPTH: u32 = 40;
+/// Splits the reference may make (about 1.5 million evaluations): past
+/// them it stops refining, its error estimate saying so.
+const GK_SPLITS: u32 = 50_000;
+/// A leaf this deep is 1/16 of the derivative samples' spacing (4096 per
+/// [a, b]) or less: f changes there faster than the samples can see.
+const DEEP: u32 = 16;
+
+/// The adaptive reference: its value, its summed error estimate, and its
+/// leaves as (from, to, depth, converged) in order along [a, b].
+pub struct Reference {
+    pub value: f64,
+    pub err: f64,
+    pub leaves: Vec<(f64, f64, u32, bool)>,
+}
+
+impl Reference {
+    /// Where f needed refining far below the derivative samples' spacing
+    /// (a break, a singularity, a spike): the leaves at depth `DEEP` or
+    /// more that are as deep as their neighbours (the bottom of a cascade
+    /// of halvings, not its sides), and every leaf that did not meet its
+    /// tolerance.
+    pub fn trouble(&self) -> Vec<(f64, f64)> {
+        let l = &self.leaves;
+        let depth = |i: usize| l.get(i).map_or(0, |x| x.2);
+        (0..l.len())
+            .filter(|&i| {
+                let d = l[i].2;
+                let lowest = d >= DEEP && d >= depth(i + 1) && (i == 0 || d >= depth(i - 1));
+                lowest || !l[i].3
+            })
+            .map(|i| (l[i].0, l[i].1))
+            .collect()
+    }
+}
+
+/// [`gauss_kronrod`] keeping its leaves (see [`Reference`]).
+pub fn adaptive_reference(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> Reference {
+    struct Walk<'a> {
+        f: &'a dyn Fn(f64) -> f64,
+        splits: u32,
+        leaves: Vec<(f64, f64, u32, bool)>,
+    }
+    fn rec(w: &mut Walk, a: f64, b: f64, tol: f64, depth: u32) -> (f64, f64) {
+        let (k, g) = gk15(w.f, a, b);
         let err = (k - g).abs();
-        if err <= tol.max(f64::EPSILON * 50.0 * k.abs()) || depth == 0 || !err.is_finite() {
+        let met = err <= tol.max(f64::EPSILON * 50.0 * k.abs());
+        if met || depth == 0 || !err.is_finite() || w.splits == 0 {
+            w.leaves.push((a, b, GK_DEPTH - depth, met));
             return (k, err);
         }
+        w.splits -= 1;
         let m = 0.5 * (a + b);
-        let (l, el) = rec(f, a, m, tol / 2.0, depth - 1);
-        let (r, er) = rec(f, m, b, tol / 2.0, depth - 1);
+        let (l, el) = rec(w, a, m, tol / 2.0, depth - 1);
+        let (r, er) = rec(w, m, b, tol / 2.0, depth - 1);
         (l + r, el + er)
     }
     let (whole, _) = gk15(f, a, b);
-    rec(f, a, b, tol * whole.abs().max(1e-300), 40)
+    let mut w = Walk {
+        f,
+        splits: GK_SPLITS,
+        leaves: Vec::new(),
+    };
+    let (value, err) = rec(&mut w, a, b, tol * whole.abs().max(1e-300), GK_DEPTH);
+    Reference {
+        value,
+        err,
+        leaves: w.leaves,
+    }
 }
 
 /// One Kronrod 15-point estimate and its embedded Gauss 7-point one.
@@ -132,10 +206,18 @@ pub struct Validation {
     pub truncation_bound: f64,
     /// Whether the bound can tell a right value from a wrong one: finite
     /// and no larger than the reference itself (or 1). A pole inside
-    /// [a, b] makes the sampled derivatives, and so the bound, huge; an
-    /// integrand that is not smooth has no bound at all: "within the
-    /// bound" then proves nothing, and the run fails its validation.
+    /// [a, b], or a handful of points, makes the bound huge: "within the
+    /// bound" then proves nothing.
     pub conclusive: bool,
+    /// Whether the value was proven right: within a conclusive bound.
+    pub validated: bool,
+    /// Why it was not, when it was not and did not fail either (f not
+    /// finite at a point of the rule, unbounded near a point, too many
+    /// breaks, a bound too loose): a run that cannot be validated is
+    /// said to be so, and does not fail.
+    pub note: Option<String>,
+    /// False only for a value shown wrong: outside its bound (or not
+    /// finite with f finite wherever the rule was seen to meet trouble).
     pub passed: bool,
 }
 
@@ -145,28 +227,28 @@ pub struct Validation {
 /// built-ins: the exact integral within the rule's bound plus round-off.
 /// An expression: an adaptive Gauss-Kronrod reference, within the bound
 /// from its symbolic derivatives' maxima sampled on [a, b] (doubled: a
-/// sample can miss the peak).
+/// sample can miss the peak), plus the reference's own error estimate;
+/// where f breaks or is singular, see [`expression_bound`].
 pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validation {
     let (a, b) = (grid.a, grid.b);
     let (k, _, _) = grid.rule.error_term();
-    let (integral, gk_err, m0, mk) = match f {
+    let mut note = None;
+    let (integral, gk_err, m0, truncation) = match f {
         Integrand::Builtin(bi) => (
             bi.integral(a, b),
             0.0,
             bi.derivative_bound(0, a, b),
-            bi.derivative_bound(k, a, b),
+            truncation_bound(grid, bi.derivative_bound(k, a, b)),
         ),
         Integrand::Expr { .. } => {
             let g = |x| f.eval(x);
-            let (v, err) = gauss_kronrod(&g, a, b, 1e-13);
-            let mk = f
-                .derivative(k)
-                .map_or(f64::INFINITY, |d| 2.0 * sampled_max(&*d, a, b, 4096));
-            (v, err, 2.0 * sampled_max(&g, a, b, 4096), mk)
+            let reference = adaptive_reference(&g, a, b, 1e-13);
+            let e = expression_bound(f, grid, &reference);
+            note = e.note;
+            (reference.value, reference.err, e.m0, e.truncation)
         }
     };
     let roundoff = roundoff_bound(grid, chunk, m0);
-    let truncation = truncation_bound(grid, mk);
     let integral_error = value - integral;
     let (against, reference, bound) = match f {
         Integrand::Builtin(Builtin::Lesson) => (
@@ -179,10 +261,42 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
     };
     let error = value - reference;
     let conclusive = bound.is_finite() && bound <= reference.abs().max(1.0);
-    let passed = value.is_finite()
-        && conclusive
-        && error.abs() <= bound
-        && integral_error.abs() <= truncation + roundoff + gk_err;
+    let within = error.abs() <= bound && integral_error.abs() <= truncation + roundoff + gk_err;
+    let (validated, passed) = if !value.is_finite() {
+        // The rule's own sum is not finite when f is not at one of its
+        // points: a value as right as the rule, which nothing validates.
+        match f {
+            Integrand::Expr { .. } => match rule_point_not_finite(f, grid) {
+                Some(x) => {
+                    note = Some(format!(
+                        "f is not finite at x = {}, a point of the rule",
+                        num(x, None)
+                    ));
+                    (false, true)
+                }
+                None => (false, false),
+            },
+            Integrand::Builtin(_) => (false, false),
+        }
+    } else if !bound.is_finite() {
+        note.get_or_insert_with(|| "no finite bound on the rule's error".into());
+        (false, true)
+    } else if !within {
+        (false, false)
+    } else if !conclusive {
+        note.get_or_insert_with(|| {
+            format!(
+                "the bound {bound:.3e} is too loose to prove the value (few points, or f \
+                 steep or singular in [a, b])"
+            )
+        });
+        (false, true)
+    } else {
+        (true, true)
+    };
+    if passed && validated {
+        note = None;
+    }
     Validation {
         against,
         reference,
@@ -192,6 +306,261 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
         integral_error,
         truncation_bound: truncation,
         conclusive,
+        validated,
+        note: if passed { note } else { None },
         passed,
     }
+}
+
+/// The derivative samples' count on [a, b].
+const SAMPLES: u32 = 4096;
+/// Breaks located before the validation gives up on them.
+const MAX_BREAKS: usize = 10_000;
+
+/// What bounds a user's expression's run: the rule's truncation bound,
+/// the terms' magnitude (for round-off) and, when no bound can be made,
+/// why.
+pub struct ExprBound {
+    pub truncation: f64,
+    pub m0: f64,
+    pub note: Option<String>,
+}
+
+/// The rule's error bound for an expression. Smooth on [a, b] (no break
+/// of abs, floor... inside, no spot where the reference refined far below
+/// the samples' spacing): c (b - a) h^p max|f^(k)|, the maxima sampled
+/// at 4097 points and doubled, as for every expression before breaks were
+/// located. Else the panels of the rule (one interval, two for Simpson)
+/// around each such spot are taken out: each is off by at most its width
+/// times f's oscillation on it (the rule's weights are positive and add up
+/// to the width), sampled and doubled; the others keep the derivative
+/// bound, with samples added on a geometric ladder towards each spot
+/// (where a singular derivative peaks).
+pub fn expression_bound(f: &Integrand, grid: &Grid, reference: &Reference) -> ExprBound {
+    let (a, b) = (grid.a, grid.b);
+    let (k, _, _) = grid.rule.error_term();
+    let g = |x: f64| f.eval(x);
+    let d = f.derivative(k);
+    let mk_at = |x: f64| d.as_ref().map_or(f64::INFINITY, |d| d(x).abs());
+    let sample = |i: u32| a + (b - a) * f64::from(i) / f64::from(SAMPLES);
+    let no = |note: String| ExprBound {
+        truncation: f64::INFINITY,
+        m0: f64::INFINITY,
+        note: Some(note),
+    };
+    // Where f may break: the rough functions' breaks, the reference's
+    // deepest leaves, samples where f or its derivative is not finite.
+    let mut spots = match rough_breaks(f, grid) {
+        Some(s) => s,
+        None => {
+            return no(format!(
+                "more than {MAX_BREAKS} breaks (abs, floor, ... changing branch) in [a, b]"
+            ))
+        }
+    };
+    spots.extend(reference.trouble());
+    for i in 0..=SAMPLES {
+        let x = sample(i);
+        if !(g(x).is_finite() && mk_at(x).is_finite()) {
+            spots.push((x, x));
+        }
+    }
+    if spots.is_empty() {
+        let mk = d.map_or(f64::INFINITY, |d| 2.0 * sampled_max(&*d, a, b, SAMPLES));
+        return ExprBound {
+            truncation: truncation_bound(grid, mk),
+            m0: 2.0 * sampled_max(&g, a, b, SAMPLES),
+            note: None,
+        };
+    }
+    let ranges = panel_ranges(grid, &mut spots);
+    // Inside a range: its open interior, and its edges at a or b (an edge
+    // inside [a, b] is also the edge of a smooth panel next to it).
+    let inside = |x: f64| {
+        ranges
+            .iter()
+            .any(|&(lo, hi)| x >= lo && x <= hi && (x > lo || lo == a) && (x < hi || hi == b))
+    };
+    // The smooth panels: samples outside the ranges, and ladders from
+    // each range's edges outwards, down to the width of a panel.
+    let width = panel_width(grid);
+    let spacing = (b - a) / f64::from(SAMPLES);
+    let mut smooth: Vec<f64> = (0..=SAMPLES).map(sample).filter(|&x| !inside(x)).collect();
+    for &(lo, hi) in &ranges {
+        let mut step = 0.0;
+        while step <= 2.0 * spacing {
+            for x in [lo - step, hi + step] {
+                if x >= a && x <= b && !inside(x) {
+                    smooth.push(x);
+                }
+            }
+            step = if step == 0.0 { 0.5 * width } else { 2.0 * step };
+        }
+    }
+    let (mut mk, mut m0) = (0.0f64, 0.0f64);
+    for &x in &smooth {
+        let (v, dk) = (g(x).abs(), mk_at(x));
+        if !(v.is_finite() && dk.is_finite()) {
+            return no(format!(
+                "f or its derivative is not finite near x = {}",
+                num(x, None)
+            ));
+        }
+        mk = mk.max(dk);
+        m0 = m0.max(v);
+    }
+    // The panels around the spots: width times oscillation.
+    let mut panels = 0.0;
+    for &(lo, hi) in &ranges {
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        let points = (0..=64)
+            .map(|j| lo + (hi - lo) * f64::from(j) / 64.0)
+            .chain(rule_points_in(grid, lo, hi))
+            .chain(
+                spots
+                    .iter()
+                    .filter(|s| s.1 >= lo && s.0 <= hi)
+                    .flat_map(|s| [s.0, s.1]),
+            );
+        for x in points {
+            let v = g(x);
+            if !v.is_finite() {
+                return no(format!("f is not bounded near x = {}", num(x, None)));
+            }
+            min = min.min(v);
+            max = max.max(v);
+            m0 = m0.max(v.abs());
+        }
+        panels += (hi - lo) * 2.0 * (max - min);
+    }
+    ExprBound {
+        truncation: truncation_bound(grid, 2.0 * mk) + panels,
+        m0: 2.0 * m0,
+        note: None,
+    }
+}
+
+/// The width of the rule's panel: one interval, two for Simpson.
+fn panel_width(grid: &Grid) -> f64 {
+    if grid.rule == Rule::Simpson {
+        2.0 * grid.h
+    } else {
+        grid.h
+    }
+}
+
+/// The panels that meet the spots (closed: a break on the edge of two
+/// panels touches both, through the end weights), merged: disjoint ranges
+/// in order.
+fn panel_ranges(grid: &Grid, spots: &mut [(f64, f64)]) -> Vec<(f64, f64)> {
+    let (a, b) = (grid.a, grid.b);
+    let width = panel_width(grid);
+    let panels = (b - a) / width;
+    let edge = |j: f64| (a + j.clamp(0.0, panels) * width).clamp(a, b);
+    spots.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for &(lo, hi) in spots.iter() {
+        // A millionth of a panel of slack: an edge computed a rounding
+        // away from the spot still counts as met.
+        let j0 = ((lo - a) / width - 1e-6).floor();
+        let j1 = ((hi - a) / width + 1e-6).floor() + 1.0;
+        let (r0, r1) = (edge(j0), edge(j1));
+        match out.last_mut() {
+            Some(last) if r0 <= last.1 => last.1 = last.1.max(r1),
+            _ => out.push((r0, r1)),
+        }
+    }
+    out
+}
+
+/// Up to 65 of the rule's points in [lo, hi], evenly chosen, the first and
+/// last among them.
+fn rule_points_in(grid: &Grid, lo: f64, hi: f64) -> Vec<f64> {
+    let last = grid.points() - 1;
+    let idx = |x: f64| ((x - grid.a) / grid.h).clamp(0.0, last as f64);
+    let (i0, i1) = (idx(lo).floor() as u64, idx(hi).ceil() as u64);
+    let step = ((i1 - i0) / 64).max(1);
+    (i0..=i1)
+        .step_by(step as usize)
+        .chain([i1])
+        .map(|i| grid.x(i))
+        .filter(|&x| x >= lo && x <= hi)
+        .collect()
+}
+
+/// Where the rough functions of the expression (abs, floor, ...) change
+/// branch on [a, b]: each break as a bracket narrower than a quarter of an
+/// interval (or as narrow as doubles go), found by bisection between the
+/// derivative samples wherever a piece differs, and again inside any half
+/// that still differs (several breaks between two samples). `None` past
+/// [`MAX_BREAKS`]. Two breaks between the same two samples that undo each
+/// other are not seen, as a sample misses a derivative's peak.
+pub fn rough_breaks(f: &Integrand, grid: &Grid) -> Option<Vec<(f64, f64)>> {
+    let Integrand::Expr { tree, .. } = f else {
+        return Some(Vec::new());
+    };
+    let calls: Vec<(Func, Program)> = tree
+        .rough_calls()
+        .into_iter()
+        .map(|(func, arg)| (func, Program::new(arg)))
+        .collect();
+    if calls.is_empty() {
+        return Some(Vec::new());
+    }
+    let pieces = |x: f64| -> Vec<f64> { calls.iter().map(|(f, p)| f.piece(p.eval(x))).collect() };
+    let same = |p: &[f64], q: &[f64]| {
+        p.iter()
+            .zip(q)
+            .all(|(u, v)| u == v || (u.is_nan() && v.is_nan()))
+    };
+    let narrow = 0.25 * grid.h;
+    let mut out = Vec::new();
+    // Depth-first bisection of [lo, hi] whose ends' pieces differ.
+    let mut todo = Vec::new();
+    let (a, b) = (grid.a, grid.b);
+    let mut prev = (a, pieces(a));
+    for i in 1..=SAMPLES {
+        let x = a + (b - a) * f64::from(i) / f64::from(SAMPLES);
+        let next = (x, pieces(x));
+        if !same(&prev.1, &next.1) {
+            todo.push((prev.clone(), next.clone()));
+        }
+        while let Some(((lo, plo), (hi, phi))) = todo.pop() {
+            let mid = 0.5 * (lo + hi);
+            if hi - lo <= narrow || mid <= lo || mid >= hi {
+                out.push((lo, hi));
+                if out.len() > MAX_BREAKS {
+                    return None;
+                }
+                continue;
+            }
+            let pm = pieces(mid);
+            if !same(&pm, &phi) {
+                todo.push(((mid, pm.clone()), (hi, phi)));
+            }
+            if !same(&plo, &pm) {
+                todo.push(((lo, plo), (mid, pm)));
+            }
+        }
+        prev = next;
+    }
+    Some(out)
+}
+
+/// A point of the rule where f is not finite, looked for where a value
+/// that is not finite would come from: the ends, and the rule's points
+/// near every spot where f breaks or the reference refined deepest.
+fn rule_point_not_finite(f: &Integrand, grid: &Grid) -> Option<f64> {
+    let g = |x: f64| f.eval(x);
+    let ends = [grid.x(0), grid.x(grid.points() - 1)];
+    if let Some(&x) = ends.iter().find(|&&x| !g(x).is_finite()) {
+        return Some(x);
+    }
+    let reference = adaptive_reference(&g, grid.a, grid.b, 1e-13);
+    let mut spots = rough_breaks(f, grid).unwrap_or_default();
+    spots.extend(reference.trouble());
+    panel_ranges(grid, &mut spots)
+        .into_iter()
+        .flat_map(|(lo, hi)| rule_points_in(grid, lo, hi))
+        .find(|&x| !g(x).is_finite())
 }

@@ -13,7 +13,7 @@ use std::ops::Range;
 use mpi::traits::*;
 use serde::Serialize;
 
-use super::kernel::{markov_days, MARKOV_P, MARKOV_PI, MARKOV_STATES};
+use super::kernel::{markov_days, state_score, MARKOV_P, MARKOV_PI, MARKOV_STATES};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{
@@ -48,8 +48,13 @@ pub struct MarkovReport {
     /// Fraction of all days spent in each state.
     pub fractions: [f64; 3],
     pub theory: [f64; 3],
-    /// Standard error from the spread between chains (None for one chain).
+    /// Standard error of each fraction under the chain's law (exact for
+    /// the chain length); never None since the law replaced the spread
+    /// between chains (which one chain does not have).
     pub stderr: [Option<f64>; 3],
+    /// Normal score of each state's days against the chain's law
+    /// ([`state_score`]): about (fraction - theory) / stderr for long
+    /// chains; never None.
     pub z: [Option<f64>; 3],
     pub passed: bool,
     pub wall_time_s: f64,
@@ -193,14 +198,19 @@ fn write_markov(
     along(
         "fraction_stderr",
         &stderr.map(|v| v.unwrap_or(f64::NAN)),
-        "standard error of the fraction (NaN for one chain)",
+        "standard error of the fraction under the chain's law",
     )?;
-    along("z", &z, "(fraction - stationary) / standard error")?;
+    along(
+        "z",
+        &z,
+        "normal score of the state's days under the chain's law",
+    )?;
     Ok(())
 }
 
 /// Per-state fraction of days (mean over chains, in chain order), its
-/// standard error and z-score against theory (`None` for one chain).
+/// standard error under the chain's law and the normal score of the days
+/// counted against that law ([`state_score`]); defined for one chain too.
 type StateStats = ([f64; 3], [Option<f64>; 3], [Option<f64>; 3]);
 
 fn markov_stats(all: &[u64], job: &MarkovPlan) -> StateStats {
@@ -213,14 +223,11 @@ fn markov_stats(all: &[u64], job: &MarkovPlan) -> StateStats {
             .chunks_exact(3)
             .map(|c| c[k] as f64 / job.days as f64)
             .collect();
-        let mean = f.iter().sum::<f64>() / chains;
-        fractions[k] = mean;
-        if job.chains >= 2 {
-            let var = f.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (chains - 1.0);
-            let se = (var / chains).sqrt();
-            stderr[k] = Some(se);
-            z[k] = (se > 0.0).then(|| (mean - MARKOV_PI[k]) / se);
-        }
+        fractions[k] = f.iter().sum::<f64>() / chains;
+        let count = all.chunks_exact(3).map(|c| c[k]).sum();
+        let (se, score) = state_score(job.chains, job.days, k, count);
+        stderr[k] = Some(se);
+        z[k] = Some(score);
     }
     (fractions, stderr, z)
 }

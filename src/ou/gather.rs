@@ -14,7 +14,6 @@ use super::model::{MemberSummary, OuPlan};
 use super::report::SetReport;
 use crate::error::Failure;
 use crate::exact::{from_limbs, mean_variance, ExactSum};
-use crate::report::Z_LIMIT;
 use crate::tags::{OU_PATHS as TAG_PATHS, OU_SUMMARY as TAG_SUMMARY};
 
 /// Collective: every rank's per-member results to rank 0, in rank (so
@@ -197,36 +196,9 @@ impl<'a> Sink<'a> {
                 let scale = p.stat_scale();
                 let (s1, s2) = self.finals[k];
                 let (mean, var) = mean_variance(s1, s2, n);
-                let (mean, variance) = (mean * scale, var * scale * scale);
                 let t = plan.steps as f64 * p.dt;
-                let (mu, v) = (p.theory_mean(t), p.theory_variance(t));
-                let lag1 = self.sxy[k] / self.sxx[k];
-                let z_mean = (v > 0.0).then(|| (mean - mu) / (v / n as f64).sqrt());
-                let z_variance = (v > 0.0 && n >= 2)
-                    .then(|| (variance - v) / (v * (2.0 / (n - 1) as f64).sqrt()));
-                let z_lag1 = (p.diffuse() > 0.0 && self.sxx[k] > 0.0)
-                    .then(|| (lag1 - p.relax()) / (p.diffuse() / self.sxx[k].sqrt()));
-                let scores = [z_mean, z_variance, z_lag1];
-                let passed = if v > 0.0 {
-                    scores.iter().flatten().all(|z| z.abs() < Z_LIMIT)
-                } else {
-                    // sigma = 0: deterministic decay, must match to round-off.
-                    (mean - mu).abs() <= 1e-9 * mu.abs().max(1.0)
-                };
-                SetReport {
-                    params: *p,
-                    t_end: t,
-                    mean,
-                    mean_theory: mu,
-                    variance,
-                    variance_theory: v,
-                    lag1,
-                    lag1_theory: p.relax(),
-                    z_mean,
-                    z_variance,
-                    z_lag1,
-                    passed,
-                }
+                let finals = (mean * scale, var * scale * scale);
+                SetReport::judge(p, t, n, finals, (self.sxx[k], self.sxy[k]))
             })
             .collect()
     }

@@ -40,32 +40,27 @@ fn cl(n: &Node) -> Node {
 pub enum NoDerivative {
     /// It would grow past [`MAX_NODES`].
     TooLarge,
-    /// The expression is not smooth (abs, signum, floor, ceil, round,
-    /// trunc, fract): a derivative that is 0 or a step almost everywhere
-    /// bounds nothing.
-    NotSmooth,
-}
-
-thread_local! {
-    /// Whether the derivative being made met a function that is not smooth.
-    static ROUGH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Node {
     /// d/dx, with the obvious zeros and ones folded away and constants
     /// folded (so that the derivatives of sums stay sums). Refused past
     /// [`MAX_NODES`], counted while it is made, so a derivative that would
-    /// explode (the chain rule through 60 nested calls) stops early.
+    /// explode (the chain rule through 60 nested calls) stops early. The
+    /// functions with breaks (abs, signum, floor, ...) get their
+    /// derivative between the breaks (abs: signum, floor: 0, fract: 1):
+    /// what bounds a rule's error on a piece where the argument stays on
+    /// one side of them; the validation finds the breaks
+    /// ([`Node::rough_calls`]).
     pub fn derivative(&self) -> Result<Node, NoDerivative> {
         BUDGET.with(|b| b.set(MAX_NODES));
-        ROUGH.with(|r| r.set(false));
         let d = self.d();
         let over = exhausted() || d.size() > MAX_NODES;
         BUDGET.with(|b| b.set(usize::MAX));
-        match (over, ROUGH.with(|r| r.get())) {
-            (true, _) => Err(NoDerivative::TooLarge),
-            (false, true) => Err(NoDerivative::NotSmooth),
-            (false, false) => Ok(d),
+        if over {
+            Err(NoDerivative::TooLarge)
+        } else {
+            Ok(d)
         }
     }
 
@@ -127,16 +122,9 @@ fn outer(f: Func, a: &Node) -> Node {
         Func::Log10 => div(one(), mul(a, Num(std::f64::consts::LN_10))),
         Func::Sqrt => div(one(), mul(Num(2.0), call(Func::Sqrt, a))),
         Func::Cbrt => div(one(), mul(Num(3.0), sq(call(Func::Cbrt, a)))),
-        Func::Abs
-        | Func::Fract
-        | Func::Signum
-        | Func::Floor
-        | Func::Ceil
-        | Func::Round
-        | Func::Trunc => {
-            ROUGH.with(|r| r.set(true));
-            Num(0.0)
-        }
+        Func::Abs => call(Func::Signum, a),
+        Func::Fract => one(),
+        Func::Signum | Func::Floor | Func::Ceil | Func::Round | Func::Trunc => Num(0.0),
     }
 }
 

@@ -75,14 +75,26 @@ fn bad_expressions_are_one_line_each() {
 }
 
 #[test]
-fn rough_functions_have_no_derivative_and_constants_fold() {
-    for rough in ["abs(x)", "floor(x)", "x + signum(x - 1)"] {
-        assert_eq!(
-            parse(rough).unwrap().derivative(),
-            Err(NoDerivative::NotSmooth),
-            "{rough}"
-        );
+fn rough_functions_have_their_derivative_between_breaks_and_constants_fold() {
+    let d = |text: &str, x: f64| Program::new(&parse(text).unwrap().derivative().unwrap()).eval(x);
+    for (rough, x, want) in [
+        ("abs(x)", -2.0, -1.0),
+        ("abs(x - 0.3)", 1.0, 1.0),
+        ("floor(x)", 0.5, 0.0),
+        ("x + signum(x - 1)", 3.0, 1.0),
+        ("fract(3*x)", 0.1, 3.0),
+        ("round(x)^2", 0.7, 0.0),
+    ] {
+        assert_eq!(d(rough, x), want, "{rough}");
     }
+    let tree = parse("abs(x - 0.3) + floor(2*x) + 7*trunc(3) + sin(x)").unwrap();
+    let calls = tree.rough_calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(Func::Floor.piece(1.5), 1.0);
+    assert_eq!(Func::Abs.piece(-0.2), -1.0);
+    assert_eq!(Func::Abs.piece(0.0), 0.0);
+    assert!(Func::Abs.piece(f64::NAN).is_nan());
+    assert_eq!(Func::Fract.piece(-2.5), -2.0);
     // x^3 three times: 6 everywhere, no 0 * x^-1 left to be NaN at 0.
     let mut t = parse("x^3").unwrap();
     for _ in 0..3 {
