@@ -245,9 +245,14 @@ pub fn main() -> i32 {
 fn printed_only(args: Vec<std::ffi::OsString>) -> Option<Outcome<String>> {
     let m = command().try_get_matches_from(args).ok()?;
     let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&m).ok()?;
-    match cli.command {
-        Command::Workloads { json } => Some(Ok(crate::workloads::listing(json))),
-        Command::Completions { shell } => Some(Ok(completions(command(), shell))),
+    printed_text(&cli.command)
+}
+
+/// The text a command that only prints prints; `None` for the others.
+fn printed_text(cmd: &Command) -> Option<Outcome<String>> {
+    match cmd {
+        Command::Workloads { json } => Some(Ok(crate::workloads::listing(*json))),
+        Command::Completions { shell } => Some(Ok(completions(command(), *shell))),
         Command::Man { subcommand } => {
             Some(man_page(command(), subcommand.as_deref()).map_err(Failure::usage))
         }
@@ -370,16 +375,15 @@ fn dispatch<C: Communicator>(
                 given,
             })
         }
-        Command::Workloads { json } => show(rank0, crate::workloads::listing(json)),
         Command::Pingpong(args) => crate::pingpong::run(world, &args, dry),
-        Command::Completions { shell } => show(rank0, completions(command(), shell)),
-        Command::Man { subcommand } => {
-            let page = man_page(command(), subcommand.as_deref()).map_err(Failure::usage)?;
-            show(rank0, page)
-        }
         Command::Run { .. } => Err(Failure::usage(
             "run needs a deck first: parsim run DECK.toml [options]",
         )),
+        // Answered before MPI starts (`printed_only`); the same text here.
+        printing => match printed_text(&printing) {
+            Some(text) => show(rank0, text?),
+            None => Ok(()),
+        },
     }
 }
 

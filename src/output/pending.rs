@@ -205,19 +205,13 @@ impl PendingOutput {
         self.judge().map_err(|r| self.refused(r))
     }
 
-    /// What a refusal means for this run's result: kept, and said.
+    /// What a refusal means for this run's result: kept, and said in the
+    /// refusal's own words ([`Refusal::words`]).
     pub(super) fn refused(&mut self, why: Refusal) -> Failure {
+        let words = why.words(self.what, &self.dest);
         match why {
-            Refusal::NotAFile(message) => self.keep(&message),
-            Refusal::NotOurs => {
-                let why = format!(
-                    "{} '{}' was replaced during the run by a file this run did not write, \
-                     and was not overwritten",
-                    self.what,
-                    self.dest.display()
-                );
-                self.keep(&why)
-            }
+            Refusal::NotAFile(_) => self.keep(&words),
+            Refusal::NotOurs => self.keep(&format!("{words}, and was not overwritten")),
             Refusal::Appeared => self.appeared(),
         }
     }
@@ -228,10 +222,8 @@ impl PendingOutput {
         self.committed = true;
         live(&self.temp, false);
         Failure::runtime(anyhow::anyhow!(
-            "{} '{}' appeared during the run and was not replaced; this run's \
-             result is '{}'",
-            self.what,
-            self.dest.display(),
+            "{}; this run's result is '{}'",
+            Refusal::Appeared.words(self.what, &self.dest),
             self.temp.display()
         ))
     }
