@@ -262,13 +262,42 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
     let error = value - reference;
     let conclusive = bound.is_finite() && bound <= reference.abs().max(1.0);
     let within = error.abs() <= bound && integral_error.abs() <= truncation + roundoff + gk_err;
-    let (validated, passed) = if !value.is_finite() {
+    let (validated, passed) = verdict(f, grid, value, (bound, within, conclusive), &mut note);
+    if passed && validated {
+        note = None;
+    }
+    Validation {
+        against,
+        reference,
+        error,
+        bound,
+        integral,
+        integral_error,
+        truncation_bound: truncation,
+        conclusive,
+        validated,
+        note: if passed { note } else { None },
+        passed,
+    }
+}
+
+/// Whether the value is validated and whether the run passes, given the
+/// bound, whether the errors are within it and whether it is tight enough
+/// to prove anything; `note` gets why a passing value is not validated.
+fn verdict(
+    f: &Integrand,
+    grid: &Grid,
+    value: f64,
+    (bound, within, conclusive): (f64, bool, bool),
+    note: &mut Option<String>,
+) -> (bool, bool) {
+    if !value.is_finite() {
         // The rule's own sum is not finite when f is not at one of its
         // points: a value as right as the rule, which nothing validates.
         match f {
             Integrand::Expr { .. } => match rule_point_not_finite(f, grid) {
                 Some(x) => {
-                    note = Some(format!(
+                    *note = Some(format!(
                         "f is not finite at x = {}, a point of the rule",
                         num(x, None)
                     ));
@@ -287,28 +316,12 @@ pub fn validate(f: &Integrand, grid: &Grid, chunk: u64, value: f64) -> Validatio
         note.get_or_insert_with(|| {
             format!(
                 "the bound {bound:.3e} is too loose to prove the value (few points, or f \
-                 steep or singular in [a, b])"
+             steep or singular in [a, b])"
             )
         });
         (false, true)
     } else {
         (true, true)
-    };
-    if passed && validated {
-        note = None;
-    }
-    Validation {
-        against,
-        reference,
-        error,
-        bound,
-        integral,
-        integral_error,
-        truncation_bound: truncation,
-        conclusive,
-        validated,
-        note: if passed { note } else { None },
-        passed,
     }
 }
 
@@ -381,22 +394,7 @@ pub fn expression_bound(f: &Integrand, grid: &Grid, reference: &Reference) -> Ex
             .iter()
             .any(|&(lo, hi)| x >= lo && x <= hi && (x > lo || lo == a) && (x < hi || hi == b))
     };
-    // The smooth panels: samples outside the ranges, and ladders from
-    // each range's edges outwards, down to the width of a panel.
-    let width = panel_width(grid);
-    let spacing = (b - a) / f64::from(SAMPLES);
-    let mut smooth: Vec<f64> = (0..=SAMPLES).map(sample).filter(|&x| !inside(x)).collect();
-    for &(lo, hi) in &ranges {
-        let mut step = 0.0;
-        while step <= 2.0 * spacing {
-            for x in [lo - step, hi + step] {
-                if x >= a && x <= b && !inside(x) {
-                    smooth.push(x);
-                }
-            }
-            step = if step == 0.0 { 0.5 * width } else { 2.0 * step };
-        }
-    }
+    let smooth = smooth_points(grid, &ranges, inside);
     let (mut mk, mut m0) = (0.0f64, 0.0f64);
     for &x in &smooth {
         let (v, dk) = (g(x).abs(), mk_at(x));
@@ -409,9 +407,54 @@ pub fn expression_bound(f: &Integrand, grid: &Grid, reference: &Reference) -> Ex
         mk = mk.max(dk);
         m0 = m0.max(v);
     }
-    // The panels around the spots: width times oscillation.
-    let mut panels = 0.0;
-    for &(lo, hi) in &ranges {
+    let panels = match oscillation(&g, grid, &ranges, &spots) {
+        Ok((panels, largest)) => {
+            m0 = m0.max(largest);
+            panels
+        }
+        Err(x) => return no(format!("f is not bounded near x = {}", num(x, None))),
+    };
+    ExprBound {
+        truncation: truncation_bound(grid, 2.0 * mk) + panels,
+        m0: 2.0 * m0,
+        note: None,
+    }
+}
+
+/// Where the smooth panels are sampled: the samples outside the ranges
+/// around the spots (`inside` says which are in one), and ladders from
+/// each range's edges outwards, down to the width of a panel.
+fn smooth_points(grid: &Grid, ranges: &[(f64, f64)], inside: impl Fn(f64) -> bool) -> Vec<f64> {
+    let (a, b) = (grid.a, grid.b);
+    let sample = |i: u32| a + (b - a) * f64::from(i) / f64::from(SAMPLES);
+    let width = panel_width(grid);
+    let spacing = (b - a) / f64::from(SAMPLES);
+    let mut smooth: Vec<f64> = (0..=SAMPLES).map(sample).filter(|&x| !inside(x)).collect();
+    for &(lo, hi) in ranges {
+        let mut step = 0.0;
+        while step <= 2.0 * spacing {
+            for x in [lo - step, hi + step] {
+                if x >= a && x <= b && !inside(x) {
+                    smooth.push(x);
+                }
+            }
+            step = if step == 0.0 { 0.5 * width } else { 2.0 * step };
+        }
+    }
+    smooth
+}
+
+/// The panels around the spots (`ranges`): the sum of their widths times
+/// f's oscillation there (doubled: the samples can miss the extremes), and
+/// the largest |f| met; `Err(x)` where f is not finite at x.
+fn oscillation(
+    g: &impl Fn(f64) -> f64,
+    grid: &Grid,
+    ranges: &[(f64, f64)],
+    spots: &[(f64, f64)],
+) -> Result<(f64, f64), f64> {
+    let (mut panels, mut m0) = (0.0, 0.0f64);
+    for &(lo, hi) in ranges {
         let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
         let points = (0..=64)
             .map(|j| lo + (hi - lo) * f64::from(j) / 64.0)
@@ -425,7 +468,7 @@ pub fn expression_bound(f: &Integrand, grid: &Grid, reference: &Reference) -> Ex
         for x in points {
             let v = g(x);
             if !v.is_finite() {
-                return no(format!("f is not bounded near x = {}", num(x, None)));
+                return Err(x);
             }
             min = min.min(v);
             max = max.max(v);
@@ -433,11 +476,7 @@ pub fn expression_bound(f: &Integrand, grid: &Grid, reference: &Reference) -> Ex
         }
         panels += (hi - lo) * 2.0 * (max - min);
     }
-    ExprBound {
-        truncation: truncation_bound(grid, 2.0 * mk) + panels,
-        m0: 2.0 * m0,
-        note: None,
-    }
+    Ok((panels, m0))
 }
 
 /// The width of the rule's panel: one interval, two for Simpson.

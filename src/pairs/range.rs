@@ -199,8 +199,15 @@ pub fn choose_scale(points: &Points) -> Result<(Scale, f64), String> {
     let scale = Scale {
         k: 0.max(k_lo).min(k_extent).min(k_size),
     };
+    let diagonal = diagonal(&cols, scale)?;
+    Ok((scale, diagonal))
+}
+
+/// The diagonal of the points' bounding box (from each column's extremes),
+/// summed over the scaled extremes and unscaled: `Points::diagonal`'s sum,
+/// its bits for k = 0; refused where it exceeds f64.
+fn diagonal(cols: &[Column], scale: Scale) -> Result<f64, String> {
     let u = scale.unit();
-    // Points::diagonal's sum, over the scaled extremes (for k = 0 its bits).
     let diagonal = cols
         .iter()
         .map(|col| {
@@ -216,7 +223,7 @@ pub fn choose_scale(points: &Points) -> Result<(Scale, f64), String> {
             f64::MAX
         ));
     }
-    Ok((scale, diagonal))
+    Ok(diagonal)
 }
 
 /// The distance of two points by a route that can neither underflow nor
