@@ -757,7 +757,7 @@ fn a_result_that_cannot_be_moved_into_place_is_kept() {
         return;
     }
     let bin = dir.join("parsim");
-    std::fs::copy(parsim(), &bin).unwrap();
+    copy_executable(Path::new(parsim()), &bin);
     let run = |args: &[&str]| {
         Command::new("runuser")
             .args(["-u", &user, "--"])

@@ -188,7 +188,7 @@ fn a_file_put_at_the_checkpoint_during_the_run_is_not_overwritten() {
 fn a_live_lock_holds_whatever_the_binary_is_called() {
     let d = scratch("r4-renamed");
     let copy = d.join("parsim-0.1");
-    std::fs::copy(parsim(), &copy).unwrap();
+    copy_executable(Path::new(parsim()), &copy);
     std::os::unix::fs::symlink("parsim-0.1", d.join("sim")).unwrap();
     for name in ["parsim-0.1", "sim"] {
         let bin = d.join(name);

@@ -128,8 +128,14 @@ fn a_c_compiler_that_cannot_link_is_missing() {
     // compiles a program rather than trusting the name.
     let t = tempfile_dir("bad-cc");
     let cc = t.join("cc");
-    fs::write(&cc, "#!/bin/sh\necho 'cannot find crt1.o' >&2\nexit 1\n").unwrap();
-    fs::set_permissions(&cc, fs::Permissions::from_mode(0o755)).unwrap();
+    let script = t.join("cc.txt");
+    fs::write(
+        &script,
+        "#!/bin/sh\necho 'cannot find crt1.o' >&2\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    common::copy_executable(&script, &cc);
     let path = format!("{}:{}", t.display(), std::env::var("PATH").unwrap());
     let out = check(&[("PATH", Path::new(&path))]);
     let line = missing_line(&out);

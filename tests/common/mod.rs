@@ -301,6 +301,21 @@ pub fn assert_refused(dir: &Path, ranks: usize, args: &[&str], expected: &str) -
     stderr
 }
 
+/// A copy of the executable `src` at `dst`, made by `cp` in a process of
+/// its own. Why not `fs::copy`: while this test process holds the copy open
+/// for writing, another test thread may fork, and its child keeps that
+/// descriptor until it execs; running the copy meanwhile fails with "Text
+/// file busy" (ETXTBSY). It failed CI once. Only `cp` ever holds it open.
+pub fn copy_executable(src: &Path, dst: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg(src)
+        .arg(dst)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("start cp");
+    assert!(status.success(), "cp {} {}", src.display(), dst.display());
+}
+
 /// Say loudly that a test (or part of one) did not run, and why.
 pub fn skip(what: &str) {
     notice("SKIP", what);
