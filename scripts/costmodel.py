@@ -331,23 +331,10 @@ def predict(info, kind, ref, values_at, net, p):
     # Everything else the reference point spent (its gather, start of the
     # loop), kept as it was: the wall time less compute and communication.
     other = max(0.0, ref["wall"] - c0 - ph.get(comm.get("phase"), 0.0))
-    pat, t_comm = comm["pattern"], 0.0
+    pat, t_comm, regime = comm["pattern"], 0.0, "one rank: no messages"
     if pat == "halo":
-        g = int(ref["report"].get("execution", {}).get("time_block", 1) or 1)
-        nx, ny, steps = values[comm["nx"]], values[comm["ny"]], values[comm["steps"]]
         if p > 1:
-            px, py = balanced_grid(p)
-            bx, by = math.ceil(nx / px), math.ceil(ny / py)
-            auto = ref["report"].get("execution", {}).get("time_block_auto")
-            if auto and 2 * 8 * (bx + 2) * (by + 2) <= auto.get("l2_bytes", 0):
-                g = 1  # --time-block auto: blocks whose two fields fit in L2 step one at a time
-            g = min(g, nx // px, ny // py)  # parsim keeps bands within a block
-            exchange = halo_exchange(net, p, nx, ny, g)
-            face = 8 * g * max(math.ceil(nx / px), math.ceil(ny / py))
-            if g == 1 and face <= EAGER_BYTES and str(values.get(comm["overlap"], "on")) != "off":
-                # Overlapped: the interior's update hides the exchange.
-                exchange = max(0.0, exchange - compute / steps)
-            t_comm = math.ceil(steps / g) * exchange
+            t_comm, regime = halo_term(comm, ref, values, net, p, compute)
     elif pat == "ring":
         n, dim = values[comm["n"]], values[comm["dim"]]
         if p > 1:
@@ -356,6 +343,8 @@ def predict(info, kind, ref, values_at, net, p):
             t_msg = net.link(0, p - 1).time(block)
             hidden = compute / (steps + 1) if block <= EAGER_BYTES else 0.0
             t_comm = steps * max(0.0, t_msg - hidden)
+            regime = ("blocks sent eagerly (<= 64 KiB), overlapped with the meeting" if block <= EAGER_BYTES
+                      else "blocks above 64 KiB go by rendezvous: not hidden by the meeting")
     elif pat == "dispatch":
         rows, chunk = values[comm["rows"]], values[comm["chunk"]]
         if p > 1:
@@ -369,8 +358,11 @@ def predict(info, kind, ref, values_at, net, p):
             hidden = math.ceil(chunks / p) * max(0.0, trip - per_chunk)
             serial = chunks * 2 * net.intra.time(16) - compute
             t_comm = max(hidden, serial, 0.0) + per_chunk / 2
+            regime = ("rank 0 handles every chunk's messages: it sets the pace" if serial > hidden
+                      else "chunks asked for ahead: a rank waits where a round trip outlasts a chunk")
     elif pat == "reduce":
         other += allreduce(net, p)
+        regime = "one all-reduce at the end" if p > 1 else regime
     else:
         raise ModelError(f"unknown communication pattern '{pat}'")
     total = compute + t_comm + other
@@ -380,7 +372,40 @@ def predict(info, kind, ref, values_at, net, p):
         raise ModelError(f"the model gives {total} s on {p} ranks (compute {compute}, communication {t_comm}, "
                          f"other {other}): the reference point leaves nothing to scale")
     return dict(p=p, nodes=net.nodes(p), compute=compute, comm=t_comm, other=other,
-                total=total, comm_phase=comm.get("phase"))
+                total=total, comm_phase=comm.get("phase"), regime=regime)
+
+
+def halo_term(comm, ref, values, net, p, compute):
+    """heat's halo time on p > 1 ranks and the regime it is in, in words:
+    the time-block depth the run would choose (with auto, 1 once a block's
+    two fields fit in the L2 the reference run saw), and whether the
+    update hides a one-deep exchange. The regime changes with p, and with
+    it the term (it can drop to 0 where the exchange becomes hidden)."""
+    g = int(ref["report"].get("execution", {}).get("time_block", 1) or 1)
+    nx, ny, steps = values[comm["nx"]], values[comm["ny"]], values[comm["steps"]]
+    px, py = balanced_grid(p)
+    bx, by = math.ceil(nx / px), math.ceil(ny / py)
+    auto = ref["report"].get("execution", {}).get("time_block_auto")
+    fits = auto and 2 * 8 * (bx + 2) * (by + 2) <= auto.get("l2_bytes", 0)
+    if fits:
+        g = 1  # --time-block auto: blocks whose two fields fit in L2 step one at a time
+    g = min(g, nx // px, ny // py)  # parsim keeps bands within a block
+    exchange = halo_exchange(net, p, nx, ny, g)
+    face = 8 * g * max(bx, by)
+    if g > 1:
+        regime = f"time blocks {g} deep (blocks too big for L2): one exchange every {g} steps, not overlapped"
+    elif str(values.get(comm["overlap"], "on")) == "off":
+        regime = "one step at a time, not overlapped (--overlap off)"
+    elif face > EAGER_BYTES:
+        regime = "one step at a time; faces above 64 KiB go by rendezvous: not hidden"
+    else:
+        # Overlapped: the interior's update hides the exchange.
+        hidden = exchange <= compute / steps
+        exchange = max(0.0, exchange - compute / steps)
+        regime = ("one step at a time" + (" (blocks fit in L2)" if fits else "")
+                  + (", exchange hidden by the interior's update: 0" if hidden
+                     else ", exchange partly hidden by the interior's update"))
+    return math.ceil(steps / g) * exchange, regime
 
 
 def scan(info, kind, ref, values_at, net, ranks, t1):
@@ -405,7 +430,8 @@ def scan(info, kind, ref, values_at, net, ranks, t1):
 
 def half_efficiency(info, kind, ref, values_at, net, t1, start=1, top=1 << 24):
     """The first power of two (and its predecessor) where the predicted
-    efficiency falls below 50 %, or why none is found up to `top`."""
+    efficiency falls below 50 %, or why none is found up to `top` (the
+    ranks asked for: the answer stays within the question)."""
     p, last = start, None
     while p <= top:
         try:
@@ -416,4 +442,4 @@ def half_efficiency(info, kind, ref, values_at, net, t1, start=1, top=1 << 24):
         if eff < 0.5:
             return p, f"falls below 50 % at {p} ranks (efficiency {eff:.2f}; {last} ranks still above)"
         last, p = p, p * 2
-    return None, f"stays above 50 % up to {top} ranks"
+    return None, f"stays above 50 % at every count up to {top} ranks"

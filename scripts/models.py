@@ -91,6 +91,21 @@ def usl_speedup(p, sigma, kappa):
     return p / (1.0 + sigma * (p - 1.0) + kappa * p * (p - 1.0))
 
 
+def describes(fraction):
+    """Whether a fitted serial fraction is one: a share of the time lies in
+    [0, 1]. Outside it the law does not describe the points (a fraction
+    above 1 is a study that got slower with more ranks; below 0, one that
+    sped up more than the ranks were added), and no curve, cap or 50 %
+    point is drawn from it."""
+    return bool(math.isfinite(fraction) and 0.0 <= fraction <= 1.0)
+
+
+def slower(measured):
+    """The rank counts whose speedup (strong) or scaled speedup (weak) is
+    below 1: more ranks got less done than one rank alone."""
+    return [int(p) for p in sorted(measured, key=int) if int(p) > 1 and measured[p] < 1.0]
+
+
 def _interval(values):
     v = sorted(x for x in values if not math.isnan(x))
     if len(v) < 2:
@@ -157,13 +172,14 @@ def fit(kind, runs_by_p, over=()):
     if kind == "strong":
         out["amdahl"] = {"serial_fraction": with_interval("amdahl")}
         f = center["amdahl"]
-        out["amdahl"]["max_speedup"] = (1.0 / f) if f > 0 else None
+        out["amdahl"]["describes"] = describes(f)
+        out["amdahl"]["max_speedup"] = (1.0 / f) if f > 0 and describes(f) else None
         model = {p: 1.0 / (f + (1.0 - f) / p) for p in runs_by_p}
         out["karp_flatt"] = {str(p): karp_flatt(p, t1 / best[p]) for p in sorted(runs_by_p) if p > 1}
         measured = {p: t1 / best[p] for p in runs_by_p}
     else:
         s = center["gustafson"]
-        out["gustafson"] = {"serial_fraction": with_interval("gustafson")}
+        out["gustafson"] = {"serial_fraction": with_interval("gustafson"), "describes": describes(s)}
         model = {p: s + p * (1.0 - s) for p in runs_by_p}
         measured = {p: p * t1 / best[p] for p in runs_by_p}
     if "sigma" in center:
@@ -187,7 +203,7 @@ def fit(kind, runs_by_p, over=()):
     eff = {p: (measured[p] / p if kind == "strong" else measured[p] / p) for p in runs_by_p}
     below = [p for p in sorted(runs_by_p) if eff[p] < 0.5]
     out["half_efficiency_ranks"] = below[0] if below else None
-    if kind == "strong" and f > 0 and not below:
+    if kind == "strong" and f > 0 and describes(f) and not below:
         # Amdahl's: efficiency 1/(p f + 1 - f) < 1/2 beyond p = (1 + f)/f.
         out["half_efficiency_ranks_predicted"] = (1.0 + f) / f
     return out
@@ -206,6 +222,13 @@ def words(kind, m, phases_share=None):
             return f"{v:.3g} (one run per point: no interval)"
         return f"{v:.3g} (95 % interval {iv[0]:.3g} to {iv[1]:.3g})"
 
+    slow = slower(m["measured"])
+    if slow:
+        what = "speedup" if kind == "strong" else "scaled speedup"
+        lines.append(f"Slower with more ranks: the {what} is "
+                     + ", ".join(f"{m['measured'][str(p)]:.2f} at {p}" for p in slow)
+                     + " ranks, below 1: the ranks got less done together than one alone (contention for "
+                       "the cores or their memory, oversubscription, or a busy host), not a serial part.")
     if kind == "strong":
         a = m["amdahl"]
         f = a["serial_fraction"]["value"]
@@ -214,11 +237,14 @@ def words(kind, m, phases_share=None):
             # The fit's T1 = T(1) is not positive: no serial fraction to give.
             lines.append("Amdahl: no fit: no T(p) = T1 (f + (1 - f)/p) with a positive T1 comes near "
                          "these times.")
+        elif not describes(f):
+            lines.append(f"Amdahl's law does not describe these points: the serial fraction that fits them "
+                         f"best, {f:.3g}, is not a share of the time (outside 0 to 1), so no curve is drawn.")
         else:
             lines.append(f"Amdahl: serial fraction {pm(a['serial_fraction'])}: {cap}.")
         kf = {int(p): e for p, e in m["karp_flatt"].items()
               if not math.isnan(e) and int(p) not in m["excluded_ranks"]}
-        if len(kf) >= 2:
+        if len(kf) >= 2 and describes(f):
             ps = sorted(kf)
             trend = "grows" if kf[ps[-1]] > kf[ps[0]] * 1.5 + 0.005 else "stays about constant"
             lines.append(f"Karp-Flatt: the serial fraction each point implies {trend} "
@@ -228,6 +254,10 @@ def words(kind, m, phases_share=None):
     elif math.isnan(m["gustafson"]["serial_fraction"]["value"]):
         lines.append("Gustafson: no fit: no scaled speedup s + p (1 - s) with a positive T1 comes near "
                      "these times.")
+    elif not describes(m["gustafson"]["serial_fraction"]["value"]):
+        lines.append(f"Gustafson's law does not describe these points: the serial fraction that fits them "
+                     f"best, {m['gustafson']['serial_fraction']['value']:.3g}, is not a share of the work "
+                     f"(outside 0 to 1), so no curve is drawn.")
     else:
         lines.append(f"Gustafson: serial fraction {pm(m['gustafson']['serial_fraction'])} "
                      f"of the scaled work.")

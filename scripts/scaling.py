@@ -30,7 +30,7 @@ With --launcher slurm every point is one sbatch job (jobs/study-point.sbatch)
 and a report job (jobs/study-report.sbatch) depends on all of them
 (--dependency=afterok); --wait blocks until the report is written.
 
-Writes into --out (default results/<study>-<workload>-<timestamp>):
+Writes into --out (default results/<study>-<workload>-<timestamp> in the current directory):
 study.json, runs.jsonl (every run, with the host's load just before it),
 runs.csv, table.md (with the fitted models in words), model.json (Amdahl,
 Karp-Flatt, Gustafson, USL: values, 95 % intervals, residuals; see
@@ -65,6 +65,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -730,26 +731,20 @@ def write_report(out):
                 line += [f"{s['min']:.6f}", f"{s['avg']:.6f}", f"{s['max']:.6f}"]
             w.writerow(line)
 
-    # Per rank count: best and median.
+    # Per rank count: the mean of its runs, the one statistic the table's
+    # speedup and efficiency, the fits (scripts/models.py), the sentences
+    # and the plots all use; best and median are shown beside it.
     by_p = by_ranks(rows)
-    points = []
-    for p in sorted(by_p):
-        runs = by_p[p]
-        walls = [r["report"]["wall_time_s"] for r in runs]
-        best = min(runs, key=lambda r: r["report"]["wall_time_s"])
-        points.append(dict(p=p, best=min(walls), median=statistics.median(walls), runs=len(runs),
-                           nodes=best["nodes"], over=any(r["oversubscribed"] for r in runs),
-                           rate=best["report"][rate_key], problem=best["problem"],
-                           phases={ph: best["report"]["phases"][ph] for ph in phases}))
-    t1 = points[0]["best"] if points[0]["p"] == 1 else None
+    points = [mean_point(p, by_p[p], phases, rate_key) for p in sorted(by_p)]
+    t1 = points[0]["mean"] if points[0]["p"] == 1 else None
     for pt in points:
         if t1 is None:
             pt["speedup"] = pt["eff"] = float("nan")
         elif kind == "strong":
-            pt["speedup"] = t1 / pt["best"]
+            pt["speedup"] = t1 / pt["mean"]
             pt["eff"] = pt["speedup"] / pt["p"]
         else:  # weak: scaled speedup p T1/Tp, efficiency T1/Tp
-            pt["eff"] = t1 / pt["best"]
+            pt["eff"] = t1 / pt["mean"]
             pt["speedup"] = pt["eff"] * pt["p"]
 
     # The models (scripts/models.py), fitted to the points that were not
@@ -769,16 +764,20 @@ def write_report(out):
 
     with atomic_open(out / "table.md") as f:
         f.write(f"# {kind.capitalize()} scaling: parsim {workload} ({study['launcher']})\n\n")
-        f.write(f"{study['repeat']} runs per point; times are the runs' own steady-state wall times.\n")
+        f.write(f"{study['repeat']} run{'s' if study['repeat'] != 1 else ''} per point; times are the runs' own steady-state wall times. "
+                "Each point is the **mean** of its runs: speedup, efficiency, the fits, the sentences below "
+                "and the plots all use it (best and median are shown for comparison).\n")
         f.write("Efficiency: " + ("S(p)/p with S(p) = T(1)/T(p)" if kind == "strong" else
                                   "T(1)/T(p); speedup column is the scaled speedup p T(1)/T(p)") + ".\n")
         f.write("Points marked * ran more ranks than cores (oversubscribed).\n\n")
-        f.write(f"| ranks | nodes | problem | best [s] | median [s] | speedup | efficiency | {rate_unit} (best) |"
+        f.write(f"| ranks | nodes | problem | mean [s] | best [s] | median [s] | speedup (mean) | "
+                f"efficiency (mean) | {rate_unit} (mean) |"
                 + "".join(f" {ph} avg [s] |" for ph in phases) + "\n")
-        f.write("|---:|---:|---|---:|---:|---:|---:|---:|" + "---:|" * len(phases) + "\n")
+        f.write("|---:|---:|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(phases) + "\n")
         for pt in points:
             mark = "*" if pt["over"] else ""
-            f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['best']:.4f} | {pt['median']:.4f} | "
+            f.write(f"| {pt['p']}{mark} | {pt['nodes']} | {pt['problem']} | {pt['mean']:.4f} | {pt['best']:.4f} | "
+                    f"{pt['median']:.4f} | "
                     f"{ratio(pt['speedup'])} | {ratio(pt['eff'])} | {pt['rate']:.4g} |"
                     + "".join(f" {pt['phases'][ph]['avg']:.4f} |" for ph in phases) + "\n")
         f.write("\n## What the points say\n\n")
@@ -788,6 +787,19 @@ def write_report(out):
     plot(out, study, points, phases, fitted)
     print((out / "table.md").read_text())
     print(f"scaling: wrote {out}/runs.csv, table.md, time.png, speedup.png, efficiency.png, phases.png")
+
+
+def mean_point(p, runs, phases, rate_key):
+    """One rank count's point: the mean of its runs' wall times, rates and
+    phase figures (min, avg and max over ranks, each averaged over the
+    runs), with the best and the median wall time beside it."""
+    walls = [r["report"]["wall_time_s"] for r in runs]
+    first = runs[0]
+    return dict(p=p, mean=statistics.fmean(walls), best=min(walls), median=statistics.median(walls),
+                runs=len(runs), nodes=first["nodes"], over=any(r["oversubscribed"] for r in runs),
+                rate=statistics.fmean(r["report"][rate_key] for r in runs), problem=first["problem"],
+                phases={ph: {k: statistics.fmean(r["report"]["phases"][ph][k] for r in runs)
+                             for k in ("min", "avg", "max")} for ph in phases})
 
 
 def json_safe(v):
@@ -840,7 +852,7 @@ def phase_shares(points, phases, over):
     a, b = pts[0], pts[-1]
     grow = []
     for ph in phases:
-        sa, sb = a["phases"][ph]["avg"] / a["best"], b["phases"][ph]["avg"] / b["best"]
+        sa, sb = a["phases"][ph]["avg"] / a["mean"], b["phases"][ph]["avg"] / b["mean"]
         grow.append((sb - sa, ph, sa, sb))
     d, ph, sa, sb = max(grow)
     if d <= 0.02:
@@ -862,8 +874,10 @@ def plot(out, study, points, phases, fitted=None):
     first, last = points[0], points[-1]
     size = (first["problem"] if kind == "strong" or first["problem"] == last["problem"] else
             f"{first['problem']} at {first['p']} to {last['problem']} at {last['p']} ranks")
-    title = (f"parsim {workload}: {kind} scaling, {size}, {ps[0]}-{ps[-1]} ranks\n"
-             f"{machine(study)}")
+    # Wrapped: a weak study's problem (first and last sizes) and a long CPU
+    # name would run off a 6-inch figure.
+    title = "\n".join(textwrap.wrap(f"parsim {workload}: {kind} scaling, {size}, {ps[0]}-{ps[-1]} ranks", 70)
+                      + textwrap.wrap(machine(study), 70))
     over = [pt["p"] for pt in points if pt["over"]]
     note = f" (p >= {min(over)} oversubscribed)" if over else ""
 
@@ -880,10 +894,10 @@ def plot(out, study, points, phases, fitted=None):
         plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(ps, [pt["best"] for pt in points], "o-", label="best")
-    ax.plot(ps, [pt["median"] for pt in points], "s--", label="median")
+    ax.plot(ps, [pt["mean"] for pt in points], "o-", label="mean (the statistic used)")
+    ax.plot(ps, [pt["best"] for pt in points], "s--", label="best", alpha=0.6)
     if kind == "strong" and points[0]["p"] == 1:
-        ax.plot(ps, [points[0]["best"] / p for p in ps], ":", color="gray", label="ideal")
+        ax.plot(ps, [points[0]["mean"] / p for p in ps], ":", color="gray", label="ideal")
     ax.set_yscale("log")
     finish(fig, ax, "time.png", "wall time of the steady state [s]")
 
@@ -892,10 +906,10 @@ def plot(out, study, points, phases, fitted=None):
     curves = []
     if fitted and "model" in fitted:
         # (a value of nan: that law comes near no point, and is not drawn)
-        if kind == "strong" and math.isfinite(fitted["amdahl"]["serial_fraction"]["value"]):
+        if kind == "strong" and models.describes(fitted["amdahl"]["serial_fraction"]["value"]):
             f = fitted["amdahl"]["serial_fraction"]["value"]
             curves.append((f"Amdahl, f = {f:.3f}", "--", lambda p: 1.0 / (f + (1.0 - f) / p)))
-        elif kind == "weak" and math.isfinite(fitted["gustafson"]["serial_fraction"]["value"]):
+        elif kind == "weak" and models.describes(fitted["gustafson"]["serial_fraction"]["value"]):
             s = fitted["gustafson"]["serial_fraction"]["value"]
             curves.append((f"Gustafson, s = {s:.3f}", "--", lambda p: s + p * (1.0 - s)))
         if fitted.get("usl") and math.isfinite(fitted["usl"]["sigma"]["value"]):
@@ -944,7 +958,7 @@ def plot(out, study, points, phases, fitted=None):
         ax.errorbar([xi + 0.12 * (k - 1) for xi in x], top, yerr=spread, fmt="none", ecolor="k",
                     elinewidth=1, capsize=4, label="min-max over ranks" if k == 0 else None)
         bottom = top
-    ax.plot(x, [pt["best"] for pt in points], "k_", markersize=20, label="wall time (best run)")
+    ax.plot(x, [pt["mean"] for pt in points], "k_", markersize=20, label="wall time (mean of the runs)")
     ax.set_xticks(x, [f"{p}{'*' if pt['over'] else ''}" for p, pt in zip(ps, points)])
     ax.set_xlabel("MPI ranks" + note)
     ax.set_ylabel("time [s]")
@@ -1058,6 +1072,11 @@ def check_values(info, kind, base, report, where):
             number(auto, "l2_bytes", f"{where}: report.execution.time_block_auto", optional=True)
 
 
+# How far the model may miss the study's own points (predicted / measured
+# or its inverse, less 1) before its numbers are given as a range.
+TRUST = 0.25
+
+
 def write_prediction(out, o):
     study, info, rows = load_runs(out, lambda: parsim_binary(o))
     kind, workload = study["study"], study["workload"]
@@ -1072,26 +1091,44 @@ def write_prediction(out, o):
     fitted = sorted(p for p in by_p if not any(r["oversubscribed"] for r in by_p[p]))
     if not fitted:
         raise StudyError(f"{out}: every point is oversubscribed: nothing to build a model from")
-    best = {p: min(by_p[p], key=lambda r: r["report"]["wall_time_s"]) for p in by_p}
+    # The mean of each point's runs: the statistic the study's report uses.
+    mean = {p: mean_point(p, by_p[p], info["phases"], info["rate"]["field"]) for p in by_p}
     p0 = fitted[0]
-    rep0 = best[p0]["report"]
-    ref = dict(p=p0, wall=rep0["wall_time_s"], report=rep0,
-               phases={ph: rep0["phases"][ph]["avg"] for ph in info["phases"]})
-    base = problem_values(best[p0]["problem"])
+    first = by_p[p0][0]
+    rep0 = dict(first["report"], wall_time_s=mean[p0]["mean"], phases=mean[p0]["phases"])
+    ref = dict(p=p0, wall=mean[p0]["mean"], report=rep0,
+               phases={ph: mean[p0]["phases"][ph]["avg"] for ph in info["phases"]})
+    base = problem_values(first["problem"])
     for k, v in rep0.items():  # options the problem does not name (mandelbrot's chunk)
         base.setdefault(k, v)
     if kind == "weak" and p0 != 1:
         raise StudyError("a weak study's model needs its 1-rank point")
-    check_values(info, kind, base, rep0, f"{best[p0]['_where']} (the {p0}-rank point, problem '{best[p0]['problem']}')")
+    check_values(info, kind, base, rep0, f"{first['_where']} (the {p0}-rank point, problem '{first['problem']}')")
     values_at = lambda p: grown(info, kind, base, p)  # noqa: E731
     net = network_for(out, study, o)
     t1 = costmodel.predict(info, kind, ref, values_at, net, 1)["total"]
-    ranks = rank_counts(o.ranks)
-    table = costmodel.scan(info, kind, ref, values_at, net, ranks, t1)
-    top = costmodel.MAX_RANKS if net.inter else net.cores
+    table = costmodel.scan(info, kind, ref, values_at, net, rank_counts(o.ranks), t1)
+    top = min(o.ranks, costmodel.MAX_RANKS if net.inter else net.cores)
     half_p, half = costmodel.half_efficiency(info, kind, ref, values_at, net, t1, top=top)
-    if half_p is None and not net.inter:
+    if half_p is None and not net.inter and o.ranks > net.cores:
         half += " (one node: give --network to look past it)"
+    check = model_check(info, kind, ref, values_at, net, fitted, mean)
+    miss = worst_miss(check, p0)
+    lines = prediction_text(study, info, out, net, first["problem"], p0, table, half, check, miss)
+    text = "\n".join(lines) + "\n"
+    write_atomic(out / "prediction.md", text)
+    write_atomic(out / "prediction.json", json.dumps(dict(
+        workload=workload, study=kind, reference=dict(p=p0, problem=first["problem"], statistic="mean"),
+        network=dict(intra=str(net.intra), inter=str(net.inter) if net.inter else None, cores_per_node=net.cores),
+        ranks=table, half_efficiency=dict(ranks=None if miss else half_p, said=half),
+        check=check, trusted=miss is None, measured_over_predicted=miss, tolerance=TRUST), indent=2) + "\n")
+    print(text)
+    print(f"scaling: wrote {out}/prediction.md, prediction.json")
+
+
+def model_check(info, kind, ref, values_at, net, fitted, mean):
+    """The model against each of the study's own points (not
+    oversubscribed, within the problem's limits): the means measured."""
     phase = info["comm"].get("phase")
     check = []
     for p in fitted:
@@ -1099,28 +1136,62 @@ def write_prediction(out, o):
             m = costmodel.predict(info, kind, ref, values_at, net, p)
         except costmodel.ProblemLimit:
             continue
-        rep = best[p]["report"]
-        check.append(dict(p=p, measured=rep["wall_time_s"], predicted=m["total"],
-                          comm_measured=rep["phases"][phase]["avg"] if phase else None,
+        check.append(dict(p=p, measured=mean[p]["mean"], predicted=m["total"],
+                          comm_measured=mean[p]["phases"][phase]["avg"] if phase else None,
                           comm_predicted=m["comm"]))
+    return check
 
-    lines = [f"# Prediction: parsim {workload}, {kind} scaling, {best[p0]['problem']}"
-             + (" per rank at 1" if kind == "weak" else ""), "",
-             f"Built from the study in {out} (reference: its {p0}-rank point, best run) and the network:",
-             f"- within a node: {net.intra}",
-             f"- between nodes: {net.inter or 'not given (one node only)'}",
-             f"- {net.cores} ranks per node; communication: {info['comm']['pattern']} "
-             f"(scripts/costmodel.py says what each pattern costs)", "",
-             f"| ranks | nodes | compute [s] | {phase or 'comm'} [s] | other [s] | total [s] | speedup | efficiency |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+def worst_miss(check, p0):
+    """How the model misses the checkable points (every point but the
+    reference, whose compute it was built from): (lo, hi), the smallest
+    and the largest measured / predicted, each taken with 1; or None when
+    every miss is within TRUST. A prediction then spans T lo to T hi."""
+    ratios = [c["measured"] / c["predicted"] for c in check if c["p"] != p0]
+    lo, hi = min(ratios + [1.0]), max(ratios + [1.0])
+    return [lo, hi] if max(hi, 1.0 / lo) > 1.0 + TRUST else None
+
+
+def prediction_text(study, info, out, net, problem, p0, table, half, check, miss):
+    """prediction.md's lines. A model that misses the study's own points
+    by more than TRUST says so first, and gives each time and efficiency
+    as the range that miss spans, and where efficiency falls below 50 % as
+    a range of rank counts: not a number it cannot back."""
+    kind, workload = study["study"], study["workload"]
+    phase = info["comm"].get("phase")
+    lines = [f"# Prediction: parsim {workload}, {kind} scaling, {problem}"
+             + (" per rank at 1" if kind == "weak" else ""), ""]
+    if miss:
+        off = lambda c: max(c["predicted"] / c["measured"], c["measured"] / c["predicted"])  # noqa: E731
+        bad = max((c for c in check if c["p"] != p0), key=off)
+        lines += [f"**The model misses the study's own points**: at {bad['p']} ranks it predicts "
+                  f"{bad['predicted']:.3g} s where {bad['measured']:.3g} s was measured ({off(bad):.2g}x off, "
+                  f"more than the {100 * TRUST:.0f} % it is trusted to). Below, each time and efficiency is the "
+                  f"range its misses span (measured / predicted from {miss[0]:.2g} to {miss[1]:.2g}), not a "
+                  "number; find why the points differ (a busy host, oversubscription, a phase the model leaves "
+                  "out) before relying on it.", ""]
+    lines += [f"Built from the study in {out} (reference: its {p0}-rank point, the mean of its runs) and the "
+              "network:",
+              f"- within a node: {net.intra}",
+              f"- between nodes: {net.inter or 'not given (one node only)'}",
+              f"- {net.cores} ranks per node; communication: {info['comm']['pattern']} "
+              f"(scripts/costmodel.py says what each pattern costs)", "",
+              f"| ranks | nodes | compute [s] | {phase or 'comm'} [s] | other [s] | total [s] | speedup | "
+              "efficiency |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table:
         if "stop" in r:
             lines.append(f"| {r['p']} | | {r['stop']} | | | | | |")
             continue
+        lo, hi = miss if miss and r["p"] != p0 else (1.0, 1.0)
+        span = (lambda a, b, f: f"{a:{f}}" if a == b else f"{a:{f}}-{b:{f}}")  # noqa: E731
         lines.append(f"| {r['p']} | {r['nodes']} | {r['compute']:.4g} | {r['comm']:.4g} | {r['other']:.3g} | "
-                     f"{r['total']:.4g} | {r['speedup']:.3g} | {r['efficiency']:.2f} |")
-    lines += ["", f"Efficiency {half}.", "",
-              "The model against the study's own points (not fitted to them except the reference's compute):", "",
+                     f"{span(r['total'] * lo, r['total'] * hi, '.4g')} | "
+                     f"{span(r['speedup'] / hi, r['speedup'] / lo, '.3g')} | "
+                     f"{span(r['efficiency'] / hi, r['efficiency'] / lo, '.2f')} |")
+    lines += ["", f"Efficiency {half_range(table, miss, p0) if miss else half}.", ""]
+    lines += regime_notes(table)
+    lines += ["The model against the study's own points (not fitted to them except the reference's compute):", "",
               f"| ranks | measured [s] | predicted [s] | ratio | {phase or 'comm'} measured [s] | predicted [s] |",
               "|---:|---:|---:|---:|---:|---:|"]
     for c in check:
@@ -1129,16 +1200,40 @@ def write_prediction(out, o):
                      f"{c['predicted'] / c['measured']:.2f} | {cm} | {c['comm_predicted']:.4g} |")
     lines += ["", "Not in the model: the gather to rank 0 and the file write (kept at the reference's; the "
               "study ran with --no-output), waiting on a slower neighbour (imbalance, noise) other than the "
-              "dispatcher's last chunk, several ranks sharing one node's memory bandwidth or network card. A 2-core machine cannot test the compute term past 2 ranks."]
-    text = "\n".join(lines) + "\n"
-    (out / "prediction.md").write_text(text)
-    (out / "prediction.json").write_text(json.dumps(dict(
-        workload=workload, study=kind, reference=dict(p=p0, problem=best[p0]["problem"]),
-        network=dict(intra=str(net.intra), inter=str(net.inter) if net.inter else None, cores_per_node=net.cores),
-        ranks=table, half_efficiency=dict(ranks=half_p, said=half), check=check), indent=2) + "\n")
-    print(text)
-    print(f"scaling: wrote {out}/prediction.md, prediction.json")
+              "dispatcher's last chunk, several ranks sharing one node's memory bandwidth or network card. "
+              "A 2-core machine cannot test the compute term past 2 ranks."]
+    return lines
 
+
+def half_range(table, miss, p0):
+    """Where efficiency falls below 50 %, as the range of rank counts the
+    misses (lo, hi) allow, within the rank counts of the table."""
+    lo, hi = miss
+    rows = [r for r in table if "stop" not in r and r["p"] != p0]
+    maybe = next((r["p"] for r in rows if r["efficiency"] / hi < 0.5), None)
+    surely = next((r["p"] for r in rows if r["efficiency"] / lo < 0.5), None)
+    last = rows[-1]["p"] if rows else p0
+    if maybe is None:
+        return f"stays above 50 % at every count up to {last} ranks, even with the model's misses"
+    if surely is None:
+        return f"may fall below 50 % from {maybe} ranks on, or stay above it up to {last} (the model's misses)"
+    if surely == maybe:
+        return f"falls below 50 % at {maybe} ranks, even with the model's misses"
+    return f"falls below 50 % somewhere between {maybe} and {surely} ranks (the model's misses)"
+
+
+def regime_notes(table):
+    """Each change of the communication term's regime between rows (a
+    time-block depth that switches, an exchange that becomes hidden), in
+    words, so a term that drops to 0 or jumps is explained, not left to
+    look like a bug."""
+    rows = [r for r in table if "stop" not in r]
+    notes, last = [], None
+    for r in rows:
+        if r["regime"] != last:
+            notes.append(f"- from {r['p']} rank{'s' if r['p'] > 1 else ''}: {r['regime']}")
+            last = r["regime"]
+    return ["How the communication term changes with the ranks:", *notes, ""] if len(notes) > 1 else []
 
 
 # ---------------------------------------------------------------- CLI
@@ -1223,7 +1318,12 @@ def run(argv):
     ap = Parser(
         prog="scripts/scaling.py",
         description="Strong and weak scaling studies of any parsim workload, locally or on SLURM.",
+        usage="%(prog)s {strong,weak} WORKLOAD [options]\n"
+              "       %(prog)s report DIR\n"
+              "       %(prog)s predict DIR --ranks N [--network alpha=T,beta=R|FILE] [...]",
         epilog="scripts/scaling.py report DIR rebuilds the CSV, table and plots of a study directory. "
+               "scripts/scaling.py predict DIR --ranks N predicts the study's workload on up to N ranks "
+               "from a cost model and the network (see predict --help). "
                "A study that fails (a run's error, which it names by parsim's own line; Ctrl-C; SIGTERM) "
                "removes what it wrote into --out and cancels the SLURM jobs it submitted, so the same "
                "command can simply be run again.")
@@ -1234,7 +1334,8 @@ def run(argv):
     ap.add_argument("--launcher", choices=("mpirun", "slurm"), default="mpirun")
     ap.add_argument("--repeat", type=int, default=3, help=f"runs per point (default 3, at most {MAX_REPEAT})")
     ap.add_argument("--oversubscribe", action="store_true", help="allow more ranks than cores (mpirun)")
-    ap.add_argument("--out", help="result directory (default results/<study>-<workload>-<time>); "
+    ap.add_argument("--out", help="result directory (default results/<study>-<workload>-<time> in the "
+                    "current directory); "
                     "new or empty; removed again if the study fails")
     ap.add_argument("--parsim", help="parsim binary (default target/release/parsim)")
     ap.add_argument("--wait", action="store_true", help="slurm: wait for the report job")
@@ -1256,7 +1357,9 @@ def run(argv):
     info = check_info(known[o.workload], f"the registry's {o.workload}", need_size=True)
     for p in rank_counts(o.max_ranks):  # sizes are checked before anything runs
         point_args(o.study, info, p, o)
-    out = Path(o.out) if o.out else ROOT / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
+    # Without --out, results/ in the current directory: the project's own
+    # may be a read-only install on a cluster.
+    out = Path(o.out) if o.out else Path.cwd() / "results" / f"{o.study}-{o.workload}-{time.strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not out.is_dir():
         raise StudyError(f"output directory {out} exists and is not a directory")
     if out.exists() and any(out.iterdir()):

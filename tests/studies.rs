@@ -414,8 +414,13 @@ fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
         .output()
         .unwrap();
     assert!(sig.status.success(), "{}", show(&sig));
-    // Requeued jobs are held for 120 s by SLURM; release it now.
+    // Requeued jobs are held for 120 s by SLURM; release it sooner, but
+    // not within the second the old run was killed: slurmd refuses a
+    // credential made no later than the second it revoked the job's ("Killing
+    // non-startable batch JobId=5: Job credential revoked", job FAILED; it
+    // happened once on a loaded host), which is what the hold is for.
     wait_state(slurm, &id, &["PENDING"], 60);
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let rel = slurm
         .command("scontrol")
         .args(["update", &format!("JobId={id}"), "StartTime=now"])
