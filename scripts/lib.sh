@@ -14,6 +14,13 @@ mpi_allow_root() {
   fi
 }
 
+# A refused or failed run is one line from parsim; Open MPI's mpirun then
+# adds a ten-line banner ("Primary job terminated normally, but 1 process
+# returned a non-zero exit code ...") that says nothing more. The scripts'
+# mpirun leave it out (Open MPI 4: orte, 5: prte); a user's own setting wins.
+export OMPI_MCA_orte_execute_quiet=${OMPI_MCA_orte_execute_quiet:-1}
+export PRTE_MCA_prte_execute_quiet=${PRTE_MCA_prte_execute_quiet:-1}
+
 # Extra mpirun flags when asking for more ranks than this machine has cores.
 mpi_oversubscribe_flags() {
   local ranks=$1

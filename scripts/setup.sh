@@ -3,7 +3,8 @@
 #
 #   ./scripts/setup.sh            check; on Debian/Ubuntu install what is missing
 #   ./scripts/setup.sh --python   also the project's Python venv (.venv: numpy,
-#                                 h5py, matplotlib) for plots and scaling studies
+#                                 h5py, matplotlib, xarray, h5netcdf) for plots,
+#                                 scaling studies and the guide's xarray lines
 #   ./scripts/setup.sh --tests    everything the test suite needs (implies --python
 #                                 and --parallel-io; adds ParaView's pvbatch and
 #                                 Xvfb, which open the XDMF sidecars)
@@ -126,12 +127,12 @@ int main(int argc, char **argv) { MPI_Init(&argc, &argv); return MPI_Finalize();
 }
 ROOT=$PARSIM_ROOT
 VENV=$ROOT/.venv
-PY_PACKAGES=(numpy h5py matplotlib)
+# xarray + h5netcdf: the user guide opens result files with them (and the
+# tests open every one), so the venv the docs use has what the docs show.
+PY_PACKAGES=(numpy h5py matplotlib xarray h5netcdf)
 # CMake for the bundled-HDF5 build, from PyPI: no root needed, the same
 # version everywhere.
 (( want_cmake )) && PY_PACKAGES+=(cmake ninja) # ninja: a fresh Debian has no make
-# The tests also open every result file with xarray (h5netcdf engine).
-(( want_tests )) && PY_PACKAGES+=(xarray h5netcdf)
 has_venv() {
   [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_PACKAGES[*]}")" >/dev/null 2>&1
 }

@@ -41,6 +41,14 @@ impl<C: Communicator> Launch<'_, C> {
         })?;
         match self.dry {
             Some(deck) => {
+                // The output as the run would find it now (it exists and
+                // --force is not given, ...): documented commands run in
+                // order must not collide, and a dry run says where they do.
+                let out = S::output(&plan);
+                crate::par::broadcast_json(self.world, || match &out.path {
+                    Some(p) => crate::output::PendingOutput::check(p, out.force, "output"),
+                    None => Ok(()),
+                })?;
                 if self.world.rank() == 0 {
                     crate::console::out(&format!("{deck}{}", S::resolved(&plan, &setting)));
                 }

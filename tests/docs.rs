@@ -1,11 +1,15 @@
 //! Every command the docs show runs as written, with `parsim` on `PATH`
-//! (as the README says to put it there), in a directory of the test's own
-//! that holds a copy of `examples/`:
+//! (as the README says to put it there), in order, in one empty directory
+//! of the test's own (no copy of the project's files: the example decks
+//! are built in, `parsim run --example NAME`):
 //!
 //! - the README's commands run for real (they are small on purpose), and
 //!   must exit 0, or the code their comment names ("exit 2");
 //! - the guides' commands (some are cluster-sized) run as dry runs: every
-//!   option is checked exactly as the run would check it.
+//!   option is checked exactly as the run would check it, and the result
+//!   file each would write is noted, so two commands that would collide
+//!   ("output exists; pass --force") fail here as they would for a reader
+//!   running them in order in one directory.
 //!
 //! A command is a line of a ```sh block that starts with `parsim` or
 //! `mpirun ... parsim`; `srun` lines are the cluster tests' to run, and a
@@ -42,6 +46,19 @@ fn commands(file: &str) -> Vec<Vec<String>> {
         rest = &body[end + 3..];
     }
     blocks
+}
+
+/// An `mpirun` line with more ranks than a 2-core laptop has and no
+/// `--oversubscribe`: Open MPI refuses it there ("not enough slots").
+fn needs_oversubscribe(cmd: &str) -> bool {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let ranks = words
+        .windows(2)
+        .find(|w| w[0] == "-n" || w[0] == "-np")
+        .and_then(|w| w[1].parse::<u32>().ok());
+    words.first() == Some(&"mpirun")
+        && ranks.is_some_and(|n| n > 2)
+        && !words.contains(&"--oversubscribe")
 }
 
 fn is_parsim(line: &str) -> bool {
@@ -101,12 +118,6 @@ fn as_run(cmd: &str, dry: bool) -> String {
 
 fn run_all(file: &str, dry: bool) {
     let dir = scratch(&format!("docs-{}", file.replace(['/', '.'], "-")));
-    let copied = Command::new("cp")
-        .args(["-r", &format!("{ROOT}/examples"), "."])
-        .current_dir(&dir)
-        .status()
-        .unwrap();
-    assert!(copied.success());
     let bin = Path::new(parsim()).parent().unwrap();
     let path = format!(
         "{}:{}",
@@ -115,9 +126,16 @@ fn run_all(file: &str, dry: bool) {
     );
     let mut ran = 0;
     let mut wrong = Vec::new();
+    let mut written = std::collections::HashSet::new();
     for block in commands(file) {
         for line in block {
             let (cmd, want) = split_comment(&line);
+            if needs_oversubscribe(&cmd) {
+                wrong.push(format!(
+                    "{file}: `{cmd}` starts more than 2 ranks without --oversubscribe: \
+                     it fails as written on a 2-core laptop"
+                ));
+            }
             let shell = as_run(&cmd, dry);
             let mut c = Command::new("bash");
             c.args(["-c", &shell]).current_dir(&dir).env("PATH", &path);
@@ -127,6 +145,19 @@ fn run_all(file: &str, dry: bool) {
             }
             let out = c.output().unwrap();
             ran += 1;
+            let shown_dry = cmd.split_whitespace().any(|w| w == "--dry-run");
+            if dry && out.status.success() && !shown_dry {
+                if let Some(name) = written_by(&dir, &shell, &out.stdout) {
+                    let forced = cmd.split_whitespace().any(|w| w == "--force");
+                    if written.contains(&name) && !forced {
+                        wrong.push(format!(
+                            "{file}: `{cmd}` writes '{name}', which an earlier command wrote: \
+                             run in order, it would stop with 'output exists; pass --force'"
+                        ));
+                    }
+                    written.insert(name);
+                }
+            }
             if out.status.code() != Some(want) {
                 wrong.push(format!(
                     "{file}: `{shell}` exited {:?}, not {want}: {}",
@@ -141,6 +172,28 @@ fn run_all(file: &str, dry: bool) {
     }
     assert!(ran > 0, "{file}: no command found");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The result file a dry run's command would write: its deck's `output =
+/// "..."` or the default it names (None with `no_output = true`). The deck
+/// is the printed text, or the file it was redirected into. Why not run
+/// them: the guides' commands are cluster-sized; the names are enough to
+/// find two that would collide for a reader running them in order in one
+/// directory.
+fn written_by(dir: &Path, shell: &str, stdout: &[u8]) -> Option<String> {
+    let mut deck = String::from_utf8_lossy(stdout).into_owned();
+    if let Some((_, file)) = shell.split_once(" > ") {
+        deck += &std::fs::read_to_string(dir.join(file.trim())).unwrap_or_default();
+    }
+    if deck.lines().any(|l| l.starts_with("no_output = true")) {
+        return None;
+    }
+    deck.lines().find_map(|l| {
+        l.strip_prefix("output = \"")
+            .or_else(|| l.strip_prefix("# output: not set (default: "))
+            .and_then(|rest| rest.split(['"', ')']).next())
+            .map(String::from)
+    })
 }
 
 #[test]
@@ -178,4 +231,46 @@ fn comments_name_exit_codes_and_commands_are_found() {
         "parsim heat --nx 4 --dry-run > run.toml"
     );
     assert_eq!(as_run("parsim man | man -l -", true), "parsim man");
+    assert!(needs_oversubscribe("mpirun -n 4 parsim heat"));
+    assert!(!needs_oversubscribe(
+        "mpirun --oversubscribe -n 4 parsim heat"
+    ));
+    assert!(!needs_oversubscribe("mpirun -n 2 parsim heat"));
+}
+
+/// Issue 43: the example decks are built in, so an installed parsim runs
+/// them from a directory that holds nothing of the project, and writes
+/// one out byte for byte.
+#[test]
+fn the_example_decks_run_from_any_directory() {
+    let dir = scratch("docs-examples-anywhere");
+    let out = Command::new(parsim())
+        .args(["examples", "pi"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let file = std::fs::read(Path::new(ROOT).join("examples/pi.toml")).unwrap();
+    assert_eq!(out.stdout, file);
+    let v = run_json(
+        &dir,
+        2,
+        &[
+            "run",
+            "--example",
+            "pi",
+            "--samples",
+            "100000",
+            "--output",
+            "p.h5",
+        ],
+    );
+    assert_eq!(v["passed"], true, "{v}");
+    assert!(dir.join("p.h5").is_file());
+    assert_refused(
+        &dir,
+        1,
+        &["run", "--example", "dsik"],
+        "unknown example 'dsik' (parsim examples lists them: demo, disk,",
+    );
 }

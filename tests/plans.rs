@@ -191,3 +191,33 @@ fn a_valid_dry_run_prints_the_plan_on_its_ranks_for_every_workload() {
         );
     }
 }
+
+/// Issue 43: a dry run refuses an output that exists (without --force),
+/// as the run does, in the same line; with --force it passes.
+#[test]
+fn a_dry_run_refuses_an_existing_output_as_the_run_does() {
+    let dir = scratch("plans-dry-output");
+    std::fs::write(dir.join("pi.h5"), b"a result of yesterday").unwrap();
+    for dry in [true, false] {
+        let mut args = vec!["pi", "--samples", "1000"];
+        if dry {
+            args.push("--dry-run");
+        }
+        assert_refused(
+            &dir,
+            1,
+            &args,
+            "output 'pi.h5' exists; pass --force to overwrite it",
+        );
+    }
+    let out = mpirun(
+        &dir,
+        1,
+        &["pi", "--samples", "1000", "--force", "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        std::fs::read(dir.join("pi.h5")).unwrap(),
+        b"a result of yesterday"
+    );
+}

@@ -35,6 +35,18 @@ pub struct Expanded {
     pub deck: Option<(String, String)>,
 }
 
+/// `parsim run --example NAME ...`: the built-in deck's name ("" when
+/// `--example` is last: the refusal then names the known ones).
+pub fn example_name(args: &[OsString]) -> Option<String> {
+    if args.get(1).is_some_and(|w| w == "run") && args.get(2).is_some_and(|w| w == "--example") {
+        return Some(
+            args.get(3)
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        );
+    }
+    None
+}
+
 /// Where the command line names a deck, if anywhere: its path (any bytes
 /// a file name may hold).
 pub fn deck_path(args: &[OsString]) -> Option<PathBuf> {
@@ -123,6 +135,14 @@ struct Split {
 }
 
 fn split(words: &[OsString]) -> Result<Split, String> {
+    if let Some(name) = example_name(words) {
+        return Ok(Split {
+            path: super::examples::shown(&name).into(),
+            workload: None,
+            before: words[..1].to_vec(),
+            after: words.get(4..).unwrap_or_default().to_vec(),
+        });
+    }
     if words.get(1).is_some_and(|w| w == "run") {
         let path = words
             .get(2)

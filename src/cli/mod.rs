@@ -10,6 +10,7 @@
 
 pub mod deck;
 mod errors;
+pub mod examples;
 pub mod tools;
 
 use std::path::PathBuf;
@@ -44,8 +45,9 @@ struct Cli {
     command: Command,
     /// Check every option (deck, then command line) exactly as a run
     /// does, print the effective configuration as a deck with the plan
-    /// resolved on these ranks, and exit without running. Input files'
-    /// contents, free memory and the output path are checked when the run
+    /// resolved on these ranks, and exit without running. The output is
+    /// checked as the run would find it now (it exists, no --force: refused);
+    /// input files' contents and free memory are checked when the run
     /// starts.
     #[arg(long, global = true)]
     dry_run: bool,
@@ -79,10 +81,21 @@ enum Command {
         /// A workload's page instead of the main one.
         subcommand: Option<String>,
     },
-    /// Run from an input deck: `parsim run DECK.toml [options]`. The deck
+    /// List the example decks, or print one: `parsim examples disk >
+    /// disk.toml` (they are built in: any directory will do).
+    Examples {
+        /// The deck to print.
+        name: Option<String>,
+    },
+    /// Run from an input deck: `parsim run DECK.toml [options]`, or a
+    /// built-in example, `parsim run --example disk [options]`. The deck
     /// (TOML) names the workload and sets its options; options typed after
     /// it override the deck. Every subcommand also takes `--config DECK`.
     Run {
+        /// A built-in example deck instead of a file (`parsim examples`
+        /// lists them); it must come first: `parsim run --example NAME`.
+        #[arg(long, value_name = "NAME")]
+        example: Option<String>,
         /// The deck (TOML): workload = "heat" and any of its options.
         deck: Option<PathBuf>,
         /// Options of the deck's workload, overriding the deck.
@@ -252,6 +265,10 @@ fn printed_only(args: Vec<std::ffi::OsString>) -> Option<Outcome<String>> {
 fn printed_text(cmd: &Command) -> Option<Outcome<String>> {
     match cmd {
         Command::Workloads { json } => Some(Ok(crate::workloads::listing(*json))),
+        Command::Examples { name: None } => Some(Ok(examples::listing())),
+        Command::Examples { name: Some(n) } => {
+            Some(examples::text(n).map(String::from).map_err(Failure::usage))
+        }
         Command::Completions { shell } => Some(Ok(completions(command(), *shell))),
         Command::Man { subcommand } => {
             Some(man_page(command(), subcommand.as_deref()).map_err(Failure::usage))
@@ -285,6 +302,11 @@ fn print_result(text: &str) -> i32 {
 /// rank gets the same text, so all reach the same verdict. The deck's path
 /// and text, for provenance.
 fn with_deck<C: Communicator>(world: &C, raw: Vec<std::ffi::OsString>) -> Outcome<deck::Expanded> {
+    if let Some(name) = deck::example_name(&raw) {
+        // Built in: every rank has the same text without reading a file.
+        let text = examples::text(&name).map_err(Failure::usage)?;
+        return deck::expand(&raw, text, workload_options).map_err(Failure::usage);
+    }
     let Some(path) = deck::deck_path(&raw) else {
         return Ok(deck::Expanded {
             args: raw,
@@ -377,7 +399,7 @@ fn dispatch<C: Communicator>(
         }
         Command::Pingpong(args) => crate::pingpong::run(world, &args, dry),
         Command::Run { .. } => Err(Failure::usage(
-            "run needs a deck first: parsim run DECK.toml [options]",
+            "run needs a deck first: parsim run DECK.toml [options], or parsim run --example NAME",
         )),
         // Answered before MPI starts (`printed_only`); the same text here.
         printing => match printed_text(&printing) {

@@ -42,26 +42,7 @@ impl PendingOutput {
 
     /// As [`PendingOutput::prepare`], for a file called `what` in messages.
     pub fn prepare_as(dest: &Path, force: bool, what: &'static str) -> Outcome<Self> {
-        let shown = dest.display();
-        if check_destination(dest, what)? && !force {
-            return Err(Failure::usage(format!(
-                "{what} '{shown}' exists; pass --force to overwrite it"
-            )));
-        }
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !parent.is_dir() {
-            return Err(Failure::usage(format!(
-                "cannot write {what} '{shown}': directory '{}' does not exist",
-                parent.display()
-            )));
-        }
-        if force {
-            replaceable(dest, &parent)
-                .map_err(|why| Failure::usage(format!("{what} '{shown}' {why}")))?;
-        }
+        Self::check(dest, force, what)?;
         // A checkpoint this run claimed is locked already, by the claim.
         let lock = match claimed(dest) {
             Some(_) => None,
@@ -82,6 +63,34 @@ impl PendingOutput {
             committed: false,
             _lock: lock,
         })
+    }
+
+    /// What [`PendingOutput::prepare_as`] refuses before it touches
+    /// anything: an existing `dest` without `force`, anything but a regular
+    /// file, a missing parent directory, a file `force` may not replace.
+    /// `--dry-run` asks the same, so it refuses what the run would.
+    pub fn check(dest: &Path, force: bool, what: &'static str) -> Outcome<()> {
+        let shown = dest.display();
+        if check_destination(dest, what)? && !force {
+            return Err(Failure::usage(format!(
+                "{what} '{shown}' exists; pass --force to overwrite it"
+            )));
+        }
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(Failure::usage(format!(
+                "cannot write {what} '{shown}': directory '{}' does not exist",
+                parent.display()
+            )));
+        }
+        if force {
+            replaceable(dest, &parent)
+                .map_err(|why| Failure::usage(format!("{what} '{shown}' {why}")))?;
+        }
+        Ok(())
     }
 
     /// The final file name (without directory).
