@@ -165,13 +165,15 @@ def check(out, files, force):
     for p in files:
         name = run_name(p)
         if name in seen:
+            if os.path.realpath(seen[name]) == os.path.realpath(p):
+                raise Refusal(f"{p} is given twice")
             raise Refusal(f"two runs named {name}: {seen[name]} and {p}")
         seen[name] = p
         w = read_report(p)["workload"]
         if workload is None:
             workload, first = w, p
         elif w != workload:
-            raise Refusal(f"{p} is a {w} result, {first} a {workload} one: "
+            raise Refusal(f"results of two workloads: {workload} in {first}, {w} in {p}: "
                           "gather the runs of one workload")
     return workload
 
