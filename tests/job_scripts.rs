@@ -286,20 +286,45 @@ fn slurm_job_scripts_a_site_can_submit() {
 
 /// ou stopped by SLURM's warning signal mid-run writes a checkpoint, is
 /// requeued, resumes from it and ends with the datasets of one
-/// uninterrupted run.
+/// uninterrupted run; through ou.sbatch, and through run.sbatch with an ou
+/// deck (the checkpoint named after the deck).
 fn ou_requeued_resumes(slurm: &Slurm, work: &Path) {
     let dir = work.join("ou-requeue");
     std::fs::create_dir_all(&dir).unwrap();
     let steps = "400000000";
-    let (id, out) = slurm.submit(
+    let export = format!("--export=ALL,PARSIM={},PATHS=4,STEPS={steps}", parsim());
+    let id = requeue_and_resume(slurm, &dir, &[&export, &job("ou.sbatch")], "ou", "ou");
+    run_ok(
         &dir,
-        &[
-            &format!("--export=ALL,PARSIM={},PATHS=4,STEPS={steps}", parsim()),
-            &job("ou.sbatch"),
-        ],
+        2,
+        &["ou", "--paths", "4", "--steps", steps, "--output", "ref.h5"],
     );
+    let reference = dir.join("ref.h5");
+    assert!(
+        same_datasets(&reference, &dir.join(format!("ou-{id}.h5")), "ou"),
+        "the requeued ou run differs from an uninterrupted one"
+    );
+    std::fs::write(
+        dir.join("ou4.toml"),
+        format!("workload = \"ou\"\npaths = 4\nsteps = {steps}\n"),
+    )
+    .unwrap();
+    let export = format!("--export=ALL,PARSIM={}", parsim());
+    let args = [export.as_str(), &job("run.sbatch"), "ou4.toml"];
+    let id = requeue_and_resume(slurm, &dir, &args, "run", "ou4");
+    assert!(
+        same_datasets(&reference, &dir.join(format!("ou4-{id}.h5")), "ou"),
+        "the requeued ou deck run differs from an uninterrupted one"
+    );
+}
+
+/// Submits `args` in `dir`, stops the job with the warning signal once its
+/// ranks run, releases the requeued job and checks its log (`parsim-LOG-ID.out`)
+/// for each step, the checkpoint being `NAME-ID.ckpt.h5`. The job id.
+fn requeue_and_resume(slurm: &Slurm, dir: &Path, args: &[&str], log: &str, name: &str) -> String {
+    let (id, out) = slurm.submit(dir, args);
     assert!(out.status.success(), "{}", show(&out));
-    warn_job(slurm, &dir, &id);
+    warn_job(slurm, dir, &id);
     // Requeued jobs are held for 120 s by SLURM; release it sooner, but
     // not within the second the old run was killed: slurmd refuses a
     // credential made no later than the second it revoked the job's
@@ -314,25 +339,17 @@ fn ou_requeued_resumes(slurm: &Slurm, work: &Path) {
         .unwrap();
     assert!(rel.status.success(), "{}", show(&rel));
     let end = slurm.wait_state(&id, &["COMPLETED", "FAILED", "CANCELLED"], 300);
-    let log = read(&dir.join(format!("parsim-ou-{id}.out")));
-    assert_eq!(end, "COMPLETED", "{log}");
+    let text = read(&dir.join(format!("parsim-{log}-{id}.out")));
+    assert_eq!(end, "COMPLETED", "{text}");
     for line in [
         "USR1 received: asking parsim to checkpoint and stop",
-        &format!("checkpoint 'ou-{id}.ckpt.h5' written"),
+        &format!("checkpoint '{name}-{id}.ckpt.h5' written"),
         &format!("stopped with a checkpoint; requeueing job {id}"),
-        &format!("resuming from ou-{id}.ckpt.h5 (restart 1)"),
+        &format!("resuming from {name}-{id}.ckpt.h5 (restart 1)"),
     ] {
-        assert!(log.contains(line), "no {line:?} in {log}");
+        assert!(text.contains(line), "no {line:?} in {text}");
     }
-    run_ok(
-        &dir,
-        2,
-        &["ou", "--paths", "4", "--steps", steps, "--output", "ref.h5"],
-    );
-    assert!(
-        same_datasets(&dir.join("ref.h5"), &dir.join(format!("ou-{id}.h5")), "ou"),
-        "the requeued ou run differs from an uninterrupted one"
-    );
+    id
 }
 
 /// pi keeps no checkpoint: stopped by the warning signal it ends cleanly
