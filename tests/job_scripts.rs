@@ -479,10 +479,11 @@ fn array_sweep_gathered(slurm: &Slurm, work: &Path) {
     let tau: Vec<f64> = f.dataset("sweep/tau").unwrap().read_raw().unwrap();
     assert_eq!(tau, [0.5, 1.0, 2.0]);
     let mean: Vec<f64> = f.dataset("sweep/final_mean").unwrap().read_raw().unwrap();
-    for i in 0..3 {
+    assert_eq!(mean.len(), 3);
+    for (i, row) in mean.iter().enumerate() {
         let one = hdf5::File::open(dir.join(format!("one-{i}.h5"))).unwrap();
         let m: Vec<f64> = one.dataset("ou/final_mean").unwrap().read_raw().unwrap();
-        assert_eq!(mean[i].to_bits(), m[0].to_bits(), "row {i}");
+        assert_eq!(row.to_bits(), m[0].to_bits(), "row {i}");
         let copied: Vec<f64> = f
             .dataset(&format!("runs/tau-{i}/ou/set_000/mean"))
             .unwrap()
