@@ -77,7 +77,17 @@ pub fn read(value: &str) -> Result<Matrix, String> {
         return checked(rows, source, fnv1a64(&bytes));
     }
     let source = Source::Inline(value.to_string());
-    let rows = parse_inline(value).map_err(|e| format!("{}: {e}", source.shown()))?;
+    let rows = parse_inline(value).map_err(|e| {
+        let t = value.trim();
+        if t.is_empty() || t.contains([',', ';']) || t.parse::<f64>().is_ok() {
+            format!("{}: {e}", source.shown())
+        } else {
+            format!(
+                "{}: neither rows of numbers ('0.9,0.1;0.5,0.5') nor a file FILE.csv or FILE.npy",
+                source.shown()
+            )
+        }
+    })?;
     checked(rows, source, fnv1a64(value.as_bytes()))
 }
 
@@ -347,6 +357,7 @@ mod tests {
         assert_eq!(m.checksum, fnv1a64(b"0.9, 0.1; 0.5,0.5"));
         for (text, words) in [
             ("", "empty"),
+            ("m.h5", "neither rows of numbers"),
             ("1", "1 row(s): a chain needs at least 2 states"),
             ("0.5,0.5;", "row 1 is empty"),
             ("0.5,0.5;0.5", "row 1 has 1 entries, not 2"),
