@@ -228,7 +228,7 @@ pub fn checked(rows: Vec<Vec<f64>>, source: Source, checksum: u64) -> Result<Mat
         if (sum - 1.0).abs() > tol {
             return Err(bad(format!(
                 "row {i} sums to {sum:.17}, not 1 (off by {:.2e}, tolerance {tol:.0e} = 1e-12 \
-                 x {n} states); rows are not renormalised: write them with more digits",
+                 x {n} states); rows are not renormalised: correct the row, or write its entries with more digits",
                 sum - 1.0
             )));
         }
