@@ -272,37 +272,47 @@ def vector(group, name, length):
 
 
 def plot_markov(f, out):
+    """Fractions against the stationary law, for the built-in chain or a
+    user's --matrix of any size (a chain not validated has no law or z)."""
     g = f["markov"]
-    frac, theory = vector(g, "fractions", 3), vector(g, "stationary_theory", 3)
     names = ([attr_str(v) for v in g["state"][...]] if "state" in g
              else ["bull", "bear", "recession"])
-    if len(names) != 3:
-        raise Bad(f"{g.name}/state: {len(names)} names, not 3")
+    n = len(names)
+    validated = int(g.attrs.get("validated", 1)) == 1
+    frac = vector(g, "fractions", n)
+    theory = vector(g, "stationary_theory", n) if validated else None
     chains, days = num(g, "chains", lo=1, whole=True), num(g, "days", lo=1, whole=True)
     state_days = data(g, "state_days", ndim=2, size=chains)
-    if state_days.shape[1] != 3:
-        raise Bad(f"{g.name}/state_days: shape {state_days.shape}, not {chains} x 3")
+    if state_days.shape[1] != n:
+        raise Bad(f"{g.name}/state_days: shape {state_days.shape}, not {chains} x {n}")
     zs = np.atleast_1d(np.asarray(attr(g, "z")))
-    if zs.dtype.kind not in "iuf" or not np.all(np.isfinite(zs)):
+    if validated and (zs.dtype.kind not in "iuf" or not np.all(np.isfinite(zs))):
         raise Bad(f"{g.name}: attribute 'z' must be finite numbers (got {zs!r})")
-    x = np.arange(3)
+    x = np.arange(n)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax.bar(x - 0.2, frac, 0.4, label="simulated")
-    ax.bar(x + 0.2, theory, 0.4, label="stationary law")
+    if theory is not None:
+        ax.bar(x + 0.2, theory, 0.4, label="stationary law")
     ax.set_xticks(x, names)
     ax.set_ylabel("fraction of days")
-    ax.set_title(f"Markov chain: {chains} chains x {days} days")
+    ax.set_title(f"Markov chain ({n} states): {chains} chains x {days} days")
     ax.legend()
     # The differences, which the bars cannot show: each state's fraction
     # minus the law, with 2 standard errors over the chains.
     per_chain = state_days / days
-    se = per_chain.std(axis=0, ddof=1) / np.sqrt(chains) if chains > 1 else np.zeros(3)
-    ax2.errorbar(x, frac - theory, yerr=2 * se, fmt="o", capsize=6, label="simulated - law, ± 2 se")
-    ax2.axhline(0, color="k", lw=0.8)
+    se = per_chain.std(axis=0, ddof=1) / np.sqrt(chains) if chains > 1 else np.zeros(n)
+    if theory is not None:
+        ax2.errorbar(x, frac - theory, yerr=2 * se, fmt="o", capsize=6,
+                     label="simulated - law, ± 2 se")
+        ax2.axhline(0, color="k", lw=0.8)
+        ax2.set_ylabel("fraction of days - stationary law")
+        title = (f"z = {', '.join(f'{z:+.2f}' for z in zs)}" if n <= 6
+                 else f"largest |z| = {np.max(np.abs(zs)):.2f}")
+        ax2.set_title(title)
+        ax2.legend(fontsize=8)
+    else:
+        ax2.set_title("not validated: " + attr_str(g.attrs.get("validation_note", ""))[:60])
     ax2.set_xticks(x, names)
-    ax2.set_ylabel("fraction of days - stationary law")
-    ax2.set_title(f"z = {', '.join(f'{z:+.2f}' for z in zs)}")
-    ax2.legend(fontsize=8)
     save(fig, out)
 
 

@@ -209,6 +209,7 @@ fn every_workload_has_an_example_deck_and_every_deck_is_run() {
         "ou-sweep",
         "pi",
         "markov",
+        "markov-matrix",
         "integrate",
         "mandelbrot",
         "pairs",
@@ -282,7 +283,13 @@ fn every_example_deck_runs() {
     assert_eq!(r["samples"].as_u64(), Some(200_000_000));
     assert!(dir.join("pi.h5").exists());
     // The lessons' other patterns.
-    for name in ["markov", "integrate", "mandelbrot", "pairs"] {
+    for name in [
+        "markov",
+        "markov-matrix",
+        "integrate",
+        "mandelbrot",
+        "pairs",
+    ] {
         let r = run_json(&dir, 2, &["run", &deck(name)]);
         assert_eq!(r["passed"], true, "{name}: {r}");
         assert!(dir.join(format!("{name}.h5")).exists(), "{name}");

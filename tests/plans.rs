@@ -70,6 +70,18 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--chains", "0"], "--chains must be at least 1"),
                 (&["--days", "0"], "--days must be at least 1"),
                 (&["--chains", "1000000000"], "--chains"),
+                (&["--matrix", "0.5,0.5;0.3,0.6"], "row 1 sums to 0.8999"),
+                (
+                    &["--matrix", "0.5,0.5,0;0.5,0.5,0"],
+                    "not 2: the matrix must be square",
+                ),
+                (&["--matrix", "0.5,0.5;-0.5,1.5"], "row 1, entry 0 is -0.5"),
+                (
+                    &["--matrix", "none.npy"],
+                    "--matrix 'none.npy': cannot read it",
+                ),
+                (&["--matrix", "1,0;0.5,0.5"], "reducible"),
+                (&["--initial-state", "3"], "--initial-state 3"),
             ],
         ),
         (

@@ -90,9 +90,12 @@ impl Estimator for Integrate<'_> {
     type Report = IntegrateReport;
     type Count = f64;
     const NAME: &'static str = "integrate";
-    const PER_UNIT: usize = 1;
     const UNIT: &'static str = "chunk";
     const RATE: &'static str = "Mevals/s";
+
+    fn per_unit(&self) -> usize {
+        1
+    }
 
     fn units(&self) -> u64 {
         self.job.grid.points().div_ceil(self.job.chunk)

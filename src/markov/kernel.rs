@@ -8,6 +8,7 @@
 use rand::Rng;
 
 use crate::rng::Stream;
+use crate::stats::MarkovLaw;
 
 /// The chain's transition matrix, rows = today's state, columns = tomorrow's
 /// (bull, bear, recession).
@@ -17,28 +18,127 @@ pub const MARKOV_PI: [f64; 3] = [0.625, 0.3125, 0.0625];
 pub const MARKOV_STATES: [&str; 3] = ["bull", "bear", "recession"];
 
 /// Cumulative probabilities as 64-bit thresholds: a uniform u64 below
-/// `t[0]` picks state 0, below `t[1]` state 1, else state 2.
-fn thresholds(p: &[f64; 3]) -> [u64; 2] {
+/// `t[0]` picks state 0, below `t[1]` state 1, ..., else the last state
+/// (which takes whatever a row's rounding leaves). The sums run left to
+/// right, so the thresholds never decrease.
+fn cumulative(p: &[f64]) -> Vec<u64> {
     let scale = 2f64.powi(64);
-    [(p[0] * scale) as u64, ((p[0] + p[1]) * scale) as u64]
+    let mut acc = 0.0;
+    p[..p.len() - 1]
+        .iter()
+        .map(|&x| {
+            acc += x;
+            (acc * scale) as u64
+        })
+        .collect()
+}
+
+#[cfg(test)]
+fn thresholds(p: &[f64; 3]) -> [u64; 2] {
+    let t = cumulative(p);
+    [t[0], t[1]]
 }
 
 #[inline]
-fn pick(t: &[u64; 2], u: u64) -> usize {
-    usize::from(u >= t[0]) + usize::from(u >= t[1])
+fn pick<const M: usize>(t: &[u64; M], u: u64) -> usize {
+    t.iter().map(|&x| usize::from(u >= x)).sum()
 }
 
-/// Days spent in each state by one chain of `days` days. The first day's
-/// state is drawn from the stationary distribution, so the fraction of days
-/// is an unbiased estimate of it for any chain length.
-pub fn markov_days(rng: &mut Stream, days: u64) -> [u64; 3] {
-    let rows = MARKOV_P.map(|row| thresholds(&row));
-    let mut state = pick(&thresholds(&MARKOV_PI), rng.next_u64());
-    let mut counts = [0u64; 3];
+/// How a chain's first day is chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum First {
+    /// Drawn from this law (the stationary one): one draw of the stream.
+    Drawn(Vec<f64>),
+    /// This state, no draw.
+    State(usize),
+}
+
+/// A chain ready to walk: the thresholds of each row (n - 1 each) and how
+/// its first day is chosen.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    n: usize,
+    rows: Vec<u64>,
+    first: First,
+    first_t: Vec<u64>,
+}
+
+impl Walk {
+    /// `p`: n x n row-major, row-stochastic.
+    pub fn new(p: &[f64], n: usize, first: First) -> Walk {
+        let rows = p.chunks_exact(n).flat_map(cumulative).collect();
+        let first_t = match &first {
+            First::Drawn(law) => cumulative(law),
+            First::State(_) => Vec::new(),
+        };
+        Walk {
+            n,
+            rows,
+            first,
+            first_t,
+        }
+    }
+
+    /// Add the days one chain of `days` days spends in each state to
+    /// `counts` (n of them).
+    pub fn days(&self, rng: &mut Stream, days: u64, counts: &mut [u64]) {
+        let state = match self.first {
+            First::State(s) => s,
+            First::Drawn(_) => {
+                let u = rng.next_u64();
+                self.first_t.partition_point(|&x| x <= u)
+            }
+        };
+        // Up to 8 states the row's thresholds are compared all at once
+        // (branch-free); beyond, found by bisection.
+        match self.n {
+            2 => walk::<1>(&self.rows, state, rng, days, counts),
+            3 => walk::<2>(&self.rows, state, rng, days, counts),
+            4 => walk::<3>(&self.rows, state, rng, days, counts),
+            5 => walk::<4>(&self.rows, state, rng, days, counts),
+            6 => walk::<5>(&self.rows, state, rng, days, counts),
+            7 => walk::<6>(&self.rows, state, rng, days, counts),
+            8 => walk::<7>(&self.rows, state, rng, days, counts),
+            _ => self.walk_far(state, rng, days, counts),
+        }
+    }
+
+    fn walk_far(&self, mut state: usize, rng: &mut Stream, days: u64, counts: &mut [u64]) {
+        let m = self.n - 1;
+        for _ in 0..days {
+            counts[state] += 1;
+            let u = rng.next_u64();
+            state = self.rows[state * m..(state + 1) * m].partition_point(|&x| x <= u);
+        }
+    }
+}
+
+fn walk<const M: usize>(
+    rows: &[u64],
+    mut state: usize,
+    rng: &mut Stream,
+    days: u64,
+    counts: &mut [u64],
+) {
+    let rows: Vec<[u64; M]> = rows
+        .chunks_exact(M)
+        .map(|c| c.try_into().expect("M thresholds"))
+        .collect();
+    let counts = &mut counts[..M + 1];
     for _ in 0..days {
         counts[state] += 1;
         state = pick(&rows[state], rng.next_u64());
     }
+}
+
+/// Days spent in each state by one chain of `days` days of the built-in
+/// chain. The first day's state is drawn from the stationary distribution,
+/// so the fraction of days is an unbiased estimate of it for any chain
+/// length.
+pub fn markov_days(rng: &mut Stream, days: u64) -> [u64; 3] {
+    let walk = Walk::new(&MARKOV_P.concat(), 3, First::Drawn(MARKOV_PI.to_vec()));
+    let mut counts = [0u64; 3];
+    walk.days(rng, days, &mut counts);
     counts
 }
 
@@ -54,14 +154,27 @@ pub fn markov_days(rng: &mut Stream, days: u64) -> [u64; 3] {
 /// 2 chains failed, counting the three states), and with few days the
 /// fractions are lumpy and skewed.
 pub fn state_score(chains: u64, days: u64, k: usize, count: u64) -> (f64, f64) {
+    let p = MARKOV_P.concat();
+    let law = MarkovLaw {
+        p: &p,
+        n: 3,
+        start: &MARKOV_PI,
+        pi_k: MARKOV_PI[k],
+    };
+    count_score(&law, chains, days, k, count)
+}
+
+/// [`state_score`] for any chain: `law` (its matrix, its first day's law
+/// and the stationary share `pi_k` of state `k`).
+pub fn count_score(law: &MarkovLaw, chains: u64, days: u64, k: usize, count: u64) -> (f64, f64) {
     let c = chains as f64;
     let cgf = |t| {
-        let (a, b, d) = crate::stats::markov_count_cgf(&MARKOV_P, &MARKOV_PI, k, days, t);
+        let (a, b, d) = law.count_cgf(k, days, t);
         (c * a, c * b, c * d)
     };
     let n = c * days as f64;
     let stderr = cgf(0.0).2.sqrt() / n;
-    let (lower, upper) = crate::stats::ln_count_tails(&cgf, n * MARKOV_PI[k], n, count as f64);
+    let (lower, upper) = crate::stats::ln_count_tails(&cgf, n * law.pi_k, n, count as f64);
     (stderr, crate::stats::z_from_tails(lower, upper))
 }
 

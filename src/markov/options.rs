@@ -3,9 +3,11 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
+use super::chain::Source;
+use super::plan::ChainPlan;
 use super::run::MarkovPlan;
 use crate::check::{at_least, at_most};
-use crate::error::Outcome;
+use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
 use crate::montecarlo::{self, MAX_UNITS};
 use crate::options::OutputArgs;
@@ -23,6 +25,16 @@ pub struct MarkovArgs {
     /// Seed.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// The transition matrix: rows separated by ';', entries by ','
+    /// ('0.9,0.1;0.5,0.5'), or a file FILE.csv (one row a line) or
+    /// FILE.npy (2-D float64); rows must sum to 1 within 1e-12 per state.
+    /// Default: the built-in bull/bear/recession chain.
+    #[arg(long, value_name = "ROWS|FILE")]
+    matrix: Option<String>,
+    /// The state every chain starts in (0-based). Default: the first day
+    /// drawn from the stationary distribution.
+    #[arg(long, value_name = "K")]
+    initial_state: Option<usize>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -35,7 +47,8 @@ impl Spec for Markov {
     type Plan = MarkovPlan;
     const INFO: Info = Info {
         name: "markov",
-        summary: "3-state Markov chain (bull/bear/recession): fraction of days per state",
+        summary:
+            "Markov chain (3-state bull/bear/recession, or --matrix): fraction of days per state",
         size: &[Size {
             option: "chains",
             weak: Growth::Linear,
@@ -55,12 +68,14 @@ impl Spec for Markov {
     fn plan(a: MarkovArgs, _: &Setting) -> Outcome<MarkovPlan> {
         at_least("chains", a.chains, 1)?;
         at_least("days", a.days, 1)?;
-        at_most("chains", a.chains, MAX_UNITS / 3)?;
+        let chain = ChainPlan::new(a.matrix.as_deref(), a.initial_state).map_err(Failure::usage)?;
+        at_most("chains", a.chains, MAX_UNITS / chain.matrix.n as u64)?;
         Ok(MarkovPlan {
             chains: a.chains,
             days: a.days,
             seed: a.seed,
             out: a.out.into_output(Self::INFO.default_output),
+            chain,
         })
     }
 
@@ -69,10 +84,18 @@ impl Spec for Markov {
             count: p.chains,
             name: "chain",
             work: p.days,
-            counts_per_unit: 3,
+            counts_per_unit: p.chain.matrix.n,
             count_bytes: 8,
         };
-        montecarlo::resolved(&units, s.ranks)
+        let chain = format!("# chain: {}\n", p.chain.described());
+        chain + &montecarlo::resolved(&units, s.ranks)
+    }
+
+    fn reads(p: &MarkovPlan) -> Vec<(&'static str, std::path::PathBuf)> {
+        match &p.chain.matrix.source {
+            Source::File(path) => vec![("--matrix", path.clone())],
+            _ => Vec::new(),
+        }
     }
 
     fn output(p: &MarkovPlan) -> &crate::driver::Output {

@@ -1,11 +1,16 @@
-//! `parsim markov`: a 3-state Markov chain (bull/bear/recession), the
-//! fraction of days in each state against the stationary distribution;
-//! chains on the driver (see [`crate::montecarlo`]).
+//! `parsim markov`: a Markov chain (the built-in 3-state one or the
+//! user's `--matrix`), the fraction of days in each state against the
+//! stationary distribution; chains on the driver (see
+//! [`crate::montecarlo`]).
 //!
 //! ```text
-//! /markov    attrs: chains, days, seed, transition [3x3 flattened],
-//!                   stationary_theory [3], fractions [3], z [3]
-//!   state_days   u64 [chains, 3]  days each chain spent in each state
+//! /markov    attrs: chains, days, seed, transition [n x n flattened],
+//!                   stationary_theory [n], fractions [n], z [n]
+//!            and with --matrix or --initial-state: matrix_source,
+//!                   matrix_checksum, initial_state (-1: drawn from pi),
+//!                   stationary_residual, validation_law, validated,
+//!                   validation_note
+//!   state_days   u64 [chains, n]  days each chain spent in each state
 //! ```
 
 use std::ops::Range;
@@ -13,11 +18,14 @@ use std::ops::Range;
 use mpi::traits::*;
 use serde::Serialize;
 
-use super::kernel::{markov_days, state_score, MARKOV_P, MARKOV_PI, MARKOV_STATES};
+use super::kernel::Walk;
+use super::plan::ChainPlan;
+use super::validate::{scores, Law};
 use crate::driver::Printed;
 use crate::error::Outcome;
 use crate::h5::{
-    write_along, write_index_axis, write_label_axis, write_list, write_num, write_table, RunMeta,
+    write_along, write_index_axis, write_label_axis, write_list, write_num, write_str, write_table,
+    RunMeta,
 };
 use crate::montecarlo::{mc_phases, Estimator, Gathered, McPhases};
 use crate::par;
@@ -35,6 +43,8 @@ pub struct MarkovPlan {
     pub seed: u64,
     /// The result file and how the report is shown.
     pub out: crate::driver::Output,
+    /// The chain walked, its law and first day.
+    pub chain: ChainPlan,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,23 +54,67 @@ pub struct MarkovReport {
     pub chains: u64,
     pub days: u64,
     pub seed: u64,
-    pub states: [&'static str; 3],
+    pub states: Vec<String>,
     /// Fraction of all days spent in each state.
-    pub fractions: [f64; 3],
-    pub theory: [f64; 3],
+    pub fractions: Vec<f64>,
+    /// The stationary distribution, solved (null where there is none).
+    pub theory: Vec<f64>,
     /// Standard error of each fraction under the chain's law (exact for
     /// the chain length); never None since the law replaced the spread
     /// between chains (which one chain does not have).
-    pub stderr: [Option<f64>; 3],
+    pub stderr: Vec<Option<f64>>,
     /// Normal score of each state's days against the chain's law
     /// ([`state_score`]): about (fraction - theory) / stderr for long
     /// chains; never None.
-    pub z: [Option<f64>; 3],
+    pub z: Vec<Option<f64>>,
     pub passed: bool,
+    /// The chain, when it is not today's default (`--matrix`,
+    /// `--initial-state`): absent otherwise, so that report is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainReport>,
     pub wall_time_s: f64,
     pub days_per_s: f64,
     pub phases: McPhases,
     pub output: Option<String>,
+}
+
+/// What the report says of a chain given by the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    pub states: usize,
+    /// `inline` text or the file's name.
+    pub source: String,
+    /// FNV-1a 64 of the option's text or the file's bytes, in hex.
+    pub checksum: String,
+    /// The state every chain started in; null: drawn from pi.
+    pub initial_state: Option<usize>,
+    /// max(|pi P - pi|, |sum pi - 1|) of the solved pi.
+    pub stationary_residual: Option<f64>,
+    /// The law the days were scored by.
+    pub law: &'static str,
+    pub validated: bool,
+    /// Why not, when not validated.
+    pub note: Option<String>,
+}
+
+impl ChainReport {
+    fn new(c: &ChainPlan) -> ChainReport {
+        use super::chain::Source;
+        ChainReport {
+            states: c.matrix.n,
+            source: match &c.matrix.source {
+                Source::Builtin => "built-in".into(),
+                Source::Inline(t) => format!("inline: {t}"),
+                Source::File(p) => p.display().to_string(),
+            },
+            checksum: format!("fnv1a64:{:016x}", c.matrix.checksum),
+            initial_state: c.initial,
+            stationary_residual: c.law.stationary.as_ref().map(|s| s.1),
+            law: Law::method(c.matrix.n),
+            validated: c.law.not_validated().is_none(),
+            note: c.law.not_validated(),
+        }
+    }
 }
 
 /// Collective: `parsim markov`.
@@ -87,10 +141,13 @@ impl Estimator for Markov<'_> {
     type Report = MarkovReport;
     const NAME: &'static str = "markov";
     type Count = u64;
-    const PER_UNIT: usize = 3;
 
     const UNIT: &'static str = "chain";
     const RATE: &'static str = "Mchain-days/s";
+
+    fn per_unit(&self) -> usize {
+        self.job.chain.matrix.n
+    }
 
     fn units(&self) -> u64 {
         self.job.chains
@@ -102,8 +159,12 @@ impl Estimator for Markov<'_> {
 
     fn count(&self, units: Range<usize>, out: &mut Vec<u64>) {
         let (seed, days) = (self.job.seed, self.job.days);
+        let m = &self.job.chain.matrix;
+        let walk = Walk::new(&m.p, m.n, self.job.chain.first.clone());
         for c in units {
-            out.extend(markov_days(&mut stream(seed, c as u64), days));
+            let at = out.len();
+            out.resize(at + m.n, 0);
+            walk.days(&mut stream(seed, c as u64), days, &mut out[at..]);
         }
     }
 
@@ -113,8 +174,9 @@ impl Estimator for Markov<'_> {
         end: Gathered<u64>,
     ) -> Outcome<Printed<MarkovReport>> {
         let (job, all) = (self.job, end.all);
+        let n = job.chain.matrix.n;
         let stats = (comm.rank() == 0).then(|| markov_stats(&all, job));
-        let (fractions, stderr, z) = stats.unwrap_or(([0.0; 3], [None; 3], [None; 3]));
+        let (fractions, stderr, z) = stats.unwrap_or((vec![0.0; n], vec![None; n], vec![None; n]));
         let passed = z.iter().flatten().all(|v| v.abs() < Z_LIMIT);
         let (wall, t_compute) = (end.wall, end.compute);
         let report = |gather_io: f64, output: Option<String>| {
@@ -124,12 +186,13 @@ impl Estimator for Markov<'_> {
                 chains: job.chains,
                 days: job.days,
                 seed: job.seed,
-                states: MARKOV_STATES,
-                fractions,
-                theory: MARKOV_PI,
-                stderr,
-                z,
+                states: job.chain.names(),
+                fractions: fractions.clone(),
+                theory: job.chain.pi(),
+                stderr: stderr.clone(),
+                z: z.clone(),
                 passed,
+                chain: (!job.chain.is_default()).then(|| ChainReport::new(&job.chain)),
                 wall_time_s: wall,
                 days_per_s: job.chains as f64 * job.days as f64 / wall,
                 phases: McPhases { compute, gather_io },
@@ -142,7 +205,7 @@ impl Estimator for Markov<'_> {
                 &f.create_group("markov")?,
                 job,
                 &all,
-                (fractions, stderr, z),
+                (&fractions, &stderr, &z),
             )
         })?;
         Ok(Printed {
@@ -156,48 +219,49 @@ impl Estimator for Markov<'_> {
 /// The `/markov` group: the chains' days per state, the law (transition
 /// matrix, stationary distribution) and the measured fractions, along the
 /// labelled axes `chain`, `state` (the state names), `from` and `to`. The
-/// group's attributes keep the same numbers as flat lists (older readers).
+/// group's attributes keep the same numbers as flat lists (older readers),
+/// and for a user's chain where it came from and how it was validated.
 fn write_markov(
     g: &hdf5::Group,
     job: &MarkovPlan,
     all: &[u64],
-    (fractions, stderr, z): StateStats,
+    (fractions, stderr, z): StateStatsRef,
 ) -> hdf5::Result<()> {
+    let (n, pi) = (job.chain.matrix.n, job.chain.pi());
+    let p = &job.chain.matrix.p;
     write_num(g, "chains", job.chains)?;
     write_num(g, "days", job.days)?;
     write_num(g, "seed", job.seed)?;
-    write_list(g, "transition", &MARKOV_P.concat())?;
-    write_list(g, "stationary_theory", &MARKOV_PI)?;
-    write_list(g, "fractions", &fractions)?;
-    let z = z.map(|v| v.unwrap_or(f64::NAN));
+    write_list(g, "transition", p)?;
+    write_list(g, "stationary_theory", &pi)?;
+    write_list(g, "fractions", fractions)?;
+    let z: Vec<f64> = z.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
     write_list(g, "z", &z)?;
+    if !job.chain.is_default() {
+        write_chain_attrs(g, &ChainReport::new(&job.chain))?;
+    }
+    let names = job.chain.names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let chain = write_index_axis(g, "chain", 0..job.chains, "chain index")?;
-    let state = write_label_axis(g, "state", &MARKOV_STATES, "state of the chain")?;
-    let from = write_label_axis(g, "from", &MARKOV_STATES, "state today")?;
-    let to = write_label_axis(g, "to", &MARKOV_STATES, "state tomorrow")?;
+    let state = write_label_axis(g, "state", &names, "state of the chain")?;
+    let from = write_label_axis(g, "from", &names, "state today")?;
+    let to = write_label_axis(g, "to", &names, "state tomorrow")?;
     let what = "days each chain spent in each state";
-    let shape = (job.chains as usize, 3);
+    let shape = (job.chains as usize, n);
     write_table(g, "state_days", shape, all, [&chain, &state], ("day", what))?;
     let what = "probability of moving from a state to another in a day";
-    let p = MARKOV_P.concat();
-    write_table(
-        g,
-        "transition_matrix",
-        (3, 3),
-        &p,
-        [&from, &to],
-        ("1", what),
-    )?;
+    write_table(g, "transition_matrix", (n, n), p, [&from, &to], ("1", what))?;
     let along = |name, values: &[f64], what| write_along(g, name, values, &state, ("1", what));
-    along("stationary", &MARKOV_PI, "stationary distribution (theory)")?;
+    along("stationary", &pi, "stationary distribution (theory)")?;
     along(
         "fraction",
-        &fractions,
+        fractions,
         "fraction of days in each state, mean over chains",
     )?;
+    let se: Vec<f64> = stderr.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
     along(
         "fraction_stderr",
-        &stderr.map(|v| v.unwrap_or(f64::NAN)),
+        &se,
         "standard error of the fraction under the chain's law",
     )?;
     along(
@@ -208,54 +272,127 @@ fn write_markov(
     Ok(())
 }
 
+/// A user's chain's record: its source and checksum, first day, the
+/// stationary solve's residual and the validation's law and verdict.
+fn write_chain_attrs(g: &hdf5::Group, c: &ChainReport) -> hdf5::Result<()> {
+    write_str(g, "matrix_source", &c.source)?;
+    write_str(g, "matrix_checksum", &c.checksum)?;
+    write_num(g, "initial_state", c.initial_state.map_or(-1, |k| k as i64))?;
+    write_num(
+        g,
+        "stationary_residual",
+        c.stationary_residual.unwrap_or(f64::NAN),
+    )?;
+    write_str(g, "validation_law", c.law)?;
+    write_num(g, "validated", u8::from(c.validated))?;
+    write_str(g, "validation_note", c.note.as_deref().unwrap_or(""))
+}
+
 /// Per-state fraction of days (mean over chains, in chain order), its
 /// standard error under the chain's law and the normal score of the days
-/// counted against that law ([`state_score`]); defined for one chain too.
-type StateStats = ([f64; 3], [Option<f64>; 3], [Option<f64>; 3]);
+/// counted against that law ([`scores`]); defined for one chain too; no
+/// score for a chain that cannot be validated.
+type StateStats = (Vec<f64>, Vec<Option<f64>>, Vec<Option<f64>>);
+type StateStatsRef<'a> = (&'a [f64], &'a [Option<f64>], &'a [Option<f64>]);
 
 fn markov_stats(all: &[u64], job: &MarkovPlan) -> StateStats {
-    let chains = job.chains as f64;
-    let mut fractions = [0.0; 3];
-    let mut stderr = [None; 3];
-    let mut z = [None; 3];
-    for k in 0..3 {
-        let f: Vec<f64> = all
-            .chunks_exact(3)
-            .map(|c| c[k] as f64 / job.days as f64)
-            .collect();
-        fractions[k] = f.iter().sum::<f64>() / chains;
-        let count = all.chunks_exact(3).map(|c| c[k]).sum();
-        let (se, score) = state_score(job.chains, job.days, k, count);
-        stderr[k] = Some(se);
-        z[k] = Some(score);
+    let (chains, n) = (job.chains as f64, job.chain.matrix.n);
+    let fractions = (0..n)
+        .map(|k| {
+            let f = all.chunks_exact(n).map(|c| c[k] as f64 / job.days as f64);
+            f.sum::<f64>() / chains
+        })
+        .collect();
+    let totals: Vec<u64> = (0..n)
+        .map(|k| all.chunks_exact(n).map(|c| c[k]).sum())
+        .collect();
+    let c = &job.chain;
+    if c.law.not_validated().is_some() {
+        return (fractions, vec![None; n], vec![None; n]);
     }
+    let s = scores(
+        &c.matrix,
+        &c.pi(),
+        &c.first,
+        (job.chains, job.days),
+        &totals,
+    );
+    let stderr = s.iter().map(|x| Some(x.0)).collect();
+    let z = s.iter().map(|x| Some(x.1)).collect();
     (fractions, stderr, z)
 }
 
+/// States the text lists one a line; beyond, the largest |z| is named.
+const LISTED: usize = 20;
+
 fn markov_text(r: &MarkovReport) -> String {
     let (compute, gather_io) = (&r.phases.compute, &r.phases.gather_io);
+    let what = match &r.chain {
+        None => "3-state Markov chain (bull/bear/recession)".to_string(),
+        Some(c) => format!("{}-state Markov chain ({})", c.states, c.source),
+    };
     let mut text = format!(
-        "parsim markov {}: 3-state Markov chain (bull/bear/recession)\n\
+        "parsim markov {}: {what}\n\
          Chains           : {} of {} days (seed {})\n\
          Ranks            : {}\n",
         r.run.version, r.chains, r.days, r.seed, r.run.ranks
     );
-    for k in 0..3 {
+    if let Some(c) = &r.chain {
+        text += &chain_text(c, r);
+    }
+    for k in 0..r.states.len().min(LISTED) {
         let zs = r.z[k].map_or("n/a".into(), |v| format!("{v:+.3}"));
         text += &format!(
             "State {:<10} : fraction {:.6} (theory {:.6}, z {zs})\n",
             r.states[k], r.fractions[k], r.theory[k]
         );
     }
+    let verdict = match r.chain.as_ref().and_then(|c| c.note.as_ref()) {
+        Some(why) => format!("not validated: {why}"),
+        None => format!(
+            "|z| < {Z_LIMIT} for every state: {}",
+            crate::report::verdict(r.passed)
+        ),
+    };
     text += &format!(
-        "Validation       : |z| < {Z_LIMIT} for every state: {}\n\
+        "Validation       : {verdict}\n\
          Wall time        : {:.6} s\n\
          Rate             : {:.4e} chain-days/s\n{}{}",
-        crate::report::verdict(r.passed),
         r.wall_time_s,
         r.days_per_s,
         mc_phases(compute, gather_io),
         output_line(&r.output),
     );
+    text
+}
+
+/// The lines a user's chain adds: its source, first day, the solve, the
+/// law, and past [`LISTED`] states the one with the largest |z|.
+fn chain_text(c: &ChainReport, r: &MarkovReport) -> String {
+    let first = c
+        .initial_state
+        .map_or("drawn from pi".into(), |k| format!("state {k}"));
+    let residual = c.stationary_residual.map_or("none (singular)".into(), |v| {
+        format!("solved, residual {v:.1e}")
+    });
+    let mut text = format!(
+        "Matrix           : {} states, {} ({})\n\
+         First day        : {first}\n\
+         Stationary pi    : {residual}\n\
+         Law              : {}\n",
+        c.states, c.source, c.checksum, c.law
+    );
+    let n = r.states.len();
+    if n > LISTED {
+        let worst = (0..n)
+            .filter_map(|k| r.z[k].map(|z| (k, z)))
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+        text += &format!(
+            "States           : {n}, the first {LISTED} below (all in --json and the file)\n"
+        );
+        if let Some((k, z)) = worst {
+            text += &format!("Largest |z|      : state {k}, z {z:+.3}\n");
+        }
+    }
     text
 }

@@ -131,8 +131,9 @@ pub trait Estimator {
     /// (integrate), gathered to rank 0 in unit order.
     type Count: mpi::datatype::Equivalence + Default + Clone;
     const NAME: &'static str;
-    /// Counts each unit leaves (pi: its hits; markov: days in each state).
-    const PER_UNIT: usize;
+    /// Counts each unit leaves (pi: its hits; markov: days in each of
+    /// the chain's states).
+    fn per_unit(&self) -> usize;
     /// What a unit is called in progress lines ("chunk", "chain").
     const UNIT: &'static str;
     /// The rate's name: millions of the items a unit counts, per second.
@@ -169,7 +170,7 @@ pub struct McRun<'a, C: Communicator, E: Estimator> {
     est: E,
     file: Option<ResultFile>,
     rounds: Rounds,
-    /// This rank's finished units' counts, `E::PER_UNIT` each, in order.
+    /// This rank's finished units' counts, `per_unit()` each, in order.
     counts: Vec<E::Count>,
     t_compute: f64,
 }
@@ -186,7 +187,7 @@ impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
             count: est.units(),
             name: E::UNIT,
             work: est.work_per_unit(),
-            counts_per_unit: E::PER_UNIT,
+            counts_per_unit: est.per_unit(),
             count_bytes: std::mem::size_of::<E::Count>(),
         };
         let need = units.need(comm.rank() as usize, comm.size() as usize);
@@ -197,7 +198,7 @@ impl<'a, C: Communicator, E: Estimator> McRun<'a, C, E> {
         let rounds = Rounds::new(comm, est.units() as usize, per_round);
         Ok(Self {
             comm,
-            counts: Vec::with_capacity(E::PER_UNIT * rounds.range.len()),
+            counts: Vec::with_capacity(est.per_unit() * rounds.range.len()),
             est,
             file,
             rounds,
@@ -249,7 +250,12 @@ impl<C: Communicator, E: Estimator> Workload for McRun<'_, C, E> {
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<E::Report>> {
         let gather_start = mpi::time();
         let end = Gathered {
-            all: gather_ordered(self.comm, &self.counts, &self.rounds.table, E::PER_UNIT),
+            all: gather_ordered(
+                self.comm,
+                &self.counts,
+                &self.rounds.table,
+                self.est.per_unit(),
+            ),
             file: self.file.take(),
             wall: clock.wall,
             compute: self.t_compute,

@@ -77,10 +77,13 @@ impl Estimator for Pi<'_> {
     type Report = PiReport;
     const NAME: &'static str = "pi";
     type Count = u64;
-    const PER_UNIT: usize = 1;
 
     const UNIT: &'static str = "chunk";
     const RATE: &'static str = "Msamples/s";
+
+    fn per_unit(&self) -> usize {
+        1
+    }
 
     fn units(&self) -> u64 {
         self.job.chunks.count()

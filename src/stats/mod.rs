@@ -425,28 +425,25 @@ impl Dual {
     }
 }
 
-type Mat3 = [[Dual; 3]; 3];
-
-/// a b, divided by its largest value (returned as a log): matrix powers of
-/// thousands of days stay in range.
-fn mat_mul(a: &Mat3, b: &Mat3) -> (Mat3, f64) {
-    let mut c = [[Dual::ZERO; 3]; 3];
+/// a b for n x n row-major matrices of duals, divided by its largest
+/// value (returned as a log): matrix powers of thousands of days stay in
+/// range.
+fn mat_mul(a: &[Dual], b: &[Dual], n: usize) -> (Vec<Dual>, f64) {
+    let mut c = vec![Dual::ZERO; n * n];
     let mut big: f64 = 0.0;
-    for i in 0..3 {
-        for j in 0..3 {
+    for i in 0..n {
+        for j in 0..n {
             let mut s = Dual::ZERO;
-            for (k, row) in b.iter().enumerate() {
-                s = s.add(a[i][k].mul(row[j]));
+            for k in 0..n {
+                s = s.add(a[i * n + k].mul(b[k * n + j]));
             }
             big = big.max(s.v.abs());
-            c[i][j] = s;
+            c[i * n + j] = s;
         }
     }
     let scale = if big > 0.0 { big } else { 1.0 };
-    for row in &mut c {
-        for e in row.iter_mut() {
-            *e = e.scale(1.0 / scale);
-        }
+    for e in &mut c {
+        *e = e.scale(1.0 / scale);
     }
     (c, scale.ln())
 }
@@ -454,9 +451,7 @@ fn mat_mul(a: &Mat3, b: &Mat3) -> (Mat3, f64) {
 /// The cumulant generating function of Y = X - days pi_k, X the days a
 /// stationary 3-state chain (transition matrix `p`, stationary law `pi`,
 /// first day drawn from it) spends in state `k` over `days` days, at
-/// theta: with D = diag(e^(theta (1[j = k] - pi_k))), E[e^(theta Y)] =
-/// pi D (P D)^(days - 1) 1, the power by squaring (log2 days products of
-/// dual numbers), so a chain of 1e12 days costs 40 products.
+/// theta: [`markov_count_cgf_n`] for 3 states started from `pi`.
 pub fn markov_count_cgf(
     p: &[[f64; 3]; 3],
     pi: &[f64; 3],
@@ -464,52 +459,85 @@ pub fn markov_count_cgf(
     days: u64,
     theta: f64,
 ) -> (f64, f64, f64) {
-    let tilt = |j: usize| {
-        let c = f64::from(u8::from(j == k)) - pi[k];
-        let e = (theta * c).exp();
-        Dual {
-            v: e,
-            d: c * e,
-            dd: c * c * e,
-        }
+    let chain = MarkovLaw {
+        p: &p.concat(),
+        n: 3,
+        start: pi,
+        pi_k: pi[k],
     };
-    let mut step = [[Dual::ZERO; 3]; 3];
-    for (i, row) in step.iter_mut().enumerate() {
-        for (j, e) in row.iter_mut().enumerate() {
-            *e = tilt(j).scale(p[i][j]);
+    chain.count_cgf(k, days, theta)
+}
+
+/// A chain of n states whose counts are scored: its transition matrix
+/// (row-major), the law of its first day, and the centre of the count
+/// (pi_k, the stationary share of the state scored).
+#[derive(Debug, Clone, Copy)]
+pub struct MarkovLaw<'a> {
+    pub p: &'a [f64],
+    pub n: usize,
+    pub start: &'a [f64],
+    pub pi_k: f64,
+}
+
+impl MarkovLaw<'_> {
+    /// The cumulant generating function of Y = X - days pi_k, X the days
+    /// the chain spends in state `k` over `days` days (first day drawn
+    /// from `start`), at theta: with D = diag(e^(theta (1[j = k] - pi_k))),
+    /// E[e^(theta Y)] = start D (P D)^(days - 1) 1, the power by squaring
+    /// (log2 days products of n x n dual matrices), so a chain of 1e12
+    /// days costs 40 products. Exact for any chain, ergodic or not.
+    pub fn count_cgf(&self, k: usize, days: u64, theta: f64) -> (f64, f64, f64) {
+        let n = self.n;
+        let tilt = |j: usize| {
+            let c = f64::from(u8::from(j == k)) - self.pi_k;
+            let e = (theta * c).exp();
+            Dual {
+                v: e,
+                d: c * e,
+                dd: c * c * e,
+            }
+        };
+        let mut step = vec![Dual::ZERO; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                step[i * n + j] = tilt(j).scale(self.p[i * n + j]);
+            }
         }
+        let (power, ln_power) = dual_power(step, n, days.saturating_sub(1));
+        // s = start D power 1.
+        let mut s = Dual::ZERO;
+        for i in 0..n {
+            let start = tilt(i).scale(self.start[i]);
+            for e in &power[i * n..(i + 1) * n] {
+                s = s.add(start.mul(*e));
+            }
+        }
+        let d1 = s.d / s.v;
+        (s.v.ln() + ln_power, d1, s.dd / s.v - d1 * d1)
     }
-    // power = step^(days - 1), by squaring, with its log scale.
-    let mut power = [[Dual::ZERO; 3]; 3];
-    for (i, row) in power.iter_mut().enumerate() {
-        row[i] = Dual::constant(1.0);
+}
+
+/// base^e by squaring, with its log scale (n x n, row-major).
+fn dual_power(mut base: Vec<Dual>, n: usize, mut e: u64) -> (Vec<Dual>, f64) {
+    let mut power = vec![Dual::ZERO; n * n];
+    for i in 0..n {
+        power[i * n + i] = Dual::constant(1.0);
     }
     let (mut ln_power, mut ln_base) = (0.0, 0.0);
-    let mut base = step;
-    let mut e = days.saturating_sub(1);
     while e > 0 {
         if e & 1 == 1 {
-            let (m, l) = mat_mul(&power, &base);
+            let (m, l) = mat_mul(&power, &base, n);
             power = m;
             ln_power += l + ln_base;
         }
         e >>= 1;
         if e > 0 {
-            let (m, l) = mat_mul(&base, &base);
+            let (m, l) = mat_mul(&base, &base, n);
             base = m;
             ln_base = 2.0 * ln_base + l;
         }
     }
-    // s = pi D power 1.
-    let mut s = Dual::ZERO;
-    for (i, row) in power.iter().enumerate() {
-        let start = tilt(i).scale(pi[i]);
-        for e in row {
-            s = s.add(start.mul(*e));
-        }
-    }
-    let d1 = s.d / s.v;
-    (s.v.ln() + ln_power, d1, s.dd / s.v - d1 * d1)
+    (power, ln_power)
 }
 
 #[cfg(test)]
