@@ -12,6 +12,10 @@ pub const DECKS: &[(&str, &str)] = &[
     ("integrate", include_str!("../../examples/integrate.toml")),
     ("mandelbrot", include_str!("../../examples/mandelbrot.toml")),
     ("markov", include_str!("../../examples/markov.toml")),
+    (
+        "markov-matrix",
+        include_str!("../../examples/markov-matrix.toml"),
+    ),
     ("ou-sweep", include_str!("../../examples/ou-sweep.toml")),
     ("pairs", include_str!("../../examples/pairs.toml")),
     ("pi", include_str!("../../examples/pi.toml")),
