@@ -30,7 +30,7 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--checkpoint", "same.h5", "--output", "same.h5"],
                     "same file",
                 ),
-                (&["--restart", "none.h5", "--proc-grid", "3x1"], "3x1"),
+                (&["--restart", "none.h5", "--proc-grid", "3x1"], "none.h5"),
             ],
         ),
         (
@@ -43,14 +43,8 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--steps", "0"], "--steps must be at least 1"),
                 (&["--steps", "10", "--record-every", "20"], "record"),
                 (&["--checkpoint", "o.h5", "--output", "o.h5"], "same file"),
-                (
-                    &["--params", "none.csv", "--paths", "0"],
-                    "--paths must be at least 1",
-                ),
-                (
-                    &["--restart", "none.h5", "--steps", "0"],
-                    "--steps must be at least 1",
-                ),
+                (&["--params", "none.csv", "--paths", "1"], "none.csv"),
+                (&["--restart", "none.h5", "--steps", "10"], "none.h5"),
             ],
         ),
         (

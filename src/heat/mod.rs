@@ -16,6 +16,7 @@
 //! - [`meta`]: what a checkpoint says of its run, and its checksums (pure);
 //! - [`checkpoint`]: reading a checkpoint's metadata and blocks, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
+//! - [`inputs`]: what the input files say, read before the plan;
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
@@ -29,6 +30,7 @@ pub mod decomp;
 mod finish;
 pub mod gather;
 pub mod halo;
+pub mod inputs;
 pub mod io;
 pub mod kernel;
 pub mod layout;

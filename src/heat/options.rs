@@ -1,14 +1,15 @@
-//! `parsim heat`'s options and its plan: every check of them, once. A
-//! restart's checkpoint is data: the plan merged with it is made when the
-//! run starts.
+//! `parsim heat`'s options and its plan: every check of them, once, with
+//! what the inputs step read of a restart's checkpoint
+//! (`super::inputs`): heat plans once.
 
 use clap::Args;
 use mpi::traits::Communicator;
 
 use super::config::{HeatRequest, Init};
-use super::decomp::{DecompError, ProcGrid};
+use super::decomp::ProcGrid;
+use super::inputs::HeatInputs;
 use super::layout::{Extras, IoMode};
-use super::plan::{HeatJob, HeatPlan, Tuning};
+use super::plan::{HeatJob, HeatPlan, HeatStart, Tuning};
 use crate::check::at_least;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
@@ -199,22 +200,13 @@ impl HeatArgs {
     }
 }
 
-/// A heat run as planned: the job, and its plan on these ranks (`None`
-/// for a restart, planned against its checkpoint when the run starts).
-#[derive(Debug, Clone)]
-pub struct HeatStart {
-    pub job: HeatJob,
-    pub plan: Option<HeatPlan>,
-    /// The cache the ranks agreed on, for a plan made at the run's start.
-    pub cache: crate::cache::CacheShare,
-}
-
 /// `parsim heat` in the registry.
 pub struct Heat;
 
 impl Spec for Heat {
     type Options = HeatArgs;
     type Plan = HeatStart;
+    type Inputs = HeatInputs;
     const INFO: Info = Info {
         name: "heat",
         summary: "Explicit 2D heat equation on a block-partitioned grid, halos exchanged",
@@ -247,48 +239,36 @@ impl Spec for Heat {
         },
     };
 
-    fn plan(a: HeatArgs, s: &Setting) -> Outcome<HeatStart> {
-        let job = a.into_job()?;
-        let plan = match job.checkpointing.restart {
-            // The problem comes from the checkpoint: planned against it when
-            // the run starts; a process grid given is checked now.
-            Some(_) => {
-                if let Some(grid) = job.grid.filter(|g| g.size() != s.ranks) {
-                    return Err(Failure::usage(DecompError::GridSizeMismatch {
-                        grid,
-                        ranks: s.ranks,
-                    }));
-                }
-                None
-            }
-            None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
-        };
-        Ok(HeatStart {
-            job,
-            plan,
-            cache: s.cache,
-        })
+    fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
+        HeatInputs::read(a.ckpt.restart())
     }
 
-    fn resolved(h: &HeatStart, s: &Setting) -> String {
-        match &h.plan {
-            Some(plan) => {
-                let block = plan.decomp.block(0);
-                format!(
-                    "{}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
-                     # checked when the run starts: free memory, CPUs for --threads, the output file\n",
-                    plan.resolved(),
-                    crate::memory::shown(plan.memory_need(&block)),
-                    block.nx(),
-                    block.ny()
-                )
-            }
-            None => format!(
-                "# resolved on {} ranks: options taken from the restart file and the plan \
-                 checked against it when the run starts\n",
-                s.ranks
+    fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatStart> {
+        let job = a.into_job()?;
+        let resume = inputs.restart;
+        let plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
+        Ok(HeatStart { job, plan, resume })
+    }
+
+    fn resolved(h: &HeatStart, _: &Setting) -> String {
+        let plan = &h.plan;
+        let block = plan.decomp.block(0);
+        let (restart, field) = match &h.resume {
+            Some(m) => (
+                format!("# continues '{}' from its step {}\n", m.path, m.stamp.step),
+                ", the restart's field against its checksum",
             ),
-        }
+            None => (String::new(), ""),
+        };
+        format!(
+            "{}{restart}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
+             # checked when the run starts: free memory, CPUs for --threads, the output \
+             file{field}\n",
+            plan.resolved(),
+            crate::memory::shown(plan.memory_need(&block)),
+            block.nx(),
+            block.ny()
+        )
     }
 
     fn output(p: &HeatStart) -> &crate::driver::Output {
@@ -313,6 +293,6 @@ impl Spec for Heat {
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-        super::run::run(w, &h.job, (h.plan.as_ref(), h.cache), meta, stop)
+        super::run::run(w, h, meta, stop)
     }
 }

@@ -35,6 +35,15 @@ pub struct HeatJob {
     pub io: IoMode,
 }
 
+/// A heat run as planned: the job, its plan on these ranks (merged with
+/// the restart's checkpoint, if any) and that checkpoint's metadata.
+#[derive(Debug, Clone)]
+pub struct HeatStart {
+    pub job: HeatJob,
+    pub plan: HeatPlan,
+    pub resume: Option<CheckpointMeta>,
+}
+
 /// How the time loop runs; never changes the results (bitwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tuning {

@@ -19,11 +19,10 @@ use super::io::{self, HeatFile, Plan};
 use super::kernel::{Field, Stencil};
 use super::layout::SnapshotAt;
 use super::meta::CheckpointMeta;
-use super::plan::{cartesian, HeatJob, HeatPlan};
+use super::plan::{cartesian, HeatJob, HeatPlan, HeatStart};
 use super::report::{HeatReport, Stop};
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
-use crate::cache::CacheShare;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
@@ -55,14 +54,12 @@ impl Injected {
 /// Collective over `world`: run the job and print the report on rank 0.
 pub fn run<C: Communicator>(
     world: &C,
-    job: &HeatJob,
-    planned: (Option<&HeatPlan>, CacheShare),
+    start: &HeatStart,
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
-    let resume = job.checkpointing.resume(world, checkpoint::read_meta)?;
-    let heat = HeatRun::new(world, job, planned, resume, meta)?;
-    driver::run(heat, stop, &job.out)
+    let heat = HeatRun::new(world, &start.job, &start.plan, start.resume.clone(), meta)?;
+    driver::run(heat, stop, &start.job.out)
 }
 
 /// A heat run in progress on this rank.
@@ -97,21 +94,18 @@ pub struct HeatRun<'a> {
 }
 
 impl<'a> HeatRun<'a> {
-    /// Collective over `world`: the plan (`planned`: made from the options
-    /// alone, or merged here with the restart's checkpoint, with the cache
-    /// the ranks agreed on), reserve the output, build the state.
+    /// Collective over `world`: with the plan (merged with the restart's
+    /// checkpoint `resume` before the run), reserve the output, build the
+    /// state.
     pub fn new<C: Communicator>(
         world: &C,
         job: &'a HeatJob,
-        (planned, cache): (Option<&HeatPlan>, CacheShare),
+        plan: &HeatPlan,
         resume: Option<CheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
-        let plan = match (&resume, planned) {
-            (None, Some(plan)) => plan.clone(),
-            _ => HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?,
-        };
+        let plan = plan.clone();
         let block = plan.decomp.block(rank);
         crate::par::check_memory(world, plan.memory_need(&block), "two fields of its block")?;
         super::plan::check_threads(world, job.tuning.threads)?;

@@ -33,6 +33,7 @@ pub struct Markov;
 impl Spec for Markov {
     type Options = MarkovArgs;
     type Plan = MarkovPlan;
+    type Inputs = ();
     const INFO: Info = Info {
         name: "markov",
         summary: "3-state Markov chain (bull/bear/recession): fraction of days per state",
@@ -52,7 +53,11 @@ impl Spec for Markov {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn plan(a: MarkovArgs, _: &Setting) -> Outcome<MarkovPlan> {
+    fn inputs(_: &MarkovArgs, _: &Setting) -> Outcome {
+        Ok(())
+    }
+
+    fn plan(a: MarkovArgs, (): (), _: &Setting) -> Outcome<MarkovPlan> {
         at_least("chains", a.chains, 1)?;
         at_least("days", a.days, 1)?;
         at_most("chains", a.chains, MAX_UNITS / 3)?;
