@@ -31,6 +31,12 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "same file",
                 ),
                 (&["--restart", "none.h5", "--proc-grid", "3x1"], "none.h5"),
+                (&["--init", "none.npy"], "--init 'none.npy': cannot read it"),
+                (
+                    &["--init", "none.h5:/f"],
+                    "--init 'none.h5:/f': cannot read it",
+                ),
+                (&["--init", "gauss"], "--init 'gauss'"),
             ],
         ),
         (

@@ -33,7 +33,8 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
     let file = crate::h5::RestartFile::open(path, "heat", "heat")?;
     let (num, int) = (|n| file.num(n), |n| file.int(n));
     let init = file.text("init")?;
-    let init: Init = clap::ValueEnum::from_str(&init, false)
+    let init: Init = init
+        .parse()
         .map_err(|_| file.unusable(format!("unknown init '{init}'")))?;
     let (nx, ny) = (int("nx")? as usize, int("ny")? as usize);
     let problem = HeatRequest {
@@ -173,8 +174,10 @@ pub fn read_block(path: &Path, block: &Block, u: &mut Field) -> anyhow::Result<(
     super::gather::read_block(&file.dataset("heat/temperature")?, None, block, u)
 }
 
-/// Collective: this rank's block at the start: the initial condition, or
-/// its part of the restart file (checked against the file's checksum).
+/// Collective: this rank's block at the start: the initial condition, its
+/// part of the restart file (checked against the file's checksum), or its
+/// part of an initial field's file (checked against the checksum rank 0
+/// found when it checked the file in the inputs step).
 pub fn initial_field(
     cart: &mpi::topology::CartesianCommunicator,
     plan: &super::plan::HeatPlan,
@@ -183,6 +186,18 @@ pub fn initial_field(
 ) -> Outcome<Field> {
     let mut u = Field::with_ghosts(block.nx(), block.ny(), plan.depth);
     u.fill(&plan.cfg, block);
+    if let (None, Some(file), Some(meta)) = (resume, plan.cfg.init.file(), &plan.init_field) {
+        let read = super::field_file::read_block(file, meta, block, &mut u)
+            .map_err(|e| Failure::usage(format!("--init '{}': {e:#}", meta.shown)));
+        crate::par::agree(cart, read)?;
+        if checksum(cart, &u, block, plan.cfg.nx) != meta.checksum {
+            return Err(Failure::usage(format!(
+                "--init '{}' changed since it was checked: its field does not match the \
+                 checksum read then",
+                meta.shown
+            )));
+        }
+    }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)
             .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));

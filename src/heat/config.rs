@@ -8,26 +8,120 @@ use thiserror::Error;
 
 use crate::check::{self, BadValue};
 
-/// Initial condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+/// Initial condition: a built-in one, a field read from a file, or an
+/// expression in x and y. Stored (files, reports, decks) as the text it
+/// was given as, so a built-in one reads "disk" as it always did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Init {
     /// The classic training benchmark: 65 with a disk of 5, walls 20/70/85/5.
     Disk,
     /// sin(pi x/Lx) sin(pi y/Ly) with zero walls: the exactly solvable case.
     Sine,
+    /// A field [ny, nx] of f64 or f32 from a file (`super::field_file`).
+    File(InitFile),
+    /// An expression in x and y, evaluated at each cell's centre.
+    Expr(String),
+}
+
+/// Where an initial field is read from: a `.npy` file, or a dataset of an
+/// HDF5 file (`FILE.h5:/path`; `/heat/temperature`, a parsim heat
+/// result's field, when only the file is named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitFile {
+    /// As given: what files and reports record.
+    pub text: String,
+    pub path: std::path::PathBuf,
+    /// The HDF5 dataset; `None` for a `.npy` file.
+    pub dataset: Option<String>,
+}
+
+/// The dataset `--init FILE.h5` reads: a parsim heat result's field.
+pub const DEFAULT_DATASET: &str = "/heat/temperature";
+
+impl InitFile {
+    /// `FILE.npy`, `FILE.h5`, `FILE.h5:/dataset` (also `.hdf5`), or `None`
+    /// for text that names no such file.
+    pub fn parse(s: &str) -> Option<Self> {
+        let lower = s.to_ascii_lowercase();
+        let h5 = |name: &str| name.ends_with(".h5") || name.ends_with(".hdf5");
+        let (path, dataset) = match s.split_once(":/") {
+            Some((file, path)) if h5(&file.to_ascii_lowercase()) => {
+                (file, Some(format!("/{path}")))
+            }
+            _ if h5(&lower) => (s, Some(DEFAULT_DATASET.to_string())),
+            _ if lower.ends_with(".npy") => (s, None),
+            _ => return None,
+        };
+        Some(Self {
+            text: s.to_string(),
+            path: path.into(),
+            dataset,
+        })
+    }
+
+    /// As messages name it: `f.npy`, `r.h5:/heat/temperature`.
+    pub fn shown(&self) -> String {
+        match &self.dataset {
+            Some(d) => format!("{}:{d}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    /// `disk`, `sine`, a field file, or else an expression in x and y
+    /// (checked when the plan is made).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "disk" => Ok(Self::Disk),
+            "sine" => Ok(Self::Sine),
+            "" => Err(
+                "expected disk, sine, FILE.npy, FILE.h5[:/DATASET] or an expression in x and y"
+                    .into(),
+            ),
+            t => Ok(InitFile::parse(t).map_or_else(|| Self::Expr(t.to_string()), Self::File)),
+        }
+    }
+}
+
+impl From<Init> for String {
+    fn from(i: Init) -> String {
+        i.name().to_string()
+    }
+}
+
+impl TryFrom<String> for Init {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
 impl Init {
-    pub fn name(self) -> &'static str {
+    /// The text it was given as.
+    pub fn name(&self) -> &str {
         match self {
             Init::Disk => "disk",
             Init::Sine => "sine",
+            Init::File(f) => &f.text,
+            Init::Expr(e) => e,
         }
     }
 
-    /// Wall values the initial condition is defined with.
-    pub fn default_boundaries(self) -> Boundaries {
+    /// The file it reads, if any.
+    pub fn file(&self) -> Option<&InitFile> {
+        match self {
+            Init::File(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Wall values the initial condition is defined with (0 for a
+    /// field of the user's).
+    pub fn default_boundaries(&self) -> Boundaries {
         match self {
             Init::Disk => Boundaries {
                 left: 20.0,
@@ -35,7 +129,7 @@ impl Init {
                 bottom: 5.0,
                 top: 85.0,
             },
-            Init::Sine => Boundaries {
+            Init::Sine | Init::File(_) | Init::Expr(_) => Boundaries {
                 left: 0.0,
                 right: 0.0,
                 bottom: 0.0,
@@ -164,7 +258,7 @@ impl HeatConfig {
             dy: req.dy.unwrap_or(DEFAULT_D),
             alpha: req.alpha.unwrap_or(DEFAULT_ALPHA),
             steps: req.steps.unwrap_or(DEFAULT_STEPS),
-            init: req.init.unwrap_or(Init::Disk),
+            init: req.init.clone().unwrap_or(Init::Disk),
         };
         for (name, value) in [("nx", r.nx), ("ny", r.ny)] {
             check::at_least(name, value as u64, 1)?;

@@ -126,6 +126,16 @@ impl HeatRun<'_> {
                 .filter(|_| written)
                 .map(|p| p.display().to_string()),
             restarted_from: self.resume.as_ref().map(|m| m.path.clone()),
+            init_file: self
+                .plan
+                .init_field
+                .as_ref()
+                .map(|m| super::report::InitRead {
+                    file: m.shown.clone(),
+                    shape: m.shape,
+                    element: m.element.name(),
+                    checksum: m.checksum,
+                }),
             stopped,
             validation,
             config: cfg.clone(),
@@ -154,6 +164,7 @@ impl HeatRun<'_> {
                 steps_done: self.step,
                 extras: &extras,
                 snapshots: self.snapshots.len() as u64,
+                init_sum: self.plan.init_sum(),
             },
         )?;
         let src = self.file.as_ref().and_then(|f| f.snapshot_field());

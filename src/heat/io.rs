@@ -91,6 +91,9 @@ pub struct Plan<'a> {
     pub extras: &'a Extras,
     /// Snapshots the file will hold.
     pub snapshots: u64,
+    /// The checksum of an initial field read from a file
+    /// (`super::meta::checksum`), recorded with the file's name.
+    pub init_sum: Option<u64>,
 }
 
 impl Plan<'_> {
@@ -230,6 +233,10 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     write_num(g, "steps", steps_done)?;
     write_num(g, "time", cfg.time_label(steps_done))?;
     write_str(g, "init", cfg.init.name())?;
+    if let (Some(file), Some(sum)) = (cfg.init.file(), plan.init_sum) {
+        write_str(g, "init_file", &file.shown())?;
+        write_num(g, "init_checksum", sum)?;
+    }
     write_num(g, "bc_left", cfg.boundaries.left)?;
     write_num(g, "bc_right", cfg.boundaries.right)?;
     write_num(g, "bc_bottom", cfg.boundaries.bottom)?;

@@ -7,7 +7,7 @@ use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use serde::{Deserialize, Serialize};
 
-use super::config::{HeatRequest, Init};
+use super::config::HeatRequest;
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
@@ -79,7 +79,15 @@ impl CheckpointMeta {
         same!(right, "bc-right", num);
         same!(bottom, "bc-bottom", num);
         same!(top, "bc-top", num);
-        same!(init, "init", |v: Init| v.name().to_string());
+        if let (Some(given), Some(kept)) = (&req.init, &stored.init) {
+            if given != kept {
+                return Err(contradiction(
+                    "init",
+                    given.name().into(),
+                    kept.name().into(),
+                ));
+            }
+        }
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
         if steps < self.stamp.step {
             return Err(Failure::usage(format!(
@@ -186,6 +194,7 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heat::config::Init;
 
     fn meta() -> CheckpointMeta {
         CheckpointMeta {

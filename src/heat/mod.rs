@@ -17,6 +17,7 @@
 //! - [`checkpoint`]: reading a checkpoint's metadata and blocks, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
 //! - [`inputs`]: what the input files say, read before the plan;
+//! - [`field_file`]: an initial field from a file, each rank its block;
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
@@ -27,6 +28,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod decomp;
+pub mod field_file;
 mod finish;
 pub mod gather;
 pub mod halo;

@@ -46,20 +46,23 @@ pub struct HeatArgs {
     /// restarting) [default: 500].
     #[arg(long)]
     steps: Option<u64>,
-    /// Initial condition: disk (the classic benchmark) or sine (exact
-    /// solution) [default: disk].
-    #[arg(long, value_enum)]
+    /// Initial condition: disk (the classic benchmark), sine (exact
+    /// solution), or a field [ny, nx] of f64 or f32 from FILE.npy or
+    /// FILE.h5:/DATASET (FILE.h5 alone: /heat/temperature, a heat
+    /// result), read block by block; with no --nx/--ny the grid is the
+    /// file's [default: disk].
+    #[arg(long, value_name = "disk|sine|FILE")]
     init: Option<Init>,
-    /// Left wall temperature, in °C [default: 20 for disk, 0 for sine].
+    /// Left wall temperature, in °C [default: 20 for disk, 0 otherwise].
     #[arg(long)]
     bc_left: Option<f64>,
-    /// Right wall temperature, in °C [default: 70 for disk, 0 for sine].
+    /// Right wall temperature, in °C [default: 70 for disk, 0 otherwise].
     #[arg(long)]
     bc_right: Option<f64>,
-    /// Bottom wall temperature, in °C [default: 5 for disk, 0 for sine].
+    /// Bottom wall temperature, in °C [default: 5 for disk, 0 otherwise].
     #[arg(long)]
     bc_bottom: Option<f64>,
-    /// Top wall temperature, in °C [default: 85 for disk, 0 for sine].
+    /// Top wall temperature, in °C [default: 85 for disk, 0 otherwise].
     #[arg(long)]
     bc_top: Option<f64>,
     /// Process grid PXxPY (ranks along x times ranks along y)
@@ -240,13 +243,15 @@ impl Spec for Heat {
     };
 
     fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
-        HeatInputs::read(a.ckpt.restart())
+        HeatInputs::read(a.ckpt.restart(), a.init.as_ref())
     }
 
     fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatStart> {
-        let job = a.into_job()?;
+        let mut job = a.into_job()?;
+        inputs.complete(&mut job.request)?;
         let resume = inputs.restart;
-        let plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
+        let mut plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
+        plan.init_field = inputs.init;
         Ok(HeatStart { job, plan, resume })
     }
 
@@ -277,7 +282,13 @@ impl Spec for Heat {
 
     fn reads(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
         let restart = p.job.checkpointing.restart.clone();
-        restart.map(|r| ("--restart", r)).into_iter().collect()
+        let init = p.job.request.init.as_ref().and_then(Init::file);
+        let init = init.map(|f| ("--init", f.path.clone()));
+        restart
+            .map(|r| ("--restart", r))
+            .into_iter()
+            .chain(init)
+            .collect()
     }
 
     fn writes(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {

@@ -80,6 +80,9 @@ pub struct HeatPlan {
     pub auto: Option<CacheShare>,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
+    /// `--init FILE`: the field's shape and type, as the inputs step read
+    /// them (each rank reads its block when the run starts).
+    pub init_field: Option<super::field_file::FieldMeta>,
     /// The result file's extras: the job's, except that a restart keeps
     /// the checkpoint's snapshot interval unless given one; no snapshots
     /// without a result file.
@@ -117,7 +120,16 @@ impl HeatPlan {
             py = self.grid.py(),
             depth = self.depth,
             why = crate::cache::auto_note(self.auto),
-        )
+        ) + &self.init_field.as_ref().map_or(String::new(), |m| {
+            format!(
+                "# initial field '{}': [{}, {}] {}, each rank reading its block; its values \
+                 (finite) checked when the run starts\n",
+                m.shown,
+                m.shape[0],
+                m.shape[1],
+                m.element.name()
+            )
+        })
     }
 
     /// The same verdict on every rank: the request merged with a restart,
@@ -162,7 +174,14 @@ impl HeatPlan {
             auto: job.tuning.time_block.is_none().then_some(cache),
             start_step: resume.map_or(0, |m| m.stamp.step),
             extras,
+            init_field: None,
         })
+    }
+
+    /// The checksum of an initial field read from a file (not after a
+    /// restart, whose field replaces it).
+    pub fn init_sum(&self) -> Option<u64> {
+        self.init_field.as_ref().map(|m| m.checksum)
     }
 
     /// Snapshots the result file will hold: those the restart file carries

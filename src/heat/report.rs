@@ -112,6 +112,20 @@ pub struct HeatReport {
     pub output: Option<String>,
     pub restarted_from: Option<String>,
     pub stopped: Option<Stop>,
+    /// `--init FILE`: what was read (absent for other initial states).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_file: Option<InitRead>,
+}
+
+/// An initial field read from a file: the file (and dataset), its shape
+/// and element type, and the checksum of the values read
+/// (`super::meta::checksum`, the same on any decomposition).
+#[derive(Debug, Clone, Serialize)]
+pub struct InitRead {
+    pub file: String,
+    pub shape: [usize; 2],
+    pub element: &'static str,
+    pub checksum: u64,
 }
 
 impl Validation {
@@ -225,6 +239,13 @@ impl HeatReport {
             "Ranks            : {} (process grid {} x {})",
             self.run.ranks, self.proc_grid[0], self.proc_grid[1]
         );
+        if let Some(f) = &self.init_file {
+            let _ = writeln!(
+                *s,
+                "Initial field    : '{}', [{}, {}] {}, checksum {:#018x}",
+                f.file, f.shape[0], f.shape[1], f.element, f.checksum
+            );
+        }
         let e = &self.execution;
         let _ = writeln!(
             *s,

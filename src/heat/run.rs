@@ -126,6 +126,7 @@ impl<'a> HeatRun<'a> {
                 steps_done: plan.cfg.steps,
                 extras: &plan.extras,
                 snapshots: plan.snapshot_count(resume.as_ref()),
+                init_sum: plan.init_sum(),
             },
         )?;
         let cart = cartesian(world, &plan.decomp)?;
