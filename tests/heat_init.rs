@@ -253,3 +253,82 @@ fn bad_init_files_are_refused_by_the_run_and_the_dry_run() {
         "{text}"
     );
 }
+
+/// `--init 'EXPR'`: cell (i, j) at x = (i + 1) dx, y = (j + 1) dy.
+fn expr_field(i: usize, j: usize) -> f64 {
+    let (x, y) = ((i + 1) as f64 * 0.01, (j + 1) as f64 * 0.01);
+    x * y + 2.0 * x
+}
+
+#[test]
+fn an_expression_field_is_the_same_on_any_ranks_and_at_the_cell_centres() {
+    let dir = scratch("heat_init_expr");
+    // The same values from a file: the expression is evaluated at the
+    // cell centres, with the operations it says.
+    let v: Vec<f64> = (0..NY * NX).map(|k| expr_field(k % NX, k / NX)).collect();
+    npy(
+        &dir.join("same.npy"),
+        "<f8",
+        &format!("({NY}, {NX})"),
+        &f64_le(&v),
+    );
+    let grid = ["--nx", "37", "--ny", "23"];
+    run_from(&dir, 2, "same.npy", "file.h5", &[]);
+    let want = field_of(&dir, "file.h5");
+    let setups: [(usize, &[&str]); 4] = [
+        (1, &[]),
+        (2, &["--time-block", "4", "--threads", "2"]),
+        (3, &["--proc-grid", "1x3"]),
+        (4, &["--proc-grid", "2x2", "--time-block", "3"]),
+    ];
+    for (k, (ranks, extra)) in setups.iter().enumerate() {
+        let out = format!("e{k}.h5");
+        let mut a = grid.to_vec();
+        a.extend_from_slice(extra);
+        run_from(&dir, *ranks, "x*y + 2*x", &out, &a);
+        assert!(
+            same_bits(&field_of(&dir, &out), &want),
+            "{ranks} ranks {extra:?}"
+        );
+    }
+    // A smooth bump, the same bits on 1 and 4 ranks.
+    let bump = "exp(-((x-0.2)^2+(y-0.12)^2)/0.002)";
+    run_from(&dir, 1, bump, "b1.h5", &grid);
+    let mut a = grid.to_vec();
+    a.extend(["--proc-grid", "4x1", "--time-block", "2"]);
+    run_from(&dir, 4, bump, "b4.h5", &a);
+    assert!(same_bits(
+        &field_of(&dir, "b1.h5"),
+        &field_of(&dir, "b4.h5")
+    ));
+}
+
+#[test]
+fn bad_expressions_are_refused_in_one_line() {
+    let dir = scratch("heat_init_expr_bad");
+    for (init, expected) in [
+        ("sin(x", "--init 'sin(x': "),
+        ("z+1", "--init 'z+1': unknown name 'z'"),
+        ("gauss", "--init 'gauss': unknown name 'gauss'"),
+    ] {
+        let mut run = vec!["heat", "--nx", "20", "--ny", "10", "--init", init];
+        run.extend(["--output", "new.h5"]);
+        assert_refused(&dir, 2, &run, expected);
+        run.push("--dry-run");
+        assert_refused(&dir, 2, &run, expected);
+    }
+    // A value that is not finite: found by the ranks, said once.
+    let run = [
+        "heat",
+        "--nx",
+        "20",
+        "--ny",
+        "10",
+        "--init",
+        "log(x-0.1)",
+        "--output",
+        "new.h5",
+    ];
+    assert_refused(&dir, 3, &run, "--init 'log(x-0.1)': its value at [0, 0]");
+    assert!(!dir.join("new.h5").exists());
+}

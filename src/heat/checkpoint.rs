@@ -198,6 +198,9 @@ pub fn initial_field(
             )));
         }
     }
+    if let (None, Init::Expr(text)) = (resume, &plan.cfg.init) {
+        super::init_expr::fill(cart, &plan.cfg, text, block, &mut u)?;
+    }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)
             .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));

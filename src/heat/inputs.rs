@@ -34,14 +34,10 @@ impl HeatInputs {
 
     /// The request completed by the inputs: an initial field's grid,
     /// unless --nx/--ny were given, when they must be the field's; an
-    /// expression init, refused until expressions in x and y exist.
+    /// expression's parse, in x and y.
     pub fn complete(&self, req: &mut HeatRequest) -> Outcome {
         if let Some(Init::Expr(e)) = &req.init {
-            return Err(Failure::usage(format!(
-                "--init '{}': neither disk, sine, FILE.npy nor FILE.h5[:/DATASET] (a field \
-                 file is named by its extension)",
-                crate::error::one_line(e)
-            )));
+            super::init_expr::compile(e)?;
         }
         let Some(m) = &self.init else {
             return Ok(());

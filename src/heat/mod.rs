@@ -18,6 +18,7 @@
 //! - [`report`]: the end-of-run report (text and JSON);
 //! - [`inputs`]: what the input files say, read before the plan;
 //! - [`field_file`]: an initial field from a file, each rank its block;
+//! - [`init_expr`]: an initial field from an expression in x and y;
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
@@ -32,6 +33,7 @@ pub mod field_file;
 mod finish;
 pub mod gather;
 pub mod halo;
+pub mod init_expr;
 pub mod inputs;
 pub mod io;
 pub mod kernel;

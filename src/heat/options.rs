@@ -47,11 +47,12 @@ pub struct HeatArgs {
     #[arg(long)]
     steps: Option<u64>,
     /// Initial condition: disk (the classic benchmark), sine (exact
-    /// solution), or a field [ny, nx] of f64 or f32 from FILE.npy or
+    /// solution), a field [ny, nx] of f64 or f32 from FILE.npy or
     /// FILE.h5:/DATASET (FILE.h5 alone: /heat/temperature, a heat
-    /// result), read block by block; with no --nx/--ny the grid is the
-    /// file's [default: disk].
-    #[arg(long, value_name = "disk|sine|FILE")]
+    /// result), read block by block (with no --nx/--ny the grid is the
+    /// file's), or an expression in x and y in the language of integrate
+    /// --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy [default: disk].
+    #[arg(long, value_name = "disk|sine|FILE|EXPR")]
     init: Option<Init>,
     /// Left wall temperature, in °C [default: 20 for disk, 0 otherwise].
     #[arg(long)]
