@@ -393,25 +393,26 @@ mod tests {
 
     #[test]
     fn npy_headers_of_f64_and_f32_either_byte_order() {
-        let h = parse_npy_header(&npy("<f8", "False", "(3, 5)")).unwrap();
+        let bytes = npy("<f8", "False", "(3, 5)");
+        let h = parse_npy_header(&bytes).unwrap();
+        let at = bytes.len() as u64;
+        assert_eq!(at % 64, 0, "numpy pads the header to 64 bytes");
         assert_eq!(
             (h.shape, h.element, h.big_endian, h.offset),
-            ([3, 5], Element::F64, false, 64)
+            ([3, 5], Element::F64, false, at)
         );
-        let h = parse_npy_header(&npy(">f4", "False", "(7,2)")).unwrap();
+        let bytes = npy(">f4", "False", "(7,2)");
+        let h = parse_npy_header(&bytes).unwrap();
+        let at = bytes.len() as u64;
         assert_eq!(
-            (h.shape, h.element, h.big_endian),
-            ([7, 2], Element::F32, true)
+            (h.shape, h.element, h.big_endian, h.offset),
+            ([7, 2], Element::F32, true, at)
         );
-        assert!(h.check_size(64 + 7 * 2 * 4).is_ok());
-        assert!(h
-            .check_size(64 + 7 * 2 * 4 - 1)
-            .unwrap_err()
-            .contains("truncated"));
-        assert!(h
-            .check_size(64 + 7 * 2 * 4 + 3)
-            .unwrap_err()
-            .contains("3 byte(s) after"));
+        assert!(h.check_size(at + 7 * 2 * 4).is_ok());
+        let short = h.check_size(at + 7 * 2 * 4 - 1).unwrap_err();
+        assert!(short.contains("truncated"), "{short}");
+        let long = h.check_size(at + 7 * 2 * 4 + 3).unwrap_err();
+        assert!(long.contains("3 byte(s) after"), "{long}");
     }
 
     #[test]
