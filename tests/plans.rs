@@ -31,6 +31,11 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "same file",
                 ),
                 (&["--restart", "none.h5", "--proc-grid", "3x1"], "3x1"),
+                (
+                    &["--source", "z*x"],
+                    "--source 'z*x': unknown name 'z' (this expression may use x, y, t)",
+                ),
+                (&["--source", "exp(t"], "--source 'exp(t': "),
             ],
         ),
         (

@@ -50,6 +50,8 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         bottom: Some(num("bc_bottom")?),
         top: Some(num("bc_top")?),
         allow_unstable: false,
+        // Files without a source have no such attribute.
+        source: file.text("source").ok(),
     };
     let stamp = Stamp {
         step: int("step")?,

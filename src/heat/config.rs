@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::source::Source;
 use crate::check::{self, BadValue};
 
 /// Initial condition.
@@ -88,6 +89,9 @@ pub struct HeatRequest {
     pub top: Option<f64>,
     /// Accept a dt above the stability limit (to study blow-up).
     pub allow_unstable: bool,
+    /// `--source`: S(x, y, t) added to the equation ([`super::source`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Why a heat problem cannot be run.
@@ -112,6 +116,9 @@ pub enum ConfigError {
     },
     #[error("grid {nx}x{ny} has more cells than this machine can address")]
     TooLarge { nx: usize, ny: usize },
+    /// A `--source` that does not parse (the line says which and why).
+    #[error("{0}")]
+    Source(String),
 }
 
 /// A runnable heat problem.
@@ -126,6 +133,9 @@ pub struct HeatConfig {
     pub steps: u64,
     pub init: Init,
     pub boundaries: Boundaries,
+    /// The source term, if any (absent from the report without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// A request with its defaults filled in.
@@ -211,6 +221,9 @@ impl HeatConfig {
         ] {
             check::finite(name, value)?;
         }
+        let source = (req.source.as_deref().map(Source::parse))
+            .transpose()
+            .map_err(ConfigError::Source)?;
         Ok(Self {
             nx: r.nx,
             ny: r.ny,
@@ -221,6 +234,7 @@ impl HeatConfig {
             steps: r.steps,
             init: r.init,
             boundaries,
+            source,
         })
     }
 
@@ -261,7 +275,9 @@ impl HeatConfig {
     /// True when the `sine` exact solution applies (zero walls).
     pub fn has_exact_solution(&self) -> bool {
         let b = self.boundaries;
-        self.init == Init::Sine && [b.left, b.right, b.bottom, b.top].iter().all(|&v| v == 0.0)
+        self.init == Init::Sine
+            && [b.left, b.right, b.bottom, b.top].iter().all(|&v| v == 0.0)
+            && self.source.is_none()
     }
 }
 

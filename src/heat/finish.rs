@@ -101,6 +101,7 @@ impl HeatRun<'_> {
                 time_block_auto: self.plan.auto,
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
+                time_block_fallback: self.plan.source_fallback,
             },
             sim_time: cfg.time_label(self.step),
             start_step: self.plan.start_step,

@@ -9,6 +9,7 @@
 //!                         hostnames, report (JSON)
 //! /heat                   attrs: nx, ny, dx, dy, alpha, dt, steps, time, init,
 //!                                bc_left, bc_right, bc_bottom, bc_top,
+//!                                source (only with --source: its text),
 //!                                proc_grid [px, py], ranks,
 //!                                step, target_steps, checksum (see `checkpoint`)
 //! /heat/x, /heat/y        f64 [nx], [ny]: cell coordinates, dimension scales
@@ -234,6 +235,9 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     write_num(g, "bc_right", cfg.boundaries.right)?;
     write_num(g, "bc_bottom", cfg.boundaries.bottom)?;
     write_num(g, "bc_top", cfg.boundaries.top)?;
+    if let Some(source) = &cfg.source {
+        write_str(g, "source", &source.text)?;
+    }
     write_str(g, "units_length", UNITS_LENGTH)?;
     write_str(g, "units_time", UNITS_TIME)?;
     write_str(g, "units_temperature", UNITS_TEMPERATURE)?;

@@ -80,6 +80,17 @@ impl CheckpointMeta {
         same!(bottom, "bc-bottom", num);
         same!(top, "bc-top", num);
         same!(init, "init", |v: Init| v.name().to_string());
+        if let Some(given) = &req.source {
+            if stored.source.as_ref() != Some(given) {
+                let kept = stored.source.as_deref();
+                let shown = super::source::shown;
+                return Err(contradiction(
+                    "source",
+                    shown(given),
+                    kept.map_or("none".into(), shown),
+                ));
+            }
+        }
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
         if steps < self.stamp.step {
             return Err(Failure::usage(format!(
@@ -177,6 +188,11 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
     if let Ok(a) = g.attr("snapshots_checksum") {
         words.push(a.read_scalar::<u64>()?);
     }
+    // Files with a source: its text (files without one keep their sum).
+    if let Ok(a) = g.attr("source") {
+        let text = a.read_scalar::<hdf5::types::VarLenUnicode>()?;
+        words.extend(text.as_bytes().iter().map(|&b| u64::from(b)));
+    }
     Ok(words
         .iter()
         .enumerate()
@@ -204,6 +220,7 @@ mod tests {
                 bottom: Some(5.0),
                 top: Some(85.0),
                 allow_unstable: false,
+                source: None,
             },
             stamp: Stamp {
                 step: 40,

@@ -21,6 +21,7 @@
 //!   (configuration, decomposition, time-block depth, topology);
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
+//! - [`source`]: `--source`, the term added after each step (pure);
 //! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
 pub mod checkpoint;
@@ -39,6 +40,7 @@ pub mod pario;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod source;
 pub mod step;
 pub mod sweep;
 pub mod validate;

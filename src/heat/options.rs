@@ -61,6 +61,11 @@ pub struct HeatArgs {
     /// Top wall temperature, in °C [default: 85 for disk, 0 for sine].
     #[arg(long)]
     bc_top: Option<f64>,
+    /// A source term S(x, y, t), added to the equation: u_t = alpha
+    /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
+    /// in m, and t, in s; steps one at a time: time block 1).
+    #[arg(long, value_name = "EXPR")]
+    source: Option<String>,
     /// Process grid PXxPY (ranks along x times ranks along y)
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
@@ -176,6 +181,7 @@ impl HeatArgs {
                 bottom: self.bc_bottom,
                 top: self.bc_top,
                 allow_unstable: self.allow_unstable,
+                source: self.source,
             },
             grid: self.proc_grid,
             out,

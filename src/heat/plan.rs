@@ -71,6 +71,9 @@ pub struct HeatPlan {
     pub auto: Option<CacheShare>,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
+    /// The time-block depth a `--source` made fall back to 1 (asked for,
+    /// or what `auto` would have chosen): see [`super::source`].
+    pub source_fallback: Option<usize>,
     /// The result file's extras: the job's, except that a restart keeps
     /// the checkpoint's snapshot interval unless given one; no snapshots
     /// without a result file.
@@ -88,7 +91,7 @@ impl HeatPlan {
             "# resolved on {ranks} ranks: {nx} x {ny} points, dx = {dx:?} m, dy = {dy:?} m, \
              alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit {limit:?}), {steps} steps to \
              t = {t:?} s, init {init}, walls L {l} R {r} B {bo} T {to} degC,\n\
-             # process grid {px}x{py}, time block {depth}{why}\n",
+             # process grid {px}x{py}, time block {depth}{why}{fallback}\n{source}",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -108,6 +111,10 @@ impl HeatPlan {
             py = self.grid.py(),
             depth = self.depth,
             why = crate::cache::auto_note(self.auto),
+            fallback = super::source::fallback_note(self.source_fallback),
+            source = c.source.as_ref().map_or(String::new(), |s| {
+                format!("# source S(x, y, t) = {}\n", super::source::shown(&s.text))
+            }),
         )
     }
 
@@ -138,6 +145,9 @@ impl HeatPlan {
         };
         let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
         let depth = check_tuning(&job.tuning, &decomp, cache)?;
+        // A source is added after each step: no time blocking (say so).
+        let source_fallback = (cfg.source.is_some() && depth > 1).then_some(depth);
+        let depth = if source_fallback.is_some() { 1 } else { depth };
         let mut extras = job.extras.clone();
         if extras.snapshot_every == 0 {
             extras.snapshot_every = resume.map_or(0, |m| m.snapshot_every);
@@ -152,6 +162,7 @@ impl HeatPlan {
             depth,
             auto: job.tuning.time_block.is_none().then_some(cache),
             start_step: resume.map_or(0, |m| m.stamp.step),
+            source_fallback,
             extras,
         })
     }
@@ -174,7 +185,10 @@ impl HeatPlan {
     /// `depth` ghost layers around the block (everything else is small).
     pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
         let ghosts = 2 * self.depth as u128;
-        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8
+        // A source without t: its dt S values, one more block.
+        let steady = self.cfg.source.as_ref().is_some_and(|s| !s.is_unsteady());
+        let source = u128::from(steady) * block.cells() as u128 * 8;
+        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8 + source
     }
 }
 

@@ -36,14 +36,24 @@ pub enum Validation {
         bounds: [f64; 2],
         passed: bool,
     },
+    /// With a source (`--source`): the maximum principle does not hold
+    /// (a source heats or cools without bound), so the check is that
+    /// every value is finite; the average, minimum and maximum are shown.
+    Finite {
+        initial_average: f64,
+        final_average: f64,
+        final_min: f64,
+        final_max: f64,
+        passed: bool,
+    },
 }
 
 impl Validation {
     pub fn passed(&self) -> bool {
         match self {
-            Validation::Exact { passed, .. } | Validation::MaximumPrinciple { passed, .. } => {
-                *passed
-            }
+            Validation::Exact { passed, .. }
+            | Validation::MaximumPrinciple { passed, .. }
+            | Validation::Finite { passed, .. } => *passed,
         }
     }
 }
@@ -73,6 +83,9 @@ pub struct Execution {
     /// Halo exchange overlapped with the interior (only with time_block 1,
     /// and only when there is a neighbour to exchange with).
     pub overlap: bool,
+    /// The depth a `--source` made fall back to 1 (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_fallback: Option<usize>,
 }
 
 /// A run stopped early by a signal, after writing a checkpoint.
@@ -146,6 +159,28 @@ impl Validation {
                     "Validation       : values within [{}, {}] (maximum principle), found [{}, {}]: {}",
                     num(bounds[0], None),
                     num(bounds[1], None),
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
+            }
+            Validation::Finite {
+                initial_average,
+                final_average,
+                final_min,
+                final_max,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Average temp.    : {} -> {}",
+                    num(*initial_average, Some(6)),
+                    num(*final_average, Some(6))
+                );
+                let _ = writeln!(
+                    *s,
+                    "Validation       : every value finite, found [{}, {}] (with a source the \
+                     maximum principle does not bound them): {}",
                     num(*final_min, Some(6)),
                     num(*final_max, Some(6)),
                     crate::report::verdict(*passed)
@@ -228,12 +263,25 @@ impl HeatReport {
         let e = &self.execution;
         let _ = writeln!(
             *s,
-            "Execution        : {} thread(s)/rank, time block {}{}{}",
+            "Execution        : {} thread(s)/rank, time block {}{}{}{}",
             e.threads,
             e.time_block,
             crate::cache::auto_note(e.time_block_auto),
+            super::source::fallback_note(e.time_block_fallback),
             if e.overlap { ", halo overlapped" } else { "" }
         );
+        if let Some(source) = &c.source {
+            let _ = writeln!(
+                *s,
+                "Source term      : S(x, y, t) = {}, added after each step ({})",
+                super::source::shown(&source.text),
+                if source.is_unsteady() {
+                    "evaluated at every step"
+                } else {
+                    "no t: evaluated once"
+                },
+            );
+        }
     }
 
     /// Time, rate, phases, memory, output.

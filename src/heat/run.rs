@@ -21,6 +21,7 @@ use super::layout::SnapshotAt;
 use super::meta::CheckpointMeta;
 use super::plan::{cartesian, HeatJob, HeatPlan};
 use super::report::{HeatReport, Stop};
+use super::source::SourceTerm;
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
 use crate::cache::CacheShare;
@@ -90,6 +91,8 @@ pub struct HeatRun<'a> {
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
+    /// `--source`: what this block gets added after each step.
+    pub(super) source: Option<SourceTerm>,
     /// A fault this rank injects in the time loop (tests).
     pub(super) inject: Option<Injected>,
     /// Rank 0: the checkpoint path, held for the whole run.
@@ -148,6 +151,7 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
+            source: SourceTerm::for_config(&plan.cfg, &block),
             plan,
             resume,
             cart,
@@ -289,6 +293,12 @@ impl Workload for HeatRun<'_> {
         let m = (end - self.step) as usize;
         self.stepper
             .round(&self.cart, (&mut self.u, &mut self.un), m, &mut self.t);
+        if let Some(source) = &self.source {
+            // One step a round (the plan's time block 1), from self.step.
+            let a = mpi::time();
+            source.add(&mut self.u, self.step);
+            self.t.stencil += mpi::time() - a;
+        }
         self.step = end;
         if self.step >= self.plan.start_step + 3 {
             match self.inject {
