@@ -42,4 +42,5 @@ pub mod run;
 pub mod step;
 pub mod sweep;
 pub mod validate;
+pub mod walls;
 pub mod xdmf;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::config::HeatConfig;
+use super::config::{HeatConfig, Wall};
 use crate::par::Spread;
 use crate::report::num;
 
@@ -36,14 +36,28 @@ pub enum Validation {
         bounds: [f64; 2],
         passed: bool,
     },
+    /// Insulated and periodic walls only: the total heat (an exact sum of
+    /// the cells) against the initial one, within rounding, and the
+    /// maximum principle.
+    Conserved {
+        initial_total: f64,
+        final_total: f64,
+        /// The largest drift rounding may cause (4 ulp of the largest
+        /// value per cell and step).
+        tolerance: f64,
+        final_min: f64,
+        final_max: f64,
+        bounds: [f64; 2],
+        passed: bool,
+    },
 }
 
 impl Validation {
     pub fn passed(&self) -> bool {
         match self {
-            Validation::Exact { passed, .. } | Validation::MaximumPrinciple { passed, .. } => {
-                *passed
-            }
+            Validation::Exact { passed, .. }
+            | Validation::MaximumPrinciple { passed, .. }
+            | Validation::Conserved { passed, .. } => *passed,
         }
     }
 }
@@ -151,6 +165,33 @@ impl Validation {
                     crate::report::verdict(*passed)
                 );
             }
+            Validation::Conserved {
+                initial_total,
+                final_total,
+                tolerance,
+                final_min,
+                final_max,
+                bounds,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Total heat       : {} -> {} (insulated/periodic walls: conserved; drift {:.3e}, tolerance {:.3e})",
+                    num(*initial_total, None),
+                    num(*final_total, None),
+                    (final_total - initial_total).abs(),
+                    tolerance
+                );
+                let _ = writeln!(
+                    *s,
+                    "Validation       : total conserved, values within [{}, {}], found [{}, {}]: {}",
+                    num(bounds[0], None),
+                    num(bounds[1], None),
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
+            }
         }
     }
 }
@@ -215,10 +256,10 @@ impl HeatReport {
             *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
             c.init.name(),
-            num(b.left, None),
-            num(b.right, None),
-            num(b.bottom, None),
-            num(b.top, None)
+            wall_text(&b.left),
+            wall_text(&b.right),
+            wall_text(&b.bottom),
+            wall_text(&b.top)
         );
         let _ = writeln!(
             *s,
@@ -262,5 +303,15 @@ impl HeatReport {
                 let _ = writeln!(*s, "Snapshots        : {}{carried}", self.snapshots);
             }
         }
+    }
+}
+
+/// A wall in the report: a value as numbers are shown, else its kind (an
+/// expression quoted).
+fn wall_text(w: &Wall) -> String {
+    match w {
+        Wall::Value(v) => num(*v, None),
+        Wall::Expr(e) => format!("'{e}'"),
+        w => w.kind().to_string(),
     }
 }
