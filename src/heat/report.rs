@@ -83,6 +83,10 @@ pub struct Execution {
     /// when `--time-block` was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_block_auto: Option<crate::cache::CacheShare>,
+    /// Why the time block is 1 where more was asked or chosen (walls the
+    /// time-blocked sweep cannot carry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_note: Option<String>,
     pub threads: usize,
     /// Halo exchange overlapped with the interior (only with time_block 1,
     /// and only when there is a neighbour to exchange with).
@@ -155,11 +159,18 @@ impl Validation {
                     num(*initial_average, Some(6)),
                     num(*final_average, Some(6))
                 );
+                let range = if *bounds == [f64::MIN, f64::MAX] {
+                    "finite (an expression wall's range is not known)".to_string()
+                } else {
+                    format!(
+                        "within [{}, {}] (maximum principle)",
+                        num(bounds[0], None),
+                        num(bounds[1], None)
+                    )
+                };
                 let _ = writeln!(
                     *s,
-                    "Validation       : values within [{}, {}] (maximum principle), found [{}, {}]: {}",
-                    num(bounds[0], None),
-                    num(bounds[1], None),
+                    "Validation       : values {range}, found [{}, {}]: {}",
                     num(*final_min, Some(6)),
                     num(*final_max, Some(6)),
                     crate::report::verdict(*passed)
@@ -272,7 +283,10 @@ impl HeatReport {
             "Execution        : {} thread(s)/rank, time block {}{}{}",
             e.threads,
             e.time_block,
-            crate::cache::auto_note(e.time_block_auto),
+            match &e.time_block_note {
+                Some(note) => format!(" ({note})"),
+                None => crate::cache::auto_note(e.time_block_auto),
+            },
             if e.overlap { ", halo overlapped" } else { "" }
         );
     }

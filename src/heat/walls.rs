@@ -29,12 +29,13 @@ pub fn check_expr(side: &str, e: &str) -> Result<(), String> {
 /// The expression `e` of the wall on `side` as a function of (position
 /// along the wall, t).
 fn compile(side: &str, e: &str) -> Result<WallFn, String> {
-    let _ = (side, e);
-    Err(
-        "expression walls are not available in this build yet (walls take a temperature, \
-         'insulated', or --bc-x/--bc-y periodic)"
-            .to_string(),
-    )
+    let along = match side {
+        "left" | "right" => "y",
+        _ => "x",
+    };
+    let tree = crate::expr::parse(e, &[along, "t"])?;
+    let program = crate::expr::Program::new(&tree);
+    Ok(Box::new(move |s, t| program.eval_at(&[s, t])))
 }
 
 /// What a dry run and a plan say when walls hold the time block to 1.
@@ -215,6 +216,40 @@ mod tests {
         assert_eq!(&d[1..4], &[1.0, 2.0, 3.0], "bottom ghosts");
         assert_eq!(d[w + 4], 0.0, "the right side faces a neighbour");
         assert_eq!(d[0], 0.0, "corners are left alone");
+    }
+
+    #[test]
+    fn expression_ghosts_are_the_expression_along_the_wall_at_t_n() {
+        let cfg = config(Wall::Expr("y + 100*t".into()), Wall::Expr("x*x".into()));
+        let block = Block {
+            cols: 2..5,
+            rows: 1..3,
+        };
+        let mut u = Field::with_ghosts(3, 2, 2);
+        u.fill(&cfg, &block);
+        let fill = WallFill::new(&cfg, &block);
+        assert!(fill.is_empty(), "the block touches neither wall");
+        let block = Block {
+            cols: 0..3,
+            rows: 0..2,
+        };
+        WallFill::new(&cfg, &block).refresh(&mut u, 3);
+        let t = 3.0 * cfg.dt;
+        let (w, d) = (u.stride(), u.as_slice());
+        for k in [0, 1] {
+            assert_eq!(d[(2 + 1) * w + k], 2.0 * cfg.dy + 100.0 * t, "left, row 1");
+            assert_eq!(
+                d[k * w + 2 + 2],
+                (3.0 * cfg.dx) * (3.0 * cfg.dx),
+                "bottom, column 2"
+            );
+        }
+        let bad = HeatConfig::new(&HeatRequest {
+            left: Some(Wall::Expr("x + t".into())),
+            ..HeatRequest::default()
+        });
+        let e = bad.unwrap_err().to_string();
+        assert!(e.starts_with("--bc-left 'x + t': unknown name 'x'"), "{e}");
     }
 
     #[test]
