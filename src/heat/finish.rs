@@ -99,9 +99,9 @@ impl HeatRun<'_> {
             execution: Execution {
                 time_block: self.plan.depth,
                 time_block_auto: self.plan.auto,
+                time_block_note: self.plan.depth_note.clone(),
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
-                time_block_fallback: self.plan.source_fallback,
             },
             sim_time: cfg.time_label(self.step),
             start_step: self.plan.start_step,

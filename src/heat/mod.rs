@@ -44,4 +44,5 @@ pub mod source;
 pub mod step;
 pub mod sweep;
 pub mod validate;
+pub mod walls;
 pub mod xdmf;

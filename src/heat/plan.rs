@@ -66,14 +66,14 @@ pub struct HeatPlan {
     pub decomp: Decomposition,
     /// Time-block depth (ghost layers, steps per exchange).
     pub depth: usize,
+    /// Why the depth is 1 where the tuning asked for more (walls the
+    /// time-blocked sweep cannot carry), said in the dry run and report.
+    pub depth_note: Option<String>,
     /// The cache figure the depth was derived from, when it was not given
     /// ([`auto_time_block`]).
     pub auto: Option<CacheShare>,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
-    /// The time-block depth a `--source` made fall back to 1 (asked for,
-    /// or what `auto` would have chosen): see [`super::source`].
-    pub source_fallback: Option<usize>,
     /// The result file's extras: the job's, except that a restart keeps
     /// the checkpoint's snapshot interval unless given one; no snapshots
     /// without a result file.
@@ -87,11 +87,16 @@ impl HeatPlan {
     pub fn resolved(&self) -> String {
         let c = &self.cfg;
         let b = &c.boundaries;
+        let walls = super::walls::resolved_line(b);
+        let why = match &self.depth_note {
+            Some(note) => format!(" ({note})"),
+            None => crate::cache::auto_note(self.auto),
+        };
         format!(
             "# resolved on {ranks} ranks: {nx} x {ny} points, dx = {dx:?} m, dy = {dy:?} m, \
              alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit {limit:?}), {steps} steps to \
-             t = {t:?} s, init {init}, walls L {l} R {r} B {bo} T {to} degC,\n\
-             # process grid {px}x{py}, time block {depth}{why}{fallback}\n{source}",
+             t = {t:?} s, init {init}, {walls},\n\
+             # process grid {px}x{py}, time block {depth}{why}\n{source}",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -103,15 +108,9 @@ impl HeatPlan {
             steps = c.steps,
             t = c.time_label(c.steps),
             init = c.init.name(),
-            l = b.left,
-            r = b.right,
-            bo = b.bottom,
-            to = b.top,
             px = self.grid.px(),
             py = self.grid.py(),
             depth = self.depth,
-            why = crate::cache::auto_note(self.auto),
-            fallback = super::source::fallback_note(self.source_fallback),
             source = c.source.as_ref().map_or(String::new(), |s| {
                 format!("# source S(x, y, t) = {}\n", super::source::shown(&s.text))
             }),
@@ -143,11 +142,15 @@ impl HeatPlan {
             Some(grid) => grid,
             None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
         };
-        let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
-        let depth = check_tuning(&job.tuning, &decomp, cache)?;
-        // A source is added after each step: no time blocking (say so).
-        let source_fallback = (cfg.source.is_some() && depth > 1).then_some(depth);
-        let depth = if source_fallback.is_some() { 1 } else { depth };
+        let decomp = Decomposition::new(cfg.nx, cfg.ny, grid)
+            .map_err(Failure::usage)?
+            .with_periodic(cfg.boundaries.periodic_x(), cfg.boundaries.periodic_y());
+        let (depth, depth_note) = match check_tuning(&job.tuning, &decomp, cache)? {
+            k if k > 1 && !cfg.boundaries.are_fixed() => (1, Some(super::walls::depth_note(k))),
+            // A source is added after each step: no time blocking either.
+            k if k > 1 && cfg.source.is_some() => (1, Some(super::source::depth_note(k))),
+            k => (k, None),
+        };
         let mut extras = job.extras.clone();
         if extras.snapshot_every == 0 {
             extras.snapshot_every = resume.map_or(0, |m| m.snapshot_every);
@@ -160,9 +163,9 @@ impl HeatPlan {
             grid,
             decomp,
             depth,
+            depth_note,
             auto: job.tuning.time_block.is_none().then_some(cache),
             start_step: resume.map_or(0, |m| m.stamp.step),
-            source_fallback,
             extras,
         })
     }
@@ -256,7 +259,7 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition, cache: CacheShare) -> O
 }
 
 /// Collective: the 2D Cartesian communicator for `decomp` (dims `[py, px]`,
-/// not periodic, ranks not reordered, so the world rank is the grid rank),
+/// periodic along the axes whose walls are, ranks not reordered, so the world rank is the grid rank),
 /// checked against the decomposition's own neighbours, or halos would go to
 /// the wrong rank.
 pub fn cartesian<C: Communicator>(
@@ -265,7 +268,11 @@ pub fn cartesian<C: Communicator>(
 ) -> Outcome<CartesianCommunicator> {
     let g = decomp.grid();
     let cart = world
-        .create_cartesian_communicator(&[g.py() as i32, g.px() as i32], &[false, false], false)
+        .create_cartesian_communicator(
+            &[g.py() as i32, g.px() as i32],
+            &[decomp.periodic().1, decomp.periodic().0],
+            false,
+        )
         .ok_or_else(|| {
             Failure::runtime(anyhow::anyhow!(
                 "MPI_Cart_create gave no communicator for grid {g}"

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::config::HeatConfig;
+use super::config::{HeatConfig, Wall};
 use crate::par::Spread;
 use crate::report::num;
 
@@ -46,6 +46,20 @@ pub enum Validation {
         final_max: f64,
         passed: bool,
     },
+    /// Insulated and periodic walls only: the total heat (an exact sum of
+    /// the cells) against the initial one, within rounding, and the
+    /// maximum principle.
+    Conserved {
+        initial_total: f64,
+        final_total: f64,
+        /// The largest drift rounding may cause (4 ulp of the largest
+        /// value per cell and step).
+        tolerance: f64,
+        final_min: f64,
+        final_max: f64,
+        bounds: [f64; 2],
+        passed: bool,
+    },
 }
 
 impl Validation {
@@ -53,7 +67,8 @@ impl Validation {
         match self {
             Validation::Exact { passed, .. }
             | Validation::MaximumPrinciple { passed, .. }
-            | Validation::Finite { passed, .. } => *passed,
+            | Validation::Finite { passed, .. }
+            | Validation::Conserved { passed, .. } => *passed,
         }
     }
 }
@@ -79,13 +94,14 @@ pub struct Execution {
     /// when `--time-block` was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_block_auto: Option<crate::cache::CacheShare>,
+    /// Why the time block is 1 where more was asked or chosen (walls the
+    /// time-blocked sweep cannot carry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_note: Option<String>,
     pub threads: usize,
     /// Halo exchange overlapped with the interior (only with time_block 1,
     /// and only when there is a neighbour to exchange with).
     pub overlap: bool,
-    /// The depth a `--source` made fall back to 1 (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_block_fallback: Option<usize>,
 }
 
 /// A run stopped early by a signal, after writing a checkpoint.
@@ -154,9 +170,43 @@ impl Validation {
                     num(*initial_average, Some(6)),
                     num(*final_average, Some(6))
                 );
+                let range = if *bounds == [f64::MIN, f64::MAX] {
+                    "finite (an expression wall's range is not known)".to_string()
+                } else {
+                    format!(
+                        "within [{}, {}] (maximum principle)",
+                        num(bounds[0], None),
+                        num(bounds[1], None)
+                    )
+                };
                 let _ = writeln!(
                     *s,
-                    "Validation       : values within [{}, {}] (maximum principle), found [{}, {}]: {}",
+                    "Validation       : values {range}, found [{}, {}]: {}",
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
+            }
+            Validation::Conserved {
+                initial_total,
+                final_total,
+                tolerance,
+                final_min,
+                final_max,
+                bounds,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Total heat       : {} -> {} (insulated/periodic walls: conserved; drift {:.3e}, tolerance {:.3e})",
+                    num(*initial_total, None),
+                    num(*final_total, None),
+                    (final_total - initial_total).abs(),
+                    tolerance
+                );
+                let _ = writeln!(
+                    *s,
+                    "Validation       : total conserved, values within [{}, {}], found [{}, {}]: {}",
                     num(bounds[0], None),
                     num(bounds[1], None),
                     num(*final_min, Some(6)),
@@ -250,10 +300,10 @@ impl HeatReport {
             *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
             c.init.name(),
-            num(b.left, None),
-            num(b.right, None),
-            num(b.bottom, None),
-            num(b.top, None)
+            wall_text(&b.left),
+            wall_text(&b.right),
+            wall_text(&b.bottom),
+            wall_text(&b.top)
         );
         let _ = writeln!(
             *s,
@@ -263,11 +313,13 @@ impl HeatReport {
         let e = &self.execution;
         let _ = writeln!(
             *s,
-            "Execution        : {} thread(s)/rank, time block {}{}{}{}",
+            "Execution        : {} thread(s)/rank, time block {}{}{}",
             e.threads,
             e.time_block,
-            crate::cache::auto_note(e.time_block_auto),
-            super::source::fallback_note(e.time_block_fallback),
+            match &e.time_block_note {
+                Some(note) => format!(" ({note})"),
+                None => crate::cache::auto_note(e.time_block_auto),
+            },
             if e.overlap { ", halo overlapped" } else { "" }
         );
         if let Some(source) = &c.source {
@@ -310,5 +362,15 @@ impl HeatReport {
                 let _ = writeln!(*s, "Snapshots        : {}{carried}", self.snapshots);
             }
         }
+    }
+}
+
+/// A wall in the report: a value as numbers are shown, else its kind (an
+/// expression quoted).
+fn wall_text(w: &Wall) -> String {
+    match w {
+        Wall::Value(v) => num(*v, None),
+        Wall::Expr(e) => format!("'{e}'"),
+        w => w.kind().to_string(),
     }
 }

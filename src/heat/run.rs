@@ -142,7 +142,9 @@ impl<'a> HeatRun<'a> {
         let (cx, cy) = plan.cfg.coefficients();
         super::plan::warn_threads(rank, job.tuning.threads);
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
-        let stepper = Stepper::new(&plan.decomp, rank, &u, tuning, Stencil::new(cx, cy))?;
+        let walls = super::walls::WallFill::new(&plan.cfg, &block);
+        let stencil = Stencil::new(cx, cy);
+        let stepper = Stepper::new(&plan.decomp, walls, rank, &u, tuning, stencil)?;
         let start = field_stats(&cart, &u, plan.cfg.nx * plan.cfg.ny);
         // The maximum principle bounds every value of a stable run: leaving
         // them means blow-up (or a forced unstable dt).
@@ -291,8 +293,12 @@ impl Workload for HeatRun<'_> {
     fn advance(&mut self) -> Outcome<After> {
         let end = self.round_end();
         let m = (end - self.step) as usize;
-        self.stepper
-            .round(&self.cart, (&mut self.u, &mut self.un), m, &mut self.t);
+        self.stepper.round(
+            &self.cart,
+            (&mut self.u, &mut self.un),
+            (self.step, m),
+            &mut self.t,
+        );
         if let Some(source) = &self.source {
             // One step a round (the plan's time block 1), from self.step.
             let a = mpi::time();

@@ -96,12 +96,10 @@ impl Source {
     }
 }
 
-/// What the plan, the dry run and the report add to the time block when a
-/// source made a deeper one (`fallback`) fall back to 1: nothing without.
-pub fn fallback_note(fallback: Option<usize>) -> String {
-    fallback.map_or(String::new(), |k| {
-        format!(" (not {k}: the source is added after each step, which time blocking cannot carry)")
-    })
+/// What the plan, the dry run and the report say when a source holds the
+/// time block to 1 where `asked` was asked for or would have been chosen.
+pub fn depth_note(asked: usize) -> String {
+    format!("not {asked}: the source is added after each step, which time blocking cannot carry")
 }
 
 /// One rank's source term: what it adds to its block after each step.
