@@ -207,3 +207,93 @@ fn bad_sources_are_one_line_and_non_finite_values_are_blow_up() {
     assert_eq!(out.status.code(), Some(4), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("numerical blow-up detected"));
 }
+
+/// `--exact`'s report at grid `k` of the refinement: nx = ny = 2^(k+4) - 1
+/// on the unit square (dx = 2^-(k+4)), dt the stability limit (so it is
+/// scaled by 1/4 each time), 16 * 4^k steps to the same final time.
+fn manufactured(dir: &Path, ranks: usize, k: u32, exact: &str, more: &[&str]) -> serde_json::Value {
+    let n = (1u64 << (k + 4)) - 1;
+    let (nx, dx, steps) = (
+        n.to_string(),
+        (1.0 / (n + 1) as f64).to_string(),
+        (16u64 << (2 * k)).to_string(),
+    );
+    let mut a = vec![
+        "heat", "--nx", &nx, "--ny", &nx, "--dx", &dx, "--dy", &dx, "--steps", &steps, "--exact",
+        exact, "--output", "m.h5", "--force",
+    ];
+    a.extend_from_slice(more);
+    run_json(dir, ranks, &a)
+}
+
+const EXACT: &str = "exp(-t)*sin(pi*x)*cos(2*pi*y) + x^2*y + 0.5*t*y^3 - x*y";
+
+#[test]
+fn a_manufactured_solution_converges_at_order_two_on_any_ranks() {
+    let dir = scratch("heat_exact_order");
+    let errors: Vec<(f64, f64)> = (0..3)
+        .map(|k| {
+            let r = manufactured(&dir, 1 + k as usize, k, EXACT, &[]);
+            let v = &r["validation"];
+            assert_eq!(v["kind"], "manufactured", "{r}");
+            assert_eq!(v["passed"], true, "{r}");
+            (
+                v["max_abs_error"].as_f64().unwrap(),
+                v["l2_error"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    for w in errors.windows(2) {
+        for (e0, e1) in [(w[0].0, w[1].0), (w[0].1, w[1].1)] {
+            let order = (e0 / e1).log2();
+            assert!((order - 2.0).abs() <= 0.1, "order {order}: {errors:?}");
+        }
+    }
+    // The same bits and the same errors on other layouts.
+    let one = manufactured(&dir, 1, 1, EXACT, &[]);
+    std::fs::rename(dir.join("m.h5"), dir.join("one.h5")).unwrap();
+    for (ranks, more) in [
+        (4usize, &["--proc-grid", "2x2", "--time-block", "2"][..]),
+        (3, &["--proc-grid", "3x1", "--threads", "2"][..]),
+    ] {
+        let r = manufactured(&dir, ranks, 1, EXACT, more);
+        assert!(
+            same_field(&dir.join("one.h5"), &dir.join("m.h5")),
+            "{ranks} {more:?}"
+        );
+        assert_eq!(r["validation"], one["validation"], "{ranks} {more:?}");
+    }
+    let f = dir.join("one.h5");
+    assert_eq!(text_attr(&f, "exact"), EXACT);
+}
+
+#[test]
+fn an_exact_solution_without_derivatives_or_with_walls_is_refused_in_one_line() {
+    let dir = scratch("heat_exact_bad");
+    for (exact, more, want) in [
+        (
+            "abs(x - 0.5)*t",
+            &[][..],
+            "--exact 'abs(x - 0.5)*t': abs() has no derivative",
+        ),
+        (
+            "x*w",
+            &[][..],
+            "unknown name 'w' (this expression may use x, y, t)",
+        ),
+        ("x*y", &["--source", "x"][..], "cannot be used with"),
+        ("x*y", &["--bc-left", "1"][..], "cannot be used with"),
+    ] {
+        for dry in [false, true] {
+            let mut a = vec![
+                "heat", "--nx", "8", "--ny", "8", "--exact", exact, "--output", "e.h5",
+            ];
+            a.extend_from_slice(more);
+            if dry {
+                a.push("--dry-run");
+            }
+            assert_refused(&dir, 2, &a, want);
+        }
+    }
+    assert!(!dir.join("e.h5").exists());
+}

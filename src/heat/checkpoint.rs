@@ -68,6 +68,7 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         allow_unstable: false,
         // Files without a source have no such attribute.
         source: file.text("source").ok(),
+        exact: file.text("exact").ok(),
     };
     let stamp = Stamp {
         step: int("step")?,
@@ -201,6 +202,9 @@ pub fn initial_field(
 ) -> Outcome<Field> {
     let mut u = Field::with_ghosts(block.nx(), block.ny(), plan.depth);
     u.fill(&plan.cfg, block);
+    if let Some(exact) = &plan.cfg.exact {
+        exact.fill(&mut u, block, (plan.cfg.dx, plan.cfg.dy));
+    }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)
             .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));

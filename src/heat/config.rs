@@ -242,6 +242,10 @@ pub struct HeatRequest {
     /// `--source`: S(x, y, t) added to the equation ([`super::source`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// `--exact`: u(x, y, t), from which the initial field, the walls and
+    /// the source are derived ([`super::manufactured`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -316,6 +320,9 @@ pub struct HeatConfig {
     /// The source term, if any (absent from the report without one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The manufactured solution the problem was derived from (`--exact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<super::manufactured::Manufactured>,
 }
 
 /// A request with its defaults filled in.
@@ -390,6 +397,15 @@ impl HeatConfig {
         let source = (req.source.as_deref().map(Source::parse))
             .transpose()
             .map_err(ConfigError::Source)?;
+        let (boundaries, source, exact) = match req.exact.as_deref() {
+            None => (boundaries, source, None),
+            Some(text) => {
+                let lengths = ((r.nx + 1) as f64 * r.dx, (r.ny + 1) as f64 * r.dy);
+                let d = super::manufactured::derive(text, r.alpha, lengths)
+                    .map_err(ConfigError::Source)?;
+                (d.walls, Some(d.source), Some(d.exact))
+            }
+        };
         Ok(Self {
             nx: r.nx,
             ny: r.ny,
@@ -401,6 +417,7 @@ impl HeatConfig {
             init: r.init,
             boundaries,
             source,
+            exact,
         })
     }
 

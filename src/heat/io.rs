@@ -234,7 +234,10 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     for (side, wall) in cfg.boundaries.sides() {
         write_wall(g, &format!("bc_{side}"), wall)?;
     }
-    if let Some(source) = &cfg.source {
+    if let Some(exact) = &cfg.exact {
+        // The source and walls follow from it: a restart derives them.
+        write_str(g, "exact", &exact.text)?;
+    } else if let Some(source) = &cfg.source {
         write_str(g, "source", &source.text)?;
     }
     write_str(g, "units_length", UNITS_LENGTH)?;

@@ -104,15 +104,16 @@ impl CheckpointMeta {
             }
         }
         same!(init, "init", |v: Init| v.name().to_string());
-        if let Some(given) = &req.source {
-            if stored.source.as_ref() != Some(given) {
-                let kept = stored.source.as_deref();
-                let shown = super::source::shown;
-                return Err(contradiction(
-                    "source",
-                    shown(given),
-                    kept.map_or("none".into(), shown),
-                ));
+        for (name, given, kept) in [
+            ("source", &req.source, &stored.source),
+            ("exact", &req.exact, &stored.exact),
+        ] {
+            if let Some(given) = given {
+                if kept.as_ref() != Some(given) {
+                    let shown = super::source::shown;
+                    let kept = kept.as_deref().map_or("none".into(), shown);
+                    return Err(contradiction(name, shown(given), kept));
+                }
             }
         }
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
@@ -221,10 +222,13 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
     if let Ok(a) = g.attr("snapshots_checksum") {
         words.push(a.read_scalar::<u64>()?);
     }
-    // Files with a source: its text (files without one keep their sum).
-    if let Ok(a) = g.attr("source") {
-        let text = a.read_scalar::<hdf5::types::VarLenUnicode>()?;
-        words.extend(text.as_bytes().iter().map(|&b| u64::from(b)));
+    // Files with a source or an exact solution: its text (files without
+    // one keep their sum).
+    for name in ["source", "exact"] {
+        if let Ok(a) = g.attr(name) {
+            let text = a.read_scalar::<hdf5::types::VarLenUnicode>()?;
+            words.extend(text.as_bytes().iter().map(|&b| u64::from(b)));
+        }
     }
     Ok(words
         .iter()
@@ -256,6 +260,7 @@ mod tests {
                 periodic_y: false,
                 allow_unstable: false,
                 source: None,
+                exact: None,
             },
             stamp: Stamp {
                 step: 40,

@@ -21,6 +21,7 @@
 //!   (configuration, decomposition, time-block depth, topology);
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
+//! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
 //! - [`source`]: `--source`, the term added after each step (pure);
 //! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
@@ -33,6 +34,7 @@ pub mod halo;
 pub mod io;
 pub mod kernel;
 pub mod layout;
+pub mod manufactured;
 pub mod meta;
 pub mod options;
 #[cfg(feature = "parallel-io")]

@@ -72,6 +72,13 @@ pub struct HeatArgs {
     /// periodic: join the bottom and top walls (period ny*dy).
     #[arg(long, value_enum, value_name = "periodic")]
     bc_y: Option<Joined>,
+    /// A manufactured solution u(x, y, t): the initial field, the walls
+    /// and the source are derived from it (symbolically), and the report
+    /// gives the max and L2 errors against it at the final time.
+    #[arg(long, value_name = "EXPR", conflicts_with_all = [
+        "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
+    ])]
+    exact: Option<String>,
     /// A source term S(x, y, t), added to the equation: u_t = alpha
     /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
     /// in m, and t, in s; steps one at a time: time block 1).
@@ -201,6 +208,7 @@ impl HeatArgs {
                 periodic_y: self.bc_y == Some(Joined::Periodic),
                 allow_unstable: self.allow_unstable,
                 source: self.source,
+                exact: self.exact,
             },
             grid: self.proc_grid,
             out,

@@ -85,6 +85,7 @@ impl HeatPlan {
     /// (defaults filled in, dt, the process grid, the time block), as
     /// comments of the printed deck.
     pub fn resolved(&self) -> String {
+        let shown = super::source::shown;
         let c = &self.cfg;
         let b = &c.boundaries;
         let walls = super::walls::resolved_line(b);
@@ -107,12 +108,22 @@ impl HeatPlan {
             limit = super::config::stable_dt(c.dx, c.dy, c.alpha),
             steps = c.steps,
             t = c.time_label(c.steps),
-            init = c.init.name(),
+            init = if c.exact.is_some() {
+                "exact"
+            } else {
+                c.init.name()
+            },
             px = self.grid.px(),
             py = self.grid.py(),
             depth = self.depth,
             source = c.source.as_ref().map_or(String::new(), |s| {
-                format!("# source S(x, y, t) = {}\n", super::source::shown(&s.text))
+                let exact = c.exact.as_ref().map_or(String::new(), |e| {
+                    format!(
+                        "# exact u(x, y, t) = {}: init, walls and source\n",
+                        shown(&e.text)
+                    )
+                });
+                format!("{exact}# source S(x, y, t) = {}\n", shown(&s.text))
             }),
         )
     }

@@ -46,6 +46,15 @@ pub enum Validation {
         final_max: f64,
         passed: bool,
     },
+    /// `--exact`: the errors against the manufactured solution at the
+    /// final time (passed when finite; `--refine` finds the order).
+    Manufactured {
+        time: f64,
+        max_abs_error: f64,
+        /// sqrt(mean over the cells of (u - exact)^2).
+        l2_error: f64,
+        passed: bool,
+    },
     /// Insulated and periodic walls only: the total heat (an exact sum of
     /// the cells) against the initial one, within rounding, and the
     /// maximum principle.
@@ -68,6 +77,7 @@ impl Validation {
             Validation::Exact { passed, .. }
             | Validation::MaximumPrinciple { passed, .. }
             | Validation::Finite { passed, .. }
+            | Validation::Manufactured { passed, .. }
             | Validation::Conserved { passed, .. } => *passed,
         }
     }
@@ -214,6 +224,20 @@ impl Validation {
                     crate::report::verdict(*passed)
                 );
             }
+            Validation::Manufactured {
+                time,
+                max_abs_error,
+                l2_error,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Validation       : against the exact solution at t = {time:.6e}: max |error| \
+                     {max_abs_error:.6e}, L2 error {l2_error:.6e} (finite: {}; --refine K \
+                     measures the order)",
+                    crate::report::verdict(*passed)
+                );
+            }
             Validation::Finite {
                 initial_average,
                 final_average,
@@ -299,7 +323,11 @@ impl HeatReport {
         let _ = writeln!(
             *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
-            c.init.name(),
+            if c.exact.is_some() {
+                "the exact solution at t = 0"
+            } else {
+                c.init.name()
+            },
             wall_text(&b.left),
             wall_text(&b.right),
             wall_text(&b.bottom),
@@ -322,6 +350,13 @@ impl HeatReport {
             },
             if e.overlap { ", halo overlapped" } else { "" }
         );
+        if let Some(exact) = &c.exact {
+            let _ = writeln!(
+                *s,
+                "Exact solution   : u(x, y, t) = {}: the initial field, walls and source derived",
+                super::source::shown(&exact.text)
+            );
+        }
         if let Some(source) = &c.source {
             let _ = writeln!(
                 *s,
