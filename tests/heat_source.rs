@@ -265,6 +265,23 @@ fn a_manufactured_solution_converges_at_order_two_on_any_ranks() {
     }
     let f = dir.join("one.h5");
     assert_eq!(text_attr(&f, "exact"), EXACT);
+    // A restart derives the same problem from the file's `exact`: 8 steps,
+    // then 8 more, are the 16 steps' bits.
+    manufactured(&dir, 2, 0, EXACT, &[]);
+    let half = ["--steps", "8", "--output", "half.h5"];
+    manufactured(&dir, 1, 0, EXACT, &half);
+    assert_eq!(heat_attr(&dir.join("half.h5"), "step"), 8);
+    let rest = [
+        "heat",
+        "--restart",
+        "half.h5",
+        "--steps",
+        "16",
+        "--output",
+        "rest.h5",
+    ];
+    run_ok(&dir, 3, &rest);
+    assert!(same_field(&dir.join("m.h5"), &dir.join("rest.h5")));
 }
 
 #[test]

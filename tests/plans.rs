@@ -36,6 +36,10 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "--source 'z*x': unknown name 'z' (this expression may use x, y, t)",
                 ),
                 (&["--source", "exp(t"], "--source 'exp(t': "),
+                (
+                    &["--exact", "floor(t)*x"],
+                    "--exact 'floor(t)*x': floor() has no",
+                ),
             ],
         ),
         (

@@ -199,7 +199,7 @@ fn a_tree_as_text_reads_back_to_the_same_values_bit_for_bit() {
     }
     // Derivatives fold constants into negative numbers: still read back.
     let d = parse("exp(-2*t)*x^3", XYT).unwrap().derivative(2).unwrap();
-    let again = parse(&d.text(&XYT[..]), XYT).unwrap();
+    let again = parse(&d.text(XYT), XYT).unwrap();
     let at = [0.4, 0.0, 0.2];
     assert_eq!(
         Program::new(&d).eval_at(&at).to_bits(),

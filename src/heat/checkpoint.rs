@@ -203,7 +203,17 @@ pub fn initial_field(
     let mut u = Field::with_ghosts(block.nx(), block.ny(), plan.depth);
     u.fill(&plan.cfg, block);
     if let Some(exact) = &plan.cfg.exact {
-        exact.fill(&mut u, block, (plan.cfg.dx, plan.cfg.dy));
+        // --exact: the solution at t = 0 in every interior cell.
+        let (dx, dy) = (plan.cfg.dx, plan.cfg.dy);
+        for (j, gj) in block.rows.clone().enumerate() {
+            for (i, gi) in block.cols.clone().enumerate() {
+                u.set(
+                    i,
+                    j,
+                    exact.at((gi + 1) as f64 * dx, (gj + 1) as f64 * dy, 0.0),
+                );
+            }
+        }
     }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)

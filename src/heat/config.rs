@@ -403,7 +403,14 @@ impl HeatConfig {
                 let lengths = ((r.nx + 1) as f64 * r.dx, (r.ny + 1) as f64 * r.dy);
                 let d = super::manufactured::derive(text, r.alpha, lengths)
                     .map_err(ConfigError::Source)?;
-                (d.walls, Some(d.source), Some(d.exact))
+                let [left, right, bottom, top] = d.walls.map(Wall::Expr);
+                let walls = Boundaries {
+                    left,
+                    right,
+                    bottom,
+                    top,
+                };
+                (walls, Some(d.source), Some(d.exact))
             }
         };
         Ok(Self {

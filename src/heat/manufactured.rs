@@ -9,14 +9,12 @@
 //! at the final time is then the scheme's own: O(dx^2 + dt), so O(dx^2)
 //! with dt in proportion to dx^2, which `--refine` measures.
 //!
-//! No MPI here: the errors' parts are per block, and summed exactly
-//! ([`crate::exact`]) by `super::validate`.
+//! No MPI here, and nothing of the field: the initial field is filled by
+//! `super::checkpoint`, the errors summed exactly ([`crate::exact`]) by
+//! `super::validate`, both from [`Manufactured::at`].
 
 use serde::{Serialize, Serializer};
 
-use super::config::{Boundaries, Wall};
-use super::decomp::Block;
-use super::kernel::Field;
 use super::source::{shown, Source, VARS};
 use crate::expr::{self, add, mul, sub, NoDerivative, Node, Program};
 
@@ -37,7 +35,9 @@ impl Serialize for Manufactured {
 pub struct Derived {
     pub exact: Manufactured,
     pub source: Source,
-    pub walls: Boundaries,
+    /// The left, right, bottom and top walls' expressions, in (y, t) for
+    /// left and right, (x, t) for bottom and top (expression walls).
+    pub walls: [String; 4],
 }
 
 /// The source's name in reports (its text is derived, not the user's).
@@ -74,7 +74,7 @@ pub fn derive(text: &str, alpha: f64, (lx, ly): (f64, f64)) -> Result<Derived, S
             2 => Node::Var(1),
             _ => Node::Var(0),
         });
-        Wall::Expr(on.text(&[along, "t"]))
+        on.text(&[along, "t"])
     };
     Ok(Derived {
         exact: Manufactured {
@@ -82,12 +82,12 @@ pub fn derive(text: &str, alpha: f64, (lx, ly): (f64, f64)) -> Result<Derived, S
             program: Program::new(&u),
         },
         source: Source::from_tree(SOURCE_TEXT, &s),
-        walls: Boundaries {
-            left: wall(0, 0.0, "y"),
-            right: wall(0, lx, "y"),
-            bottom: wall(1, 0.0, "x"),
-            top: wall(1, ly, "x"),
-        },
+        walls: [
+            wall(0, 0.0, "y"),
+            wall(0, lx, "y"),
+            wall(1, 0.0, "x"),
+            wall(1, ly, "x"),
+        ],
     })
 }
 
@@ -95,32 +95,6 @@ impl Manufactured {
     /// u(x, y, t).
     pub fn at(&self, x: f64, y: f64, t: f64) -> f64 {
         self.program.eval_at(&[x, y, t])
-    }
-
-    /// Set the interior of `u` (this rank's `block`, spacing `d`) to the
-    /// solution at t = 0.
-    pub fn fill(&self, u: &mut Field, block: &Block, (dx, dy): (f64, f64)) {
-        for j in 0..block.ny() {
-            let y = (block.rows.start + j + 1) as f64 * dy;
-            for i in 0..block.nx() {
-                let x = (block.cols.start + i + 1) as f64 * dx;
-                u.set(i, j, self.at(x, y, 0.0));
-            }
-        }
-    }
-
-    /// This block's errors against the solution at `t`: the largest
-    /// |u - exact| and each cell's squared error (for an exact sum).
-    pub fn errors(&self, u: &Field, block: &Block, (dx, dy): (f64, f64), t: f64) -> Vec<f64> {
-        let mut out = Vec::with_capacity(block.cells());
-        for j in 0..block.ny() {
-            let y = (block.rows.start + j + 1) as f64 * dy;
-            for i in 0..block.nx() {
-                let x = (block.cols.start + i + 1) as f64 * dx;
-                out.push(u.get(i, j) - self.at(x, y, t));
-            }
-        }
-        out
     }
 }
 
@@ -136,15 +110,9 @@ mod tests {
         let want = 3.0 * y * y - 0.5 * (2.0 * y + 6.0 * t);
         assert!((d.source.at(x, y, t) - want).abs() < 1e-15);
         assert!(d.source.is_unsteady());
-        let Wall::Expr(right) = &d.walls.right else {
-            panic!("{:?}", d.walls.right)
-        };
-        let p = Program::new(&expr::parse(right, &["y", "t"]).unwrap());
+        let p = Program::new(&expr::parse(&d.walls[1], &["y", "t"]).unwrap());
         assert_eq!(p.eval_at(&[y, t]), d.exact.at(2.0, y, t));
-        let Wall::Expr(top) = &d.walls.top else {
-            panic!()
-        };
-        let p = Program::new(&expr::parse(top, &["x", "t"]).unwrap());
+        let p = Program::new(&expr::parse(&d.walls[3], &["x", "t"]).unwrap());
         assert_eq!(p.eval_at(&[x, t]), d.exact.at(x, 4.0, t));
     }
 

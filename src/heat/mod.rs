@@ -22,7 +22,8 @@
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
 //! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
-//! - [`source`]: `--source`, the term added after each step (pure);
+//! - [`source`]: `--source`, parsed (pure); [`source_term`]: what it adds
+//!   to a block after each step (pure);
 //! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
 pub mod checkpoint;
@@ -43,6 +44,7 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod source_term;
 pub mod step;
 pub mod sweep;
 pub mod validate;

@@ -21,7 +21,7 @@ use super::layout::SnapshotAt;
 use super::meta::CheckpointMeta;
 use super::plan::{cartesian, HeatJob, HeatPlan};
 use super::report::{HeatReport, Stop};
-use super::source::SourceTerm;
+use super::source_term::SourceTerm;
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
 use crate::cache::CacheShare;
@@ -153,7 +153,8 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
-            source: SourceTerm::for_config(&plan.cfg, &block),
+            source: (plan.cfg.source.as_ref())
+                .map(|s| SourceTerm::new(s, &block, (plan.cfg.dx, plan.cfg.dy), plan.cfg.dt)),
             plan,
             resume,
             cart,
