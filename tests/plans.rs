@@ -37,6 +37,15 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "--init 'none.h5:/f': cannot read it",
                 ),
                 (&["--init", "gauss"], "--init 'gauss'"),
+                (
+                    &["--source", "z*x"],
+                    "--source 'z*x': unknown name 'z' (this expression may use x, y, t)",
+                ),
+                (&["--source", "exp(t"], "--source 'exp(t': "),
+                (
+                    &["--exact", "floor(t)*x"],
+                    "--exact 'floor(t)*x': floor() has no",
+                ),
             ],
         ),
         (

@@ -122,7 +122,8 @@ impl Func {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
-    fn name(self) -> &'static str {
+    /// The name [`parse`] knows it by.
+    pub fn name(self) -> &'static str {
         Self::ALL
             .iter()
             .find(|(_, f)| *f == self)
@@ -253,6 +254,87 @@ impl Node {
             Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
                 a.has_var(var) || c.has_var(var)
             }
+        }
+    }
+}
+
+impl Node {
+    /// The tree with each variable `i` replaced by `by(i)` (a number, or
+    /// a variable of another list): a solution on a wall, say.
+    pub fn substitute(&self, by: &dyn Fn(usize) -> Node) -> Node {
+        match self {
+            Num(v) => Num(*v),
+            Var(i) => by(*i),
+            Neg(a) => Neg(b(a.substitute(by))),
+            Call(f, a) => Call(*f, b(a.substitute(by))),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                let (a, c) = (b(a.substitute(by)), b(c.substitute(by)));
+                match self {
+                    Add(..) => Add(a, c),
+                    Sub(..) => Sub(a, c),
+                    Mul(..) => Mul(a, c),
+                    Div(..) => Div(a, c),
+                    _ => Pow(a, c),
+                }
+            }
+        }
+    }
+
+    /// The tree as text in the variables `names` that [`parse`] reads
+    /// back to a tree of the same values, bit for bit: parentheses only
+    /// where precedence needs them (so a long sum stays shallow), numbers
+    /// in Rust's shortest round-trip form, a negative one as a sign.
+    pub fn text(&self, names: &[&str]) -> String {
+        let mut out = String::new();
+        self.write_text(names, 0, &mut out);
+        out
+    }
+
+    /// How tightly the text of this node binds: 1 sums, 2 products, 3
+    /// signs, 4 powers, 5 atoms.
+    fn binding(&self) -> u8 {
+        match self {
+            Add(..) | Sub(..) => 1,
+            Mul(..) | Div(..) => 2,
+            Neg(_) => 3,
+            Num(v) if v.is_sign_negative() => 3,
+            Pow(..) => 4,
+            Num(_) | Var(_) | Call(..) => 5,
+        }
+    }
+
+    fn write_text(&self, names: &[&str], at_least: u8, out: &mut String) {
+        let wrap = self.binding() < at_least;
+        if wrap {
+            out.push('(');
+        }
+        let mut pair = |a: &Node, op: &str, c: &Node, (l, r): (u8, u8)| {
+            a.write_text(names, l, out);
+            out.push_str(op);
+            c.write_text(names, r, out);
+        };
+        match self {
+            Num(v) if v.is_sign_negative() => out.push_str(&format!("-{:?}", -v)),
+            Num(v) => out.push_str(&format!("{v:?}")),
+            Var(i) => out.push_str(names.get(*i).copied().unwrap_or("?")),
+            Neg(a) => {
+                out.push('-');
+                a.write_text(names, 3, out);
+            }
+            Call(f, a) => {
+                out.push_str(f.name());
+                out.push('(');
+                a.write_text(names, 0, out);
+                out.push(')');
+            }
+            Add(a, c) => pair(a, " + ", c, (1, 2)),
+            Sub(a, c) => pair(a, " - ", c, (1, 2)),
+            Mul(a, c) => pair(a, "*", c, (2, 3)),
+            Div(a, c) => pair(a, "/", c, (2, 3)),
+            Pow(a, c) => pair(a, "^", c, (5, 3)),
+        }
+        if wrap {
+            out.push(')');
         }
     }
 }

@@ -177,3 +177,46 @@ fn an_unknown_name_lists_the_variables_allowed() {
         .contains("needs its argument"));
     assert!(parse("t(x)", XYT).unwrap_err().contains("unexpected '('"));
 }
+
+#[test]
+fn a_tree_as_text_reads_back_to_the_same_values_bit_for_bit() {
+    for text in [
+        "exp(-t)*sin(pi*x)*cos(2*pi*y) + x^2*y - 0.3*t",
+        "-x^2 + (x - y) - (t - x) / (y*2) / 3",
+        "2^-x + (-x)^2 + x^2^0.5 - -x + 1e-7*x - 1.5e300/1e300",
+        "a", // a variable alone
+    ] {
+        let names = ["x", "y", "t"];
+        let tree = match parse(text, &names) {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        let again = parse(&tree.text(&names), &names).unwrap();
+        let (p, q) = (Program::new(&tree), Program::new(&again));
+        for at in [[0.3, 0.7, 0.1], [1.9, -2.0, 3.0]] {
+            assert_eq!(p.eval_at(&at).to_bits(), q.eval_at(&at).to_bits(), "{text}");
+        }
+    }
+    // Derivatives fold constants into negative numbers: still read back.
+    let d = parse("exp(-2*t)*x^3", XYT).unwrap().derivative(2).unwrap();
+    let again = parse(&d.text(XYT), XYT).unwrap();
+    let at = [0.4, 0.0, 0.2];
+    assert_eq!(
+        Program::new(&d).eval_at(&at).to_bits(),
+        Program::new(&again).eval_at(&at).to_bits()
+    );
+    // A long sum stays shallow (no parenthesis per term).
+    let long = vec!["x"; 200].join("+");
+    let t = parse(&long, X).unwrap();
+    assert!(parse(&t.text(&["x"]), X).is_ok());
+    // Substituted: x = 0 on a wall, y and t renumbered.
+    let wall = parse("x + 10*y + 100*t", XYT).unwrap().substitute(&|i| {
+        if i == 0 {
+            Node::Num(0.5)
+        } else {
+            Node::Var(i - 1)
+        }
+    });
+    assert_eq!(Program::new(&wall).eval_at(&[2.0, 3.0]), 320.5);
+    assert_eq!(wall.text(&["y", "t"]), "0.5 + 10.0*y + 100.0*t");
+}

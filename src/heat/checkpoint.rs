@@ -21,12 +21,26 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::config::{HeatRequest, Init};
+use super::config::{HeatRequest, Init, Wall};
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
 use super::meta::{checksum, meta_checksum, snapshots_checksum, strip_sum, CheckpointMeta, Stamp};
 use crate::error::{Failure, Outcome};
+
+/// A wall as a file stores it: `NAME` its value, or for another kind
+/// `NAME_kind` (insulated, periodic, expression) and `NAME_expression`.
+fn wall(file: &crate::h5::RestartFile, name: &str) -> Outcome<Wall> {
+    let Ok(kind) = file.text(&format!("{name}_kind")) else {
+        return Ok(Wall::Value(file.num(name)?));
+    };
+    match kind.as_str() {
+        "insulated" => Ok(Wall::Insulated),
+        "periodic" => Ok(Wall::Periodic),
+        "expression" => Ok(Wall::Expr(file.text(&format!("{name}_expression"))?)),
+        k => Err(file.unusable(format!("unknown {name}_kind '{k}'"))),
+    }
+}
 
 /// Read a checkpoint's metadata (rank 0).
 pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
@@ -46,11 +60,16 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         dt: Some(num("dt")?),
         steps: Some(int("target_steps")?),
         init: Some(init),
-        left: Some(num("bc_left")?),
-        right: Some(num("bc_right")?),
-        bottom: Some(num("bc_bottom")?),
-        top: Some(num("bc_top")?),
+        left: Some(wall(&file, "bc_left")?),
+        right: Some(wall(&file, "bc_right")?),
+        bottom: Some(wall(&file, "bc_bottom")?),
+        top: Some(wall(&file, "bc_top")?),
+        periodic_x: false,
+        periodic_y: false,
         allow_unstable: false,
+        // Files without a source have no such attribute.
+        source: file.text("source").ok(),
+        exact: file.text("exact").ok(),
     };
     let stamp = Stamp {
         step: int("step")?,
@@ -200,6 +219,19 @@ pub fn initial_field(
     }
     if let (None, Init::Expr(text)) = (resume, &plan.cfg.init) {
         super::init_expr::fill(cart, &plan.cfg, text, block, &mut u)?;
+    }
+    if let Some(exact) = &plan.cfg.exact {
+        // --exact: the solution at t = 0 in every interior cell.
+        let (dx, dy) = (plan.cfg.dx, plan.cfg.dy);
+        for (j, gj) in block.rows.clone().enumerate() {
+            for (i, gi) in block.cols.clone().enumerate() {
+                u.set(
+                    i,
+                    j,
+                    exact.at((gi + 1) as f64 * dx, (gj + 1) as f64 * dy, 0.0),
+                );
+            }
+        }
     }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)

@@ -99,6 +99,7 @@ impl HeatRun<'_> {
             execution: Execution {
                 time_block: self.plan.depth,
                 time_block_auto: self.plan.auto,
+                time_block_note: self.plan.depth_note.clone(),
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
             },

@@ -24,6 +24,9 @@
 //!   (configuration, decomposition, time-block depth, topology);
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
+//! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
+//! - [`source`]: `--source`, parsed (pure); [`source_term`]: what it adds
+//!   to a block after each step (pure);
 //! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
 pub mod checkpoint;
@@ -38,6 +41,7 @@ pub mod inputs;
 pub mod io;
 pub mod kernel;
 pub mod layout;
+pub mod manufactured;
 pub mod meta;
 pub mod options;
 #[cfg(feature = "parallel-io")]
@@ -45,7 +49,10 @@ pub mod pario;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod source;
+pub mod source_term;
 pub mod step;
 pub mod sweep;
 pub mod validate;
+pub mod walls;
 pub mod xdmf;

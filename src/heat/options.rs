@@ -5,7 +5,7 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::config::{HeatRequest, Init};
+use super::config::{HeatRequest, Init, Wall};
 use super::decomp::ProcGrid;
 use super::inputs::HeatInputs;
 use super::layout::{Extras, IoMode};
@@ -54,18 +54,41 @@ pub struct HeatArgs {
     /// --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy [default: disk].
     #[arg(long, value_name = "disk|sine|FILE|EXPR")]
     init: Option<Init>,
-    /// Left wall temperature, in °C [default: 20 for disk, 0 otherwise].
-    #[arg(long)]
-    bc_left: Option<f64>,
-    /// Right wall temperature, in °C [default: 70 for disk, 0 otherwise].
-    #[arg(long)]
-    bc_right: Option<f64>,
-    /// Bottom wall temperature, in °C [default: 5 for disk, 0 otherwise].
-    #[arg(long)]
-    bc_bottom: Option<f64>,
-    /// Top wall temperature, in °C [default: 85 for disk, 0 otherwise].
-    #[arg(long)]
-    bc_top: Option<f64>,
+    /// Left wall: a temperature in °C, insulated (zero flux), or an
+    /// expression in y and t [default: 20 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_left: Option<Wall>,
+    /// Right wall: a temperature in °C, insulated, or an expression in y
+    /// and t [default: 70 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_right: Option<Wall>,
+    /// Bottom wall: a temperature in °C, insulated, or an expression in x
+    /// and t [default: 5 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_bottom: Option<Wall>,
+    /// Top wall: a temperature in °C, insulated, or an expression in x and
+    /// t [default: 85 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_top: Option<Wall>,
+    /// periodic: join the left and right walls (the field wraps around
+    /// along x, period nx*dx).
+    #[arg(long, value_enum, value_name = "periodic")]
+    bc_x: Option<Joined>,
+    /// periodic: join the bottom and top walls (period ny*dy).
+    #[arg(long, value_enum, value_name = "periodic")]
+    bc_y: Option<Joined>,
+    /// A manufactured solution u(x, y, t): the initial field, the walls
+    /// and the source are derived from it (symbolically), and the report
+    /// gives the max and L2 errors against it at the final time.
+    #[arg(long, value_name = "EXPR", conflicts_with_all = [
+        "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
+    ])]
+    exact: Option<String>,
+    /// A source term S(x, y, t), added to the equation: u_t = alpha
+    /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
+    /// in m, and t, in s; steps one at a time: time block 1).
+    #[arg(long, value_name = "EXPR")]
+    source: Option<String>,
     /// Process grid PXxPY (ranks along x times ranks along y)
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
@@ -117,6 +140,12 @@ pub struct HeatArgs {
     time_block: TimeBlock,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// `--bc-x`, `--bc-y`: how the two walls of an axis are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Joined {
+    Periodic,
 }
 
 /// `--io`.
@@ -180,7 +209,11 @@ impl HeatArgs {
                 right: self.bc_right,
                 bottom: self.bc_bottom,
                 top: self.bc_top,
+                periodic_x: self.bc_x == Some(Joined::Periodic),
+                periodic_y: self.bc_y == Some(Joined::Periodic),
                 allow_unstable: self.allow_unstable,
+                source: self.source,
+                exact: self.exact,
             },
             grid: self.proc_grid,
             out,

@@ -21,6 +21,7 @@ use super::layout::SnapshotAt;
 use super::meta::CheckpointMeta;
 use super::plan::{cartesian, HeatJob, HeatPlan, HeatStart};
 use super::report::{HeatReport, Stop};
+use super::source_term::SourceTerm;
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
@@ -87,6 +88,8 @@ pub struct HeatRun<'a> {
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
+    /// `--source`: what this block gets added after each step.
+    pub(super) source: Option<SourceTerm>,
     /// A fault this rank injects in the time loop (tests).
     pub(super) inject: Option<Injected>,
     /// Rank 0: the checkpoint path, held for the whole run.
@@ -134,7 +137,9 @@ impl<'a> HeatRun<'a> {
         let (cx, cy) = plan.cfg.coefficients();
         super::plan::warn_threads(rank, job.tuning.threads);
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
-        let stepper = Stepper::new(&plan.decomp, rank, &u, tuning, Stencil::new(cx, cy))?;
+        let walls = super::walls::WallFill::new(&plan.cfg, &block);
+        let stencil = Stencil::new(cx, cy);
+        let stepper = Stepper::new(&plan.decomp, walls, rank, &u, tuning, stencil)?;
         let start = field_stats(&cart, &u, plan.cfg.nx * plan.cfg.ny);
         // The maximum principle bounds every value of a stable run: leaving
         // them means blow-up (or a forced unstable dt).
@@ -143,6 +148,8 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
+            source: (plan.cfg.source.as_ref())
+                .map(|s| SourceTerm::new(s, &block, (plan.cfg.dx, plan.cfg.dy), plan.cfg.dt)),
             plan,
             resume,
             cart,
@@ -282,8 +289,18 @@ impl Workload for HeatRun<'_> {
     fn advance(&mut self) -> Outcome<After> {
         let end = self.round_end();
         let m = (end - self.step) as usize;
-        self.stepper
-            .round(&self.cart, (&mut self.u, &mut self.un), m, &mut self.t);
+        self.stepper.round(
+            &self.cart,
+            (&mut self.u, &mut self.un),
+            (self.step, m),
+            &mut self.t,
+        );
+        if let Some(source) = &self.source {
+            // One step a round (the plan's time block 1), from self.step.
+            let a = mpi::time();
+            source.add(&mut self.u, self.step);
+            self.t.stencil += mpi::time() - a;
+        }
         self.step = end;
         if self.step >= self.plan.start_step + 3 {
             match self.inject {
