@@ -7,8 +7,8 @@
 //! module says, once for all of them, how a run goes:
 //!
 //! ```text
-//! restart metadata: rank 0 reads it, every rank gets it   (Checkpointing::resume)
-//! plan + reserve the result file on rank 0                (the workload)
+//! reserve the result file on rank 0 (the plan, with a restart's
+//! metadata, was made before: crate::workloads)           (the workload)
 //! loop {
 //!     advance one round                                   (the workload)
 //!     progress: a bar or log lines on rank 0
@@ -21,7 +21,7 @@
 //! The ranks always stop together, at the same round, so no rank is ever
 //! left waiting in a collective the others skipped.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
@@ -63,22 +63,6 @@ impl Checkpointing {
     /// holds the claim to its end.
     pub fn reserve(&self, force: bool) -> Outcome<crate::output::CheckpointClaim> {
         crate::output::reserve_checkpoint(&self.path, self.restart.as_deref(), force)
-    }
-
-    /// Collective: the restart file's metadata: rank 0 reads it with
-    /// `read`, every rank gets it (or the same failure).
-    pub fn resume<C, M>(
-        &self,
-        comm: &C,
-        read: impl FnOnce(&Path) -> Outcome<M>,
-    ) -> Outcome<Option<M>>
-    where
-        C: Communicator,
-        M: Serialize + serde::de::DeserializeOwned,
-    {
-        let path = self.restart.as_deref();
-        path.map(|p| crate::par::broadcast_json(comm, || read(p)))
-            .transpose()
     }
 
     /// The path as messages and reports show it.

@@ -25,6 +25,7 @@ pub mod console;
 pub mod driver;
 pub mod error;
 pub mod exact;
+pub mod expr;
 pub mod h5;
 pub mod heat;
 pub mod integrate;

@@ -76,6 +76,12 @@ pub struct CheckpointArgs {
 }
 
 impl CheckpointArgs {
+    /// `--restart`: the file the run continues, whose metadata the
+    /// inputs step reads before the plan.
+    pub fn restart(&self) -> Option<&std::path::Path> {
+        self.restart.as_deref()
+    }
+
     /// Where and how often `workload` checkpoints (never onto another of
     /// its outputs: `crate::workloads` compares every path the run writes).
     pub fn into_checkpointing(self, out: &Output, workload: &str) -> Outcome<Checkpointing> {

@@ -7,18 +7,23 @@
 //! its flags (raw options, then validated domain values, once):
 //!
 //! ```text
-//! Options (clap)  --plan(options, setting)-->  Plan  --run-->  result + report
-//!                                                |
-//!                                     --dry-run: printed instead
+//! Options (clap) --inputs (rank 0, broadcast)--> Inputs
+//!   --plan(options, inputs, setting)-->  Plan  --run-->  result + report
+//!                                          |
+//!                               --dry-run: printed instead
 //! ```
 //!
-//! [`Spec::plan`] makes every check that depends only on the options and
-//! the ranks (the run and `--dry-run` go through it alike, so a dry run
-//! refuses exactly what a run refuses); what needs data (a points file, a
-//! restart file, a parameter table) or the machine (free memory, disk) is
-//! checked when the run starts, and the dry run says so.
+//! [`Spec::inputs`] is where rank 0 reads what the input files say of the
+//! run (a restart's checkpoint, a parameter table, a points file's shape,
+//! an initial field's shape and type), once, before the plan; every rank
+//! gets it. [`Spec::plan`] then makes every check that depends on the
+//! options, those inputs and the ranks (the run and `--dry-run` go through
+//! it alike, so a dry run refuses exactly what a run refuses, input files
+//! included); only what needs the machine (free memory, disk, CPUs) or a
+//! file's bulk data (values read block by block) waits for the run.
 
 use mpi::traits::*;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::cache::CacheShare;
@@ -156,11 +161,24 @@ pub trait Spec {
     /// what the options cannot tell (data, memory, disk, the output's
     /// directory).
     type Plan;
+    /// What rank 0 reads of the input files before the plan (their
+    /// metadata: shapes, types, a checkpoint's attributes, a small table),
+    /// sent to every rank as JSON; `()` for a workload that reads none.
+    type Inputs: Serialize + DeserializeOwned;
     /// Its entry in `parsim workloads`.
     const INFO: Info;
 
-    /// Every check that depends only on the options and `setting`, once.
-    fn plan(options: Self::Options, setting: &Setting) -> Outcome<Self::Plan>;
+    /// Rank 0 only (`Launch::go` broadcasts the value or the failure):
+    /// read the input files' metadata the options name. A missing,
+    /// unreadable or malformed file is refused here, in one line naming
+    /// it, so `--dry-run` refuses it too.
+    fn inputs(options: &Self::Options, setting: &Setting) -> Outcome<Self::Inputs>;
+
+    /// Every check that depends only on the options, the inputs' metadata
+    /// and `setting`, once: the plan is complete (the run never plans
+    /// again).
+    fn plan(options: Self::Options, inputs: Self::Inputs, setting: &Setting)
+        -> Outcome<Self::Plan>;
 
     /// What `--dry-run` adds to the effective options: the plan as
     /// resolved on these ranks (derived sizes, splits, schedule, memory),

@@ -26,7 +26,9 @@ pub struct Launch<'a, C: Communicator> {
 }
 
 impl<C: Communicator> Launch<'_, C> {
-    /// Collective: plan `S` from its options, then run it, or print the
+    /// Collective: rank 0 reads the inputs' metadata and every rank gets
+    /// it (or rank 0's one-line failure), then every rank plans `S` from
+    /// its options and those inputs alike, then runs it, or prints the
     /// plan for `--dry-run`.
     pub fn go<S: Spec>(self, options: S::Options) -> Outcome {
         let setting = Setting {
@@ -34,7 +36,8 @@ impl<C: Communicator> Launch<'_, C> {
             cache: crate::par::agreed_cache(self.world),
             given: self.given,
         };
-        let plan = S::plan(options, &setting)?;
+        let inputs = crate::par::broadcast_json(self.world, || S::inputs(&options, &setting))?;
+        let plan = S::plan(options, inputs, &setting)?;
         let deck = self.meta.deck.as_ref().map(|(path, _)| path.clone());
         crate::par::broadcast_json(self.world, || {
             outputs_are_not_inputs::<S>(&plan, deck.as_deref().map(std::path::Path::new))

@@ -363,7 +363,7 @@ fn invalid_input_is_refused_once_and_writes_nothing() {
         (
             2,
             vec!["--init", "gauss"],
-            "invalid value 'gauss' for '--init",
+            "--init 'gauss'",
         ),
         (
             2,

@@ -30,7 +30,22 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--checkpoint", "same.h5", "--output", "same.h5"],
                     "same file",
                 ),
-                (&["--restart", "none.h5", "--proc-grid", "3x1"], "3x1"),
+                (&["--restart", "none.h5", "--proc-grid", "3x1"], "none.h5"),
+                (&["--init", "none.npy"], "--init 'none.npy': cannot read it"),
+                (
+                    &["--init", "none.h5:/f"],
+                    "--init 'none.h5:/f': cannot read it",
+                ),
+                (&["--init", "gauss"], "--init 'gauss'"),
+                (
+                    &["--source", "z*x"],
+                    "--source 'z*x': unknown name 'z' (this expression may use x, y, t)",
+                ),
+                (&["--source", "exp(t"], "--source 'exp(t': "),
+                (
+                    &["--exact", "floor(t)*x"],
+                    "--exact 'floor(t)*x': floor() has no",
+                ),
             ],
         ),
         (
@@ -43,14 +58,8 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--steps", "0"], "--steps must be at least 1"),
                 (&["--steps", "10", "--record-every", "20"], "record"),
                 (&["--checkpoint", "o.h5", "--output", "o.h5"], "same file"),
-                (
-                    &["--params", "none.csv", "--paths", "0"],
-                    "--paths must be at least 1",
-                ),
-                (
-                    &["--restart", "none.h5", "--steps", "0"],
-                    "--steps must be at least 1",
-                ),
+                (&["--params", "none.csv", "--paths", "1"], "none.csv"),
+                (&["--restart", "none.h5", "--steps", "10"], "none.h5"),
             ],
         ),
         (

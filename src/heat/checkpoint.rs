@@ -21,19 +21,34 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::config::{HeatRequest, Init};
+use super::config::{HeatRequest, Init, Wall};
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
 use super::meta::{checksum, meta_checksum, snapshots_checksum, strip_sum, CheckpointMeta, Stamp};
 use crate::error::{Failure, Outcome};
 
+/// A wall as a file stores it: `NAME` its value, or for another kind
+/// `NAME_kind` (insulated, periodic, expression) and `NAME_expression`.
+fn wall(file: &crate::h5::RestartFile, name: &str) -> Outcome<Wall> {
+    let Ok(kind) = file.text(&format!("{name}_kind")) else {
+        return Ok(Wall::Value(file.num(name)?));
+    };
+    match kind.as_str() {
+        "insulated" => Ok(Wall::Insulated),
+        "periodic" => Ok(Wall::Periodic),
+        "expression" => Ok(Wall::Expr(file.text(&format!("{name}_expression"))?)),
+        k => Err(file.unusable(format!("unknown {name}_kind '{k}'"))),
+    }
+}
+
 /// Read a checkpoint's metadata (rank 0).
 pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
     let file = crate::h5::RestartFile::open(path, "heat", "heat")?;
     let (num, int) = (|n| file.num(n), |n| file.int(n));
     let init = file.text("init")?;
-    let init: Init = clap::ValueEnum::from_str(&init, false)
+    let init: Init = init
+        .parse()
         .map_err(|_| file.unusable(format!("unknown init '{init}'")))?;
     let (nx, ny) = (int("nx")? as usize, int("ny")? as usize);
     let problem = HeatRequest {
@@ -45,11 +60,16 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         dt: Some(num("dt")?),
         steps: Some(int("target_steps")?),
         init: Some(init),
-        left: Some(num("bc_left")?),
-        right: Some(num("bc_right")?),
-        bottom: Some(num("bc_bottom")?),
-        top: Some(num("bc_top")?),
+        left: Some(wall(&file, "bc_left")?),
+        right: Some(wall(&file, "bc_right")?),
+        bottom: Some(wall(&file, "bc_bottom")?),
+        top: Some(wall(&file, "bc_top")?),
+        periodic_x: false,
+        periodic_y: false,
         allow_unstable: false,
+        // Files without a source have no such attribute.
+        source: file.text("source").ok(),
+        exact: file.text("exact").ok(),
     };
     let stamp = Stamp {
         step: int("step")?,
@@ -173,8 +193,10 @@ pub fn read_block(path: &Path, block: &Block, u: &mut Field) -> anyhow::Result<(
     super::gather::read_block(&file.dataset("heat/temperature")?, None, block, u)
 }
 
-/// Collective: this rank's block at the start: the initial condition, or
-/// its part of the restart file (checked against the file's checksum).
+/// Collective: this rank's block at the start: the initial condition, its
+/// part of the restart file (checked against the file's checksum), or its
+/// part of an initial field's file (checked against the checksum rank 0
+/// found when it checked the file in the inputs step).
 pub fn initial_field(
     cart: &mpi::topology::CartesianCommunicator,
     plan: &super::plan::HeatPlan,
@@ -183,6 +205,34 @@ pub fn initial_field(
 ) -> Outcome<Field> {
     let mut u = Field::with_ghosts(block.nx(), block.ny(), plan.depth);
     u.fill(&plan.cfg, block);
+    if let (None, Some(file), Some(meta)) = (resume, plan.cfg.init.file(), &plan.init_field) {
+        let read = super::field_file::read_block(file, meta, block, &mut u)
+            .map_err(|e| Failure::usage(format!("--init '{}': {e:#}", meta.shown)));
+        crate::par::agree(cart, read)?;
+        if checksum(cart, &u, block, plan.cfg.nx) != meta.checksum {
+            return Err(Failure::usage(format!(
+                "--init '{}' changed since it was checked: its field does not match the \
+                 checksum read then",
+                meta.shown
+            )));
+        }
+    }
+    if let (None, Init::Expr(text)) = (resume, &plan.cfg.init) {
+        super::init_expr::fill(cart, &plan.cfg, text, block, &mut u)?;
+    }
+    if let Some(exact) = &plan.cfg.exact {
+        // --exact: the solution at t = 0 in every interior cell.
+        let (dx, dy) = (plan.cfg.dx, plan.cfg.dy);
+        for (j, gj) in block.rows.clone().enumerate() {
+            for (i, gi) in block.cols.clone().enumerate() {
+                u.set(
+                    i,
+                    j,
+                    exact.at((gi + 1) as f64 * dx, (gj + 1) as f64 * dy, 0.0),
+                );
+            }
+        }
+    }
     if let Some(m) = resume {
         let read = read_block(Path::new(&m.path), block, &mut u)
             .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));

@@ -6,61 +6,300 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::source::Source;
 use crate::check::{self, BadValue};
 
-/// Initial condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+/// Initial condition: a built-in one, a field read from a file, or an
+/// expression in x and y. Stored (files, reports, decks) as the text it
+/// was given as, so a built-in one reads "disk" as it always did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Init {
     /// The classic training benchmark: 65 with a disk of 5, walls 20/70/85/5.
     Disk,
     /// sin(pi x/Lx) sin(pi y/Ly) with zero walls: the exactly solvable case.
     Sine,
+    /// A field [ny, nx] of f64 or f32 from a file (`super::field_file`).
+    File(InitFile),
+    /// An expression in x and y, evaluated at each cell's centre.
+    Expr(String),
+}
+
+/// Where an initial field is read from: a `.npy` file, or a dataset of an
+/// HDF5 file (`FILE.h5:/path`; `/heat/temperature`, a parsim heat
+/// result's field, when only the file is named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitFile {
+    /// As given: what files and reports record.
+    pub text: String,
+    pub path: std::path::PathBuf,
+    /// The HDF5 dataset; `None` for a `.npy` file.
+    pub dataset: Option<String>,
+}
+
+/// The dataset `--init FILE.h5` reads: a parsim heat result's field.
+pub const DEFAULT_DATASET: &str = "/heat/temperature";
+
+impl InitFile {
+    /// `FILE.npy`, `FILE.h5`, `FILE.h5:/dataset` (also `.hdf5`), or `None`
+    /// for text that names no such file.
+    pub fn parse(s: &str) -> Option<Self> {
+        let lower = s.to_ascii_lowercase();
+        let h5 = |name: &str| name.ends_with(".h5") || name.ends_with(".hdf5");
+        let (path, dataset) = match s.split_once(":/") {
+            Some((file, path)) if h5(&file.to_ascii_lowercase()) => {
+                (file, Some(format!("/{path}")))
+            }
+            _ if h5(&lower) => (s, Some(DEFAULT_DATASET.to_string())),
+            _ if lower.ends_with(".npy") => (s, None),
+            _ => return None,
+        };
+        Some(Self {
+            text: s.to_string(),
+            path: path.into(),
+            dataset,
+        })
+    }
+
+    /// As messages name it: `f.npy`, `r.h5:/heat/temperature`.
+    pub fn shown(&self) -> String {
+        match &self.dataset {
+            Some(d) => format!("{}:{d}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+
+    /// `disk`, `sine`, a field file, or else an expression in x and y
+    /// (checked when the plan is made).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "disk" => Ok(Self::Disk),
+            "sine" => Ok(Self::Sine),
+            "" => Err(
+                "expected disk, sine, FILE.npy, FILE.h5[:/DATASET] or an expression in x and y"
+                    .into(),
+            ),
+            t => Ok(InitFile::parse(t).map_or_else(|| Self::Expr(t.to_string()), Self::File)),
+        }
+    }
+}
+
+impl From<Init> for String {
+    fn from(i: Init) -> String {
+        i.name().to_string()
+    }
+}
+
+impl TryFrom<String> for Init {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
 impl Init {
-    pub fn name(self) -> &'static str {
+    /// The text it was given as.
+    pub fn name(&self) -> &str {
         match self {
             Init::Disk => "disk",
             Init::Sine => "sine",
+            Init::File(f) => &f.text,
+            Init::Expr(e) => e,
         }
     }
 
-    /// Wall values the initial condition is defined with.
-    pub fn default_boundaries(self) -> Boundaries {
+    /// The file it reads, if any.
+    pub fn file(&self) -> Option<&InitFile> {
         match self {
-            Init::Disk => Boundaries {
-                left: 20.0,
-                right: 70.0,
-                bottom: 5.0,
-                top: 85.0,
-            },
-            Init::Sine => Boundaries {
-                left: 0.0,
-                right: 0.0,
-                bottom: 0.0,
-                top: 0.0,
-            },
+            Init::File(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Wall values the initial condition is defined with (0 for a
+    /// field of the user's).
+    pub fn default_boundaries(&self) -> Boundaries {
+        let v = |l, r, b, t| Boundaries {
+            left: Wall::Value(l),
+            right: Wall::Value(r),
+            bottom: Wall::Value(b),
+            top: Wall::Value(t),
+        };
+        match self {
+            Init::Disk => v(20.0, 70.0, 5.0, 85.0),
+            Init::Sine | Init::File(_) | Init::Expr(_) => v(0.0, 0.0, 0.0, 0.0),
         }
     }
 }
 
-/// Fixed (Dirichlet) wall temperatures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// What one wall holds its ghost cells at. The ghosts sit half a cell
+/// outside the first row or column of cells (cell centres at x = (i+1) dx,
+/// ghosts at x = 0 and (nx+1) dx).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wall {
+    /// A fixed temperature (Dirichlet), in every ghost layer.
+    Value(f64),
+    /// Zero flux (Neumann): each ghost holds the cell next to it, refreshed
+    /// every step, so nothing crosses the face between them and the total
+    /// heat is conserved to rounding. The wall lies half a cell outside the
+    /// first cell (at x = dx/2 on the left, not at x = 0).
+    Insulated,
+    /// Joined to the opposite wall (`--bc-x periodic` / `--bc-y periodic`):
+    /// the ghosts are the other side's cells, brought by the halo exchange.
+    Periodic,
+    /// A temperature given by an expression in the position along the wall
+    /// (x on bottom and top, y on left and right) and t, evaluated at each
+    /// ghost cell at t_n = n dt, refreshed every step.
+    Expr(String),
+}
+
+impl Wall {
+    /// The fixed value, for a value wall.
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Wall::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The word a file or a report names the wall's kind by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Wall::Value(_) => "value",
+            Wall::Insulated => "insulated",
+            Wall::Periodic => "periodic",
+            Wall::Expr(_) => "expression",
+        }
+    }
+}
+
+/// `--bc-left 20`, `insulated`, `periodic` (refused by the config unless on
+/// both sides of an axis) or an expression; a number parses exactly as
+/// clap's f64 parser did, so `--bc-left 20` keeps its bits.
+impl std::str::FromStr for Wall {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(v) = s.parse::<f64>() {
+            return Ok(Wall::Value(v));
+        }
+        match s.trim() {
+            "insulated" => Ok(Wall::Insulated),
+            "periodic" => Ok(Wall::Periodic),
+            "" => Err("expected a temperature, 'insulated' or an expression, got ''".into()),
+            e => Ok(Wall::Expr(e.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Display for Wall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wall::Value(v) => write!(f, "{v}"),
+            Wall::Expr(e) => write!(f, "{e}"),
+            w => f.write_str(w.kind()),
+        }
+    }
+}
+
+/// A value wall serialises as its number (as the plain f64 did: reports
+/// and checkpoints of value walls keep their bytes), insulated and
+/// periodic as their word, an expression as `{"expression": "..."}`.
+impl Serialize for Wall {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Wall::Value(v) => s.serialize_f64(*v),
+            Wall::Expr(e) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("expression", e)?;
+                m.end()
+            }
+            w => s.serialize_str(w.kind()),
+        }
+    }
+}
+
+/// The forms [`Wall`] serialises to.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WallForm {
+    Value(f64),
+    Word(String),
+    Expr { expression: String },
+}
+
+impl<'de> Deserialize<'de> for Wall {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match WallForm::deserialize(d)? {
+            WallForm::Value(v) => Ok(Wall::Value(v)),
+            WallForm::Word(w) if w == "insulated" => Ok(Wall::Insulated),
+            WallForm::Word(w) if w == "periodic" => Ok(Wall::Periodic),
+            WallForm::Word(w) => Err(serde::de::Error::custom(format!("unknown wall '{w}'"))),
+            WallForm::Expr { expression } => Ok(Wall::Expr(expression)),
+        }
+    }
+}
+
+/// The four walls. Periodic comes in pairs: left and right both, or
+/// bottom and top both ([`HeatConfig::new`] refuses one alone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Boundaries {
-    pub left: f64,
-    pub right: f64,
-    pub bottom: f64,
-    pub top: f64,
+    pub left: Wall,
+    pub right: Wall,
+    pub bottom: Wall,
+    pub top: Wall,
 }
 
 impl Boundaries {
-    pub fn min(&self) -> f64 {
-        self.left.min(self.right).min(self.bottom).min(self.top)
+    /// Left, right, bottom, top with the option names that set them.
+    pub fn sides(&self) -> [(&'static str, &Wall); 4] {
+        [
+            ("left", &self.left),
+            ("right", &self.right),
+            ("bottom", &self.bottom),
+            ("top", &self.top),
+        ]
     }
 
-    pub fn max(&self) -> f64 {
-        self.left.max(self.right).max(self.bottom).max(self.top)
+    /// The smallest and largest fixed wall value (the maximum principle's
+    /// range from the walls): `None` when an expression wall's values are
+    /// unknown; `[inf, -inf]` (no effect) without value walls.
+    pub fn value_range(&self) -> Option<[f64; 2]> {
+        let mut range = [f64::INFINITY, f64::NEG_INFINITY];
+        for (_, w) in self.sides() {
+            match w {
+                Wall::Value(v) => range = [range[0].min(*v), range[1].max(*v)],
+                Wall::Expr(_) => return None,
+                Wall::Insulated | Wall::Periodic => {}
+            }
+        }
+        Some(range)
+    }
+
+    /// Left and right joined.
+    pub fn periodic_x(&self) -> bool {
+        self.left == Wall::Periodic
+    }
+
+    /// Bottom and top joined.
+    pub fn periodic_y(&self) -> bool {
+        self.bottom == Wall::Periodic
+    }
+
+    /// True when every wall is a value or periodic: the ghosts never change
+    /// but by the halo exchange (the time-blocked sweep carries them).
+    pub fn are_fixed(&self) -> bool {
+        (self.sides().iter()).all(|(_, w)| matches!(w, Wall::Value(_) | Wall::Periodic))
+    }
+
+    /// True when no heat crosses any wall (insulated or periodic): the
+    /// total is conserved.
+    pub fn conserve_heat(&self) -> bool {
+        (self.sides().iter()).all(|(_, w)| matches!(w, Wall::Insulated | Wall::Periodic))
     }
 }
 
@@ -82,12 +321,29 @@ pub struct HeatRequest {
     pub dt: Option<f64>,
     pub steps: Option<u64>,
     pub init: Option<Init>,
-    pub left: Option<f64>,
-    pub right: Option<f64>,
-    pub bottom: Option<f64>,
-    pub top: Option<f64>,
+    pub left: Option<Wall>,
+    pub right: Option<Wall>,
+    pub bottom: Option<Wall>,
+    pub top: Option<Wall>,
+    /// `--bc-x periodic`: left and right joined.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub periodic_x: bool,
+    /// `--bc-y periodic`: bottom and top joined.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub periodic_y: bool,
     /// Accept a dt above the stability limit (to study blow-up).
     pub allow_unstable: bool,
+    /// `--source`: S(x, y, t) added to the equation ([`super::source`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `--exact`: u(x, y, t), from which the initial field, the walls and
+    /// the source are derived ([`super::manufactured`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Why a heat problem cannot be run.
@@ -110,8 +366,37 @@ pub enum ConfigError {
         alpha: f64,
         limit: f64,
     },
+    #[error(
+        "--bc-{axis} periodic joins the {a} and {b} walls: leave out --bc-{side} (periodic on \
+         one axis takes both its walls)"
+    )]
+    PeriodicAndWall {
+        axis: &'static str,
+        a: &'static str,
+        b: &'static str,
+        side: &'static str,
+    },
+    #[error(
+        "--bc-{side} periodic: a wall is periodic only with the opposite one; give --bc-{axis} \
+         periodic (joins the {a} and {b} walls)"
+    )]
+    OneSidedPeriodic {
+        side: &'static str,
+        axis: &'static str,
+        a: &'static str,
+        b: &'static str,
+    },
+    #[error("--bc-{side} '{expr}': {why}")]
+    BadWallExpr {
+        side: &'static str,
+        expr: String,
+        why: String,
+    },
     #[error("grid {nx}x{ny} has more cells than this machine can address")]
     TooLarge { nx: usize, ny: usize },
+    /// A `--source` that does not parse (the line says which and why).
+    #[error("{0}")]
+    Source(String),
 }
 
 /// A runnable heat problem.
@@ -126,6 +411,12 @@ pub struct HeatConfig {
     pub steps: u64,
     pub init: Init,
     pub boundaries: Boundaries,
+    /// The source term, if any (absent from the report without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The manufactured solution the problem was derived from (`--exact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<super::manufactured::Manufactured>,
 }
 
 /// A request with its defaults filled in.
@@ -164,7 +455,7 @@ impl HeatConfig {
             dy: req.dy.unwrap_or(DEFAULT_D),
             alpha: req.alpha.unwrap_or(DEFAULT_ALPHA),
             steps: req.steps.unwrap_or(DEFAULT_STEPS),
-            init: req.init.unwrap_or(Init::Disk),
+            init: req.init.clone().unwrap_or(Init::Disk),
         };
         for (name, value) in [("nx", r.nx), ("ny", r.ny)] {
             check::at_least(name, value as u64, 1)?;
@@ -196,21 +487,26 @@ impl HeatConfig {
             }
             Some(dt) => dt,
         };
-        let d = r.init.default_boundaries();
-        let boundaries = Boundaries {
-            left: req.left.unwrap_or(d.left),
-            right: req.right.unwrap_or(d.right),
-            bottom: req.bottom.unwrap_or(d.bottom),
-            top: req.top.unwrap_or(d.top),
+        let boundaries = walls(req, &r.init)?;
+        let source = (req.source.as_deref().map(Source::parse))
+            .transpose()
+            .map_err(ConfigError::Source)?;
+        let (boundaries, source, exact) = match req.exact.as_deref() {
+            None => (boundaries, source, None),
+            Some(text) => {
+                let lengths = ((r.nx + 1) as f64 * r.dx, (r.ny + 1) as f64 * r.dy);
+                let d = super::manufactured::derive(text, r.alpha, lengths)
+                    .map_err(ConfigError::Source)?;
+                let [left, right, bottom, top] = d.walls.map(Wall::Expr);
+                let walls = Boundaries {
+                    left,
+                    right,
+                    bottom,
+                    top,
+                };
+                (walls, Some(d.source), Some(d.exact))
+            }
         };
-        for (name, value) in [
-            ("bc-left", boundaries.left),
-            ("bc-right", boundaries.right),
-            ("bc-bottom", boundaries.bottom),
-            ("bc-top", boundaries.top),
-        ] {
-            check::finite(name, value)?;
-        }
         Ok(Self {
             nx: r.nx,
             ny: r.ny,
@@ -221,6 +517,8 @@ impl HeatConfig {
             steps: r.steps,
             init: r.init,
             boundaries,
+            source,
+            exact,
         })
     }
 
@@ -250,18 +548,112 @@ impl HeatConfig {
         crate::h5::time_label(step, self.dt)
     }
 
-    /// Domain lengths: the walls sit at 0 and (n+1) d.
+    /// Domain lengths: the walls sit at 0 and (n+1) d; along a periodic
+    /// axis the period, n d (cells at (i+1) d, the last one's neighbour the
+    /// first).
     pub fn lengths(&self) -> (f64, f64) {
+        let b = &self.boundaries;
+        let length = |n: usize, d: f64, periodic: bool| {
+            if periodic {
+                n as f64 * d
+            } else {
+                (n + 1) as f64 * d
+            }
+        };
         (
-            (self.nx + 1) as f64 * self.dx,
-            (self.ny + 1) as f64 * self.dy,
+            length(self.nx, self.dx, b.periodic_x()),
+            length(self.ny, self.dy, b.periodic_y()),
         )
     }
 
-    /// True when the `sine` exact solution applies (zero walls).
+    /// True when the `sine` exact solution applies (zero or periodic walls).
     pub fn has_exact_solution(&self) -> bool {
-        let b = self.boundaries;
-        self.init == Init::Sine && [b.left, b.right, b.bottom, b.top].iter().all(|&v| v == 0.0)
+        let zero = |w: &Wall| matches!(w, Wall::Value(v) if *v == 0.0) || *w == Wall::Periodic;
+        self.init == Init::Sine
+            && self.boundaries.sides().iter().all(|(_, w)| zero(w))
+            && self.source.is_none()
+    }
+}
+
+/// The walls asked for, defaults filled in from `init`, each checked:
+/// values finite, periodic in pairs (and not with a wall on its axis),
+/// expressions in their variables.
+fn walls(req: &HeatRequest, init: &Init) -> Result<Boundaries, ConfigError> {
+    let d = init.default_boundaries();
+    let axis = |periodic: bool,
+                (a, wa): (&'static str, &Option<Wall>),
+                (b, wb): (&'static str, &Option<Wall>),
+                name| {
+        let pair = [(a, wa), (b, wb)];
+        if periodic {
+            if let Some((side, _)) = pair
+                .iter()
+                .find(|(_, w)| w.as_ref().is_some_and(|w| *w != Wall::Periodic))
+            {
+                return Err(ConfigError::PeriodicAndWall {
+                    axis: name,
+                    a,
+                    b,
+                    side,
+                });
+            }
+            return Ok((Some(Wall::Periodic), Some(Wall::Periodic)));
+        }
+        let is_p = |w: &Option<Wall>| *w == Some(Wall::Periodic);
+        if is_p(wa) != is_p(wb) {
+            let side = if is_p(wa) { a } else { b };
+            return Err(ConfigError::OneSidedPeriodic {
+                side,
+                axis: name,
+                a,
+                b,
+            });
+        }
+        Ok((wa.clone(), wb.clone()))
+    };
+    let (left, right) = axis(
+        req.periodic_x,
+        ("left", &req.left),
+        ("right", &req.right),
+        "x",
+    )?;
+    let (bottom, top) = axis(
+        req.periodic_y,
+        ("bottom", &req.bottom),
+        ("top", &req.top),
+        "y",
+    )?;
+    let walls = Boundaries {
+        left: left.unwrap_or(d.left),
+        right: right.unwrap_or(d.right),
+        bottom: bottom.unwrap_or(d.bottom),
+        top: top.unwrap_or(d.top),
+    };
+    for (side, wall) in walls.sides() {
+        match wall {
+            Wall::Value(v) => {
+                check::finite(option_name(side), *v)?;
+            }
+            Wall::Expr(e) => {
+                super::walls::check_expr(side, e).map_err(|why| ConfigError::BadWallExpr {
+                    side,
+                    expr: e.clone(),
+                    why,
+                })?
+            }
+            Wall::Insulated | Wall::Periodic => {}
+        }
+    }
+    Ok(walls)
+}
+
+/// The option that sets the wall on `side`.
+fn option_name(side: &str) -> &'static str {
+    match side {
+        "left" => "bc-left",
+        "right" => "bc-right",
+        "bottom" => "bc-bottom",
+        _ => "bc-top",
     }
 }
 
@@ -333,7 +725,7 @@ mod tests {
             |r| r.alpha = Some(f64::NAN),
             |r| r.dt = Some(0.0),
             |r| r.dt = Some(f64::INFINITY),
-            |r| r.top = Some(f64::NAN),
+            |r| r.top = Some(Wall::Value(f64::NAN)),
             |r| r.nx = Some(usize::MAX / 2),
         ];
         crate::check::assert_each_refused(request, &cases, HeatConfig::new);
@@ -342,15 +734,61 @@ mod tests {
     #[test]
     fn boundaries_default_per_init_and_override() {
         let mut r = request();
-        r.left = Some(1.5);
+        r.left = Some(Wall::Value(1.5));
         let c = HeatConfig::new(&r).unwrap();
-        assert_eq!(c.boundaries.left, 1.5);
-        assert_eq!(c.boundaries.top, 85.0);
+        assert_eq!(c.boundaries.left, Wall::Value(1.5));
+        assert_eq!(c.boundaries.top, Wall::Value(85.0));
         r.init = Some(Init::Sine);
         r.left = None;
         let c = HeatConfig::new(&r).unwrap();
         assert!(c.has_exact_solution());
-        r.top = Some(1.0);
+        r.top = Some(Wall::Value(1.0));
         assert!(!HeatConfig::new(&r).unwrap().has_exact_solution());
+    }
+
+    #[test]
+    fn walls_parse_as_before_and_periodic_comes_in_pairs() {
+        let wall = |s: &str| s.parse::<Wall>().unwrap();
+        assert_eq!(wall("20"), Wall::Value(20.0));
+        assert_eq!(wall("-1.5e1"), Wall::Value(-15.0));
+        assert_eq!(wall("insulated"), Wall::Insulated);
+        assert_eq!(wall("sin(t)"), Wall::Expr("sin(t)".into()));
+        let json = |w: &Wall| serde_json::to_string(w).unwrap();
+        assert_eq!(
+            json(&Wall::Value(20.0)),
+            "20.0",
+            "a value wall's bytes as an f64's"
+        );
+        for w in [
+            Wall::Value(0.5),
+            Wall::Insulated,
+            Wall::Periodic,
+            wall("x*t"),
+        ] {
+            assert_eq!(serde_json::from_str::<Wall>(&json(&w)).unwrap(), w);
+        }
+        let mut r = request();
+        r.periodic_x = true;
+        let c = HeatConfig::new(&r).unwrap();
+        assert!(c.boundaries.periodic_x() && !c.boundaries.periodic_y());
+        assert_eq!(c.lengths().0, 10.0 * 0.01);
+        r.right = Some(Wall::Value(3.0));
+        let e = HeatConfig::new(&r).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--bc-x periodic joins the left and right walls: leave out --bc-right"),
+            "{e}"
+        );
+        let mut r = request();
+        r.top = Some(Wall::Periodic);
+        let e = HeatConfig::new(&r).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--bc-top periodic: a wall is periodic only"),
+            "{e}"
+        );
+        r.bottom = Some(Wall::Periodic);
+        assert!(HeatConfig::new(&r).unwrap().boundaries.periodic_y());
+        r.left = Some(Wall::Insulated);
+        r.right = Some(Wall::Insulated);
+        assert!(HeatConfig::new(&r).unwrap().boundaries.conserve_heat());
     }
 }

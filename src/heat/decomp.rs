@@ -175,6 +175,9 @@ pub struct Decomposition {
     nx: usize,
     ny: usize,
     grid: ProcGrid,
+    /// Along x, along y: the first block's neighbour is the last one
+    /// (periodic walls); a rank alone on a periodic axis is its own.
+    periodic: (bool, bool),
 }
 
 impl Decomposition {
@@ -182,7 +185,26 @@ impl Decomposition {
         if grid.px > nx || grid.py > ny {
             return Err(DecompError::GridTooSmall { nx, ny, grid });
         }
-        Ok(Self { nx, ny, grid })
+        Ok(Self {
+            nx,
+            ny,
+            grid,
+            periodic: (false, false),
+        })
+    }
+
+    /// The same split with the process grid wrapped around along x and/or
+    /// y (a periodic Cartesian topology).
+    pub fn with_periodic(self, x: bool, y: bool) -> Self {
+        Self {
+            periodic: (x, y),
+            ..self
+        }
+    }
+
+    /// Along x, along y: wrapped around?
+    pub fn periodic(&self) -> (bool, bool) {
+        self.periodic
     }
 
     pub fn grid(&self) -> ProcGrid {
@@ -224,24 +246,34 @@ impl Decomposition {
     /// The rank `dx` blocks to the right and `dy` blocks up from `rank`
     /// (each -1, 0 or 1), if the grid has one there: diagonal neighbours
     /// supply the corners of deep halos.
+    /// Along a periodic axis the grid wraps around.
     pub fn neighbour_at(&self, rank: usize, dx: isize, dy: isize) -> Option<usize> {
         let g = self.grid;
         let (cx, cy) = g.coords(rank);
-        let x = cx.checked_add_signed(dx).filter(|&x| x < g.px)?;
-        let y = cy.checked_add_signed(dy).filter(|&y| y < g.py)?;
+        let x = shifted(cx, dx, g.px, self.periodic.0)?;
+        let y = shifted(cy, dy, g.py, self.periodic.1)?;
         Some(g.rank(x, y))
     }
 
-    /// Neighbours of `rank` in the non-periodic process grid.
+    /// Neighbours of `rank` in the process grid (wrapped along a periodic
+    /// axis: what MPI_Cart_shift gives with those periods).
     pub fn neighbours(&self, rank: usize) -> Neighbours {
-        let g = self.grid;
-        let (cx, cy) = g.coords(rank);
         Neighbours {
-            left: (cx > 0).then(|| g.rank(cx - 1, cy)),
-            right: (cx + 1 < g.px).then(|| g.rank(cx + 1, cy)),
-            down: (cy > 0).then(|| g.rank(cx, cy - 1)),
-            up: (cy + 1 < g.py).then(|| g.rank(cx, cy + 1)),
+            left: self.neighbour_at(rank, -1, 0),
+            right: self.neighbour_at(rank, 1, 0),
+            down: self.neighbour_at(rank, 0, -1),
+            up: self.neighbour_at(rank, 0, 1),
         }
+    }
+}
+
+/// Process coordinate `c` moved by `d` (-1, 0 or 1) on an axis of `n`:
+/// `None` past an end, unless the axis wraps around.
+fn shifted(c: usize, d: isize, n: usize, periodic: bool) -> Option<usize> {
+    match c.checked_add_signed(d).filter(|&x| x < n) {
+        Some(x) => Some(x),
+        None if periodic => Some((c + n).checked_add_signed(d)? % n),
+        None => None,
     }
 }
 
@@ -294,6 +326,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn periodic_axes_wrap_around_even_onto_the_rank_itself() {
+        let d = Decomposition::new(9, 8, ProcGrid::new(3, 2).unwrap()).unwrap();
+        assert_eq!(d.neighbours(0).left, None);
+        let p = d.with_periodic(true, false);
+        let n = p.neighbours(0);
+        assert_eq!(
+            (n.left, n.right, n.down, n.up),
+            (Some(2), Some(1), None, Some(3))
+        );
+        assert_eq!(p.neighbour_at(3, -1, -1), Some(2));
+        assert_eq!(p.neighbour_at(5, 1, 1), None, "y does not wrap");
+        let both = Decomposition::new(5, 5, ProcGrid::new(1, 2).unwrap())
+            .unwrap()
+            .with_periodic(true, true);
+        let n = both.neighbours(1);
+        assert_eq!(
+            (n.left, n.right, n.down, n.up),
+            (Some(1), Some(1), Some(0), Some(0))
+        );
+        assert_eq!(both.neighbour_at(0, -1, -1), Some(1));
     }
 
     #[test]

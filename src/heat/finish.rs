@@ -99,6 +99,7 @@ impl HeatRun<'_> {
             execution: Execution {
                 time_block: self.plan.depth,
                 time_block_auto: self.plan.auto,
+                time_block_note: self.plan.depth_note.clone(),
                 threads: self.job.tuning.threads,
                 overlap: self.stepper.overlap,
             },
@@ -126,6 +127,16 @@ impl HeatRun<'_> {
                 .filter(|_| written)
                 .map(|p| p.display().to_string()),
             restarted_from: self.resume.as_ref().map(|m| m.path.clone()),
+            init_file: self
+                .plan
+                .init_field
+                .as_ref()
+                .map(|m| super::report::InitRead {
+                    file: m.shown.clone(),
+                    shape: m.shape,
+                    element: m.element.name(),
+                    checksum: m.checksum,
+                }),
             stopped,
             validation,
             config: cfg.clone(),
@@ -154,6 +165,7 @@ impl HeatRun<'_> {
                 steps_done: self.step,
                 extras: &extras,
                 snapshots: self.snapshots.len() as u64,
+                init_sum: self.plan.init_sum(),
             },
         )?;
         let src = self.file.as_ref().and_then(|f| f.snapshot_field());

@@ -9,6 +9,7 @@
 //!                         hostnames, report (JSON)
 //! /heat                   attrs: nx, ny, dx, dy, alpha, dt, steps, time, init,
 //!                                bc_left, bc_right, bc_bottom, bc_top,
+//!                                source (only with --source: its text),
 //!                                proc_grid [px, py], ranks,
 //!                                step, target_steps, checksum (see `checkpoint`)
 //! /heat/x, /heat/y        f64 [nx], [ny]: cell coordinates, dimension scales
@@ -41,7 +42,7 @@ use anyhow::Context;
 use mpi::traits::*;
 use ndarray::{s, ArrayView2};
 
-use super::config::HeatConfig;
+use super::config::{HeatConfig, Wall};
 use super::decomp::{Block, Decomposition};
 use super::kernel::Field;
 use super::layout::{
@@ -91,6 +92,9 @@ pub struct Plan<'a> {
     pub extras: &'a Extras,
     /// Snapshots the file will hold.
     pub snapshots: u64,
+    /// The checksum of an initial field read from a file
+    /// (`super::meta::checksum`), recorded with the file's name.
+    pub init_sum: Option<u64>,
 }
 
 impl Plan<'_> {
@@ -230,10 +234,19 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     write_num(g, "steps", steps_done)?;
     write_num(g, "time", cfg.time_label(steps_done))?;
     write_str(g, "init", cfg.init.name())?;
-    write_num(g, "bc_left", cfg.boundaries.left)?;
-    write_num(g, "bc_right", cfg.boundaries.right)?;
-    write_num(g, "bc_bottom", cfg.boundaries.bottom)?;
-    write_num(g, "bc_top", cfg.boundaries.top)?;
+    if let (Some(file), Some(sum)) = (cfg.init.file(), plan.init_sum) {
+        write_str(g, "init_file", &file.shown())?;
+        write_num(g, "init_checksum", sum)?;
+    }
+    for (side, wall) in cfg.boundaries.sides() {
+        write_wall(g, &format!("bc_{side}"), wall)?;
+    }
+    if let Some(exact) = &cfg.exact {
+        // The source and walls follow from it: a restart derives them.
+        write_str(g, "exact", &exact.text)?;
+    } else if let Some(source) = &cfg.source {
+        write_str(g, "source", &source.text)?;
+    }
     write_str(g, "units_length", UNITS_LENGTH)?;
     write_str(g, "units_time", UNITS_TIME)?;
     write_str(g, "units_temperature", UNITS_TEMPERATURE)?;
@@ -241,6 +254,20 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     let grid = plan.decomp.grid();
     write_list(g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
     write_num(g, "ranks", plan.decomp.ranks() as u64)
+}
+
+/// A wall: `NAME` its value (as files always had it); for the other kinds
+/// `NAME` is NaN, `NAME_kind` says which (insulated, periodic, expression)
+/// and `NAME_expression` holds an expression.
+fn write_wall(g: &hdf5::Group, name: &str, wall: &Wall) -> hdf5::Result<()> {
+    write_num(g, name, wall.value().unwrap_or(f64::NAN))?;
+    if wall.value().is_none() {
+        write_str(g, &format!("{name}_kind"), wall.kind())?;
+    }
+    if let Wall::Expr(e) = wall {
+        write_str(g, &format!("{name}_expression"), e)?;
+    }
+    Ok(())
 }
 
 /// The cell-centre coordinates `x`, `y` as dimension scales.

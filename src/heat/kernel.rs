@@ -101,31 +101,34 @@ impl Field {
     }
 
     /// Fill interior from `value(global_i, global_j)` and the ghost cells on
-    /// global walls with the boundary values. Ghosts facing another rank are
-    /// left for the halo exchange.
+    /// global value walls with their values. Ghosts facing another rank or
+    /// a periodic wall are left for the halo exchange, those of insulated
+    /// and expression walls for [`super::walls::WallFill`].
     pub fn fill(&mut self, cfg: &HeatConfig, block: &Block) {
         let (nx, ny, g) = (self.nx(), self.ny(), self.g);
         debug_assert_eq!((nx, ny), (block.nx(), block.ny()));
-        let b = cfg.boundaries;
+        let b = &cfg.boundaries;
         for j in 0..ny {
             for i in 0..nx {
                 self.data[[j + g, i + g]] =
                     initial_value(cfg, block.cols.start + i, block.rows.start + j);
             }
         }
-        // Every ghost layer on a wall holds the wall value: the time-blocked
-        // sweep reads the innermost one at every level.
-        if block.cols.start == 0 {
-            self.data.slice_mut(s![.., ..g]).fill(b.left);
+        // Every ghost layer on a value wall holds the wall value: the
+        // time-blocked sweep reads the innermost one at every level. The
+        // corners take the bottom or top wall's value where it has one
+        // (written last), else the left or right wall's.
+        if let (0, Some(v)) = (block.cols.start, b.left.value()) {
+            self.data.slice_mut(s![.., ..g]).fill(v);
         }
-        if block.cols.end == cfg.nx {
-            self.data.slice_mut(s![.., g + nx..]).fill(b.right);
+        if let (true, Some(v)) = (block.cols.end == cfg.nx, b.right.value()) {
+            self.data.slice_mut(s![.., g + nx..]).fill(v);
         }
-        if block.rows.start == 0 {
-            self.data.slice_mut(s![..g, ..]).fill(b.bottom);
+        if let (0, Some(v)) = (block.rows.start, b.bottom.value()) {
+            self.data.slice_mut(s![..g, ..]).fill(v);
         }
-        if block.rows.end == cfg.ny {
-            self.data.slice_mut(s![g + ny.., ..]).fill(b.top);
+        if let (true, Some(v)) = (block.rows.end == cfg.ny, b.top.value()) {
+            self.data.slice_mut(s![g + ny.., ..]).fill(v);
         }
     }
 }
@@ -146,26 +149,45 @@ pub fn initial_value(cfg: &HeatConfig, i: usize, j: usize) -> f64 {
             }
         }
         Init::Sine => sine_mode(cfg, i, j),
+        // Read over by `super::checkpoint::initial_field`.
+        Init::File(_) | Init::Expr(_) => 0.0,
     }
 }
 
 /// sin(pi x / Lx) sin(pi y / Ly) at interior cell `(i, j)`, with
 /// x / Lx = (i + 1) / (nx + 1) computed from integers so it does not depend on
-/// how dx rounds.
+/// how dx rounds. Along a periodic axis (period n d, cells at (i + 1) d)
+/// the lowest mode with a period of the domain: sin(2 pi (i + 1) / n).
 fn sine_mode(cfg: &HeatConfig, i: usize, j: usize) -> f64 {
+    let b = &cfg.boundaries;
+    axis_mode(i, cfg.nx, b.periodic_x()) * axis_mode(j, cfg.ny, b.periodic_y())
+}
+
+fn axis_mode(i: usize, n: usize, periodic: bool) -> f64 {
     let pi = std::f64::consts::PI;
-    let sx = (pi * (i + 1) as f64 / (cfg.nx + 1) as f64).sin();
-    let sy = (pi * (j + 1) as f64 / (cfg.ny + 1) as f64).sin();
-    sx * sy
+    if periodic {
+        (2.0 * pi * (i + 1) as f64 / n as f64).sin()
+    } else {
+        (pi * (i + 1) as f64 / (n + 1) as f64).sin()
+    }
 }
 
 /// Growth factor per step of the lowest sine mode under the discrete scheme:
-/// g = 1 - 4 cx sin^2(pi / (2 (nx+1))) - 4 cy sin^2(pi / (2 (ny+1))).
+/// g = 1 - 4 cx sin^2(pi / (2 (nx+1))) - 4 cy sin^2(pi / (2 (ny+1))), with
+/// sin^2(pi / n) along a periodic axis.
 pub fn discrete_growth(cfg: &HeatConfig) -> f64 {
     let pi = std::f64::consts::PI;
     let (cx, cy) = cfg.coefficients();
-    let sx = (pi / (2.0 * (cfg.nx + 1) as f64)).sin();
-    let sy = (pi / (2.0 * (cfg.ny + 1) as f64)).sin();
+    let b = &cfg.boundaries;
+    let half_angle = |n: usize, periodic: bool| {
+        if periodic {
+            pi / n as f64
+        } else {
+            pi / (2.0 * (n + 1) as f64)
+        }
+    };
+    let sx = half_angle(cfg.nx, b.periodic_x()).sin();
+    let sy = half_angle(cfg.ny, b.periodic_y()).sin();
     1.0 - 4.0 * cx * sx * sx - 4.0 * cy * sy * sy
 }
 
@@ -178,7 +200,11 @@ pub fn sine_discrete(cfg: &HeatConfig, i: usize, j: usize, steps: u64) -> f64 {
 pub fn sine_continuum(cfg: &HeatConfig, i: usize, j: usize, t: f64) -> f64 {
     let pi = std::f64::consts::PI;
     let (lx, ly) = cfg.lengths();
-    let rate = cfg.alpha * pi * pi * (1.0 / (lx * lx) + 1.0 / (ly * ly));
+    // The mode's wavelength: twice the length between walls, the period.
+    let b = &cfg.boundaries;
+    let wave = |l: f64, periodic: bool| if periodic { l / 2.0 } else { l };
+    let (kx, ky) = (wave(lx, b.periodic_x()), wave(ly, b.periodic_y()));
+    let rate = cfg.alpha * pi * pi * (1.0 / (kx * kx) + 1.0 / (ky * ky));
     sine_mode(cfg, i, j) * (-rate * t).exp()
 }
 

@@ -7,7 +7,7 @@ use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use serde::{Deserialize, Serialize};
 
-use super::config::{HeatRequest, Init};
+use super::config::{HeatRequest, Wall};
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
@@ -75,11 +75,55 @@ impl CheckpointMeta {
         same!(dy, "dy", num);
         same!(alpha, "alpha", num);
         same!(dt, "dt", num);
-        same!(left, "bc-left", num);
-        same!(right, "bc-right", num);
-        same!(bottom, "bc-bottom", num);
-        same!(top, "bc-top", num);
-        same!(init, "init", |v: Init| v.name().to_string());
+        for (name, given, kept) in [
+            ("bc-left", &req.left, &stored.left),
+            ("bc-right", &req.right, &stored.right),
+            ("bc-bottom", &req.bottom, &stored.bottom),
+            ("bc-top", &req.top, &stored.top),
+        ] {
+            if let (Some(given), Some(kept)) = (given, kept) {
+                if given != kept {
+                    return Err(contradiction(name, given.to_string(), kept.to_string()));
+                }
+            }
+        }
+        for (name, given, kept) in [
+            ("bc-x", req.periodic_x, stored.left == Some(Wall::Periodic)),
+            (
+                "bc-y",
+                req.periodic_y,
+                stored.bottom == Some(Wall::Periodic),
+            ),
+        ] {
+            if given && !kept {
+                return Err(contradiction(
+                    name,
+                    "periodic".into(),
+                    "not periodic".into(),
+                ));
+            }
+        }
+        if let (Some(given), Some(kept)) = (&req.init, &stored.init) {
+            if given != kept {
+                return Err(contradiction(
+                    "init",
+                    given.name().into(),
+                    kept.name().into(),
+                ));
+            }
+        }
+        for (name, given, kept) in [
+            ("source", &req.source, &stored.source),
+            ("exact", &req.exact, &stored.exact),
+        ] {
+            if let Some(given) = given {
+                if kept.as_ref() != Some(given) {
+                    let shown = super::source::shown;
+                    let kept = kept.as_deref().map_or("none".into(), shown);
+                    return Err(contradiction(name, shown(given), kept));
+                }
+            }
+        }
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
         if steps < self.stamp.step {
             return Err(Failure::usage(format!(
@@ -173,9 +217,26 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
         .attr("init")?
         .read_scalar::<hdf5::types::VarLenUnicode>()?;
     words.extend(init.as_bytes().iter().map(|&b| u64::from(b)));
+    // Walls of other kinds than values: their kind and expression.
+    for side in ["left", "right", "bottom", "top"] {
+        for what in ["kind", "expression"] {
+            if let Ok(a) = g.attr(&format!("bc_{side}_{what}")) {
+                let text = a.read_scalar::<hdf5::types::VarLenUnicode>()?;
+                words.extend(text.as_bytes().iter().map(|&b| u64::from(b) | 1 << 32));
+            }
+        }
+    }
     // Files with snapshots: their checksum too (so that removing it is seen).
     if let Ok(a) = g.attr("snapshots_checksum") {
         words.push(a.read_scalar::<u64>()?);
+    }
+    // Files with a source or an exact solution: its text (files without
+    // one keep their sum).
+    for name in ["source", "exact"] {
+        if let Ok(a) = g.attr(name) {
+            let text = a.read_scalar::<hdf5::types::VarLenUnicode>()?;
+            words.extend(text.as_bytes().iter().map(|&b| u64::from(b)));
+        }
     }
     Ok(words
         .iter()
@@ -186,6 +247,7 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heat::config::Init;
 
     fn meta() -> CheckpointMeta {
         CheckpointMeta {
@@ -199,11 +261,15 @@ mod tests {
                 dt: Some(5e-5),
                 steps: Some(100),
                 init: Some(Init::Disk),
-                left: Some(20.0),
-                right: Some(70.0),
-                bottom: Some(5.0),
-                top: Some(85.0),
+                left: Some(Wall::Value(20.0)),
+                right: Some(Wall::Value(70.0)),
+                bottom: Some(Wall::Value(5.0)),
+                top: Some(Wall::Value(85.0)),
+                periodic_x: false,
+                periodic_y: false,
                 allow_unstable: false,
+                source: None,
+                exact: None,
             },
             stamp: Stamp {
                 step: 40,
@@ -236,7 +302,7 @@ mod tests {
             (|r| r.alpha = Some(1.0), "--alpha 1"),
             (|r| r.dt = Some(1e-5), "--dt 0.00001"),
             (|r| r.init = Some(Init::Sine), "--init sine"),
-            (|r| r.top = Some(1.0), "--bc-top 1"),
+            (|r| r.top = Some(Wall::Value(1.0)), "--bc-top 1"),
             (|r| r.steps = Some(39), "--steps 39"),
         ];
         for (change, field) in cases {

@@ -16,22 +16,32 @@
 //! - [`meta`]: what a checkpoint says of its run, and its checksums (pure);
 //! - [`checkpoint`]: reading a checkpoint's metadata and blocks, restart;
 //! - [`report`]: the end-of-run report (text and JSON);
+//! - [`inputs`]: what the input files say, read before the plan;
+//! - [`field_file`]: an initial field from a file, each rank its block;
+//! - [`init_expr`]: an initial field from an expression in x and y;
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
+//! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
+//! - [`source`]: `--source`, parsed (pure); [`source_term`]: what it adds
+//!   to a block after each step (pure);
 //! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
 
 pub mod checkpoint;
 pub mod config;
 pub mod decomp;
+pub mod field_file;
 mod finish;
 pub mod gather;
 pub mod halo;
+pub mod init_expr;
+pub mod inputs;
 pub mod io;
 pub mod kernel;
 pub mod layout;
+pub mod manufactured;
 pub mod meta;
 pub mod options;
 #[cfg(feature = "parallel-io")]
@@ -39,7 +49,10 @@ pub mod pario;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod source;
+pub mod source_term;
 pub mod step;
 pub mod sweep;
 pub mod validate;
+pub mod walls;
 pub mod xdmf;

@@ -1,14 +1,15 @@
-//! `parsim heat`'s options and its plan: every check of them, once. A
-//! restart's checkpoint is data: the plan merged with it is made when the
-//! run starts.
+//! `parsim heat`'s options and its plan: every check of them, once, with
+//! what the inputs step read of a restart's checkpoint
+//! (`super::inputs`): heat plans once.
 
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::config::{HeatRequest, Init};
-use super::decomp::{DecompError, ProcGrid};
+use super::config::{HeatRequest, Init, Wall};
+use super::decomp::ProcGrid;
+use super::inputs::HeatInputs;
 use super::layout::{Extras, IoMode};
-use super::plan::{HeatJob, HeatPlan, Tuning};
+use super::plan::{HeatJob, HeatPlan, HeatStart, Tuning};
 use crate::check::at_least;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
@@ -45,22 +46,51 @@ pub struct HeatArgs {
     /// restarting) [default: 500].
     #[arg(long)]
     steps: Option<u64>,
-    /// Initial condition: disk (the classic benchmark) or sine (exact
-    /// solution) [default: disk].
-    #[arg(long, value_enum)]
-    init: Option<Init>,
-    /// Left wall temperature, in °C [default: 20 for disk, 0 for sine].
-    #[arg(long)]
-    bc_left: Option<f64>,
-    /// Right wall temperature, in °C [default: 70 for disk, 0 for sine].
-    #[arg(long)]
-    bc_right: Option<f64>,
-    /// Bottom wall temperature, in °C [default: 5 for disk, 0 for sine].
-    #[arg(long)]
-    bc_bottom: Option<f64>,
-    /// Top wall temperature, in °C [default: 85 for disk, 0 for sine].
-    #[arg(long)]
-    bc_top: Option<f64>,
+    /// Initial condition: disk (the classic benchmark), sine (exact
+    /// solution), a field [ny, nx] of f64 or f32 from FILE.npy or
+    /// FILE.h5:/DATASET (FILE.h5 alone: /heat/temperature, a heat
+    /// result), read block by block (with no --nx/--ny the grid is the
+    /// file's), or an expression in x and y in the language of integrate
+    /// --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy [default: disk].
+    // Boxed: the subcommands' options are one enum, its largest variant
+    // kept near the others (clippy::large_enum_variant).
+    #[arg(long, value_name = "disk|sine|FILE|EXPR", value_parser = parse_init)]
+    init: Option<Box<Init>>,
+    /// Left wall: a temperature in °C, insulated (zero flux), or an
+    /// expression in y and t [default: 20 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_left: Option<Wall>,
+    /// Right wall: a temperature in °C, insulated, or an expression in y
+    /// and t [default: 70 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_right: Option<Wall>,
+    /// Bottom wall: a temperature in °C, insulated, or an expression in x
+    /// and t [default: 5 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_bottom: Option<Wall>,
+    /// Top wall: a temperature in °C, insulated, or an expression in x and
+    /// t [default: 85 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    bc_top: Option<Wall>,
+    /// periodic: join the left and right walls (the field wraps around
+    /// along x, period nx*dx).
+    #[arg(long, value_enum, value_name = "periodic")]
+    bc_x: Option<Joined>,
+    /// periodic: join the bottom and top walls (period ny*dy).
+    #[arg(long, value_enum, value_name = "periodic")]
+    bc_y: Option<Joined>,
+    /// A manufactured solution u(x, y, t): the initial field, the walls
+    /// and the source are derived from it (symbolically), and the report
+    /// gives the max and L2 errors against it at the final time.
+    #[arg(long, value_name = "EXPR", conflicts_with_all = [
+        "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
+    ])]
+    exact: Option<String>,
+    /// A source term S(x, y, t), added to the equation: u_t = alpha
+    /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
+    /// in m, and t, in s; steps one at a time: time block 1).
+    #[arg(long, value_name = "EXPR")]
+    source: Option<String>,
     /// Process grid PXxPY (ranks along x times ranks along y)
     /// [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
@@ -112,6 +142,17 @@ pub struct HeatArgs {
     time_block: TimeBlock,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// `--bc-x`, `--bc-y`: how the two walls of an axis are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Joined {
+    Periodic,
+}
+
+/// `--init`, parsed ([`Init`]'s `FromStr`).
+fn parse_init(s: &str) -> Result<Box<Init>, String> {
+    s.parse().map(Box::new)
 }
 
 /// `--io`.
@@ -170,12 +211,16 @@ impl HeatArgs {
                 alpha: self.alpha,
                 dt: self.dt,
                 steps: self.steps,
-                init: self.init,
+                init: self.init.map(|i| *i),
                 left: self.bc_left,
                 right: self.bc_right,
                 bottom: self.bc_bottom,
                 top: self.bc_top,
+                periodic_x: self.bc_x == Some(Joined::Periodic),
+                periodic_y: self.bc_y == Some(Joined::Periodic),
                 allow_unstable: self.allow_unstable,
+                source: self.source,
+                exact: self.exact,
             },
             grid: self.proc_grid,
             out,
@@ -199,22 +244,13 @@ impl HeatArgs {
     }
 }
 
-/// A heat run as planned: the job, and its plan on these ranks (`None`
-/// for a restart, planned against its checkpoint when the run starts).
-#[derive(Debug, Clone)]
-pub struct HeatStart {
-    pub job: HeatJob,
-    pub plan: Option<HeatPlan>,
-    /// The cache the ranks agreed on, for a plan made at the run's start.
-    pub cache: crate::cache::CacheShare,
-}
-
 /// `parsim heat` in the registry.
 pub struct Heat;
 
 impl Spec for Heat {
     type Options = HeatArgs;
     type Plan = HeatStart;
+    type Inputs = HeatInputs;
     const INFO: Info = Info {
         name: "heat",
         summary: "Explicit 2D heat equation on a block-partitioned grid, halos exchanged",
@@ -247,48 +283,38 @@ impl Spec for Heat {
         },
     };
 
-    fn plan(a: HeatArgs, s: &Setting) -> Outcome<HeatStart> {
-        let job = a.into_job()?;
-        let plan = match job.checkpointing.restart {
-            // The problem comes from the checkpoint: planned against it when
-            // the run starts; a process grid given is checked now.
-            Some(_) => {
-                if let Some(grid) = job.grid.filter(|g| g.size() != s.ranks) {
-                    return Err(Failure::usage(DecompError::GridSizeMismatch {
-                        grid,
-                        ranks: s.ranks,
-                    }));
-                }
-                None
-            }
-            None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
-        };
-        Ok(HeatStart {
-            job,
-            plan,
-            cache: s.cache,
-        })
+    fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
+        HeatInputs::read(a.ckpt.restart(), a.init.as_deref())
     }
 
-    fn resolved(h: &HeatStart, s: &Setting) -> String {
-        match &h.plan {
-            Some(plan) => {
-                let block = plan.decomp.block(0);
-                format!(
-                    "{}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
-                     # checked when the run starts: free memory, CPUs for --threads, the output file\n",
-                    plan.resolved(),
-                    crate::memory::shown(plan.memory_need(&block)),
-                    block.nx(),
-                    block.ny()
-                )
-            }
-            None => format!(
-                "# resolved on {} ranks: options taken from the restart file and the plan \
-                 checked against it when the run starts\n",
-                s.ranks
+    fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatStart> {
+        let mut job = a.into_job()?;
+        inputs.complete(&mut job.request)?;
+        let resume = inputs.restart;
+        let mut plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
+        plan.init_field = inputs.init;
+        Ok(HeatStart { job, plan, resume })
+    }
+
+    fn resolved(h: &HeatStart, _: &Setting) -> String {
+        let plan = &h.plan;
+        let block = plan.decomp.block(0);
+        let (restart, field) = match &h.resume {
+            Some(m) => (
+                format!("# continues '{}' from its step {}\n", m.path, m.stamp.step),
+                ", the restart's field against its checksum",
             ),
-        }
+            None => (String::new(), ""),
+        };
+        format!(
+            "{}{restart}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
+             # checked when the run starts: free memory, CPUs for --threads, the output \
+             file{field}\n",
+            plan.resolved(),
+            crate::memory::shown(plan.memory_need(&block)),
+            block.nx(),
+            block.ny()
+        )
     }
 
     fn output(p: &HeatStart) -> &crate::driver::Output {
@@ -297,7 +323,13 @@ impl Spec for Heat {
 
     fn reads(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
         let restart = p.job.checkpointing.restart.clone();
-        restart.map(|r| ("--restart", r)).into_iter().collect()
+        let init = p.job.request.init.as_ref().and_then(Init::file);
+        let init = init.map(|f| ("--init", f.path.clone()));
+        restart
+            .map(|r| ("--restart", r))
+            .into_iter()
+            .chain(init)
+            .collect()
     }
 
     fn writes(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
@@ -313,6 +345,6 @@ impl Spec for Heat {
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-        super::run::run(w, &h.job, (h.plan.as_ref(), h.cache), meta, stop)
+        super::run::run(w, h, meta, stop)
     }
 }

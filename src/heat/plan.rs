@@ -35,6 +35,15 @@ pub struct HeatJob {
     pub io: IoMode,
 }
 
+/// A heat run as planned: the job, its plan on these ranks (merged with
+/// the restart's checkpoint, if any) and that checkpoint's metadata.
+#[derive(Debug, Clone)]
+pub struct HeatStart {
+    pub job: HeatJob,
+    pub plan: HeatPlan,
+    pub resume: Option<CheckpointMeta>,
+}
+
 /// How the time loop runs; never changes the results (bitwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tuning {
@@ -66,11 +75,17 @@ pub struct HeatPlan {
     pub decomp: Decomposition,
     /// Time-block depth (ghost layers, steps per exchange).
     pub depth: usize,
+    /// Why the depth is 1 where the tuning asked for more (walls the
+    /// time-blocked sweep cannot carry), said in the dry run and report.
+    pub depth_note: Option<String>,
     /// The cache figure the depth was derived from, when it was not given
     /// ([`auto_time_block`]).
     pub auto: Option<CacheShare>,
     /// The step the run starts from (0, or the restart's).
     pub start_step: u64,
+    /// `--init FILE`: the field's shape and type, as the inputs step read
+    /// them (each rank reads its block when the run starts).
+    pub init_field: Option<super::field_file::FieldMeta>,
     /// The result file's extras: the job's, except that a restart keeps
     /// the checkpoint's snapshot interval unless given one; no snapshots
     /// without a result file.
@@ -82,13 +97,19 @@ impl HeatPlan {
     /// (defaults filled in, dt, the process grid, the time block), as
     /// comments of the printed deck.
     pub fn resolved(&self) -> String {
+        let shown = super::source::shown;
         let c = &self.cfg;
         let b = &c.boundaries;
+        let walls = super::walls::resolved_line(b);
+        let why = match &self.depth_note {
+            Some(note) => format!(" ({note})"),
+            None => crate::cache::auto_note(self.auto),
+        };
         format!(
             "# resolved on {ranks} ranks: {nx} x {ny} points, dx = {dx:?} m, dy = {dy:?} m, \
              alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit {limit:?}), {steps} steps to \
-             t = {t:?} s, init {init}, walls L {l} R {r} B {bo} T {to} degC,\n\
-             # process grid {px}x{py}, time block {depth}{why}\n",
+             t = {t:?} s, init {init}, {walls},\n\
+             # process grid {px}x{py}, time block {depth}{why}\n{source}",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -99,16 +120,33 @@ impl HeatPlan {
             limit = super::config::stable_dt(c.dx, c.dy, c.alpha),
             steps = c.steps,
             t = c.time_label(c.steps),
-            init = c.init.name(),
-            l = b.left,
-            r = b.right,
-            bo = b.bottom,
-            to = b.top,
+            init = if c.exact.is_some() {
+                "exact"
+            } else {
+                c.init.name()
+            },
             px = self.grid.px(),
             py = self.grid.py(),
             depth = self.depth,
-            why = crate::cache::auto_note(self.auto),
-        )
+            source = c.source.as_ref().map_or(String::new(), |s| {
+                let exact = c.exact.as_ref().map_or(String::new(), |e| {
+                    format!(
+                        "# exact u(x, y, t) = {}: init, walls and source\n",
+                        shown(&e.text)
+                    )
+                });
+                format!("{exact}# source S(x, y, t) = {}\n", shown(&s.text))
+            }),
+        ) + &self.init_field.as_ref().map_or(String::new(), |m| {
+            format!(
+                "# initial field '{}': [{}, {}] {}, each rank reading its block; its values \
+                 (finite) checked when the run starts\n",
+                m.shown,
+                m.shape[0],
+                m.shape[1],
+                m.element.name()
+            )
+        })
     }
 
     /// The same verdict on every rank: the request merged with a restart,
@@ -136,8 +174,15 @@ impl HeatPlan {
             Some(grid) => grid,
             None => ProcGrid::choose(ranks, cfg.nx, cfg.ny).map_err(Failure::usage)?,
         };
-        let decomp = Decomposition::new(cfg.nx, cfg.ny, grid).map_err(Failure::usage)?;
-        let depth = check_tuning(&job.tuning, &decomp, cache)?;
+        let decomp = Decomposition::new(cfg.nx, cfg.ny, grid)
+            .map_err(Failure::usage)?
+            .with_periodic(cfg.boundaries.periodic_x(), cfg.boundaries.periodic_y());
+        let (depth, depth_note) = match check_tuning(&job.tuning, &decomp, cache)? {
+            k if k > 1 && !cfg.boundaries.are_fixed() => (1, Some(super::walls::depth_note(k))),
+            // A source is added after each step: no time blocking either.
+            k if k > 1 && cfg.source.is_some() => (1, Some(super::source::depth_note(k))),
+            k => (k, None),
+        };
         let mut extras = job.extras.clone();
         if extras.snapshot_every == 0 {
             extras.snapshot_every = resume.map_or(0, |m| m.snapshot_every);
@@ -150,10 +195,18 @@ impl HeatPlan {
             grid,
             decomp,
             depth,
+            depth_note,
             auto: job.tuning.time_block.is_none().then_some(cache),
             start_step: resume.map_or(0, |m| m.stamp.step),
             extras,
+            init_field: None,
         })
+    }
+
+    /// The checksum of an initial field read from a file (not after a
+    /// restart, whose field replaces it).
+    pub fn init_sum(&self) -> Option<u64> {
+        self.init_field.as_ref().map(|m| m.checksum)
     }
 
     /// Snapshots the result file will hold: those the restart file carries
@@ -174,7 +227,10 @@ impl HeatPlan {
     /// `depth` ghost layers around the block (everything else is small).
     pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
         let ghosts = 2 * self.depth as u128;
-        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8
+        // A source without t: its dt S values, one more block.
+        let steady = self.cfg.source.as_ref().is_some_and(|s| !s.is_unsteady());
+        let source = u128::from(steady) * block.cells() as u128 * 8;
+        2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8 + source
     }
 }
 
@@ -242,7 +298,7 @@ fn check_tuning(tuning: &Tuning, decomp: &Decomposition, cache: CacheShare) -> O
 }
 
 /// Collective: the 2D Cartesian communicator for `decomp` (dims `[py, px]`,
-/// not periodic, ranks not reordered, so the world rank is the grid rank),
+/// periodic along the axes whose walls are, ranks not reordered, so the world rank is the grid rank),
 /// checked against the decomposition's own neighbours, or halos would go to
 /// the wrong rank.
 pub fn cartesian<C: Communicator>(
@@ -251,7 +307,11 @@ pub fn cartesian<C: Communicator>(
 ) -> Outcome<CartesianCommunicator> {
     let g = decomp.grid();
     let cart = world
-        .create_cartesian_communicator(&[g.py() as i32, g.px() as i32], &[false, false], false)
+        .create_cartesian_communicator(
+            &[g.py() as i32, g.px() as i32],
+            &[decomp.periodic().1, decomp.periodic().0],
+            false,
+        )
         .ok_or_else(|| {
             Failure::runtime(anyhow::anyhow!(
                 "MPI_Cart_create gave no communicator for grid {g}"

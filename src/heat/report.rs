@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::config::HeatConfig;
+use super::config::{HeatConfig, Wall};
 use crate::par::Spread;
 use crate::report::num;
 
@@ -36,14 +36,49 @@ pub enum Validation {
         bounds: [f64; 2],
         passed: bool,
     },
+    /// With a source (`--source`): the maximum principle does not hold
+    /// (a source heats or cools without bound), so the check is that
+    /// every value is finite; the average, minimum and maximum are shown.
+    Finite {
+        initial_average: f64,
+        final_average: f64,
+        final_min: f64,
+        final_max: f64,
+        passed: bool,
+    },
+    /// `--exact`: the errors against the manufactured solution at the
+    /// final time (passed when finite; `--refine` finds the order).
+    Manufactured {
+        time: f64,
+        max_abs_error: f64,
+        /// sqrt(mean over the cells of (u - exact)^2).
+        l2_error: f64,
+        passed: bool,
+    },
+    /// Insulated and periodic walls only: the total heat (an exact sum of
+    /// the cells) against the initial one, within rounding, and the
+    /// maximum principle.
+    Conserved {
+        initial_total: f64,
+        final_total: f64,
+        /// The largest drift rounding may cause (4 ulp of the largest
+        /// value per cell and step).
+        tolerance: f64,
+        final_min: f64,
+        final_max: f64,
+        bounds: [f64; 2],
+        passed: bool,
+    },
 }
 
 impl Validation {
     pub fn passed(&self) -> bool {
         match self {
-            Validation::Exact { passed, .. } | Validation::MaximumPrinciple { passed, .. } => {
-                *passed
-            }
+            Validation::Exact { passed, .. }
+            | Validation::MaximumPrinciple { passed, .. }
+            | Validation::Finite { passed, .. }
+            | Validation::Manufactured { passed, .. }
+            | Validation::Conserved { passed, .. } => *passed,
         }
     }
 }
@@ -69,6 +104,10 @@ pub struct Execution {
     /// when `--time-block` was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_block_auto: Option<crate::cache::CacheShare>,
+    /// Why the time block is 1 where more was asked or chosen (walls the
+    /// time-blocked sweep cannot carry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_note: Option<String>,
     pub threads: usize,
     /// Halo exchange overlapped with the interior (only with time_block 1,
     /// and only when there is a neighbour to exchange with).
@@ -112,6 +151,20 @@ pub struct HeatReport {
     pub output: Option<String>,
     pub restarted_from: Option<String>,
     pub stopped: Option<Stop>,
+    /// `--init FILE`: what was read (absent for other initial states).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_file: Option<InitRead>,
+}
+
+/// An initial field read from a file: the file (and dataset), its shape
+/// and element type, and the checksum of the values read
+/// (`super::meta::checksum`, the same on any decomposition).
+#[derive(Debug, Clone, Serialize)]
+pub struct InitRead {
+    pub file: String,
+    pub shape: [usize; 2],
+    pub element: &'static str,
+    pub checksum: u64,
 }
 
 impl Validation {
@@ -141,11 +194,81 @@ impl Validation {
                     num(*initial_average, Some(6)),
                     num(*final_average, Some(6))
                 );
+                let range = if *bounds == [f64::MIN, f64::MAX] {
+                    "finite (an expression wall's range is not known)".to_string()
+                } else {
+                    format!(
+                        "within [{}, {}] (maximum principle)",
+                        num(bounds[0], None),
+                        num(bounds[1], None)
+                    )
+                };
                 let _ = writeln!(
                     *s,
-                    "Validation       : values within [{}, {}] (maximum principle), found [{}, {}]: {}",
+                    "Validation       : values {range}, found [{}, {}]: {}",
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
+            }
+            Validation::Conserved {
+                initial_total,
+                final_total,
+                tolerance,
+                final_min,
+                final_max,
+                bounds,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Total heat       : {} -> {} (insulated/periodic walls: conserved; drift {:.3e}, tolerance {:.3e})",
+                    num(*initial_total, None),
+                    num(*final_total, None),
+                    (final_total - initial_total).abs(),
+                    tolerance
+                );
+                let _ = writeln!(
+                    *s,
+                    "Validation       : total conserved, values within [{}, {}], found [{}, {}]: {}",
                     num(bounds[0], None),
                     num(bounds[1], None),
+                    num(*final_min, Some(6)),
+                    num(*final_max, Some(6)),
+                    crate::report::verdict(*passed)
+                );
+            }
+            Validation::Manufactured {
+                time,
+                max_abs_error,
+                l2_error,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Validation       : against the exact solution at t = {time:.6e}: max |error| \
+                     {max_abs_error:.6e}, L2 error {l2_error:.6e} (finite: {}; --refine K \
+                     measures the order)",
+                    crate::report::verdict(*passed)
+                );
+            }
+            Validation::Finite {
+                initial_average,
+                final_average,
+                final_min,
+                final_max,
+                passed,
+            } => {
+                let _ = writeln!(
+                    *s,
+                    "Average temp.    : {} -> {}",
+                    num(*initial_average, Some(6)),
+                    num(*final_average, Some(6))
+                );
+                let _ = writeln!(
+                    *s,
+                    "Validation       : every value finite, found [{}, {}] (with a source the \
+                     maximum principle does not bound them): {}",
                     num(*final_min, Some(6)),
                     num(*final_max, Some(6)),
                     crate::report::verdict(*passed)
@@ -214,26 +337,59 @@ impl HeatReport {
         let _ = writeln!(
             *s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {})",
-            c.init.name(),
-            num(b.left, None),
-            num(b.right, None),
-            num(b.bottom, None),
-            num(b.top, None)
+            if c.exact.is_some() {
+                "the exact solution at t = 0"
+            } else {
+                c.init.name()
+            },
+            wall_text(&b.left),
+            wall_text(&b.right),
+            wall_text(&b.bottom),
+            wall_text(&b.top)
         );
         let _ = writeln!(
             *s,
             "Ranks            : {} (process grid {} x {})",
             self.run.ranks, self.proc_grid[0], self.proc_grid[1]
         );
+        if let Some(f) = &self.init_file {
+            let _ = writeln!(
+                *s,
+                "Initial field    : '{}', [{}, {}] {}, checksum {:#018x}",
+                f.file, f.shape[0], f.shape[1], f.element, f.checksum
+            );
+        }
         let e = &self.execution;
         let _ = writeln!(
             *s,
             "Execution        : {} thread(s)/rank, time block {}{}{}",
             e.threads,
             e.time_block,
-            crate::cache::auto_note(e.time_block_auto),
+            match &e.time_block_note {
+                Some(note) => format!(" ({note})"),
+                None => crate::cache::auto_note(e.time_block_auto),
+            },
             if e.overlap { ", halo overlapped" } else { "" }
         );
+        if let Some(exact) = &c.exact {
+            let _ = writeln!(
+                *s,
+                "Exact solution   : u(x, y, t) = {}: the initial field, walls and source derived",
+                super::source::shown(&exact.text)
+            );
+        }
+        if let Some(source) = &c.source {
+            let _ = writeln!(
+                *s,
+                "Source term      : S(x, y, t) = {}, added after each step ({})",
+                super::source::shown(&source.text),
+                if source.is_unsteady() {
+                    "evaluated at every step"
+                } else {
+                    "no t: evaluated once"
+                },
+            );
+        }
     }
 
     /// Time, rate, phases, memory, output.
@@ -262,5 +418,15 @@ impl HeatReport {
                 let _ = writeln!(*s, "Snapshots        : {}{carried}", self.snapshots);
             }
         }
+    }
+}
+
+/// A wall in the report: a value as numbers are shown, else its kind (an
+/// expression quoted).
+fn wall_text(w: &Wall) -> String {
+    match w {
+        Wall::Value(v) => num(*v, None),
+        Wall::Expr(e) => format!("'{e}'"),
+        w => w.kind().to_string(),
     }
 }

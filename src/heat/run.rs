@@ -19,11 +19,11 @@ use super::io::{self, HeatFile, Plan};
 use super::kernel::{Field, Stencil};
 use super::layout::SnapshotAt;
 use super::meta::CheckpointMeta;
-use super::plan::{cartesian, HeatJob, HeatPlan};
+use super::plan::{cartesian, HeatJob, HeatPlan, HeatStart};
 use super::report::{HeatReport, Stop};
+use super::source_term::SourceTerm;
 use super::step::{StepTimes, Stepper};
 use super::validate::{field_stats, probe_rows, value_bounds, FieldStats};
-use crate::cache::CacheShare;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
@@ -55,14 +55,12 @@ impl Injected {
 /// Collective over `world`: run the job and print the report on rank 0.
 pub fn run<C: Communicator>(
     world: &C,
-    job: &HeatJob,
-    planned: (Option<&HeatPlan>, CacheShare),
+    start: &HeatStart,
     meta: &RunMeta,
     stop: &StopSignal,
 ) -> Outcome {
-    let resume = job.checkpointing.resume(world, checkpoint::read_meta)?;
-    let heat = HeatRun::new(world, job, planned, resume, meta)?;
-    driver::run(heat, stop, &job.out)
+    let heat = HeatRun::new(world, &start.job, &start.plan, start.resume.clone(), meta)?;
+    driver::run(heat, stop, &start.job.out)
 }
 
 /// A heat run in progress on this rank.
@@ -90,6 +88,8 @@ pub struct HeatRun<'a> {
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
+    /// `--source`: what this block gets added after each step.
+    pub(super) source: Option<SourceTerm>,
     /// A fault this rank injects in the time loop (tests).
     pub(super) inject: Option<Injected>,
     /// Rank 0: the checkpoint path, held for the whole run.
@@ -97,21 +97,18 @@ pub struct HeatRun<'a> {
 }
 
 impl<'a> HeatRun<'a> {
-    /// Collective over `world`: the plan (`planned`: made from the options
-    /// alone, or merged here with the restart's checkpoint, with the cache
-    /// the ranks agreed on), reserve the output, build the state.
+    /// Collective over `world`: with the plan (merged with the restart's
+    /// checkpoint `resume` before the run), reserve the output, build the
+    /// state.
     pub fn new<C: Communicator>(
         world: &C,
         job: &'a HeatJob,
-        (planned, cache): (Option<&HeatPlan>, CacheShare),
+        plan: &HeatPlan,
         resume: Option<CheckpointMeta>,
         meta: &'a RunMeta,
     ) -> Outcome<Self> {
         let rank = world.rank() as usize;
-        let plan = match (&resume, planned) {
-            (None, Some(plan)) => plan.clone(),
-            _ => HeatPlan::new(job, resume.as_ref(), world.size() as usize, cache)?,
-        };
+        let plan = plan.clone();
         let block = plan.decomp.block(rank);
         crate::par::check_memory(world, plan.memory_need(&block), "two fields of its block")?;
         super::plan::check_threads(world, job.tuning.threads)?;
@@ -132,6 +129,7 @@ impl<'a> HeatRun<'a> {
                 steps_done: plan.cfg.steps,
                 extras: &plan.extras,
                 snapshots: plan.snapshot_count(resume.as_ref()),
+                init_sum: plan.init_sum(),
             },
         )?;
         let cart = cartesian(world, &plan.decomp)?;
@@ -139,7 +137,9 @@ impl<'a> HeatRun<'a> {
         let (cx, cy) = plan.cfg.coefficients();
         super::plan::warn_threads(rank, job.tuning.threads);
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
-        let stepper = Stepper::new(&plan.decomp, rank, &u, tuning, Stencil::new(cx, cy))?;
+        let walls = super::walls::WallFill::new(&plan.cfg, &block);
+        let stencil = Stencil::new(cx, cy);
+        let stepper = Stepper::new(&plan.decomp, walls, rank, &u, tuning, stencil)?;
         let start = field_stats(&cart, &u, plan.cfg.nx * plan.cfg.ny);
         // The maximum principle bounds every value of a stable run: leaving
         // them means blow-up (or a forced unstable dt).
@@ -148,6 +148,8 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
+            source: (plan.cfg.source.as_ref())
+                .map(|s| SourceTerm::new(s, &block, (plan.cfg.dx, plan.cfg.dy), plan.cfg.dt)),
             plan,
             resume,
             cart,
@@ -287,8 +289,18 @@ impl Workload for HeatRun<'_> {
     fn advance(&mut self) -> Outcome<After> {
         let end = self.round_end();
         let m = (end - self.step) as usize;
-        self.stepper
-            .round(&self.cart, (&mut self.u, &mut self.un), m, &mut self.t);
+        self.stepper.round(
+            &self.cart,
+            (&mut self.u, &mut self.un),
+            (self.step, m),
+            &mut self.t,
+        );
+        if let Some(source) = &self.source {
+            // One step a round (the plan's time block 1), from self.step.
+            let a = mpi::time();
+            source.add(&mut self.u, self.step);
+            self.t.stencil += mpi::time() - a;
+        }
         self.step = end;
         if self.step >= self.plan.start_step + 3 {
             match self.inject {

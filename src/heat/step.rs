@@ -9,6 +9,7 @@ use super::decomp::{Decomposition, Neighbours};
 use super::halo::Halo;
 use super::kernel::{Field, Stencil};
 use super::sweep::{self, Reach, Region, Team};
+use super::walls::WallFill;
 use crate::error::{Failure, Outcome};
 
 /// Slabs of the inside between which an overlapped exchange is tested.
@@ -24,6 +25,8 @@ pub struct StepTimes {
 /// How rounds are carried out on one block; fixed for the whole run.
 pub struct Stepper {
     halo: Halo,
+    /// Insulated and expression walls, refreshed before every step.
+    walls: WallFill,
     team: Team,
     stencil: Stencil,
     /// Sides with a neighbour (the sweep reaches into their halos).
@@ -38,9 +41,12 @@ pub struct Stepper {
 
 impl Stepper {
     /// For `rank`'s block of `decomp` held in fields shaped like `u`, with
-    /// halos `depth` deep and `threads` threads.
+    /// halos `depth` deep and `threads` threads; `walls` refreshed before
+    /// each step (none when the depth is above 1: see
+    /// [`super::walls::depth_note`]).
     pub fn new(
         decomp: &Decomposition,
+        walls: WallFill,
         rank: usize,
         u: &Field,
         (depth, threads, overlap): (usize, usize, bool),
@@ -72,7 +78,12 @@ impl Stepper {
                 cols: inner.cols.clone(),
             })
             .collect();
+        assert!(
+            walls.is_empty() || depth == 1,
+            "changing walls need depth 1"
+        );
         Ok(Self {
+            walls,
             overlap: depth == 1 && overlap && !halo.is_empty(),
             halo,
             team,
@@ -84,16 +95,19 @@ impl Stepper {
         })
     }
 
-    /// Collective with the neighbours: advance `u` by `m` steps (`un` is
-    /// the scratch field), adding to `t`.
+    /// Collective with the neighbours: advance `u` by `m` steps from step
+    /// `from` (`un` is the scratch field), adding to `t`.
     pub fn round<C: Communicator>(
         &mut self,
         comm: &C,
         (u, un): (&mut Field, &mut Field),
-        m: usize,
+        (from, m): (u64, usize),
         t: &mut StepTimes,
     ) {
         let a = mpi::time();
+        if !self.walls.is_empty() {
+            self.walls.refresh(u, from);
+        }
         if self.overlap {
             let Self {
                 halo,

@@ -1,12 +1,12 @@
 //! The integrand: a built-in (the lessons' x^2 - x, sin, exp, pi's
 //! 4/(1+x^2)) with its known integral and derivatives, or a user's
 //! expression in x, parsed and differentiated symbolically by
-//! [`super::expr`].
+//! [`crate::expr`].
 
 use std::ops::Range;
 
-use super::expr::{NoDerivative, Node, Program};
 use super::kernel::{chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
+use crate::expr::{NoDerivative, Node, Program};
 
 /// A built-in integrand, with what validation needs: its antiderivative
 /// and bounds of its derivatives on an interval.
@@ -89,7 +89,7 @@ impl Builtin {
 }
 
 /// What `--f` names: a built-in integrand or the user's expression in x
-/// (parsed, evaluated and differentiated by [`super::expr`]: the
+/// (parsed, evaluated and differentiated by [`crate::expr`]: the
 /// validation needs f's derivatives).
 #[derive(Debug, Clone)]
 pub enum Integrand {
@@ -115,13 +115,13 @@ fn shown_expr(text: &str) -> String {
 }
 
 impl Integrand {
-    /// A built-in's name, or an expression in x (see [`super::expr`]: its
+    /// A built-in's name, or an expression in x (see [`crate::expr`]: its
     /// precedence, functions and limits).
     pub fn parse(text: &str) -> Result<Self, String> {
         if let Some(b) = Builtin::ALL.iter().find(|b| b.name() == text) {
             return Ok(Integrand::Builtin(*b));
         }
-        let tree = super::expr::parse(text).map_err(|why| {
+        let tree = crate::expr::parse(text, &["x"]).map_err(|why| {
             let names: Vec<_> = Builtin::ALL.iter().map(|b| b.name()).collect();
             format!(
                 "--f {} is neither a built-in ({}) nor an expression in x: {why}",
@@ -139,7 +139,7 @@ impl Integrand {
 
     /// An expression with its `k`-th derivative made (what the rule's
     /// error bound needs), refused in one line when one grows past
-    /// [`super::expr::MAX_NODES`]: the bound could not be made, and a run
+    /// [`crate::expr::MAX_NODES`]: the bound could not be made, and a run
     /// that cannot be validated is not started. Functions with breaks
     /// (abs, floor, ...) get their derivative between the breaks, which
     /// the validation locates on [a, b].
@@ -155,7 +155,7 @@ impl Integrand {
         };
         let mut d = Some((*tree).clone());
         for order in 1..=k {
-            d = match d.as_ref().map(Node::derivative) {
+            d = match d.as_ref().map(|d| d.derivative(0)) {
                 Some(Ok(next)) => Some(next),
                 None => None,
                 Some(Err(NoDerivative::TooLarge)) => {
@@ -163,7 +163,7 @@ impl Integrand {
                         "--f {} is too complex to bound the rule's error: its derivative of \
                          order {order} has more than {} terms (the bound needs order {k})",
                         shown_expr(&text),
-                        super::expr::MAX_NODES
+                        crate::expr::MAX_NODES
                     ))
                 }
             };

@@ -7,7 +7,6 @@
 //! - [`validate`]: the closed forms, Gauss-Kronrod, error bounds (pure);
 //! - [`run`]: the estimator, its HDF5 layout and report.
 
-pub mod expr;
 pub mod integrand;
 pub mod kernel;
 pub mod options;

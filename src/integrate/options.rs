@@ -52,6 +52,7 @@ pub struct Integrate;
 impl Spec for Integrate {
     type Options = IntegrateArgs;
     type Plan = IntegratePlan;
+    type Inputs = ();
     const INFO: Info = Info {
         name: "integrate",
         summary:
@@ -72,7 +73,11 @@ impl Spec for Integrate {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn plan(a: IntegrateArgs, _: &Setting) -> Outcome<IntegratePlan> {
+    fn inputs(_: &IntegrateArgs, _: &Setting) -> Outcome {
+        Ok(())
+    }
+
+    fn plan(a: IntegrateArgs, (): (), _: &Setting) -> Outcome<IntegratePlan> {
         let (order, _, _) = a.rule.error_term();
         let f = Integrand::parse(&a.f)
             .and_then(|f| f.with_derivative(order))

@@ -13,9 +13,9 @@
 //! to tell) is "not validated": said, and no failure; a value outside a
 //! finite bound still fails.
 
-use super::expr::{Func, Program};
 use super::integrand::{Builtin, Integrand};
 use super::kernel::{Grid, Rule, LANES};
+use crate::expr::{Func, Program};
 use crate::report::num;
 
 /// The closed form of the rule's weighted sum for x^2 - x (the lessons'
@@ -539,7 +539,7 @@ pub fn rough_breaks(f: &Integrand, grid: &Grid) -> Option<Vec<(f64, f64)>> {
         return Some(Vec::new());
     };
     let calls: Vec<(Func, Program)> = tree
-        .rough_calls()
+        .rough_calls(0)
         .into_iter()
         .map(|(func, arg)| (func, Program::new(arg)))
         .collect();

@@ -49,6 +49,7 @@ pub struct Mandelbrot;
 impl Spec for Mandelbrot {
     type Options = MandelArgs;
     type Plan = MandelPlan;
+    type Inputs = ();
     const INFO: Info = Info {
         name: "mandelbrot",
         summary: "Mandelbrot escape-time image (load balancing: block, cyclic or dynamic rows)",
@@ -78,7 +79,11 @@ impl Spec for Mandelbrot {
         },
     };
 
-    fn plan(a: MandelArgs, _: &Setting) -> Outcome<MandelPlan> {
+    fn inputs(_: &MandelArgs, _: &Setting) -> Outcome {
+        Ok(())
+    }
+
+    fn plan(a: MandelArgs, (): (), _: &Setting) -> Outcome<MandelPlan> {
         let frame = frame_of(&a)?;
         Ok(MandelPlan {
             frame,

@@ -45,6 +45,7 @@ pub struct Markov;
 impl Spec for Markov {
     type Options = MarkovArgs;
     type Plan = MarkovPlan;
+    type Inputs = ();
     const INFO: Info = Info {
         name: "markov",
         summary:
@@ -65,7 +66,11 @@ impl Spec for Markov {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn plan(a: MarkovArgs, _: &Setting) -> Outcome<MarkovPlan> {
+    fn inputs(_: &MarkovArgs, _: &Setting) -> Outcome {
+        Ok(())
+    }
+
+    fn plan(a: MarkovArgs, (): (), _: &Setting) -> Outcome<MarkovPlan> {
         at_least("chains", a.chains, 1)?;
         at_least("days", a.days, 1)?;
         let chain = ChainPlan::new(a.matrix.as_deref(), a.initial_state).map_err(Failure::usage)?;

@@ -148,8 +148,11 @@ impl OuCheckpointMeta {
         r
     }
 
-    /// The resumed run must be the same ensemble: name the first difference.
-    pub fn check_same(&self, plan: &OuPlan, store_paths: bool) -> Outcome {
+    /// The resumed run must be the same ensemble: name the first
+    /// difference. Judged on the request, before its table of sets is
+    /// built: each parameter's distinct values in order (a product's
+    /// lists, a table's columns) are what the checkpoint's sets show.
+    pub fn check_same(&self, r: &OuRequest) -> Outcome {
         let c = &self.plan;
         let differ = |what: &str, given: String, stored: String| {
             Err(Failure::usage(format!(
@@ -157,48 +160,42 @@ impl OuCheckpointMeta {
                 self.path
             )))
         };
-        let list = |f: fn(&OuParams) -> f64, v: &OuPlan| {
+        let distinct = |values: &mut dyn Iterator<Item = f64>| {
             let mut out: Vec<f64> = Vec::new();
-            for p in &v.sets {
-                if !out.contains(&f(p)) {
-                    out.push(f(p));
+            for v in values {
+                if !out.contains(&v) {
+                    out.push(v);
                 }
             }
             out.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
         };
-        if plan.paths != c.paths {
-            return differ("--paths", plan.paths.to_string(), c.paths.to_string());
-        }
-        if plan.steps != c.steps {
-            return differ("--steps", plan.steps.to_string(), c.steps.to_string());
-        }
-        if plan.record_every != c.record_every {
-            return differ(
-                "--record-every",
-                plan.record_every.to_string(),
-                c.record_every.to_string(),
-            );
-        }
-        if plan.seed != c.seed {
-            return differ("--seed", plan.seed.to_string(), c.seed.to_string());
-        }
-        for (name, f) in [
-            ("--tau", (|p: &OuParams| p.tau) as fn(&_) -> f64),
-            ("--sigma", |p| p.sigma),
-            ("--dt", |p| p.dt),
-            ("--x0", |p| p.x0),
+        for (name, given, stored) in [
+            ("--paths", r.paths, c.paths),
+            ("--steps", r.steps, c.steps),
+            ("--record-every", r.record_every, c.record_every),
+            ("--seed", r.seed, c.seed),
         ] {
-            let (given, stored) = (list(f, plan), list(f, c));
             if given != stored {
-                return differ(name, given, stored);
+                return differ(name, given.to_string(), stored.to_string());
             }
         }
-        if plan.sets != c.sets {
+        let stored_columns: [fn(&OuParams) -> f64; 4] =
+            [|p| p.tau, |p| p.sigma, |p| p.dt, |p| p.x0];
+        for ((name, values), f) in r.sweep.values().into_iter().zip(stored_columns) {
+            let given = distinct(&mut values.into_iter());
+            let stored = distinct(&mut c.sets.iter().map(f));
+            if given != stored {
+                return differ(&format!("--{name}"), given, stored);
+            }
+        }
+        // Equal lengths first: the table is then no larger than the
+        // checkpoint's own.
+        if r.sweep.len() != c.sets.len() as u128 || r.sweep.sets() != c.sets {
             return differ("the parameter sets", "given".into(), "stored".into());
         }
-        if store_paths != self.store_paths {
+        if r.store_paths != self.store_paths {
             let name = |p: bool| if p { "paths" } else { "stats" }.to_string();
-            return differ("--store", name(store_paths), name(self.store_paths));
+            return differ("--store", name(r.store_paths), name(self.store_paths));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! `parsim ou`: Ornstein-Uhlenbeck ensembles (and parameter sweeps) whose
 //! members are spread over ranks, statistics reduced exactly to rank 0.
 //!
+//! - [`inputs`]: the parameter table and checkpoint, read before the plan;
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`model`]: parameter sets, sweeps, the plan of an ensemble (pure);
 //! - [`kernel`] (and `avx2`, `lanes`): the member kernel (pure);
@@ -13,6 +14,7 @@ mod avx2;
 pub mod checkpoint;
 pub mod file;
 pub mod gather;
+pub mod inputs;
 pub mod kernel;
 mod lanes;
 pub mod members;

@@ -106,7 +106,7 @@ impl Sweep {
     }
 
     /// Every value of one parameter, for the checks.
-    fn values(&self) -> [(&'static str, Vec<f64>); 4] {
+    pub(super) fn values(&self) -> [(&'static str, Vec<f64>); 4] {
         match self {
             Self::Product {
                 taus,
@@ -128,7 +128,7 @@ impl Sweep {
         }
     }
 
-    fn sets(&self) -> Vec<OuParams> {
+    pub(super) fn sets(&self) -> Vec<OuParams> {
         if let Self::Table(rows) = self {
             return rows.clone();
         }

@@ -1,12 +1,14 @@
-//! `parsim ou`'s options and its plan: every check of them, once. A
-//! parameter table (`--params`) and a restart's checkpoint are data: the
-//! ensemble they make is checked when the run starts.
+//! `parsim ou`'s options and its plan: every check of them, once, with
+//! the parameter table (`--params`) and the restart's checkpoint the
+//! inputs step read (`super::inputs`): the ensemble is complete and
+//! checked here, for the run and `--dry-run` alike.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use mpi::traits::Communicator;
 
+use super::inputs::OuInputs;
 use super::model::{OuRequest, Sweep};
 use super::run::OuJob;
 use crate::error::{Failure, Outcome};
@@ -71,6 +73,7 @@ pub struct Ou;
 impl Spec for Ou {
     type Options = OuArgs;
     type Plan = OuJob;
+    type Inputs = OuInputs;
     const INFO: Info = Info {
         name: "ou",
         summary:
@@ -91,10 +94,14 @@ impl Spec for Ou {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn plan(a: OuArgs, s: &Setting) -> Outcome<OuJob> {
+    fn inputs(a: &OuArgs, _: &Setting) -> Outcome<OuInputs> {
+        OuInputs::read(a.params.as_deref(), a.ckpt.restart())
+    }
+
+    fn plan(a: OuArgs, inputs: OuInputs, s: &Setting) -> Outcome<OuJob> {
         let out = a.out.into_output(Self::INFO.default_output);
         let checkpointing = a.ckpt.into_checkpointing(&out, Self::INFO.name)?;
-        let request = OuRequest {
+        let mut request = OuRequest {
             sweep: Sweep::Product {
                 taus: a.tau,
                 sigmas: a.sigma,
@@ -107,48 +114,49 @@ impl Spec for Ou {
             seed: a.seed,
             store_paths: a.store == Store::Paths,
         };
-        // A table or a checkpoint completes the request: the ensemble is
-        // checked once it is known, when the run starts; each count given
-        // (or defaulted) is checked now.
-        if a.params.is_none() && checkpointing.restart.is_none() {
-            request.check().map_err(Failure::usage)?;
-        } else {
-            request.check_counts().map_err(Failure::usage)?;
+        // The table replaces the lists; a checkpoint fills in what was
+        // not given, and must then be the same ensemble.
+        if let Some(rows) = inputs.params {
+            request.sweep = Sweep::Table(rows);
+        }
+        let resume = inputs.restart;
+        if let Some(m) = &resume {
+            request = m.fill_in(request, &s.given);
+        }
+        request.check().map_err(Failure::usage)?;
+        if let Some(m) = &resume {
+            m.check_same(&request)?;
         }
         Ok(OuJob {
             request,
             out,
             checkpointing,
             params: a.params,
-            given: s.given.clone(),
+            resume,
         })
     }
 
     fn resolved(j: &OuJob, s: &Setting) -> String {
         let r = &j.request;
-        if j.params.is_some() || j.checkpointing.restart.is_some() {
-            return format!(
-                "# resolved on {} ranks: the parameter sets come from {}: the ensemble is \
-                 checked when the run starts (with free memory and the output file)\n",
-                s.ranks,
-                if j.params.is_some() {
-                    "the --params table"
-                } else {
-                    "the restart's checkpoint"
-                }
-            );
-        }
         let sets = r.sweep.len();
         let members = sets * r.paths as u128;
         let share = members.div_ceil(s.ranks as u128);
         let (round, _) = super::members::cadence(r.steps, j.checkpointing.every);
+        let from = match (&j.params, &j.resume) {
+            (Some(p), _) => format!("# parameter sets from the table '{}'\n", p.display()),
+            _ => String::new(),
+        };
+        let resumed = j.resume.as_ref().map_or(String::new(), |m| {
+            format!("# continues the ensemble of '{}'\n", m.path)
+        });
         format!(
             "# resolved on {ranks} ranks: {sets} parameter set(s) x {paths} paths = {members} \
              members,\n# at most {share} a rank, {steps} steps each, x recorded every {every} \
              steps ({samples} samples a path),\n# rounds of {round} steps of a group of 4 \
              members (a stop is heard at the end of one),\n# checkpoints: every {ckpt} \
-             members' work a rank (0: only when stopped) to '{path}',\n# about {need} of \
-             memory on rank 0\n# checked when the run starts: free memory, the output file\n",
+             members' work a rank (0: only when stopped) to '{path}',\n{from}{resumed}# about \
+             {need} of memory on rank 0\n# checked when the run starts: free memory, the output \
+             file\n",
             ranks = s.ranks,
             paths = r.paths,
             steps = r.steps,

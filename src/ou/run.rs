@@ -26,7 +26,7 @@ use super::checkpoint::{self as ou_checkpoint, OuCheckpointMeta, Target};
 use super::file::OuFile;
 use super::gather::{gather, statistics};
 use super::members::{cadence, Members, Work};
-use super::model::{OuPlan, OuRequest, Sweep};
+use super::model::{OuPlan, OuRequest};
 use super::report::{text, Figures, OuPhases, OuReport, SetReport};
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
@@ -37,45 +37,37 @@ use crate::rounds::{scatter_ranges, Schedule};
 use crate::stop::StopSignal;
 
 /// Everything `parsim ou` was asked to do: its plan (made by
-/// `super::options`; the ensemble is checked there, or by `OuPlan::new`
-/// when a parameter table or a checkpoint completes it).
+/// `super::options` with the inputs step's table and checkpoint; the
+/// ensemble is complete and checked there).
 #[derive(Debug, Clone)]
 pub struct OuJob {
-    /// The ensemble as given (`store_paths` included).
+    /// The ensemble: as given, with the `--params` table's sets and the
+    /// checkpoint's values for what was not given (`store_paths`
+    /// included); checked ([`OuRequest::check`]).
     pub request: OuRequest,
     /// The result file and how the report is shown.
     pub out: crate::driver::Output,
     /// Checkpoints: every N steps (heat) or members' work per rank (ou), the
     /// file, the restart.
     pub checkpointing: crate::driver::Checkpointing,
-    /// A parameter table (CSV) that replaces the request's sweep; read by
-    /// rank 0.
+    /// The parameter table (CSV) the request's sweep came from.
     pub params: Option<PathBuf>,
-    /// The options given (clap ids, e.g. "record_every"); a restart takes
-    /// the others from its checkpoint.
-    pub given: Vec<String>,
+    /// The restart's checkpoint, checked to be the same ensemble.
+    pub resume: Option<OuCheckpointMeta>,
 }
 
 /// Collective over `world`: run the job and print the report on rank 0.
 pub fn run<C: Communicator>(world: &C, job: &OuJob, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-    let mut request = job.request.clone();
-    if let Some(path) = &job.params {
-        let rows = par::broadcast_json(world, || super::file::read_params(path))?;
-        request.sweep = Sweep::Table(rows);
-    }
-    let resume = job.checkpointing.resume(world, ou_checkpoint::read_meta)?;
-    if let Some(m) = &resume {
-        request = m.fill_in(request, &job.given);
-    }
+    let request = &job.request;
     crate::par::check_memory(
         world,
         request.memory_need(world.size() as u128),
         "members' summaries and records",
     )?;
-    let plan = OuPlan::new(&request).map_err(Failure::usage)?;
-    if let Some(m) = &resume {
-        m.check_same(&plan, request.store_paths)?;
-    }
+    // The checked request's table of sets, built once the memory for it
+    // is known to be there (a sweep's product can be large).
+    let plan = OuPlan::new(request).map_err(Failure::usage)?;
+    let resume = job.resume.clone();
     let ou = OuRun::new(world, job, (plan, request.store_paths), resume, meta)?;
     driver::run(ou, stop, &job.out)
 }

@@ -1,10 +1,10 @@
-//! `parsim pairs`'s options and its plan: every check of them, once (a
-//! points file's contents are checked when rank 0 reads it).
+//! `parsim pairs`'s options and its plan: every check of them, once, with
+//! a points file read and checked by rank 0 in the inputs step.
 
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::plan::{checked_size, need, PairsPlan, PointsFrom, Shape, MAX_BINS};
+use super::plan::{checked_size, need, PairsPlan, PointsFrom, PointsRead, Shape, MAX_BINS};
 use super::points::PointsFile;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
@@ -45,6 +45,7 @@ pub struct Pairs;
 impl Spec for Pairs {
     type Options = PairsArgs;
     type Plan = PairsPlan;
+    type Inputs = Option<PointsRead>;
     const INFO: Info = Info {
         name: "pairs",
         summary: "All pairs of N points by the travelling-block ring: closest pair, nearest neighbours, histogram",
@@ -69,10 +70,19 @@ impl Spec for Pairs {
         },
     };
 
-    fn plan(a: PairsArgs, _: &Setting) -> Outcome<PairsPlan> {
-        let source = match a.points {
-            Some(p) => PointsFrom::File(PointsFile::parse(&p).map_err(Failure::usage)?),
-            None => PointsFrom::Generated {
+    fn inputs(a: &PairsArgs, _: &Setting) -> Outcome<Option<PointsRead>> {
+        let file = a.points.as_deref().map(PointsFile::parse).transpose();
+        let file = file.map_err(Failure::usage)?;
+        file.map(|f| super::input::read_file(&f, a.matrix))
+            .transpose()
+    }
+
+    fn plan(a: PairsArgs, read: Option<PointsRead>, _: &Setting) -> Outcome<PairsPlan> {
+        let source = match (a.points, read) {
+            (Some(p), Some(read)) => {
+                PointsFrom::File(PointsFile::parse(&p).map_err(Failure::usage)?, read)
+            }
+            _ => PointsFrom::Generated {
                 n: a.n,
                 dim: a.dim,
                 seed: a.seed,
@@ -84,6 +94,7 @@ impl Spec for Pairs {
                 a.bins
             )));
         }
+        // A file's size was checked when it was read.
         if let PointsFrom::Generated { n, dim, .. } = source {
             checked_size(n, dim, a.matrix, "--n")?;
         }
@@ -105,12 +116,9 @@ impl Spec for Pairs {
                 ""
             }
         );
-        let PointsFrom::Generated { n, dim, .. } = p.source else {
-            return format!(
-                "# resolved on {} ranks: the points' size is known when rank 0 reads them; {extras}\n\
-                 # checked when the run starts: the points file, free memory, the output file\n",
-                s.ranks
-            );
+        let (n, dim) = match &p.source {
+            PointsFrom::File(_, read) => (read.shape.n as u64, read.shape.dim as u64),
+            PointsFrom::Generated { n, dim, .. } => (*n, *dim),
         };
         let shape = Shape {
             n: n as usize,
@@ -137,7 +145,7 @@ impl Spec for Pairs {
 
     fn reads(p: &PairsPlan) -> Vec<(&'static str, std::path::PathBuf)> {
         match &p.source {
-            PointsFrom::File(f) => vec![("--points", f.path().to_path_buf())],
+            PointsFrom::File(f, _) => vec![("--points", f.path().to_path_buf())],
             PointsFrom::Generated { .. } => Vec::new(),
         }
     }

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use super::kernel::Points;
 use super::points::PointsFile;
 use super::range::Scale;
 use crate::error::{Failure, Outcome};
@@ -19,20 +22,18 @@ pub const MAX_COORDS: u64 = 1 << 30;
 pub const MAX_BINS: u64 = 1 << 24;
 
 /// Where the points come from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum PointsFrom {
-    File(PointsFile),
+    /// A file, read and checked by rank 0 in the inputs step.
+    File(PointsFile, PointsRead),
     /// Uniform in [0, 1)^dim from the seed.
-    Generated {
-        n: u64,
-        dim: u64,
-        seed: u64,
-    },
+    Generated { n: u64, dim: u64, seed: u64 },
 }
 
 /// A checked pairs run (made by `super::options`): generated points of a
-/// size the run can hold, or a file whose points are checked when rank 0
-/// reads them.
+/// size the run can hold, or a file's points read and checked by rank 0
+/// in the inputs step (`super::input::read_file`), of a size the run can
+/// hold.
 #[derive(Debug, Clone)]
 pub struct PairsPlan {
     pub source: PointsFrom,
@@ -41,9 +42,19 @@ pub struct PairsPlan {
     pub out: crate::driver::Output,
 }
 
+/// A points file as the inputs step read it: its shape, sent to every
+/// rank, and on rank 0 the points themselves (never sent: the run deals
+/// them out in blocks).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointsRead {
+    pub(super) shape: Shape,
+    #[serde(skip)]
+    pub(super) points: Option<Arc<Points>>,
+}
+
 /// What every rank knows of the points (rank 0 has them all).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub(super) struct Shape {
+pub struct Shape {
     pub(super) n: usize,
     pub(super) dim: usize,
     pub(super) diagonal: f64,

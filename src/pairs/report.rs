@@ -72,7 +72,7 @@ pub struct PairsReport {
 
 pub(super) fn source_name(source: &PointsFrom) -> String {
     match source {
-        PointsFrom::File(f) => f.shown(),
+        PointsFrom::File(f, _) => f.shown(),
         PointsFrom::Generated { n, dim, seed } => format!("generated: {n} x {dim}, seed {seed}"),
     }
 }

@@ -24,6 +24,8 @@
 //!                                     their centres)
 //! ```
 
+use std::sync::Arc;
+
 use mpi::datatype::{Partition, PartitionMut};
 use mpi::traits::*;
 
@@ -68,7 +70,7 @@ pub struct PairsRun<'a, C: Communicator> {
     pub(super) version: &'static str,
     file: Option<ResultFile>,
     /// Rank 0: every point (for the checks and the file).
-    points: Option<Points>,
+    points: Option<Arc<Points>>,
     /// This rank's block: global range, rows (row-major).
     own: std::ops::Range<usize>,
     rows: Vec<f64>,
@@ -93,7 +95,7 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
         comm: &'a C,
         job: &'a PairsPlan,
         shape: Shape,
-        points: Option<Points>,
+        points: Option<Arc<Points>>,
         meta: &RunMeta,
     ) -> Outcome<Self> {
         let (p, r) = (comm.size() as usize, comm.rank() as usize);
@@ -107,7 +109,7 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             "points, blocks and matrix rows",
         )?;
         let file = create_result(comm, job.out.path.as_deref(), job.out.force, meta)?;
-        let rows = scatter(comm, points.as_ref(), &shape, own.len());
+        let rows = scatter(comm, points.as_deref(), &shape, own.len());
         let held = Columns::from_rows(own.start, shape.dim, &rows);
         Ok(Self {
             comm,
@@ -314,14 +316,14 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             self.comm,
             file.as_ref(),
             &self.strip,
-            self.points.as_ref(),
+            self.points.as_deref(),
             self.shape,
             // The same on every rank: rank 0 holds the file exactly when a
             // path was given (its creation was agreed on).
             self.job.matrix && self.job.out.path.is_some(),
         )?;
         // Rank 0's verdict (the others report defaults; only rank 0 prints).
-        let check = self.points.as_ref().map(|pts| {
+        let check = self.points.as_deref().map(|pts| {
             let mut c = judge(pts, self.shape.scale, &all, self.job.bins > 0);
             (c.matrix_rows_checked, c.matrix_ok) = matrix;
             c
@@ -350,7 +352,7 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             report,
             |f| {
                 let layout = Layout {
-                    points: self.points.as_ref().expect("rank 0 has the points"),
+                    points: self.points.as_deref().expect("rank 0 has the points"),
                     all: &all,
                     nn_dist: &nn_dist,
                     diagonal: self.shape.diagonal,
@@ -358,7 +360,7 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
                     source: &source,
                     units: match self.job.source {
                         PointsFrom::Generated { .. } => "1",
-                        PointsFrom::File(_) => "as the input file's coordinates",
+                        PointsFrom::File(..) => "as the input file's coordinates",
                     },
                     passed,
                 };

@@ -34,6 +34,7 @@ pub struct Pi;
 impl Spec for Pi {
     type Options = PiArgs;
     type Plan = PiPlan;
+    type Inputs = ();
     const INFO: Info = Info {
         name: "pi",
         summary:
@@ -54,7 +55,11 @@ impl Spec for Pi {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn plan(a: PiArgs, _: &Setting) -> Outcome<PiPlan> {
+    fn inputs(_: &PiArgs, _: &Setting) -> Outcome {
+        Ok(())
+    }
+
+    fn plan(a: PiArgs, (): (), _: &Setting) -> Outcome<PiPlan> {
         at_least("samples", a.samples, 1)?;
         at_least("chunk", a.chunk, 1)?;
         let chunks = Chunking {

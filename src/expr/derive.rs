@@ -43,7 +43,7 @@ pub enum NoDerivative {
 }
 
 impl Node {
-    /// d/dx, with the obvious zeros and ones folded away and constants
+    /// d/d(variable `var`), with the obvious zeros and ones folded away and constants
     /// folded (so that the derivatives of sums stay sums). Refused past
     /// [`MAX_NODES`], counted while it is made, so a derivative that would
     /// explode (the chain rule through 60 nested calls) stops early. The
@@ -52,9 +52,9 @@ impl Node {
     /// what bounds a rule's error on a piece where the argument stays on
     /// one side of them; the validation finds the breaks
     /// ([`Node::rough_calls`]).
-    pub fn derivative(&self) -> Result<Node, NoDerivative> {
+    pub fn derivative(&self, var: usize) -> Result<Node, NoDerivative> {
         BUDGET.with(|b| b.set(MAX_NODES));
-        let d = self.d();
+        let d = self.d(var);
         let over = exhausted() || d.size() > MAX_NODES;
         BUDGET.with(|b| b.set(usize::MAX));
         if over {
@@ -64,27 +64,30 @@ impl Node {
         }
     }
 
-    fn d(&self) -> Node {
+    fn d(&self, v: usize) -> Node {
         if exhausted() {
             return Num(0.0);
         }
         match self {
             Num(_) => Num(0.0),
-            X => Num(1.0),
-            Neg(a) => neg(a.d()),
-            Add(a, c) => add(a.d(), c.d()),
-            Sub(a, c) => sub(a.d(), c.d()),
-            Mul(a, c) => add(times(a.d(), c), times(c.d(), a)),
-            Div(a, c) => div(sub(times(a.d(), c), times(c.d(), a)), pow(cl(c), Num(2.0))),
-            Pow(a, c) if !c.has_x() => mul(mul(cl(c), pow(cl(a), sub(cl(c), Num(1.0)))), a.d()),
+            Var(i) => Num(if *i == v { 1.0 } else { 0.0 }),
+            Neg(a) => neg(a.d(v)),
+            Add(a, c) => add(a.d(v), c.d(v)),
+            Sub(a, c) => sub(a.d(v), c.d(v)),
+            Mul(a, c) => add(times(a.d(v), c), times(c.d(v), a)),
+            Div(a, c) => div(
+                sub(times(a.d(v), c), times(c.d(v), a)),
+                pow(cl(c), Num(2.0)),
+            ),
+            Pow(a, c) if !c.has_var(v) => mul(mul(cl(c), pow(cl(a), sub(cl(c), Num(1.0)))), a.d(v)),
             Pow(a, c) => mul(
                 cl(self),
                 add(
-                    mul(c.d(), call(Func::Ln, cl(a))),
-                    div(mul(cl(c), a.d()), cl(a)),
+                    mul(c.d(v), call(Func::Ln, cl(a))),
+                    div(mul(cl(c), a.d(v)), cl(a)),
                 ),
             ),
-            Call(f, a) => mul(outer(*f, a), a.d()),
+            Call(f, a) => mul(outer(*f, a), a.d(v)),
         }
     }
 }
@@ -148,7 +151,8 @@ fn neg(a: Node) -> Node {
     }
 }
 
-fn add(a: Node, c: Node) -> Node {
+/// a + c, constants folded, a 0 dropped.
+pub fn add(a: Node, c: Node) -> Node {
     if let Some((x, y)) = both(&a, &c) {
         Num(x + y)
     } else if is(&a, 0.0) {
@@ -160,7 +164,8 @@ fn add(a: Node, c: Node) -> Node {
     }
 }
 
-fn sub(a: Node, c: Node) -> Node {
+/// a - c, constants folded, a 0 dropped.
+pub fn sub(a: Node, c: Node) -> Node {
     if let Some((x, y)) = both(&a, &c) {
         Num(x - y)
     } else if is(&c, 0.0) {
@@ -172,7 +177,8 @@ fn sub(a: Node, c: Node) -> Node {
     }
 }
 
-fn mul(a: Node, c: Node) -> Node {
+/// a * c, constants folded, a 0 or 1 folded away.
+pub fn mul(a: Node, c: Node) -> Node {
     if let Some((x, y)) = both(&a, &c) {
         Num(x * y)
     } else if is(&a, 0.0) || is(&c, 0.0) {

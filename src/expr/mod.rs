@@ -1,5 +1,7 @@
-//! A user's integrand, `--f 'x^3 + sin(3*x)'`: parsed, evaluated and
-//! differentiated here, with limits that make any input a one-line answer.
+//! A user's expression in named variables, `--f 'x^3 + sin(3*x)'` (in x),
+//! `heat --source 'exp(-t)*sin(pi*x)*y'` (in x, y, t): parsed, evaluated
+//! and differentiated here, with limits that make any input a one-line
+//! answer. One parser and one evaluator for every workload.
 //!
 //! Why not a crate: the one used before (exmex 0.21) read `exp(-x^2)` as
 //! `exp((-x)^2)` (its unary minus binds tighter than `^`), `a*b/c` as
@@ -13,13 +15,41 @@
 //!
 //! Grammar: `sum = product (('+'|'-') product)*`, `product = unary
 //! (('*'|'/') unary)*`, `unary = ('+'|'-') unary | power`, `power = atom
-//! ('^' unary)?`, `atom = number | 'x' | constant | name '(' sum ')' | '('
-//! sum ')'`. Constants: PI (pi), E (e), TAU. Functions: see [`Func`].
+//! ('^' unary)?`, `atom = number | variable | constant | name '(' sum ')' |
+//! '(' sum ')'`. Constants: PI (pi), E (e), TAU. Functions: see [`Func`].
+//! Variables: the names the caller declares ([`parse`]'s `vars`).
+//!
+//! # Using it
+//!
+//! ```
+//! use parsim::expr::{parse, Program};
+//! // The caller declares the variables, in the order its values come in.
+//! const VARS: [&str; 3] = ["x", "y", "t"];
+//! let tree = parse("exp(-t) * sin(pi*x) * y", &VARS).unwrap();
+//! let at = Program::new(&tree);
+//! let v = at.eval_at(&[0.5, 2.0, 0.0]); // x, y, t
+//! assert_eq!(v, 2.0);
+//! // d/dt, by the variable's index in VARS; a tree again.
+//! let dt = Program::new(&tree.derivative(2).unwrap());
+//! assert_eq!(dt.eval_at(&[0.5, 2.0, 0.0]), -2.0);
+//! // An unknown name is one line, naming the declared variables.
+//! assert!(parse("z*x", &VARS).unwrap_err().contains("unknown name 'z' (this expression may use x, y, t)"));
+//! ```
+//!
+//! heat's `--source` is parsed in x, y, t and evaluated per cell with
+//! [`Program::eval_at`] (`[x, y, t_n]`, each from the cell's global index,
+//! so every rank count gives the same bits); `--exact` builds its source
+//! u_t - alpha (u_xx + u_yy) from [`Node::derivative`] and the builders
+//! [`add`], [`sub`], [`mul`]. integrate's `--f` is parsed in x alone and
+//! evaluated with [`Program::eval`], the one-variable fast path.
+//!
+//! A [`Program`] is a flat postfix program over a slice of variable values
+//! (what a compiler of it, issue 41, starts from): no tree, no names.
 
 use std::fmt;
 
 use derive::b;
-pub use derive::NoDerivative;
+pub use derive::{add, mul, sub, NoDerivative};
 
 /// The longest expression taken, in bytes.
 pub const MAX_BYTES: usize = 4096;
@@ -92,7 +122,8 @@ impl Func {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
-    fn name(self) -> &'static str {
+    /// The name [`parse`] knows it by.
+    pub fn name(self) -> &'static str {
         Self::ALL
             .iter()
             .find(|(_, f)| *f == self)
@@ -166,7 +197,8 @@ impl Func {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Num(f64),
-    X,
+    /// The variable at this index of the names [`parse`] was given.
+    Var(usize),
     Neg(Box<Node>),
     Add(Box<Node>, Box<Node>),
     Sub(Box<Node>, Box<Node>),
@@ -182,23 +214,24 @@ impl Node {
     /// Nodes in the tree.
     pub fn size(&self) -> usize {
         match self {
-            Num(_) | X => 1,
+            Num(_) | Var(_) => 1,
             Neg(a) | Call(_, a) => 1 + a.size(),
             Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => 1 + a.size() + c.size(),
         }
     }
 
     /// Every call of a rough function ([`Func::is_rough`]) whose argument
-    /// depends on x, with that argument: where the expression may break.
-    pub fn rough_calls(&self) -> Vec<(Func, &Node)> {
+    /// depends on variable `var`, with that argument: where the expression
+    /// may break along it.
+    pub fn rough_calls(&self, var: usize) -> Vec<(Func, &Node)> {
         let mut out = Vec::new();
         let mut todo = vec![self];
         while let Some(n) = todo.pop() {
             match n {
-                Num(_) | X => {}
+                Num(_) | Var(_) => {}
                 Neg(a) => todo.push(a),
                 Call(f, a) => {
-                    if f.is_rough() && a.has_x() {
+                    if f.is_rough() && a.has_var(var) {
                         out.push((*f, &**a));
                     }
                     todo.push(a);
@@ -212,13 +245,96 @@ impl Node {
         out
     }
 
-    /// Whether x appears in it.
-    pub fn has_x(&self) -> bool {
+    /// Whether variable `var` appears in it.
+    pub fn has_var(&self, var: usize) -> bool {
         match self {
             Num(_) => false,
-            X => true,
-            Neg(a) | Call(_, a) => a.has_x(),
-            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => a.has_x() || c.has_x(),
+            Var(i) => *i == var,
+            Neg(a) | Call(_, a) => a.has_var(var),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                a.has_var(var) || c.has_var(var)
+            }
+        }
+    }
+}
+
+impl Node {
+    /// The tree with each variable `i` replaced by `by(i)` (a number, or
+    /// a variable of another list): a solution on a wall, say.
+    pub fn substitute(&self, by: &dyn Fn(usize) -> Node) -> Node {
+        match self {
+            Num(v) => Num(*v),
+            Var(i) => by(*i),
+            Neg(a) => Neg(b(a.substitute(by))),
+            Call(f, a) => Call(*f, b(a.substitute(by))),
+            Add(a, c) | Sub(a, c) | Mul(a, c) | Div(a, c) | Pow(a, c) => {
+                let (a, c) = (b(a.substitute(by)), b(c.substitute(by)));
+                match self {
+                    Add(..) => Add(a, c),
+                    Sub(..) => Sub(a, c),
+                    Mul(..) => Mul(a, c),
+                    Div(..) => Div(a, c),
+                    _ => Pow(a, c),
+                }
+            }
+        }
+    }
+
+    /// The tree as text in the variables `names` that [`parse`] reads
+    /// back to a tree of the same values, bit for bit: parentheses only
+    /// where precedence needs them (so a long sum stays shallow), numbers
+    /// in Rust's shortest round-trip form, a negative one as a sign.
+    pub fn text(&self, names: &[&str]) -> String {
+        let mut out = String::new();
+        self.write_text(names, 0, &mut out);
+        out
+    }
+
+    /// How tightly the text of this node binds: 1 sums, 2 products, 3
+    /// signs, 4 powers, 5 atoms.
+    fn binding(&self) -> u8 {
+        match self {
+            Add(..) | Sub(..) => 1,
+            Mul(..) | Div(..) => 2,
+            Neg(_) => 3,
+            Num(v) if v.is_sign_negative() => 3,
+            Pow(..) => 4,
+            Num(_) | Var(_) | Call(..) => 5,
+        }
+    }
+
+    fn write_text(&self, names: &[&str], at_least: u8, out: &mut String) {
+        let wrap = self.binding() < at_least;
+        if wrap {
+            out.push('(');
+        }
+        let mut pair = |a: &Node, op: &str, c: &Node, (l, r): (u8, u8)| {
+            a.write_text(names, l, out);
+            out.push_str(op);
+            c.write_text(names, r, out);
+        };
+        match self {
+            Num(v) if v.is_sign_negative() => out.push_str(&format!("-{:?}", -v)),
+            Num(v) => out.push_str(&format!("{v:?}")),
+            Var(i) => out.push_str(names.get(*i).copied().unwrap_or("?")),
+            Neg(a) => {
+                out.push('-');
+                a.write_text(names, 3, out);
+            }
+            Call(f, a) => {
+                out.push_str(f.name());
+                out.push('(');
+                a.write_text(names, 0, out);
+                out.push(')');
+            }
+            Add(a, c) => pair(a, " + ", c, (1, 2)),
+            Sub(a, c) => pair(a, " - ", c, (1, 2)),
+            Mul(a, c) => pair(a, "*", c, (2, 3)),
+            Div(a, c) => pair(a, "/", c, (2, 3)),
+            Pow(a, c) => pair(a, "^", c, (5, 3)),
+        }
+        if wrap {
+            out.push(')');
         }
     }
 }
@@ -227,7 +343,7 @@ impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Num(v) => write!(f, "{v:?}"),
-            X => write!(f, "x"),
+            Var(i) => write!(f, "v{i}"),
             Neg(a) => write!(f, "(-{a})"),
             Add(a, c) => write!(f, "({a} + {c})"),
             Sub(a, c) => write!(f, "({a} - {c})"),
@@ -243,7 +359,8 @@ impl fmt::Display for Node {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Num(f64),
-    X,
+    /// The value of the variable at this index.
+    Var(usize),
     Neg,
     Add,
     Sub,
@@ -260,6 +377,9 @@ enum Op {
 pub struct Program {
     ops: Vec<Op>,
     depth: usize,
+    /// How many values an evaluation reads: the highest variable index in
+    /// it, plus one (0 for a constant).
+    vars: usize,
 }
 
 impl Program {
@@ -271,7 +391,7 @@ impl Program {
             *deepest = (*deepest).max(depth);
             match n {
                 Num(v) => ops.push(Op::Num(*v)),
-                X => ops.push(Op::X),
+                Var(i) => ops.push(Op::Var(*i)),
                 Neg(a) => {
                     emit(a, ops, depth, deepest);
                     ops.push(Op::Neg);
@@ -295,29 +415,67 @@ impl Program {
         }
         let (mut ops, mut deepest) = (Vec::new(), 0);
         emit(tree, &mut ops, 1, &mut deepest);
+        let vars = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Var(i) => Some(i + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
         Program {
             ops,
             depth: deepest + 1,
+            vars,
         }
     }
 
-    /// The value at `x` (no allocation for the usual expression: its
-    /// stack on the thread's own stack).
+    /// How many variable values [`Program::eval_at`] reads.
+    pub fn vars(&self) -> usize {
+        self.vars
+    }
+
+    /// The value of a program in one variable at `x` (the fast path
+    /// integrate's `--f` runs on: no slice, no index checks; every
+    /// variable reads `x`, so it is meant for a parse with one name). No
+    /// allocation for the usual expression: its stack on the thread's own
+    /// stack.
+    #[inline]
     pub fn eval(&self, x: f64) -> f64 {
+        debug_assert!(
+            self.vars <= 1,
+            "eval(x) of a program in {} variables",
+            self.vars
+        );
+        self.stacked(|_| x)
+    }
+
+    /// The value with variable `i` at `values[i]` (in the order of the
+    /// names [`parse`] was given); NaN when `values` is too short.
+    pub fn eval_at(&self, values: &[f64]) -> f64 {
+        if values.len() < self.vars {
+            return f64::NAN;
+        }
+        self.stacked(|i| values[i])
+    }
+
+    #[inline(always)]
+    fn stacked(&self, var: impl Fn(usize) -> f64) -> f64 {
         const SMALL: usize = 32;
         if self.depth <= SMALL {
-            self.run(x, &mut [0.0; SMALL])
+            self.run(var, &mut [0.0; SMALL])
         } else {
-            self.run(x, &mut vec![0.0; self.depth])
+            self.run(var, &mut vec![0.0; self.depth])
         }
     }
 
-    fn run(&self, x: f64, stack: &mut [f64]) -> f64 {
+    #[inline(always)]
+    fn run(&self, var: impl Fn(usize) -> f64, stack: &mut [f64]) -> f64 {
         let mut top = 0usize;
         for op in &self.ops {
             let v = match *op {
                 Op::Num(v) => v,
-                Op::X => x,
+                Op::Var(i) => var(i),
                 Op::Neg | Op::Call(_) if top >= 1 => {
                     top -= 1;
                     let a = stack[top];
@@ -353,9 +511,11 @@ impl Program {
     }
 }
 
-/// Parse `text` into a tree, within [`MAX_BYTES`] and [`MAX_DEPTH`]; the
-/// error says what and where, in one line.
-pub fn parse(text: &str) -> Result<Node, String> {
+/// Parse `text` into a tree in the variables `vars` (their names; a
+/// variable is [`Node::Var`] of its index here), within [`MAX_BYTES`] and
+/// [`MAX_DEPTH`]; the error says what and where, in one line (an unknown
+/// name lists the variables allowed).
+pub fn parse(text: &str, vars: &[&str]) -> Result<Node, String> {
     if text.len() > MAX_BYTES {
         return Err(format!("{} bytes long (at most {MAX_BYTES})", text.len()));
     }
@@ -363,6 +523,7 @@ pub fn parse(text: &str) -> Result<Node, String> {
         chars: text.char_indices().collect(),
         at: 0,
         depth: 0,
+        vars,
     };
     let tree = p.sum()?;
     p.skip_space();
@@ -372,13 +533,14 @@ pub fn parse(text: &str) -> Result<Node, String> {
     }
 }
 
-struct Parser {
+struct Parser<'a> {
     chars: Vec<(usize, char)>,
     at: usize,
     depth: usize,
+    vars: &'a [&'a str],
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> Option<char> {
         self.chars.get(self.at).map(|&(_, c)| c)
     }
@@ -492,7 +654,7 @@ impl Parser {
 
     fn number(&mut self) -> Result<Node, String> {
         let start = self.at;
-        let digits = |p: &mut Parser| {
+        let digits = |p: &mut Parser<'_>| {
             while p.peek().is_some_and(|c| c.is_ascii_digit()) {
                 p.at += 1;
             }
@@ -526,8 +688,10 @@ impl Parser {
             self.at += 1;
         }
         let name: String = self.chars[start..self.at].iter().map(|&(_, c)| c).collect();
+        if let Some(i) = self.vars.iter().position(|v| *v == name) {
+            return Ok(Var(i));
+        }
         match name.as_str() {
-            "x" => return Ok(X),
             "PI" | "pi" | "π" => return Ok(Num(std::f64::consts::PI)),
             "E" | "e" => return Ok(Num(std::f64::consts::E)),
             "TAU" | "tau" | "τ" => return Ok(Num(std::f64::consts::TAU)),
@@ -537,7 +701,7 @@ impl Parser {
             return Err(if self.take(&['(']).is_some() {
                 format!("unknown function '{name}'")
             } else {
-                format!("unknown name '{name}' (the variable is x)")
+                unknown_name(&name, self.vars)
             });
         };
         if self.take(&['(']).is_none() {
@@ -552,6 +716,19 @@ impl Parser {
             return Err(format!("{name}( is not closed"));
         }
         Ok(Call(f, b(arg)))
+    }
+}
+
+/// `unknown name 'z' (this expression may use x, y, t)`; with one
+/// variable, `(the variable is x)`.
+fn unknown_name(name: &str, vars: &[&str]) -> String {
+    match vars {
+        [] => format!("unknown name '{name}' (this expression takes no variable)"),
+        [one] => format!("unknown name '{name}' (the variable is {one})"),
+        many => format!(
+            "unknown name '{name}' (this expression may use {})",
+            many.join(", ")
+        ),
     }
 }
 

@@ -1,0 +1,120 @@
+//! heat's source term, `--source 'EXPR'` in x, y and t: the equation
+//! becomes u_t = alpha (u_xx + u_yy) + S(x, y, t), stepped as
+//!
+//! ```text
+//! u^{n+1} = [the 5-point update of u^n] + dt S(x_i, y_j, t_n)
+//! ```
+//!
+//! the stencil's value rounded first (the same bits as without a source),
+//! then `dt * S` added, one rounding more. Why this order: the kernel
+//! without a source stays exactly as it is (its bits and its speed), and
+//! the source is a pass of its own over the block after each step.
+//!
+//! Every value is a function of the cell's global index and of the step
+//! number only, so the field is the same bits on any rank count, process
+//! grid or thread count: x = (i + 1) dx and y = (j + 1) dy for global
+//! interior cell (i, j) (the walls at 0 and (n + 1) d, as the `sine` start
+//! and the file's x and y datasets), t_n = n dt computed as a product from
+//! the step number (never accumulated, so a restart gives the same bits).
+//! A source that does not read t is evaluated once into a field of
+//! `dt * S` values; one that does, at every step.
+//!
+//! The term a block gets after each step is [`super::source_term`]'s.
+//!
+//! Time blocking advances several steps per sweep inside the kernel, which
+//! has no place for the source: a run with a source steps one at a time
+//! (time block 1), and the plan, the dry run and the report say so when
+//! another depth was asked for or would have been chosen.
+
+use serde::{Serialize, Serializer};
+
+use crate::expr::{self, Program};
+
+/// The variables a source may use, in the order [`Program::eval_at`]
+/// reads them.
+pub const VARS: [&str; 3] = ["x", "y", "t"];
+
+/// Index of t in [`VARS`].
+const T: usize = 2;
+
+/// A parsed `--source`: its text (as files and reports show it) and its
+/// program. Serialised as the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub text: String,
+    program: Program,
+    /// Whether it reads t (then evaluated at every step).
+    unsteady: bool,
+}
+
+impl Serialize for Source {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// An expression as a message shows it: quoted, its first 40 characters.
+pub fn shown(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        format!("'{cut}...'")
+    } else {
+        format!("'{cut}'")
+    }
+}
+
+impl Source {
+    /// Parse `text` in x, y, t; the error is one line naming the option,
+    /// e.g. `--source 'z*x': unknown name 'z' (this expression may use x,
+    /// y, t)`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let tree =
+            expr::parse(text, &VARS).map_err(|why| format!("--source {}: {why}", shown(text)))?;
+        Ok(Self::from_tree(text, &tree))
+    }
+
+    /// A source from a tree in [`VARS`] (`--exact` derives one), shown as
+    /// `text`.
+    pub fn from_tree(text: &str, tree: &expr::Node) -> Self {
+        Self {
+            text: text.to_string(),
+            program: Program::new(tree),
+            unsteady: tree.has_var(T),
+        }
+    }
+
+    /// Whether it depends on t.
+    pub fn is_unsteady(&self) -> bool {
+        self.unsteady
+    }
+
+    /// S(x, y, t).
+    pub fn at(&self, x: f64, y: f64, t: f64) -> f64 {
+        self.program.eval_at(&[x, y, t])
+    }
+}
+
+/// What the plan, the dry run and the report say when a source holds the
+/// time block to 1 where `asked` was asked for or would have been chosen.
+pub fn depth_note(asked: usize) -> String {
+    format!("not {asked}: the source is added after each step, which time blocking cannot carry")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_source_is_one_line_naming_the_option_and_the_variables() {
+        let err = Source::parse("z*x").unwrap_err();
+        assert_eq!(
+            err,
+            "--source 'z*x': unknown name 'z' (this expression may use x, y, t)"
+        );
+        assert!(Source::parse("sin(x")
+            .unwrap_err()
+            .starts_with("--source 'sin(x': "));
+        assert!(!Source::parse("x*y").unwrap().is_unsteady());
+        assert!(Source::parse("x*exp(-t)").unwrap().is_unsteady());
+    }
+}
