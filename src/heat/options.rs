@@ -79,6 +79,12 @@ pub struct HeatArgs {
         "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
     ])]
     exact: Option<String>,
+    /// With --exact: run K grids, each halving dx and dy (nx' = 2nx + 1,
+    /// the walls in place) with dt / 4 and 4x the steps, and report the
+    /// observed order of accuracy (2 for the 5-point stencil); only the
+    /// finest writes the output.
+    #[arg(long, value_name = "K", conflicts_with = "restart")]
+    refine: Option<u32>,
     /// A source term S(x, y, t), added to the equation: u_t = alpha
     /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
     /// in m, and t, in s; steps one at a time: time block 1).
@@ -175,6 +181,15 @@ impl HeatArgs {
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
         at_least("check-every", self.check_every, 1)?;
+        if let Some(k) = self.refine {
+            if self.exact.is_none() {
+                return Err(Failure::usage(
+                    "--refine needs --exact: its errors are against the exact solution",
+                ));
+            }
+            at_least("refine", u64::from(k), 2)?;
+            crate::check::at_most("refine", u64::from(k), 8)?;
+        }
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
             at_least("time-block", k as u64, 1)?;
@@ -211,6 +226,8 @@ impl HeatArgs {
                 exact: self.exact,
             },
             grid: self.proc_grid,
+            refine: self.refine.unwrap_or(1),
+            errors: None,
             out,
             checkpointing,
             check_every: self.check_every,
@@ -240,6 +257,9 @@ pub struct HeatStart {
     pub plan: Option<HeatPlan>,
     /// The cache the ranks agreed on, for a plan made at the run's start.
     pub cache: crate::cache::CacheShare,
+    /// `--refine K`: each grid's job and plan, coarsest first (empty
+    /// without).
+    pub grids: Vec<(HeatJob, HeatPlan)>,
 }
 
 /// `parsim heat` in the registry.
@@ -296,15 +316,27 @@ impl Spec for Heat {
             }
             None => Some(HeatPlan::new(&job, None, s.ranks, s.cache)?),
         };
+        let grids = (0..job.refine.max(2))
+            .take(if job.refine > 1 {
+                job.refine as usize
+            } else {
+                0
+            })
+            .map(|k| {
+                let j = super::refine::refined(&job, k, job.refine);
+                HeatPlan::new(&j, None, s.ranks, s.cache).map(|p| (j, p))
+            })
+            .collect::<Outcome<Vec<_>>>()?;
         Ok(HeatStart {
             job,
             plan,
             cache: s.cache,
+            grids,
         })
     }
 
     fn resolved(h: &HeatStart, s: &Setting) -> String {
-        match &h.plan {
+        let mut text = match &h.plan {
             Some(plan) => {
                 let block = plan.decomp.block(0);
                 format!(
@@ -321,7 +353,16 @@ impl Spec for Heat {
                  checked against it when the run starts\n",
                 s.ranks
             ),
+        };
+        for (k, (_, p)) in h.grids.iter().enumerate() {
+            let c = &p.cfg;
+            text += &format!(
+                "# --refine grid {k}: {} x {} points, dx = {:?}, dy = {:?}, dt = {:?}, {} steps, \
+                 time block {}\n",
+                c.nx, c.ny, c.dx, c.dy, c.dt, c.steps, p.depth
+            );
         }
+        text
     }
 
     fn output(p: &HeatStart) -> &crate::driver::Output {
@@ -346,6 +387,9 @@ impl Spec for Heat {
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-        super::run::run(w, &h.job, (h.plan.as_ref(), h.cache), meta, stop)
+        if h.grids.is_empty() {
+            return super::run::run(w, &h.job, (h.plan.as_ref(), h.cache), meta, stop);
+        }
+        super::refine::run(w, &h.grids, h.cache, meta, stop)
     }
 }
