@@ -285,6 +285,35 @@ fn a_manufactured_solution_converges_at_order_two_on_any_ranks() {
 }
 
 #[test]
+fn refine_runs_the_grids_and_reports_order_two() {
+    let dir = scratch("heat_exact_refine");
+    let base = [
+        "heat", "--nx", "15", "--ny", "15", "--dx", "0.0625", "--dy", "0.0625", "--steps", "16",
+        "--exact", EXACT, "--refine", "3", "--output", "r.h5",
+    ];
+    let text = run_ok(&dir, 2, &base);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Refinement"))
+        .unwrap_or_default();
+    assert!(line.contains("3 grids") && line.ends_with("OK"), "{text}");
+    assert_eq!(text.matches("Grid             :").count(), 3, "{text}");
+    // Only the finest grid writes the result file.
+    let f = read_field(&dir.join("r.h5"), "/heat/temperature");
+    assert_eq!(f.dim(), (63, 63));
+    // --json: each grid's report, then the orders.
+    let mut json = base.to_vec();
+    json.extend(["--json", "--force"]);
+    let out = run_ok(&dir, 3, &json);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let r = &last["refine"];
+    assert_eq!(r["second_order"], true, "{out}");
+    for o in r["l2_order"].as_array().unwrap() {
+        assert!((o.as_f64().unwrap() - 2.0).abs() <= 0.1, "{r}");
+    }
+}
+
+#[test]
 fn an_exact_solution_without_derivatives_or_with_walls_is_refused_in_one_line() {
     let dir = scratch("heat_exact_bad");
     for (exact, more, want) in [

@@ -46,6 +46,11 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--exact", "floor(t)*x"],
                     "--exact 'floor(t)*x': floor() has no",
                 ),
+                (&["--refine", "3"], "--refine needs --exact"),
+                (
+                    &["--exact", "x", "--refine", "1"],
+                    "--refine must be at least 2",
+                ),
             ],
         ),
         (

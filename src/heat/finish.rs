@@ -35,6 +35,17 @@ impl HeatRun<'_> {
             &self.start,
             self.step,
         );
+        if let (
+            Some(sink),
+            Validation::Manufactured {
+                max_abs_error,
+                l2_error,
+                ..
+            },
+        ) = (&self.job.errors, &validation)
+        {
+            sink.borrow_mut().push([*max_abs_error, *l2_error]);
+        }
         // Only a finished run replaces the result file. The field is
         // written first, so the report stored in the file can say how long
         // that took; then the file is stamped, closed and moved.

@@ -22,6 +22,7 @@
 //! - [`options`]: the command line's options, turned into a plan;
 //! - [`plan`]: the job as asked and what it will do on these ranks
 //!   (configuration, decomposition, time-block depth, topology);
+//! - [`refine`]: `--refine K`, the grids and the observed order;
 //! - [`step`]: one round of the time loop (halo exchange + sweep);
 //! - [`validate`]: the end-of-run checks and the blow-up probe;
 //! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
@@ -47,6 +48,7 @@ pub mod options;
 #[cfg(feature = "parallel-io")]
 pub mod pario;
 pub mod plan;
+pub mod refine;
 pub mod report;
 pub mod run;
 pub mod source;

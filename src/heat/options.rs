@@ -86,6 +86,12 @@ pub struct HeatArgs {
         "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
     ])]
     exact: Option<String>,
+    /// With --exact: run K grids, each halving dx and dy (nx' = 2nx + 1,
+    /// the walls in place) with dt / 4 and 4x the steps, and report the
+    /// observed order of accuracy (2 for the 5-point stencil); only the
+    /// finest writes the output.
+    #[arg(long, value_name = "K", conflicts_with = "restart")]
+    refine: Option<u32>,
     /// A source term S(x, y, t), added to the equation: u_t = alpha
     /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
     /// in m, and t, in s; steps one at a time: time block 1).
@@ -187,6 +193,15 @@ impl HeatArgs {
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
         at_least("check-every", self.check_every, 1)?;
+        if let Some(k) = self.refine {
+            if self.exact.is_none() {
+                return Err(Failure::usage(
+                    "--refine needs --exact: its errors are against the exact solution",
+                ));
+            }
+            at_least("refine", u64::from(k), 2)?;
+            crate::check::at_most("refine", u64::from(k), 8)?;
+        }
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
             at_least("time-block", k as u64, 1)?;
@@ -223,6 +238,8 @@ impl HeatArgs {
                 exact: self.exact,
             },
             grid: self.proc_grid,
+            refine: self.refine.unwrap_or(1),
+            errors: None,
             out,
             checkpointing,
             check_every: self.check_every,
@@ -293,7 +310,13 @@ impl Spec for Heat {
         let resume = inputs.restart;
         let mut plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
         plan.init_field = inputs.init;
-        Ok(HeatStart { job, plan, resume })
+        let grids = refined_grids(&job, s)?;
+        Ok(HeatStart {
+            job,
+            plan,
+            resume,
+            grids,
+        })
     }
 
     fn resolved(h: &HeatStart, _: &Setting) -> String {
@@ -309,11 +332,12 @@ impl Spec for Heat {
         format!(
             "{}{restart}# about {} of memory a rank (two fields of rank 0's {}x{} block)\n\
              # checked when the run starts: free memory, CPUs for --threads, the output \
-             file{field}\n",
+             file{field}\n{}",
             plan.resolved(),
             crate::memory::shown(plan.memory_need(&block)),
             block.nx(),
-            block.ny()
+            block.ny(),
+            refine_lines(&h.grids),
         )
     }
 
@@ -345,6 +369,41 @@ impl Spec for Heat {
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
-        super::run::run(w, h, meta, stop)
+        if h.grids.is_empty() {
+            return super::run::run(w, h, meta, stop);
+        }
+        super::refine::run(w, &h.grids, meta, stop)
     }
+}
+
+/// `--refine K`: the start of each of the K grids (coarsest first, the
+/// one asked for first), planned as ordinary runs; empty without.
+fn refined_grids(job: &HeatJob, s: &Setting) -> Outcome<Vec<HeatStart>> {
+    let k = if job.refine > 1 { job.refine } else { 0 };
+    (0..k)
+        .map(|i| {
+            let job = super::refine::refined(job, i, job.refine);
+            let plan = HeatPlan::new(&job, None, s.ranks, s.cache)?;
+            Ok(HeatStart {
+                job,
+                plan,
+                resume: None,
+                grids: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// The dry run's line for each `--refine` grid.
+fn refine_lines(grids: &[HeatStart]) -> String {
+    let mut text = String::new();
+    for (k, g) in grids.iter().enumerate() {
+        let (c, depth) = (&g.plan.cfg, g.plan.depth);
+        text += &format!(
+            "# --refine grid {k}: {} x {} points, dx = {:?}, dy = {:?}, dt = {:?}, {} steps, \
+             time block {depth}\n",
+            c.nx, c.ny, c.dx, c.dy, c.dt, c.steps
+        );
+    }
+    text
 }

@@ -33,6 +33,10 @@ pub struct HeatJob {
     pub extras: Extras,
     /// Gather to rank 0, or parallel HDF5.
     pub io: IoMode,
+    /// `--refine K`: grids in all (1 without); see `super::refine`.
+    pub refine: u32,
+    /// Where each grid's run of a `--refine` puts its [max, L2] errors.
+    pub errors: Option<std::rc::Rc<std::cell::RefCell<Vec<[f64; 2]>>>>,
 }
 
 /// A heat run as planned: the job, its plan on these ranks (merged with
@@ -42,6 +46,8 @@ pub struct HeatStart {
     pub job: HeatJob,
     pub plan: HeatPlan,
     pub resume: Option<CheckpointMeta>,
+    /// `--refine K`: each grid's start, coarsest first (empty without).
+    pub grids: Vec<HeatStart>,
 }
 
 /// How the time loop runs; never changes the results (bitwise).

@@ -238,6 +238,14 @@ impl Validation {
                     crate::report::verdict(*passed)
                 );
             }
+            Validation::Manufactured { .. } | Validation::Finite { .. } => self.sourced_text(s),
+        }
+    }
+
+    /// The lines of the validations of a run with a source: `--exact`'s
+    /// errors, or `--source`'s finite values.
+    fn sourced_text(&self, s: &mut String) {
+        match self {
             Validation::Manufactured {
                 time,
                 max_abs_error,
@@ -247,8 +255,8 @@ impl Validation {
                 let _ = writeln!(
                     *s,
                     "Validation       : against the exact solution at t = {time:.6e}: max |error| \
-                     {max_abs_error:.6e}, L2 error {l2_error:.6e} (finite: {}; --refine K \
-                     measures the order)",
+                 {max_abs_error:.6e}, L2 error {l2_error:.6e} (finite: {}; --refine K \
+                 measures the order)",
                     crate::report::verdict(*passed)
                 );
             }
@@ -268,12 +276,13 @@ impl Validation {
                 let _ = writeln!(
                     *s,
                     "Validation       : every value finite, found [{}, {}] (with a source the \
-                     maximum principle does not bound them): {}",
+                 maximum principle does not bound them): {}",
                     num(*final_min, Some(6)),
                     num(*final_max, Some(6)),
                     crate::report::verdict(*passed)
                 );
             }
+            _ => {}
         }
     }
 }

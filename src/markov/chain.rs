@@ -19,7 +19,7 @@ pub const MAX_STATES: usize = 1024;
 const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Where a matrix came from, as the report, the file and messages show it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// Today's 3-state chain (no `--matrix`).
     Builtin,
@@ -41,8 +41,10 @@ impl Source {
 }
 
 /// A checked row-stochastic matrix: `p[i * n + j]` the probability of
-/// moving from state i to state j in a day.
-#[derive(Debug, Clone, PartialEq)]
+/// moving from state i to state j in a day. Serialisable: rank 0 reads
+/// it in the inputs step and every rank gets the same bits (serde_json's
+/// float round trip is exact).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Matrix {
     pub n: usize,
     pub p: Vec<f64>,

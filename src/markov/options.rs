@@ -3,7 +3,7 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::chain::Source;
+use super::chain::{self, Matrix, Source};
 use super::plan::ChainPlan;
 use super::run::MarkovPlan;
 use crate::check::{at_least, at_most};
@@ -45,7 +45,8 @@ pub struct Markov;
 impl Spec for Markov {
     type Options = MarkovArgs;
     type Plan = MarkovPlan;
-    type Inputs = ();
+    /// The user's matrix (`--matrix`), read by rank 0.
+    type Inputs = Option<Matrix>;
     const INFO: Info = Info {
         name: "markov",
         summary:
@@ -66,14 +67,18 @@ impl Spec for Markov {
         comm: Comm::Reduce { compute: "compute" },
     };
 
-    fn inputs(_: &MarkovArgs, _: &Setting) -> Outcome {
-        Ok(())
+    fn inputs(a: &MarkovArgs, _: &Setting) -> Outcome<Option<Matrix>> {
+        a.matrix
+            .as_deref()
+            .map(chain::read)
+            .transpose()
+            .map_err(Failure::usage)
     }
 
-    fn plan(a: MarkovArgs, (): (), _: &Setting) -> Outcome<MarkovPlan> {
+    fn plan(a: MarkovArgs, matrix: Option<Matrix>, _: &Setting) -> Outcome<MarkovPlan> {
         at_least("chains", a.chains, 1)?;
         at_least("days", a.days, 1)?;
-        let chain = ChainPlan::new(a.matrix.as_deref(), a.initial_state).map_err(Failure::usage)?;
+        let chain = ChainPlan::new(matrix, a.initial_state).map_err(Failure::usage)?;
         at_most("chains", a.chains, MAX_UNITS / chain.matrix.n as u64)?;
         Ok(MarkovPlan {
             chains: a.chains,

@@ -3,10 +3,8 @@
 //! its law (graph shape, stationary distribution solved) and how each
 //! chain's first day is chosen. Pure: no MPI.
 //!
-//! The matrix file is read here, in the plan, by every rank (it is small:
-//! at most [`super::chain::MAX_STATES`] states), so that `--dry-run`
-//! refuses what the run refuses; an inputs step that reads it on rank 0
-//! and broadcasts it would replace this read.
+//! The matrix (`--matrix` rows or a file) is read by rank 0 in the inputs
+//! step (`Spec::inputs`) and broadcast; the plan takes it as read.
 
 use super::chain::{self, Matrix, Shape, Source};
 use super::kernel::{First, MARKOV_P, MARKOV_STATES};
@@ -24,13 +22,11 @@ pub struct ChainPlan {
 }
 
 impl ChainPlan {
-    /// From `--matrix` (None: the built-in chain) and `--initial-state`
-    /// (None: the first day drawn from the stationary distribution).
-    pub fn new(matrix: Option<&str>, initial: Option<usize>) -> Result<ChainPlan, String> {
-        let matrix = match matrix {
-            Some(v) => chain::read(v)?,
-            None => builtin(),
-        };
+    /// From the matrix `--matrix` gave (None: the built-in chain) and
+    /// `--initial-state` (None: the first day drawn from the stationary
+    /// distribution).
+    pub fn new(matrix: Option<Matrix>, initial: Option<usize>) -> Result<ChainPlan, String> {
+        let matrix = matrix.unwrap_or_else(builtin);
         let n = matrix.n;
         let law = Law {
             shape: chain::shape(&matrix),
@@ -143,19 +139,19 @@ mod tests {
 
     #[test]
     fn bad_initial_states_and_reducible_chains_without_one_are_refused() {
-        let e = ChainPlan::new(Some("0.5,0.5;0.5,0.5"), Some(2)).unwrap_err();
+        let e = ChainPlan::new(Some(chain::read("0.5,0.5;0.5,0.5").unwrap()), Some(2)).unwrap_err();
         assert!(
             e.contains("--initial-state 2: the chain has 2 states"),
             "{e}"
         );
-        let e = ChainPlan::new(Some("1,0;0.5,0.5"), None).unwrap_err();
+        let e = ChainPlan::new(Some(chain::read("1,0;0.5,0.5").unwrap()), None).unwrap_err();
         assert!(
             e.contains("reducible") && e.contains("--initial-state"),
             "{e}"
         );
-        let c = ChainPlan::new(Some("1,0;0.5,0.5"), Some(1)).unwrap();
+        let c = ChainPlan::new(Some(chain::read("1,0;0.5,0.5").unwrap()), Some(1)).unwrap();
         assert!(c.described().contains("not validated"), "{}", c.described());
-        let c = ChainPlan::new(Some("0,1;1,0"), None).unwrap();
+        let c = ChainPlan::new(Some(chain::read("0,1;1,0").unwrap()), None).unwrap();
         assert!(c.described().contains("periodic"), "{}", c.described());
     }
 }
