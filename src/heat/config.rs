@@ -501,16 +501,33 @@ fn walls(req: &HeatRequest, init: Init) -> Result<Boundaries, ConfigError> {
                 check::finite(option_name(side), *v)?;
             }
             Wall::Expr(e) => {
-                super::walls::check_expr(side, e).map_err(|why| ConfigError::BadWallExpr {
-                    side,
-                    expr: e.clone(),
-                    why,
-                })?
+                compile_wall(side, e)
+                    .map(|_| ())
+                    .map_err(|why| ConfigError::BadWallExpr {
+                        side,
+                        expr: e.clone(),
+                        why,
+                    })?
             }
             Wall::Insulated | Wall::Periodic => {}
         }
     }
     Ok(walls)
+}
+
+/// A wall's value at (position along the wall, t): a compiled expression.
+pub type WallFn = Box<dyn Fn(f64, f64) -> f64 + Send + Sync>;
+
+/// The expression `e` of the wall on `side` as a function of (position
+/// along the wall, t): x on bottom and top, y on left and right.
+pub fn compile_wall(side: &str, e: &str) -> Result<WallFn, String> {
+    let along = match side {
+        "left" | "right" => "y",
+        _ => "x",
+    };
+    let tree = crate::expr::parse(e, &[along, "t"])?;
+    let program = crate::expr::Program::new(&tree);
+    Ok(Box::new(move |s, t| program.eval_at(&[s, t])))
 }
 
 /// The option that sets the wall on `side`.
