@@ -88,7 +88,9 @@ impl Wall {
 impl std::str::FromStr for Wall {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Ok(v) = s.parse::<f64>() {
+        // Spaces around a number (a deck's or script's quoting) keep it
+        // a value wall, not an expression of a constant.
+        if let Ok(v) = s.trim().parse::<f64>() {
             return Ok(Wall::Value(v));
         }
         match s.trim() {
@@ -634,6 +636,7 @@ mod tests {
         let wall = |s: &str| s.parse::<Wall>().unwrap();
         assert_eq!(wall("20"), Wall::Value(20.0));
         assert_eq!(wall("-1.5e1"), Wall::Value(-15.0));
+        assert_eq!(wall(" 7 "), Wall::Value(7.0));
         assert_eq!(wall("insulated"), Wall::Insulated);
         assert_eq!(wall("sin(t)"), Wall::Expr("sin(t)".into()));
         let json = |w: &Wall| serde_json::to_string(w).unwrap();
