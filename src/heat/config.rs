@@ -96,7 +96,11 @@ impl std::str::FromStr for Wall {
         match s.trim() {
             "insulated" => Ok(Wall::Insulated),
             "periodic" => Ok(Wall::Periodic),
-            "" => Err("expected a temperature, 'insulated' or an expression, got ''".into()),
+            // An option's name where the value should be (`--bc-left
+            // --steps 3`): said as clap says it of a number.
+            e if e.is_empty() || e.starts_with("--") => Err(format!(
+                "expected a temperature, 'insulated' or an expression, got '{e}'"
+            )),
             e => Ok(Wall::Expr(e.to_string())),
         }
     }
@@ -637,6 +641,7 @@ mod tests {
         assert_eq!(wall("20"), Wall::Value(20.0));
         assert_eq!(wall("-1.5e1"), Wall::Value(-15.0));
         assert_eq!(wall(" 7 "), Wall::Value(7.0));
+        assert!("--steps".parse::<Wall>().is_err() && "".parse::<Wall>().is_err());
         assert_eq!(wall("insulated"), Wall::Insulated);
         assert_eq!(wall("sin(t)"), Wall::Expr("sin(t)".into()));
         let json = |w: &Wall| serde_json::to_string(w).unwrap();
