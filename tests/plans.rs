@@ -51,6 +51,21 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--exact", "x", "--refine", "1"],
                     "--refine must be at least 2",
                 ),
+                // Walls (tests/heat_walls.rs).
+                (
+                    &["--bc-left", "periodic"],
+                    "--bc-left periodic: a wall is periodic only",
+                ),
+                (
+                    &["--bc-x", "periodic", "--bc-right", "1"],
+                    "leave out --bc-right",
+                ),
+                (&["--bc-top", "y*t"], "--bc-top 'y*t': unknown name 'y'"),
+                (
+                    &["--bc-bottom", "nan"],
+                    "--bc-bottom must be a finite number",
+                ),
+                (&["--bc-y", "wrap"], "--bc-y"),
             ],
         ),
         (

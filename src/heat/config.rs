@@ -183,13 +183,19 @@ impl Wall {
 impl std::str::FromStr for Wall {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Ok(v) = s.parse::<f64>() {
+        // Spaces around a number (a deck's or script's quoting) keep it
+        // a value wall, not an expression of a constant.
+        if let Ok(v) = s.trim().parse::<f64>() {
             return Ok(Wall::Value(v));
         }
         match s.trim() {
             "insulated" => Ok(Wall::Insulated),
             "periodic" => Ok(Wall::Periodic),
-            "" => Err("expected a temperature, 'insulated' or an expression, got ''".into()),
+            // An option's name where the value should be (`--bc-left
+            // --steps 3`): said as clap says it of a number.
+            e if e.is_empty() || e.starts_with("--") => Err(format!(
+                "expected a temperature, 'insulated' or an expression, got '{e}'"
+            )),
             e => Ok(Wall::Expr(e.to_string())),
         }
     }
@@ -635,16 +641,33 @@ fn walls(req: &HeatRequest, init: &Init) -> Result<Boundaries, ConfigError> {
                 check::finite(option_name(side), *v)?;
             }
             Wall::Expr(e) => {
-                super::walls::check_expr(side, e).map_err(|why| ConfigError::BadWallExpr {
-                    side,
-                    expr: e.clone(),
-                    why,
-                })?
+                compile_wall(side, e)
+                    .map(|_| ())
+                    .map_err(|why| ConfigError::BadWallExpr {
+                        side,
+                        expr: e.clone(),
+                        why,
+                    })?
             }
             Wall::Insulated | Wall::Periodic => {}
         }
     }
     Ok(walls)
+}
+
+/// A wall's value at (position along the wall, t): a compiled expression.
+pub type WallFn = Box<dyn Fn(f64, f64) -> f64 + Send + Sync>;
+
+/// The expression `e` of the wall on `side` as a function of (position
+/// along the wall, t): x on bottom and top, y on left and right.
+pub fn compile_wall(side: &str, e: &str) -> Result<WallFn, String> {
+    let along = match side {
+        "left" | "right" => "y",
+        _ => "x",
+    };
+    let tree = crate::expr::parse(e, &[along, "t"])?;
+    let program = crate::expr::Program::new(&tree);
+    Ok(Box::new(move |s, t| program.eval_at(&[s, t])))
 }
 
 /// The option that sets the wall on `side`.
@@ -751,6 +774,8 @@ mod tests {
         let wall = |s: &str| s.parse::<Wall>().unwrap();
         assert_eq!(wall("20"), Wall::Value(20.0));
         assert_eq!(wall("-1.5e1"), Wall::Value(-15.0));
+        assert_eq!(wall(" 7 "), Wall::Value(7.0));
+        assert!("--steps".parse::<Wall>().is_err() && "".parse::<Wall>().is_err());
         assert_eq!(wall("insulated"), Wall::Insulated);
         assert_eq!(wall("sin(t)"), Wall::Expr("sin(t)".into()));
         let json = |w: &Wall| serde_json::to_string(w).unwrap();

@@ -11,7 +11,10 @@
 //! stencil reaches after two steps. One ghost layer needs no corners.
 //! All messages are non-blocking and posted together, so no ordering
 //! between neighbours can deadlock. Walls have no neighbour: their ghosts
-//! keep the boundary values.
+//! keep the boundary values (or `super::walls` refreshes them). Periodic
+//! walls do: the rank at the other end of the axis, or this rank itself
+//! when it is alone on it; every message's tag is its direction, so two
+//! links to the same rank (or to itself) never take each other's message.
 
 use std::ops::Range;
 

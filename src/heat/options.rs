@@ -57,20 +57,21 @@ pub struct HeatArgs {
     #[arg(long, value_name = "disk|sine|FILE|EXPR", value_parser = parse_init)]
     init: Option<Box<Init>>,
     /// Left wall: a temperature in °C, insulated (zero flux), or an
-    /// expression in y and t [default: 20 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    /// expression in y and t [default: 20 for disk, 0 otherwise]. (Like a
+    /// number's, the value may start with '-': `--bc-left -5`, `-2*t`.)
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     bc_left: Option<Wall>,
     /// Right wall: a temperature in °C, insulated, or an expression in y
     /// and t [default: 70 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     bc_right: Option<Wall>,
     /// Bottom wall: a temperature in °C, insulated, or an expression in x
     /// and t [default: 5 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     bc_bottom: Option<Wall>,
     /// Top wall: a temperature in °C, insulated, or an expression in x and
     /// t [default: 85 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE|insulated|EXPR")]
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     bc_top: Option<Wall>,
     /// periodic: join the left and right walls (the field wraps around
     /// along x, period nx*dx).

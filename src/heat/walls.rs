@@ -13,30 +13,9 @@
 //! No MPI here: the refresh is a pure function of the field, the block's
 //! global position and the step, the same on any decomposition.
 
-use super::config::{Boundaries, HeatConfig, Wall};
+use super::config::{compile_wall, Boundaries, HeatConfig, Wall, WallFn};
 use super::decomp::Block;
 use super::kernel::Field;
-
-/// A wall's value at (position along the wall, t): a compiled expression.
-pub type WallFn = Box<dyn Fn(f64, f64) -> f64 + Send + Sync>;
-
-/// Why the expression `e` cannot be a wall on `side` (its variable along
-/// the wall is x on bottom and top, y on left and right, and t).
-pub fn check_expr(side: &str, e: &str) -> Result<(), String> {
-    compile(side, e).map(|_| ())
-}
-
-/// The expression `e` of the wall on `side` as a function of (position
-/// along the wall, t).
-fn compile(side: &str, e: &str) -> Result<WallFn, String> {
-    let along = match side {
-        "left" | "right" => "y",
-        _ => "x",
-    };
-    let tree = crate::expr::parse(e, &[along, "t"])?;
-    let program = crate::expr::Program::new(&tree);
-    Ok(Box::new(move |s, t| program.eval_at(&[s, t])))
-}
 
 /// What a dry run and a plan say when walls hold the time block to 1.
 pub fn depth_note(asked: usize) -> String {
@@ -119,7 +98,7 @@ impl WallFill {
                 _ if !touches => continue,
                 Wall::Insulated => Refill::Insulated,
                 Wall::Expr(e) => {
-                    let f = compile(side_name(side), e).expect("checked by HeatConfig::new");
+                    let f = compile_wall(side_name(side), e).expect("checked by HeatConfig::new");
                     Refill::Expr(f, positions())
                 }
                 Wall::Value(_) | Wall::Periodic => continue,
