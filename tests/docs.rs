@@ -64,7 +64,8 @@ fn needs_oversubscribe(cmd: &str) -> bool {
 fn is_parsim(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.first() {
-        Some(&"parsim") => true,
+        // A file the next commands read, written as the reader would.
+        Some(&"parsim") | Some(&"printf") => true,
         Some(&"mpirun") => words
             .iter()
             .take_while(|w| !w.starts_with('#'))
@@ -104,6 +105,7 @@ fn as_run(cmd: &str, dry: bool) -> String {
         "--dry-run",
     ];
     if !dry
+        || cmd.starts_with("printf ")
         || shows
             .iter()
             .any(|w| cmd.split_whitespace().any(|x| x == *w))
@@ -126,7 +128,8 @@ fn run_all(file: &str, dry: bool) {
     );
     let mut ran = 0;
     let mut wrong = Vec::new();
-    let mut written = std::collections::HashSet::new();
+    // Each result file a command writes, and that command.
+    let mut written: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for block in commands(file) {
         for line in block {
             let (cmd, want) = split_comment(&line);
@@ -143,19 +146,44 @@ fn run_all(file: &str, dry: bool) {
                 c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
                     .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
             }
-            let out = c.output().unwrap();
+            let mut out = c.output().unwrap();
+            // A dry run reads its input files: one an earlier command of
+            // the guide writes is made by running that command for real.
+            if dry && !out.status.success() {
+                let err = String::from_utf8_lossy(&out.stderr).into_owned();
+                let maker = written
+                    .iter()
+                    .find(|(name, _)| err.contains(&format!("'{name}")))
+                    .map(|(_, made_by)| made_by.clone());
+                if let Some(made_by) = maker {
+                    let mut m = Command::new("bash");
+                    m.args(["-c", &as_run(&made_by, false)]).current_dir(&dir);
+                    m.env("PATH", &path);
+                    if is_root() {
+                        m.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+                    }
+                    let made = m.output().unwrap();
+                    assert!(
+                        made.status.success(),
+                        "{file}: `{made_by}`: {}",
+                        show(&made)
+                    );
+                    out = c.output().unwrap();
+                }
+            }
             ran += 1;
             let shown_dry = cmd.split_whitespace().any(|w| w == "--dry-run");
             if dry && out.status.success() && !shown_dry {
                 if let Some(name) = written_by(&dir, &shell, &out.stdout) {
                     let forced = cmd.split_whitespace().any(|w| w == "--force");
-                    if written.contains(&name) && !forced {
+                    if written.contains_key(&name) && !forced {
                         wrong.push(format!(
                             "{file}: `{cmd}` writes '{name}', which an earlier command wrote: \
                              run in order, it would stop with 'output exists; pass --force'"
                         ));
                     }
-                    written.insert(name);
+                    written.insert(name, cmd.clone());
                 }
             }
             if out.status.code() != Some(want) {
