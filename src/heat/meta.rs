@@ -51,19 +51,12 @@ impl CheckpointMeta {
     /// every option given explicitly must agree with them, and `--steps`
     /// (the total, counted from the start of the original run) may change.
     pub fn merge(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
-        let contradiction = |name: &str, given: String, stored: String| {
-            Failure::usage(format!(
-                "--{name} {given} contradicts the checkpoint '{}' ({name} = {stored}); \
-                 leave it out to continue the run as it was",
-                self.path
-            ))
-        };
         let stored = &self.problem;
         macro_rules! same {
             ($field:ident, $name:literal, $show:expr) => {
                 if let (Some(given), Some(kept)) = (req.$field, stored.$field) {
                     if given != kept {
-                        return Err(contradiction($name, $show(given), $show(kept)));
+                        return Err(self.contradiction($name, $show(given), $show(kept)));
                     }
                 }
             };
@@ -75,55 +68,8 @@ impl CheckpointMeta {
         same!(dy, "dy", num);
         same!(alpha, "alpha", num);
         same!(dt, "dt", num);
-        for (name, given, kept) in [
-            ("bc-left", &req.left, &stored.left),
-            ("bc-right", &req.right, &stored.right),
-            ("bc-bottom", &req.bottom, &stored.bottom),
-            ("bc-top", &req.top, &stored.top),
-        ] {
-            if let (Some(given), Some(kept)) = (given, kept) {
-                if given != kept {
-                    return Err(contradiction(name, given.to_string(), kept.to_string()));
-                }
-            }
-        }
-        for (name, given, kept) in [
-            ("bc-x", req.periodic_x, stored.left == Some(Wall::Periodic)),
-            (
-                "bc-y",
-                req.periodic_y,
-                stored.bottom == Some(Wall::Periodic),
-            ),
-        ] {
-            if given && !kept {
-                return Err(contradiction(
-                    name,
-                    "periodic".into(),
-                    "not periodic".into(),
-                ));
-            }
-        }
-        if let (Some(given), Some(kept)) = (&req.init, &stored.init) {
-            if given != kept {
-                return Err(contradiction(
-                    "init",
-                    given.name().into(),
-                    kept.name().into(),
-                ));
-            }
-        }
-        for (name, given, kept) in [
-            ("source", &req.source, &stored.source),
-            ("exact", &req.exact, &stored.exact),
-        ] {
-            if let Some(given) = given {
-                if kept.as_ref() != Some(given) {
-                    let shown = super::source::shown;
-                    let kept = kept.as_deref().map_or("none".into(), shown);
-                    return Err(contradiction(name, shown(given), kept));
-                }
-            }
-        }
+        self.walls_agree(req)?;
+        self.problem_agrees(req)?;
         let steps = req.steps.unwrap_or(self.stamp.target_steps);
         if steps < self.stamp.step {
             return Err(Failure::usage(format!(
@@ -136,6 +82,69 @@ impl CheckpointMeta {
             allow_unstable: req.allow_unstable,
             ..stored.clone()
         })
+    }
+
+    /// `--NAME GIVEN` against the checkpoint's STORED: the refusal.
+    fn contradiction(&self, name: &str, given: String, stored: String) -> Failure {
+        Failure::usage(format!(
+            "--{name} {given} contradicts the checkpoint '{}' ({name} = {stored}); \
+             leave it out to continue the run as it was",
+            self.path
+        ))
+    }
+
+    /// Each wall given (and periodic axis) as the checkpoint has it.
+    fn walls_agree(&self, req: &HeatRequest) -> Outcome {
+        let stored = &self.problem;
+        for (name, given, kept) in [
+            ("bc-left", &req.left, &stored.left),
+            ("bc-right", &req.right, &stored.right),
+            ("bc-bottom", &req.bottom, &stored.bottom),
+            ("bc-top", &req.top, &stored.top),
+        ] {
+            if let (Some(given), Some(kept)) = (given, kept) {
+                if given != kept {
+                    return Err(self.contradiction(name, given.to_string(), kept.to_string()));
+                }
+            }
+        }
+        for (name, given, kept) in [
+            ("bc-x", req.periodic_x, stored.left == Some(Wall::Periodic)),
+            (
+                "bc-y",
+                req.periodic_y,
+                stored.bottom == Some(Wall::Periodic),
+            ),
+        ] {
+            if given && !kept {
+                return Err(self.contradiction(name, "periodic".into(), "not periodic".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The init, the source and the exact solution, where given, as the
+    /// checkpoint has them.
+    fn problem_agrees(&self, req: &HeatRequest) -> Outcome {
+        let stored = &self.problem;
+        if let (Some(given), Some(kept)) = (&req.init, &stored.init) {
+            if given != kept {
+                return Err(self.contradiction("init", given.name().into(), kept.name().into()));
+            }
+        }
+        for (name, given, kept) in [
+            ("source", &req.source, &stored.source),
+            ("exact", &req.exact, &stored.exact),
+        ] {
+            if let Some(given) = given {
+                if kept.as_ref() != Some(given) {
+                    let shown = super::source::shown;
+                    let kept = kept.as_deref().map_or("none".into(), shown);
+                    return Err(self.contradiction(name, shown(given), kept));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
