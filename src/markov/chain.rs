@@ -335,22 +335,8 @@ mod tests {
         read(t)
     }
 
-    /// A .npy file as numpy writes it (version 1, header padded to 64).
-    pub fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8]) -> Vec<u8> {
-        let mut h = format!(
-            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
-            if fortran { "True" } else { "False" }
-        );
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut b = b"\x93NUMPY\x01\x00".to_vec();
-        b.extend((h.len() as u16).to_le_bytes());
-        b.extend(h.as_bytes());
-        b.extend(data);
-        b
-    }
+    // A .npy file as numpy writes it: the pairs reader's test helper.
+    use crate::pairs::points::tests::npy;
 
     #[test]
     fn inline_rows_are_read_and_checked() {

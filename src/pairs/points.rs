@@ -247,7 +247,7 @@ fn read_hdf5(file: &Path, dataset: &str) -> Result<Points, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A .npy file as numpy 1.x/2.x writes it (version 1, header padded to
