@@ -137,7 +137,7 @@ def plot_heat(f, out):
     if t.shape[1] != nx:
         raise Bad(f"{g.name}/temperature: shape {t.shape}, not {ny} x {nx}")
     dx, dy = num(g, "dx", above=0), num(g, "dy", above=0)
-    walls = {k: num(g, f"bc_{k}") for k in ("left", "right", "bottom", "top")}
+    walls = {k: wall(g, k) for k in ("left", "right", "bottom", "top")}
     steps, time, ranks = num(g, "steps", lo=0, whole=True), num(g, "time"), num(g, "ranks", lo=1, whole=True)
     x, y = member(g, "x"), member(g, "y")
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
@@ -147,11 +147,29 @@ def plot_heat(f, out):
     fig.colorbar(im, ax=ax, label=label(g["temperature"], "temperature"))
     ax.set_xlabel(label(x, "x"))
     ax.set_ylabel(label(y, "y"))
-    ax.set_title(f"heat ({attr(g, 'init')}): {nx}x{ny}, step {steps}, "
+    extra = "".join(f", {k} {short(attr_str(g.attrs[k]))}" for k in ("source", "exact") if k in g.attrs)
+    ax.set_title(f"heat ({short(attr(g, 'init'))}{extra}): {nx}x{ny}, step {steps}, "
                  f"t = {time:.4g}\n{ranks} ranks, "
-                 f"walls L {walls['left']:g} R {walls['right']:g} "
-                 f"B {walls['bottom']:g} T {walls['top']:g}")
+                 f"walls L {walls['left']} R {walls['right']} "
+                 f"B {walls['bottom']} T {walls['top']}", fontsize=9)
     save(fig, out)
+
+
+def wall(g, side):
+    """A wall as the title shows it: its temperature, or its kind
+    (insulated, periodic) or expression: bc_SIDE is NaN for those, and
+    bc_SIDE_kind / bc_SIDE_expression say what it is."""
+    kind = f"bc_{side}_kind"
+    if kind not in g.attrs:
+        return f"{num(g, f'bc_{side}'):g}"
+    k = attr_str(g.attrs[kind])
+    expr = g.attrs.get(f"bc_{side}_expression")
+    return short(attr_str(expr)) if k == "expression" and expr is not None else k
+
+
+def short(text, n=28):
+    """A user's expression, cut for a title."""
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def plot_snapshots(f, out):

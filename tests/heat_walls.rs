@@ -232,3 +232,38 @@ fn periodic_on_one_side_is_refused_in_one_line() {
     );
     assert!(listing(Path::new(&dir)).is_empty());
 }
+
+/// A result whose walls are insulated or expressions (their `bc_*` are NaN,
+/// `bc_*_kind` says what they are) with a source is drawn by
+/// `scripts/plot.py`, the walls named by kind in the title (it refused
+/// such a file: "attribute 'bc_left' must be a finite number").
+#[test]
+fn plot_draws_a_result_with_walls_of_every_kind() {
+    let dir = scratch("walls-plot");
+    let args = [
+        "heat",
+        "--nx",
+        "40",
+        "--ny",
+        "30",
+        "--steps",
+        "10",
+        "--bc-left",
+        "insulated",
+        "--bc-top",
+        "10*x+t",
+        "--source",
+        "x*y",
+        "--output",
+        "w.h5",
+    ];
+    assert_success(&mpirun(&dir, 2, &args));
+    let plot = format!("{}/scripts/plot.py", env!("CARGO_MANIFEST_DIR"));
+    let script = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
+    let w = dir.join("w.h5");
+    let Some(out) = run_python_with("matplotlib", script, &[&plot, w.to_str().unwrap()]) else {
+        return;
+    };
+    assert!(out.contains("w-heat.png"), "{out}");
+    assert!(dir.join("w-heat.png").is_file());
+}
