@@ -10,68 +10,33 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::slurm::Slurm;
 use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A private SLURM for this test binary, stopped when dropped.
-struct Slurm {
-    dir: PathBuf,
-    conf: PathBuf,
+/// What these tests ask of the shared SLURM (tests/common/slurm.rs).
+trait Jobs {
+    fn clean_command(&self, program: &str) -> Command;
+    fn submit(&self, dir: &Path, args: &[&str]) -> (String, Output);
 }
 
-impl Slurm {
-    fn script(dir: &Path, verb: &str) -> Output {
-        Command::new(Path::new(ROOT).join("scripts/slurm-local.sh"))
-            .arg(verb)
-            .env("PARSIM_SLURM_DIR", dir)
-            .env("PARSIM_SLURM_PORT", "16837")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run scripts/slurm-local.sh")
-    }
-
-    /// Start it, or say loudly why this machine cannot (never on CI as root).
-    fn up() -> Option<Slurm> {
-        let root = is_root();
-        let installed = Path::new("/usr/sbin/slurmctld").exists() || which("slurmctld");
-        if !root || (!installed && !which("apt-get")) {
-            let why = if !root {
-                "not root (slurmd needs root)"
-            } else {
-                "SLURM not installed and no apt-get"
-            };
-            skip(&format!("SLURM job script tests: {why}"));
-            return None;
-        }
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("slurm-jobs");
-        let _ = Self::script(&dir, "down");
-        let out = Self::script(&dir, "up");
-        assert!(out.status.success(), "slurm-local.sh up: {}", show(&out));
-        Some(Slurm {
-            conf: dir.join("etc/slurm.conf"),
-            dir,
-        })
-    }
-
+impl Jobs for Slurm {
     /// `program` pointed at this SLURM, with no PARSIM of the caller's.
-    fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env("SLURM_CONF", &self.conf)
-            .env_remove("PARSIM")
-            .env_remove("PARSIM_JOBS")
-            .stdin(Stdio::null());
+    fn clean_command(&self, program: &str) -> Command {
+        let mut c = self.command(program);
+        c.env_remove("PARSIM").env_remove("PARSIM_JOBS");
         c
     }
 
     /// `sbatch --parsable --ntasks=2 --chdir=DIR ARGS...`; the job id.
     fn submit(&self, dir: &Path, args: &[&str]) -> (String, Output) {
         let out = self
-            .command("sbatch")
+            .clean_command("sbatch")
             .args(["--parsable", "--ntasks=2"])
             .arg(format!("--chdir={}", dir.display()))
             .args(args)
@@ -80,52 +45,6 @@ impl Slurm {
         let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
         (id, out)
     }
-
-    fn show_job(&self, id: &str) -> String {
-        let out = self
-            .command("scontrol")
-            .args(["show", "job", id])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn field(&self, id: &str, key: &str) -> String {
-        self.show_job(id)
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .unwrap_or("UNKNOWN")
-            .to_string()
-    }
-
-    fn wait_state(&self, id: &str, want: &[&str], secs: u64) -> String {
-        let start = Instant::now();
-        loop {
-            let st = self.field(id, "JobState=");
-            if want.contains(&st.as_str()) {
-                return st;
-            }
-            assert!(
-                start.elapsed().as_secs() < secs,
-                "job {id} still {st} after {secs} s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Slurm {
-    fn drop(&mut self) {
-        let out = Self::script(&self.dir, "down");
-        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
-    }
-}
-
-fn which(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 fn job(script: &str) -> String {
@@ -176,7 +95,7 @@ fn warn_job(slurm: &Slurm, dir: &Path, id: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let sig = slurm
-        .command("scancel")
+        .clean_command("scancel")
         .args(["--batch", "--signal=USR1", id])
         .output()
         .unwrap();
@@ -197,7 +116,9 @@ fn path_with_parsim(work: &Path) -> String {
 
 #[test]
 fn slurm_job_scripts_a_site_can_submit() {
-    let Some(slurm) = Slurm::up() else { return };
+    let Some(slurm) = Slurm::up("slurm-jobs", "16837", "SLURM job script tests") else {
+        return;
+    };
     let work = scratch("slurm_job_scripts");
     let path = path_with_parsim(&work);
     let on_path = format!(
@@ -231,7 +152,7 @@ fn slurm_job_scripts_a_site_can_submit() {
     // no build in the submit directory) and named in the log.
     let dir = work.join("colons");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = slurm.command("sbatch");
+    let mut cmd = slurm.clean_command("sbatch");
     cmd.env("PATH", &path)
         .args(["--parsable", "--wait", "--ntasks=2"])
         .arg(format!("--chdir={}", dir.display()))
@@ -333,7 +254,7 @@ fn requeue_and_resume(slurm: &Slurm, dir: &Path, args: &[&str], log: &str, name:
     slurm.wait_state(&id, &["PENDING"], 120);
     std::thread::sleep(Duration::from_secs(2));
     let rel = slurm
-        .command("scontrol")
+        .clean_command("scontrol")
         .args(["update", &format!("JobId={id}"), "StartTime=now"])
         .output()
         .unwrap();
@@ -399,7 +320,7 @@ fn lib_from_a_folder_with_spaces(slurm: &Slurm, work: &Path, path: &str, on_path
         "workload = \"pi\"\nsamples = 100000\n",
     )
     .unwrap();
-    let mut cmd = slurm.command("sbatch");
+    let mut cmd = slurm.clean_command("sbatch");
     cmd.env("PATH", path)
         .args(["--parsable", "--wait", "--ntasks=2"])
         .arg(format!("--chdir={}", dir.display()))

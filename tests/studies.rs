@@ -6,8 +6,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use common::slurm::Slurm;
 use common::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -292,93 +293,6 @@ fn study_tool_refuses_bad_input() {
     }
 }
 
-/// A private SLURM for this test binary, stopped when dropped.
-struct Slurm {
-    dir: PathBuf,
-    conf: PathBuf,
-}
-
-impl Slurm {
-    fn script(dir: &Path, verb: &str) -> Output {
-        Command::new(Path::new(ROOT).join("scripts/slurm-local.sh"))
-            .arg(verb)
-            .env("PARSIM_SLURM_DIR", dir)
-            .env("PARSIM_SLURM_PORT", "16817")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run scripts/slurm-local.sh")
-    }
-
-    /// Start it, or say loudly why this machine cannot (never on CI as root).
-    fn up() -> Option<Slurm> {
-        let root = is_root();
-        let installed = Path::new("/usr/sbin/slurmctld").exists() || which("slurmctld");
-        let apt = which("apt-get");
-        if !root || (!installed && !apt) {
-            let why = if !root {
-                "not root (slurmd needs root)"
-            } else {
-                "SLURM not installed and no apt-get"
-            };
-            skip(&format!("SLURM tests: {why}"));
-            return None;
-        }
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("slurm");
-        let _ = Self::script(&dir, "down");
-        let out = Self::script(&dir, "up");
-        assert!(
-            out.status.success(),
-            "slurm-local.sh up failed: {}",
-            show(&out)
-        );
-        Some(Slurm {
-            conf: dir.join("etc/slurm.conf"),
-            dir,
-        })
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env("SLURM_CONF", &self.conf).stdin(Stdio::null());
-        c
-    }
-}
-
-impl Drop for Slurm {
-    fn drop(&mut self) {
-        let out = Self::script(&self.dir, "down");
-        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
-    }
-}
-
-fn job_state(slurm: &Slurm, id: &str) -> String {
-    let out = slurm
-        .command("scontrol")
-        .args(["show", "job", id])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .find_map(|w| w.strip_prefix("JobState="))
-        .unwrap_or("UNKNOWN")
-        .to_string()
-}
-
-fn wait_state(slurm: &Slurm, id: &str, want: &[&str], secs: u64) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        let st = job_state(slurm, id);
-        if want.contains(&st.as_str()) {
-            return st;
-        }
-        assert!(
-            start.elapsed().as_secs() < secs,
-            "job {id} still {st} after {secs} s"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
     let dir = work.join(format!("requeue-{signal}"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -395,7 +309,7 @@ fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    wait_state(slurm, &id, &["RUNNING"], 60);
+    slurm.wait_state(&id, &["RUNNING"], 60);
     // Signal once parsim is in its time loop (its first checkpoint exists):
     // a signal during process start-up, before parsim's handlers exist,
     // would kill the tasks outright.
@@ -419,7 +333,7 @@ fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
     // credential made no later than the second it revoked the job's ("Killing
     // non-startable batch JobId=5: Job credential revoked", job FAILED; it
     // happened once on a loaded host), which is what the hold is for.
-    wait_state(slurm, &id, &["PENDING"], 60);
+    slurm.wait_state(&id, &["PENDING"], 60);
     std::thread::sleep(std::time::Duration::from_secs(2));
     let rel = slurm
         .command("scontrol")
@@ -427,7 +341,7 @@ fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
         .output()
         .unwrap();
     assert!(rel.status.success(), "{}", show(&rel));
-    let end = wait_state(slurm, &id, &["COMPLETED", "FAILED", "CANCELLED"], 180);
+    let end = slurm.wait_state(&id, &["COMPLETED", "FAILED", "CANCELLED"], 180);
     let log = std::fs::read_to_string(dir.join(format!("parsim-heat-{id}.out"))).unwrap();
     assert_eq!(end, "COMPLETED", "SIG{signal} to the batch shell: {log}");
     assert!(
@@ -465,16 +379,11 @@ fn requeue_cycle(slurm: &Slurm, work: &Path, signal: &str) {
     );
 }
 
-fn which(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn slurm_job_scripts_and_studies() {
-    let Some(slurm) = Slurm::up() else { return };
+    let Some(slurm) = Slurm::up("slurm", "16817", "SLURM tests") else {
+        return;
+    };
     let work = scratch("slurm_jobs");
 
     // The heat job script: 2 tasks, srun --mpi=pmix, sbatch --wait returns
@@ -600,7 +509,7 @@ fn slurm_job_scripts_and_studies() {
     ] {
         let out_dir = work.join(format!("{study}-{workload}"));
         let mut cmd = study_tool().unwrap();
-        cmd.env("SLURM_CONF", &slurm.conf)
+        cmd.env("SLURM_CONF", slurm.conf())
             .args([
                 study,
                 workload,

@@ -6,6 +6,8 @@
 //! being pinned to the same core.
 #![allow(dead_code)]
 
+pub mod slurm;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
