@@ -151,7 +151,7 @@ fn long_version() -> &'static str {
         let hdf5 = crate::h5::hdf5_library();
         format!(
             "{} (commit {})\nMPI library: {mpi}\nMPI built for: {built}\nsrun MPI plugin: {}\n\
-             HDF5: {hdf5}\nparallel I/O (--io parallel): {}",
+             HDF5: {hdf5}\nparallel I/O (--io parallel): {}\nexpressions: {}",
             crate::VERSION,
             env!("PARSIM_GIT_COMMIT"),
             crate::mpi_check::srun_plugin(&mpi),
@@ -159,7 +159,8 @@ fn long_version() -> &'static str {
                 "yes"
             } else {
                 "no"
-            }
+            },
+            crate::expr::batch::evaluator(),
         )
     })
 }

@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use super::kernel::{chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
-use crate::expr::{NoDerivative, Node, Program};
+use super::kernel::{batch_chunk_sum, chunk_sum, chunk_sum_fast, lesson, lesson_chunk_sum, Grid};
+use crate::expr::{batch, Batch, NoDerivative, Node, Program};
 
 /// A built-in integrand, with what validation needs: its antiderivative
 /// and bounds of its derivatives on an interval.
@@ -101,6 +101,10 @@ pub enum Integrand {
         /// ([`Integrand::with_derivative`]).
         tree: Box<Node>,
         derivative: Option<(usize, Box<Program>)>,
+        /// The program compiled for blocks of points (the fast path, the
+        /// same bits); `None` where `PARSIM_NO_JIT=1` asks for the
+        /// reference evaluator.
+        batch: Option<Box<Batch>>,
     },
 }
 
@@ -129,9 +133,11 @@ impl Integrand {
                 names.join(", "),
             )
         })?;
+        let program = Program::new(&tree);
         Ok(Integrand::Expr {
             text: text.to_string(),
-            program: Box::new(Program::new(&tree)),
+            batch: (!batch::reference_forced()).then(|| Box::new(Batch::new(&program))),
+            program: Box::new(program),
             tree: Box::new(tree),
             derivative: None,
         })
@@ -148,6 +154,7 @@ impl Integrand {
             text,
             program,
             tree,
+            batch,
             ..
         } = self
         else {
@@ -171,6 +178,7 @@ impl Integrand {
         Ok(Integrand::Expr {
             text,
             program,
+            batch,
             derivative: d.map(|d| (k, Box::new(Program::new(&d)))),
             tree,
         })
@@ -193,7 +201,19 @@ impl Integrand {
         match self {
             Integrand::Builtin(Builtin::Lesson) => lesson_chunk_sum(grid, range),
             Integrand::Builtin(b) => chunk_sum_fast(&|x| b.eval(x), grid, range),
+            Integrand::Expr {
+                batch: Some(batch), ..
+            } => batch_chunk_sum(batch, &|x| self.eval(x), grid, range),
             Integrand::Expr { .. } => chunk_sum(&|x| self.eval(x), grid, range),
+        }
+    }
+
+    /// How f is evaluated: `built-in`, or the expression evaluator this
+    /// run uses ([`batch::evaluator`]).
+    pub fn evaluator(&self) -> String {
+        match self {
+            Integrand::Builtin(_) => "built-in".into(),
+            Integrand::Expr { .. } => batch::evaluator(),
         }
     }
 

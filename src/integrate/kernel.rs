@@ -12,6 +12,8 @@
 
 use std::ops::Range;
 
+use crate::expr::batch::{Batch, BLOCK};
+
 /// The quadrature rule over N intervals of width h = (b - a) / N.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -123,10 +125,22 @@ impl Grid {
     #[inline(always)]
     pub fn point(&self, idx: f64) -> f64 {
         if self.fused {
-            idx.mul_add(self.h, self.a)
+            self.point_fused(idx)
         } else {
-            self.a + idx * self.h
+            self.point_plain(idx)
         }
+    }
+
+    /// [`Grid::point`] of a fused grid.
+    #[inline(always)]
+    fn point_fused(&self, idx: f64) -> f64 {
+        idx.mul_add(self.h, self.a)
+    }
+
+    /// [`Grid::point`] of a grid that is not fused.
+    #[inline(always)]
+    fn point_plain(&self, idx: f64) -> f64 {
+        self.a + idx * self.h
     }
 
     /// The weight of point i in the sum (before h and the rule's scale).
@@ -280,4 +294,92 @@ mod lesson_avx2 {
         }
         combine_lanes(&lesson, grid, range, full, acc)
     }
+}
+
+/// [`chunk_sum`] of a user's expression with the batched evaluator
+/// ([`crate::expr::Batch`]): the points of [`BLOCK`] / 16 rounds of the
+/// lanes made at once (the same counters, the same `grid.point`), the
+/// program run over them op by op, and the values added to the lanes in
+/// the order the point-by-point loop adds them. So the same bits as
+/// `chunk_sum(&|x| program.eval(x), ..)`, which the tail and the end
+/// points still use (`f`). Compiled for AVX2 where the CPU has it.
+pub fn batch_chunk_sum(
+    batch: &Batch,
+    f: &impl Fn(f64) -> f64,
+    grid: &Grid,
+    range: Range<u64>,
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { batch_chunk_sum_avx2(batch, f, grid, range) };
+        }
+    }
+    batch_chunk_sum_body(batch, f, grid, range)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn batch_chunk_sum_avx2(
+    batch: &Batch,
+    f: &impl Fn(f64) -> f64,
+    grid: &Grid,
+    range: Range<u64>,
+) -> f64 {
+    batch_chunk_sum_body(batch, f, grid, range)
+}
+
+#[inline(always)]
+fn batch_chunk_sum_body(
+    batch: &Batch,
+    f: &impl Fn(f64) -> f64,
+    grid: &Grid,
+    range: Range<u64>,
+) -> f64 {
+    const ROUNDS: usize = BLOCK / LANES;
+    let mut acc = [0.0f64; LANES];
+    let full = (range.end - range.start) / LANES as u64;
+    let shift = grid.rule.shift();
+    let mut idx: [f64; LANES] = std::array::from_fn(|l| (range.start + l as u64) as f64 + shift);
+    let mut xs = [0.0f64; BLOCK];
+    let mut scratch = batch.scratch();
+    // Offsets 0, 1, 2, ... of a block's points: while every index is an
+    // exact f64 (below 2^52, with the midpoint's half), counter + k is the
+    // lane counter the point-by-point loop would hold, so x is computed
+    // in one vectorised pass; past that, the lanes' counters themselves.
+    let ks: [f64; BLOCK] = std::array::from_fn(|k| k as f64);
+    let exact = (range.end as f64 + LANES as f64) < (1u64 << 52) as f64;
+    let mut left = full;
+    while left > 0 {
+        let rounds = left.min(ROUNDS as u64) as usize;
+        if exact {
+            let base = idx[0];
+            if grid.fused {
+                for (x, k) in xs.iter_mut().zip(&ks) {
+                    *x = grid.point_fused(base + k);
+                }
+            } else {
+                for (x, k) in xs.iter_mut().zip(&ks) {
+                    *x = grid.point_plain(base + k);
+                }
+            }
+            idx.iter_mut().for_each(|i| *i += (rounds * LANES) as f64);
+        } else {
+            for round in xs.chunks_exact_mut(LANES).take(rounds) {
+                for l in 0..LANES {
+                    round[l] = grid.point(idx[l]);
+                    idx[l] += LANES as f64;
+                }
+            }
+        }
+        let values = batch.eval(&[&xs[..rounds * LANES]], rounds * LANES, &mut scratch);
+        for round in values.chunks_exact(LANES) {
+            for l in 0..LANES {
+                acc[l] += round[l];
+            }
+        }
+        left -= rounds as u64;
+    }
+    combine_lanes(f, grid, range, full, acc)
 }

@@ -50,6 +50,9 @@ pub struct IntegrateReport {
     #[serde(flatten)]
     pub run: RunInfo,
     pub f: String,
+    /// How f was evaluated: `built-in`, `batched (avx2)`, ... (issue 41;
+    /// the same bits whichever, so it is no result).
+    pub evaluator: String,
     pub rule: Rule,
     pub a: f64,
     pub b: f64,
@@ -132,6 +135,7 @@ impl Estimator for Integrate<'_> {
             IntegrateReport {
                 run: RunInfo::new("integrate", self.version, comm.size() as usize),
                 f: job.f.formula(),
+                evaluator: job.f.evaluator(),
                 rule: job.rule,
                 a: job.a,
                 b: job.b,
@@ -190,6 +194,7 @@ fn integrate_text(r: &IntegrateReport) -> String {
     format!(
         "parsim integrate {}: {} rule\n\
          Integrand        : f(x) = {} on [{}, {}], {} intervals in chunks of {}\n\
+         Evaluator        : {}\n\
          Ranks            : {}\n\
          Value            : {:.15}{}\n\
          Validation       : vs {} {:.15}: error {:.3e}, bound {:.3e}: {}\n\
@@ -203,6 +208,7 @@ fn integrate_text(r: &IntegrateReport) -> String {
         num(r.b, None),
         r.n,
         r.chunk,
+        r.evaluator,
         r.run.ranks,
         r.value,
         if r.value.is_finite() {
