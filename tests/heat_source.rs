@@ -1,7 +1,7 @@
 //! heat `--source 'EXPR'` in x, y, t (issue 40, item 3): the step it
 //! takes (u^{n+1} = the 5-point update of u^n + dt S(x_i, y_j, t_n)),
 //! bitwise the same on any ranks, process grid, threads and time block
-//! (which falls back to 1, said in the report and the dry run), a restart
+//! (a source is time-blocked as a run without one: issue 41), a restart
 //! that continues it bit for bit, its attribute, its one-line refusals and
 //! the blow-up check it keeps (NaN and infinities).
 
@@ -112,7 +112,7 @@ fn a_source_gives_the_same_bits_on_any_ranks_grid_threads_and_time_block() {
     ] {
         let base = run_json(&dir, 1, &args(source, "one.h5", &[]));
         assert_eq!(base["validation"]["passed"], true, "{base}");
-        let layouts: [(usize, &[&str]); 4] = [
+        let layouts: [(usize, &[&str]); 6] = [
             (2, &["--time-block", "1"]),
             (3, &["--proc-grid", "1x3", "--overlap", "off"]),
             (
@@ -120,6 +120,8 @@ fn a_source_gives_the_same_bits_on_any_ranks_grid_threads_and_time_block() {
                 &["--proc-grid", "2x2", "--threads", "2", "--time-block", "3"],
             ),
             (3, &["--proc-grid", "3x1", "--check-every", "7"]),
+            (1, &["--time-block", "4", "--threads", "2"]),
+            (2, &["--time-block", "2", "--overlap", "on"]),
         ];
         for (ranks, more) in layouts {
             let r = run_json(&dir, ranks, &args(source, "many.h5", more));
@@ -128,21 +130,17 @@ fn a_source_gives_the_same_bits_on_any_ranks_grid_threads_and_time_block() {
                 "{source} on {ranks} ranks {more:?}: the field differs"
             );
             assert_eq!(r["validation"], base["validation"], "{ranks} {more:?}");
-            assert_eq!(r["execution"]["time_block"], 1);
-            if more.contains(&"3") && more.contains(&"--time-block") {
-                let note = r["execution"]["time_block_note"]
-                    .as_str()
-                    .unwrap_or_default();
-                assert!(note.starts_with("not 3: the source"), "{r}");
+            // A source is time-blocked as a run without one (issue 41).
+            if let Some(k) = more.iter().position(|o| *o == "--time-block") {
+                let asked: u64 = more[k + 1].parse().unwrap();
+                assert_eq!(r["execution"]["time_block"], asked, "{r}");
+                assert!(r["execution"]["time_block_note"].is_null(), "{r}");
             }
         }
     }
-    // The fallback said in the text report and the dry run.
+    // No fallback to say in the text report or the dry run.
     let text = run_ok(&dir, 2, &args("x", "t.h5", &["--time-block", "4"]));
-    assert!(
-        text.contains("not 4: the source is added after each step"),
-        "{text}"
-    );
+    assert!(!text.contains("not 4"), "{text}");
     assert!(
         text.contains("Source term      : S(x, y, t) = 'x'"),
         "{text}"
@@ -152,7 +150,7 @@ fn a_source_gives_the_same_bits_on_any_ranks_grid_threads_and_time_block() {
         2,
         &args("x", "t.h5", &["--time-block", "4", "--dry-run"]),
     );
-    assert!(dry.contains("time block 1 (not 4: the source"), "{dry}");
+    assert!(dry.contains("time block 4\n"), "{dry}");
     assert!(dry.contains("# source S(x, y, t) = 'x'"), "{dry}");
 }
 

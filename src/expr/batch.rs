@@ -111,10 +111,13 @@ pub struct Batch {
     vars: usize,
 }
 
-/// The registers one evaluation needs (made once per thread or chunk, not
-/// per block).
-#[derive(Debug, Clone)]
-pub struct Scratch(Vec<f64>);
+/// A variable's values over a block: a column of them, or one value for
+/// every point (heat's y and t along a row).
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    Col(&'a [f64]),
+    Scalar(f64),
+}
 
 impl Batch {
     /// Compile `program`: the postfix ops on a stack of sources, a slot per
@@ -137,22 +140,25 @@ impl Batch {
         }
     }
 
-    /// The registers [`Batch::eval`] needs.
-    pub fn scratch(&self) -> Scratch {
-        Scratch(vec![0.0; self.slots * BLOCK])
-    }
-
     /// The program's values at the first `n` points (n <= [`BLOCK`]):
-    /// variable i's values are `vars[i][..n]` (NaN for a variable past the
-    /// end of `vars`, as [`Program::eval_at`]). The result is in `scratch`
-    /// or in a variable's slice; it lives as long as both.
+    /// variable i's values are `vars[i]` (NaN for a variable past the end
+    /// of `vars`, as [`Program::eval_at`]). `scratch` holds the registers
+    /// (grown here the first time; keep it between calls). The result is
+    /// in `scratch` or in a variable's column.
     #[inline(always)]
-    pub fn eval<'a>(&self, vars: &[&'a [f64]], n: usize, scratch: &'a mut Scratch) -> &'a [f64] {
-        assert!(n <= BLOCK && vars.iter().all(|v| v.len() >= n));
-        let buf = &mut scratch.0[..self.slots * BLOCK];
+    pub fn eval<'a>(&self, vars: &[Arg<'a>], n: usize, scratch: &'a mut Vec<f64>) -> &'a [f64] {
+        assert!(n <= BLOCK);
+        assert!(vars.iter().all(|v| match v {
+            Arg::Col(c) => c.len() >= n,
+            Arg::Scalar(_) => true,
+        }));
+        if scratch.len() < self.slots * BLOCK {
+            scratch.resize(self.slots * BLOCK, 0.0);
+        }
+        let buf = &mut scratch[..self.slots * BLOCK];
         if vars.len() < self.vars {
             buf[..n].fill(f64::NAN);
-            return &scratch.0[..n];
+            return &scratch[..n];
         }
         for step in &self.steps {
             match *step {
@@ -172,14 +178,16 @@ impl Batch {
                 }
             }
         }
-        match self.result {
-            Src::Var(i) => &vars[i][..n],
-            Src::Slot(k) => &scratch.0[k * BLOCK..][..n],
-            Src::Num(v) => {
-                scratch.0[..n].fill(v);
-                &scratch.0[..n]
-            }
-        }
+        let result = match self.result {
+            Src::Var(i) => match vars[i] {
+                Arg::Col(c) => return &c[..n],
+                Arg::Scalar(v) => v,
+            },
+            Src::Slot(k) => return &scratch[k * BLOCK..][..n],
+            Src::Num(v) => v,
+        };
+        scratch[..n].fill(result);
+        &scratch[..n]
     }
 }
 
@@ -220,7 +228,7 @@ fn two(
     f: impl Fn(f64, f64) -> f64,
     (a, c): (Src, Src),
     out: usize,
-    vars: &[&[f64]],
+    vars: &[Arg],
     n: usize,
 ) {
     if a == Src::Slot(out) {
@@ -265,9 +273,12 @@ enum In<'a> {
 
 /// A variable or a number (no slot).
 #[inline(always)]
-fn outside<'a>(src: Src, vars: &[&'a [f64]], n: usize) -> In<'a> {
+fn outside<'a>(src: Src, vars: &[Arg<'a>], n: usize) -> In<'a> {
     match src {
-        Src::Var(i) => In::Slice(&vars[i][..n]),
+        Src::Var(i) => match vars[i] {
+            Arg::Col(c) => In::Slice(&c[..n]),
+            Arg::Scalar(v) => In::Num(v),
+        },
         Src::Num(v) => In::Num(v),
         Src::Slot(_) => In::Own,
     }
@@ -280,7 +291,7 @@ fn operand<'b>(
     buf: &'b mut [f64],
     out: usize,
     src: Src,
-    vars: &[&'b [f64]],
+    vars: &[Arg<'b>],
     n: usize,
 ) -> (&'b mut [f64], In<'b>) {
     match src {

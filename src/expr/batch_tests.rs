@@ -5,7 +5,7 @@
 
 use rand::RngExt;
 
-use super::batch::{Batch, BLOCK};
+use super::batch::{Arg, Batch, BLOCK};
 use super::*;
 
 /// Equal bits, or both NaN (IEEE leaves which NaN's payload an operation
@@ -51,9 +51,9 @@ fn hostile_points(rng: &mut impl RngExt, n: usize) -> Vec<f64> {
 fn check_one_var(text: &str, tree: &Node, xs: &[f64]) {
     let program = Program::new(tree);
     let batch = Batch::new(&program);
-    let mut scratch = batch.scratch();
+    let mut scratch = Vec::new();
     for block in xs.chunks(BLOCK) {
-        let got = batch.eval(&[block], block.len(), &mut scratch);
+        let got = batch.eval(&[Arg::Col(block)], block.len(), &mut scratch);
         for (x, g) in block.iter().zip(got) {
             let want = program.eval(*x);
             assert!(
@@ -139,12 +139,12 @@ fn programs_in_three_variables_give_the_reference_bits() {
     let mut rng = crate::rng::stream(41, 2);
     let n = BLOCK - 3;
     let cols: Vec<Vec<f64>> = (0..3).map(|_| hostile_points(&mut rng, n)).collect();
-    let vars: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+    let vars: Vec<Arg> = cols.iter().map(|c| Arg::Col(c)).collect();
     for case in 0..1000 {
         let tree = random_tree(&mut rng, 1 + case % 7, 3);
         let program = Program::new(&tree);
         let batch = Batch::new(&program);
-        let mut scratch = batch.scratch();
+        let mut scratch = Vec::new();
         let got = batch.eval(&vars, n, &mut scratch).to_vec();
         for (i, g) in got.iter().enumerate() {
             let want = program.eval_at(&[cols[0][i], cols[1][i], cols[2][i]]);

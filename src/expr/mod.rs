@@ -785,5 +785,6 @@ pub mod batch;
 #[cfg(test)]
 mod batch_tests;
 mod derive;
+pub mod stage;
 #[cfg(test)]
 mod tests;

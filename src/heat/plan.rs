@@ -185,8 +185,6 @@ impl HeatPlan {
             .with_periodic(cfg.boundaries.periodic_x(), cfg.boundaries.periodic_y());
         let (depth, depth_note) = match check_tuning(&job.tuning, &decomp, cache)? {
             k if k > 1 && !cfg.boundaries.are_fixed() => (1, Some(super::walls::depth_note(k))),
-            // A source is added after each step: no time blocking either.
-            k if k > 1 && cfg.source.is_some() => (1, Some(super::source::depth_note(k))),
             k => (k, None),
         };
         let mut extras = job.extras.clone();
@@ -233,7 +231,8 @@ impl HeatPlan {
     /// `depth` ghost layers around the block (everything else is small).
     pub fn memory_need(&self, block: &super::decomp::Block) -> u128 {
         let ghosts = 2 * self.depth as u128;
-        // A source without t: its dt S values, one more block.
+        // A source without t: its dt S values, one more block (with its
+        // ghost layers, about the field's own size).
         let steady = self.cfg.source.as_ref().is_some_and(|s| !s.is_unsteady());
         let source = u128::from(steady) * block.cells() as u128 * 8;
         2 * (block.nx() as u128 + ghosts) * (block.ny() as u128 + ghosts) * 8 + source

@@ -88,8 +88,6 @@ pub struct HeatRun<'a> {
     pub(super) t: StepTimes,
     /// Seconds in snapshots.
     pub(super) t_snapshots: f64,
-    /// `--source`: what this block gets added after each step.
-    pub(super) source: Option<SourceTerm>,
     /// A fault this rank injects in the time loop (tests).
     pub(super) inject: Option<Injected>,
     /// Rank 0: the checkpoint path, held for the whole run.
@@ -139,7 +137,9 @@ impl<'a> HeatRun<'a> {
         let tuning = (plan.depth, job.tuning.threads, job.tuning.overlap);
         let walls = super::walls::WallFill::new(&plan.cfg, &block);
         let stencil = Stencil::new(cx, cy);
-        let stepper = Stepper::new(&plan.decomp, walls, rank, &u, tuning, stencil)?;
+        let source = (plan.cfg.source.as_ref())
+            .map(|s| SourceTerm::new(s, &block, &u, (plan.cfg.dx, plan.cfg.dy), plan.cfg.dt));
+        let stepper = Stepper::new(&plan.decomp, walls, rank, &u, tuning, (stencil, source))?;
         let start = field_stats(&cart, &u, plan.cfg.nx * plan.cfg.ny);
         // The maximum principle bounds every value of a stable run: leaving
         // them means blow-up (or a forced unstable dt).
@@ -148,8 +148,6 @@ impl<'a> HeatRun<'a> {
             job,
             meta,
             step: plan.start_step,
-            source: (plan.cfg.source.as_ref())
-                .map(|s| SourceTerm::new(s, &block, (plan.cfg.dx, plan.cfg.dy), plan.cfg.dt)),
             plan,
             resume,
             cart,
@@ -295,12 +293,6 @@ impl Workload for HeatRun<'_> {
             (self.step, m),
             &mut self.t,
         );
-        if let Some(source) = &self.source {
-            // One step a round (the plan's time block 1), from self.step.
-            let a = mpi::time();
-            source.add(&mut self.u, self.step);
-            self.t.stencil += mpi::time() - a;
-        }
         self.step = end;
         if self.step >= self.plan.start_step + 3 {
             match self.inject {

@@ -17,14 +17,13 @@
 //! and the file's x and y datasets), t_n = n dt computed as a product from
 //! the step number (never accumulated, so a restart gives the same bits).
 //! A source that does not read t is evaluated once into a field of
-//! `dt * S` values; one that does, at every step.
+//! `dt * S` values; one that does, at every step, by parts
+//! ([`crate::expr::stage`]).
 //!
-//! The term a block gets after each step is [`super::source_term`]'s.
-//!
-//! Time blocking advances several steps per sweep inside the kernel, which
-//! has no place for the source: a run with a source steps one at a time
-//! (time block 1), and the plan, the dry run and the report say so when
-//! another depth was asked for or would have been chosen.
+//! The term a block gets at each step is [`super::source_term`]'s: the
+//! sweep adds it to each row right after computing the row, at every level
+//! of a time block, so a run with a source is time-blocked as one without
+//! (the same bits for any depth: each cell gets the same two roundings).
 
 use serde::{Serialize, Serializer};
 
@@ -42,6 +41,7 @@ const T: usize = 2;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
     pub text: String,
+    tree: expr::Node,
     program: Program,
     /// Whether it reads t (then evaluated at every step).
     unsteady: bool,
@@ -79,8 +79,14 @@ impl Source {
         Self {
             text: text.to_string(),
             program: Program::new(tree),
+            tree: tree.clone(),
             unsteady: tree.has_var(T),
         }
+    }
+
+    /// The expression's tree (in [`VARS`]).
+    pub fn tree(&self) -> &expr::Node {
+        &self.tree
     }
 
     /// Whether it depends on t.
@@ -92,12 +98,6 @@ impl Source {
     pub fn at(&self, x: f64, y: f64, t: f64) -> f64 {
         self.program.eval_at(&[x, y, t])
     }
-}
-
-/// What the plan, the dry run and the report say when a source holds the
-/// time block to 1 where `asked` was asked for or would have been chosen.
-pub fn depth_note(asked: usize) -> String {
-    format!("not {asked}: the source is added after each step, which time blocking cannot carry")
 }
 
 #[cfg(test)]

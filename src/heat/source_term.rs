@@ -1,70 +1,131 @@
-//! What a `--source` ([`super::source`]) adds to one rank's block after
-//! each step: dt S(x, y, t_n) per interior cell, from the cell's global
-//! index and the step number (see there why, and in which order).
+//! What a `--source` ([`super::source`]) adds to the cells of one rank's
+//! block at each step: dt S(x, y, t_n), from the cell's global index and
+//! the step number (see there why, and in which order). The sweep adds it
+//! to each row right after the stencil computes the row, at every level
+//! of a time block (so a source runs time-blocked, issue 41), including
+//! the cells it computes in the halos.
+//!
+//! Cost: a source without t is `dt * S` per cell, computed once. One with
+//! t is split ([`crate::expr::stage`]): what reads x alone is computed once
+//! per column, what does not read x once per row and step, and only the
+//! rest per cell, by the batched evaluator; the same bits as evaluating
+//! the whole expression per cell.
 
 use std::ops::Range;
 
 use super::decomp::Block;
 use super::kernel::Field;
-use super::source::Source;
+use super::source::{Source, VARS};
+use crate::expr::batch::{Arg, Batch, BLOCK};
+use crate::expr::{stage, Program};
 
-/// One rank's source term: what it adds to its block after each step.
+/// One rank's source term over its field's storage (ghost layers
+/// included: a time block computes cells there too).
 #[derive(Debug, Clone)]
 pub struct SourceTerm {
-    source: Source,
     dt: f64,
-    /// x of each column and y of each row of the block.
+    /// Row length of the storage.
+    w: usize,
+    /// x of each storage column and y of each storage row.
     xs: Vec<f64>,
     ys: Vec<f64>,
-    /// `dt * S(x, y)` per cell, row-major, for a source without t.
-    steady: Option<Vec<f64>>,
+    how: How,
 }
 
-/// The coordinates of global interior cells `range` at spacing `d`:
-/// (i + 1) d.
-fn coords(range: Range<usize>, d: f64) -> Vec<f64> {
-    range.map(|i| (i + 1) as f64 * d).collect()
+#[derive(Debug, Clone)]
+enum How {
+    /// `dt * S(x, y)` per storage cell, for a source without t.
+    Steady(Vec<f64>),
+    /// The staged expression: per cell, with what reads x alone per
+    /// column and what does not read x per row.
+    Unsteady {
+        vector: Batch,
+        cached: Vec<Vec<f64>>,
+        scalars: Vec<Program>,
+    },
+}
+
+/// The coordinates of storage indices `0..len` of a block whose first
+/// interior cell is global cell `first`, `g` ghost layers deep, at spacing
+/// `d`: (i + 1) d for global index i (negative in ghosts past a wall, never
+/// read there).
+fn coords(first: usize, g: usize, len: usize, d: f64) -> Vec<f64> {
+    (0..len)
+        .map(|k| (first as i64 + k as i64 - g as i64 + 1) as f64 * d)
+        .collect()
 }
 
 impl SourceTerm {
-    /// For `block` of a grid of spacing `(dx, dy)` stepped by `dt`.
-    pub fn new(source: &Source, block: &Block, (dx, dy): (f64, f64), dt: f64) -> Self {
-        let mut term = Self {
-            source: source.clone(),
-            dt,
-            xs: coords(block.cols.clone(), dx),
-            ys: coords(block.rows.clone(), dy),
-            steady: None,
-        };
-        if !source.is_unsteady() {
-            let (xs, ys) = (&term.xs, &term.ys);
-            let values = ys
-                .iter()
+    /// For `block` held in fields shaped like `u` (its ghost layers), on a
+    /// grid of spacing `(dx, dy)` stepped by `dt`.
+    pub fn new(source: &Source, block: &Block, u: &Field, (dx, dy): (f64, f64), dt: f64) -> Self {
+        let (g, w) = (u.ghosts(), u.stride());
+        let xs = coords(block.cols.start, g, w, dx);
+        let ys = coords(block.rows.start, g, u.ny() + 2 * g, dy);
+        let how = if source.is_unsteady() {
+            let staged = stage::stage(source.tree(), 0, VARS.len());
+            let cached = (staged.cached.iter())
+                .map(|c| {
+                    let p = Program::new(c);
+                    xs.iter().map(|&x| p.eval_at(&[x])).collect()
+                })
+                .collect();
+            How::Unsteady {
+                vector: Batch::new(&Program::new(&staged.vector)),
+                cached,
+                scalars: staged.scalars.iter().map(Program::new).collect(),
+            }
+        } else {
+            let values = (ys.iter())
                 .flat_map(|&y| xs.iter().map(move |&x| dt * source.at(x, y, 0.0)))
                 .collect();
-            term.steady = Some(values);
-        }
-        term
+            How::Steady(values)
+        };
+        Self { dt, w, xs, ys, how }
     }
 
-    /// Add `dt * S(x, y, t_n)`, with t_n = `step` * dt, to every interior
-    /// cell of `u` (this block's field after the step from `step`).
-    pub fn add(&self, u: &mut Field, step: u64) {
-        let (nx, g, w) = (u.nx(), u.ghosts(), u.stride());
-        debug_assert_eq!((nx, u.ny()), (self.xs.len(), self.ys.len()));
-        let data = u.as_mut_slice();
-        let t = step as f64 * self.dt;
-        for (j, &y) in self.ys.iter().enumerate() {
-            let row = &mut data[(j + g) * w + g..(j + g) * w + g + nx];
-            match &self.steady {
-                Some(values) => {
-                    for (v, s) in row.iter_mut().zip(&values[j * nx..(j + 1) * nx]) {
-                        *v += s;
-                    }
+    /// Add `dt * S(x, y, t_n)`, t_n = `step` * dt, to columns `cols` of
+    /// storage row `r`, `row` (the row just computed for step n + 1).
+    /// `scratch`: the evaluator's registers, kept by the caller.
+    #[inline(always)]
+    pub fn add_row(
+        &self,
+        step: u64,
+        r: usize,
+        cols: Range<usize>,
+        row: &mut [f64],
+        scratch: &mut Vec<f64>,
+    ) {
+        let row = &mut row[cols.clone()];
+        match &self.how {
+            How::Steady(values) => {
+                let values = &values[r * self.w..][cols];
+                for (v, s) in row.iter_mut().zip(values) {
+                    *v += s;
                 }
-                None => {
-                    for (v, &x) in row.iter_mut().zip(&self.xs) {
-                        *v += self.dt * self.source.at(x, y, t);
+            }
+            How::Unsteady {
+                vector,
+                cached,
+                scalars,
+            } => {
+                let (y, t) = (self.ys[r], step as f64 * self.dt);
+                let at: Vec<f64> = scalars.iter().map(|p| p.eval_at(&[0.0, y, t])).collect();
+                let mut args = Vec::with_capacity(3 + cached.len() + at.len());
+                for (k, part) in row.chunks_mut(BLOCK).enumerate() {
+                    let c0 = cols.start + k * BLOCK;
+                    let c = c0..c0 + part.len();
+                    args.clear();
+                    args.extend([
+                        Arg::Col(&self.xs[c.clone()]),
+                        Arg::Scalar(y),
+                        Arg::Scalar(t),
+                    ]);
+                    args.extend(cached.iter().map(|col| Arg::Col(&col[c.clone()])));
+                    args.extend(at.iter().map(|&v| Arg::Scalar(v)));
+                    let s = vector.eval(&args, part.len(), scratch);
+                    for (v, s) in part.iter_mut().zip(s) {
+                        *v += self.dt * s;
                     }
                 }
             }
@@ -77,37 +138,68 @@ mod tests {
     use super::*;
     use crate::heat::source::Source;
 
-    #[test]
-    fn steady_and_unsteady_terms_add_the_same_bits_per_cell() {
-        // The steady path precomputes dt*S; the unsteady one computes it
-        // per step: for a source without t, `x*y + 0*t` takes the other
-        // path with the same values.
-        let block = Block {
-            cols: 2..5,
-            rows: 1..3,
-        };
-        let steady = Source::parse("sin(3*x)*y").unwrap();
-        let unsteady = Source::parse("sin(3*x)*y + 0*t").unwrap();
-        let (d, dt) = ((0.1, 0.2), 1e-3);
-        let (a, b) = (
-            SourceTerm::new(&steady, &block, d, dt),
-            SourceTerm::new(&unsteady, &block, d, dt),
-        );
-        let mut u = Field::with_ghosts(3, 2, 2);
+    /// The term added to every interior row of `u` at `step`, as a sweep
+    /// of depth 1 adds it.
+    fn add(term: &SourceTerm, u: &mut Field, step: u64) {
+        let (g, w, nx, ny) = (u.ghosts(), u.stride(), u.nx(), u.ny());
+        let mut scratch = Vec::new();
+        for r in g..g + ny {
+            let row = &mut u.as_mut_slice()[r * w..(r + 1) * w];
+            term.add_row(step, r, g..g + nx, row, &mut scratch);
+        }
+    }
+
+    /// The old term, cell by cell: dt * S(x, y, t) from the global index.
+    fn per_cell(
+        s: &Source,
+        block: &Block,
+        u: &mut Field,
+        (dx, dy): (f64, f64),
+        dt: f64,
+        step: u64,
+    ) {
+        let t = step as f64 * dt;
+        for (j, gj) in block.rows.clone().enumerate() {
+            for (i, gi) in block.cols.clone().enumerate() {
+                let v = u.get(i, j) + dt * s.at((gi + 1) as f64 * dx, (gj + 1) as f64 * dy, t);
+                u.set(i, j, v);
+            }
+        }
+    }
+
+    fn irregular(nx: usize, ny: usize, g: usize) -> Field {
+        let mut u = Field::with_ghosts(nx, ny, g);
         u.as_mut_slice()
             .iter_mut()
             .enumerate()
-            .for_each(|(k, v)| *v = k as f64);
-        let mut v = u.clone();
-        a.add(&mut u, 7);
-        b.add(&mut v, 7);
-        assert_eq!(u, v);
-        // Cell (0, 0) of the block is global (2, 1): x = 3 dx, y = 2 dy.
-        let (x, y) = (3.0 * 0.1f64, 2.0 * 0.2f64);
-        let k = 2 * u.stride() + 2;
-        assert_eq!(u.as_slice()[k], k as f64 + dt * ((3.0 * x).sin() * y));
-        // Ghosts untouched.
-        assert_eq!(u.as_slice()[0], 0.0);
+            .for_each(|(k, v)| *v = (k as f64 * 0.37).sin());
+        u
+    }
+
+    #[test]
+    fn every_source_adds_the_bits_of_its_expression_per_cell() {
+        let block = Block {
+            cols: 2..300,
+            rows: 1..4,
+        };
+        let (d, dt) = ((0.01, 0.2), 1e-3);
+        for text in [
+            "sin(3*x)*y",
+            "sin(3*x)*y + 0*t",
+            "exp(-t)*sin(pi*x)*cos(2*pi*y) + x^2 - y*t",
+            "t",
+            "x*y*t^2 + sqrt(t*x)",
+        ] {
+            let s = Source::parse(text).unwrap();
+            for g in [1, 3] {
+                let mut u = irregular(298, 3, g);
+                let mut want = u.clone();
+                let term = SourceTerm::new(&s, &block, &u, d, dt);
+                add(&term, &mut u, 7);
+                per_cell(&s, &block, &mut want, d, dt, 7);
+                assert_eq!(u, want, "{text} with {g} ghost layers");
+            }
+        }
     }
 
     #[test]
@@ -118,9 +210,9 @@ mod tests {
         };
         let s = Source::parse("t").unwrap();
         let dt = 0.1;
-        let term = SourceTerm::new(&s, &block, (1.0, 1.0), dt);
         let mut u = Field::zeros(1, 1);
-        term.add(&mut u, 3);
+        let term = SourceTerm::new(&s, &block, &u, (1.0, 1.0), dt);
+        add(&term, &mut u, 3);
         assert_eq!(u.get(0, 0), dt * (3.0 * dt));
     }
 }

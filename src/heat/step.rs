@@ -8,6 +8,7 @@ use mpi::traits::*;
 use super::decomp::{Decomposition, Neighbours};
 use super::halo::Halo;
 use super::kernel::{Field, Stencil};
+use super::source_term::SourceTerm;
 use super::sweep::{self, Reach, Region, Team};
 use super::walls::WallFill;
 use crate::error::{Failure, Outcome};
@@ -29,6 +30,8 @@ pub struct Stepper {
     walls: WallFill,
     team: Team,
     stencil: Stencil,
+    /// `--source`: added to each row as the sweep computes it.
+    source: Option<SourceTerm>,
     /// Sides with a neighbour (the sweep reaches into their halos).
     reach: Reach,
     /// Overlapped single steps (depth 1, asked for, something to exchange).
@@ -43,14 +46,14 @@ impl Stepper {
     /// For `rank`'s block of `decomp` held in fields shaped like `u`, with
     /// halos `depth` deep and `threads` threads; `walls` refreshed before
     /// each step (none when the depth is above 1: see
-    /// [`super::walls::depth_note`]).
+    /// [`super::walls::depth_note`]), and `source` added at every step.
     pub fn new(
         decomp: &Decomposition,
         walls: WallFill,
         rank: usize,
         u: &Field,
         (depth, threads, overlap): (usize, usize, bool),
-        stencil: Stencil,
+        (stencil, source): (Stencil, Option<SourceTerm>),
     ) -> Outcome<Self> {
         let halo = Halo::new(decomp, rank, depth);
         let team = Team::new(threads)
@@ -88,6 +91,7 @@ impl Stepper {
             halo,
             team,
             stencil,
+            source,
             reach,
             whole: Region::interior(u),
             slabs,
@@ -114,21 +118,24 @@ impl Stepper {
                 team,
                 stencil,
                 slabs,
+                source,
                 ..
             } = self;
+            let source = source.as_ref().map(|s| (s, from));
             let busy = halo.exchange_during(comm, u, |u, poke| {
                 let b = mpi::time();
                 // The inside in a few slabs of rows, testing the messages
                 // in between so they progress meanwhile.
                 for part in slabs.iter() {
-                    team.advance(u, un, part, Reach::default(), 1, stencil);
+                    team.advance(u, un, part, (Reach::default(), 1), stencil, source);
                     poke();
                 }
                 mpi::time() - b
             });
             let b = mpi::time();
             for edge in &self.edges {
-                self.team.advance(u, un, edge, self.reach, 1, &self.stencil);
+                self.team
+                    .advance(u, un, edge, (self.reach, 1), &self.stencil, source);
             }
             let c = mpi::time();
             t.stencil += busy + (c - b);
@@ -136,8 +143,9 @@ impl Stepper {
         } else {
             self.halo.exchange(comm, u);
             let b = mpi::time();
+            let source = self.source.as_ref().map(|s| (s, from));
             self.team
-                .advance(u, un, &self.whole, self.reach, m, &self.stencil);
+                .advance(u, un, &self.whole, (self.reach, m), &self.stencil, source);
             t.stencil += mpi::time() - b;
             t.halo += b - a;
         }

@@ -24,6 +24,7 @@
 use std::ops::Range;
 
 use super::kernel::{update_cols, update_cols2, Field, Stencil};
+use super::source_term::SourceTerm;
 
 /// Storage rows and columns (ghost layers included in the numbering) of the
 /// cells a sweep must produce.
@@ -71,13 +72,17 @@ pub struct Band<'a> {
     pub reach: Reach,
     pub m: usize,
     pub st: &'a Stencil,
+    /// A source and the step the sweep starts from: level s adds the
+    /// source at step from + s - 1 to each row it computes.
+    pub source: Option<(&'a SourceTerm, u64)>,
 }
 
 impl Band<'_> {
     /// Write the band's rows into `dst`, which holds the destination's
-    /// storage rows from `band.start` on. `ring` is scratch space kept
-    /// between calls (so a sweep allocates nothing).
-    pub fn run(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
+    /// storage rows from `band.start` on. `ring` and `scratch` (the
+    /// source's evaluator) are scratch space kept between calls (so a sweep
+    /// allocates nothing).
+    pub fn run(&self, dst: &mut [f64], (ring, scratch): (&mut Vec<f64>, &mut Vec<f64>)) {
         let (w, m, region, reach, band) = (self.w, self.m, self.region, self.reach, &self.band);
         assert!(m >= 1);
         if region.is_empty() || band.is_empty() {
@@ -97,23 +102,23 @@ impl Band<'_> {
                 && std::arch::is_x86_feature_detected!("fma")
             {
                 // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                unsafe { self.run_avx2(dst, ring) };
+                unsafe { self.run_avx2(dst, ring, scratch) };
                 return;
             }
         }
-        self.run_generic(dst, ring);
+        self.run_generic(dst, ring, scratch);
     }
 
     /// The same code compiled for 256-bit vectors and the FMA instruction
     /// (`mul_add` is fused in every path: same rounding).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
-        self.run_generic(dst, ring)
+    unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut Vec<f64>) {
+        self.run_generic(dst, ring, scratch)
     }
 
     #[inline(always)]
-    fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>) {
+    fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut Vec<f64>) {
         let (w, levels) = (self.w, self.m - 1);
         if ring.len() < levels * RING * w {
             ring.resize(levels * RING * w, 0.0);
@@ -126,7 +131,7 @@ impl Band<'_> {
                 let Some(j) = f.checked_sub(s - 1) else {
                     break;
                 };
-                self.level_rows(s, j, dst, ring);
+                self.level_rows(s, j, dst, (ring, scratch));
             }
         }
     }
@@ -163,7 +168,13 @@ impl Band<'_> {
     /// else the wall ghost rows (fixed values); level s writes into its
     /// ring, or into `dst` at the last level.
     #[inline(always)]
-    fn level_rows(&self, s: usize, j: usize, dst: &mut [f64], ring: &mut [f64]) {
+    fn level_rows(
+        &self,
+        s: usize,
+        j: usize,
+        dst: &mut [f64],
+        (ring, scratch): (&mut [f64], &mut Vec<f64>),
+    ) {
         let (w, m, src) = (self.w, self.m, self.src);
         let inside = |i: usize| i >= self.lo(s) && i < self.hi(s);
         if !inside(j) && !inside(j + 1) {
@@ -197,14 +208,22 @@ impl Band<'_> {
             update_cols2(
                 two_rows(out, w, out_at(j), out_at(j + 1)),
                 rows,
-                cs,
+                cs.clone(),
                 self.st,
             );
         } else {
             let i = if inside(j) { j } else { j + 1 };
             let k = out_at(i);
             let (row, south, north) = (prev(i), prev(i - 1), prev(i + 1));
-            update_cols(&mut out[k..k + w], row, south, north, cs, self.st);
+            update_cols(&mut out[k..k + w], row, south, north, cs.clone(), self.st);
+        }
+        if let Some((source, from)) = self.source {
+            // The source at the step this level computes, on the rows just
+            // made (the stencil's value rounded first, as at depth 1).
+            for i in [j, j + 1].into_iter().filter(|&i| inside(i)) {
+                let row = &mut out[out_at(i)..out_at(i) + w];
+                source.add_row(from + (s - 1) as u64, i, cs.clone(), row, scratch);
+            }
         }
         if s == m {
             return;
@@ -290,7 +309,8 @@ pub fn split_edges(u: &Field, reach: Reach) -> (Region, Vec<Region>) {
 /// The threads of one rank and their scratch rings.
 pub struct Team {
     pool: Option<rayon::ThreadPool>,
-    rings: Vec<Vec<f64>>,
+    /// Each thread's rings and source evaluator registers.
+    rings: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Team {
@@ -309,7 +329,7 @@ impl Team {
         };
         Ok(Self {
             pool,
-            rings: vec![Vec::new(); threads],
+            rings: vec![(Vec::new(), Vec::new()); threads],
         })
     }
 
@@ -318,15 +338,15 @@ impl Team {
     }
 
     /// Advance `region` of `u` by `m` steps into `un`, the rows split into
-    /// one band per thread.
+    /// one band per thread, adding `source` (from its step) at each.
     pub fn advance(
         &mut self,
         u: &Field,
         un: &mut Field,
         region: &Region,
-        reach: Reach,
-        m: usize,
+        (reach, m): (Reach, usize),
         st: &Stencil,
+        source: Option<(&SourceTerm, u64)>,
     ) {
         assert_eq!(
             (u.nx(), u.ny(), u.ghosts()),
@@ -343,6 +363,7 @@ impl Team {
             reach,
             m,
             st,
+            source,
         };
         // Cut the destination into one band of rows per thread.
         let mut rest = &mut un.as_mut_slice()[region.rows.start * w..region.rows.end * w];
@@ -358,13 +379,13 @@ impl Team {
         }
         match &self.pool {
             None => {
-                for (mine, band, ring) in work {
-                    job(band).run(mine, ring);
+                for (mine, band, (ring, scratch)) in work {
+                    job(band).run(mine, (ring, scratch));
                 }
             }
             Some(pool) => pool.scope(|scope| {
-                for (mine, band, ring) in work {
-                    scope.spawn(move |_| job(band).run(mine, ring));
+                for (mine, band, (ring, scratch)) in work {
+                    scope.spawn(move |_| job(band).run(mine, (ring, scratch)));
                 }
             }),
         }
@@ -408,7 +429,14 @@ mod tests {
                     let want = plain_steps(&u, m, &st);
                     let mut un = u.clone();
                     let mut team = Team::new(threads).unwrap();
-                    team.advance(&u, &mut un, &Region::interior(&u), Reach::default(), m, &st);
+                    team.advance(
+                        &u,
+                        &mut un,
+                        &Region::interior(&u),
+                        (Reach::default(), m),
+                        &st,
+                        None,
+                    );
                     assert_eq!(bits(&un), bits(&want), "{nx}x{ny} m={m} threads={threads}");
                 }
             }
@@ -432,7 +460,7 @@ mod tests {
                 let mut out = u.clone();
                 let mut team = Team::new(1).unwrap();
                 for part in std::iter::once(&inner).chain(&edges) {
-                    team.advance(&u, &mut out, part, Reach::default(), 1, &st);
+                    team.advance(&u, &mut out, part, (Reach::default(), 1), &st, None);
                 }
                 assert_eq!(bits(&out), bits(&want), "{nx}x{ny} {reach:?}");
                 // Sides on a wall are not held back.
@@ -471,7 +499,14 @@ mod tests {
                     right: true,
                 };
                 let mut team = Team::new(threads).unwrap();
-                team.advance(&part, &mut out, &Region::interior(&part), reach, m, &st);
+                team.advance(
+                    &part,
+                    &mut out,
+                    &Region::interior(&part),
+                    (reach, m),
+                    &st,
+                    None,
+                );
                 for j in 0..by {
                     for i in 0..bx {
                         assert_eq!(

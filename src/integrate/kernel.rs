@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use crate::expr::batch::{Batch, BLOCK};
+use crate::expr::batch::{Arg, Batch, BLOCK};
 
 /// The quadrature rule over N intervals of width h = (b - a) / N.
 #[derive(
@@ -343,7 +343,7 @@ fn batch_chunk_sum_body(
     let shift = grid.rule.shift();
     let mut idx: [f64; LANES] = std::array::from_fn(|l| (range.start + l as u64) as f64 + shift);
     let mut xs = [0.0f64; BLOCK];
-    let mut scratch = batch.scratch();
+    let mut scratch = Vec::new();
     // Offsets 0, 1, 2, ... of a block's points: while every index is an
     // exact f64 (below 2^52, with the midpoint's half), counter + k is the
     // lane counter the point-by-point loop would hold, so x is computed
@@ -373,7 +373,7 @@ fn batch_chunk_sum_body(
                 }
             }
         }
-        let values = batch.eval(&[&xs[..rounds * LANES]], rounds * LANES, &mut scratch);
+        let values = batch.eval(&[Arg::Col(&xs)], rounds * LANES, &mut scratch);
         for round in values.chunks_exact(LANES) {
             for l in 0..LANES {
                 acc[l] += round[l];
