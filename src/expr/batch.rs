@@ -160,24 +160,7 @@ impl Batch {
             buf[..n].fill(f64::NAN);
             return &scratch[..n];
         }
-        for step in &self.steps {
-            match *step {
-                Step::One { op, a, out } => {
-                    let (o, a) = operand(buf, out, a, vars, n);
-                    one(o, a, op);
-                }
-                Step::Two { op, a, c, out } => {
-                    let (a, c) = (a, c);
-                    match op {
-                        Binary::Add => two(buf, |a, c| a + c, (a, c), out, vars, n),
-                        Binary::Sub => two(buf, |a, c| a - c, (a, c), out, vars, n),
-                        Binary::Mul => two(buf, |a, c| a * c, (a, c), out, vars, n),
-                        Binary::Div => two(buf, |a, c| a / c, (a, c), out, vars, n),
-                        Binary::Pow => two(buf, f64::powf, (a, c), out, vars, n),
-                    }
-                }
-            }
-        }
+        self.run_steps(&self.steps, buf, vars, n);
         let result = match self.result {
             Src::Var(i) => match vars[i] {
                 Arg::Col(c) => return &c[..n],
@@ -189,26 +172,125 @@ impl Batch {
         scratch[..n].fill(result);
         &scratch[..n]
     }
+
+    /// `out[i] = scale * f(point i)` for the `out.len()` (at most
+    /// [`BLOCK`]) points: as [`Batch::eval`] then a multiplication, but
+    /// the last step writes its values, scaled, straight into `out` (heat's
+    /// `dt * S` for a row, without a pass more). The same bits: the step's
+    /// value is rounded, then multiplied.
+    #[inline(always)]
+    pub fn eval_into(&self, vars: &[Arg], out: &mut [f64], scratch: &mut Vec<f64>, scale: f64) {
+        let n = out.len();
+        assert!(n <= BLOCK);
+        assert!(vars.iter().all(|v| match v {
+            Arg::Col(c) => c.len() >= n,
+            Arg::Scalar(_) => true,
+        }));
+        if scratch.len() < self.slots * BLOCK {
+            scratch.resize(self.slots * BLOCK, 0.0);
+        }
+        if vars.len() < self.vars {
+            out.fill(f64::NAN);
+            return;
+        }
+        let buf = &mut scratch[..self.slots * BLOCK];
+        let post = move |v: f64| scale * v;
+        let last = match (self.steps.last(), self.result) {
+            (Some(&step), Src::Slot(r)) if step.out() == r => Some(step),
+            _ => None,
+        };
+        let before = self.steps.len() - usize::from(last.is_some());
+        self.run_steps(&self.steps[..before], buf, vars, n);
+        let buf = &*buf;
+        match last {
+            Some(Step::One { op, a, .. }) => one(out, read(a, buf, vars, n), op, post),
+            Some(Step::Two { op, a, c, .. }) => {
+                let (a, c) = (read(a, buf, vars, n), read(c, buf, vars, n));
+                match op {
+                    Binary::Add => zip(out, (a, c), |a, c| post(a + c)),
+                    Binary::Sub => zip(out, (a, c), |a, c| post(a - c)),
+                    Binary::Mul => zip(out, (a, c), |a, c| post(a * c)),
+                    Binary::Div => zip(out, (a, c), |a, c| post(a / c)),
+                    Binary::Pow => zip(out, (a, c), |a, c| post(a.powf(c))),
+                }
+            }
+            None => map(out, read(self.result, buf, vars, n), post),
+        }
+    }
+
+    /// Run `steps` in order over the registers `buf`.
+    #[inline(always)]
+    fn run_steps(&self, steps: &[Step], buf: &mut [f64], vars: &[Arg], n: usize) {
+        for step in steps {
+            match *step {
+                Step::One { op, a, out } => {
+                    let (o, a) = operand(buf, out, a, vars, n);
+                    one(o, a, op, |v| v);
+                }
+                Step::Two { op, a, c, out } => match op {
+                    Binary::Add => two(buf, |a, c| a + c, (a, c), out, vars, n),
+                    Binary::Sub => two(buf, |a, c| a - c, (a, c), out, vars, n),
+                    Binary::Mul => two(buf, |a, c| a * c, (a, c), out, vars, n),
+                    Binary::Div => two(buf, |a, c| a / c, (a, c), out, vars, n),
+                    Binary::Pow => two(buf, f64::powf, (a, c), out, vars, n),
+                },
+            }
+        }
+    }
+}
+
+impl Step {
+    /// The slot the step writes.
+    fn out(self) -> usize {
+        match self {
+            Step::One { out, .. } | Step::Two { out, .. } => out,
+        }
+    }
+}
+
+/// A source read-only: a slot of `buf`, a variable or a number.
+#[inline(always)]
+fn read<'a>(src: Src, buf: &'a [f64], vars: &[Arg<'a>], n: usize) -> In<'a> {
+    match src {
+        Src::Slot(k) => In::Slice(&buf[k * BLOCK..][..n]),
+        other => outside(other, vars, n),
+    }
+}
+
+/// `out[i] = f(a[i], c[i])` for operands that are slices or numbers.
+#[inline(always)]
+fn zip(out: &mut [f64], (a, c): (In, In), f: impl Fn(f64, f64) -> f64) {
+    match (a, c) {
+        (In::Slice(a), In::Slice(c)) => {
+            for ((o, a), c) in out.iter_mut().zip(a).zip(c) {
+                *o = f(*a, *c);
+            }
+        }
+        (In::Slice(a), In::Num(c)) => out.iter_mut().zip(a).for_each(|(o, a)| *o = f(*a, c)),
+        (In::Num(a), In::Slice(c)) => out.iter_mut().zip(c).for_each(|(o, c)| *o = f(a, *c)),
+        (In::Num(a), In::Num(c)) => out.fill(f(a, c)),
+        _ => out.fill(f64::NAN), // `read` never gives Own
+    }
 }
 
 /// A unary step, the operation chosen outside the loop (a match inside
 /// it would stop the compiler vectorising it).
 #[inline(always)]
-fn one(o: &mut [f64], a: In, op: Unary) {
+fn one(o: &mut [f64], a: In, op: Unary, post: impl Fn(f64) -> f64 + Copy) {
     macro_rules! calls {
         ($f:expr, $($name:ident => $call:expr),*) => {
             match $f {
-                $(Func::$name => map(o, a, $call),)*
+                $(Func::$name => map(o, a, |v| post($call(v))),)*
             }
         };
     }
     match op {
-        Unary::Neg => map(o, a, |a| -a),
+        Unary::Neg => map(o, a, |a| post(-a)),
         // Squares and cubes unrolled: the products `powi` makes (1 * v is
         // exact).
-        Unary::PowI(2) => map(o, a, |a| a * a),
-        Unary::PowI(3) => map(o, a, |a| a * (a * a)),
-        Unary::PowI(n) => map(o, a, |a| powi(a, n)),
+        Unary::PowI(2) => map(o, a, |a| post(a * a)),
+        Unary::PowI(3) => map(o, a, |a| post(a * (a * a))),
+        Unary::PowI(n) => map(o, a, |a| post(powi(a, n))),
         Unary::Call(f) => calls!(f,
             Sin => f64::sin, Cos => f64::cos, Tan => f64::tan, Asin => f64::asin,
             Acos => f64::acos, Atan => f64::atan, Sinh => f64::sinh, Cosh => f64::cosh,

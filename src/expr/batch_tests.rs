@@ -53,13 +53,19 @@ fn check_one_var(text: &str, tree: &Node, xs: &[f64]) {
     let batch = Batch::new(&program);
     let mut scratch = Vec::new();
     for block in xs.chunks(BLOCK) {
-        let got = batch.eval(&[Arg::Col(block)], block.len(), &mut scratch);
-        for (x, g) in block.iter().zip(got) {
+        let got = batch
+            .eval(&[Arg::Col(block)], block.len(), &mut scratch)
+            .to_vec();
+        // And scaled straight into a slice (heat's dt * S).
+        let mut scaled = vec![0.0; block.len()];
+        batch.eval_into(&[Arg::Col(block)], &mut scaled, &mut scratch, 0.3);
+        for ((x, g), s) in block.iter().zip(got).zip(scaled) {
             let want = program.eval(*x);
             assert!(
-                same(*g, want),
+                same(g, want),
                 "{text} at x = {x:e}: batched {g:e}, reference {want:e}"
             );
+            assert!(same(s, 0.3 * want), "{text} at x = {x:e}: scaled {s:e}");
         }
     }
 }

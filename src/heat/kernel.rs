@@ -315,6 +315,52 @@ pub(crate) fn update_cols2(
     }
 }
 
+/// [`update_cols2`] plus a source: each cell's stencil value, rounded,
+/// then `add0[c]` (row j) or `add1[c]` (row j + 1) added: the same two
+/// roundings as adding the source in a pass after the step, in the same
+/// loop (one load more per cell instead of a pass that loads and stores
+/// the row again).
+#[inline(always)]
+pub(crate) fn update_cols2_plus(
+    (out0, out1): (&mut [f64], &mut [f64]),
+    rows: [&[f64]; 4],
+    cols: Range<usize>,
+    st: &Stencil,
+    (add0, add1): (&[f64], &[f64]),
+) {
+    let (a, b) = (cols.start, cols.end);
+    let n = b - a;
+    let (o0, o1) = (&mut out0[a..b], &mut out1[a..b]);
+    let (p0, p1) = (&add0[a..b], &add1[a..b]);
+    let (south, north) = (&rows[0][a..b], &rows[3][a..b]);
+    let (r1, r2) = (&rows[1][a - 1..b + 1], &rows[2][a - 1..b + 1]);
+    let (w1, c1, e1) = (&r1[..n], &r1[1..n + 1], &r1[2..n + 2]);
+    let (w2, c2, e2) = (&r2[..n], &r2[1..n + 1], &r2[2..n + 2]);
+    for i in 0..n {
+        o0[i] = cell(w1[i], c1[i], e1[i], south[i], c2[i], st) + p0[i];
+        o1[i] = cell(w2[i], c2[i], e2[i], c1[i], north[i], st) + p1[i];
+    }
+}
+
+/// [`update_cols`] plus a source (see [`update_cols2_plus`]).
+#[inline(always)]
+pub(crate) fn update_cols_plus(
+    out: &mut [f64],
+    (row, south, north): (&[f64], &[f64], &[f64]),
+    cols: Range<usize>,
+    st: &Stencil,
+    add: &[f64],
+) {
+    let (a, b) = (cols.start, cols.end);
+    let n = b - a;
+    let out = &mut out[a..b];
+    let (west, centre, east) = (&row[a - 1..b - 1], &row[a..b], &row[a + 1..b + 1]);
+    let (south, north, add) = (&south[a..b], &north[a..b], &add[a..b]);
+    for i in 0..n {
+        out[i] = cell(west[i], centre[i], east[i], south[i], north[i], st) + add[i];
+    }
+}
+
 /// Update one row segment: `row` has the segment plus one neighbour on each
 /// side, `south` and `north` exactly the segment. Slicing every input to
 /// exactly `out.len()` elements up front lets the compiler drop the bounds

@@ -34,7 +34,7 @@ use crate::expr::{self, Program};
 pub const VARS: [&str; 3] = ["x", "y", "t"];
 
 /// Index of t in [`VARS`].
-const T: usize = 2;
+pub const T: usize = 2;
 
 /// A parsed `--source`: its text (as files and reports show it) and its
 /// program. Serialised as the text.

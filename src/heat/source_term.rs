@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use super::decomp::Block;
 use super::kernel::Field;
-use super::source::{Source, VARS};
+use super::source::{Source, T, VARS};
 use crate::expr::batch::{Arg, Batch, BLOCK};
 use crate::expr::{stage, Program};
 
@@ -36,13 +36,25 @@ pub struct SourceTerm {
 enum How {
     /// `dt * S(x, y)` per storage cell, for a source without t.
     Steady(Vec<f64>),
-    /// The staged expression: per cell, with what reads x alone per
-    /// column and what does not read x per row.
-    Unsteady {
-        vector: Batch,
-        cached: Vec<Vec<f64>>,
-        scalars: Vec<Program>,
-    },
+    /// The staged expression.
+    Unsteady(Box<Unsteady>),
+}
+
+/// A source with t, split by what each part reads ([`stage::stage`]).
+#[derive(Debug, Clone)]
+struct Unsteady {
+    /// What runs per cell.
+    vector: Batch,
+    /// The parts in x alone: a value per storage column.
+    cached: Vec<Vec<f64>>,
+    /// The parts in x and t: their programs, and their values per column
+    /// for each step of the round ([`SourceTerm::prepare`]): level l, part
+    /// k at `[(l * stepped.len() + k) * w..][..w]`, for step `first + l`.
+    stepped: Vec<Batch>,
+    levels: Vec<f64>,
+    first: u64,
+    /// The parts without x: evaluated once per row and step.
+    scalars: Vec<Program>,
 }
 
 /// The coordinates of storage indices `0..len` of a block whose first
@@ -63,18 +75,23 @@ impl SourceTerm {
         let xs = coords(block.cols.start, g, w, dx);
         let ys = coords(block.rows.start, g, u.ny() + 2 * g, dy);
         let how = if source.is_unsteady() {
-            let staged = stage::stage(source.tree(), 0, VARS.len());
+            let staged = stage::stage(source.tree(), 0, Some(T), VARS.len());
             let cached = (staged.cached.iter())
                 .map(|c| {
                     let p = Program::new(c);
                     xs.iter().map(|&x| p.eval_at(&[x])).collect()
                 })
                 .collect();
-            How::Unsteady {
+            How::Unsteady(Box::new(Unsteady {
                 vector: Batch::new(&Program::new(&staged.vector)),
                 cached,
+                stepped: (staged.stepped.iter())
+                    .map(|c| Batch::new(&Program::new(c)))
+                    .collect(),
+                levels: Vec::new(),
+                first: 0,
                 scalars: staged.scalars.iter().map(Program::new).collect(),
-            }
+            }))
         } else {
             let values = (ys.iter())
                 .flat_map(|&y| xs.iter().map(move |&x| dt * source.at(x, y, 0.0)))
@@ -84,52 +101,90 @@ impl SourceTerm {
         Self { dt, w, xs, ys, how }
     }
 
-    /// Add `dt * S(x, y, t_n)`, t_n = `step` * dt, to columns `cols` of
-    /// storage row `r`, `row` (the row just computed for step n + 1).
-    /// `scratch`: the evaluator's registers, kept by the caller.
+    /// `dt * S(x, y, t_n)`, t_n = `step` * dt, for columns `cols` of
+    /// storage row `r`, as a whole storage row (only `cols` meaningful):
+    /// the steady values themselves, or computed into `into` (a row's
+    /// length). `scratch`: the evaluator's registers, kept by the caller.
     #[inline(always)]
-    pub fn add_row(
-        &self,
-        step: u64,
-        r: usize,
+    pub fn addend<'s>(
+        &'s self,
+        (step, r): (u64, usize),
         cols: Range<usize>,
-        row: &mut [f64],
+        into: &'s mut [f64],
         scratch: &mut Vec<f64>,
-    ) {
-        let row = &mut row[cols.clone()];
-        match &self.how {
-            How::Steady(values) => {
-                let values = &values[r * self.w..][cols];
-                for (v, s) in row.iter_mut().zip(values) {
-                    *v += s;
-                }
+    ) -> &'s [f64] {
+        let u = match &self.how {
+            How::Steady(values) => return &values[r * self.w..(r + 1) * self.w],
+            How::Unsteady(u) => u,
+        };
+        let (vector, cached, scalars) = (&u.vector, &u.cached, &u.scalars);
+        let (y, t) = (self.ys[r], step as f64 * self.dt);
+        let w = self.w;
+        let level = (step - u.first) as usize * u.stepped.len();
+        assert!(
+            (level + u.stepped.len()) * w <= u.levels.len(),
+            "step {step} not prepared"
+        );
+        // At most a few per expression: on the stack, not the heap.
+        let mut at = [0.0f64; 16];
+        let mut more = Vec::new();
+        let at: &[f64] = if scalars.len() <= at.len() {
+            for (v, p) in at.iter_mut().zip(scalars) {
+                *v = p.eval_at(&[0.0, y, t]);
             }
-            How::Unsteady {
-                vector,
-                cached,
-                scalars,
-            } => {
-                let (y, t) = (self.ys[r], step as f64 * self.dt);
-                let at: Vec<f64> = scalars.iter().map(|p| p.eval_at(&[0.0, y, t])).collect();
-                let mut args = Vec::with_capacity(3 + cached.len() + at.len());
-                for (k, part) in row.chunks_mut(BLOCK).enumerate() {
-                    let c0 = cols.start + k * BLOCK;
-                    let c = c0..c0 + part.len();
-                    args.clear();
-                    args.extend([
-                        Arg::Col(&self.xs[c.clone()]),
-                        Arg::Scalar(y),
-                        Arg::Scalar(t),
-                    ]);
-                    args.extend(cached.iter().map(|col| Arg::Col(&col[c.clone()])));
-                    args.extend(at.iter().map(|&v| Arg::Scalar(v)));
-                    let s = vector.eval(&args, part.len(), scratch);
-                    for (v, s) in part.iter_mut().zip(s) {
-                        *v += self.dt * s;
-                    }
+            &at[..scalars.len()]
+        } else {
+            more.extend(scalars.iter().map(|p| p.eval_at(&[0.0, y, t])));
+            &more
+        };
+        let mut args = Vec::with_capacity(3 + cached.len() + at.len());
+        for (k, part) in into[cols.clone()].chunks_mut(BLOCK).enumerate() {
+            let c0 = cols.start + k * BLOCK;
+            let c = c0..c0 + part.len();
+            args.clear();
+            args.extend([
+                Arg::Col(&self.xs[c.clone()]),
+                Arg::Scalar(y),
+                Arg::Scalar(t),
+            ]);
+            args.extend(cached.iter().map(|col| Arg::Col(&col[c.clone()])));
+            args.extend(
+                (0..u.stepped.len()).map(|k| Arg::Col(&u.levels[(level + k) * w..][c.clone()])),
+            );
+            args.extend(at.iter().map(|&v| Arg::Scalar(v)));
+            vector.eval_into(&args, part, scratch, self.dt);
+        }
+        into
+    }
+
+    /// Before a round of `m` steps from step `from`: the parts in x and t
+    /// for each of its steps, once per column (not per row).
+    pub fn prepare(&mut self, from: u64, m: usize) {
+        let (dt, w, xs) = (self.dt, self.w, &self.xs);
+        let How::Unsteady(u) = &mut self.how else {
+            return;
+        };
+        let n = u.stepped.len();
+        u.first = from;
+        if n == 0 {
+            return;
+        }
+        u.levels.resize(m * n * w, 0.0);
+        let mut scratch = Vec::new();
+        for (l, level) in u.levels.chunks_mut(n * w).enumerate() {
+            let t = (from + l as u64) as f64 * dt;
+            for (part, values) in u.stepped.iter().zip(level.chunks_mut(w)) {
+                for (c, out) in xs.chunks(BLOCK).zip(values.chunks_mut(BLOCK)) {
+                    let args = [Arg::Col(c), Arg::Scalar(f64::NAN), Arg::Scalar(t)];
+                    part.eval_into(&args, out, &mut scratch, 1.0);
                 }
             }
         }
+    }
+
+    /// A row's length in the storage.
+    pub fn row_len(&self) -> usize {
+        self.w
     }
 }
 
@@ -138,14 +193,19 @@ mod tests {
     use super::*;
     use crate::heat::source::Source;
 
-    /// The term added to every interior row of `u` at `step`, as a sweep
-    /// of depth 1 adds it.
+    /// The term added to every interior row of `u` at `step`, as the
+    /// sweep adds it to a stencil value.
     fn add(term: &SourceTerm, u: &mut Field, step: u64) {
         let (g, w, nx, ny) = (u.ghosts(), u.stride(), u.nx(), u.ny());
-        let mut scratch = Vec::new();
+        let (mut scratch, mut into) = (Vec::new(), vec![0.0; w]);
+        let mut term = term.clone();
+        term.prepare(step, 1);
         for r in g..g + ny {
+            let s = term.addend((step, r), g..g + nx, &mut into, &mut scratch);
             let row = &mut u.as_mut_slice()[r * w..(r + 1) * w];
-            term.add_row(step, r, g..g + nx, row, &mut scratch);
+            for c in g..g + nx {
+                row[c] += s[c];
+            }
         }
     }
 

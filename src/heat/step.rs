@@ -112,6 +112,9 @@ impl Stepper {
         if !self.walls.is_empty() {
             self.walls.refresh(u, from);
         }
+        if let Some(source) = &mut self.source {
+            source.prepare(from, m);
+        }
         if self.overlap {
             let Self {
                 halo,

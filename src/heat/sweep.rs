@@ -23,7 +23,9 @@
 
 use std::ops::Range;
 
-use super::kernel::{update_cols, update_cols2, Field, Stencil};
+use super::kernel::{
+    update_cols, update_cols2, update_cols2_plus, update_cols_plus, Field, Stencil,
+};
 use super::source_term::SourceTerm;
 
 /// Storage rows and columns (ghost layers included in the numbering) of the
@@ -82,7 +84,7 @@ impl Band<'_> {
     /// storage rows from `band.start` on. `ring` and `scratch` (the
     /// source's evaluator) are scratch space kept between calls (so a sweep
     /// allocates nothing).
-    pub fn run(&self, dst: &mut [f64], (ring, scratch): (&mut Vec<f64>, &mut Vec<f64>)) {
+    pub fn run(&self, dst: &mut [f64], (ring, scratch): (&mut Vec<f64>, &mut SourceScratch)) {
         let (w, m, region, reach, band) = (self.w, self.m, self.region, self.reach, &self.band);
         assert!(m >= 1);
         if region.is_empty() || band.is_empty() {
@@ -113,15 +115,18 @@ impl Band<'_> {
     /// (`mul_add` is fused in every path: same rounding).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut Vec<f64>) {
+    unsafe fn run_avx2(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut SourceScratch) {
         self.run_generic(dst, ring, scratch)
     }
 
     #[inline(always)]
-    fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut Vec<f64>) {
+    fn run_generic(&self, dst: &mut [f64], ring: &mut Vec<f64>, scratch: &mut SourceScratch) {
         let (w, levels) = (self.w, self.m - 1);
         if ring.len() < levels * RING * w {
             ring.resize(levels * RING * w, 0.0);
+        }
+        if self.source.is_some() && scratch.rows.len() < 2 * w {
+            scratch.rows.resize(2 * w, 0.0);
         }
         // Front f (every other row): level s works on rows j = f - (s - 1)
         // and j + 1, so level s-1 has already produced the rows up to j + 2
@@ -173,7 +178,7 @@ impl Band<'_> {
         s: usize,
         j: usize,
         dst: &mut [f64],
-        (ring, scratch): (&mut [f64], &mut Vec<f64>),
+        (ring, scratch): (&mut [f64], &mut SourceScratch),
     ) {
         let (w, m, src) = (self.w, self.m, self.src);
         let inside = |i: usize| i >= self.lo(s) && i < self.hi(s);
@@ -203,26 +208,48 @@ impl Band<'_> {
             &mut cur_levels[..RING * w]
         };
         let cs = self.cols(s);
+        // The source at the step this level computes, added to each cell's
+        // stencil value (so the same bits as adding it after the step).
+        let (add_j, add_j1) = match self.source {
+            Some((source, from)) => {
+                // Direct calls, not a closure: `addend` is inlined here, so
+                // its evaluator is compiled for AVX2 with the sweep.
+                let (a0, a1) = scratch.rows.split_at_mut(source.row_len());
+                let (step, regs) = (from + (s - 1) as u64, &mut scratch.regs);
+                let add_j = if inside(j) {
+                    Some(source.addend((step, j), cs.clone(), a0, regs))
+                } else {
+                    None
+                };
+                let add_j1 = if inside(j + 1) {
+                    Some(source.addend((step, j + 1), cs.clone(), a1, regs))
+                } else {
+                    None
+                };
+                (add_j, add_j1)
+            }
+            None => (None, None),
+        };
         if inside(j) && inside(j + 1) {
             let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
-            update_cols2(
-                two_rows(out, w, out_at(j), out_at(j + 1)),
-                rows,
-                cs.clone(),
-                self.st,
-            );
+            let out2 = two_rows(out, w, out_at(j), out_at(j + 1));
+            match (add_j, add_j1) {
+                (Some(p0), Some(p1)) => update_cols2_plus(out2, rows, cs, self.st, (p0, p1)),
+                _ => update_cols2(out2, rows, cs, self.st),
+            }
         } else {
-            let i = if inside(j) { j } else { j + 1 };
+            let (i, add) = if inside(j) {
+                (j, add_j)
+            } else {
+                (j + 1, add_j1)
+            };
             let k = out_at(i);
             let (row, south, north) = (prev(i), prev(i - 1), prev(i + 1));
-            update_cols(&mut out[k..k + w], row, south, north, cs.clone(), self.st);
-        }
-        if let Some((source, from)) = self.source {
-            // The source at the step this level computes, on the rows just
-            // made (the stencil's value rounded first, as at depth 1).
-            for i in [j, j + 1].into_iter().filter(|&i| inside(i)) {
-                let row = &mut out[out_at(i)..out_at(i) + w];
-                source.add_row(from + (s - 1) as u64, i, cs.clone(), row, scratch);
+            match add {
+                Some(p) => {
+                    update_cols_plus(&mut out[k..k + w], (row, south, north), cs, self.st, p)
+                }
+                None => update_cols(&mut out[k..k + w], row, south, north, cs, self.st),
             }
         }
         if s == m {
@@ -306,11 +333,19 @@ pub fn split_edges(u: &Field, reach: Reach) -> (Region, Vec<Region>) {
     (inner, edges)
 }
 
+/// A thread's space for a source: two rows of `dt * S` (the rows a level
+/// computes together) and the evaluator's registers.
+#[derive(Debug, Clone, Default)]
+pub struct SourceScratch {
+    rows: Vec<f64>,
+    regs: Vec<f64>,
+}
+
 /// The threads of one rank and their scratch rings.
 pub struct Team {
     pool: Option<rayon::ThreadPool>,
-    /// Each thread's rings and source evaluator registers.
-    rings: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Each thread's rings and source scratch.
+    rings: Vec<(Vec<f64>, SourceScratch)>,
 }
 
 impl Team {
@@ -329,7 +364,7 @@ impl Team {
         };
         Ok(Self {
             pool,
-            rings: vec![(Vec::new(), Vec::new()); threads],
+            rings: vec![(Vec::new(), SourceScratch::default()); threads],
         })
     }
 
