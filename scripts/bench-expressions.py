@@ -44,6 +44,9 @@ FUNCS = {
     "sin(3*x) + x^3": njit(lambda x: math.sin(3 * x) + x ** 3),
     "1/(1+x^2)": njit(lambda x: 1 / (1 + x ** 2)),
     "poly40": poly,
+    "exp(x)": njit(lambda x: math.exp(x)),
+    "sin(x)": njit(lambda x: math.sin(x)),
+    "4/(1+x^2)": njit(lambda x: 4 / (1 + x ** 2)),
 }
 
 

@@ -12,6 +12,10 @@
 #                                            a venv made on first use: target/lessons-venv)
 #   ./scripts/bench.sh workloads [--quick]   every workload `parsim workloads` lists, at its
 #                                            scaling-study defaults, 1 and 2 ranks: its own rate
+#   ./scripts/bench.sh expressions [--quick] integrate --f EXPR on 2 ranks: the batched evaluator,
+#                                            the reference one (PARSIM_NO_JIT=1), the built-in of
+#                                            the same function where there is one, and the
+#                                            lessons' numba (prange, 2 threads) on the same integrand
 #
 # Every point is repeated (REPEAT, default 5; 2 with --quick) and reported as
 # min and median: this machine is noisy, so compare figures from one run.
@@ -24,8 +28,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io|patterns|workloads) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns|workloads [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io|patterns|workloads|expressions) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns|workloads|expressions [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -77,13 +81,61 @@ print(n / r["phases"]["io"]["max"] / 1e6)'
   exit 0
 fi
 
-if [[ $what == patterns ]]; then
-  lessons=${PARSIM_LESSONS_DIR:-../shared/bench/lessons}
-  lvenv=$PARSIM_ROOT/target/lessons-venv
+# The lessons' venv (numpy, numba), made on first use.
+lessons=${PARSIM_LESSONS_DIR:-../shared/bench/lessons}
+lvenv=$PARSIM_ROOT/target/lessons-venv
+lessons_venv() {
   if [[ ! -x $lvenv/bin/python ]] || ! "$lvenv/bin/python" -c 'import numba' 2>/dev/null; then
     python3 -m venv "$lvenv" && "$lvenv/bin/pip" install -q numpy numba >&2 ||
       { echo "bench: cannot make the lessons' venv (numpy, numba) at $lvenv" >&2; exit 1; }
   fi
+}
+
+if [[ $what == expressions ]]; then
+  lessons_venv
+  n=100000000; (( quick )) && n=20000000
+  # median_ms ENV... -- ARGS: the median wall [ms] of REPEAT runs on 2 ranks.
+  median_ms() {
+    local env=()
+    while [[ $1 != -- ]]; do env+=("$1"); shift; done; shift
+    for _ in $(seq "$repeat"); do
+      env "${env[@]}" mpirun --bind-to core -x PARSIM_NO_JIT -n 2 "$PARSIM_BIN" integrate \
+        --n "$n" --a 0 --b 2 "$@" --no-output --json 2>/dev/null </dev/null
+    done | python3 -c '
+import json, statistics, sys
+print(statistics.median(float(json.loads(l)["wall_time_s"]) * 1e3 for l in sys.stdin if l.startswith("{")))'
+  }
+  numba=$(NUMBA_NUM_THREADS=2 "$lvenv/bin/python" scripts/bench-expressions.py "$n" "$repeat")
+  poly=$("$lvenv/bin/python" -c 'import sys; sys.path.insert(0, "scripts")
+import importlib.util as u
+s = u.spec_from_file_location("b", "scripts/bench-expressions.py"); m = u.module_from_spec(s)
+s.loader.exec_module(m); print(m.poly_text())' 2>/dev/null)
+  echo "integrate --f EXPR, left rule, $n points on [0, 2], 2 ranks vs numba prange on 2 threads"
+  echo "(median of $repeat runs, ms; $(lscpu | sed -n 's/^Model name: *//p'), expressions: $("$PARSIM_BIN" --version | sed -n 's/^expressions: //p'))"
+  printf '%-22s %10s %10s %10s %10s %9s %9s %9s\n' "f" "batched" "reference" "built-in" "numba" \
+    "ref/bat" "bat/blt" "numba/bat"
+  for f in 'x^2 - x' 'exp(-x^2)' 'sin(3*x) + x^3' '1/(1+x^2)' poly40 'exp(x)' 'sin(x)' '4/(1+x^2)'; do
+    expr=$f; [[ $f == poly40 ]] && expr=$poly
+    case $f in
+      'x^2 - x') builtin=lesson ;; 'exp(x)') builtin=exp ;; 'sin(x)') builtin=sin ;;
+      '4/(1+x^2)') builtin=pi ;; *) builtin= ;;
+    esac
+    fast=$(median_ms PARSIM_NO_JIT=0 -- --f "$expr")
+    ref=$(median_ms PARSIM_NO_JIT=1 -- --f "$expr")
+    blt=nan; [[ -n $builtin ]] && blt=$(median_ms PARSIM_NO_JIT=0 -- --f "$builtin")
+    nb=$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r.get(sys.argv[2], {}).get("median", float("nan")))' "$numba" "$expr")
+    python3 -c 'import sys
+f, fast, ref, blt, nb = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{f:22s} {fast:10.1f} {ref:10.1f} {blt:10.1f} {nb:10.1f} {ref/fast:8.1f}x {fast/blt:8.2f}x {nb/fast:8.2f}x")' \
+      "$f" "$fast" "$ref" "$blt" "$nb"
+  done
+  echo "Targets (issue 41): bat/blt <= 2 (the batched expression within 2x of the built-in),"
+  echo "numba/bat >= 3 (3x faster than the lessons' numba); ref/bat is what the batching gains."
+  exit 0
+fi
+
+if [[ $what == patterns ]]; then
+  lessons_venv
   # lesson SCRIPT KEY...: the median [ms] of the numba timing at that JSON
   # path, on 2 threads (the lessons' prange on this machine's 2 cores).
   lesson() {

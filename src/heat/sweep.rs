@@ -141,6 +141,37 @@ impl Band<'_> {
         }
     }
 
+    /// The source's `dt * S` for level s's rows j and j + 1 (those in its
+    /// range), added to each cell's stencil value (so the same bits as
+    /// adding it after the step). Direct calls, not a closure: `addend` is
+    /// inlined here, so its evaluator is compiled for AVX2 with the sweep.
+    #[inline(always)]
+    fn source_rows<'s>(
+        &'s self,
+        s: usize,
+        j: usize,
+        cs: &Range<usize>,
+        scratch: &'s mut SourceScratch,
+    ) -> (Option<&'s [f64]>, Option<&'s [f64]>) {
+        let Some((source, from)) = self.source else {
+            return (None, None);
+        };
+        let inside = |i: usize| i >= self.lo(s) && i < self.hi(s);
+        let (a0, a1) = scratch.rows.split_at_mut(source.row_len());
+        let (step, regs) = (from + (s - 1) as u64, &mut scratch.regs);
+        let add_j = if inside(j) {
+            Some(source.addend((step, j), cs.clone(), a0, regs))
+        } else {
+            None
+        };
+        let add_j1 = if inside(j + 1) {
+            Some(source.addend((step, j + 1), cs.clone(), a1, regs))
+        } else {
+            None
+        };
+        (add_j, add_j1)
+    }
+
     /// Level s (1..=m) covers rows `lo(s)..hi(s)` and columns `cols(s)`:
     /// the band grown by m - s cells, but past the region's sides only
     /// where they reach.
@@ -208,28 +239,7 @@ impl Band<'_> {
             &mut cur_levels[..RING * w]
         };
         let cs = self.cols(s);
-        // The source at the step this level computes, added to each cell's
-        // stencil value (so the same bits as adding it after the step).
-        let (add_j, add_j1) = match self.source {
-            Some((source, from)) => {
-                // Direct calls, not a closure: `addend` is inlined here, so
-                // its evaluator is compiled for AVX2 with the sweep.
-                let (a0, a1) = scratch.rows.split_at_mut(source.row_len());
-                let (step, regs) = (from + (s - 1) as u64, &mut scratch.regs);
-                let add_j = if inside(j) {
-                    Some(source.addend((step, j), cs.clone(), a0, regs))
-                } else {
-                    None
-                };
-                let add_j1 = if inside(j + 1) {
-                    Some(source.addend((step, j + 1), cs.clone(), a1, regs))
-                } else {
-                    None
-                };
-                (add_j, add_j1)
-            }
-            None => (None, None),
-        };
+        let (add_j, add_j1) = self.source_rows(s, j, &cs, scratch);
         if inside(j) && inside(j + 1) {
             let rows = [prev(j - 1), prev(j), prev(j + 1), prev(j + 2)];
             let out2 = two_rows(out, w, out_at(j), out_at(j + 1));
