@@ -1,6 +1,25 @@
 //! Printing end-of-run reports, shared by every workload (rank 0 only).
 
+use std::cell::RefCell;
+
 use serde::Serialize;
+
+thread_local! {
+    /// While [`collect`] runs: the JSON reports emitted, kept instead of
+    /// printed.
+    static KEPT: RefCell<Option<Vec<serde_json::Value>>> = const { RefCell::new(None) };
+}
+
+/// Run `f`, keeping the JSON reports it emits instead of printing them
+/// (their text still goes to stderr): a command made of several runs
+/// (`heat --refine`) prints them inside its own one JSON object, as
+/// stdout carries exactly one. Rank 0's reports only (the only emitter).
+pub fn collect<T>(f: impl FnOnce() -> T) -> (T, Vec<serde_json::Value>) {
+    let before = KEPT.with(|k| k.borrow_mut().replace(Vec::new()));
+    let result = f();
+    let kept = KEPT.with(|k| std::mem::replace(&mut *k.borrow_mut(), before));
+    (result, kept.unwrap_or_default())
+}
 
 /// Print a report. Without `json` the text goes to stdout. With `json`,
 /// stdout carries exactly one JSON object (so `| jq` and the scaling tool can
@@ -22,7 +41,10 @@ pub fn emit<R: Serialize>(text: &str, report: &R, hosts: &[String], json: bool) 
             v
         });
         match value {
-            Ok(v) => crate::console::out(&format!("{v}\n")),
+            Ok(v) => KEPT.with(|k| match k.borrow_mut().as_mut() {
+                Some(kept) => kept.push(v),
+                None => crate::console::out(&format!("{v}\n")),
+            }),
             Err(e) => {
                 crate::console::err_line(&format!("parsim: cannot encode report as JSON: {e}"))
             }

@@ -177,6 +177,14 @@ fn a_result_continued_from_its_field_is_the_same_run() {
     }
 }
 
+/// The one `parsim:` line of a refusal's stderr.
+fn parsim_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("parsim:"))
+        .unwrap_or("")
+}
+
 #[test]
 fn bad_init_files_are_refused_by_the_run_and_the_dry_run() {
     let dir = scratch("heat_init_bad");
@@ -240,9 +248,14 @@ fn bad_init_files_are_refused_by_the_run_and_the_dry_run() {
         if !args.contains(&"--output") {
             run.extend(["--output", "new.h5"]);
         }
-        assert_refused(&dir, 2, &run, expected);
+        let said = assert_refused(&dir, 2, &run, expected);
         run.push("--dry-run");
-        assert_refused(&dir, 2, &run, expected);
+        let dry = assert_refused(&dir, 2, &run, expected);
+        assert_eq!(
+            parsim_line(&dry),
+            parsim_line(&said),
+            "{args:?}: the dry run's line"
+        );
         assert!(!dir.join("new.h5").exists(), "{args:?} wrote new.h5");
     }
     // A valid dry run shows the field it will read.
@@ -313,9 +326,14 @@ fn bad_expressions_are_refused_in_one_line() {
     ] {
         let mut run = vec!["heat", "--nx", "20", "--ny", "10", "--init", init];
         run.extend(["--output", "new.h5"]);
-        assert_refused(&dir, 2, &run, expected);
+        let said = assert_refused(&dir, 2, &run, expected);
         run.push("--dry-run");
-        assert_refused(&dir, 2, &run, expected);
+        let dry = assert_refused(&dir, 2, &run, expected);
+        assert_eq!(
+            parsim_line(&dry),
+            parsim_line(&said),
+            "{init}: the dry run's line"
+        );
     }
     // A value that is not finite: found by the ranks, said once.
     let run = [

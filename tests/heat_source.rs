@@ -299,12 +299,23 @@ fn refine_runs_the_grids_and_reports_order_two() {
     // Only the finest grid writes the result file.
     let f = read_field(&dir.join("r.h5"), "/heat/temperature");
     assert_eq!(f.dim(), (63, 63));
-    // --json: each grid's report, then the orders.
+    // --json: one JSON document, each grid's report and the orders.
     let mut json = base.to_vec();
     json.extend(["--json", "--force"]);
     let out = run_ok(&dir, 3, &json);
-    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    let r = &last["refine"];
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let grids = doc["grids"].as_array().unwrap();
+    let nx: Vec<_> = grids.iter().map(|g| g["config"]["nx"].as_u64()).collect();
+    assert_eq!(nx, [Some(15), Some(31), Some(63)], "{out}");
+    for (g, e) in grids
+        .iter()
+        .zip(doc["refine"]["errors"].as_array().unwrap())
+    {
+        assert_eq!(g["validation"]["max_abs_error"], e[0], "{out}");
+        assert_eq!(g["validation"]["l2_error"], e[1], "{out}");
+    }
+    let r = &doc["refine"];
     assert_eq!(r["second_order"], true, "{out}");
     for o in r["l2_order"].as_array().unwrap() {
         assert!((o.as_f64().unwrap() - 2.0).abs() <= 0.1, "{r}");

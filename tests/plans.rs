@@ -12,6 +12,11 @@ type Case = (&'static [&'static str], &'static str);
 
 /// The invalid options of each workload.
 fn tables() -> Vec<(&'static str, Vec<Case>)> {
+    // An exact solution within the expression limits whose wall x = 0
+    // (each x a number) is not: refused as a line, not a panic of the ranks.
+    let long: &'static str =
+        Box::leak(format!("x*t{}", " + 0.0001*x*y*t".repeat(250)).into_boxed_str());
+    let long_exact: &'static [&'static str] = Box::leak(Box::new(["--exact", long]));
     vec![
         (
             "heat",
@@ -45,6 +50,10 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (
                     &["--exact", "floor(t)*x"],
                     "--exact 'floor(t)*x': floor() has no",
+                ),
+                (
+                    long_exact,
+                    "u at the wall x = 0, as an expression in (y, t), is 4",
                 ),
                 (&["--refine", "3"], "--refine needs --exact"),
                 (

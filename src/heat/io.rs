@@ -50,7 +50,7 @@ use super::layout::{
     UNITS_TEMPERATURE, UNITS_TIME,
 };
 use super::meta::Stamp;
-use super::xdmf::Xdmf;
+use super::xdmf::{Information, Xdmf};
 use crate::error::{Failure, Outcome};
 use crate::h5::{describe, write_list, write_num, write_str, ResultFile, RunMeta};
 use crate::output::PendingOutput;
@@ -98,6 +98,11 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// The problem as the XDMF sidecar shows it.
+    fn information(&self) -> Information {
+        Information::of(self.cfg, self.init_sum)
+    }
+
     /// Disk space the file needs, reserved when it is created: the field,
     /// the snapshots, the coordinates, [`crate::h5::METADATA_BYTES`] for
     /// HDF5's metadata and the attributes, and 1 KiB per snapshot for its view (about 650 bytes of
@@ -145,7 +150,7 @@ pub fn open<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
                 let xdmf = match &plan.extras.xdmf {
                     Some(x) => {
                         let x = PendingOutput::prepare(x, force)?;
-                        x.reserve(Xdmf::bytes(plan.snapshots))
+                        x.reserve(Xdmf::bytes(plan.snapshots, &plan.information()))
                             .map_err(Failure::runtime)?;
                         Some(x)
                     }
@@ -411,7 +416,10 @@ impl HeatFile {
             Ok((temperature, snapshots))
         })()
         .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;
-        let xdmf = xdmf.map(|out| (out, Xdmf::new(final_name, cfg, steps_done)));
+        let xdmf = xdmf.map(|out| {
+            let x = Xdmf::new(final_name, cfg, steps_done, plan.information());
+            (out, x)
+        });
         Ok(Self {
             file,
             temperature,

@@ -76,18 +76,34 @@ pub fn derive(text: &str, alpha: f64, (lx, ly): (f64, f64)) -> Result<Derived, S
         });
         on.text(&[along, "t"])
     };
+    let walls = [
+        wall(0, 0.0, "y"),
+        wall(0, lx, "y"),
+        wall(1, 0.0, "x"),
+        wall(1, ly, "x"),
+    ];
+    // A wall's text can outgrow the expression limits that u's own text
+    // is within (each x becomes a number): refused here, in one line, not
+    // where the ranks compile the walls.
+    for (text, (at, along)) in walls.iter().zip([
+        ("x = 0".to_string(), "y"),
+        (format!("x = {lx:?}"), "y"),
+        ("y = 0".to_string(), "x"),
+        (format!("y = {ly:?}"), "x"),
+    ]) {
+        expr::parse(text, &[along, "t"]).map_err(|why| {
+            bad(format!(
+                "u at the wall {at}, as an expression in ({along}, t), is {why}"
+            ))
+        })?;
+    }
     Ok(Derived {
         exact: Manufactured {
             text: text.to_string(),
             program: Program::new(&u),
         },
         source: Source::from_tree(SOURCE_TEXT, &s),
-        walls: [
-            wall(0, 0.0, "y"),
-            wall(0, lx, "y"),
-            wall(1, 0.0, "x"),
-            wall(1, ly, "x"),
-        ],
+        walls,
     })
 }
 
@@ -121,6 +137,14 @@ mod tests {
         let err = derive("abs(x - 0.5)*t", 1.0, (1.0, 1.0)).err().unwrap();
         assert!(
             err.starts_with("--exact 'abs(x - 0.5)*t': abs() has no derivative"),
+            "{err}"
+        );
+        // Within the limits, with walls beyond them once x is a number.
+        let long = format!("x*t{}", " + 0.0001*x*y*t".repeat(250));
+        let err = derive(&long, 1.0, (1.0, 1.0)).err().unwrap();
+        assert!(
+            err.contains("u at the wall x = 0, as an expression in (y, t), is 4")
+                && err.ends_with(" bytes long (at most 4096)"),
             "{err}"
         );
         let err = derive("x*q", 1.0, (1.0, 1.0)).err().unwrap();

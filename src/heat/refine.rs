@@ -59,9 +59,10 @@ pub fn refined(job: &HeatJob, k: u32, grids: u32) -> HeatJob {
 }
 
 /// Collective: run every grid of `grids` (coarsest first), each an
-/// ordinary run with its report; then rank 0 prints the observed orders
-/// (with `--json`, as one more JSON object, `{"refine": ...}`). Not 2:
-/// the validation's exit code.
+/// ordinary run with its report; then rank 0 prints the observed orders.
+/// With `--json`, stdout carries one JSON object, as for every command:
+/// `{"grids": [each grid's report], "refine": the orders}` (`refine` null
+/// when a grid's run failed). Not 2: the validation's exit code.
 pub fn run<C: Communicator>(
     world: &C,
     grids: &[HeatStart],
@@ -69,25 +70,30 @@ pub fn run<C: Communicator>(
     stop: &StopSignal,
 ) -> Outcome {
     let errors: Errors = Rc::default();
-    for grid in grids {
-        let start = HeatStart {
-            job: HeatJob {
-                errors: Some(errors.clone()),
-                ..grid.job.clone()
-            },
-            ..grid.clone()
-        };
-        super::run::run(world, &start, meta, stop)?;
-    }
+    let json = grids[0].job.out.json;
+    let (done, reports) = crate::report::collect(|| {
+        grids.iter().try_for_each(|grid| {
+            let start = HeatStart {
+                job: HeatJob {
+                    errors: Some(errors.clone()),
+                    ..grid.job.clone()
+                },
+                ..grid.clone()
+            };
+            super::run::run(world, &start, meta, stop)
+        })
+    });
     let orders = Orders::new(errors.borrow().clone());
     if world.rank() == 0 {
-        if grids[0].job.out.json {
-            let json = serde_json::json!({ "refine": &orders });
+        if json {
+            let refine = done.is_ok().then_some(&orders);
+            let json = serde_json::json!({ "grids": reports, "refine": refine });
             crate::console::out(&format!("{json}\n"));
-        } else {
+        } else if done.is_ok() {
             crate::console::out(&orders.text());
         }
     }
+    done?;
     if orders.second_order {
         Ok(())
     } else {

@@ -14,11 +14,15 @@
 //! - `3DCoRectMesh` of `1 ny nx` points with z-y-x origin and spacing
 //!   (`2DCoRectMesh` lands in the YZ plane in both VTK generations);
 //! - geometry with `Precision="8"` (without it dx = 0.01 reads as float32);
-//! - times printed in full (shortest round-trip) so they equal the file's.
+//! - times printed in full (shortest round-trip) so they equal the file's;
+//! - the problem (init, its file and checksum, each wall, the source, the
+//!   exact solution: what `/heat`'s attributes hold) as `<Information
+//!   Name Value>` elements of the domain, so that a sidecar opened without
+//!   its HDF5 file still says what was solved.
 
 use std::fmt::Write as _;
 
-use super::config::HeatConfig;
+use super::config::{HeatConfig, Wall};
 use super::layout::view_name;
 
 /// One time step of the collection.
@@ -40,12 +44,62 @@ pub struct Xdmf {
     final_step: u64,
     final_time: f64,
     snapshots: Vec<Step>,
+    information: Information,
+}
+
+/// The problem as name-value pairs, named as `/heat`'s attributes are
+/// (`super::io::write_attributes`): `init`, `init_file` and
+/// `init_checksum` for a field read from a file, `bc_SIDE_kind` for each
+/// wall with `bc_SIDE` (a value) or `bc_SIDE_expression`, and `exact`, or
+/// else `source`, where given (the exact solution implies the source).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Information(Vec<(String, String)>);
+
+impl Information {
+    /// `init_sum`: the checksum of the initial field read from a file.
+    pub fn of(cfg: &HeatConfig, init_sum: Option<u64>) -> Self {
+        let mut pairs = vec![("init".to_string(), cfg.init.name().to_string())];
+        if let (Some(file), Some(sum)) = (cfg.init.file(), init_sum) {
+            pairs.push(("init_file".into(), file.shown()));
+            pairs.push(("init_checksum".into(), sum.to_string()));
+        }
+        for (side, wall) in cfg.boundaries.sides() {
+            pairs.push((format!("bc_{side}_kind"), wall.kind().into()));
+            match wall {
+                Wall::Value(v) => pairs.push((format!("bc_{side}"), format!("{v:?}"))),
+                Wall::Expr(e) => pairs.push((format!("bc_{side}_expression"), e.clone())),
+                Wall::Insulated | Wall::Periodic => {}
+            }
+        }
+        if let Some(exact) = &cfg.exact {
+            pairs.push(("exact".into(), exact.text.clone()));
+        } else if let Some(source) = &cfg.source {
+            pairs.push(("source".into(), source.text.clone()));
+        }
+        Self(pairs)
+    }
+
+    /// The XML of the elements, one line each.
+    fn render(&self) -> String {
+        let mut s = String::new();
+        for (name, value) in &self.0 {
+            let (name, value) = (xml_escape(name), xml_escape(value));
+            let _ = writeln!(s, "  <Information Name=\"{name}\" Value=\"{value}\"/>");
+        }
+        s
+    }
+
+    /// The exact size of [`Self::render`]'s text, for the reservation.
+    pub fn bytes(&self) -> u64 {
+        self.render().len() as u64
+    }
 }
 
 impl Xdmf {
     /// `h5_name`: the result file's name as seen from the sidecar's
-    /// directory; `final_step`: the step the final field is at.
-    pub fn new(h5_name: &str, cfg: &HeatConfig, final_step: u64) -> Self {
+    /// directory; `final_step`: the step the final field is at;
+    /// `information`: the problem (see [`Information::of`]).
+    pub fn new(h5_name: &str, cfg: &HeatConfig, final_step: u64, information: Information) -> Self {
         Self {
             h5_name: h5_name.to_string(),
             nx: cfg.nx,
@@ -55,14 +109,18 @@ impl Xdmf {
             final_step,
             final_time: cfg.time_label(final_step),
             snapshots: Vec::new(),
+            information,
         }
     }
 
     /// At most the size of the sidecar of a run with `snapshots`
-    /// snapshots and a result file name of up to 1000 bytes (reserved on
-    /// disk before the run; see the test).
-    pub fn bytes(snapshots: u64) -> u64 {
-        snapshots.saturating_add(1).saturating_mul(2048) + 1024
+    /// snapshots, a result file name of up to 1000 bytes and the problem
+    /// `information` (reserved on disk before the run; see the test): the
+    /// information's own size is exact, as expressions and file names
+    /// are as long as the user makes them.
+    pub fn bytes(snapshots: u64, information: &Information) -> u64 {
+        (snapshots.saturating_add(1).saturating_mul(2048) + 1024)
+            .saturating_add(information.bytes())
     }
 
     /// Snapshot `k` of the file, taken at `step` (time `time`). A snapshot
@@ -93,6 +151,7 @@ impl Xdmf {
         s += "<?xml version=\"1.0\" ?>\n";
         s += "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n";
         s += "<Xdmf Version=\"3.0\">\n <Domain>\n";
+        s += &self.information.render();
         s += "  <Grid Name=\"heat\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
         for (k, step) in self.steps().iter().enumerate() {
             self.grid(&mut s, k, step);
@@ -140,16 +199,65 @@ mod tests {
     use super::*;
     use crate::heat::config::HeatRequest;
 
+    /// A problem with every kind of information, long and full of XML's
+    /// special characters (in the init file's name; the expression
+    /// language has none of them).
+    fn problem(init: &str) -> HeatConfig {
+        let long = |v: &str| format!("{v}*y{}", format!(" + 0.001*sin({v}*t)").repeat(60));
+        HeatConfig::new(&HeatRequest {
+            init: Some(init.parse().unwrap()),
+            left: Some(Wall::Expr(long("y"))),
+            right: Some(Wall::Insulated),
+            bottom: Some(Wall::Value(-1.25e-300)),
+            source: Some(long("x")),
+            ..HeatRequest::default()
+        })
+        .unwrap()
+    }
+
     #[test]
     fn the_reserved_size_holds_the_sidecar() {
-        let cfg = HeatConfig::new(&HeatRequest::default()).unwrap();
-        for n in [0u64, 1, 7, 300] {
-            let mut x = Xdmf::new(&"n".repeat(1000), &cfg, u64::MAX);
-            for k in 0..n {
-                x.push_snapshot(k as usize, k, -1.2345678901234567e-300 * k as f64);
+        for cfg in [
+            HeatConfig::new(&HeatRequest::default()).unwrap(),
+            problem(&format!("{}<&>'\".h5:/a<b>/c\"d'", "w".repeat(900))),
+        ] {
+            for n in [0u64, 1, 7, 300] {
+                let info = Information::of(&cfg, Some(u64::MAX));
+                let bytes = Xdmf::bytes(n, &info);
+                let mut x = Xdmf::new(&"n".repeat(1000), &cfg, u64::MAX, info);
+                for k in 0..n {
+                    x.push_snapshot(k as usize, k, -1.2345678901234567e-300 * k as f64);
+                }
+                assert!(x.render().len() as u64 <= bytes, "{n} snapshots");
             }
-            assert!(x.render().len() as u64 <= Xdmf::bytes(n), "{n} snapshots");
         }
+    }
+
+    #[test]
+    fn the_problem_is_in_information_elements_escaped() {
+        let cfg = problem("a<b>&'\".npy");
+        let x = Xdmf::new("h.h5", &cfg, 3, Information::of(&cfg, Some(42)));
+        let text = x.render();
+        let info = |name: &str| {
+            let at = text
+                .find(&format!("<Information Name=\"{name}\" Value=\""))
+                .unwrap_or_else(|| panic!("no {name} in {text}"));
+            let rest = &text[at..];
+            rest[..rest.find("/>").unwrap()].to_string()
+        };
+        assert!(info("init").ends_with("Value=\"a&lt;b&gt;&amp;&apos;&quot;.npy\""));
+        assert!(info("init_file").contains("a&lt;b&gt;&amp;&apos;&quot;.npy"));
+        assert!(info("init_checksum").ends_with("Value=\"42\""));
+        assert!(info("bc_left_kind").ends_with("Value=\"expression\""));
+        assert!(info("bc_left_expression").contains("0.001*sin(y*t)"));
+        assert!(info("bc_right_kind").ends_with("Value=\"insulated\""));
+        assert!(info("bc_bottom").ends_with("Value=\"-1.25e-300\""));
+        assert!(info("bc_top_kind").ends_with("Value=\"value\""));
+        assert!(info("source").contains("x*y + 0.001"));
+        assert!(!text.contains("bc_right\"") && !text.contains("\"exact\""));
+        // Inside the domain, before the one temporal collection.
+        let (domain, grid) = (text.find("<Domain>").unwrap(), text.find("<Grid ").unwrap());
+        assert!((domain..grid).contains(&text.find("<Information ").unwrap()));
     }
 
     fn config() -> HeatConfig {
@@ -165,7 +273,7 @@ mod tests {
     #[test]
     fn one_temporal_series_ending_with_the_final_field() {
         let cfg = config();
-        let mut x = Xdmf::new("a&b.h5", &cfg, 12);
+        let mut x = Xdmf::new("a&b.h5", &cfg, 12, Information::of(&cfg, None));
         for k in 0..3 {
             x.push_snapshot(k, 5 * k as u64, cfg.time_label(5 * k as u64));
         }
@@ -187,7 +295,7 @@ mod tests {
     #[test]
     fn a_snapshot_at_the_final_step_is_the_final_field() {
         let cfg = config();
-        let mut x = Xdmf::new("h.h5", &cfg, 10);
+        let mut x = Xdmf::new("h.h5", &cfg, 10, Information::of(&cfg, None));
         for (k, step) in [0u64, 5, 10].into_iter().enumerate() {
             x.push_snapshot(k, step, cfg.time_label(step));
         }
