@@ -26,19 +26,15 @@ pub struct HeatArgs {
     /// Interior points along y [default: 2000].
     #[arg(long)]
     ny: Option<usize>,
-    /// Interior points along z: solve in 3D (7-point stencil, 3D process
-    /// grid) [default for --nx and --ny then: 200].
-    #[arg(long)]
-    nz: Option<usize>,
     /// Grid spacing along x, in m; the domain is (nx+1)*dx wide [default: 0.01].
     #[arg(long)]
     dx: Option<f64>,
     /// Grid spacing along y, in m [default: 0.01].
     #[arg(long)]
     dy: Option<f64>,
-    /// Grid spacing along z, in m (3D, with --nz) [default: 0.01].
-    #[arg(long)]
-    dz: Option<f64>,
+    /// The 3D run's options (boxed: the subcommands' options are one enum).
+    #[command(flatten)]
+    z: Box<three::ZArgs>,
     /// Thermal diffusivity, in m²/s [default: 0.5].
     #[arg(long)]
     alpha: Option<f64>,
@@ -81,14 +77,6 @@ pub struct HeatArgs {
     /// t [default: 85 for disk, 0 otherwise].
     #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     bc_top: Option<Wall>,
-    /// Front wall (z = 0; 3D, with --nz): a temperature in °C [default:
-    /// 35 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
-    bc_front: Option<Wall>,
-    /// Back wall (z = (nz+1) dz; 3D, with --nz): a temperature in °C
-    /// [default: 50 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
-    bc_back: Option<Wall>,
     /// periodic: join the left and right walls (the field wraps around
     /// along x, period nx*dx).
     #[arg(long, value_enum, value_name = "periodic")]
@@ -285,7 +273,7 @@ pub struct Heat;
 /// A planned heat run: 2D (without `--nz`) or 3D.
 #[derive(Debug, Clone)]
 pub enum HeatKind {
-    Two(HeatStart),
+    Two(Box<HeatStart>),
     Three(Box<super::plan3d::Start3d>),
 }
 
@@ -326,7 +314,7 @@ impl Spec for Heat {
     };
 
     fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
-        if a.nz.is_some() {
+        if a.z.nz.is_some() {
             // 3D reads no file yet (its plan refuses --restart and --init FILE).
             return Ok(HeatInputs::default());
         }
@@ -334,7 +322,7 @@ impl Spec for Heat {
     }
 
     fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatKind> {
-        if a.nz.is_some() {
+        if a.z.nz.is_some() {
             return a.into_start3d(s).map(|t| HeatKind::Three(Box::new(t)));
         }
         let mut job = a.into_job()?;
@@ -343,12 +331,12 @@ impl Spec for Heat {
         let mut plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
         plan.init_field = inputs.init;
         let grids = refined_grids(&job, s)?;
-        Ok(HeatKind::Two(HeatStart {
+        Ok(HeatKind::Two(Box::new(HeatStart {
             job,
             plan,
             resume,
             grids,
-        }))
+        })))
     }
 
     fn resolved(h: &HeatKind, _: &Setting) -> String {

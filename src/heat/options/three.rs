@@ -6,10 +6,31 @@
 use super::{HeatArgs, Io, Joined};
 use crate::check::at_least;
 use crate::error::{Failure, Outcome};
+use crate::heat::config::Wall;
 use crate::heat::decomp::ProcGrid;
 use crate::heat::decomp3d::ProcGrid3;
 use crate::heat::plan3d::{not_yet, Request3d, Start3d};
 use crate::spec::Setting;
+
+/// The options of a 3D run only.
+#[derive(Debug, clap::Args)]
+pub struct ZArgs {
+    /// Interior points along z: solve in 3D (7-point stencil, 3D process
+    /// grid) [default for --nx and --ny then: 200].
+    #[arg(long)]
+    pub(super) nz: Option<usize>,
+    /// Grid spacing along z, in m (3D, with --nz) [default: 0.01].
+    #[arg(long)]
+    pub(super) dz: Option<f64>,
+    /// Front wall (z = 0; 3D, with --nz): a temperature in °C [default:
+    /// 35 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub(super) bc_front: Option<Wall>,
+    /// Back wall (z = (nz+1) dz; 3D, with --nz): a temperature in °C
+    /// [default: 50 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub(super) bc_back: Option<Wall>,
+}
 
 /// `--proc-grid`: `PXxPY` or `PXxPYxPZ`, checked against the run's
 /// dimensions by the plan.
@@ -34,9 +55,9 @@ impl HeatArgs {
     /// The 2D run's process grid, and a refusal of 3D's options.
     pub(super) fn grid_2d(&self) -> Outcome<Option<ProcGrid>> {
         for (given, name) in [
-            (self.dz.is_some(), "--dz"),
-            (self.bc_front.is_some(), "--bc-front"),
-            (self.bc_back.is_some(), "--bc-back"),
+            (self.z.dz.is_some(), "--dz"),
+            (self.z.bc_front.is_some(), "--bc-front"),
+            (self.z.bc_back.is_some(), "--bc-back"),
         ] {
             if given {
                 return Err(Failure::usage(format!(
@@ -69,8 +90,8 @@ impl HeatArgs {
             }
         };
         let req = Request3d {
-            n: [self.nx, self.ny, self.nz],
-            d: [self.dx, self.dy, self.dz],
+            n: [self.nx, self.ny, self.z.nz],
+            d: [self.dx, self.dy, self.z.dz],
             alpha: self.alpha,
             dt: self.dt,
             steps: self.steps,
@@ -80,8 +101,8 @@ impl HeatArgs {
                 self.bc_right,
                 self.bc_bottom,
                 self.bc_top,
-                self.bc_front,
-                self.bc_back,
+                self.z.bc_front,
+                self.z.bc_back,
             ],
             allow_unstable: self.allow_unstable,
         };
