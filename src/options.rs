@@ -82,6 +82,11 @@ impl CheckpointArgs {
         self.restart.as_deref()
     }
 
+    /// `--checkpoint-every` as given (0: only when stopped).
+    pub fn every(&self) -> u64 {
+        self.checkpoint_every
+    }
+
     /// Where and how often `workload` checkpoints (never onto another of
     /// its outputs: `crate::workloads` compares every path the run writes).
     pub fn into_checkpointing(self, out: &Output, workload: &str) -> Outcome<Checkpointing> {

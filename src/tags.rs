@@ -4,6 +4,9 @@
 /// Halo messages: `HALO + (dy + 1) * 3 + (dx + 1)` for the direction of
 /// travel `(dx, dy)`, so 10..=18.
 pub const HALO: i32 = 10;
+/// 3D heat halo messages: `HALO_3D + face` for the face of the sender's
+/// block they leave through (`heat::decomp3d::FACES`), so 80..=85.
+pub const HALO_3D: i32 = 80;
 /// Heat: strips of the field gathered to rank 0.
 pub const HEAT_GATHER: i32 = 20;
 /// OU: per-member summaries (last value, lag-1 sums) gathered to rank 0.

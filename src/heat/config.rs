@@ -448,7 +448,7 @@ pub fn stable_dt(dx: f64, dy: f64, alpha: f64) -> f64 {
 /// the exact limit can be an ulp above the computed one (dx = dy = 0.01,
 /// alpha = 0.5: the limit is 5e-5, computed as 4.9999999999999996e-05); a
 /// relative excess that small cannot make the scheme grow.
-fn beyond(dt: f64, limit: f64) -> bool {
+pub(super) fn beyond(dt: f64, limit: f64) -> bool {
     dt > limit * (1.0 + 1e-12)
 }
 

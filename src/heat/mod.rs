@@ -1,4 +1,4 @@
-//! The 2D heat equation on a block-partitioned grid.
+//! The heat equation on a block-partitioned grid: 2D, or 3D with `--nz`.
 //!
 //! Where to look:
 //! - [`config`]: the problem and its validation (stability limit);
@@ -28,19 +28,26 @@
 //! - [`manufactured`]: `--exact`, the problem derived from a solution (pure);
 //! - [`source`]: `--source`, parsed (pure); [`source_term`]: what it adds
 //!   to a block after each step (pure);
-//! - [`run`]: heat's part of a run on the one driver (`crate::driver`).
+//! - [`run`]: heat's part of a run on the one driver (`crate::driver`);
+//! - 3D (`--nz`): [`plan3d`] (the problem, its stability limit, the plan),
+//!   [`decomp3d`] (3D process grid and blocks; pure), [`kernel3d`] (the
+//!   field, the 7-point update, the sine mode's exact solutions; pure),
+//!   [`halo3d`] (the six-face exchange), [`run3d`] (the run and report).
 
 pub mod checkpoint;
 pub mod config;
 pub mod decomp;
+pub mod decomp3d;
 pub mod field_file;
 mod finish;
 pub mod gather;
 pub mod halo;
+pub mod halo3d;
 pub mod init_expr;
 pub mod inputs;
 pub mod io;
 pub mod kernel;
+pub mod kernel3d;
 pub mod layout;
 pub mod manufactured;
 pub mod meta;
@@ -48,9 +55,11 @@ pub mod options;
 #[cfg(feature = "parallel-io")]
 pub mod pario;
 pub mod plan;
+pub mod plan3d;
 pub mod refine;
 pub mod report;
 pub mod run;
+pub mod run3d;
 pub mod source;
 pub mod source_term;
 pub mod step;

@@ -2,11 +2,12 @@
 //! what the inputs step read of a restart's checkpoint
 //! (`super::inputs`): heat plans once.
 
+mod three;
+
 use clap::Args;
 use mpi::traits::Communicator;
 
 use super::config::{HeatRequest, Init, Wall};
-use super::decomp::ProcGrid;
 use super::inputs::HeatInputs;
 use super::layout::{Extras, IoMode};
 use super::plan::{HeatJob, HeatPlan, HeatStart, Tuning};
@@ -31,6 +32,9 @@ pub struct HeatArgs {
     /// Grid spacing along y, in m [default: 0.01].
     #[arg(long)]
     dy: Option<f64>,
+    /// The 3D run's options (boxed: the subcommands' options are one enum).
+    #[command(flatten)]
+    z: Box<three::ZArgs>,
     /// Thermal diffusivity, in m²/s [default: 0.5].
     #[arg(long)]
     alpha: Option<f64>,
@@ -98,10 +102,10 @@ pub struct HeatArgs {
     /// in m, and t, in s; steps one at a time: time block 1).
     #[arg(long, value_name = "EXPR")]
     source: Option<String>,
-    /// Process grid PXxPY (ranks along x times ranks along y)
-    /// [default: balanced, like MPI_Dims_create].
+    /// Process grid PXxPY (ranks along x times ranks along y); PXxPYxPZ
+    /// in 3D (with --nz) [default: balanced, like MPI_Dims_create].
     #[arg(long, value_name = "PXxPY")]
-    proc_grid: Option<ProcGrid>,
+    proc_grid: Option<three::GridArg>,
     #[command(flatten)]
     ckpt: CheckpointArgs,
     /// Steps between the collective checks for stop signals (SIGTERM,
@@ -190,6 +194,7 @@ impl HeatArgs {
     /// The job as asked, its options checked one by one (the plan checks
     /// them together, against the ranks).
     fn into_job(self) -> Outcome<HeatJob> {
+        let grid = self.grid_2d()?;
         let out = self.out.into_output(Heat::INFO.default_output);
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
@@ -238,7 +243,7 @@ impl HeatArgs {
                 source: self.source,
                 exact: self.exact,
             },
-            grid: self.proc_grid,
+            grid,
             refine: self.refine.unwrap_or(1),
             errors: None,
             out,
@@ -265,9 +270,16 @@ impl HeatArgs {
 /// `parsim heat` in the registry.
 pub struct Heat;
 
+/// A planned heat run: 2D (without `--nz`) or 3D.
+#[derive(Debug, Clone)]
+pub enum HeatKind {
+    Two(Box<HeatStart>),
+    Three(Box<super::plan3d::Start3d>),
+}
+
 impl Spec for Heat {
     type Options = HeatArgs;
-    type Plan = HeatStart;
+    type Plan = HeatKind;
     type Inputs = HeatInputs;
     const INFO: Info = Info {
         name: "heat",
@@ -302,25 +314,36 @@ impl Spec for Heat {
     };
 
     fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
+        if a.z.nz.is_some() {
+            // 3D reads no file yet (its plan refuses --restart and --init FILE).
+            return Ok(HeatInputs::default());
+        }
         HeatInputs::read(a.ckpt.restart(), a.init.as_deref())
     }
 
-    fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatStart> {
+    fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatKind> {
+        if a.z.nz.is_some() {
+            return a.into_start3d(s).map(|t| HeatKind::Three(Box::new(t)));
+        }
         let mut job = a.into_job()?;
         inputs.complete(&mut job.request)?;
         let resume = inputs.restart;
         let mut plan = HeatPlan::new(&job, resume.as_ref(), s.ranks, s.cache)?;
         plan.init_field = inputs.init;
         let grids = refined_grids(&job, s)?;
-        Ok(HeatStart {
+        Ok(HeatKind::Two(Box::new(HeatStart {
             job,
             plan,
             resume,
             grids,
-        })
+        })))
     }
 
-    fn resolved(h: &HeatStart, _: &Setting) -> String {
+    fn resolved(h: &HeatKind, _: &Setting) -> String {
+        let h = match h {
+            HeatKind::Two(h) => h,
+            HeatKind::Three(t) => return t.resolved(),
+        };
         let plan = &h.plan;
         let block = plan.decomp.block(0);
         let (restart, field) = match &h.resume {
@@ -342,11 +365,17 @@ impl Spec for Heat {
         )
     }
 
-    fn output(p: &HeatStart) -> &crate::driver::Output {
-        &p.job.out
+    fn output(p: &HeatKind) -> &crate::driver::Output {
+        match p {
+            HeatKind::Two(p) => &p.job.out,
+            HeatKind::Three(t) => &t.out,
+        }
     }
 
-    fn reads(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
+    fn reads(p: &HeatKind) -> Vec<(&'static str, std::path::PathBuf)> {
+        let HeatKind::Two(p) = p else {
+            return Vec::new();
+        };
         let restart = p.job.checkpointing.restart.clone();
         let init = p.job.request.init.as_ref().and_then(Init::file);
         let init = init.map(|f| ("--init", f.path.clone()));
@@ -357,7 +386,10 @@ impl Spec for Heat {
             .collect()
     }
 
-    fn writes(p: &HeatStart) -> Vec<(&'static str, std::path::PathBuf)> {
+    fn writes(p: &HeatKind) -> Vec<(&'static str, std::path::PathBuf)> {
+        let HeatKind::Two(p) = p else {
+            return Vec::new();
+        };
         let mut w = vec![("--checkpoint", p.job.checkpointing.path.clone())];
         w.extend(
             p.job
@@ -369,7 +401,11 @@ impl Spec for Heat {
         w
     }
 
-    fn run<C: Communicator>(w: &C, h: &HeatStart, meta: &RunMeta, stop: &StopSignal) -> Outcome {
+    fn run<C: Communicator>(w: &C, h: &HeatKind, meta: &RunMeta, stop: &StopSignal) -> Outcome {
+        let h = match h {
+            HeatKind::Two(h) => h,
+            HeatKind::Three(t) => return super::run3d::run(w, t, meta, stop),
+        };
         if h.grids.is_empty() {
             return super::run::run(w, h, meta, stop);
         }

@@ -169,7 +169,7 @@ pub struct InitRead {
 
 impl Validation {
     /// The validation's lines of the text report.
-    fn write_text(&self, s: &mut String) {
+    pub(super) fn write_text(&self, s: &mut String) {
         match self {
             Validation::Exact {
                 max_rel_error,

@@ -56,8 +56,18 @@ pub struct FieldStats {
 /// fields of 1e-300 lose it, and divided once. A plain float sum would
 /// change its last bits with the process grid (as it did).
 pub fn field_stats<C: Communicator>(comm: &C, u: &Field, cells: usize) -> FieldStats {
+    values_stats(comm, || u.interior().into_iter().copied(), cells)
+}
+
+/// Collective: [`field_stats`] of the values `values` walks (each call
+/// walks them all again; the 3D field's interior, `super::run3d`).
+pub fn values_stats<C: Communicator, I: Iterator<Item = f64>>(
+    comm: &C,
+    values: impl Fn() -> I,
+    cells: usize,
+) -> FieldStats {
     let (mut lo, mut hi, mut nans) = (f64::INFINITY, f64::NEG_INFINITY, 0i64);
-    for &v in u.interior().iter() {
+    for v in values() {
         lo = lo.min(v);
         hi = hi.max(v);
         nans += i64::from(v.is_nan());
@@ -75,7 +85,7 @@ pub fn field_stats<C: Communicator>(comm: &C, u: &Field, cells: usize) -> FieldS
     });
     let mut sum = ExactSum::default();
     if finite {
-        for &v in u.interior().iter() {
+        for v in values() {
             sum.add_fixed(scale.fixed(v));
         }
     }

@@ -1,0 +1,129 @@
+//! The 3D halo exchange: each of a block's six faces that has a neighbour
+//! sends its outermost layer of owned cells and receives the neighbour's
+//! into its ghost layer. The 7-point stencil reads no edge or corner
+//! ghosts, so faces are enough (one ghost layer, one step per exchange).
+//!
+//! Every face is packed into a contiguous buffer allocated once (a z face
+//! is contiguous rows, a y face rows a plane apart, an x face single
+//! values a row apart), all messages are posted non-blocking at once (no
+//! ordering between neighbours can deadlock), and the buffers are
+//! unpacked once all completed. Each message's tag is the face it leaves
+//! through (its direction), as the 2D exchange's tags are.
+
+use std::ops::Range;
+
+use mpi::traits::*;
+
+use super::decomp3d::{Decomposition3, FACES};
+use super::kernel3d::Field3;
+
+/// One face with a neighbour.
+struct Link {
+    rank: i32,
+    /// The face it sends through (index into [`FACES`]): its tag.
+    face: usize,
+    /// Storage ranges `[i, j, k]` sent and received.
+    send_at: [Range<usize>; 3],
+    recv_at: [Range<usize>; 3],
+    send: Vec<f64>,
+    recv: Vec<f64>,
+}
+
+/// The tag of a message travelling through `face` of its sender.
+fn tag(face: usize) -> i32 {
+    crate::tags::HALO_3D + face as i32
+}
+
+/// Reusable buffers for the exchange of one block.
+pub struct Halo3 {
+    links: Vec<Link>,
+}
+
+impl Halo3 {
+    /// The exchange of `rank`'s block of `decomp`.
+    pub fn new(decomp: &Decomposition3, rank: usize) -> Self {
+        let b = decomp.block(rank);
+        let n = [b.nx(), b.ny(), b.nz()];
+        let links = (decomp.neighbours(rank).into_iter().enumerate())
+            .filter_map(|(face, nb)| {
+                let (axis, side) = FACES[face];
+                let layer = |ghost: bool| match (side, ghost) {
+                    (-1, false) => 1,
+                    (-1, true) => 0,
+                    (_, false) => n[axis],
+                    (_, true) => n[axis] + 1,
+                };
+                let ranges = |ghost: bool| {
+                    let mut r = n.map(|m| 1..m + 1);
+                    r[axis] = layer(ghost)..layer(ghost) + 1;
+                    r
+                };
+                let cells = n.iter().product::<usize>() / n[axis];
+                Some(Link {
+                    rank: nb? as i32,
+                    face,
+                    send_at: ranges(false),
+                    recv_at: ranges(true),
+                    send: vec![0.0; cells],
+                    recv: vec![0.0; cells],
+                })
+            })
+            .collect();
+        Self { links }
+    }
+
+    /// Collective with the neighbours: fill `field`'s face ghosts.
+    pub fn exchange<C: Communicator>(&mut self, comm: &C, field: &mut Field3) {
+        for l in &mut self.links {
+            copy(field, &l.send_at, |dst_k, src| {
+                l.send[dst_k..dst_k + src.len()].copy_from_slice(src)
+            });
+        }
+        mpi::request::scope(|scope| {
+            let mut pending = Vec::with_capacity(2 * self.links.len());
+            for l in &mut self.links {
+                let p = comm.process_at_rank(l.rank);
+                // What arrives through our face `f` left the neighbour
+                // through its opposite face, `f ^ 1`.
+                pending.push(p.immediate_receive_into_with_tag(
+                    scope,
+                    &mut l.recv[..],
+                    tag(l.face ^ 1),
+                ));
+                pending.push(p.immediate_send_with_tag(scope, &l.send[..], tag(l.face)));
+            }
+            for request in pending {
+                request.wait();
+            }
+        });
+        for l in &self.links {
+            let (row, plane) = field.strides();
+            let [ri, rj, rk] = &l.recv_at;
+            let (w, mut at) = (ri.len(), 0);
+            let d = field.as_mut_slice();
+            for k in rk.clone() {
+                for j in rj.clone() {
+                    let a = k * plane + j * row + ri.start;
+                    d[a..a + w].copy_from_slice(&l.recv[at..at + w]);
+                    at += w;
+                }
+            }
+        }
+    }
+}
+
+/// Walk the box `r` of `field` row segment by row segment (x fastest),
+/// handing each segment and its offset in a packed buffer to `put`.
+fn copy(field: &Field3, r: &[Range<usize>; 3], mut put: impl FnMut(usize, &[f64])) {
+    let (row, plane) = field.strides();
+    let src = field.as_slice();
+    let [ri, rj, rk] = r;
+    let (w, mut at) = (ri.len(), 0);
+    for k in rk.clone() {
+        for j in rj.clone() {
+            let a = k * plane + j * row + ri.start;
+            put(at, &src[a..a + w]);
+            at += w;
+        }
+    }
+}

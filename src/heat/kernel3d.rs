@@ -1,0 +1,401 @@
+//! The 3D field, its initial states, the 7-point explicit update and the
+//! `sine` mode's exact solutions (pure; no MPI).
+//!
+//! The field is one buffer `[nz + 2][ny + 2][nx + 2]` (one ghost layer
+//! around the block), x fastest, so the update's inner loop runs with unit
+//! stride along a row and reads its six neighbours from six row slices.
+
+use super::config::Init;
+use super::decomp3d::Block3;
+use super::plan3d::Config3d;
+
+/// A block of the field with one ghost layer on every face.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field3 {
+    n: [usize; 3],
+    data: Vec<f64>,
+}
+
+impl Field3 {
+    pub fn zeros(nx: usize, ny: usize, nz: usize) -> Self {
+        Self {
+            n: [nx, ny, nz],
+            data: vec![0.0; (nx + 2) * (ny + 2) * (nz + 2)],
+        }
+    }
+
+    /// Interior extents `[nx, ny, nz]`.
+    pub fn extents(&self) -> [usize; 3] {
+        self.n
+    }
+
+    /// Elements between rows (`nx + 2`) and between planes.
+    pub fn strides(&self) -> (usize, usize) {
+        let row = self.n[0] + 2;
+        (row, row * (self.n[1] + 2))
+    }
+
+    /// Storage index of `(i, j, k)` in storage coordinates (ghosts at 0).
+    pub fn at(&self, i: usize, j: usize, k: usize) -> usize {
+        let (row, plane) = self.strides();
+        k * plane + j * row + i
+    }
+
+    /// Interior cell `(i, j, k)` (0-based, without ghosts).
+    pub fn get(&self, i: usize, j: usize, k: usize) -> f64 {
+        self.data[self.at(i + 1, j + 1, k + 1)]
+    }
+
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+
+    /// Every interior value, x fastest, then y, then z.
+    pub fn interior(&self) -> impl Iterator<Item = f64> + Clone + '_ {
+        let [nx, ny, nz] = self.n;
+        (1..=nz).flat_map(move |k| {
+            (1..=ny).flat_map(move |j| {
+                let a = self.at(1, j, k);
+                self.data[a..a + nx].iter().copied()
+            })
+        })
+    }
+
+    /// The initial field of `block`, and its ghosts on global walls at the
+    /// walls' values (ghosts facing another rank are the halo's).
+    pub fn initial(cfg: &Config3d, block: &Block3) -> Self {
+        let [nx, ny, nz] = [block.nx(), block.ny(), block.nz()];
+        let mut f = Self::zeros(nx, ny, nz);
+        let o = [block.cols.start, block.rows.start, block.planes.start];
+        for k in 0..nz {
+            for j in 0..ny {
+                for i in 0..nx {
+                    let at = f.at(i + 1, j + 1, k + 1);
+                    f.data[at] = initial_value(cfg, [o[0] + i, o[1] + j, o[2] + k]);
+                }
+            }
+        }
+        let n = [cfg.nx, cfg.ny, cfg.nz];
+        let ends = [block.cols.end, block.rows.end, block.planes.end];
+        for (face, wall) in cfg.walls.faces().into_iter().enumerate() {
+            let (axis, high) = (face / 2, face % 2 == 1);
+            let on_wall = if high {
+                ends[axis] == n[axis]
+            } else {
+                o[axis] == 0
+            };
+            if on_wall {
+                f.fill_face(axis, if high { f.n[axis] + 1 } else { 0 }, wall);
+            }
+        }
+        f
+    }
+
+    /// Set the whole storage layer `at` across `axis` (ghost edges
+    /// included) to `v`.
+    fn fill_face(&mut self, axis: usize, at: usize, v: f64) {
+        let m = self.n.map(|n| n + 2);
+        for k in 0..m[2] {
+            for j in 0..m[1] {
+                for i in 0..m[0] {
+                    if [i, j, k][axis] == at {
+                        let a = self.at(i, j, k);
+                        self.data[a] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Initial temperature of global cell `g = [i, j, k]`.
+///
+/// `disk` in 3D is a sphere: 5 inside a radius of a sixth of the smallest
+/// extent around the centre (integer halving, as the 2D disk), 65 outside.
+pub fn initial_value(cfg: &Config3d, g: [usize; 3]) -> f64 {
+    let n = [cfg.nx, cfg.ny, cfg.nz];
+    match cfg.init {
+        Init::Sine => sine_mode(cfg, g),
+        _ => {
+            let r = n.iter().min().copied().unwrap_or(0) as f64 / 6.0;
+            let d2: f64 = (0..3)
+                .map(|a| {
+                    let d = g[a] as f64 - (n[a] / 2) as f64;
+                    d * d
+                })
+                .sum();
+            if d2 < r * r {
+                5.0
+            } else {
+                65.0
+            }
+        }
+    }
+}
+
+/// sin(pi x/Lx) sin(pi y/Ly) sin(pi z/Lz) at cell `g`, with x/Lx =
+/// (i + 1)/(nx + 1) from integers (independent of how dx rounds).
+pub fn sine_mode(cfg: &Config3d, g: [usize; 3]) -> f64 {
+    let pi = std::f64::consts::PI;
+    let n = [cfg.nx, cfg.ny, cfg.nz];
+    (0..3)
+        .map(|a| (pi * (g[a] + 1) as f64 / (n[a] + 1) as f64).sin())
+        .product()
+}
+
+/// The factor one explicit step multiplies the sine mode by.
+///
+/// Derivation: the mode is a product `X(i) Y(j) Z(k)` of 1D sines, each an
+/// eigenvector of its 1D second difference: `X(i-1) - 2 X(i) + X(i+1) =
+/// -4 sin^2(pi / (2 (nx + 1))) X(i)` (zero at the walls, where the ghosts
+/// hold 0). The 7-point update adds `c_a` times each axis' second
+/// difference to the cell, so the three eigenvalues add:
+/// `g = 1 - 4 cx sx^2 - 4 cy sy^2 - 4 cz sz^2` with `s_a = sin(pi / (2
+/// (n_a + 1)))`: the sum of the three 1D decay rates `4 c_a s_a^2`, not
+/// the product of the 1D factors `(1 - 4 c_a s_a^2)`, which differs by the
+/// cross terms `16 cx cy sx^2 sy^2 + ...` (the factor of a split scheme
+/// that sweeps one axis at a time). After `m` steps the field is the mode
+/// times `g^m`.
+pub fn discrete_growth(cfg: &Config3d) -> f64 {
+    let pi = std::f64::consts::PI;
+    let n = [cfg.nx, cfg.ny, cfg.nz];
+    let c = cfg.coefficients();
+    (0..3).fold(1.0, |g, a| {
+        let s = (pi / (2.0 * (n[a] + 1) as f64)).sin();
+        g - 4.0 * c[a] * s * s
+    })
+}
+
+/// The exact solution of the discrete scheme at cell `g` after `steps`.
+pub fn sine_discrete(cfg: &Config3d, g: [usize; 3], steps: u64) -> f64 {
+    sine_mode(cfg, g) * discrete_growth(cfg).powf(steps as f64)
+}
+
+/// The heat equation's own solution at cell `g` and time `t`: the mode
+/// decays at `alpha pi^2 (1/Lx^2 + 1/Ly^2 + 1/Lz^2)`, `L = (n + 1) d`.
+pub fn sine_continuum(cfg: &Config3d, g: [usize; 3], t: f64) -> f64 {
+    let pi = std::f64::consts::PI;
+    let l = |n: usize, d: f64| (n + 1) as f64 * d;
+    let inv = |l: f64| 1.0 / (l * l);
+    let rate = cfg.alpha
+        * pi
+        * pi
+        * (inv(l(cfg.nx, cfg.dx)) + inv(l(cfg.ny, cfg.dy)) + inv(l(cfg.nz, cfg.dz)));
+    sine_mode(cfg, g) * (-rate * t).exp()
+}
+
+/// The update's coefficients: `c_a = alpha dt / d_a^2` and the centre's
+/// weight `k = 1 - 2 (cx + cy + cz)`.
+///
+/// Every cell is `((k c + cx (w + e)) + cy (s + n)) + cz (b + f)`, in this
+/// order, with plain multiplications and additions (Rust never fuses them),
+/// so every code path (SSE2, AVX2, any thread split or decomposition)
+/// rounds identically.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stencil3 {
+    pub c: [f64; 3],
+    pub k: f64,
+}
+
+impl Stencil3 {
+    pub fn new(c: [f64; 3]) -> Self {
+        Self {
+            c,
+            k: 1.0 - 2.0 * c[0] - 2.0 * c[1] - 2.0 * c[2],
+        }
+    }
+}
+
+/// Update interior planes `planes` (storage indices, within `1..=nz`) of
+/// `u` into `out`, which holds exactly those planes (each `plane` elements
+/// long); `out`'s ghost rows and columns are left as they were.
+pub fn update_planes(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { update_planes_avx2(u, out, planes, st) };
+        return;
+    }
+    update_planes_any(u, out, planes, st);
+}
+
+/// The same code compiled for AVX2 (4 doubles a vector); no FMA, so the
+/// same bits as [`update_planes_any`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_planes_avx2(
+    u: &Field3,
+    out: &mut [f64],
+    planes: std::ops::Range<usize>,
+    st: &Stencil3,
+) {
+    update_planes_any(u, out, planes, st);
+}
+
+#[inline(always)]
+fn update_planes_any(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
+    let [nx, ny, _] = u.extents();
+    let (row, plane) = u.strides();
+    let src = u.as_slice();
+    for (k, dst) in planes.zip(out.chunks_exact_mut(plane)) {
+        for j in 1..=ny {
+            let a = k * plane + j * row + 1;
+            let o = j * row + 1;
+            update_row(
+                &mut dst[o..o + nx],
+                &src[a - 1..a + nx + 1],
+                [
+                    &src[a - row..a - row + nx],
+                    &src[a + row..a + row + nx],
+                    &src[a - plane..a - plane + nx],
+                    &src[a + plane..a + plane + nx],
+                ],
+                st,
+            );
+        }
+    }
+}
+
+/// One row: `row` is the segment with one neighbour on each side, `yz`
+/// the rows south, north, below (z - 1) and above (z + 1), each exactly
+/// the segment. Slicing every input to `out.len()` first lets the compiler
+/// drop the bounds checks and vectorise.
+#[inline(always)]
+fn update_row(out: &mut [f64], row: &[f64], yz: [&[f64]; 4], st: &Stencil3) {
+    let n = out.len();
+    let (w, c, e) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
+    let (s, nn, b, f) = (&yz[0][..n], &yz[1][..n], &yz[2][..n], &yz[3][..n]);
+    let ([cx, cy, cz], k) = (st.c, st.k);
+    for i in 0..n {
+        out[i] = k * c[i] + cx * (w[i] + e[i]) + cy * (s[i] + nn[i]) + cz * (b[i] + f[i]);
+    }
+}
+
+/// One step of the whole interior of `u` into `un` (same shape), the
+/// planes shared among `threads` scoped threads (each plane computed the
+/// same way whoever computes it).
+pub fn step(u: &Field3, un: &mut Field3, st: &Stencil3, threads: usize) {
+    assert_eq!(u.extents(), un.extents());
+    let nz = u.extents()[2];
+    let (_, plane) = u.strides();
+    let interior = &mut un.as_mut_slice()[plane..plane * (nz + 1)];
+    let per = nz.div_ceil(threads.max(1));
+    if threads <= 1 || nz < 2 {
+        update_planes(u, interior, 1..nz + 1, st);
+        return;
+    }
+    std::thread::scope(|s| {
+        for (t, chunk) in interior.chunks_mut(per * plane).enumerate() {
+            let first = 1 + t * per;
+            let count = chunk.len() / plane;
+            s.spawn(move || update_planes(u, chunk, first..first + count, st));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heat::plan3d::Request3d;
+
+    fn config(n: [usize; 3], init: Init) -> Config3d {
+        Config3d::new(&Request3d {
+            n: n.map(Some),
+            d: [Some(0.01), Some(0.02), Some(0.015)],
+            init: Some(init),
+            steps: Some(5),
+            ..Request3d::default()
+        })
+        .unwrap()
+    }
+
+    fn whole(c: &Config3d) -> Block3 {
+        Block3 {
+            cols: 0..c.nx,
+            rows: 0..c.ny,
+            planes: 0..c.nz,
+        }
+    }
+
+    #[test]
+    fn stencil_matches_the_scheme_by_hand() {
+        let c = config([3, 3, 3], Init::Disk);
+        let mut u = Field3::initial(&c, &whole(&c));
+        let centre = u.at(2, 2, 2);
+        u.as_mut_slice()[centre] = 100.0;
+        let mut un = u.clone();
+        let st = Stencil3::new(c.coefficients());
+        step(&u, &mut un, &st, 1);
+        let g = |i, j, k| u.as_slice()[u.at(i, j, k)];
+        let [cx, cy, cz] = st.c;
+        let lap = |a: f64, b: f64, m: f64| a - 2.0 * m + b;
+        let m = g(2, 2, 2);
+        let want = m
+            + cx * lap(g(1, 2, 2), g(3, 2, 2), m)
+            + cy * lap(g(2, 1, 2), g(2, 3, 2), m)
+            + cz * lap(g(2, 2, 1), g(2, 2, 3), m);
+        assert!(
+            (un.get(1, 1, 1) - want).abs() < 1e-12,
+            "{} vs {want}",
+            un.get(1, 1, 1)
+        );
+        // A corner cell reads three walls: left 20, bottom 5, front 35.
+        let want = g(1, 1, 1)
+            + cx * lap(20.0, g(2, 1, 1), g(1, 1, 1))
+            + cy * lap(5.0, g(1, 2, 1), g(1, 1, 1))
+            + cz * lap(35.0, g(1, 1, 2), g(1, 1, 1));
+        assert!((un.get(0, 0, 0) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sine_mode_decays_by_the_sum_of_the_axis_rates() {
+        let c = config([9, 6, 7], Init::Sine);
+        let st = Stencil3::new(c.coefficients());
+        let mut u = Field3::initial(&c, &whole(&c));
+        let mut un = u.clone();
+        for _ in 0..3 {
+            step(&u, &mut un, &st, 1);
+            std::mem::swap(&mut u, &mut un);
+        }
+        let mut worst = 0.0f64;
+        for k in 0..7 {
+            for j in 0..6 {
+                for i in 0..9 {
+                    let e = sine_discrete(&c, [i, j, k], 3);
+                    worst = worst.max((u.get(i, j, k) - e).abs());
+                }
+            }
+        }
+        assert!(worst < 1e-14, "{worst}");
+        // The product of the 1D factors is a different (split) scheme's.
+        let pi = std::f64::consts::PI;
+        let product: f64 = [9usize, 6, 7]
+            .iter()
+            .zip(c.coefficients())
+            .map(|(&n, ca)| 1.0 - 4.0 * ca * (pi / (2.0 * (n + 1) as f64)).sin().powi(2))
+            .product();
+        assert!((product - discrete_growth(&c)).abs() > 1e-4);
+    }
+
+    #[test]
+    fn threads_and_paths_give_the_same_bits() {
+        let c = config([13, 5, 11], Init::Disk);
+        let u = Field3::initial(&c, &whole(&c));
+        let st = Stencil3::new(c.coefficients());
+        let mut one = u.clone();
+        step(&u, &mut one, &st, 1);
+        for t in [2, 3, 4, 11, 16] {
+            let mut many = u.clone();
+            step(&u, &mut many, &st, t);
+            assert_eq!(one, many, "{t} threads");
+        }
+        let mut plain = u.clone();
+        let (_, plane) = u.strides();
+        update_planes_any(&u, &mut plain.as_mut_slice()[plane..plane * 12], 1..12, &st);
+        assert_eq!(one, plain, "the portable path");
+    }
+}

@@ -1,0 +1,146 @@
+//! `parsim heat --nz`: the command line of a 3D run, turned into its
+//! plan (`super::super::plan3d`), and the process grid option, which
+//! takes two factors in 2D and three in 3D. What 2D heat has and 3D does
+//! not yet is refused here, each with one line saying so.
+
+use super::{HeatArgs, Io, Joined};
+use crate::check::at_least;
+use crate::error::{Failure, Outcome};
+use crate::heat::config::Wall;
+use crate::heat::decomp::ProcGrid;
+use crate::heat::decomp3d::ProcGrid3;
+use crate::heat::plan3d::{not_yet, Request3d, Start3d};
+use crate::spec::Setting;
+
+/// The options of a 3D run only.
+#[derive(Debug, clap::Args)]
+pub struct ZArgs {
+    /// Interior points along z: solve in 3D (7-point stencil, 3D process
+    /// grid) [default for --nx and --ny then: 200].
+    #[arg(long)]
+    pub(super) nz: Option<usize>,
+    /// Grid spacing along z, in m (3D, with --nz) [default: 0.01].
+    #[arg(long)]
+    pub(super) dz: Option<f64>,
+    /// Front wall (z = 0; 3D, with --nz): a temperature in °C [default:
+    /// 35 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub(super) bc_front: Option<Wall>,
+    /// Back wall (z = (nz+1) dz; 3D, with --nz): a temperature in °C
+    /// [default: 50 for disk, 0 otherwise].
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub(super) bc_back: Option<Wall>,
+}
+
+/// `--proc-grid`: `PXxPY` or `PXxPYxPZ`, checked against the run's
+/// dimensions by the plan.
+#[derive(Debug, Clone, Copy)]
+pub enum GridArg {
+    Two(ProcGrid),
+    Three(ProcGrid3),
+}
+
+impl std::str::FromStr for GridArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.matches(['x', 'X']).count() == 2 {
+            s.parse().map(Self::Three).map_err(|e| format!("{e}"))
+        } else {
+            s.parse().map(Self::Two).map_err(|e| format!("{e}"))
+        }
+    }
+}
+
+impl HeatArgs {
+    /// The 2D run's process grid, and a refusal of 3D's options.
+    pub(super) fn grid_2d(&self) -> Outcome<Option<ProcGrid>> {
+        for (given, name) in [
+            (self.z.dz.is_some(), "--dz"),
+            (self.z.bc_front.is_some(), "--bc-front"),
+            (self.z.bc_back.is_some(), "--bc-back"),
+        ] {
+            if given {
+                return Err(Failure::usage(format!(
+                    "{name} is for a 3D run: give --nz too (without it heat is 2D)"
+                )));
+            }
+        }
+        match self.proc_grid {
+            None => Ok(None),
+            Some(GridArg::Two(g)) => Ok(Some(g)),
+            Some(GridArg::Three(g)) => Err(Failure::usage(format!(
+                "--proc-grid {g} has three factors but the run is 2D: give PXxPY, or --nz for a \
+                 3D run"
+            ))),
+        }
+    }
+
+    /// The 3D run's plan on `s.ranks` ranks.
+    pub(super) fn into_start3d(self, s: &Setting) -> Outcome<Start3d> {
+        self.refuse_2d_only(s)?;
+        at_least("check-every", self.check_every, 1)?;
+        at_least("threads", self.threads as u64, 1)?;
+        let grid = match self.proc_grid {
+            None => None,
+            Some(GridArg::Three(g)) => Some(g),
+            Some(GridArg::Two(g)) => {
+                return Err(Failure::usage(format!(
+                    "--proc-grid {g} has two factors but the run is 3D (--nz): give PXxPYxPZ"
+                )))
+            }
+        };
+        let req = Request3d {
+            n: [self.nx, self.ny, self.z.nz],
+            d: [self.dx, self.dy, self.z.dz],
+            alpha: self.alpha,
+            dt: self.dt,
+            steps: self.steps,
+            init: self.init.map(|i| *i),
+            walls: [
+                self.bc_left,
+                self.bc_right,
+                self.bc_bottom,
+                self.bc_top,
+                self.z.bc_front,
+                self.z.bc_back,
+            ],
+            allow_unstable: self.allow_unstable,
+        };
+        let mut out = self.out.into_output("");
+        // 3D writes no result file yet: none unless one was named (refused
+        // above).
+        out.path = None;
+        Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)
+    }
+
+    /// Refuse what 2D heat has and 3D does not yet, given explicitly (a
+    /// deck's defaults, such as `checkpoint_every = 0`, are not refused).
+    fn refuse_2d_only(&self, s: &Setting) -> Outcome {
+        let given = |id: &str| s.given.iter().any(|g| g == id);
+        let unsupported = [
+            (self.exact.is_some(), "--exact"),
+            (self.refine.is_some(), "--refine"),
+            (self.source.is_some(), "--source"),
+            (
+                self.bc_x == Some(Joined::Periodic) || self.bc_y == Some(Joined::Periodic),
+                "a periodic axis (--bc-x, --bc-y)",
+            ),
+            (given("output"), "HDF5 output (--output)"),
+            (self.snapshot_every > 0, "--snapshot-every"),
+            (
+                given("checkpoint") || self.ckpt.every() > 0 || self.ckpt.restart().is_some(),
+                "checkpointing (--checkpoint, --checkpoint-every, --restart)",
+            ),
+            (self.io == Io::Parallel, "--io parallel"),
+            (self.compress.is_some(), "--compress"),
+            (
+                self.time_block.0.is_some_and(|k| k > 1),
+                "time blocking (--time-block above 1)",
+            ),
+        ];
+        match unsupported.iter().find(|(bad, _)| *bad) {
+            Some((_, what)) => Err(Failure::usage(not_yet(what))),
+            None => Ok(()),
+        }
+    }
+}

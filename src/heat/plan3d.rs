@@ -1,0 +1,379 @@
+//! A 3D heat run as asked ([`Request3d`], from the command line) and as it
+//! will run on these ranks ([`Start3d`]: the checked problem, the process
+//! grid, the decomposition). Everything is checked here, once and alike
+//! on every rank, so a `--dry-run` refuses exactly what a run refuses.
+//!
+//! The stability limit of the explicit 7-point scheme: a step multiplies
+//! the mode of wave numbers (kx, ky, kz) by
+//! `1 - 4 cx sin^2(kx dx/2) - 4 cy sin^2(ky dy/2) - 4 cz sin^2(kz dz/2)`
+//! (`c = alpha dt / d^2` per axis; [`super::kernel3d::discrete_growth`]),
+//! whose most negative value, `1 - 4 (cx + cy + cz)`, stays >= -1 when
+//! `alpha dt (1/dx^2 + 1/dy^2 + 1/dz^2) <= 1/2`: `dx^2 / (6 alpha)` for
+//! equal spacing, and the 2D limit's form with a third term.
+
+use serde::Serialize;
+
+use super::config::{Init, Wall};
+use super::decomp3d::{Decomp3Error, Decomposition3, ProcGrid3};
+use crate::check;
+use crate::error::{Failure, Outcome};
+
+/// What a user asked of a 3D run; `None`: the default.
+#[derive(Debug, Clone, Default)]
+pub struct Request3d {
+    pub n: [Option<usize>; 3],
+    pub d: [Option<f64>; 3],
+    pub alpha: Option<f64>,
+    pub dt: Option<f64>,
+    pub steps: Option<u64>,
+    pub init: Option<Init>,
+    /// Left, right, bottom, top, front, back (x low, x high, y low, y
+    /// high, z low, z high).
+    pub walls: [Option<Wall>; 6],
+    pub allow_unstable: bool,
+}
+
+/// The six walls' options, in [`Walls3`]'s order.
+pub const WALL_OPTIONS: [&str; 6] = [
+    "bc-left",
+    "bc-right",
+    "bc-bottom",
+    "bc-top",
+    "bc-front",
+    "bc-back",
+];
+
+/// Fixed temperatures of the six faces (value walls only, for now).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Walls3 {
+    pub left: f64,
+    pub right: f64,
+    pub bottom: f64,
+    pub top: f64,
+    /// z = 0.
+    pub front: f64,
+    /// z = (nz + 1) dz.
+    pub back: f64,
+}
+
+impl Walls3 {
+    /// In the order of [`crate::heat::decomp3d::FACES`].
+    pub fn faces(&self) -> [f64; 6] {
+        [
+            self.left,
+            self.right,
+            self.bottom,
+            self.top,
+            self.front,
+            self.back,
+        ]
+    }
+
+    /// The defaults for `init`: the 2D benchmark's four walls and two more
+    /// for the sphere; zero for the sine mode.
+    fn defaults(init: &Init) -> [f64; 6] {
+        match init {
+            Init::Disk => [20.0, 70.0, 5.0, 85.0, 35.0, 50.0],
+            _ => [0.0; 6],
+        }
+    }
+}
+
+/// A runnable 3D problem (the report's `config`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config3d {
+    pub nx: usize,
+    pub ny: usize,
+    pub nz: usize,
+    pub dx: f64,
+    pub dy: f64,
+    pub dz: f64,
+    pub alpha: f64,
+    pub dt: f64,
+    pub steps: u64,
+    pub init: Init,
+    pub walls: Walls3,
+}
+
+/// Largest stable dt of the explicit 7-point scheme (see the module's
+/// documentation): `1 / (2 alpha (1/dx^2 + 1/dy^2 + 1/dz^2))`.
+pub fn stable_dt3(dx: f64, dy: f64, dz: f64, alpha: f64) -> f64 {
+    1.0 / (2.0 * alpha * (1.0 / (dx * dx) + 1.0 / (dy * dy) + 1.0 / (dz * dz)))
+}
+
+/// Defaults of a 3D run: a grid of 200^3 (8e6 cells, as 2D's 2000^2 is
+/// 4e6) with 2D's spacing, diffusivity and steps.
+pub const DEFAULT_N3: usize = 200;
+
+impl Config3d {
+    /// The problem, every value checked; the error is the one line said.
+    pub fn new(req: &Request3d) -> Result<Self, String> {
+        let names = ["nx", "ny", "nz"];
+        let mut n = [0; 3];
+        for a in 0..3 {
+            n[a] = req.n[a].unwrap_or(DEFAULT_N3);
+            check::at_least(names[a], n[a] as u64, 1).map_err(|e| e.to_string())?;
+        }
+        // Two fields of (n+2)^3 f64 must be addressable in bytes.
+        let bytes = n
+            .iter()
+            .try_fold(16usize, |b, &m| b.checked_mul(m.checked_add(2)?));
+        if bytes.is_none_or(|b| b > isize::MAX as usize) {
+            return Err(format!(
+                "grid {}x{}x{} has more cells than this machine can address",
+                n[0], n[1], n[2]
+            ));
+        }
+        let d = req.d.map(|d| d.unwrap_or(super::config::DEFAULT_D));
+        let alpha = req.alpha.unwrap_or(super::config::DEFAULT_ALPHA);
+        for (name, v) in [("dx", d[0]), ("dy", d[1]), ("dz", d[2]), ("alpha", alpha)] {
+            check::positive(name, v).map_err(|e| e.to_string())?;
+        }
+        let limit = stable_dt3(d[0], d[1], d[2], alpha);
+        if !(limit.is_finite() && limit > 0.0) {
+            return Err(format!(
+                "--dx {:?}, --dy {:?}, --dz {:?}, --alpha {alpha:?} leave no stable time step \
+                 ({limit:?} in floating point)",
+                d[0], d[1], d[2]
+            ));
+        }
+        let dt = match req.dt {
+            None => limit,
+            Some(dt) => check::positive("dt", dt).map_err(|e| e.to_string())?,
+        };
+        if super::config::beyond(dt, limit) && !req.allow_unstable {
+            return Err(format!(
+                "--dt {dt} is unstable: the explicit 7-point scheme needs dt <= {limit} \
+                 (1 / (2 alpha (1/dx^2 + 1/dy^2 + 1/dz^2)), dx^2 / (6 alpha) for equal spacing)"
+            ));
+        }
+        let init = req.init.clone().unwrap_or(Init::Disk);
+        if !matches!(init, Init::Disk | Init::Sine) {
+            return Err(not_yet("--init from a file or an expression"));
+        }
+        let w = walls(&req.walls, &init)?;
+        Ok(Self {
+            nx: n[0],
+            ny: n[1],
+            nz: n[2],
+            dx: d[0],
+            dy: d[1],
+            dz: d[2],
+            alpha,
+            dt,
+            steps: req.steps.unwrap_or(super::config::DEFAULT_STEPS),
+            init,
+            walls: w,
+        })
+    }
+
+    /// The stencil's `alpha dt / d^2` along x, y, z.
+    pub fn coefficients(&self) -> [f64; 3] {
+        [self.dx, self.dy, self.dz].map(|d| self.alpha * self.dt / (d * d))
+    }
+
+    pub fn limit(&self) -> f64 {
+        stable_dt3(self.dx, self.dy, self.dz, self.alpha)
+    }
+
+    pub fn is_unstable(&self) -> bool {
+        super::config::beyond(self.dt, self.limit())
+    }
+
+    /// Interior cells in all.
+    pub fn cells(&self) -> usize {
+        self.nx * self.ny * self.nz
+    }
+
+    /// The `sine` mode with six zero walls: its exact discrete solution
+    /// validates the run.
+    pub fn has_exact_solution(&self) -> bool {
+        self.init == Init::Sine && self.walls.faces().iter().all(|&w| w == 0.0)
+    }
+
+    /// The simulated time at `step`, as files and reports label it.
+    pub fn time_label(&self, step: u64) -> f64 {
+        crate::h5::time_label(step, self.dt)
+    }
+}
+
+/// "... is not yet available in 3D": what 2D heat has and 3D does not yet.
+pub fn not_yet(what: &str) -> String {
+    format!("{what} is not yet available in 3D (heat with --nz)")
+}
+
+/// The six walls: value walls (finite), defaults from `init`.
+fn walls(given: &[Option<Wall>; 6], init: &Init) -> Result<Walls3, String> {
+    let mut v = Walls3::defaults(init);
+    for (k, w) in given.iter().enumerate() {
+        match w {
+            None => {}
+            Some(Wall::Value(x)) => {
+                v[k] = check::finite(WALL_OPTIONS[k], *x).map_err(|e| e.to_string())?;
+            }
+            Some(w) => {
+                return Err(not_yet(&format!(
+                    "--{} {} (walls other than a fixed value)",
+                    WALL_OPTIONS[k],
+                    w.kind()
+                )))
+            }
+        }
+    }
+    let [left, right, bottom, top, front, back] = v;
+    Ok(Walls3 {
+        left,
+        right,
+        bottom,
+        top,
+        front,
+        back,
+    })
+}
+
+/// A 3D run as planned on `ranks` ranks.
+#[derive(Debug, Clone)]
+pub struct Start3d {
+    pub cfg: Config3d,
+    pub decomp: Decomposition3,
+    pub threads: usize,
+    pub check_every: u64,
+    /// Where the report goes (3D writes no result file yet: no path).
+    pub out: crate::driver::Output,
+}
+
+impl Start3d {
+    /// The problem on `ranks` ranks, on `grid` if given.
+    pub fn new(
+        req: &Request3d,
+        grid: Option<ProcGrid3>,
+        ranks: usize,
+        (threads, check_every): (usize, u64),
+        out: crate::driver::Output,
+    ) -> Outcome<Self> {
+        let cfg = Config3d::new(req).map_err(Failure::usage)?;
+        let grid = match grid {
+            Some(g) if g.size() != ranks => {
+                return Err(Failure::usage(Decomp3Error::GridSizeMismatch {
+                    grid: g,
+                    ranks,
+                }))
+            }
+            Some(g) => g,
+            None => ProcGrid3::choose(ranks, cfg.nx, cfg.ny, cfg.nz).map_err(Failure::usage)?,
+        };
+        let decomp = Decomposition3::new(cfg.nx, cfg.ny, cfg.nz, grid).map_err(Failure::usage)?;
+        Ok(Self {
+            cfg,
+            decomp,
+            threads,
+            check_every,
+            out,
+        })
+    }
+
+    /// Bytes a rank with the largest block needs: two fields with one
+    /// ghost layer (halo buffers are small beside them).
+    pub fn memory_need(&self) -> u128 {
+        let b = self.decomp.block(0);
+        let g = |n: usize| n as u128 + 2;
+        2 * g(b.nx()) * g(b.ny()) * g(b.nz()) * 8
+    }
+
+    /// The `--dry-run`'s resolved values, as comments of the deck.
+    pub fn resolved(&self) -> String {
+        let c = &self.cfg;
+        let w = &c.walls;
+        let b = self.decomp.block(0);
+        format!(
+            "# resolved on {ranks} ranks: 3D, {nx} x {ny} x {nz} points, dx = {dx:?} m, dy = \
+             {dy:?} m, dz = {dz:?} m, alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit \
+             {limit:?}), {steps} steps to t = {t:?} s, init {init}, walls left {l}, right {r}, \
+             bottom {bo}, top {to}, front {f}, back {ba},\n# process grid {grid}, {threads} \
+             thread(s)/rank, no result file (HDF5 output is not yet available in 3D)\n# about \
+             {mem} of memory a rank (two fields of rank 0's {bx}x{by}x{bz} block)\n# checked when \
+             the run starts: free memory, CPUs for --threads\n",
+            ranks = self.decomp.ranks(),
+            nx = c.nx,
+            ny = c.ny,
+            nz = c.nz,
+            dx = c.dx,
+            dy = c.dy,
+            dz = c.dz,
+            alpha = c.alpha,
+            dt = c.dt,
+            limit = c.limit(),
+            steps = c.steps,
+            t = c.time_label(c.steps),
+            init = c.init.name(),
+            l = w.left,
+            r = w.right,
+            bo = w.bottom,
+            to = w.top,
+            f = w.front,
+            ba = w.back,
+            grid = self.decomp.grid(),
+            threads = self.threads,
+            mem = crate::memory::shown(self.memory_need()),
+            bx = b.nx(),
+            by = b.ny(),
+            bz = b.nz(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(n: usize) -> Request3d {
+        Request3d {
+            n: [Some(n); 3],
+            steps: Some(3),
+            ..Request3d::default()
+        }
+    }
+
+    #[test]
+    fn stability_limit_is_a_sixth_for_equal_spacing() {
+        let limit = stable_dt3(0.01, 0.01, 0.01, 0.5);
+        assert!(
+            (limit - 0.01 * 0.01 / (6.0 * 0.5)).abs() <= 1e-18,
+            "{limit}"
+        );
+        // A fine axis dominates, as in 2D; two huge ones give 2D's limit.
+        let two = super::super::config::stable_dt(0.01, 0.02, 0.5);
+        assert!((stable_dt3(0.01, 0.02, 1e9, 0.5) - two).abs() <= 1e-15 * two);
+        let c = Config3d::new(&request(4)).unwrap();
+        assert_eq!(c.dt, limit);
+        let [cx, cy, cz] = c.coefficients();
+        assert!((cx + cy + cz - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_problems_are_refused_with_their_option() {
+        let refused = |f: fn(&mut Request3d), want: &str| {
+            let mut r = request(4);
+            f(&mut r);
+            let e = Config3d::new(&r).unwrap_err();
+            assert!(e.contains(want), "{e} (want {want})");
+        };
+        refused(|r| r.n[2] = Some(0), "--nz must be at least 1");
+        refused(|r| r.dt = Some(1.0), "is unstable");
+        refused(|r| r.d[2] = Some(-1.0), "--dz");
+        refused(|r| r.n = [Some(usize::MAX / 4); 3], "more cells");
+        refused(
+            |r| r.walls[4] = Some(Wall::Insulated),
+            "not yet available in 3D",
+        );
+        refused(|r| r.walls[5] = Some(Wall::Value(f64::NAN)), "--bc-back");
+        refused(
+            |r| r.init = Some(Init::Expr("x".into())),
+            "not yet available",
+        );
+        let mut r = request(4);
+        r.dt = Some(1.0);
+        r.allow_unstable = true;
+        assert!(Config3d::new(&r).unwrap().is_unstable());
+    }
+}

@@ -1,0 +1,447 @@
+//! A 3D heat run on the driver: the 3D Cartesian communicator (checked
+//! against [`super::decomp3d`]), one halo exchange and one 7-point sweep a
+//! round, the driver's collective checks (stop signals, blow-up) every
+//! `--check-every` steps, and the report: the validation (the `sine`
+//! mode's exact discrete solution, else the maximum principle), MLUPS,
+//! the phases, and a checksum of the field that is the same bits on any
+//! process grid and thread count.
+
+use mpi::topology::CartesianCommunicator;
+use mpi::traits::*;
+use serde::Serialize;
+
+use super::decomp3d::{Block3, Decomposition3};
+use super::halo3d::Halo3;
+use super::kernel3d::{self, Field3, Stencil3};
+use super::plan3d::{Config3d, Start3d};
+use super::report::{Phases, Validation};
+use super::validate::{values_stats, FieldStats};
+use crate::driver::{self, After, Clock, Position, Printed, Workload};
+use crate::error::{ExitCode, Failure, Outcome};
+use crate::h5::RunMeta;
+use crate::par;
+use crate::progress::Meter;
+use crate::stop::StopSignal;
+
+/// Collective over `world`: run the 3D job and print its report on rank 0.
+pub fn run<C: Communicator>(
+    world: &C,
+    start: &Start3d,
+    meta: &RunMeta,
+    stop: &StopSignal,
+) -> Outcome {
+    let rank = world.rank() as usize;
+    par::check_memory(world, start.memory_need(), "two fields of its block")?;
+    super::plan::check_threads(world, start.threads)?;
+    super::plan::warn_threads(rank, start.threads);
+    let cart = cartesian(world, &start.decomp)?;
+    let block = start.decomp.block(rank);
+    let u = Field3::initial(&start.cfg, &block);
+    let stats = stats(&cart, &u, &start.cfg);
+    let bounds = bounds(&start.cfg, &stats);
+    let run = Heat3dRun {
+        start,
+        meta,
+        halo: Halo3::new(&start.decomp, rank),
+        stencil: Stencil3::new(start.cfg.coefficients()),
+        cart,
+        block,
+        un: u.clone(),
+        u,
+        stats,
+        bounds,
+        step: 0,
+        t_stencil: 0.0,
+        t_halo: 0.0,
+    };
+    driver::run(run, stop, &start.out)
+}
+
+/// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`, not
+/// periodic, ranks not reordered), its neighbours checked against the
+/// decomposition's, or halos would go to the wrong rank.
+fn cartesian<C: Communicator>(world: &C, d: &Decomposition3) -> Outcome<CartesianCommunicator> {
+    let g = d.grid();
+    let dims = [g.pz() as i32, g.py() as i32, g.px() as i32];
+    let cart = world
+        .create_cartesian_communicator(&dims, &[false; 3], false)
+        .ok_or_else(|| {
+            Failure::runtime(anyhow::anyhow!(
+                "MPI_Cart_create gave no communicator for grid {g}"
+            ))
+        })?;
+    let rank = cart.rank() as usize;
+    let mut got = [None; 6];
+    // MPI's dimension 2 is x, 1 is y, 0 is z; faces are x, y, z.
+    for axis in 0..3 {
+        let (low, high) = cart.shift(2 - axis as i32, 1);
+        got[2 * axis] = low.map(|r| r as usize);
+        got[2 * axis + 1] = high.map(|r| r as usize);
+    }
+    let want = d.neighbours(rank);
+    let mine = if got == want {
+        Ok(())
+    } else {
+        Err(Failure::runtime(anyhow::anyhow!(
+            "rank {rank}: MPI Cartesian neighbours {got:?} differ from the decomposition's \
+             {want:?}"
+        )))
+    };
+    par::agree(&cart, mine)?;
+    Ok(cart)
+}
+
+/// A 3D run in progress on this rank.
+struct Heat3dRun<'a> {
+    start: &'a Start3d,
+    meta: &'a RunMeta,
+    cart: CartesianCommunicator,
+    halo: Halo3,
+    stencil: Stencil3,
+    block: Block3,
+    u: Field3,
+    un: Field3,
+    /// The initial field's statistics and the range it must stay in.
+    stats: FieldStats,
+    bounds: [f64; 2],
+    step: u64,
+    t_stencil: f64,
+    t_halo: f64,
+}
+
+/// Collective: min, max, exact-sum average and total of the field.
+fn stats<C: Communicator>(comm: &C, u: &Field3, cfg: &Config3d) -> FieldStats {
+    values_stats(comm, || u.interior(), cfg.cells())
+}
+
+/// The maximum principle's range (initial values and walls), widened by
+/// a relative margin for round-off.
+fn bounds(cfg: &Config3d, s: &FieldStats) -> [f64; 2] {
+    let w = cfg.walls.faces();
+    let lo = w.iter().fold(s.min, |a, &b| a.min(b));
+    let hi = w.iter().fold(s.max, |a, &b| a.max(b));
+    let margin = 1e-9 * (hi - lo).abs().max(hi.abs()).max(lo.abs()).max(1.0);
+    [lo - margin, hi + margin]
+}
+
+/// The 3D report (text and `--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Heat3dReport {
+    #[serde(flatten)]
+    pub run: crate::report::RunInfo,
+    /// 3 (the 2D report has none).
+    pub dimensions: u32,
+    pub proc_grid: [usize; 3],
+    pub execution: Execution3,
+    pub peak_memory: par::PeakMemory,
+    pub config: Config3d,
+    pub step: u64,
+    pub sim_time: f64,
+    pub validation: Validation,
+    /// The field's checksum: each cell's bits mixed with its global index,
+    /// added with wrap-around (order-free: the same on any process grid
+    /// and thread count, and different if any cell's bits are).
+    pub checksum: String,
+    pub wall_time_s: f64,
+    pub mlups: f64,
+    pub phases: Phases,
+    pub output: Option<String>,
+}
+
+/// How the 3D loop ran (never changes the result).
+#[derive(Debug, Clone, Serialize)]
+pub struct Execution3 {
+    pub threads: usize,
+    pub time_block: usize,
+    pub overlap: bool,
+}
+
+impl Heat3dRun<'_> {
+    /// The local checksum part of the field (see [`Heat3dReport::checksum`]).
+    fn checksum(&self) -> u64 {
+        let c = &self.start.cfg;
+        let b = &self.block;
+        let mut sum = 0u64;
+        let mut values = self.u.interior();
+        for k in b.planes.clone() {
+            for j in b.rows.clone() {
+                let first = (k * c.ny + j) * c.nx;
+                for i in b.cols.clone() {
+                    let v = values.next().unwrap_or(f64::NAN);
+                    let mixed = crate::rng::mix64((first + i) as u64);
+                    sum = sum.wrapping_add(crate::rng::mix64(v.to_bits() ^ mixed));
+                }
+            }
+        }
+        sum
+    }
+
+    /// Collective: the validation of the field at this step.
+    fn validate(&self) -> Validation {
+        let cfg = &self.start.cfg;
+        if cfg.has_exact_solution() {
+            return self.against_exact();
+        }
+        let end = stats(&self.cart, &self.u, cfg);
+        let s = &self.stats;
+        let [lo, hi] = cfg
+            .walls
+            .faces()
+            .iter()
+            .fold([s.min, s.max], |[a, b], &w| [a.min(w), b.max(w)]);
+        Validation::MaximumPrinciple {
+            initial_average: s.average,
+            final_average: end.average,
+            final_min: end.min,
+            final_max: end.max,
+            bounds: [lo, hi],
+            passed: end.min >= lo && end.max <= hi && end.average.is_finite(),
+        }
+    }
+
+    /// Collective: the `sine` mode against its exact discrete solution
+    /// (round-off only) and the PDE's (O(dx^2)), as 2D validates it.
+    fn against_exact(&self) -> Validation {
+        let (cfg, b, step) = (&self.start.cfg, &self.block, self.step);
+        let t = step as f64 * cfg.dt;
+        let [mut err, mut norm, mut cerr, mut cnorm] = [0.0f64; 4];
+        let mut values = self.u.interior();
+        for k in b.planes.clone() {
+            for j in b.rows.clone() {
+                for i in b.cols.clone() {
+                    let v = values.next().unwrap_or(f64::NAN);
+                    let exact = kernel3d::sine_discrete(cfg, [i, j, k], step);
+                    let before = kernel3d::sine_discrete(cfg, [i, j, k], step.saturating_sub(1));
+                    let cont = kernel3d::sine_continuum(cfg, [i, j, k], t);
+                    err = err.max((v - exact).abs());
+                    norm = norm.max(exact.abs()).max(before.abs());
+                    cerr = cerr.max((v - cont).abs());
+                    cnorm = cnorm.max(cont.abs());
+                }
+            }
+        }
+        let tiny = f64::MIN_POSITIVE / f64::EPSILON;
+        let rel = par::max(&self.cart, err) / par::max(&self.cart, norm).max(tiny);
+        let crel = par::max(&self.cart, cerr) / par::max(&self.cart, cnorm).max(tiny);
+        let tolerance = 1e-12_f64.max(step as f64 * 1e-15);
+        Validation::Exact {
+            max_rel_error: rel,
+            tolerance,
+            continuum_rel_error: crel,
+            passed: rel <= tolerance,
+        }
+    }
+
+    /// Collective: the report at the end of the loop.
+    fn report(&self, clock: &Clock) -> Heat3dReport {
+        let validation = self.validate();
+        let mut sum = 0u64;
+        self.cart.all_reduce_into(
+            &self.checksum(),
+            &mut sum,
+            mpi::collective::SystemOperation::sum(),
+        );
+        let [stencil, halo, checkpoint, io] = par::spreads(
+            &self.cart,
+            [self.t_stencil, self.t_halo + clock.agree, 0.0, 0.0],
+        );
+        let (cfg, g) = (&self.start.cfg, self.start.decomp.grid());
+        let wall = clock.wall;
+        Heat3dReport {
+            run: crate::report::RunInfo::new("heat", self.meta.version, self.cart.size() as usize),
+            dimensions: 3,
+            proc_grid: g.dims(),
+            execution: Execution3 {
+                threads: self.start.threads,
+                time_block: 1,
+                overlap: false,
+            },
+            peak_memory: par::peak_memory(&self.cart),
+            config: cfg.clone(),
+            step: self.step,
+            sim_time: cfg.time_label(self.step),
+            validation,
+            checksum: format!("{sum:#018x}"),
+            wall_time_s: wall,
+            mlups: if wall > 0.0 {
+                cfg.cells() as f64 * self.step as f64 / wall / 1e6
+            } else {
+                0.0
+            },
+            phases: Phases {
+                stencil,
+                halo,
+                checkpoint,
+                io,
+            },
+            output: None,
+        }
+    }
+}
+
+impl Heat3dReport {
+    /// Lines of text for people and job logs.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let (c, w) = (&self.config, &self.config.walls);
+        let num = |v: f64| crate::report::num(v, None);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "parsim heat {}: 3D heat equation, explicit Euler, 7-point stencil",
+            self.run.version
+        );
+        let _ = writeln!(
+            s,
+            "Grid             : {} x {} x {} interior points, dx = {}, dy = {}, dz = {}",
+            c.nx,
+            c.ny,
+            c.nz,
+            num(c.dx),
+            num(c.dy),
+            num(c.dz)
+        );
+        let _ = writeln!(
+            s,
+            "Time stepping    : {} steps of dt = {:.6e}, alpha = {}, t_end = {:.6e}",
+            c.steps,
+            c.dt,
+            num(c.alpha),
+            c.time_label(c.steps)
+        );
+        let _ = writeln!(
+            s,
+            "Initial state    : {} (walls left {}, right {}, bottom {}, top {}, front {}, back {})",
+            if c.init.name() == "disk" {
+                "disk (a sphere in 3D)"
+            } else {
+                c.init.name()
+            },
+            num(w.left),
+            num(w.right),
+            num(w.bottom),
+            num(w.top),
+            num(w.front),
+            num(w.back)
+        );
+        let [px, py, pz] = self.proc_grid;
+        let _ = writeln!(
+            s,
+            "Ranks            : {} (process grid {px} x {py} x {pz}), {} thread(s)/rank",
+            self.run.ranks, self.execution.threads
+        );
+        self.validation.write_text(&mut s);
+        let _ = writeln!(s, "Checksum         : {}", self.checksum);
+        let _ = writeln!(s, "Wall time (loop) : {:.6} s", self.wall_time_s);
+        let _ = writeln!(s, "Rate (MLUPS/s)   : {:.2}", self.mlups);
+        s += &crate::report::phase_table(&[
+            ("stencil", &self.phases.stencil),
+            ("halo exchange", &self.phases.halo),
+        ]);
+        let mem = &self.peak_memory;
+        let _ = writeln!(
+            s,
+            "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
+            mem.rank0_mib, mem.max_worker_mib
+        );
+        let _ = writeln!(
+            s,
+            "Output           : none (HDF5 output is not yet available in 3D)"
+        );
+        s
+    }
+}
+
+impl Workload for Heat3dRun<'_> {
+    type Comm = CartesianCommunicator;
+    type Report = Heat3dReport;
+    const NAME: &'static str = "heat";
+
+    fn comm(&self) -> &CartesianCommunicator {
+        &self.cart
+    }
+
+    fn meter(&self) -> Meter {
+        Meter {
+            label: "heat",
+            total: self.start.cfg.steps,
+            unit: "step",
+            work_per_unit: self.start.cfg.cells() as f64,
+            rate_name: "MLUPS",
+        }
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            done: self.step,
+            total: self.start.cfg.steps,
+        }
+    }
+
+    fn rounds_left(&self) -> bool {
+        self.step < self.start.cfg.steps
+    }
+
+    fn advance(&mut self) -> Outcome<After> {
+        let a = mpi::time();
+        self.halo.exchange(&self.cart, &mut self.u);
+        let b = mpi::time();
+        kernel3d::step(&self.u, &mut self.un, &self.stencil, self.start.threads);
+        std::mem::swap(&mut self.u, &mut self.un);
+        self.t_halo += b - a;
+        self.t_stencil += mpi::time() - b;
+        self.step += 1;
+        if self.step % self.start.check_every != 0 && self.step != self.start.cfg.steps {
+            return Ok(After::Continue);
+        }
+        Ok(After::Check {
+            fault: !self.probe_within(),
+        })
+    }
+
+    fn fault(&self) -> Failure {
+        let unstable = if self.start.cfg.is_unstable() {
+            " (dt is above the stability limit)"
+        } else {
+            ""
+        };
+        Failure::with_code(
+            ExitCode::Blowup,
+            format!(
+                "numerical blow-up detected at step {}: values left [{}, {}]{unstable}",
+                self.step, self.bounds[0], self.bounds[1]
+            ),
+        )
+    }
+
+    fn trace_phases(&self) -> Vec<(&'static str, f64)> {
+        vec![("stencil", self.t_stencil), ("halo wait", self.t_halo)]
+    }
+
+    fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Heat3dReport>> {
+        let report = self.report(clock);
+        Ok(Printed {
+            text: report.to_text(),
+            passed: report.validation.passed(),
+            report,
+        })
+    }
+}
+
+impl Heat3dRun<'_> {
+    /// Whether the probed planes (first, middle, last) are within the
+    /// bounds: an unstable mode grows everywhere at once.
+    fn probe_within(&self) -> bool {
+        let [nx, ny, nz] = self.u.extents();
+        let [lo, hi] = self.bounds;
+        let mut planes = vec![0, nz / 2, nz - 1];
+        planes.dedup();
+        let d = self.u.as_slice();
+        planes.iter().all(|&k| {
+            (0..ny).all(|j| {
+                let a = self.u.at(1, j + 1, k + 1);
+                d[a..a + nx].iter().all(|&v| v >= lo && v <= hi)
+            })
+        })
+    }
+}
