@@ -24,8 +24,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io|patterns|workloads) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns|workloads [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io|pairs|patterns|workloads) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io|pairs|patterns|workloads [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -74,6 +74,17 @@ print(n / r["phases"]["io"]["max"] / 1e6)'
       printf '%-30s %5s %s\n' "--io $io" "$r" "$(echo $vals | awk '{printf "%10.0f %10.0f %10.0f", $1, $(int((NF+1)/2)), $NF}')"
     done
   done
+  exit 0
+fi
+
+if [[ $what == pairs ]]; then
+  # parsim pairs' tree (and its ring) against scipy's cKDTree: the
+  # table of issue 44, answers checked equal (scripts/bench_pairs.py).
+  py=$PARSIM_ROOT/.venv/bin/python
+  "$py" -c 'import scipy, h5py' 2>/dev/null ||
+    { echo "bench: the venv needs scipy and h5py (scripts/setup.sh --python)" >&2; exit 1; }
+  echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+  "$py" scripts/bench_pairs.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   exit 0
 fi
 
