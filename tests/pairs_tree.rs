@@ -99,9 +99,17 @@ fn auto_takes_the_tree_for_neighbours_of_many_low_dimension_points() {
     // The histogram (on by default) needs every pair; so do few points
     // and many dimensions.
     assert_eq!(algorithm(&["--n", "5000"]), "ring");
-    assert_eq!(algorithm(&["--n", "1000", "--bins", "0"]), "ring");
+    assert_eq!(algorithm(&["--n", "999", "--bins", "0"]), "ring");
     assert_eq!(
-        algorithm(&["--n", "5000", "--dim", "9", "--bins", "0"]),
+        algorithm(&["--n", "5000", "--dim", "8", "--bins", "0"]),
+        "ring"
+    );
+    assert_eq!(
+        algorithm(&["--n", "40000", "--dim", "8", "--bins", "0"]),
+        "tree"
+    );
+    assert_eq!(
+        algorithm(&["--n", "40000", "--dim", "9", "--bins", "0"]),
         "ring"
     );
     // And the dry run says which.

@@ -41,8 +41,8 @@ pub struct PairsArgs {
     /// ring); `tree` finds each point's nearest neighbour through a tree of
     /// boxes along a Morton curve, skipping what cannot be nearer (needs
     /// --bins 0, no --matrix); `auto` takes the tree for neighbours only
-    /// (--bins 0, no --matrix) of at least 4096 points in up to 8-D, else
-    /// the ring. The same bits either way.
+    /// (--bins 0, no --matrix) of at least 1000 points in up to 3-D or
+    /// 32768 in up to 8-D, else the ring. The same bits either way.
     #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
     algorithm: Algorithm,
     #[command(flatten)]
@@ -161,7 +161,7 @@ impl Spec for Pairs {
         if p.algorithm == Algorithm::Tree {
             return format!(
                 "# resolved on {ranks} ranks: {n} points in {dim}-D, algorithm tree: nearest \
-                 neighbours through a tree of\n# boxes of {leaf} points along a Morton curve, each \
+                 neighbours through a tree of\n# boxes over a Morton curve, leaves of at most {leaf} points, each \
                  rank the queries of a range of the curve;\n# about {need} of memory per rank\n\
                  # checked when the run starts: free memory, the output file\n",
                 ranks = s.ranks,

@@ -78,27 +78,36 @@ pub enum Algorithm {
     Auto,
 }
 
-/// `auto` takes the tree from this many points (below it the ring is
-/// already under a millisecond and the tree's set-up costs more; measured
-/// on 2 ranks, 2-D/3-D: the two cross near 2000 points).
-pub const TREE_FROM_N: usize = 4096;
+/// `auto` takes the tree in up to 3-D from this many points: measured on
+/// 2 ranks (2 cores, AMD EPYC), the tree was already ahead at 1000 points
+/// in 2-D and 3-D (0.25 ms against the ring's 0.45 ms in 2-D), and below
+/// it both take well under a millisecond.
+pub const TREE_FROM_N: usize = 1000;
 
-/// `auto` takes the tree up to this dimension: its pruning fades as D grows
-/// (at N = 1e5 on 2 ranks it beat the ring up to D = 8 and lost from
-/// D = 16, where boxes of a few points overlap nearly every query's ball).
+/// `auto` takes the tree up to this dimension: its pruning fades as D
+/// grows (at N = 1e5 on 2 ranks it beat the ring 11x in 4-D and 2x in
+/// 8-D, and lost 2x in 12-D and 16-D).
 pub const TREE_UP_TO_DIM: usize = 8;
+
+/// `auto` takes the tree in 4-D to 8-D from this many points: in 8-D the
+/// ring was ahead at 1e4 points (35 ms against 56) and behind at 1e5.
+pub const TREE_FROM_N_HIGH: usize = 32768;
 
 impl Algorithm {
     /// What `self` means for N points in D dimensions with `bins` histogram
     /// bins and the matrix or not. `auto`: the tree when only neighbours
     /// are asked for (`--bins 0`, no `--matrix`: the histogram and the
-    /// matrix need every pair), N >= [`TREE_FROM_N`] and
-    /// D <= [`TREE_UP_TO_DIM`]; else the ring.
+    /// matrix need every pair) of N >= [`TREE_FROM_N`] points in up to
+    /// 3-D, or N >= [`TREE_FROM_N_HIGH`] in up to [`TREE_UP_TO_DIM`]-D;
+    /// else the ring.
     pub fn chosen(self, n: usize, dim: usize, bins: u64, matrix: bool) -> Self {
+        let from = if dim <= 3 {
+            TREE_FROM_N
+        } else {
+            TREE_FROM_N_HIGH
+        };
         match self {
-            Self::Auto if bins == 0 && !matrix && n >= TREE_FROM_N && dim <= TREE_UP_TO_DIM => {
-                Self::Tree
-            }
+            Self::Auto if bins == 0 && !matrix && n >= from && dim <= TREE_UP_TO_DIM => Self::Tree,
             Self::Auto => Self::Ring,
             a => a,
         }
