@@ -7,6 +7,8 @@
 #                                            that build, in the same run, as parsim(old))
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
+#   ./scripts/bench.sh pairs [--quick]       pairs' tree and ring against scipy's cKDTree (workers 1
+#                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked
 #   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
@@ -28,8 +30,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io|patterns|workloads|expressions) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io|patterns|workloads|expressions [--quick]" >&2; exit 2 ;;
+  ensembles|heat|io|pairs|patterns|workloads|expressions) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|io|pairs|patterns|workloads|expressions [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -78,6 +80,17 @@ print(n / r["phases"]["io"]["max"] / 1e6)'
       printf '%-30s %5s %s\n' "--io $io" "$r" "$(echo $vals | awk '{printf "%10.0f %10.0f %10.0f", $1, $(int((NF+1)/2)), $NF}')"
     done
   done
+  exit 0
+fi
+
+if [[ $what == pairs ]]; then
+  # parsim pairs' tree (and its ring) against scipy's cKDTree: the
+  # table of issue 44, answers checked equal (scripts/bench_pairs.py).
+  py=$PARSIM_ROOT/.venv/bin/python
+  "$py" -c 'import scipy, h5py' 2>/dev/null ||
+    { echo "bench: the venv needs scipy and h5py (scripts/setup.sh --python)" >&2; exit 1; }
+  echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+  "$py" scripts/bench_pairs.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   exit 0
 fi
 

@@ -38,9 +38,10 @@ PROVENANCE = {"git_commit", "command_line", "start_time", "end_time", "parsim_ve
               "hdf5_library"}
 # Report fields that measure the run rather than its result: every rate
 # (a name ending in _per_s or _per_s_per_core, whatever the workload), and
-# these (and integrate's evaluator: how the same bits were computed, not a
-# result).
-TIMING = {"wall_time_s", "phases", "peak_memory", "mlups", "version", "imbalance", "evaluator"}
+# these (and integrate's evaluator and pairs' algorithm: how the same bits
+# were computed, not a result).
+TIMING = {"wall_time_s", "phases", "peak_memory", "mlups", "version", "imbalance", "evaluator",
+          "algorithm"}
 # Datasets of timings (seconds per rank).
 TIMING_DATASETS = {"mandelbrot/rank_compute_s"}
 # What a dynamic schedule decides at run time (which rank took which rows):

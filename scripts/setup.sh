@@ -3,8 +3,9 @@
 #
 #   ./scripts/setup.sh            check; on Debian/Ubuntu install what is missing
 #   ./scripts/setup.sh --python   also the project's Python venv (.venv: numpy,
-#                                 h5py, matplotlib, xarray, h5netcdf) for plots,
-#                                 scaling studies and the guide's xarray lines
+#                                 h5py, matplotlib, xarray, h5netcdf, scipy) for plots,
+#                                 scaling studies, the guide's xarray lines and
+#                                 bench.sh pairs (scipy's cKDTree)
 #   ./scripts/setup.sh --tests    everything the test suite needs (implies --python
 #                                 and --parallel-io; adds ParaView's pvbatch and
 #                                 Xvfb, which open the XDMF sidecars)
@@ -129,7 +130,7 @@ ROOT=$PARSIM_ROOT
 VENV=$ROOT/.venv
 # xarray + h5netcdf: the user guide opens result files with them (and the
 # tests open every one), so the venv the docs use has what the docs show.
-PY_PACKAGES=(numpy h5py matplotlib xarray h5netcdf)
+PY_PACKAGES=(numpy h5py matplotlib xarray h5netcdf scipy)
 # CMake for the bundled-HDF5 build, from PyPI: no root needed, the same
 # version everywhere.
 (( want_cmake )) && PY_PACKAGES+=(cmake ninja) # ninja: a fresh Debian has no make

@@ -182,6 +182,15 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--bins", "100000000"], "--bins"),
                 (&["--n", "50000", "--matrix"], "--matrix with 50000 points"),
                 (&["--points", "p.txt"], "p.txt"),
+                (
+                    &["--algorithm", "tree"],
+                    "--algorithm tree finds nearest neighbours",
+                ),
+                (
+                    &["--algorithm", "tree", "--bins", "0", "--matrix"],
+                    "--matrix needs every pair",
+                ),
+                (&["--algorithm", "kd"], "--algorithm"),
             ],
         ),
     ]

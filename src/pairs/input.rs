@@ -94,3 +94,20 @@ pub(super) fn scatter<C: Communicator>(
     scale.apply(&mut rows);
     rows
 }
+
+/// Collective (the tree): rank 0's points to every rank, multiplied by the
+/// scale as `scatter` multiplies a block (the same bits).
+pub(super) fn broadcast_all<C: Communicator>(
+    comm: &C,
+    points: Option<&Points>,
+    shape: &Shape,
+) -> Vec<f64> {
+    let root = comm.process_at_rank(0);
+    let mut xs = match points {
+        Some(pts) if comm.rank() == 0 => pts.xs.clone(),
+        _ => vec![0.0; shape.n * shape.dim],
+    };
+    root.broadcast_into(&mut xs[..]);
+    shape.scale.apply(&mut xs);
+    xs
+}

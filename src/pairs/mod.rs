@@ -21,3 +21,4 @@ pub mod points;
 pub mod range;
 pub mod report;
 pub mod run;
+pub mod tree;

@@ -4,7 +4,9 @@
 use clap::Args;
 use mpi::traits::Communicator;
 
-use super::plan::{checked_size, need, PairsPlan, PointsFrom, PointsRead, Shape, MAX_BINS};
+use super::plan::{
+    checked_size, need, need_tree, Algorithm, PairsPlan, PointsFrom, PointsRead, Shape, MAX_BINS,
+};
 use super::points::PointsFile;
 use crate::error::{Failure, Outcome};
 use crate::h5::RunMeta;
@@ -35,8 +37,24 @@ pub struct PairsArgs {
     /// diagonal]; 0 for none (saves a square root per pair).
     #[arg(long, default_value_t = 64)]
     bins: u64,
+    /// How the pairs are met: `ring` meets every pair (the travelling-block
+    /// ring); `tree` finds each point's nearest neighbour through a tree of
+    /// boxes along a Morton curve, skipping what cannot be nearer (needs
+    /// --bins 0, no --matrix); `auto` takes the tree for neighbours only
+    /// (--bins 0, no --matrix) of at least 1000 points in up to 3-D or
+    /// 32768 in up to 8-D, else the ring. The same bits either way.
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
+    algorithm: Algorithm,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// N and D of the points, wherever they come from.
+fn size(source: &PointsFrom) -> (u64, u64) {
+    match source {
+        PointsFrom::File(_, read) => (read.shape.n as u64, read.shape.dim as u64),
+        PointsFrom::Generated { n, dim, .. } => (*n, *dim),
+    }
 }
 
 /// `parsim pairs` in the registry.
@@ -98,7 +116,23 @@ impl Spec for Pairs {
         if let PointsFrom::Generated { n, dim, .. } = source {
             checked_size(n, dim, a.matrix, "--n")?;
         }
+        if a.algorithm == Algorithm::Tree && (a.bins > 0 || a.matrix) {
+            return Err(Failure::usage(format!(
+                "--algorithm tree finds nearest neighbours and the closest pair only: {} needs \
+                 every pair (give --bins 0{}, or --algorithm ring)",
+                if a.matrix {
+                    "--matrix"
+                } else {
+                    "a histogram (--bins)"
+                },
+                if a.matrix { " and drop --matrix" } else { "" },
+            )));
+        }
+        let (n, dim) = size(&source);
         Ok(PairsPlan {
+            algorithm: a
+                .algorithm
+                .chosen(n as usize, dim as usize, a.bins, a.matrix),
             source,
             matrix: a.matrix,
             bins: a.bins,
@@ -116,10 +150,7 @@ impl Spec for Pairs {
                 ""
             }
         );
-        let (n, dim) = match &p.source {
-            PointsFrom::File(_, read) => (read.shape.n as u64, read.shape.dim as u64),
-            PointsFrom::Generated { n, dim, .. } => (*n, *dim),
-        };
+        let (n, dim) = size(&p.source);
         let shape = Shape {
             n: n as usize,
             dim: dim as usize,
@@ -127,9 +158,20 @@ impl Spec for Pairs {
             scale: super::range::Scale::ONE,
         };
         let pairs = n as u128 * (n as u128 - 1) / 2;
+        if p.algorithm == Algorithm::Tree {
+            return format!(
+                "# resolved on {ranks} ranks: {n} points in {dim}-D, algorithm tree: nearest \
+                 neighbours through a tree of\n# boxes over a Morton curve, leaves of at most {leaf} points, each \
+                 rank the queries of a range of the curve;\n# about {need} of memory per rank\n\
+                 # checked when the run starts: free memory, the output file\n",
+                ranks = s.ranks,
+                leaf = super::tree::LEAF,
+                need = crate::memory::shown(need_tree(&shape, 0)),
+            );
+        }
         let block = n.div_ceil(s.ranks as u64);
         format!(
-            "# resolved on {ranks} ranks: {n} points in {dim}-D, {pairs} pairs, blocks of at most \
+            "# resolved on {ranks} ranks: {n} points in {dim}-D, algorithm ring: {pairs} pairs, blocks of at most \
              {block} points,\n# each rank meets its own block, then {steps} travelling block(s) \
              (up to P/2 places ahead); {extras},\n# about {need} of memory on rank 0\n\
              # checked when the run starts: free memory, the output file\n",

@@ -39,6 +39,8 @@ pub struct PairsPlan {
     pub source: PointsFrom,
     pub matrix: bool,
     pub bins: u64,
+    /// What runs: `--algorithm`, with `auto` resolved ([`Algorithm::chosen`]).
+    pub algorithm: Algorithm,
     pub out: crate::driver::Output,
 }
 
@@ -60,6 +62,64 @@ pub struct Shape {
     pub(super) diagonal: f64,
     /// The power of two the ring meets the points at (`super::range`).
     pub(super) scale: Scale,
+}
+
+/// How the pairs are met: `--algorithm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// Every pair by the travelling-block ring (the pattern taught).
+    Ring,
+    /// Nearest neighbours through a tree of boxes along a Morton curve,
+    /// pruning what cannot be nearer (`super::tree`): neighbours and the
+    /// closest pair only.
+    Tree,
+    /// [`Algorithm::chosen`] picks.
+    Auto,
+}
+
+/// `auto` takes the tree in up to 3-D from this many points: measured on
+/// 2 ranks (2 cores, AMD EPYC), the tree was already ahead at 1000 points
+/// in 2-D and 3-D (0.25 ms against the ring's 0.45 ms in 2-D), and below
+/// it both take well under a millisecond.
+pub const TREE_FROM_N: usize = 1000;
+
+/// `auto` takes the tree up to this dimension: its pruning fades as D
+/// grows (at N = 1e5 on 2 ranks it beat the ring 11x in 4-D and 2x in
+/// 8-D, and lost 2x in 12-D and 16-D).
+pub const TREE_UP_TO_DIM: usize = 8;
+
+/// `auto` takes the tree in 4-D to 8-D from this many points: in 8-D the
+/// ring was ahead at 1e4 points (35 ms against 56) and behind at 1e5.
+pub const TREE_FROM_N_HIGH: usize = 32768;
+
+impl Algorithm {
+    /// What `self` means for N points in D dimensions with `bins` histogram
+    /// bins and the matrix or not. `auto`: the tree when only neighbours
+    /// are asked for (`--bins 0`, no `--matrix`: the histogram and the
+    /// matrix need every pair) of N >= [`TREE_FROM_N`] points in up to
+    /// 3-D, or N >= [`TREE_FROM_N_HIGH`] in up to [`TREE_UP_TO_DIM`]-D;
+    /// else the ring.
+    pub fn chosen(self, n: usize, dim: usize, bins: u64, matrix: bool) -> Self {
+        let from = if dim <= 3 {
+            TREE_FROM_N
+        } else {
+            TREE_FROM_N_HIGH
+        };
+        match self {
+            Self::Auto if bins == 0 && !matrix && n >= from && dim <= TREE_UP_TO_DIM => Self::Tree,
+            Self::Auto => Self::Ring,
+            a => a,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ring => "ring",
+            Self::Tree => "tree",
+            Self::Auto => "auto",
+        }
+    }
 }
 
 /// N and D within what the run can hold; `what` names N's origin.
@@ -87,6 +147,18 @@ pub(super) fn checked_size(n: u64, dim: u64, matrix: bool, what: &str) -> Outcom
         )));
     }
     Ok(())
+}
+
+/// Bytes each rank holds with the tree: every point twice (as read, and
+/// along the curve with their indices and keys), the boxes, the neighbour
+/// arrays and their reduction; rank 0 the points once more.
+pub(super) fn need_tree(shape: &Shape, r: usize) -> u128 {
+    let (n, dim) = (shape.n as u128, shape.dim as u128);
+    let mut bytes = 8 * 2 * n * dim + 16 * n + 8 * 4 * dim * n.div_ceil(16) + 48 * n;
+    if r == 0 {
+        bytes += 8 * n * dim;
+    }
+    bytes
 }
 
 /// Bytes rank r holds at most: rank 0 all the points and a received strip

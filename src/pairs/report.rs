@@ -28,7 +28,8 @@ pub struct Closest {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PairsCheck {
-    /// Pairs the ranks met, added up: N(N-1)/2 when the ring met each once.
+    /// Pairs the ranks met, added up: N(N-1)/2 when the ring met each once;
+    /// with the tree, the distances it computed (each pair at most twice).
     pub pairs_met: u64,
     /// Histogram counts add up to N(N-1)/2 (true without a histogram).
     pub counts_ok: bool,
@@ -50,6 +51,8 @@ pub struct PairsCheck {
 pub struct PairsReport {
     #[serde(flatten)]
     pub run: RunInfo,
+    /// `ring` or `tree` (`--algorithm`, `auto` resolved).
+    pub algorithm: &'static str,
     pub source: String,
     pub n: usize,
     pub dim: usize,
@@ -106,10 +109,26 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
             v(c.counts_ok)
         )
     };
+    let (how, met) = if r.algorithm == "tree" {
+        (
+            "nearest neighbours by a tree of boxes along a Morton curve",
+            format!("tree, {} distances computed", c.pairs_met),
+        )
+    } else {
+        (
+            "all pairs by the travelling-block ring",
+            format!(
+                "{} ring steps, {} pairs met: {}",
+                ring_steps(r.run.ranks),
+                c.pairs_met,
+                v(c.pairs_met == r.pairs)
+            ),
+        )
+    };
     format!(
-        "parsim pairs {}: all pairs by the travelling-block ring\n\
+        "parsim pairs {}: {how}\n\
          Points           : {} x {} ({})\n\
-         Ranks            : {} ({} ring steps, {} pairs met: {})\n\
+         Ranks            : {} ({met})\n\
          Closest pair     : ({}, {}) at distance {:e}: recomputed {}\n\
          Nearest          : every point's neighbour, mean distance {:.6e}; {} sampled rows by brute force: {}\n\
          Histogram        : {hist}{matrix}\n\
@@ -120,9 +139,6 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
         r.dim,
         r.source,
         r.run.ranks,
-        ring_steps(r.run.ranks),
-        c.pairs_met,
-        v(c.pairs_met == r.pairs),
         r.closest.i,
         r.closest.j,
         r.closest.distance,

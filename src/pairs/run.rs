@@ -31,15 +31,16 @@ use mpi::traits::*;
 
 use super::check::Combined;
 use super::check::{combine, judge, total_pairs};
-use super::input::{load, scatter};
+use super::input::{broadcast_all, load, scatter};
 use super::kernel::{
     block_at, block_range, piece, ring_steps, Columns, Histogram, Nearest, Points, Tally,
 };
 use super::layout::{write_matrix, Layout};
 use super::meet::meet;
-use super::plan::{need, PairsPlan, PointsFrom, Shape};
+use super::plan::{need, need_tree, Algorithm, PairsPlan, PointsFrom, Shape};
 use super::report::{pairs_text, source_name, PairsReport};
 use super::report::{Closest, PairsCheck, PairsPhases};
+use super::tree::Tree;
 use crate::driver::{After, Clock, Position, Printed, Workload};
 use crate::error::{Failure, Outcome};
 use crate::h5::{ResultFile, RunMeta};
@@ -71,6 +72,8 @@ pub struct PairsRun<'a, C: Communicator> {
     file: Option<ResultFile>,
     /// Rank 0: every point (for the checks and the file).
     points: Option<Arc<Points>>,
+    /// `--algorithm tree`: one round, every rank all the points in `rows`.
+    tree: bool,
     /// This rank's block: global range, rows (row-major).
     own: std::ops::Range<usize>,
     rows: Vec<f64>,
@@ -102,15 +105,25 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
         let Shape {
             n, diagonal, scale, ..
         } = shape;
+        let tree = job.algorithm == Algorithm::Tree;
         let own = block_range(n, p, r);
-        crate::par::check_memory(
-            comm,
-            need(&shape, p, r, job.matrix),
-            "points, blocks and matrix rows",
-        )?;
+        let (bytes, what) = match tree {
+            false => (
+                need(&shape, p, r, job.matrix),
+                "points, blocks and matrix rows",
+            ),
+            true => (need_tree(&shape, r), "every point and the tree"),
+        };
+        crate::par::check_memory(comm, bytes, what)?;
         let file = create_result(comm, job.out.path.as_deref(), job.out.force, meta)?;
-        let rows = scatter(comm, points.as_deref(), &shape, own.len());
-        let held = Columns::from_rows(own.start, shape.dim, &rows);
+        let (rows, held) = if tree {
+            let all = broadcast_all(comm, points.as_deref(), &shape);
+            (all, Columns::default())
+        } else {
+            let rows = scatter(comm, points.as_deref(), &shape, own.len());
+            let held = Columns::from_rows(own.start, shape.dim, &rows);
+            (rows, held)
+        };
         Ok(Self {
             comm,
             job,
@@ -118,6 +131,7 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             version: meta.version,
             file,
             points,
+            tree,
             own: own.clone(),
             rows,
             held,
@@ -179,6 +193,27 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             self.t_wait += mpi::time() - a;
         });
         self.held = next;
+    }
+
+    /// The tree's one round: every rank builds the tree of all the points
+    /// (the same on each), then finds the neighbours of its own range of
+    /// leaves along the curve.
+    fn tree_round(&mut self) {
+        let a = mpi::time();
+        let (p, r) = (self.comm.size() as usize, self.comm.rank() as usize);
+        let tree = Tree::new(&self.rows, self.shape.dim);
+        let mine = crate::partition::split_range(tree.leaves(), p, r);
+        self.pairs += tree.nearest(mine, &mut self.nearest);
+        self.t_compute += mpi::time() - a;
+    }
+
+    /// Rounds in all: the ring's steps, or the tree's one.
+    fn rounds(&self) -> usize {
+        if self.tree {
+            1
+        } else {
+            ring_steps(self.comm.size() as usize) + 1
+        }
     }
 
     /// Meet the held block (the last step: nothing travels on).
@@ -261,12 +296,12 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
     }
 
     fn meter(&self) -> Meter {
-        let steps = ring_steps(self.comm.size() as usize) as u64 + 1;
+        let steps = self.rounds() as u64;
         let n = self.shape.n as f64;
         Meter {
             label: "pairs",
             total: steps,
-            unit: "ring step",
+            unit: if self.tree { "tree" } else { "ring step" },
             work_per_unit: n * (n - 1.0) / 2.0 / steps as f64,
             rate_name: "Mpairs/s",
         }
@@ -275,23 +310,25 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
     fn position(&self) -> Position {
         Position {
             done: self.step as u64,
-            total: ring_steps(self.comm.size() as usize) as u64 + 1,
+            total: self.rounds() as u64,
         }
     }
 
     fn rounds_left(&self) -> bool {
-        self.step <= ring_steps(self.comm.size() as usize)
+        self.step < self.rounds()
     }
 
     fn advance(&mut self) -> Outcome<After> {
         let last = ring_steps(self.comm.size() as usize);
-        if self.step < last {
+        if self.tree {
+            self.tree_round();
+        } else if self.step < last {
             self.meet_and_pass();
         } else {
             self.meet_last();
         }
         self.step += 1;
-        if self.step > last && self.job.matrix {
+        if !self.tree && self.step > last && self.job.matrix {
             self.complete_strip();
             // The matrix in the points' own units (exactly: `range`).
             self.shape.scale.apply_back(&mut self.strip);
@@ -330,7 +367,7 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
         });
         let passed = check
             .as_ref()
-            .is_none_or(|c| c.passed(total_pairs(self.shape.n)));
+            .is_none_or(|c| c.passed((!self.tree).then(|| total_pairs(self.shape.n))));
         let back = self.shape.scale.back();
         let nn_dist: Vec<f64> = all.nearest.d2.iter().map(|d| d.sqrt() * back).collect();
         let check = check.unwrap_or_default();
@@ -413,6 +450,7 @@ impl<C: Communicator> PairsRun<'_, C> {
         let pairs = total_pairs(n);
         PairsReport {
             run: RunInfo::new("pairs", self.version, self.comm.size() as usize),
+            algorithm: self.job.algorithm.name(),
             source: source_name(&self.job.source),
             n,
             dim,
