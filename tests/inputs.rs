@@ -152,5 +152,8 @@ fn pairs_dry_run_reads_the_points() {
         both_refuse(&dir, args, expected);
     }
     let text = dry_run(&dir, &["pairs", "--points", "p.csv"]);
-    assert!(text.contains("4 points in 2-D, algorithm ring: 6 pairs"), "{text}");
+    assert!(
+        text.contains("4 points in 2-D, algorithm ring: 6 pairs"),
+        "{text}"
+    );
 }
