@@ -290,7 +290,7 @@ fn one(o: &mut [f64], a: In, op: Unary, post: impl Fn(f64) -> f64 + Copy) {
         // exact).
         Unary::PowI(2) => map(o, a, |a| post(a * a)),
         Unary::PowI(3) => map(o, a, |a| post(a * (a * a))),
-        Unary::PowI(n) => map(o, a, |a| post(powi(a, n))),
+        Unary::PowI(n) => powi_block(o, a, n, post),
         Unary::Call(f) => calls!(f,
             Sin => f64::sin, Cos => f64::cos, Tan => f64::tan, Asin => f64::asin,
             Acos => f64::acos, Atan => f64::atan, Sinh => f64::sinh, Cosh => f64::cosh,
@@ -299,6 +299,41 @@ fn one(o: &mut [f64], a: In, op: Unary, post: impl Fn(f64) -> f64 + Copy) {
             Sqrt => f64::sqrt, Cbrt => f64::cbrt, Abs => f64::abs, Signum => f64::signum,
             Floor => f64::floor, Ceil => f64::ceil, Round => f64::round, Trunc => f64::trunc,
             Fract => f64::fract),
+    }
+}
+
+/// [`powi`] over a block: its squarings and products each a vectorised
+/// pass (the per-value loop over the exponent's bits is not vectorised),
+/// in `powi`'s order, so the same bits (`r = 1 * v` is `v`).
+#[inline(always)]
+fn powi_block(o: &mut [f64], a: In, n: i32, post: impl Fn(f64) -> f64 + Copy) {
+    let mut v = [0.0f64; BLOCK];
+    let v = &mut v[..o.len()];
+    match a {
+        In::Slice(a) => v.copy_from_slice(a),
+        In::Num(a) => v.fill(a),
+        In::Own => v.copy_from_slice(o),
+    }
+    let mut e = n.unsigned_abs();
+    let mut started = false;
+    while e != 0 {
+        if e & 1 == 1 {
+            if started {
+                o.iter_mut().zip(v.iter()).for_each(|(r, v)| *r *= v);
+            } else {
+                o.iter_mut().zip(v.iter()).for_each(|(r, v)| *r = 1.0 * v);
+                started = true;
+            }
+        }
+        e >>= 1;
+        if e != 0 {
+            v.iter_mut().for_each(|v| *v *= *v);
+        }
+    }
+    match (started, n < 0) {
+        (false, _) => o.fill(post(1.0)),
+        (true, true) => o.iter_mut().for_each(|r| *r = post(1.0 / *r)),
+        (true, false) => o.iter_mut().for_each(|r| *r = post(*r)),
     }
 }
 
