@@ -269,7 +269,7 @@ fn zip(out: &mut [f64], (a, c): (In, In), f: impl Fn(f64, f64) -> f64) {
         (In::Slice(a), In::Num(c)) => out.iter_mut().zip(a).for_each(|(o, a)| *o = f(*a, c)),
         (In::Num(a), In::Slice(c)) => out.iter_mut().zip(c).for_each(|(o, c)| *o = f(a, *c)),
         (In::Num(a), In::Num(c)) => out.fill(f(a, c)),
-        _ => out.fill(f64::NAN), // `read` never gives Own
+        _ => out.fill(f64::NAN), // an operand that is the output itself
     }
 }
 
@@ -363,20 +363,10 @@ fn two(
             In::Own => o.iter_mut().for_each(|o| *o = f(*o, *o)),
         }
     } else {
-        // Neither is a slot: variables or numbers, into a fresh slot.
+        // Neither is a slot: variables or numbers, into a fresh slot (a
+        // slot here is not what `Batch::new` makes: NaN).
         let o = &mut buf[out * BLOCK..][..n];
-        let (a, c) = (outside(a, vars, n), outside(c, vars, n));
-        match (a, c) {
-            (In::Slice(a), In::Slice(c)) => {
-                for ((o, a), c) in o.iter_mut().zip(a).zip(c) {
-                    *o = f(*a, *c);
-                }
-            }
-            (In::Slice(a), In::Num(c)) => o.iter_mut().zip(a).for_each(|(o, a)| *o = f(*a, c)),
-            (In::Num(a), In::Slice(c)) => o.iter_mut().zip(c).for_each(|(o, c)| *o = f(a, *c)),
-            (In::Num(a), In::Num(c)) => o.fill(f(a, c)),
-            _ => o.fill(f64::NAN), // a slot here is not what `Batch::new` makes
-        }
+        zip(o, (outside(a, vars, n), outside(c, vars, n)), f);
     }
 }
 
