@@ -156,6 +156,33 @@ fn programs_in_three_variables_give_the_reference_bits() {
             let want = program.eval_at(&[cols[0][i], cols[1][i], cols[2][i]]);
             assert!(same(*g, want), "{tree} at point {i}: {g:e} vs {want:e}");
         }
+        // Added to 16 lane sums as integrate's chunk sum adds them.
+        let m = n - n % 16;
+        let mut acc = [0.0f64; 16];
+        batch.eval_lanes(&vars, m, &mut scratch, &mut acc);
+        let mut want = [0.0f64; 16];
+        for (i, g) in got[..m].iter().enumerate() {
+            want[i % 16] += g;
+        }
+        for l in 0..16 {
+            assert!(
+                same(acc[l], want[l]),
+                "{tree}: lane {l}: {} vs {}",
+                acc[l],
+                want[l]
+            );
+        }
+        // y one number for every point (heat's row), t a column.
+        let y = cols[1][case % n];
+        let mixed = [vars[0], Arg::Scalar(y), vars[2]];
+        let row = batch.eval(&mixed, n, &mut scratch).to_vec();
+        for (i, g) in row.iter().enumerate() {
+            let want = program.eval_at(&[cols[0][i], y, cols[2][i]]);
+            assert!(
+                same(*g, want),
+                "{tree} at point {i}, y = {y}: {g:e} vs {want:e}"
+            );
+        }
         // Too few variables: NaN, as the reference.
         if program.vars() > 1 {
             let short = batch.eval(&vars[..1], n, &mut scratch);

@@ -373,12 +373,7 @@ fn batch_chunk_sum_body(
                 }
             }
         }
-        let values = batch.eval(&[Arg::Col(&xs)], rounds * LANES, &mut scratch);
-        for round in values.chunks_exact(LANES) {
-            for l in 0..LANES {
-                acc[l] += round[l];
-            }
-        }
+        batch.eval_lanes(&[Arg::Col(&xs)], rounds * LANES, &mut scratch, &mut acc);
         left -= rounds as u64;
     }
     combine_lanes(f, grid, range, full, acc)
