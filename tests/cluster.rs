@@ -340,21 +340,32 @@ fn kill_on_second_node_ends_the_job(c: &Cluster, work: &Path) {
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let uts = |pid: u32| std::fs::read_link(format!("/proc/{pid}/ns/uts")).ok();
     let node2 = uts(c.holder("node2"));
-    let victim = (0..240)
-        .find_map(|_| {
-            let found = std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-                (comm.trim() == "parsim" && uts(pid) == node2).then_some(pid)
-            });
-            if found.is_none() {
-                std::thread::sleep(Duration::from_millis(250));
+    let on_node2 = || {
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim() == "parsim" && uts(pid) == node2).then_some(pid)
+        })
+    };
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "parsim")
+    };
+    // A rank that is still there 2 s later (in the time loop): the job
+    // script's own short `parsim --version` on the batch node is gone by
+    // then (taken for a rank, it raced kill(2): ESRCH, a fresh root's
+    // failure).
+    let victim = (0..120)
+        .find_map(|_| match on_node2() {
+            Some(pid) => {
+                std::thread::sleep(Duration::from_secs(2));
+                alive(pid).then_some(pid)
             }
-            found
+            None => {
+                std::thread::sleep(Duration::from_millis(250));
+                None
+            }
         })
         .expect("a rank of the job on node2 within 60 s");
-    // Let it get into the time loop.
-    std::thread::sleep(Duration::from_secs(2));
     let t0 = Instant::now();
     signal(victim, "KILL");
     let gone = (0..80).any(|_| {
