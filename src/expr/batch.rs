@@ -147,14 +147,7 @@ impl Batch {
     /// in `scratch` or in a variable's column.
     #[inline(always)]
     pub fn eval<'a>(&self, vars: &[Arg<'a>], n: usize, scratch: &'a mut Vec<f64>) -> &'a [f64] {
-        assert!(n <= BLOCK);
-        assert!(vars.iter().all(|v| match v {
-            Arg::Col(c) => c.len() >= n,
-            Arg::Scalar(_) => true,
-        }));
-        if scratch.len() < self.slots * BLOCK {
-            scratch.resize(self.slots * BLOCK, 0.0);
-        }
+        self.ready(vars, n, scratch);
         let buf = &mut scratch[..self.slots * BLOCK];
         if vars.len() < self.vars {
             buf[..n].fill(f64::NAN);
@@ -181,24 +174,14 @@ impl Batch {
     #[inline(always)]
     pub fn eval_into(&self, vars: &[Arg], out: &mut [f64], scratch: &mut Vec<f64>, scale: f64) {
         let n = out.len();
-        assert!(n <= BLOCK);
-        assert!(vars.iter().all(|v| match v {
-            Arg::Col(c) => c.len() >= n,
-            Arg::Scalar(_) => true,
-        }));
-        if scratch.len() < self.slots * BLOCK {
-            scratch.resize(self.slots * BLOCK, 0.0);
-        }
+        self.ready(vars, n, scratch);
         if vars.len() < self.vars {
             out.fill(f64::NAN);
             return;
         }
         let buf = &mut scratch[..self.slots * BLOCK];
         let post = move |v: f64| scale * v;
-        let last = match (self.steps.last(), self.result) {
-            (Some(&step), Src::Slot(r)) if step.out() == r => Some(step),
-            _ => None,
-        };
+        let last = self.result_step();
         let before = self.steps.len() - usize::from(last.is_some());
         self.run_steps(&self.steps[..before], buf, vars, n);
         let buf = &*buf;
@@ -226,16 +209,14 @@ impl Batch {
     #[inline(always)]
     pub fn eval_lanes(&self, vars: &[Arg], n: usize, scratch: &mut Vec<f64>, acc: &mut [f64; 16]) {
         assert!(n <= BLOCK && n % 16 == 0);
-        let last = match (self.steps.last(), self.result) {
-            (Some(&step @ Step::Two { .. }), Src::Slot(r)) if step.out() == r => step,
+        let last = match self.result_step() {
+            Some(step @ Step::Two { .. }) => step,
             _ => {
                 let values = self.eval(vars, n, scratch);
                 return lanes(acc, (In::Slice(values), In::Num(0.0)), n, |v, _| v);
             }
         };
-        if scratch.len() < self.slots * BLOCK {
-            scratch.resize(self.slots * BLOCK, 0.0);
-        }
+        self.ready(vars, n, scratch);
         let buf = &mut scratch[..self.slots * BLOCK];
         if vars.len() < self.vars {
             return acc.iter_mut().for_each(|a| *a += f64::NAN);
@@ -252,6 +233,29 @@ impl Batch {
             Binary::Mul => lanes(acc, ac, n, |a, c| a * c),
             Binary::Div => lanes(acc, ac, n, |a, c| a / c),
             Binary::Pow => lanes(acc, ac, n, f64::powf),
+        }
+    }
+
+    /// Check a block of `n` points against its columns, and grow
+    /// `scratch` to the registers (what every evaluation does first).
+    #[inline(always)]
+    fn ready(&self, vars: &[Arg], n: usize, scratch: &mut Vec<f64>) {
+        assert!(n <= BLOCK);
+        assert!(vars.iter().all(|v| match v {
+            Arg::Col(c) => c.len() >= n,
+            Arg::Scalar(_) => true,
+        }));
+        if scratch.len() < self.slots * BLOCK {
+            scratch.resize(self.slots * BLOCK, 0.0);
+        }
+    }
+
+    /// The last step, when it is the one that computes the result (so
+    /// it can write or add its values where they go, a pass less).
+    fn result_step(&self) -> Option<Step> {
+        match (self.steps.last(), self.result) {
+            (Some(&step), Src::Slot(r)) if step.out() == r => Some(step),
+            _ => None,
         }
     }
 
