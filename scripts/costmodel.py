@@ -23,6 +23,12 @@ Patterns (the "pattern" of a workload's comm):
   kinds at once; a one-deep exchange of eager messages overlaps the
   step's update (unless the study set overlap off) and only what that does
   not hide counts;
+- halo in 3D (the study gives nz): every step, each block's six faces one
+  cell deep (no edges or corners: the 7-point stencil reads none) go to
+  its up to 6 neighbours on the 3D process grid parsim chooses
+  (rank = (z py + y) px + x), all at once, per kind of link one after
+  another as in 2D; the update does not hide it unless the reference run
+  overlapped (its report's execution.overlap);
 - ring: p/2 steps, each passing ceil(n/p) points of dim f64 to the left
   while the held block is met: an eager block waits only for what the
   compute does not hide; a rendezvous block (EAGER_BYTES) moves only in
@@ -241,6 +247,31 @@ def balanced_grid(p):
     return px, p // px
 
 
+def divisors(n):
+    """n's divisors, ascending, in sqrt(n) steps."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
+
+
+def balanced_grid3(p):
+    """parsim's default 3D process grid (src/heat/decomp3d.rs,
+    ProcGrid3::candidates): of the factorisations px x py x pz = p, the
+    smallest spread between the largest and smallest factor, then the
+    smallest px, then py (the larger factors along z, then y). Like
+    balanced_grid, it ignores the grid's size: limit() says when a
+    factor outgrows its axis."""
+    if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= MAX_RANKS:
+        raise ModelError(f"{p} ranks: a process grid takes 1 to {MAX_RANKS} ranks")
+    best = min((max(a, b, p // a // b) - min(a, b, p // a // b), a, b)
+               for a in divisors(p) for b in divisors(p // a))
+    return best[1], best[2], p // best[1] // best[2]
+
+
+def process_grid(p, three):
+    """The process grid of p ranks as (px, py, pz): 2D (pz 1) or 3D."""
+    return balanced_grid3(p) if three else balanced_grid(p) + (1,)
+
+
 def sample_ranks(p, cores, px=None, limit=20000):
     """Every rank, or for many ranks the ones whose links differ.
 
@@ -291,6 +322,28 @@ def halo_exchange(net, p, nx, ny, g):
     return worst
 
 
+def halo_exchange3(net, p, n):
+    """The slowest rank's time for one exchange of the six one-deep faces
+    of an n = (nx, ny, nz) grid's blocks on the 3D process grid. A plane
+    of px py ranks plays the part of 2D's row in sample_ranks: shifting a
+    rank by whole planes and nodes keeps its x, y and place in its node."""
+    g = balanced_grid3(p)
+    b = [math.ceil(n[a] / g[a]) for a in range(3)]
+    worst = 0.0
+    for r in sample_ranks(p, net.cores, g[0] * g[1]):
+        c = (r % g[0], r // g[0] % g[1], r // (g[0] * g[1]))
+        load = {}  # bytes per link (within the node, to another)
+        for axis in range(3):
+            face = 8 * math.prod(b[a] for a in range(3) if a != axis)
+            for step in (-1, 1):
+                if 0 <= c[axis] + step < g[axis]:
+                    stride = (1, g[0], g[0] * g[1])[axis]
+                    link = net.link(r, r + step * stride)
+                    load[link] = load.get(link, 0) + face
+        worst = max(worst, max((link.time(b) for link, b in load.items()), default=0.0))
+    return worst
+
+
 def allreduce(net, p):
     """An all-reduce of a few numbers: log2 steps within a node, then across."""
     within = math.ceil(math.log2(min(p, net.cores))) if p > 1 else 0
@@ -305,9 +358,11 @@ def limit(comm, values, p):
     """Why p ranks cannot run this problem, or None."""
     pat = comm["pattern"]
     if pat == "halo":
-        px, py = balanced_grid(p)
-        if values[comm["nx"]] < px or values[comm["ny"]] < py:
-            return f"the {values[comm['nx']]}x{values[comm['ny']]} grid has fewer cells than the process grid {px}x{py}"
+        n = grid_size(comm, values)
+        g = process_grid(p, len(n) == 3)
+        if any(c < f for c, f in zip(n, g)):
+            return (f"the {'x'.join(map(str, n))} grid has fewer cells than the process grid "
+                    f"{'x'.join(map(str, g[:len(n)]))}")
     if pat == "ring" and values[comm["n"]] < p:
         return f"{values[comm['n']]} points are fewer than the ranks"
     if pat == "dispatch" and math.ceil(values[comm["rows"]] / values[comm["chunk"]]) < p:
@@ -375,12 +430,38 @@ def predict(info, kind, ref, values_at, net, p):
                 total=total, comm_phase=comm.get("phase"), regime=regime)
 
 
+def grid_size(comm, values):
+    """The grid's interior points (nx, ny) or, with nz given, (nx, ny, nz)."""
+    nz = values.get(comm.get("nz") or "nz")
+    return tuple(values[comm[k]] for k in ("nx", "ny")) + ((nz,) if nz else ())
+
+
+def halo_term3(ref, n, steps, net, p, compute):
+    """3D heat's halo time on p > 1 ranks: one exchange of six faces a
+    step, hidden by the interior's update only where the reference run
+    overlapped (and then as 2D's is: the rest of it counts)."""
+    exchange = halo_exchange3(net, p, n)
+    if not ref["report"].get("execution", {}).get("overlap"):
+        return steps * exchange, "3D: six faces every step, then the update (not overlapped)"
+    g = balanced_grid3(p)
+    b = [math.ceil(n[a] / g[a]) for a in range(3)]
+    if 8 * max(b[0] * b[1], b[0] * b[2], b[1] * b[2]) > EAGER_BYTES:
+        return steps * exchange, "3D: six faces every step; faces above 64 KiB go by rendezvous: not hidden"
+    hidden = exchange <= compute / steps
+    regime = "3D: six faces every step" + (", hidden by the interior's update: 0" if hidden
+                                           else ", partly hidden by the interior's update")
+    return steps * max(0.0, exchange - compute / steps), regime
+
+
 def halo_term(comm, ref, values, net, p, compute):
     """heat's halo time on p > 1 ranks and the regime it is in, in words:
     the time-block depth the run would choose (with auto, 1 once a block's
     two fields fit in the L2 the reference run saw), and whether the
     update hides a one-deep exchange. The regime changes with p, and with
     it the term (it can drop to 0 where the exchange becomes hidden)."""
+    n = grid_size(comm, values)
+    if len(n) == 3:
+        return halo_term3(ref, n, values[comm["steps"]], net, p, compute)
     g = int(ref["report"].get("execution", {}).get("time_block", 1) or 1)
     nx, ny, steps = values[comm["nx"]], values[comm["ny"]], values[comm["steps"]]
     px, py = balanced_grid(p)

@@ -72,7 +72,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import costmodel  # noqa: E402  (scripts/costmodel.py, beside this file)
 import models  # noqa: E402  (scripts/models.py, beside this file)
-from costmodel import balanced_grid  # noqa: E402
+from costmodel import process_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDIES = ("strong", "weak")
@@ -163,12 +163,18 @@ def problem(info, o):
     then --size, then --set."""
     dashed = lambda k: k.strip().lstrip("-").replace("_", "-")
     name, sizes = info["name"], [dashed(s["option"]) for s in info["size"]]
+    # Optional ones (heat's nz: a 3D run) come last and only when given.
+    required = [dashed(s["option"]) for s in info["size"] if not s.get("optional")]
     values = {dashed(k): v for k, v in info["study"]}
     if o.size:
         parts = o.size.lower().split("x") if len(sizes) > 1 else [o.size]
-        if len(parts) != len(sizes):
-            raise StudyError(f"--size '{o.size}': {name} has {len(sizes)} size options "
-                             f"({', '.join('--' + s for s in sizes)}): give them as AxB")
+        if not len(required) <= len(parts) <= len(sizes):
+            extra = sizes[len(required):]
+            also = f", and optionally {', '.join('--' + s for s in extra)}" if extra else ""
+            shape = "x".join("ABCDEFGH"[:len(required)])
+            raise StudyError(f"--size '{o.size}': {name} has {len(required)} size options "
+                             f"({', '.join('--' + s for s in required)}{also}): give them as {shape}"
+                             + (f" or {shape}x{'ABCDEFGH'[len(required)]}" if extra else ""))
         values.update(zip(sizes, parts))
     for item in o.set or []:
         key, eq, value = item.partition("=")
@@ -181,10 +187,25 @@ def problem(info, o):
     size = {}
     for s in sizes:
         text = values.pop(s, None)
-        if text is None:
+        if text is None and s in required:
             raise StudyError(f"{name}: no value for its size option --{s}: give --size")
-        size[s] = whole_size(text, s)
+        if text is not None:
+            size[s] = whole_size(text, s)
     return size, list(values.items())
+
+
+def study_grid(info, sizes, p):
+    """The process grid of p ranks (px, py, pz) for a problem whose size
+    options `sizes` are given: 3D where one of them grows along z."""
+    grow = {s["option"].replace("_", "-"): s["weak"] for s in info["size"]}
+    return process_grid(p, any(grow.get(o.replace("_", "-")) == "grid_z" for o in sizes))
+
+
+def grow_size(how, v, p, grid):
+    """A size option's value on p ranks of a weak study (grid: the process
+    grid's (px, py, pz))."""
+    return {"linear": v * p, "sqrt": round(v * p ** 0.5),
+            "grid_x": v * grid[0], "grid_y": v * grid[1], "grid_z": v * grid[2]}[how]
 
 
 def whole_size(text, option):
@@ -210,21 +231,24 @@ def point_args(study, info, p, o):
     """parsim arguments and a short problem description for p ranks."""
     size, fixed = problem(info, o)
     grow = {s["option"].replace("_", "-"): s["weak"] for s in info["size"]}
-    px, py = balanced_grid(p)
+    grid = study_grid(info, size, p)
+    three = "grid_z" in (grow[o] for o in size)
+    label = "x".join(map(str, grid if three else grid[:2]))
     args = [info["name"]]
     shown = []
     for opt, v in size.items():
         how = grow[opt]
+        axis = {"grid_x": 0, "grid_y": 1, "grid_z": 2}.get(how)
         if study == "weak":
-            v = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[how]
+            v = grow_size(how, v, p, grid)
             if v > MAX_SIZE:
                 raise StudyError(f"--size: --{opt} grows to {v} on {p} ranks, past {MAX_SIZE}")
-        elif (how == "grid_x" and px > v) or (how == "grid_y" and py > v):
-            raise StudyError(f"--{opt} {v} is too small for the process grid {px}x{py} of {p} ranks")
+        elif axis is not None and grid[axis] > v:
+            raise StudyError(f"--{opt} {v} is too small for the process grid {label} of {p} ranks")
         args += [f"--{opt}", str(v)]
         shown.append(f"{opt} {v}")
     if study == "weak" and "grid_x" in grow.values():
-        args += ["--proc-grid", f"{px}x{py}"]  # every rank keeps its block
+        args += ["--proc-grid", label]  # every rank keeps its block
     for opt, v in fixed:
         args += [f"--{opt}", str(v)]
         shown.append(f"{opt} {v}")
@@ -538,7 +562,7 @@ def submit(cmd, env=None):
 # line naming the file, the line and the field, never a traceback or a
 # table of inf, nan or negative speedups.
 
-WEAK_GROWTH = ("linear", "sqrt", "grid_x", "grid_y")
+WEAK_GROWTH = ("linear", "sqrt", "grid_x", "grid_y", "grid_z")
 
 
 def read_text(path):
@@ -989,11 +1013,12 @@ def grown(info, kind, base, p):
     as point_args does; a strong study keeps them."""
     vals = dict(base)
     if kind == "weak":
-        px, py = balanced_grid(p)
+        given = [s["option"] for s in info["size"] if s["option"].replace("-", "_") in base]
+        grid = study_grid(info, given, p)
         for s in info["size"]:
             k = s["option"].replace("-", "_")
-            v = base[k]
-            vals[k] = {"linear": v * p, "sqrt": round(v * p ** 0.5), "grid_x": v * px, "grid_y": v * py}[s["weak"]]
+            if k in base:
+                vals[k] = grow_size(s["weak"], base[k], p, grid)
     return vals
 
 
@@ -1043,6 +1068,8 @@ def check_comm(info, where):
         text_field(comm, "phase", at, f"one of the phases {', '.join(info['phases'])}", info["phases"])
     for key in COMM_VALUES[pattern] + (("overlap",) if pattern == "halo" else ()):
         text_field(comm, key, at, "the name of the option it is")
+    if pattern == "halo":  # a 3D run's nz (older registries have none)
+        text_field(comm, "nz", at, "the name of the option it is", optional=True)
     return comm
 
 
@@ -1051,8 +1078,11 @@ def check_values(info, kind, base, report, where):
     and the size options a weak study grows): whole numbers >= 1."""
     comm = info["comm"]
     names = [comm[k] for k in COMM_VALUES[comm["pattern"]]]
+    if comm.get("nz") and comm["nz"].replace("-", "_") in base:
+        names.append(comm["nz"])  # a 3D run
     if kind == "weak":
-        names += [s["option"] for s in info["size"]]
+        names += [s["option"] for s in info["size"]
+                  if not s.get("optional") or s["option"].replace("-", "_") in base]
     for name in names:
         k = name.replace("-", "_")
         v = base.get(k)

@@ -75,12 +75,16 @@ pub enum Comm {
     /// each block sends bands that deep of its faces (and corners) to its
     /// neighbours on the process grid (rank = y * px + x), 8-byte cells,
     /// all messages posted at once; one-deep exchanges overlap the
-    /// interior's update unless `overlap` is off (heat).
+    /// interior's update unless `overlap` is off (heat). With `nz` given
+    /// the grid is 3D: one-deep faces only (the 7-point stencil reads no
+    /// edge or corner) to up to six neighbours on the 3D process grid
+    /// (rank = (z * py + y) * px + x), every step.
     Halo {
         phase: &'static str,
         compute: &'static str,
         nx: &'static str,
         ny: &'static str,
+        nz: &'static str,
         steps: &'static str,
         overlap: &'static str,
     },
@@ -114,6 +118,10 @@ pub struct Size {
     pub option: &'static str,
     /// How a weak study grows it with the rank count p.
     pub weak: Growth,
+    /// The problem may go without it, and is then one dimension fewer
+    /// (heat's `nz`: absent, the run is 2D). A study gives it or not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// How a weak scaling study grows a size option with the rank count p,
@@ -129,6 +137,8 @@ pub enum Growth {
     GridX,
     /// times the process grid's ranks along y (heat's ny).
     GridY,
+    /// times the process grid's ranks along z (heat's nz, a 3D run).
+    GridZ,
 }
 
 /// A report's rate.

@@ -131,7 +131,7 @@ macro_rules! registry {
 }
 
 registry! {
-    /// Explicit 2D heat equation on a block-partitioned grid.
+    /// Explicit heat equation, 2D or 3D (--nz), on a block-partitioned grid.
     Heat => crate::heat::options::Heat,
     /// Ornstein-Uhlenbeck ensemble (optionally a parameter sweep).
     Ou => crate::ou::options::Ou,
@@ -197,7 +197,7 @@ mod tests {
             assert!(!w.size.is_empty() && !w.phases.is_empty(), "{}", w.name);
             for s in w.size {
                 assert!(
-                    w.study.iter().any(|(o, _)| *o == s.option),
+                    s.optional || w.study.iter().any(|(o, _)| *o == s.option),
                     "{}: no study default for --{}",
                     w.name,
                     s.option
@@ -212,9 +212,10 @@ mod tests {
                     compute,
                     nx,
                     ny,
+                    nz,
                     steps,
                     overlap,
-                } => (vec![phase, compute], vec![nx, ny, steps, overlap]),
+                } => (vec![phase, compute], vec![nx, ny, nz, steps, overlap]),
                 Comm::Ring {
                     phase,
                     compute,
@@ -255,6 +256,11 @@ mod tests {
         assert_eq!(heat["rate"]["field"], "mlups");
         assert_eq!(heat["size"][0]["option"], "nx");
         assert_eq!(heat["size"][0]["weak"], "grid_x");
+        assert!(heat["size"][0].get("optional").is_none());
+        assert_eq!(heat["size"][2]["option"], "nz");
+        assert_eq!(heat["size"][2]["weak"], "grid_z");
+        assert_eq!(heat["size"][2]["optional"], true);
+        assert_eq!(heat["comm"]["nz"], "nz");
         assert_eq!(v.as_array().unwrap().len(), 7);
     }
 }

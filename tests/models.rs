@@ -268,21 +268,27 @@ fn the_extra_p_export_loads_in_extrap_and_gives_a_model() {
 /// A heat study of one point (1 rank: 1.0 s of stencil) and a network.json
 /// with a link of known latency and bandwidth, for `scaling.py predict`.
 fn heat_study_for_prediction(name: &str) -> PathBuf {
+    heat_study_of(name, "nx 1000; ny 1000; steps 100; overlap off")
+}
+
+/// The same, of the problem `problem` (a run's "problem" line).
+fn heat_study_of(name: &str, problem: &str) -> PathBuf {
     let dir = scratch(name);
     let study = serde_json::json!({
         "study": "strong", "workload": "heat", "launcher": "mpirun", "repeat": 1, "ranks": [1],
         "info": {"name": "heat", "phases": ["stencil", "halo", "io"],
                  "rate": {"field": "mlups", "unit": "MLUPS"},
-                 "size": [{"option": "nx", "weak": "grid_x"}, {"option": "ny", "weak": "grid_y"}],
+                 "size": [{"option": "nx", "weak": "grid_x"}, {"option": "ny", "weak": "grid_y"},
+                          {"option": "nz", "weak": "grid_z", "optional": true}],
                  "comm": {"pattern": "halo", "phase": "halo", "compute": "stencil",
-                          "nx": "nx", "ny": "ny", "steps": "steps", "overlap": "overlap"}},
+                          "nx": "nx", "ny": "ny", "nz": "nz", "steps": "steps", "overlap": "overlap"}},
         "host": "synthetic", "cpu": "synthetic", "cores": 4,
     });
     std::fs::write(dir.join("study.json"), study.to_string()).unwrap();
     let row = serde_json::json!({
         "ranks": 1, "nodes": 1, "repeat": 1, "oversubscribed": false,
-        "problem": "nx 1000; ny 1000; steps 100; overlap off",
-        "report": {"wall_time_s": 1.0, "mlups": 100.0, "execution": {"time_block": 1},
+        "problem": problem,
+        "report": {"wall_time_s": 1.0, "mlups": 100.0, "execution": {"time_block": 1, "overlap": false},
                    "phases": {"stencil": {"min": 1.0, "avg": 1.0, "max": 1.0},
                               "halo": {"min": 0.0, "avg": 0.0, "max": 0.0},
                               "io": {"min": 0.0, "avg": 0.0, "max": 0.0}}},
@@ -381,6 +387,56 @@ fn the_prediction_costs_heat_halos_by_the_links_they_cross() {
     assert!(err.contains("give the network between nodes"), "{err}");
     let out = predict(&dir, &["--ranks", "8", "--network", "alpha=fast"]).unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+}
+
+/// The 3D halo model by hand: 120^3 cells, 100 steps, not overlapped (the
+/// reference run's report says so), 4 ranks per node. 4 ranks (grid
+/// 1x2x2, blocks 120x60x60): a y face and a z face of 7200 cells (57600
+/// bytes) each, within the node, one after the other: 1 us + 115200 B /
+/// 1 GB/s = 116.2 us a step. 8 ranks (grid 2x2x2, blocks 60^3, faces of
+/// 28800 bytes): x and y neighbours in the node (1 us + 57600 B / 1 GB/s
+/// = 58.6 us) while the z neighbour is on the other node (10 us + 28800 B
+/// / 100 MB/s = 298 us): 298 us.
+#[test]
+fn the_prediction_costs_3d_halos_by_the_faces_on_the_3d_grid() {
+    let dir = heat_study_of("predict-heat3d", "nx 120; ny 120; nz 120; steps 100");
+    let Some(out) = predict(
+        &dir,
+        &[
+            "--ranks",
+            "8",
+            "--cores-per-node",
+            "4",
+            "--network",
+            "alpha=10us,beta=100MB/s",
+        ],
+    ) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", show(&out));
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
+            .unwrap();
+    let row = |ranks: u64| {
+        p["ranks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["p"] == ranks)
+            .unwrap_or_else(|| panic!("no row for {ranks} ranks: {p}"))
+            .clone()
+    };
+    let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
+    assert!(
+        close(row(4)["comm"].as_f64().unwrap(), 100.0 * 116.2e-6),
+        "{p}"
+    );
+    assert!(
+        close(row(8)["comm"].as_f64().unwrap(), 100.0 * 298e-6),
+        "{p}"
+    );
+    assert!(close(row(8)["compute"].as_f64().unwrap(), 1.0 / 8.0), "{p}");
+    assert!(row(8)["regime"].as_str().unwrap().contains("3D"), "{p}");
 }
 
 /// `parsim pingpong` on 2 ranks of one host: a link within the node with

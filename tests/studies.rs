@@ -123,6 +123,38 @@ fn local_strong_and_weak_studies() {
         csv.contains("paths 4; steps 20000"),
         "weak ou doubles the paths:\n{csv}"
     );
+
+    // A weak 3D heat study: --size AxBxC, nz grown along the 3D process
+    // grid's z (2 ranks: 1x1x2), and the runs were 3D on that grid.
+    let out = base.join("weak3d");
+    let o = study_tool()
+        .unwrap()
+        .args(["weak", "heat", "--max-ranks", "2", "--repeat", "1"])
+        .args(["--size", "24x20x16", "--set", "steps=10", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", show(&o));
+    check_study_dir(&out, &[1, 2], 1);
+    let runs = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+    let grids: Vec<(String, String)> = runs
+        .lines()
+        .map(|l| {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                r["problem"].to_string(),
+                r["report"]["proc_grid"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        grids,
+        [
+            ("\"nx 24; ny 20; nz 16; steps 10\"".into(), "[1,1,1]".into()),
+            ("\"nx 24; ny 20; nz 32; steps 10\"".into(), "[1,1,2]".into())
+        ],
+        "{runs}"
+    );
 }
 
 #[test]

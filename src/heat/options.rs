@@ -283,15 +283,23 @@ impl Spec for Heat {
     type Inputs = HeatInputs;
     const INFO: Info = Info {
         name: "heat",
-        summary: "Explicit 2D heat equation on a block-partitioned grid, halos exchanged",
+        summary:
+            "Explicit heat equation, 2D or 3D (--nz), on a block-partitioned grid, halos exchanged",
         size: &[
             Size {
                 option: "nx",
                 weak: Growth::GridX,
+                optional: false,
             },
             Size {
                 option: "ny",
                 weak: Growth::GridY,
+                optional: false,
+            },
+            Size {
+                option: "nz",
+                weak: Growth::GridZ,
+                optional: true,
             },
         ],
         rate: Rate {
@@ -308,6 +316,7 @@ impl Spec for Heat {
             compute: "stencil",
             nx: "nx",
             ny: "ny",
+            nz: "nz",
             steps: "steps",
             overlap: "overlap",
         },

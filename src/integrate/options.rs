@@ -60,6 +60,7 @@ impl Spec for Integrate {
         size: &[Size {
             option: "n",
             weak: Growth::Linear,
+            optional: false,
         }],
         rate: Rate {
             field: "evaluations_per_s",

@@ -56,6 +56,7 @@ impl Spec for Mandelbrot {
         size: &[Size {
             option: "height",
             weak: Growth::Linear,
+            optional: false,
         }],
         rate: Rate {
             field: "iterations_per_s",

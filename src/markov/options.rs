@@ -54,6 +54,7 @@ impl Spec for Markov {
         size: &[Size {
             option: "chains",
             weak: Growth::Linear,
+            optional: false,
         }],
         rate: Rate {
             field: "days_per_s",

@@ -81,6 +81,7 @@ impl Spec for Ou {
         size: &[Size {
             option: "paths",
             weak: Growth::Linear,
+            optional: false,
         }],
         rate: Rate {
             field: "steps_per_s",

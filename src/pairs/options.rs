@@ -70,6 +70,7 @@ impl Spec for Pairs {
         size: &[Size {
             option: "n",
             weak: Growth::Sqrt,
+            optional: false,
         }],
         rate: Rate {
             field: "pairs_per_s",

@@ -42,6 +42,7 @@ impl Spec for Pi {
         size: &[Size {
             option: "samples",
             weak: Growth::Linear,
+            optional: false,
         }],
         rate: Rate {
             field: "samples_per_s",
