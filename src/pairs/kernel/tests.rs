@@ -169,6 +169,35 @@ fn neighbours_histogram_and_matrix_are_the_same_bits_for_any_p() {
     }
 }
 
+/// In 64-D a tile holds 1024 columns: 2600 points (many of them copies, so
+/// ties span tiles) are met in several tiles per block on every ring, and
+/// give brute force's neighbours (ties to the smallest index) and the same
+/// histogram for any p.
+#[test]
+fn column_tiles_change_no_bit_and_no_tie() {
+    let (n, dim) = (2600, 64);
+    let mut pts = random(n, dim, 5);
+    for i in (0..n).filter(|i| i % 3 == 0) {
+        let src = (i * 7) % 700;
+        let row = pts.row(src).to_vec();
+        pts.xs[i * dim..(i + 1) * dim].copy_from_slice(&row);
+    }
+    let (nn1, h1) = merged(&ring(&pts, 1, 16, false), n);
+    for i in 0..n {
+        let (d, j) = nearest_brute(&pts, i, 1.0);
+        assert_eq!(
+            (nn1.d2[i].to_bits(), nn1.index[i]),
+            (d.to_bits(), j),
+            "i={i}"
+        );
+    }
+    for p in [2, 3] {
+        let (nn, h) = merged(&ring(&pts, p, 16, false), n);
+        assert_eq!(nn, nn1, "p={p}");
+        assert_eq!(h, h1, "p={p}");
+    }
+}
+
 #[test]
 fn ties_go_to_the_smallest_indices() {
     // Points on a line at 0, 1, 2, 3: pairs (0,1), (1,2), (2,3) all at 1.
