@@ -8,7 +8,8 @@
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
 #   ./scripts/bench.sh pairs [--quick]       pairs' tree and ring against scipy's cKDTree (workers 1
-#                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked
+#                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked;
+#                                            64-D (2e4, 1e5): the ring against a NumPy GEMM search
 #   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
@@ -91,6 +92,8 @@ if [[ $what == pairs ]]; then
     { echo "bench: the venv needs scipy and h5py (scripts/setup.sh --python)" >&2; exit 1; }
   echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
   "$py" scripts/bench_pairs.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
+  # 64-D: the tiled ring against a NumPy GEMM search (issue 44, item 4).
+  "$py" scripts/bench_pairs_hd.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   exit 0
 fi
 
