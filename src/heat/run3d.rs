@@ -354,26 +354,7 @@ impl Heat3dReport {
             f,
             k
         );
-        if let Some(exact) = &c.exact {
-            let _ = writeln!(
-                s,
-                "Exact solution   : u(x, y, z, t) = {}: the initial field, walls and source \
-                 derived",
-                super::source::shown(&exact.text)
-            );
-        }
-        if let Some(source) = &c.source {
-            let _ = writeln!(
-                s,
-                "Source term      : S(x, y, z, t) = {}, added after each step ({})",
-                super::source::shown(&source.text),
-                if source.is_unsteady() {
-                    "evaluated at every step"
-                } else {
-                    "no t: evaluated once"
-                },
-            );
-        }
+        sources_text(c, &mut s);
         let [px, py, pz] = self.proc_grid;
         let _ = writeln!(
             s,
@@ -399,6 +380,30 @@ impl Heat3dReport {
             "Output           : none (HDF5 output is not yet available in 3D)"
         );
         s
+    }
+}
+
+/// The report's lines of `--exact` and `--source`, if given (2D's).
+fn sources_text(c: &Config3d, s: &mut String) {
+    use std::fmt::Write as _;
+    if let Some(exact) = &c.exact {
+        let _ = writeln!(
+            s,
+            "Exact solution   : u(x, y, z, t) = {}: the initial field, walls and source derived",
+            super::source::shown(&exact.text)
+        );
+    }
+    if let Some(source) = &c.source {
+        let _ = writeln!(
+            s,
+            "Source term      : S(x, y, z, t) = {}, added after each step ({})",
+            super::source::shown(&source.text),
+            if source.is_unsteady() {
+                "evaluated at every step"
+            } else {
+                "no t: evaluated once"
+            },
+        );
     }
 }
 
