@@ -391,6 +391,30 @@ mod tests {
     }
 
     #[test]
+    fn disk_in_3d_is_a_sphere_in_a_box() {
+        // 60^3: radius 10 around cell 30; the ball's volume in cells.
+        let c = config([60, 60, 60], Init::Disk);
+        let mut inside = 0;
+        for k in 0..60 {
+            for j in 0..60 {
+                for i in 0..60 {
+                    let v = initial_value(&c, [i, j, k]);
+                    assert!(v == 5.0 || v == 65.0);
+                    inside += usize::from(v == 5.0);
+                }
+            }
+        }
+        let ball = 4.0 / 3.0 * std::f64::consts::PI * 1000.0;
+        assert!(
+            (inside as f64 - ball).abs() < 0.03 * ball,
+            "{inside} vs {ball}"
+        );
+        assert_eq!(initial_value(&c, [30, 30, 39]), 5.0, "along z as along x");
+        assert_eq!(initial_value(&c, [30, 30, 40]), 65.0);
+        assert_eq!(c.walls.shown(|v| v.to_string())[4..], ["35", "50"]);
+    }
+
+    #[test]
     fn stencil_matches_the_scheme_by_hand() {
         let c = config([3, 3, 3], Init::Disk);
         let mut u = Field3::initial(&c, &whole(&c));
