@@ -77,20 +77,49 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--bc-y", "wrap"], "--bc-y"),
                 // 3D (tests/heat3d.rs).
                 (&["--nz", "0"], "--nz must be at least 1"),
-                (&["--nz", "4", "--proc-grid", "3x1x1"], "has 3 ranks but the job runs 2"),
                 (
-                    &["--nx", "4", "--ny", "4", "--nz", "1", "--proc-grid", "1x1x2"],
+                    &["--nz", "4", "--proc-grid", "3x1x1"],
+                    "has 3 ranks but the job runs 2",
+                ),
+                (
+                    &[
+                        "--nx",
+                        "4",
+                        "--ny",
+                        "4",
+                        "--nz",
+                        "1",
+                        "--proc-grid",
+                        "1x1x2",
+                    ],
                     "grid 4x4x1 is too small for process grid 1x1x2",
                 ),
-                (&["--nz", "4", "--dt", "1"], "needs dt <= 0.000033333333333333335"),
-                (&["--nz", "4", "--proc-grid", "2x1"], "--proc-grid 2x1 has two factors"),
-                (&["--proc-grid", "2x1x1"], "--proc-grid 2x1x1 has three factors"),
-                (&["--dz", "0.1"], "--dz is for a 3D run"),
                 (
-                    &["--nz", "4", "--bc-front", "insulated"],
-                    "--bc-front insulated (walls other than a fixed value) is not yet available in 3D",
+                    &["--nz", "4", "--dt", "1"],
+                    "needs dt <= 0.000033333333333333335",
                 ),
-                (&["--nz", "4", "--source", "x"], "--source is not yet available in 3D"),
+                (
+                    &["--nz", "4", "--proc-grid", "2x1"],
+                    "--proc-grid 2x1 has two factors",
+                ),
+                (
+                    &["--proc-grid", "2x1x1"],
+                    "--proc-grid 2x1x1 has three factors",
+                ),
+                (&["--dz", "0.1"], "--dz is for a 3D run"),
+                // 3D walls, sources, --exact (tests/heat3d_walls.rs).
+                (
+                    &["--nz", "4", "--bc-front", "z*t"],
+                    "--bc-front 'z*t': unknown name 'z' (this expression may use x, y, t)",
+                ),
+                (
+                    &["--nz", "4", "--source", "w"],
+                    "--source 'w': unknown name 'w' (this expression may use x, y, z, t)",
+                ),
+                (
+                    &["--nz", "4", "--exact", "x*z*t", "--refine", "2"],
+                    "--refine is not yet available in 3D",
+                ),
                 (
                     &["--nz", "4", "--snapshot-every", "2"],
                     "--snapshot-every is not yet available in 3D",
@@ -99,7 +128,14 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--nz", "4", "--checkpoint-every", "2"],
                     "checkpointing (--checkpoint, --checkpoint-every, --restart) is not yet",
                 ),
-                (&["--nz", "4", "--init", "x*y"], "--init from a file or an expression is not"),
+                (
+                    &["--nz", "4", "--init", "f.npy"],
+                    "--init from a file is not yet available",
+                ),
+                (
+                    &["--nz", "4", "--init", "x*w"],
+                    "--init 'x*w': unknown name 'w'",
+                ),
             ],
         ),
         (

@@ -275,15 +275,7 @@ impl Boundaries {
     /// range from the walls): `None` when an expression wall's values are
     /// unknown; `[inf, -inf]` (no effect) without value walls.
     pub fn value_range(&self) -> Option<[f64; 2]> {
-        let mut range = [f64::INFINITY, f64::NEG_INFINITY];
-        for (_, w) in self.sides() {
-            match w {
-                Wall::Value(v) => range = [range[0].min(*v), range[1].max(*v)],
-                Wall::Expr(_) => return None,
-                Wall::Insulated | Wall::Periodic => {}
-            }
-        }
-        Some(range)
+        value_range(self.sides().iter().map(|(_, w)| *w))
     }
 
     /// Left and right joined.
@@ -305,8 +297,29 @@ impl Boundaries {
     /// True when no heat crosses any wall (insulated or periodic): the
     /// total is conserved.
     pub fn conserve_heat(&self) -> bool {
-        (self.sides().iter()).all(|(_, w)| matches!(w, Wall::Insulated | Wall::Periodic))
+        conserve_heat(self.sides().iter().map(|(_, w)| *w))
     }
+}
+
+/// The smallest and largest fixed value of `walls` (the maximum
+/// principle's range from the walls): `None` when an expression wall's
+/// values are unknown; `[inf, -inf]` (no effect) without value walls.
+/// The rule of 2D's four walls and 3D's six.
+pub fn value_range<'a>(walls: impl Iterator<Item = &'a Wall>) -> Option<[f64; 2]> {
+    let mut range = [f64::INFINITY, f64::NEG_INFINITY];
+    for w in walls {
+        match w {
+            Wall::Value(v) => range = [range[0].min(*v), range[1].max(*v)],
+            Wall::Expr(_) => return None,
+            Wall::Insulated | Wall::Periodic => {}
+        }
+    }
+    Some(range)
+}
+
+/// True when no heat crosses any of `walls` (insulated or periodic).
+pub fn conserve_heat<'a>(mut walls: impl Iterator<Item = &'a Wall>) -> bool {
+    walls.all(|w| matches!(w, Wall::Insulated | Wall::Periodic))
 }
 
 /// Defaults of the options a user may leave out (the classic benchmark).
@@ -503,14 +516,16 @@ impl HeatConfig {
                 let lengths = ((r.nx + 1) as f64 * r.dx, (r.ny + 1) as f64 * r.dy);
                 let d = super::manufactured::derive(text, r.alpha, lengths)
                     .map_err(ConfigError::Source)?;
-                let [left, right, bottom, top] = d.walls.map(Wall::Expr);
-                let walls = Boundaries {
+                let mut walls = d.walls.into_iter().map(Wall::Expr);
+                let mut next = || walls.next().expect("four walls in 2D");
+                let [left, right, bottom, top] = [next(), next(), next(), next()];
+                let b = Boundaries {
                     left,
                     right,
                     bottom,
                     top,
                 };
-                (walls, Some(d.source), Some(d.exact))
+                (b, Some(d.source), Some(d.exact))
             }
         };
         Ok(Self {
@@ -586,44 +601,13 @@ impl HeatConfig {
 /// expressions in their variables.
 fn walls(req: &HeatRequest, init: &Init) -> Result<Boundaries, ConfigError> {
     let d = init.default_boundaries();
-    let axis = |periodic: bool,
-                (a, wa): (&'static str, &Option<Wall>),
-                (b, wb): (&'static str, &Option<Wall>),
-                name| {
-        let pair = [(a, wa), (b, wb)];
-        if periodic {
-            if let Some((side, _)) = pair
-                .iter()
-                .find(|(_, w)| w.as_ref().is_some_and(|w| *w != Wall::Periodic))
-            {
-                return Err(ConfigError::PeriodicAndWall {
-                    axis: name,
-                    a,
-                    b,
-                    side,
-                });
-            }
-            return Ok((Some(Wall::Periodic), Some(Wall::Periodic)));
-        }
-        let is_p = |w: &Option<Wall>| *w == Some(Wall::Periodic);
-        if is_p(wa) != is_p(wb) {
-            let side = if is_p(wa) { a } else { b };
-            return Err(ConfigError::OneSidedPeriodic {
-                side,
-                axis: name,
-                a,
-                b,
-            });
-        }
-        Ok((wa.clone(), wb.clone()))
-    };
-    let (left, right) = axis(
+    let (left, right) = periodic_pair(
         req.periodic_x,
         ("left", &req.left),
         ("right", &req.right),
         "x",
     )?;
-    let (bottom, top) = axis(
+    let (bottom, top) = periodic_pair(
         req.periodic_y,
         ("bottom", &req.bottom),
         ("top", &req.top),
@@ -655,6 +639,44 @@ fn walls(req: &HeatRequest, init: &Init) -> Result<Boundaries, ConfigError> {
     Ok(walls)
 }
 
+/// The two walls of one axis, `(a, wa)` and `(b, wb)` by side name, as
+/// given: both periodic when `periodic` (`--bc-{name} periodic`; refused
+/// with a wall of another kind on that axis), else as given, a periodic
+/// one refused without the other. 2D's and 3D's axes alike.
+pub fn periodic_pair(
+    periodic: bool,
+    (a, wa): (&'static str, &Option<Wall>),
+    (b, wb): (&'static str, &Option<Wall>),
+    name: &'static str,
+) -> Result<(Option<Wall>, Option<Wall>), ConfigError> {
+    let pair = [(a, wa), (b, wb)];
+    if periodic {
+        if let Some((side, _)) = pair
+            .iter()
+            .find(|(_, w)| w.as_ref().is_some_and(|w| *w != Wall::Periodic))
+        {
+            return Err(ConfigError::PeriodicAndWall {
+                axis: name,
+                a,
+                b,
+                side,
+            });
+        }
+        return Ok((Some(Wall::Periodic), Some(Wall::Periodic)));
+    }
+    let is_p = |w: &Option<Wall>| *w == Some(Wall::Periodic);
+    if is_p(wa) != is_p(wb) {
+        let side = if is_p(wa) { a } else { b };
+        return Err(ConfigError::OneSidedPeriodic {
+            side,
+            axis: name,
+            a,
+            b,
+        });
+    }
+    Ok((wa.clone(), wb.clone()))
+}
+
 /// A wall's value at (position along the wall, t): a compiled expression.
 pub type WallFn = Box<dyn Fn(f64, f64) -> f64 + Send + Sync>;
 
@@ -665,9 +687,17 @@ pub fn compile_wall(side: &str, e: &str) -> Result<WallFn, String> {
         "left" | "right" => "y",
         _ => "x",
     };
-    let tree = crate::expr::parse(e, &[along, "t"])?;
-    let program = crate::expr::Program::new(&tree);
+    let program = wall_program(e, &[along])?;
     Ok(Box::new(move |s, t| program.eval_at(&[s, t])))
+}
+
+/// A wall's expression `e` compiled in the coordinates `along` the wall
+/// (one in 2D, two in 3D) and t, in that order.
+pub fn wall_program(e: &str, along: &[&str]) -> Result<crate::expr::Program, String> {
+    let mut vars = along.to_vec();
+    vars.push("t");
+    let tree = crate::expr::parse(e, &vars)?;
+    Ok(crate::expr::Program::new(&tree))
 }
 
 /// The option that sets the wall on `side`.

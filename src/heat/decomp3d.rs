@@ -185,6 +185,9 @@ impl Block3 {
 pub struct Decomposition3 {
     n: [usize; 3],
     grid: ProcGrid3,
+    /// Axes joined end to end (periodic walls): the first and last ranks
+    /// along them are neighbours.
+    periodic: [bool; 3],
 }
 
 /// The six faces, in the order of [`Decomposition3::neighbours`]: the low
@@ -199,7 +202,18 @@ impl Decomposition3 {
         Ok(Self {
             n: [nx, ny, nz],
             grid,
+            periodic: [false; 3],
         })
+    }
+
+    /// The same split with the axes `periodic` joined end to end.
+    pub fn with_periodic(self, periodic: [bool; 3]) -> Self {
+        Self { periodic, ..self }
+    }
+
+    /// Which axes are joined end to end.
+    pub fn periodic(&self) -> [bool; 3] {
+        self.periodic
     }
 
     pub fn grid(&self) -> ProcGrid3 {
@@ -224,12 +238,18 @@ impl Decomposition3 {
     }
 
     /// The rank across each face of `rank`'s block (see [`FACES`]);
-    /// `None` on a global wall.
+    /// `None` on a global wall; across a periodic axis' ends, the rank at
+    /// the other end (this one when it is alone along the axis).
     pub fn neighbours(&self, rank: usize) -> [Option<usize>; 6] {
         let c = self.grid.coords(rank);
         let d = self.grid.dims();
         FACES.map(|(axis, side)| {
-            let at = c[axis].checked_add_signed(side).filter(|&v| v < d[axis])?;
+            let at = match c[axis].checked_add_signed(side).filter(|&v| v < d[axis]) {
+                None if self.periodic[axis] => {
+                    (c[axis] + d[axis]).wrapping_add_signed(side) % d[axis]
+                }
+                at => at?,
+            };
             let mut n = c;
             n[axis] = at;
             Some(self.grid.rank(n))
@@ -322,6 +342,17 @@ mod tests {
         assert_eq!(d.block(5).planes, 5..7);
         assert_eq!(d.min_block(), [2, 4, 2]);
         assert_eq!(d.neighbours(0), [None, Some(1), None, None, None, Some(2)]);
+        let p = d.with_periodic([true, false, true]);
+        assert_eq!(
+            p.neighbours(0),
+            [Some(1), Some(1), None, None, Some(4), Some(2)]
+        );
+        let one = Decomposition3::new(3, 3, 3, grid("1x1x1")).unwrap();
+        let one = one.with_periodic([false, true, false]);
+        assert_eq!(
+            one.neighbours(0),
+            [None, None, Some(0), Some(0), None, None]
+        );
         let e = Decomposition3::new(4, 4, 1, grid("1x1x2")).unwrap_err();
         assert!(e.to_string().contains("nz >= 2"), "{e}");
     }

@@ -1,6 +1,6 @@
-//! An initial field from an expression in x and y (`--init 'EXPR'`), in
-//! the language of `integrate --f` (`crate::expr`: one parser, one
-//! evaluator). Each rank evaluates its own cells at their global
+//! An initial field from an expression in x and y (`--init 'EXPR'`; x, y
+//! and z in 3D), in the language of `integrate --f` (`crate::expr`: one
+//! parser, one evaluator). Each rank evaluates its own cells at their global
 //! coordinates, cell (i, j) at x = (i + 1) dx, y = (j + 1) dy (the walls
 //! at 0 and (n + 1) d), so the field is the same bits on any rank count
 //! and process grid. A value that is not a finite number is refused, by
@@ -11,15 +11,26 @@ use mpi::traits::*;
 
 use super::config::HeatConfig;
 use super::decomp::Block;
+use super::decomp3d::Block3;
 use super::kernel::Field;
+use super::kernel3d::Field3;
+use super::plan3d::Config3d;
 use crate::error::{Failure, Outcome};
 
 /// The variables an initial expression may use, in `eval_at`'s order.
 pub const VARS: [&str; 2] = ["x", "y"];
 
+/// The same in 3D (`--nz`).
+pub const VARS3: [&str; 3] = ["x", "y", "z"];
+
 /// The expression parsed and compiled, or one line naming it.
 pub fn compile(text: &str) -> Outcome<crate::expr::Program> {
-    crate::expr::parse(text, &VARS)
+    compile_in(text, &VARS)
+}
+
+/// [`compile`] in `vars` ([`VARS`] or [`VARS3`]).
+pub fn compile_in(text: &str, vars: &[&str]) -> Outcome<crate::expr::Program> {
+    crate::expr::parse(text, vars)
         .map(|tree| crate::expr::Program::new(&tree))
         .map_err(|why| Failure::usage(format!("--init '{}': {why}", crate::error::one_line(text))))
 }
@@ -41,23 +52,60 @@ pub fn fill<C: Communicator>(
         let y = (gj + 1) as f64 * cfg.dy;
         for i in 0..block.nx() {
             let gi = block.cols.start + i;
-            let v = program.eval_at(&[(gi + 1) as f64 * cfg.dx, y]);
+            let x = (gi + 1) as f64 * cfg.dx;
+            let v = program.eval_at(&[x, y]);
             if !v.is_finite() && bad.is_none() {
-                bad = Some((gj, gi, v));
+                let at = format!("[{gj}, {gi}] ([row, column]; x = {x:?}, y = {y:?})");
+                bad = Some(((gj * cfg.nx + gi) as u64, at, v));
             }
             u.set(i, j, v);
         }
     }
-    let index = bad.map_or(u64::MAX, |(j, i, _)| (j * cfg.nx + i) as u64);
+    agree_finite(comm, text, bad)
+}
+
+/// Collective: [`fill`] in 3D, cell (i, j, k) at ((i + 1) dx, (j + 1) dy,
+/// (k + 1) dz).
+pub fn fill3<C: Communicator>(
+    comm: &C,
+    cfg: &Config3d,
+    text: &str,
+    block: &Block3,
+    u: &mut Field3,
+) -> Outcome {
+    let program = compile_in(text, &VARS3)?;
+    let mut bad = None;
+    for (k, gk) in block.planes.clone().enumerate() {
+        let z = (gk + 1) as f64 * cfg.dz;
+        for (j, gj) in block.rows.clone().enumerate() {
+            let y = (gj + 1) as f64 * cfg.dy;
+            for (i, gi) in block.cols.clone().enumerate() {
+                let x = (gi + 1) as f64 * cfg.dx;
+                let v = program.eval_at(&[x, y, z]);
+                if !v.is_finite() && bad.is_none() {
+                    let at = format!(
+                        "[{gk}, {gj}, {gi}] ([z, y, x] indices; x = {x:?}, y = {y:?}, z = {z:?})"
+                    );
+                    bad = Some((((gk * cfg.ny + gj) * cfg.nx + gi) as u64, at, v));
+                }
+                u.set(i, j, k, v);
+            }
+        }
+    }
+    agree_finite(comm, text, bad)
+}
+
+/// Collective: refuse the first value that is not finite (by its global
+/// index, the first of this rank's `bad`: index, where, value), said by
+/// the rank that holds it, agreed by all.
+fn agree_finite<C: Communicator>(comm: &C, text: &str, bad: Option<(u64, String, f64)>) -> Outcome {
+    let index = bad.as_ref().map_or(u64::MAX, |b| b.0);
     let mut first = u64::MAX;
     comm.all_reduce_into(&index, &mut first, SystemOperation::min());
     let local = match bad {
-        Some((j, i, v)) if index == first => Err(Failure::usage(format!(
-            "--init '{}': its value at [{j}, {i}] ([row, column]; x = {:?}, y = {:?}) is {v}: \
-             every value must be a finite number",
+        Some((_, at, v)) if index == first => Err(Failure::usage(format!(
+            "--init '{}': its value at {at} is {v}: every value must be a finite number",
             crate::error::one_line(text),
-            (i + 1) as f64 * cfg.dx,
-            (j + 1) as f64 * cfg.dy
         ))),
         _ => Ok(()),
     };

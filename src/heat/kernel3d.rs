@@ -8,6 +8,7 @@
 use super::config::Init;
 use super::decomp3d::Block3;
 use super::plan3d::Config3d;
+use super::source_term::SourceTerm;
 
 /// A block of the field with one ghost layer on every face.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,12 @@ impl Field3 {
         self.data[self.at(i + 1, j + 1, k + 1)]
     }
 
+    /// Set interior cell `(i, j, k)` (0-based, without ghosts).
+    pub fn set(&mut self, i: usize, j: usize, k: usize, v: f64) {
+        let at = self.at(i + 1, j + 1, k + 1);
+        self.data[at] = v;
+    }
+
     pub fn as_slice(&self) -> &[f64] {
         &self.data
     }
@@ -65,8 +72,11 @@ impl Field3 {
         })
     }
 
-    /// The initial field of `block`, and its ghosts on global walls at the
-    /// walls' values (ghosts facing another rank are the halo's).
+    /// The initial field of `block`, and its ghosts on global value walls
+    /// at the walls' values (ghosts facing another rank or a periodic wall
+    /// are the halo's, those of insulated and expression walls
+    /// [`super::walls3d::WallFill3`]'s). An `--init` expression is filled
+    /// over it by [`super::init_expr::fill3`].
     pub fn initial(cfg: &Config3d, block: &Block3) -> Self {
         let [nx, ny, nz] = [block.nx(), block.ny(), block.nz()];
         let mut f = Self::zeros(nx, ny, nz);
@@ -82,6 +92,9 @@ impl Field3 {
         let n = [cfg.nx, cfg.ny, cfg.nz];
         let ends = [block.cols.end, block.rows.end, block.planes.end];
         for (face, wall) in cfg.walls.faces().into_iter().enumerate() {
+            let Some(wall) = wall.value() else {
+                continue;
+            };
             let (axis, high) = (face / 2, face % 2 == 1);
             let on_wall = if high {
                 ends[axis] == n[axis]
@@ -116,11 +129,19 @@ impl Field3 {
 ///
 /// `disk` in 3D is a sphere: 5 inside a radius of a sixth of the smallest
 /// extent around the centre (integer halving, as the 2D disk), 65 outside.
+/// With `--exact`, its u at t = 0 at the cell's centre.
 pub fn initial_value(cfg: &Config3d, g: [usize; 3]) -> f64 {
     let n = [cfg.nx, cfg.ny, cfg.nz];
+    if let Some(e) = &cfg.exact {
+        let d = [cfg.dx, cfg.dy, cfg.dz];
+        let [x, y, z] = [0, 1, 2].map(|a| (g[a] + 1) as f64 * d[a]);
+        return e.eval(&[x, y, z, 0.0]);
+    }
     match cfg.init {
         Init::Sine => sine_mode(cfg, g),
-        _ => {
+        // Filled over by `super::init_expr::fill3`.
+        Init::Expr(_) | Init::File(_) => 0.0,
+        Init::Disk => {
             let r = n.iter().min().copied().unwrap_or(0) as f64 / 6.0;
             let d2: f64 = (0..3)
                 .map(|a| {
@@ -210,17 +231,27 @@ impl Stencil3 {
     }
 }
 
+/// A source's term and the step it is added at ([`SourceTerm::addend`]).
+pub type Added<'a> = Option<(&'a SourceTerm, u64)>;
+
 /// Update interior planes `planes` (storage indices, within `1..=nz`) of
 /// `u` into `out`, which holds exactly those planes (each `plane` elements
-/// long); `out`'s ghost rows and columns are left as they were.
-pub fn update_planes(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
+/// long); `out`'s ghost rows and columns are left as they were. With a
+/// source, each row's `dt S` is added to its stencil values.
+pub fn update_planes(
+    u: &Field3,
+    out: &mut [f64],
+    planes: std::ops::Range<usize>,
+    st: &Stencil3,
+    source: Added,
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { update_planes_avx2(u, out, planes, st) };
+        unsafe { update_planes_avx2(u, out, planes, st, source) };
         return;
     }
-    update_planes_any(u, out, planes, st);
+    update_planes_any(u, out, planes, st, source);
 }
 
 /// The same code compiled for AVX2 (4 doubles a vector); no FMA, so the
@@ -232,30 +263,45 @@ unsafe fn update_planes_avx2(
     out: &mut [f64],
     planes: std::ops::Range<usize>,
     st: &Stencil3,
+    source: Added,
 ) {
-    update_planes_any(u, out, planes, st);
+    update_planes_any(u, out, planes, st, source);
 }
 
 #[inline(always)]
-fn update_planes_any(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
+fn update_planes_any(
+    u: &Field3,
+    out: &mut [f64],
+    planes: std::ops::Range<usize>,
+    st: &Stencil3,
+    source: Added,
+) {
     let [nx, ny, _] = u.extents();
     let (row, plane) = u.strides();
     let src = u.as_slice();
+    // A row of `dt S` and the evaluator's registers, for a source with t.
+    let (mut into, mut scratch) = (vec![0.0; source.map_or(0, |_| row)], Vec::new());
     for (k, dst) in planes.zip(out.chunks_exact_mut(plane)) {
         for j in 1..=ny {
             let a = k * plane + j * row + 1;
             let o = j * row + 1;
-            update_row(
-                &mut dst[o..o + nx],
-                &src[a - 1..a + nx + 1],
-                [
-                    &src[a - row..a - row + nx],
-                    &src[a + row..a + row + nx],
-                    &src[a - plane..a - plane + nx],
-                    &src[a + plane..a + plane + nx],
-                ],
-                st,
-            );
+            let (out, centre) = (&mut dst[o..o + nx], &src[a - 1..a + nx + 1]);
+            let yz = [
+                &src[a - row..a - row + nx],
+                &src[a + row..a + row + nx],
+                &src[a - plane..a - plane + nx],
+                &src[a + plane..a + plane + nx],
+            ];
+            match source {
+                None => update_row(out, centre, yz, st),
+                Some((term, step)) => {
+                    // Storage row k (ny + 2) + j of the block (see
+                    // `SourceTerm::new3`).
+                    let r = k * (ny + 2) + j;
+                    let add = term.addend((step, r), 1..nx + 1, &mut into, &mut scratch);
+                    update_row_plus(out, centre, yz, st, &add[1..nx + 1]);
+                }
+            }
         }
     }
 }
@@ -269,30 +315,53 @@ fn update_row(out: &mut [f64], row: &[f64], yz: [&[f64]; 4], st: &Stencil3) {
     let n = out.len();
     let (w, c, e) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
     let (s, nn, b, f) = (&yz[0][..n], &yz[1][..n], &yz[2][..n], &yz[3][..n]);
-    let ([cx, cy, cz], k) = (st.c, st.k);
     for i in 0..n {
-        out[i] = k * c[i] + cx * (w[i] + e[i]) + cy * (s[i] + nn[i]) + cz * (b[i] + f[i]);
+        out[i] = cell(w[i], c[i], e[i], [s[i], nn[i], b[i], f[i]], st);
     }
+}
+
+/// [`update_row`] plus a source: each cell's stencil value rounded, then
+/// `add[i]` (`dt S`) added: the same two roundings as adding the source
+/// in a pass after the step, in the same loop (2D's
+/// `super::kernel::update_cols_plus`).
+#[inline(always)]
+fn update_row_plus(out: &mut [f64], row: &[f64], yz: [&[f64]; 4], st: &Stencil3, add: &[f64]) {
+    let n = out.len();
+    let (w, c, e) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
+    let (s, nn, b, f) = (&yz[0][..n], &yz[1][..n], &yz[2][..n], &yz[3][..n]);
+    let add = &add[..n];
+    for i in 0..n {
+        out[i] = cell(w[i], c[i], e[i], [s[i], nn[i], b[i], f[i]], st) + add[i];
+    }
+}
+
+/// The update of one cell from its row neighbours `w`, `e` and the
+/// south, north, below and above values `o`: the one expression every
+/// path computes.
+#[inline(always)]
+fn cell(w: f64, c: f64, e: f64, o: [f64; 4], st: &Stencil3) -> f64 {
+    let ([cx, cy, cz], k) = (st.c, st.k);
+    k * c + cx * (w + e) + cy * (o[0] + o[1]) + cz * (o[2] + o[3])
 }
 
 /// One step of the whole interior of `u` into `un` (same shape), the
 /// planes shared among `threads` scoped threads (each plane computed the
-/// same way whoever computes it).
-pub fn step(u: &Field3, un: &mut Field3, st: &Stencil3, threads: usize) {
+/// same way whoever computes it), a source's term added if any.
+pub fn step(u: &Field3, un: &mut Field3, st: &Stencil3, threads: usize, source: Added) {
     assert_eq!(u.extents(), un.extents());
     let nz = u.extents()[2];
     let (_, plane) = u.strides();
     let interior = &mut un.as_mut_slice()[plane..plane * (nz + 1)];
     let per = nz.div_ceil(threads.max(1));
     if threads <= 1 || nz < 2 {
-        update_planes(u, interior, 1..nz + 1, st);
+        update_planes(u, interior, 1..nz + 1, st, source);
         return;
     }
     std::thread::scope(|s| {
         for (t, chunk) in interior.chunks_mut(per * plane).enumerate() {
             let first = 1 + t * per;
             let count = chunk.len() / plane;
-            s.spawn(move || update_planes(u, chunk, first..first + count, st));
+            s.spawn(move || update_planes(u, chunk, first..first + count, st, source));
         }
     });
 }
@@ -322,6 +391,30 @@ mod tests {
     }
 
     #[test]
+    fn disk_in_3d_is_a_sphere_in_a_box() {
+        // 60^3: radius 10 around cell 30; the ball's volume in cells.
+        let c = config([60, 60, 60], Init::Disk);
+        let mut inside = 0;
+        for k in 0..60 {
+            for j in 0..60 {
+                for i in 0..60 {
+                    let v = initial_value(&c, [i, j, k]);
+                    assert!(v == 5.0 || v == 65.0);
+                    inside += usize::from(v == 5.0);
+                }
+            }
+        }
+        let ball = 4.0 / 3.0 * std::f64::consts::PI * 1000.0;
+        assert!(
+            (inside as f64 - ball).abs() < 0.03 * ball,
+            "{inside} vs {ball}"
+        );
+        assert_eq!(initial_value(&c, [30, 30, 39]), 5.0, "along z as along x");
+        assert_eq!(initial_value(&c, [30, 30, 40]), 65.0);
+        assert_eq!(c.walls.shown(|v| v.to_string())[4..], ["35", "50"]);
+    }
+
+    #[test]
     fn stencil_matches_the_scheme_by_hand() {
         let c = config([3, 3, 3], Init::Disk);
         let mut u = Field3::initial(&c, &whole(&c));
@@ -329,7 +422,7 @@ mod tests {
         u.as_mut_slice()[centre] = 100.0;
         let mut un = u.clone();
         let st = Stencil3::new(c.coefficients());
-        step(&u, &mut un, &st, 1);
+        step(&u, &mut un, &st, 1, None);
         let g = |i, j, k| u.as_slice()[u.at(i, j, k)];
         let [cx, cy, cz] = st.c;
         let lap = |a: f64, b: f64, m: f64| a - 2.0 * m + b;
@@ -358,7 +451,7 @@ mod tests {
         let mut u = Field3::initial(&c, &whole(&c));
         let mut un = u.clone();
         for _ in 0..3 {
-            step(&u, &mut un, &st, 1);
+            step(&u, &mut un, &st, 1, None);
             std::mem::swap(&mut u, &mut un);
         }
         let mut worst = 0.0f64;
@@ -382,20 +475,58 @@ mod tests {
     }
 
     #[test]
+    fn a_source_adds_the_bits_of_a_pass_after_the_step() {
+        let c = config([13, 5, 11], Init::Disk);
+        let u = Field3::initial(&c, &whole(&c));
+        let st = Stencil3::new(c.coefficients());
+        let d = [c.dx, c.dy, c.dz];
+        for text in ["x*y - sin(z)", "exp(-t)*sin(3*x)*cos(y)*z + t*x^2"] {
+            let s =
+                crate::heat::source::Source::parse_in(text, &crate::heat::source::VARS3).unwrap();
+            let mut term = SourceTerm::new3(&s, &whole(&c), &u, d, c.dt);
+            term.prepare(4, 1);
+            let mut want = u.clone();
+            step(&u, &mut want, &st, 1, None);
+            let t = 4.0 * c.dt;
+            for k in 0..11 {
+                for j in 0..5 {
+                    for i in 0..13 {
+                        let x = [i, j, k].map(|g| (g + 1) as f64);
+                        let at = [x[0] * d[0], x[1] * d[1], x[2] * d[2], t];
+                        let v = want.get(i, j, k) + c.dt * s.eval(&at);
+                        want.set(i, j, k, v);
+                    }
+                }
+            }
+            for threads in [1, 3] {
+                let mut got = u.clone();
+                step(&u, &mut got, &st, threads, Some((&term, 4)));
+                assert_eq!(got, want, "{text}, {threads} threads");
+            }
+        }
+    }
+
+    #[test]
     fn threads_and_paths_give_the_same_bits() {
         let c = config([13, 5, 11], Init::Disk);
         let u = Field3::initial(&c, &whole(&c));
         let st = Stencil3::new(c.coefficients());
         let mut one = u.clone();
-        step(&u, &mut one, &st, 1);
+        step(&u, &mut one, &st, 1, None);
         for t in [2, 3, 4, 11, 16] {
             let mut many = u.clone();
-            step(&u, &mut many, &st, t);
+            step(&u, &mut many, &st, t, None);
             assert_eq!(one, many, "{t} threads");
         }
         let mut plain = u.clone();
         let (_, plane) = u.strides();
-        update_planes_any(&u, &mut plain.as_mut_slice()[plane..plane * 12], 1..12, &st);
+        update_planes_any(
+            &u,
+            &mut plain.as_mut_slice()[plane..plane * 12],
+            1..12,
+            &st,
+            None,
+        );
         assert_eq!(one, plain, "the portable path");
     }
 }

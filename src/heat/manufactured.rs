@@ -15,7 +15,7 @@
 
 use serde::{Serialize, Serializer};
 
-use super::source::{shown, Source, VARS};
+use super::source::{shown, Source, VARS, VARS3};
 use crate::expr::{self, add, mul, sub, NoDerivative, Node, Program};
 
 /// A parsed `--exact`: its text and its program in x, y, t.
@@ -35,82 +35,117 @@ impl Serialize for Manufactured {
 pub struct Derived {
     pub exact: Manufactured,
     pub source: Source,
-    /// The left, right, bottom and top walls' expressions, in (y, t) for
-    /// left and right, (x, t) for bottom and top (expression walls).
-    pub walls: [String; 4],
+    /// The walls' expressions, low and high along x, then y (then z): in
+    /// the coordinates along each wall and t ((y, t) for left and right,
+    /// (x, t) for bottom and top in 2D; in 3D (y, z, t), (x, z, t) and
+    /// (x, y, t) for front and back).
+    pub walls: Vec<String>,
 }
 
 /// The source's name in reports (its text is derived, not the user's).
 pub const SOURCE_TEXT: &str = "u_t - alpha (u_xx + u_yy) of --exact";
 
+/// The same in 3D.
+pub const SOURCE_TEXT3: &str = "u_t - alpha (u_xx + u_yy + u_zz) of --exact";
+
 /// Derive the problem of `text` with diffusivity `alpha` on a domain of
 /// `(lx, ly)` (the walls' positions); one line naming the option when it
 /// does not parse, is not smooth, or its derivatives grow too large.
 pub fn derive(text: &str, alpha: f64, (lx, ly): (f64, f64)) -> Result<Derived, String> {
+    derive_in(text, alpha, &[lx, ly])
+}
+
+/// [`derive`] in as many dimensions as `lengths` has (2 or 3): u in x, y
+/// (z) and t.
+pub fn derive_in(text: &str, alpha: f64, lengths: &[f64]) -> Result<Derived, String> {
+    let dims = lengths.len();
+    let (vars, source_text): (&[&str], _) = match dims {
+        2 => (&VARS, SOURCE_TEXT),
+        _ => (&VARS3, SOURCE_TEXT3),
+    };
     let bad = |why: String| format!("--exact {}: {why}", shown(text));
-    let u = expr::parse(text, &VARS).map_err(bad)?;
-    for var in 0..VARS.len() {
+    // "u_t, u_xx and u_yy" (and u_zz): the derivatives a source needs.
+    let seconds: Vec<String> = (vars[..dims].iter()).map(|v| format!("u_{v}{v}")).collect();
+    let needed = format!(
+        "u_t, {} and {}",
+        seconds[..dims - 1].join(", "),
+        seconds[dims - 1]
+    );
+    let u = expr::parse(text, vars).map_err(bad)?;
+    for var in 0..vars.len() {
         if let Some((f, _)) = u.rough_calls(var).first() {
             return Err(bad(format!(
                 "{}() has no derivative where its argument crosses a break; a manufactured \
-                 solution needs u_t, u_xx and u_yy everywhere",
+                 solution needs {needed} everywhere",
                 f.name()
             )));
         }
     }
     let too_large = |NoDerivative::TooLarge| {
         bad(format!(
-            "its derivatives grow past {} terms (u_t, u_xx and u_yy are needed)",
+            "its derivatives grow past {} terms ({needed} are needed)",
             expr::MAX_NODES
         ))
     };
     let d = |n: &Node, v: usize| n.derivative(v).map_err(too_large);
-    let (u_t, u_xx, u_yy) = (d(&u, 2)?, d(&d(&u, 0)?, 0)?, d(&d(&u, 1)?, 1)?);
-    let s = sub(u_t, mul(Node::Num(alpha), add(u_xx, u_yy)));
-    // A wall: u with x (or y) fixed at the wall, in (along, t).
-    let wall = |fixed: usize, at: f64, along: &str| {
-        let on = u.substitute(&|i| match i {
-            _ if i == fixed => Node::Num(at),
-            2 => Node::Var(1),
-            _ => Node::Var(0),
-        });
-        on.text(&[along, "t"])
-    };
-    let walls = [
-        wall(0, 0.0, "y"),
-        wall(0, lx, "y"),
-        wall(1, 0.0, "x"),
-        wall(1, ly, "x"),
-    ];
-    // A wall's text can outgrow the expression limits that u's own text
-    // is within (each x becomes a number): refused here, in one line, not
-    // where the ranks compile the walls.
-    for (text, (at, along)) in walls.iter().zip([
-        ("x = 0".to_string(), "y"),
-        (format!("x = {lx:?}"), "y"),
-        ("y = 0".to_string(), "x"),
-        (format!("y = {ly:?}"), "x"),
-    ]) {
-        expr::parse(text, &[along, "t"]).map_err(|why| {
-            bad(format!(
-                "u at the wall {at}, as an expression in ({along}, t), is {why}"
-            ))
-        })?;
+    let mut laplacian = d(&d(&u, 0)?, 0)?;
+    for a in 1..dims {
+        laplacian = add(laplacian, d(&d(&u, a)?, a)?);
+    }
+    let s = sub(d(&u, dims)?, mul(Node::Num(alpha), laplacian));
+    let mut walls = Vec::with_capacity(2 * dims);
+    for (fixed, &length) in lengths.iter().enumerate() {
+        for at in [0.0, length] {
+            walls.push(wall(&u, vars, fixed, at).map_err(bad)?);
+        }
     }
     Ok(Derived {
         exact: Manufactured {
             text: text.to_string(),
             program: Program::new(&u),
         },
-        source: Source::from_tree(SOURCE_TEXT, &s),
+        source: Source::from_tree_in(source_text, &s, vars.len()),
         walls,
     })
+}
+
+/// u on the wall where space variable `fixed` is `at`, as an expression
+/// in the other space variables and t (`vars`: the space variables, then
+/// t). A wall's text can outgrow the expression limits that u's own text
+/// is within (each x becomes a number): refused here, in one line, not
+/// where the ranks compile the walls.
+fn wall(u: &Node, vars: &[&str], fixed: usize, at: f64) -> Result<String, String> {
+    let along: Vec<usize> = (0..vars.len()).filter(|&v| v != fixed).collect();
+    let on = u.substitute(&|i| match along.iter().position(|&v| v == i) {
+        _ if i == fixed => Node::Num(at),
+        Some(k) => Node::Var(k),
+        None => Node::Var(i),
+    });
+    let names: Vec<&str> = along.iter().map(|&v| vars[v]).collect();
+    let text = on.text(&names);
+    let place = if at == 0.0 {
+        format!("{} = 0", vars[fixed])
+    } else {
+        format!("{} = {at:?}", vars[fixed])
+    };
+    expr::parse(&text, &names).map_err(|why| {
+        format!(
+            "u at the wall {place}, as an expression in ({}), is {why}",
+            names.join(", ")
+        )
+    })?;
+    Ok(text)
 }
 
 impl Manufactured {
     /// u(x, y, t).
     pub fn at(&self, x: f64, y: f64, t: f64) -> f64 {
         self.program.eval_at(&[x, y, t])
+    }
+
+    /// u at `values` (the space coordinates, then t).
+    pub fn eval(&self, values: &[f64]) -> f64 {
+        self.program.eval_at(values)
     }
 }
 

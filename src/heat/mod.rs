@@ -32,7 +32,9 @@
 //! - 3D (`--nz`): [`plan3d`] (the problem, its stability limit, the plan),
 //!   [`decomp3d`] (3D process grid and blocks; pure), [`kernel3d`] (the
 //!   field, the 7-point update, the sine mode's exact solutions; pure),
-//!   [`halo3d`] (the six-face exchange), [`run3d`] (the run and report).
+//!   [`halo3d`] (the six-face exchange), [`walls3d`] (the six walls of
+//!   every kind, their ghosts' refresh; pure), [`run3d`] (the run and
+//!   report).
 
 pub mod checkpoint;
 pub mod config;
@@ -66,4 +68,5 @@ pub mod step;
 pub mod sweep;
 pub mod validate;
 pub mod walls;
+pub mod walls3d;
 pub mod xdmf;

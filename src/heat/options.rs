@@ -54,8 +54,9 @@ pub struct HeatArgs {
     /// solution), a field [ny, nx] of f64 or f32 from FILE.npy or
     /// FILE.h5:/DATASET (FILE.h5 alone: /heat/temperature, a heat
     /// result), read block by block (with no --nx/--ny the grid is the
-    /// file's), or an expression in x and y in the language of integrate
-    /// --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy [default: disk].
+    /// file's), or an expression in x and y (x, y and z in 3D) in the
+    /// language of integrate --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy
+    /// [default: disk; a sphere in 3D].
     // Boxed: the subcommands' options are one enum, its largest variant
     // kept near the others (clippy::large_enum_variant).
     #[arg(long, value_name = "disk|sine|FILE|EXPR", value_parser = parse_init)]
@@ -84,11 +85,13 @@ pub struct HeatArgs {
     /// periodic: join the bottom and top walls (period ny*dy).
     #[arg(long, value_enum, value_name = "periodic")]
     bc_y: Option<Joined>,
-    /// A manufactured solution u(x, y, t): the initial field, the walls
-    /// and the source are derived from it (symbolically), and the report
-    /// gives the max and L2 errors against it at the final time.
+    /// A manufactured solution u(x, y, t) (u(x, y, z, t) in 3D): the
+    /// initial field, the walls and the source are derived from it
+    /// (symbolically), and the report gives the max and L2 errors against
+    /// it at the final time.
     #[arg(long, value_name = "EXPR", conflicts_with_all = [
         "source", "init", "bc_left", "bc_right", "bc_bottom", "bc_top", "bc_x", "bc_y",
+        "bc_front", "bc_back", "bc_z",
     ])]
     exact: Option<String>,
     /// With --exact: run K grids, each halving dx and dy (nx' = 2nx + 1,
@@ -99,7 +102,7 @@ pub struct HeatArgs {
     refine: Option<u32>,
     /// A source term S(x, y, t), added to the equation: u_t = alpha
     /// (u_xx + u_yy) + S (an expression, as `integrate --f`, in x and y,
-    /// in m, and t, in s; steps one at a time: time block 1).
+    /// in m, and t, in s; in 3D S(x, y, z, t)).
     #[arg(long, value_name = "EXPR")]
     source: Option<String>,
     /// Process grid PXxPY (ranks along x times ranks along y); PXxPYxPZ

@@ -15,6 +15,9 @@ use serde::Serialize;
 
 use super::config::{Init, Wall};
 use super::decomp3d::{Decomp3Error, Decomposition3, ProcGrid3};
+use super::manufactured::Manufactured;
+use super::source::{Source, VARS3};
+use super::walls3d::Walls3;
 use crate::check;
 use crate::error::{Failure, Outcome};
 
@@ -30,53 +33,13 @@ pub struct Request3d {
     /// Left, right, bottom, top, front, back (x low, x high, y low, y
     /// high, z low, z high).
     pub walls: [Option<Wall>; 6],
+    /// `--bc-x/--bc-y/--bc-z periodic`.
+    pub periodic: [bool; 3],
     pub allow_unstable: bool,
-}
-
-/// The six walls' options, in [`Walls3`]'s order.
-pub const WALL_OPTIONS: [&str; 6] = [
-    "bc-left",
-    "bc-right",
-    "bc-bottom",
-    "bc-top",
-    "bc-front",
-    "bc-back",
-];
-
-/// Fixed temperatures of the six faces (value walls only, for now).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Walls3 {
-    pub left: f64,
-    pub right: f64,
-    pub bottom: f64,
-    pub top: f64,
-    /// z = 0.
-    pub front: f64,
-    /// z = (nz + 1) dz.
-    pub back: f64,
-}
-
-impl Walls3 {
-    /// In the order of [`crate::heat::decomp3d::FACES`].
-    pub fn faces(&self) -> [f64; 6] {
-        [
-            self.left,
-            self.right,
-            self.bottom,
-            self.top,
-            self.front,
-            self.back,
-        ]
-    }
-
-    /// The defaults for `init`: the 2D benchmark's four walls and two more
-    /// for the sphere; zero for the sine mode.
-    fn defaults(init: &Init) -> [f64; 6] {
-        match init {
-            Init::Disk => [20.0, 70.0, 5.0, 85.0, 35.0, 50.0],
-            _ => [0.0; 6],
-        }
-    }
+    /// `--source`, in x, y, z and t.
+    pub source: Option<String>,
+    /// `--exact`, u(x, y, z, t).
+    pub exact: Option<String>,
 }
 
 /// A runnable 3D problem (the report's `config`).
@@ -93,6 +56,12 @@ pub struct Config3d {
     pub steps: u64,
     pub init: Init,
     pub walls: Walls3,
+    /// The source term, if any (absent from the report without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The manufactured solution the problem was derived from (`--exact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<Manufactured>,
 }
 
 /// Largest stable dt of the explicit 7-point scheme (see the module's
@@ -148,10 +117,10 @@ impl Config3d {
             ));
         }
         let init = req.init.clone().unwrap_or(Init::Disk);
-        if !matches!(init, Init::Disk | Init::Sine) {
-            return Err(not_yet("--init from a file or an expression"));
+        if matches!(init, Init::File(_)) {
+            return Err(not_yet("--init from a file"));
         }
-        let w = walls(&req.walls, &init)?;
+        let (w, source, exact) = problem(req, &init, (n, d), alpha)?;
         Ok(Self {
             nx: n[0],
             ny: n[1],
@@ -164,6 +133,8 @@ impl Config3d {
             steps: req.steps.unwrap_or(super::config::DEFAULT_STEPS),
             init,
             walls: w,
+            source,
+            exact,
         })
     }
 
@@ -188,7 +159,10 @@ impl Config3d {
     /// The `sine` mode with six zero walls: its exact discrete solution
     /// validates the run.
     pub fn has_exact_solution(&self) -> bool {
-        self.init == Init::Sine && self.walls.faces().iter().all(|&w| w == 0.0)
+        self.init == Init::Sine
+            && self.walls.all_zero()
+            && self.source.is_none()
+            && self.exact.is_none()
     }
 
     /// The simulated time at `step`, as files and reports label it.
@@ -202,33 +176,28 @@ pub fn not_yet(what: &str) -> String {
     format!("{what} is not yet available in 3D (heat with --nz)")
 }
 
-/// The six walls: value walls (finite), defaults from `init`.
-fn walls(given: &[Option<Wall>; 6], init: &Init) -> Result<Walls3, String> {
-    let mut v = Walls3::defaults(init);
-    for (k, w) in given.iter().enumerate() {
-        match w {
-            None => {}
-            Some(Wall::Value(x)) => {
-                v[k] = check::finite(WALL_OPTIONS[k], *x).map_err(|e| e.to_string())?;
-            }
-            Some(w) => {
-                return Err(not_yet(&format!(
-                    "--{} {} (walls other than a fixed value)",
-                    WALL_OPTIONS[k],
-                    w.kind()
-                )))
-            }
-        }
-    }
-    let [left, right, bottom, top, front, back] = v;
-    Ok(Walls3 {
-        left,
-        right,
-        bottom,
-        top,
-        front,
-        back,
-    })
+/// The walls, the source and the manufactured solution: as given, or
+/// derived from `--exact` (its walls expressions of u on each face, its
+/// source u_t - alpha (u_xx + u_yy + u_zz), [`super::manufactured`]).
+fn problem(
+    req: &Request3d,
+    init: &Init,
+    (n, d): ([usize; 3], [f64; 3]),
+    alpha: f64,
+) -> Result<(Walls3, Option<Source>, Option<Manufactured>), String> {
+    let walls = Walls3::new(&req.walls, req.periodic, init)?;
+    let source = (req.source.as_deref())
+        .map(|s| Source::parse_in(s, &VARS3))
+        .transpose()?;
+    let Some(text) = req.exact.as_deref() else {
+        return Ok((walls, source, None));
+    };
+    let lengths = [0, 1, 2].map(|a| (n[a] + 1) as f64 * d[a]);
+    let derived = super::manufactured::derive_in(text, alpha, &lengths)?;
+    let given: [Option<Wall>; 6] =
+        std::array::from_fn(|k| Some(Wall::Expr(derived.walls[k].clone())));
+    let walls = Walls3::new(&given, [false; 3], init)?;
+    Ok((walls, Some(derived.source), Some(derived.exact)))
 }
 
 /// A 3D run as planned on `ranks` ranks.
@@ -252,6 +221,9 @@ impl Start3d {
         out: crate::driver::Output,
     ) -> Outcome<Self> {
         let cfg = Config3d::new(req).map_err(Failure::usage)?;
+        if let Init::Expr(e) = &cfg.init {
+            super::init_expr::compile_in(e, &super::init_expr::VARS3)?;
+        }
         let grid = match grid {
             Some(g) if g.size() != ranks => {
                 return Err(Failure::usage(Decomp3Error::GridSizeMismatch {
@@ -262,7 +234,9 @@ impl Start3d {
             Some(g) => g,
             None => ProcGrid3::choose(ranks, cfg.nx, cfg.ny, cfg.nz).map_err(Failure::usage)?,
         };
-        let decomp = Decomposition3::new(cfg.nx, cfg.ny, cfg.nz, grid).map_err(Failure::usage)?;
+        let decomp = Decomposition3::new(cfg.nx, cfg.ny, cfg.nz, grid)
+            .map_err(Failure::usage)?
+            .with_periodic(cfg.walls.periodic());
         Ok(Self {
             cfg,
             decomp,
@@ -273,26 +247,40 @@ impl Start3d {
     }
 
     /// Bytes a rank with the largest block needs: two fields with one
-    /// ghost layer (halo buffers are small beside them).
+    /// ghost layer (halo buffers are small beside them), and a third for
+    /// a source without t (its `dt S` per cell, computed once).
     pub fn memory_need(&self) -> u128 {
         let b = self.decomp.block(0);
         let g = |n: usize| n as u128 + 2;
-        2 * g(b.nx()) * g(b.ny()) * g(b.nz()) * 8
+        self.fields() * g(b.nx()) * g(b.ny()) * g(b.nz()) * 8
+    }
+
+    /// Field-sized arrays a rank holds.
+    fn fields(&self) -> u128 {
+        match &self.cfg.source {
+            Some(s) if !s.is_unsteady() => 3,
+            _ => 2,
+        }
     }
 
     /// The `--dry-run`'s resolved values, as comments of the deck.
     pub fn resolved(&self) -> String {
         let c = &self.cfg;
-        let w = &c.walls;
+        let [l, r, bo, to, f, ba] = c.walls.shown(|v| v.to_string());
         let b = self.decomp.block(0);
+        let source = match (&c.exact, &c.source) {
+            (Some(e), _) => format!("# manufactured solution {}\n", e.text),
+            (None, Some(s)) => format!("# source {}\n", s.text),
+            (None, None) => String::new(),
+        };
         format!(
             "# resolved on {ranks} ranks: 3D, {nx} x {ny} x {nz} points, dx = {dx:?} m, dy = \
              {dy:?} m, dz = {dz:?} m, alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit \
              {limit:?}), {steps} steps to t = {t:?} s, init {init}, walls left {l}, right {r}, \
-             bottom {bo}, top {to}, front {f}, back {ba},\n# process grid {grid}, {threads} \
-             thread(s)/rank, no result file (HDF5 output is not yet available in 3D)\n# about \
-             {mem} of memory a rank (two fields of rank 0's {bx}x{by}x{bz} block)\n# checked when \
-             the run starts: free memory, CPUs for --threads\n",
+             bottom {bo}, top {to}, front {f}, back {ba},\n{source}# process grid {grid}, \
+             {threads} thread(s)/rank, no result file (HDF5 output is not yet available in \
+             3D)\n# about {mem} of memory a rank ({fields} fields of rank 0's {bx}x{by}x{bz} \
+             block)\n# checked when the run starts: free memory, CPUs for --threads\n",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -306,15 +294,10 @@ impl Start3d {
             steps = c.steps,
             t = c.time_label(c.steps),
             init = c.init.name(),
-            l = w.left,
-            r = w.right,
-            bo = w.bottom,
-            to = w.top,
-            f = w.front,
-            ba = w.back,
             grid = self.decomp.grid(),
             threads = self.threads,
             mem = crate::memory::shown(self.memory_need()),
+            fields = ["two", "three"][self.fields() as usize - 2],
             bx = b.nx(),
             by = b.ny(),
             bz = b.nz(),
@@ -363,13 +346,17 @@ mod tests {
         refused(|r| r.d[2] = Some(-1.0), "--dz");
         refused(|r| r.n = [Some(usize::MAX / 4); 3], "more cells");
         refused(
-            |r| r.walls[4] = Some(Wall::Insulated),
-            "not yet available in 3D",
+            |r| r.init = Some("f.npy".parse().unwrap()),
+            "--init from a file is not yet available in 3D",
         );
         refused(|r| r.walls[5] = Some(Wall::Value(f64::NAN)), "--bc-back");
         refused(
-            |r| r.init = Some(Init::Expr("x".into())),
-            "not yet available",
+            |r| r.source = Some("w*x".into()),
+            "--source 'w*x': unknown name 'w' (this expression may use x, y, z, t)",
+        );
+        refused(
+            |r| r.exact = Some("abs(z)".into()),
+            "--exact 'abs(z)': abs() has no derivative",
         );
         let mut r = request(4);
         r.dt = Some(1.0);

@@ -1,21 +1,27 @@
 //! A 3D heat run on the driver: the 3D Cartesian communicator (checked
 //! against [`super::decomp3d`]), one halo exchange and one 7-point sweep a
-//! round, the driver's collective checks (stop signals, blow-up) every
-//! `--check-every` steps, and the report: the validation (the `sine`
-//! mode's exact discrete solution, else the maximum principle), MLUPS,
-//! the phases, and a checksum of the field that is the same bits on any
+//! round (the insulated and expression walls refreshed before it, a
+//! source's term added in the sweep), the driver's collective checks (stop
+//! signals, blow-up) every `--check-every` steps, and the report: the
+//! validation (the `sine` mode's exact discrete solution, `--exact`'s
+//! errors, else as 2D's: the maximum principle, the total conserved with
+//! no heat crossing a wall, finite values with a source), MLUPS, the
+//! phases, and a checksum of the field that is the same bits on any
 //! process grid and thread count.
 
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
 use serde::Serialize;
 
+use super::config::Init;
 use super::decomp3d::{Block3, Decomposition3};
 use super::halo3d::Halo3;
 use super::kernel3d::{self, Field3, Stencil3};
 use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
-use super::validate::{values_stats, FieldStats};
+use super::source_term::SourceTerm;
+use super::validate::{self, values_stats, FieldStats, Rules};
+use super::walls3d::WallFill3;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
@@ -35,15 +41,21 @@ pub fn run<C: Communicator>(
     super::plan::check_threads(world, start.threads)?;
     super::plan::warn_threads(rank, start.threads);
     let cart = cartesian(world, &start.decomp)?;
-    let block = start.decomp.block(rank);
-    let u = Field3::initial(&start.cfg, &block);
-    let stats = stats(&cart, &u, &start.cfg);
-    let bounds = bounds(&start.cfg, &stats);
+    let (cfg, block) = (&start.cfg, start.decomp.block(rank));
+    let mut u = Field3::initial(cfg, &block);
+    if let Init::Expr(text) = &cfg.init {
+        super::init_expr::fill3(&cart, cfg, text, &block, &mut u)?;
+    }
+    let stats = stats(&cart, &u, cfg);
+    let bounds = validate::bounds(&rules(cfg), &stats);
+    let d = [cfg.dx, cfg.dy, cfg.dz];
     let run = Heat3dRun {
         start,
         meta,
         halo: Halo3::new(&start.decomp, rank),
-        stencil: Stencil3::new(start.cfg.coefficients()),
+        stencil: Stencil3::new(cfg.coefficients()),
+        walls: WallFill3::new(cfg, &block),
+        source: (cfg.source.as_ref()).map(|s| SourceTerm::new3(s, &block, &u, d, cfg.dt)),
         cart,
         block,
         un: u.clone(),
@@ -57,14 +69,16 @@ pub fn run<C: Communicator>(
     driver::run(run, stop, &start.out)
 }
 
-/// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`, not
-/// periodic, ranks not reordered), its neighbours checked against the
-/// decomposition's, or halos would go to the wrong rank.
+/// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`,
+/// periodic along the periodic walls' axes, ranks not reordered), its
+/// neighbours checked against the decomposition's, or halos would go to
+/// the wrong rank.
 fn cartesian<C: Communicator>(world: &C, d: &Decomposition3) -> Outcome<CartesianCommunicator> {
     let g = d.grid();
     let dims = [g.pz() as i32, g.py() as i32, g.px() as i32];
+    let p = d.periodic();
     let cart = world
-        .create_cartesian_communicator(&dims, &[false; 3], false)
+        .create_cartesian_communicator(&dims, &[p[2], p[1], p[0]], false)
         .ok_or_else(|| {
             Failure::runtime(anyhow::anyhow!(
                 "MPI_Cart_create gave no communicator for grid {g}"
@@ -98,6 +112,9 @@ struct Heat3dRun<'a> {
     cart: CartesianCommunicator,
     halo: Halo3,
     stencil: Stencil3,
+    /// Insulated and expression walls, refreshed before every step.
+    walls: WallFill3,
+    source: Option<SourceTerm>,
     block: Block3,
     u: Field3,
     un: Field3,
@@ -114,14 +131,13 @@ fn stats<C: Communicator>(comm: &C, u: &Field3, cfg: &Config3d) -> FieldStats {
     values_stats(comm, || u.interior(), cfg.cells())
 }
 
-/// The maximum principle's range (initial values and walls), widened by
-/// a relative margin for round-off.
-fn bounds(cfg: &Config3d, s: &FieldStats) -> [f64; 2] {
-    let w = cfg.walls.faces();
-    let lo = w.iter().fold(s.min, |a, &b| a.min(b));
-    let hi = w.iter().fold(s.max, |a, &b| a.max(b));
-    let margin = 1e-9 * (hi - lo).abs().max(hi.abs()).max(lo.abs()).max(1.0);
-    [lo - margin, hi + margin]
+/// How a run without an exact solution is validated (2D's rules).
+fn rules(cfg: &Config3d) -> Rules {
+    Rules {
+        source: cfg.source.is_some(),
+        conserve: cfg.walls.conserve_heat(),
+        range: cfg.walls.value_range(),
+    }
 }
 
 /// The 3D report (text and `--json`).
@@ -179,24 +195,37 @@ impl Heat3dRun<'_> {
     /// Collective: the validation of the field at this step.
     fn validate(&self) -> Validation {
         let cfg = &self.start.cfg;
+        if cfg.exact.is_some() {
+            return self.against_manufactured();
+        }
         if cfg.has_exact_solution() {
             return self.against_exact();
         }
         let end = stats(&self.cart, &self.u, cfg);
-        let s = &self.stats;
-        let [lo, hi] = cfg
-            .walls
-            .faces()
-            .iter()
-            .fold([s.min, s.max], |[a, b], &w| [a.min(w), b.max(w)]);
-        Validation::MaximumPrinciple {
-            initial_average: s.average,
-            final_average: end.average,
-            final_min: end.min,
-            final_max: end.max,
-            bounds: [lo, hi],
-            passed: end.min >= lo && end.max <= hi && end.average.is_finite(),
+        validate::judge(&rules(cfg), &self.stats, &end, self.step, cfg.cells())
+    }
+
+    /// Collective: `--exact`'s max and L2 errors at this step (2D's).
+    fn against_manufactured(&self) -> Validation {
+        let (cfg, b) = (&self.start.cfg, &self.block);
+        let Some(exact) = &cfg.exact else {
+            unreachable!("called with --exact")
+        };
+        let time = self.step as f64 * cfg.dt;
+        let d = [cfg.dx, cfg.dy, cfg.dz];
+        let mut values = self.u.interior();
+        let mut errors = Vec::with_capacity(b.cells());
+        for k in b.planes.clone() {
+            for j in b.rows.clone() {
+                for i in b.cols.clone() {
+                    let [x, y, z] = [i, j, k].map(|g| g + 1);
+                    let at = [x as f64 * d[0], y as f64 * d[1], z as f64 * d[2], time];
+                    let v = values.next().unwrap_or(f64::NAN);
+                    errors.push(v - exact.eval(&at));
+                }
+            }
         }
+        validate::errors_report(&self.cart, &errors, cfg.cells(), time)
     }
 
     /// Collective: the `sine` mode against its exact discrete solution
@@ -283,8 +312,9 @@ impl Heat3dReport {
     /// Lines of text for people and job logs.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
-        let (c, w) = (&self.config, &self.config.walls);
+        let c = &self.config;
         let num = |v: f64| crate::report::num(v, None);
+        let [l, r, b, t, f, k] = c.walls.shown(num);
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -312,18 +342,19 @@ impl Heat3dReport {
         let _ = writeln!(
             s,
             "Initial state    : {} (walls left {}, right {}, bottom {}, top {}, front {}, back {})",
-            if c.init.name() == "disk" {
-                "disk (a sphere in 3D)"
-            } else {
-                c.init.name()
+            match (&c.exact, c.init.name()) {
+                (Some(_), _) => "u at t = 0 of the exact solution",
+                (None, "disk") => "disk (a sphere in 3D)",
+                (None, name) => name,
             },
-            num(w.left),
-            num(w.right),
-            num(w.bottom),
-            num(w.top),
-            num(w.front),
-            num(w.back)
+            l,
+            r,
+            b,
+            t,
+            f,
+            k
         );
+        sources_text(c, &mut s);
         let [px, py, pz] = self.proc_grid;
         let _ = writeln!(
             s,
@@ -349,6 +380,30 @@ impl Heat3dReport {
             "Output           : none (HDF5 output is not yet available in 3D)"
         );
         s
+    }
+}
+
+/// The report's lines of `--exact` and `--source`, if given (2D's).
+fn sources_text(c: &Config3d, s: &mut String) {
+    use std::fmt::Write as _;
+    if let Some(exact) = &c.exact {
+        let _ = writeln!(
+            s,
+            "Exact solution   : u(x, y, z, t) = {}: the initial field, walls and source derived",
+            super::source::shown(&exact.text)
+        );
+    }
+    if let Some(source) = &c.source {
+        let _ = writeln!(
+            s,
+            "Source term      : S(x, y, z, t) = {}, added after each step ({})",
+            super::source::shown(&source.text),
+            if source.is_unsteady() {
+                "evaluated at every step"
+            } else {
+                "no t: evaluated once"
+            },
+        );
     }
 }
 
@@ -384,9 +439,22 @@ impl Workload for Heat3dRun<'_> {
 
     fn advance(&mut self) -> Outcome<After> {
         let a = mpi::time();
+        if !self.walls.is_empty() {
+            self.walls.refresh(&mut self.u, self.step);
+        }
         self.halo.exchange(&self.cart, &mut self.u);
         let b = mpi::time();
-        kernel3d::step(&self.u, &mut self.un, &self.stencil, self.start.threads);
+        if let Some(source) = &mut self.source {
+            source.prepare(self.step, 1);
+        }
+        let source = self.source.as_ref().map(|s| (s, self.step));
+        kernel3d::step(
+            &self.u,
+            &mut self.un,
+            &self.stencil,
+            self.start.threads,
+            source,
+        );
         std::mem::swap(&mut self.u, &mut self.un);
         self.t_halo += b - a;
         self.t_stencil += mpi::time() - b;

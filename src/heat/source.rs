@@ -36,6 +36,9 @@ pub const VARS: [&str; 3] = ["x", "y", "t"];
 /// Index of t in [`VARS`].
 pub const T: usize = 2;
 
+/// A 3D run's source variables (`--nz`): t last, as in 2D.
+pub const VARS3: [&str; 4] = ["x", "y", "z", "t"];
+
 /// A parsed `--source`: its text (as files and reports show it) and its
 /// program. Serialised as the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +48,8 @@ pub struct Source {
     program: Program,
     /// Whether it reads t (then evaluated at every step).
     unsteady: bool,
+    /// How many variables it is in: [`VARS`] (2D) or [`VARS3`], t last.
+    vars: usize,
 }
 
 impl Serialize for Source {
@@ -68,20 +73,41 @@ impl Source {
     /// e.g. `--source 'z*x': unknown name 'z' (this expression may use x,
     /// y, t)`.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_in(text, &VARS)
+    }
+
+    /// Parse `text` in `vars` ([`VARS`] or [`VARS3`]: t last).
+    pub fn parse_in(text: &str, vars: &[&str]) -> Result<Self, String> {
         let tree =
-            expr::parse(text, &VARS).map_err(|why| format!("--source {}: {why}", shown(text)))?;
-        Ok(Self::from_tree(text, &tree))
+            expr::parse(text, vars).map_err(|why| format!("--source {}: {why}", shown(text)))?;
+        Ok(Self::from_tree_in(text, &tree, vars.len()))
     }
 
     /// A source from a tree in [`VARS`] (`--exact` derives one), shown as
     /// `text`.
     pub fn from_tree(text: &str, tree: &expr::Node) -> Self {
+        Self::from_tree_in(text, tree, VARS.len())
+    }
+
+    /// A source from a tree in `vars` variables, t the last.
+    pub fn from_tree_in(text: &str, tree: &expr::Node, vars: usize) -> Self {
         Self {
             text: text.to_string(),
             program: Program::new(tree),
             tree: tree.clone(),
-            unsteady: tree.has_var(T),
+            unsteady: tree.has_var(vars - 1),
+            vars,
         }
+    }
+
+    /// How many variables it reads values of (t the last).
+    pub fn vars(&self) -> usize {
+        self.vars
+    }
+
+    /// S at `values` (one per variable, t last).
+    pub fn eval(&self, values: &[f64]) -> f64 {
+        self.program.eval_at(values)
     }
 
     /// The expression's tree (in [`VARS`]).

@@ -14,8 +14,10 @@
 use std::ops::Range;
 
 use super::decomp::Block;
+use super::decomp3d::Block3;
 use super::kernel::Field;
-use super::source::{Source, T, VARS};
+use super::kernel3d::Field3;
+use super::source::Source;
 use crate::expr::batch::{Arg, Batch, BLOCK};
 use crate::expr::{stage, Program};
 
@@ -26,9 +28,12 @@ pub struct SourceTerm {
     dt: f64,
     /// Row length of the storage.
     w: usize,
-    /// x of each storage column and y of each storage row.
+    /// x of each storage column, and the other coordinates of each
+    /// storage row, `per` a row: y in 2D, (y, z) in 3D (a 3D block's
+    /// storage is `(nz + 2)(ny + 2)` rows of `nx + 2`, row `k (ny + 2) + j`).
     xs: Vec<f64>,
-    ys: Vec<f64>,
+    rows: Vec<f64>,
+    per: usize,
     how: How,
 }
 
@@ -74,31 +79,69 @@ impl SourceTerm {
         let (g, w) = (u.ghosts(), u.stride());
         let xs = coords(block.cols.start, g, w, dx);
         let ys = coords(block.rows.start, g, u.ny() + 2 * g, dy);
-        let how = if source.is_unsteady() {
-            let staged = stage::stage(source.tree(), 0, Some(T), VARS.len());
-            let cached = (staged.cached.iter())
-                .map(|c| {
-                    let p = Program::new(c);
-                    xs.iter().map(|&x| p.eval_at(&[x])).collect()
-                })
-                .collect();
-            How::Unsteady(Box::new(Unsteady {
-                vector: Batch::new(&Program::new(&staged.vector)),
-                cached,
-                stepped: (staged.stepped.iter())
-                    .map(|c| Batch::new(&Program::new(c)))
-                    .collect(),
-                levels: Vec::new(),
-                first: 0,
-                scalars: staged.scalars.iter().map(Program::new).collect(),
-            }))
-        } else {
-            let values = (ys.iter())
-                .flat_map(|&y| xs.iter().map(move |&x| dt * source.at(x, y, 0.0)))
-                .collect();
-            How::Steady(values)
+        Self::over(source, xs, (ys, 1), dt)
+    }
+
+    /// For a 3D `block` held in fields shaped like `u` (one ghost layer),
+    /// on a grid of spacing `d` stepped by `dt`.
+    pub fn new3(source: &Source, block: &Block3, u: &Field3, d: [f64; 3], dt: f64) -> Self {
+        let [nx, ny, nz] = u.extents();
+        let xs = coords(block.cols.start, 1, nx + 2, d[0]);
+        let ys = coords(block.rows.start, 1, ny + 2, d[1]);
+        let zs = coords(block.planes.start, 1, nz + 2, d[2]);
+        let rows = (zs.iter())
+            .flat_map(|&z| ys.iter().flat_map(move |&y| [y, z]))
+            .collect();
+        Self::over(source, xs, (rows, 2), dt)
+    }
+
+    /// Over storage columns at `xs` and rows at `rows`, `per` coordinates
+    /// a row (the source's variables: x, those, t).
+    fn over(source: &Source, xs: Vec<f64>, (rows, per): (Vec<f64>, usize), dt: f64) -> Self {
+        debug_assert_eq!(source.vars(), per + 2);
+        let w = xs.len();
+        let staged = stage::stage(source.tree(), 0, Some(per + 1), per + 2);
+        let cached = (staged.cached.iter())
+            .map(|c| {
+                let p = Program::new(c);
+                xs.iter().map(|&x| p.eval_at(&[x])).collect()
+            })
+            .collect();
+        let how = How::Unsteady(Box::new(Unsteady {
+            vector: Batch::new(&Program::new(&staged.vector)),
+            cached,
+            stepped: (staged.stepped.iter())
+                .map(|c| Batch::new(&Program::new(c)))
+                .collect(),
+            levels: Vec::new(),
+            first: 0,
+            scalars: staged.scalars.iter().map(Program::new).collect(),
+        }));
+        let mut term = Self {
+            dt,
+            w,
+            xs,
+            rows,
+            per,
+            how,
         };
-        Self { dt, w, xs, ys, how }
+        if !source.is_unsteady() {
+            // Once, by the staged evaluator (the same bits as per cell,
+            // many times faster: a 3D block's every cell).
+            term.how = How::Steady(term.every_row());
+        }
+        term
+    }
+
+    /// `dt * S` at t = 0 over every storage row, row after row.
+    fn every_row(&self) -> Vec<f64> {
+        let (w, rows) = (self.w, self.rows.len() / self.per);
+        let mut values = vec![0.0; rows * w];
+        let (mut into, mut scratch) = (vec![0.0; w], Vec::new());
+        for (r, row) in values.chunks_mut(w).enumerate() {
+            row.copy_from_slice(self.addend((0, r), 0..w, &mut into, &mut scratch));
+        }
+        values
     }
 
     /// `dt * S(x, y, t_n)`, t_n = `step` * dt, for columns `cols` of
@@ -118,7 +161,14 @@ impl SourceTerm {
             How::Unsteady(u) => u,
         };
         let (vector, cached, scalars) = (&u.vector, &u.cached, &u.scalars);
-        let (y, t) = (self.ys[r], step as f64 * self.dt);
+        let (per, t) = (self.per, step as f64 * self.dt);
+        let other = &self.rows[r * per..(r + 1) * per];
+        // The variables' values for the parts without x: x (unread), the
+        // row's coordinates, t.
+        let mut point = [0.0f64; 4];
+        point[1..=per].copy_from_slice(other);
+        point[per + 1] = t;
+        let point = &point[..per + 2];
         let w = self.w;
         let level = (step - u.first) as usize * u.stepped.len();
         assert!(
@@ -130,23 +180,20 @@ impl SourceTerm {
         let mut more = Vec::new();
         let at: &[f64] = if scalars.len() <= at.len() {
             for (v, p) in at.iter_mut().zip(scalars) {
-                *v = p.eval_at(&[0.0, y, t]);
+                *v = p.eval_at(point);
             }
             &at[..scalars.len()]
         } else {
-            more.extend(scalars.iter().map(|p| p.eval_at(&[0.0, y, t])));
+            more.extend(scalars.iter().map(|p| p.eval_at(point)));
             &more
         };
-        let mut args = Vec::with_capacity(3 + cached.len() + at.len());
+        let mut args = Vec::with_capacity(per + 2 + cached.len() + at.len());
         for (k, part) in into[cols.clone()].chunks_mut(BLOCK).enumerate() {
             let c0 = cols.start + k * BLOCK;
             let c = c0..c0 + part.len();
             args.clear();
-            args.extend([
-                Arg::Col(&self.xs[c.clone()]),
-                Arg::Scalar(y),
-                Arg::Scalar(t),
-            ]);
+            args.push(Arg::Col(&self.xs[c.clone()]));
+            args.extend(point[1..].iter().map(|&v| Arg::Scalar(v)));
             args.extend(cached.iter().map(|col| Arg::Col(&col[c.clone()])));
             args.extend(
                 (0..u.stepped.len()).map(|k| Arg::Col(&u.levels[(level + k) * w..][c.clone()])),
@@ -160,7 +207,7 @@ impl SourceTerm {
     /// Before a round of `m` steps from step `from`: the parts in x and t
     /// for each of its steps, once per column (not per row).
     pub fn prepare(&mut self, from: u64, m: usize) {
-        let (dt, w, xs) = (self.dt, self.w, &self.xs);
+        let (dt, w, xs, per) = (self.dt, self.w, &self.xs, self.per);
         let How::Unsteady(u) = &mut self.how else {
             return;
         };
@@ -175,8 +222,11 @@ impl SourceTerm {
             let t = (from + l as u64) as f64 * dt;
             for (part, values) in u.stepped.iter().zip(level.chunks_mut(w)) {
                 for (c, out) in xs.chunks(BLOCK).zip(values.chunks_mut(BLOCK)) {
-                    let args = [Arg::Col(c), Arg::Scalar(f64::NAN), Arg::Scalar(t)];
-                    part.eval_into(&args, out, &mut scratch, 1.0);
+                    // x, the row's coordinates (unread), t.
+                    let mut args = [Arg::Scalar(f64::NAN); 4];
+                    args[0] = Arg::Col(c);
+                    args[per + 1] = Arg::Scalar(t);
+                    part.eval_into(&args[..per + 2], out, &mut scratch, 1.0);
                 }
             }
         }

@@ -21,15 +21,42 @@ pub fn probe_rows(ny: usize) -> Vec<usize> {
     rows
 }
 
+/// What decides how a run without an exact solution is validated: 2D's
+/// and 3D's walls and source alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// A source term heats or cools without bound.
+    pub source: bool,
+    /// No heat crosses any wall (insulated and periodic walls only).
+    pub conserve: bool,
+    /// The value walls' range; `None` with an expression wall.
+    pub range: Option<[f64; 2]>,
+}
+
+impl Rules {
+    pub fn of(cfg: &HeatConfig) -> Self {
+        Self {
+            source: cfg.source.is_some(),
+            conserve: cfg.boundaries.conserve_heat(),
+            range: cfg.boundaries.value_range(),
+        }
+    }
+}
+
 /// The range the maximum principle allows, widened by a relative margin for
 /// round-off.
 pub fn value_bounds(cfg: &HeatConfig, start: &FieldStats) -> [f64; 2] {
-    if cfg.source.is_some() {
+    bounds(&Rules::of(cfg), start)
+}
+
+/// [`value_bounds`] by the rules.
+pub fn bounds(rules: &Rules, start: &FieldStats) -> [f64; 2] {
+    if rules.source {
         // A source heats or cools without bound: only NaN and infinities
         // are blow-up (`rows_within` refuses NaN).
         return [f64::MIN, f64::MAX];
     }
-    let Some([wlo, whi]) = cfg.boundaries.value_range() else {
+    let Some([wlo, whi]) = rules.range else {
         // An expression wall's values are unknown: only NaN and the
         // infinities leave this range.
         return [f64::MIN, f64::MAX];
@@ -174,7 +201,23 @@ pub fn validate<C: Communicator>(
             continuum_rel_error: crel,
             passed: rel <= tolerance,
         }
-    } else if cfg.source.is_some() {
+    } else {
+        judge(&Rules::of(cfg), start, &end, step, cfg.nx * cfg.ny)
+    }
+}
+
+/// The validation of a run without an exact solution, from the initial
+/// and final statistics of its `cells`: with a source, every value
+/// finite; with no heat crossing any wall, the total conserved; else the
+/// maximum principle.
+pub fn judge(
+    rules: &Rules,
+    start: &FieldStats,
+    end: &FieldStats,
+    steps: u64,
+    cells: usize,
+) -> Validation {
+    if rules.source {
         Validation::Finite {
             initial_average: start.average,
             final_average: end.average,
@@ -182,10 +225,10 @@ pub fn validate<C: Communicator>(
             final_max: end.max,
             passed: end.min.is_finite() && end.max.is_finite() && end.average.is_finite(),
         }
-    } else if cfg.boundaries.conserve_heat() {
-        conserved(start, &end, step, cfg.nx * cfg.ny)
+    } else if rules.conserve {
+        conserved(start, end, steps, cells)
     } else {
-        let [lo, hi] = (cfg.boundaries.value_range()).unwrap_or([f64::MIN, f64::MAX]);
+        let [lo, hi] = rules.range.unwrap_or([f64::MIN, f64::MAX]);
         let bounds = [start.min.min(lo), start.max.max(hi)];
         Validation::MaximumPrinciple {
             initial_average: start.average,
@@ -242,6 +285,17 @@ fn manufactured<C: Communicator>(
             errors.push(u.get(i, j) - exact.at((gi + 1) as f64 * cfg.dx, y, time));
         }
     }
+    errors_report(comm, &errors, cfg.nx * cfg.ny, time)
+}
+
+/// Collective: the validation from this rank's `errors` (u - exact, one
+/// a cell) of a grid of `cells` at `time` (see [`manufactured`]).
+pub fn errors_report<C: Communicator>(
+    comm: &C,
+    errors: &[f64],
+    cells: usize,
+    time: f64,
+) -> Validation {
     let local = errors.iter().fold(0.0f64, |m, e| {
         if e.is_finite() {
             m.max(e.abs())
@@ -259,7 +313,7 @@ fn manufactured<C: Communicator>(
         let mine = sum.limbs();
         let mut all = [0i64; 4];
         comm.all_reduce_into(&mine[..], &mut all[..], SystemOperation::sum());
-        let mean = exact::from_limbs(all).value() / (cfg.nx * cfg.ny) as f64;
+        let mean = exact::from_limbs(all).value() / cells as f64;
         scale.undo(mean).sqrt()
     } else {
         max_abs_error

@@ -22,14 +22,21 @@ pub struct ZArgs {
     /// Grid spacing along z, in m (3D, with --nz) [default: 0.01].
     #[arg(long)]
     pub(super) dz: Option<f64>,
-    /// Front wall (z = 0; 3D, with --nz): a temperature in °C [default:
-    /// 35 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    /// Front wall (z = 0; 3D, with --nz): a temperature in °C, insulated,
+    /// or an expression in x, y and t [default: 35 for disk, 0 otherwise].
+    /// In 3D the left and right walls' expressions are in y, z and t, the
+    /// bottom and top walls' in x, z and t.
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     pub(super) bc_front: Option<Wall>,
-    /// Back wall (z = (nz+1) dz; 3D, with --nz): a temperature in °C
-    /// [default: 50 for disk, 0 otherwise].
-    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    /// Back wall (z = (nz+1) dz; 3D, with --nz): a temperature in °C,
+    /// insulated, or an expression in x, y and t [default: 50 for disk, 0
+    /// otherwise].
+    #[arg(long, value_name = "VALUE|insulated|EXPR", allow_hyphen_values = true)]
     pub(super) bc_back: Option<Wall>,
+    /// periodic: join the front and back walls (3D, with --nz; period
+    /// nz*dz).
+    #[arg(long, value_enum, value_name = "periodic")]
+    pub(super) bc_z: Option<Joined>,
 }
 
 /// `--proc-grid`: `PXxPY` or `PXxPYxPZ`, checked against the run's
@@ -58,6 +65,7 @@ impl HeatArgs {
             (self.z.dz.is_some(), "--dz"),
             (self.z.bc_front.is_some(), "--bc-front"),
             (self.z.bc_back.is_some(), "--bc-back"),
+            (self.z.bc_z.is_some(), "--bc-z"),
         ] {
             if given {
                 return Err(Failure::usage(format!(
@@ -104,7 +112,10 @@ impl HeatArgs {
                 self.z.bc_front,
                 self.z.bc_back,
             ],
+            periodic: [self.bc_x, self.bc_y, self.z.bc_z].map(|j| j == Some(Joined::Periodic)),
             allow_unstable: self.allow_unstable,
+            source: self.source,
+            exact: self.exact,
         };
         let mut out = self.out.into_output("");
         // 3D writes no result file yet: none unless one was named (refused
@@ -118,13 +129,7 @@ impl HeatArgs {
     fn refuse_2d_only(&self, s: &Setting) -> Outcome {
         let given = |id: &str| s.given.iter().any(|g| g == id);
         let unsupported = [
-            (self.exact.is_some(), "--exact"),
             (self.refine.is_some(), "--refine"),
-            (self.source.is_some(), "--source"),
-            (
-                self.bc_x == Some(Joined::Periodic) || self.bc_y == Some(Joined::Periodic),
-                "a periodic axis (--bc-x, --bc-y)",
-            ),
             (given("output"), "HDF5 output (--output)"),
             (self.snapshot_every > 0, "--snapshot-every"),
             (
