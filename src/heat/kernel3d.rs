@@ -5,6 +5,8 @@
 //! around the block), x fastest, so the update's inner loop runs with unit
 //! stride along a row and reads its six neighbours from six row slices.
 
+use std::ops::Range;
+
 use super::config::Init;
 use super::decomp3d::Block3;
 use super::plan3d::Config3d;
@@ -210,41 +212,39 @@ impl Stencil3 {
     }
 }
 
-/// Update interior planes `planes` (storage indices, within `1..=nz`) of
-/// `u` into `out`, which holds exactly those planes (each `plane` elements
-/// long); `out`'s ghost rows and columns are left as they were.
-pub fn update_planes(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
+/// A box of storage indices `[i, j, k]` (x fastest) inside the interior.
+pub type Box3 = [Range<usize>; 3];
+
+/// Update the cells of box `b` of `u` into `dst`, the destination's
+/// storage from index `base` on (so a thread can hold a disjoint part of
+/// it); other cells of `dst` are left as they were.
+pub fn update_box_at(u: &Field3, dst: &mut [f64], base: usize, b: &Box3, st: &Stencil3) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { update_planes_avx2(u, out, planes, st) };
+        unsafe { update_box_avx2(u, dst, base, b, st) };
         return;
     }
-    update_planes_any(u, out, planes, st);
+    update_box_any(u, dst, base, b, st);
 }
 
 /// The same code compiled for AVX2 (4 doubles a vector); no FMA, so the
-/// same bits as [`update_planes_any`].
+/// same bits as [`update_box_any`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn update_planes_avx2(
-    u: &Field3,
-    out: &mut [f64],
-    planes: std::ops::Range<usize>,
-    st: &Stencil3,
-) {
-    update_planes_any(u, out, planes, st);
+unsafe fn update_box_avx2(u: &Field3, dst: &mut [f64], base: usize, b: &Box3, st: &Stencil3) {
+    update_box_any(u, dst, base, b, st);
 }
 
 #[inline(always)]
-fn update_planes_any(u: &Field3, out: &mut [f64], planes: std::ops::Range<usize>, st: &Stencil3) {
-    let [nx, ny, _] = u.extents();
+fn update_box_any(u: &Field3, dst: &mut [f64], base: usize, b: &Box3, st: &Stencil3) {
     let (row, plane) = u.strides();
     let src = u.as_slice();
-    for (k, dst) in planes.zip(out.chunks_exact_mut(plane)) {
-        for j in 1..=ny {
-            let a = k * plane + j * row + 1;
-            let o = j * row + 1;
+    let (i0, nx) = (b[0].start, b[0].len());
+    for k in b[2].clone() {
+        for j in b[1].clone() {
+            let a = k * plane + j * row + i0;
+            let o = a - base;
             update_row(
                 &mut dst[o..o + nx],
                 &src[a - 1..a + nx + 1],
@@ -275,24 +275,48 @@ fn update_row(out: &mut [f64], row: &[f64], yz: [&[f64]; 4], st: &Stencil3) {
     }
 }
 
+/// The whole interior of a field of interior extents `n`.
+pub fn interior_box(n: [usize; 3]) -> Box3 {
+    n.map(|m| 1..m + 1)
+}
+
 /// One step of the whole interior of `u` into `un` (same shape), the
-/// planes shared among `threads` scoped threads (each plane computed the
+/// planes shared among `threads` scoped threads (each cell computed the
 /// same way whoever computes it).
 pub fn step(u: &Field3, un: &mut Field3, st: &Stencil3, threads: usize) {
+    update_box(u, un, &interior_box(u.extents()), st, threads);
+}
+
+/// Update box `b` of `u` into `un` (same shape) on `threads` scoped
+/// threads, each given a contiguous part of `un`: a share of the box's
+/// planes, or of its rows when it is one plane thick (an overlapped
+/// step's z faces).
+pub fn update_box(u: &Field3, un: &mut Field3, b: &Box3, st: &Stencil3, threads: usize) {
     assert_eq!(u.extents(), un.extents());
-    let nz = u.extents()[2];
-    let (_, plane) = u.strides();
-    let interior = &mut un.as_mut_slice()[plane..plane * (nz + 1)];
-    let per = nz.div_ceil(threads.max(1));
-    if threads <= 1 || nz < 2 {
-        update_planes(u, interior, 1..nz + 1, st);
+    if b.iter().any(|r| r.is_empty()) {
         return;
     }
+    let (row, plane) = u.strides();
+    let (axis, stride) = if b[2].len() > 1 { (2, plane) } else { (1, row) };
+    let n = b[axis].len();
+    let parts = threads.clamp(1, n);
+    if parts == 1 {
+        update_box_at(u, un.as_mut_slice(), 0, b, st);
+        return;
+    }
+    // The storage from the box's first plane (or row) on, cut into one
+    // contiguous run of whole planes (rows) per thread.
+    let first = b[2].start * plane + if axis == 1 { b[1].start * row } else { 0 };
+    let mut rest = &mut un.as_mut_slice()[first..];
     std::thread::scope(|s| {
-        for (t, chunk) in interior.chunks_mut(per * plane).enumerate() {
-            let first = 1 + t * per;
-            let count = chunk.len() / plane;
-            s.spawn(move || update_planes(u, chunk, first..first + count, st));
+        for t in 0..parts {
+            let r = crate::partition::split_range(n, parts, t);
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * stride);
+            rest = tail;
+            let mut part = b.clone();
+            part[axis] = b[axis].start + r.start..b[axis].start + r.end;
+            let base = first + r.start * stride;
+            s.spawn(move || update_box_at(u, mine, base, &part, st));
         }
     });
 }
@@ -394,8 +418,7 @@ mod tests {
             assert_eq!(one, many, "{t} threads");
         }
         let mut plain = u.clone();
-        let (_, plane) = u.strides();
-        update_planes_any(&u, &mut plain.as_mut_slice()[plane..plane * 12], 1..12, &st);
+        update_box_any(&u, plain.as_mut_slice(), 0, &interior_box(u.extents()), &st);
         assert_eq!(one, plain, "the portable path");
     }
 }
