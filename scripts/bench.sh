@@ -115,10 +115,10 @@ if [[ $what == heat3d ]]; then
   l2=40; l2steps=$(( 2000000000 / (l2 * l2 * l2) )); (( quick )) && l2steps=$(( l2steps / 4 ))
   runs=$work/runs.jsonl
   csc() {
-    local r=$1 t
-    t=$(OMP_NUM_THREADS=1 mpirun --bind-to core -n "$r" "$work/heat_mpi" "$n" "$n" "$n" "$steps" |
+    local label=$1 r=$2 m=$3 s=$4 t
+    t=$(OMP_NUM_THREADS=1 mpirun --bind-to core -n "$r" "$work/heat_mpi" "$m" "$m" "$m" "$s" |
       sed -n 's/^Iteration took \(.*\) seconds\./\1/p')
-    echo "{\"case\": \"CSC heat_mpi ${n}^3\", \"ranks\": $r, \"mlups\": $(python3 -c "print($n**3 * $steps / $t / 1e6)")}" >> "$runs"
+    echo "{\"case\": \"$label\", \"ranks\": $r, \"mlups\": $(python3 -c "print($m**3 * $s / $t / 1e6)")}" >> "$runs"
   }
   par() {
     local label=$1 r=$2 bind=$3; shift 3
@@ -133,7 +133,7 @@ print(json.dumps({"case": sys.argv[1], "ranks": int(sys.argv[2]), "mlups": r["ml
   echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, mpirun --bind-to core"
   for _ in $(seq "$repeat"); do
     for r in 1 2; do
-      csc "$r"
+      csc "CSC heat_mpi ${n}^3" "$r" "$n" "$steps"
       for ov in on off; do
         par "parsim ${n}^3, overlap $ov" "$r" "--bind-to core" \
           --nx "$n" --ny "$n" --nz "$n" --steps "$steps" --overlap "$ov"
@@ -141,6 +141,7 @@ print(json.dumps({"case": sys.argv[1], "ranks": int(sys.argv[2]), "mlups": r["ml
     done
     par "parsim ${n}^3, 1 rank x 2 threads" 1 "--map-by slot:PE=2 --bind-to core" \
       --nx "$n" --ny "$n" --nz "$n" --steps "$steps" --threads 2
+    csc "CSC heat_mpi ${l2}^3 (in L2)" 1 "$l2" "$l2steps"
     par "parsim ${l2}^3 (in L2)" 1 "--bind-to core" --nx $l2 --ny $l2 --nz $l2 --steps $l2steps
   done
   mhz=$("$work/clock" | sed -n 's/^mhz=//p')
@@ -152,14 +153,17 @@ groups = {}
 for r in runs:
     groups.setdefault((r["case"], r["ranks"]), []).append(r)
 med = lambda rs, k="mlups": statistics.median(r[k] for r in rs)
-csc = {ranks: med(rs) for (case, ranks), rs in groups.items() if case.startswith("CSC")}
+# CSC's median by ranks and size (the case's second word: "256^3").
+csc = {(ranks, case.split()[2]): med(rs) for (case, ranks), rs in groups.items()
+       if case.startswith("CSC")}
 one = {case: med(rs) for (case, ranks), rs in groups.items() if ranks == 1}
 print()
 print(f"{'case':36} {'ranks':>5} {'min':>7} {'median':>7} {'/CSC':>6} {'eff 1->2':>8} "
       f"{'cyc/upd':>7} {'halo':>6}")
 for (case, ranks), rs in groups.items():
     m = med(rs)
-    vs = f"{m / csc[ranks]:.2f}x" if ranks in csc and not case.startswith("CSC") else ""
+    key = (ranks, case.split()[1].rstrip(","))
+    vs = f"{m / csc[key]:.2f}x" if key in csc and not case.startswith("CSC") else ""
     eff = f"{m / (2 * one[case]):.2f}" if ranks == 2 and case in one else ""
     cyc = f"{mhz * ranks / m:.2f}" if mhz else ""
     halo = ""
