@@ -5,6 +5,10 @@
 #   ./scripts/bench.sh heat [--quick]        heat vs the C baseline, 1 and 2 ranks
 #                                            (PARSIM_BENCH_BASELINE=OLD_PARSIM: also
 #                                            that build, in the same run, as parsim(old))
+#   ./scripts/bench.sh heat3d [--quick]      3D heat (256^3) vs CSC's own 3D MPI code
+#                                            (bench/csc-heat3d, built here with its flags),
+#                                            1 and 2 ranks, the ratio, cycles per update
+#                                            in L2, the 1 -> 2 rank efficiency, overlap off/on
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
 #   ./scripts/bench.sh pairs [--quick]       pairs' tree and ring against scipy's cKDTree (workers 1
@@ -31,8 +35,8 @@ what=${1:-}
 quick=0
 [[ ${2:-} == --quick ]] && quick=1
 case $what in
-  ensembles|heat|io|pairs|patterns|workloads|expressions) ;;
-  *) echo "usage: scripts/bench.sh ensembles|heat|io|pairs|patterns|workloads|expressions [--quick]" >&2; exit 2 ;;
+  ensembles|heat|heat3d|io|pairs|patterns|workloads|expressions) ;;
+  *) echo "usage: scripts/bench.sh ensembles|heat|heat3d|io|pairs|patterns|workloads|expressions [--quick]" >&2; exit 2 ;;
 esac
 repeat=${REPEAT:-$(( quick ? 2 : 5 ))}
 
@@ -94,6 +98,87 @@ if [[ $what == pairs ]]; then
   "$py" scripts/bench_pairs.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   # 64-D: the tiled ring against a NumPy GEMM search (issue 44, item 4).
   "$py" scripts/bench_pairs_hd.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
+  exit 0
+fi
+
+if [[ $what == heat3d ]]; then
+  # parsim heat --nz against CSC's own 3D MPI solver (bench/csc-heat3d:
+  # cschpc/heat-equation's 3d/mpi, see its SOURCE.md), on the same n^3
+  # interior with fixed walls and the same steps, 1 and 2 ranks, the runs
+  # alternated within one repeat. CSC is built here by its own Makefile with
+  # its gnu flags, PNG output off as its cray flags have it (its images are
+  # written outside the timed loop anyway); its MLUPS from "Iteration took".
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  cp bench/csc-heat3d/Makefile bench/csc-heat3d/*.cpp bench/csc-heat3d/*.hpp "$work"/
+  make -s -C "$work" OBJS_PNG= CCFLAGS="-g -O3 -march=native -I../../common -DNDEBUG -fopenmp \
+-DMPI_DATATYPES -DMPI_NEIGHBORHOOD -DDISABLE_PNG" >/dev/null
+  cc -O2 -o "$work/clock" scripts/clock.c
+  n=${HEAT3D_N:-256}; steps=100; (( quick )) && steps=30
+  # 40^3: two fields of 42^3 doubles (1.1 MiB) stay in L2: the kernel alone.
+  l2=40; l2steps=$(( 2000000000 / (l2 * l2 * l2) )); (( quick )) && l2steps=$(( l2steps / 4 ))
+  runs=$work/runs.jsonl
+  csc() {
+    local label=$1 r=$2 m=$3 s=$4 t
+    t=$(OMP_NUM_THREADS=1 mpirun --bind-to core -n "$r" "$work/heat_mpi" "$m" "$m" "$m" "$s" |
+      sed -n 's/^Iteration took \(.*\) seconds\./\1/p')
+    echo "{\"case\": \"$label\", \"ranks\": $r, \"mlups\": $(python3 -c "print($m**3 * $s / $t / 1e6)")}" >> "$runs"
+  }
+  par() {
+    local label=$1 r=$2 bind=$3; shift 3
+    mpirun $bind -n "$r" "$PARSIM_BIN" heat "$@" --no-output --json 2>/dev/null </dev/null |
+      python3 -c '
+import json, sys
+r = json.load(sys.stdin); ph = r["phases"]
+print(json.dumps({"case": sys.argv[1], "ranks": int(sys.argv[2]), "mlups": r["mlups"],
+                  "stencil": ph["stencil"]["avg"], "halo": ph["halo"]["avg"]}))' "$label" "$r" >> "$runs"
+  }
+  echo "parsim heat --nz vs CSC heat_mpi (3d/mpi), ${n}^3 x $steps steps, $repeat repeats,"
+  echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, mpirun --bind-to core"
+  for _ in $(seq "$repeat"); do
+    for r in 1 2; do
+      csc "CSC heat_mpi ${n}^3" "$r" "$n" "$steps"
+      for ov in on off; do
+        par "parsim ${n}^3, overlap $ov" "$r" "--bind-to core" \
+          --nx "$n" --ny "$n" --nz "$n" --steps "$steps" --overlap "$ov"
+      done
+    done
+    par "parsim ${n}^3, 1 rank x 2 threads" 1 "--map-by slot:PE=2 --bind-to core" \
+      --nx "$n" --ny "$n" --nz "$n" --steps "$steps" --threads 2
+    csc "CSC heat_mpi ${l2}^3 (in L2)" 1 "$l2" "$l2steps"
+    par "parsim ${l2}^3 (in L2)" 1 "--bind-to core" --nx $l2 --ny $l2 --nz $l2 --steps $l2steps
+  done
+  mhz=$("$work/clock" | sed -n 's/^mhz=//p')
+  python3 - "$runs" "${mhz:-0}" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+mhz = float(sys.argv[2])
+groups = {}
+for r in runs:
+    groups.setdefault((r["case"], r["ranks"]), []).append(r)
+med = lambda rs, k="mlups": statistics.median(r[k] for r in rs)
+# CSC's median by ranks and size (the case's second word: "256^3").
+csc = {(ranks, case.split()[2]): med(rs) for (case, ranks), rs in groups.items()
+       if case.startswith("CSC")}
+one = {case: med(rs) for (case, ranks), rs in groups.items() if ranks == 1}
+print()
+print(f"{'case':36} {'ranks':>5} {'min':>7} {'median':>7} {'/CSC':>6} {'eff 1->2':>8} "
+      f"{'cyc/upd':>7} {'halo':>6}")
+for (case, ranks), rs in groups.items():
+    m = med(rs)
+    key = (ranks, case.split()[1].rstrip(","))
+    vs = f"{m / csc[key]:.2f}x" if key in csc and not case.startswith("CSC") else ""
+    eff = f"{m / (2 * one[case]):.2f}" if ranks == 2 and case in one else ""
+    cyc = f"{mhz * ranks / m:.2f}" if mhz else ""
+    halo = ""
+    if "halo" in rs[0]:
+        st, ha = med(rs, "stencil"), med(rs, "halo")
+        halo = f"{100 * ha / (st + ha):5.1f}%"
+    print(f"{case:36} {ranks:>5} {min(r['mlups'] for r in rs):7.0f} {m:7.0f} {vs:>6} {eff:>8} "
+          f"{cyc:>7} {halo:>6}")
+print(f"(MLUPS; /CSC: median over CSC's median on the same ranks; eff 1->2: the 2-rank median\n"
+      f" over twice the 1-rank one; cyc/upd: cycles per update and core at the clock measured\n"
+      f" after the runs, {mhz:.0f} MHz (scripts/clock.c); halo: share of the loop, rank average)")
+PY
   exit 0
 fi
 

@@ -1,8 +1,9 @@
 //! End-to-end tests of `parsim heat --nz` (3D) through real `mpirun`: the
 //! sine mode against its exact discrete solution, bitwise identical
 //! results on every rank count, every process grid of 4 ranks and thread
-//! count (the report's field checksum and validation figures, the same
-//! bits), second-order convergence to the PDE's solution, the dry run.
+//! count, with the halo exchange overlapped or not (the report's field
+//! checksum and validation figures, the same bits), second-order
+//! convergence to the PDE's solution, the dry run.
 //! (Bad input: tests/plans.rs, the heat table's 3D rows.)
 
 mod common;
@@ -94,6 +95,38 @@ fn every_process_grid_and_thread_count_gives_the_same_bits() {
         &["--nx", "13", "--ny", "11", "--nz", "9", "--steps", "41"],
     );
     assert_ne!(later["checksum"], base["checksum"]);
+}
+
+#[test]
+fn overlap_on_and_off_give_the_same_bits() {
+    let dir = scratch("heat3d_overlap");
+    // Uneven, and thin along z (2 planes a rank on 1x1x4: no inside at all).
+    let args = ["--nx", "12", "--ny", "9", "--nz", "8", "--steps", "30"];
+    let base = heat3d(&dir, 1, &args);
+    assert_eq!(
+        base["execution"]["overlap"], false,
+        "1 rank has nothing to overlap"
+    );
+    for (p, grid, threads) in [
+        (2, "1x1x2", "1"),
+        (2, "2x1x1", "2"),
+        (4, "2x2x1", "1"),
+        (4, "1x1x4", "2"),
+        (4, "1x2x2", "3"),
+    ] {
+        for overlap in ["on", "off"] {
+            let mut a = args.to_vec();
+            a.extend_from_slice(&["--proc-grid", grid, "--threads", threads]);
+            a.extend_from_slice(&["--overlap", overlap]);
+            let r = heat3d(&dir, p, &a);
+            assert_eq!(r["execution"]["overlap"], overlap == "on", "{r}");
+            assert_eq!(
+                result(&r),
+                result(&base),
+                "P={p} {grid} threads={threads} overlap {overlap}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -8,7 +8,9 @@
 //! values a row apart), all messages are posted non-blocking at once (no
 //! ordering between neighbours can deadlock), and the buffers are
 //! unpacked once all completed. Each message's tag is the face it leaves
-//! through (its direction), as the 2D exchange's tags are.
+//! through (its direction), as the 2D exchange's tags are. Because MPI
+//! only touches those buffers, the field can be updated while messages
+//! travel ([`Halo3::exchange_during`], `super::overlap3d`).
 
 use std::ops::Range;
 
@@ -74,27 +76,61 @@ impl Halo3 {
 
     /// Collective with the neighbours: fill `field`'s face ghosts.
     pub fn exchange<C: Communicator>(&mut self, comm: &C, field: &mut Field3) {
+        self.exchange_during(comm, field, |_, _| ());
+    }
+
+    /// Does this block have any neighbour to exchange with?
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+    }
+
+    /// Collective with the neighbours: fill `field`'s face ghosts, running
+    /// `work` on the (unchanged) field while the messages travel; its
+    /// result is returned once the ghosts are filled. MPI only touches the
+    /// packed buffers, so the field is free meanwhile. `work` gets a `poke`
+    /// to call now and then: it tests the requests, which moves large
+    /// messages on in an MPI without a progress thread (as 2D's
+    /// [`super::halo::Halo::exchange_during`]).
+    pub fn exchange_during<C: Communicator, R>(
+        &mut self,
+        comm: &C,
+        field: &mut Field3,
+        work: impl FnOnce(&Field3, &mut dyn FnMut()) -> R,
+    ) -> R {
         for l in &mut self.links {
             copy(field, &l.send_at, |dst_k, src| {
                 l.send[dst_k..dst_k + src.len()].copy_from_slice(src)
             });
         }
-        mpi::request::scope(|scope| {
+        let result = mpi::request::scope(|scope| {
             let mut pending = Vec::with_capacity(2 * self.links.len());
             for l in &mut self.links {
                 let p = comm.process_at_rank(l.rank);
                 // What arrives through our face `f` left the neighbour
                 // through its opposite face, `f ^ 1`.
-                pending.push(p.immediate_receive_into_with_tag(
+                pending.push(Some(p.immediate_receive_into_with_tag(
                     scope,
                     &mut l.recv[..],
                     tag(l.face ^ 1),
-                ));
-                pending.push(p.immediate_send_with_tag(scope, &l.send[..], tag(l.face)));
+                )));
+                pending.push(Some(p.immediate_send_with_tag(
+                    scope,
+                    &l.send[..],
+                    tag(l.face),
+                )));
             }
-            for request in pending {
+            let mut poke = || {
+                for slot in pending.iter_mut() {
+                    if let Some(request) = slot.take() {
+                        *slot = request.test().err();
+                    }
+                }
+            };
+            let result = work(field, &mut poke);
+            for request in pending.into_iter().flatten() {
                 request.wait();
             }
+            result
         });
         for l in &self.links {
             let (row, plane) = field.strides();
@@ -109,6 +145,7 @@ impl Halo3 {
                 }
             }
         }
+        result
     }
 }
 

@@ -206,6 +206,8 @@ pub struct Start3d {
     pub cfg: Config3d,
     pub decomp: Decomposition3,
     pub threads: usize,
+    /// `--overlap`: exchange halos while the inside is updated.
+    pub overlap: bool,
     pub check_every: u64,
     /// Where the report goes (3D writes no result file yet: no path).
     pub out: crate::driver::Output,
@@ -241,6 +243,7 @@ impl Start3d {
             cfg,
             decomp,
             threads,
+            overlap: true,
             check_every,
             out,
         })

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::config::Init;
 use super::decomp3d::{Block3, Decomposition3};
-use super::halo3d::Halo3;
 use super::kernel3d::{self, Field3, Stencil3};
+use super::overlap3d::{StepTimes3, Stepper3};
 use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
 use super::source_term::SourceTerm;
@@ -52,7 +52,7 @@ pub fn run<C: Communicator>(
     let run = Heat3dRun {
         start,
         meta,
-        halo: Halo3::new(&start.decomp, rank),
+        stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
         stencil: Stencil3::new(cfg.coefficients()),
         walls: WallFill3::new(cfg, &block),
         source: (cfg.source.as_ref()).map(|s| SourceTerm::new3(s, &block, &u, d, cfg.dt)),
@@ -63,8 +63,7 @@ pub fn run<C: Communicator>(
         stats,
         bounds,
         step: 0,
-        t_stencil: 0.0,
-        t_halo: 0.0,
+        times: StepTimes3::default(),
     };
     driver::run(run, stop, &start.out)
 }
@@ -110,7 +109,7 @@ struct Heat3dRun<'a> {
     start: &'a Start3d,
     meta: &'a RunMeta,
     cart: CartesianCommunicator,
-    halo: Halo3,
+    stepper: Stepper3,
     stencil: Stencil3,
     /// Insulated and expression walls, refreshed before every step.
     walls: WallFill3,
@@ -122,8 +121,7 @@ struct Heat3dRun<'a> {
     stats: FieldStats,
     bounds: [f64; 2],
     step: u64,
-    t_stencil: f64,
-    t_halo: f64,
+    times: StepTimes3,
 }
 
 /// Collective: min, max, exact-sum average and total of the field.
@@ -272,7 +270,7 @@ impl Heat3dRun<'_> {
         );
         let [stencil, halo, checkpoint, io] = par::spreads(
             &self.cart,
-            [self.t_stencil, self.t_halo + clock.agree, 0.0, 0.0],
+            [self.times.stencil, self.times.halo + clock.agree, 0.0, 0.0],
         );
         let (cfg, g) = (&self.start.cfg, self.start.decomp.grid());
         let wall = clock.wall;
@@ -283,7 +281,7 @@ impl Heat3dRun<'_> {
             execution: Execution3 {
                 threads: self.start.threads,
                 time_block: 1,
-                overlap: false,
+                overlap: self.stepper.overlap,
             },
             peak_memory: par::peak_memory(&self.cart),
             config: cfg.clone(),
@@ -438,26 +436,15 @@ impl Workload for Heat3dRun<'_> {
     }
 
     fn advance(&mut self) -> Outcome<After> {
-        let a = mpi::time();
         if !self.walls.is_empty() {
             self.walls.refresh(&mut self.u, self.step);
         }
-        self.halo.exchange(&self.cart, &mut self.u);
-        let b = mpi::time();
         if let Some(source) = &mut self.source {
             source.prepare(self.step, 1);
         }
         let source = self.source.as_ref().map(|s| (s, self.step));
-        kernel3d::step(
-            &self.u,
-            &mut self.un,
-            &self.stencil,
-            self.start.threads,
-            source,
-        );
-        std::mem::swap(&mut self.u, &mut self.un);
-        self.t_halo += b - a;
-        self.t_stencil += mpi::time() - b;
+        let fields = (&mut self.u, &mut self.un);
+        (self.stepper).step(&self.cart, fields, (&self.stencil, source), &mut self.times);
         self.step += 1;
         if self.step % self.start.check_every != 0 && self.step != self.start.cfg.steps {
             return Ok(After::Continue);
@@ -483,7 +470,10 @@ impl Workload for Heat3dRun<'_> {
     }
 
     fn trace_phases(&self) -> Vec<(&'static str, f64)> {
-        vec![("stencil", self.t_stencil), ("halo wait", self.t_halo)]
+        vec![
+            ("stencil", self.times.stencil),
+            ("halo wait", self.times.halo),
+        ]
     }
 
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Heat3dReport>> {

@@ -121,7 +121,9 @@ impl HeatArgs {
         // 3D writes no result file yet: none unless one was named (refused
         // above).
         out.path = None;
-        Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)
+        let mut start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
+        start.overlap = self.overlap;
+        Ok(start)
     }
 
     /// Refuse what 2D heat has and 3D does not yet, given explicitly (a
