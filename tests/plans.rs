@@ -91,10 +91,7 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "--bc-front insulated (walls other than a fixed value) is not yet available in 3D",
                 ),
                 (&["--nz", "4", "--source", "x"], "--source is not yet available in 3D"),
-                (
-                    &["--nz", "4", "--snapshot-every", "2"],
-                    "--snapshot-every is not yet available in 3D",
-                ),
+                (&["--nz", "4", "--compress", "0"], "--compress takes a deflate level"),
                 (
                     &["--nz", "4", "--checkpoint-every", "2"],
                     "checkpointing (--checkpoint, --checkpoint-every, --restart) is not yet",

@@ -52,6 +52,7 @@ pub mod layout;
 pub mod manufactured;
 pub mod meta;
 pub mod options;
+pub mod output3d;
 #[cfg(feature = "parallel-io")]
 pub mod pario;
 pub mod plan;

@@ -4,7 +4,8 @@
 //! `--check-every` steps, and the report: the validation (the `sine`
 //! mode's exact discrete solution, else the maximum principle), MLUPS,
 //! the phases, and a checksum of the field that is the same bits on any
-//! process grid and thread count.
+//! process grid and thread count. The result file and its snapshots are
+//! `super::output3d`'s.
 
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use super::decomp3d::{Block3, Decomposition3};
 use super::halo3d::Halo3;
 use super::kernel3d::{self, Field3, Stencil3};
+use super::output3d::Output3;
 use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
 use super::validate::{values_stats, FieldStats};
@@ -34,6 +36,7 @@ pub fn run<C: Communicator>(
     par::check_memory(world, start.memory_need(), "two fields of its block")?;
     super::plan::check_threads(world, start.threads)?;
     super::plan::warn_threads(rank, start.threads);
+    let output = Output3::open(world, start, meta)?;
     let cart = cartesian(world, &start.decomp)?;
     let block = start.decomp.block(rank);
     let u = Field3::initial(&start.cfg, &block);
@@ -53,7 +56,10 @@ pub fn run<C: Communicator>(
         step: 0,
         t_stencil: 0.0,
         t_halo: 0.0,
+        output,
     };
+    let mut run = run;
+    run.after_round(false)?;
     driver::run(run, stop, &start.out)
 }
 
@@ -107,6 +113,8 @@ struct Heat3dRun<'a> {
     step: u64,
     t_stencil: f64,
     t_halo: f64,
+    /// The result file.
+    output: Output3,
 }
 
 /// Collective: min, max, exact-sum average and total of the field.
@@ -146,6 +154,8 @@ pub struct Heat3dReport {
     pub mlups: f64,
     pub phases: Phases,
     pub output: Option<String>,
+    /// Snapshots written to the result file.
+    pub snapshots: u64,
 }
 
 /// How the 3D loop ran (never changes the result).
@@ -157,22 +167,12 @@ pub struct Execution3 {
 }
 
 impl Heat3dRun<'_> {
-    /// The local checksum part of the field (see [`Heat3dReport::checksum`]).
+    /// Collective: the field's checksum (see [`Heat3dReport::checksum`]).
     fn checksum(&self) -> u64 {
-        let c = &self.start.cfg;
-        let b = &self.block;
+        let part = super::output3d::checksum_partial(&self.u, &self.block, &self.start.cfg);
         let mut sum = 0u64;
-        let mut values = self.u.interior();
-        for k in b.planes.clone() {
-            for j in b.rows.clone() {
-                let first = (k * c.ny + j) * c.nx;
-                for i in b.cols.clone() {
-                    let v = values.next().unwrap_or(f64::NAN);
-                    let mixed = crate::rng::mix64((first + i) as u64);
-                    sum = sum.wrapping_add(crate::rng::mix64(v.to_bits() ^ mixed));
-                }
-            }
-        }
+        let op = mpi::collective::SystemOperation::sum();
+        self.cart.all_reduce_into(&part, &mut sum, op);
         sum
     }
 
@@ -235,15 +235,15 @@ impl Heat3dRun<'_> {
     /// Collective: the report at the end of the loop.
     fn report(&self, clock: &Clock) -> Heat3dReport {
         let validation = self.validate();
-        let mut sum = 0u64;
-        self.cart.all_reduce_into(
-            &self.checksum(),
-            &mut sum,
-            mpi::collective::SystemOperation::sum(),
-        );
+        let sum = self.checksum();
         let [stencil, halo, checkpoint, io] = par::spreads(
             &self.cart,
-            [self.t_stencil, self.t_halo + clock.agree, 0.0, 0.0],
+            [
+                self.t_stencil,
+                self.t_halo + clock.agree,
+                0.0,
+                self.output.seconds,
+            ],
         );
         let (cfg, g) = (&self.start.cfg, self.start.decomp.grid());
         let wall = clock.wall;
@@ -274,7 +274,12 @@ impl Heat3dRun<'_> {
                 checkpoint,
                 io,
             },
-            output: None,
+            output: self
+                .output
+                .written
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            snapshots: self.output.snapshots(),
         }
     }
 }
@@ -337,6 +342,7 @@ impl Heat3dReport {
         s += &crate::report::phase_table(&[
             ("stencil", &self.phases.stencil),
             ("halo exchange", &self.phases.halo),
+            ("gather/I-O", &self.phases.io),
         ]);
         let mem = &self.peak_memory;
         let _ = writeln!(
@@ -344,10 +350,11 @@ impl Heat3dReport {
             "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
             mem.rank0_mib, mem.max_worker_mib
         );
-        let _ = writeln!(
-            s,
-            "Output           : none (HDF5 output is not yet available in 3D)"
-        );
+        let out = self.output.as_deref().unwrap_or("none");
+        let _ = writeln!(s, "Output           : {out}");
+        if self.snapshots > 0 {
+            let _ = writeln!(s, "Snapshots        : {}", self.snapshots);
+        }
         s
     }
 }
@@ -418,8 +425,29 @@ impl Workload for Heat3dRun<'_> {
         vec![("stencil", self.t_stencil), ("halo wait", self.t_halo)]
     }
 
+    const AFTER_ROUND: &'static str = "snapshot (I/O)";
+
+    fn after_round(&mut self, stopping: bool) -> Outcome<bool> {
+        let due = self.output.snapshot_due(self.step) && !stopping;
+        if due {
+            let at = (self.step, self.checksum());
+            self.output.snapshot(&self.cart, self.start, &self.u, at)?;
+        }
+        Ok(due)
+    }
+
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Heat3dReport>> {
+        // The field first, so the report stored in the file says how long
+        // writing it took; then the file is stamped, closed and moved.
+        self.output.write_final(&self.cart, self.start, &self.u)?;
         let report = self.report(clock);
+        let stamp = super::meta::Stamp {
+            step: self.step,
+            target_steps: self.start.cfg.steps,
+            checksum: self.checksum(),
+        };
+        let json = crate::report::stored_json(&report);
+        self.output.close(&self.cart, &stamp, &json)?;
         Ok(Printed {
             text: report.to_text(),
             passed: report.validation.passed(),
