@@ -231,6 +231,24 @@ fn dry_run_names_the_output_and_3d_refuses_what_it_lacks() {
         (&["--nz", "4", "--time-block", "2"], "not yet available in 3D"),
     ];
     refuses_each(&dir, "heat", &cases);
+    // A 2D run does not take a 3D result for its restart or initial field.
+    let file = run_in(&dir, "made", 1, &[]);
+    let file = file.to_str().unwrap();
+    for (args, said) in [
+        (
+            ["--restart", file],
+            "temperature has shape [9, 11, 13], attributes say [11, 13]",
+        ),
+        (
+            ["--init", file],
+            "a 3-D dataset [9, 11, 13]: the field must be 2-D",
+        ),
+    ] {
+        let mut a = vec!["heat"];
+        a.extend(args);
+        a.extend(["--output", "new.h5"]);
+        assert_refused(&dir, 1, &a, said);
+    }
     // --no-output: no file, and no snapshots asked of one.
     let mut args = CASE.to_vec();
     args.extend(["--no-output", "--snapshot-every", "10"]);
