@@ -42,7 +42,7 @@ pub fn run<C: Communicator>(
     let u = Field3::initial(&start.cfg, &block);
     let stats = stats(&cart, &u, &start.cfg);
     let bounds = bounds(&start.cfg, &stats);
-    let run = Heat3dRun {
+    let mut run = Heat3dRun {
         start,
         meta,
         halo: Halo3::new(&start.decomp, rank),
@@ -58,7 +58,7 @@ pub fn run<C: Communicator>(
         t_halo: 0.0,
         output,
     };
-    let mut run = run;
+    // The snapshot at step 0, if asked for.
     run.after_round(false)?;
     driver::run(run, stop, &start.out)
 }
