@@ -6,7 +6,8 @@
 What is drawn depends on what the file holds:
   /heat    the final temperature field (FILE-heat.png) and, with
            --snapshot-every, a strip of up to 6 snapshots on one colour scale
-           (FILE-snapshots.png)
+           (FILE-snapshots.png); a 3D field (heat --nz) as its middle plane
+           along z
   /ou      per parameter set, the ensemble mean +- 2 sd against the
            theoretical curves (FILE-ou.png)
   /pi      the running estimate with its +-2 standard-error band (FILE-pi.png)
@@ -130,10 +131,29 @@ def save(fig, out, **kw):
             tmp.unlink()
 
 
+def mid_plane(g):
+    """A 3D file (attribute nz): the index of the middle plane along z and
+    its words for a title; (None, "") for a 2D file."""
+    if "nz" not in g.attrs:
+        return None, ""
+    nz, dz = num(g, "nz", lo=1, whole=True), num(g, "dz", above=0)
+    k = nz // 2
+    return k, f" (3D, {nz} planes: slice z = {(k + 1) * dz:.4g})"
+
+
 def plot_heat(f, out):
     g = f["heat"]
     nx, ny = num(g, "nx", lo=1, whole=True), num(g, "ny", lo=1, whole=True)
-    t = data(g, "temperature", ndim=2, size=ny)
+    k, where = mid_plane(g)
+    if k is None:
+        t = data(g, "temperature", ndim=2, size=ny)
+    else:
+        d = member(g, "temperature")
+        if d.ndim != 3 or d.shape[0] <= k or d.dtype.kind not in "iufb":
+            raise Bad(f"{d.name}: shape {d.shape}, not nz x {ny} x {nx}")
+        t = d[k]
+        if t.shape[0] != ny:
+            raise Bad(f"{d.name}: shape {d.shape}, not nz x {ny} x {nx}")
     if t.shape[1] != nx:
         raise Bad(f"{g.name}/temperature: shape {t.shape}, not {ny} x {nx}")
     dx, dy = num(g, "dx", above=0), num(g, "dy", above=0)
@@ -148,7 +168,7 @@ def plot_heat(f, out):
     ax.set_xlabel(label(x, "x"))
     ax.set_ylabel(label(y, "y"))
     extra = "".join(f", {k} {short(attr_str(g.attrs[k]))}" for k in ("source", "exact") if k in g.attrs)
-    ax.set_title(f"heat ({short(attr(g, 'init'))}{extra}): {nx}x{ny}, step {steps}, "
+    ax.set_title(f"heat ({short(attr(g, 'init'))}{extra}): {nx}x{ny}{where}, step {steps}, "
                  f"t = {time:.4g}\n{ranks} ranks, "
                  f"walls L {walls['left']} R {walls['right']} "
                  f"B {walls['bottom']} T {walls['top']}", fontsize=9)
@@ -175,9 +195,12 @@ def short(text, n=28):
 def plot_snapshots(f, out):
     g = f["heat"]
     snaps = member(g, "snapshots")
-    if snaps.ndim != 3 or snaps.shape[0] == 0 or 0 in snaps.shape:
-        raise Bad(f"{snaps.name}: no snapshots (shape {snaps.shape}, not steps x ny x nx)")
-    n, ny, nx = snaps.shape
+    kz, where = mid_plane(g)
+    ndim = 3 if kz is None else 4
+    if snaps.ndim != ndim or snaps.shape[0] == 0 or 0 in snaps.shape:
+        raise Bad(f"{snaps.name}: no snapshots (shape {snaps.shape}, not steps x "
+                  f"{'' if kz is None else 'nz x '}ny x nx)")
+    n, ny, nx = snaps.shape[0], snaps.shape[-2], snaps.shape[-1]
     times = data(g, "snapshot_time", ndim=1, size=n)
     steps = data(g, "snapshot_step", ndim=1, size=n)
     every = num(snaps, "every", lo=1, whole=True)
@@ -186,7 +209,7 @@ def plot_snapshots(f, out):
     # Large grids: every k-th cell is plenty for a thumbnail (and reads
     # only what is drawn).
     k = max(1, max(nx, ny) // 600)
-    frames = [snaps[i, ::k, ::k] for i in picks]
+    frames = [snaps[i, ::k, ::k] if kz is None else snaps[i, kz, ::k, ::k] for i in picks]
     lo = min(float(fr.min()) for fr in frames)
     hi = max(float(fr.max()) for fr in frames)
     fig, axes = plt.subplots(1, len(picks), figsize=(2.6 * len(picks) + 0.8, 3.0),
@@ -201,7 +224,7 @@ def plot_snapshots(f, out):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(im, ax=axes[0].tolist(), label=label(snaps, "temperature"), shrink=0.85)
-    fig.suptitle(f"heat snapshots: {nx}x{ny}, every {every} steps "
+    fig.suptitle(f"heat snapshots: {nx}x{ny}{where}, every {every} steps "
                  f"({n} stored)", fontsize=10)
     save(fig, out, bbox_inches="tight")
 

@@ -121,8 +121,8 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "--refine is not yet available in 3D",
                 ),
                 (
-                    &["--nz", "4", "--snapshot-every", "2"],
-                    "--snapshot-every is not yet available in 3D",
+                    &["--nz", "4", "--compress", "0"],
+                    "--compress takes a deflate level",
                 ),
                 (
                     &["--nz", "4", "--checkpoint-every", "2"],

@@ -170,8 +170,7 @@ impl HeatRun<'_> {
             (Some(path), "checkpoint"),
             true,
             &Plan {
-                cfg: &self.plan.cfg,
-                decomp: &self.plan.decomp,
+                problem: io::Problem::Two(&self.plan.cfg, &self.plan.decomp),
                 meta: self.meta,
                 steps_done: self.step,
                 extras: &extras,

@@ -12,48 +12,113 @@ use ndarray::s;
 use super::decomp::{Block, Decomposition};
 use super::io::HeatFile;
 use super::kernel::Field;
-use super::layout::{strip_len, strips, SnapshotAt};
+use super::layout::{strips, SnapshotAt};
 use super::meta::Stamp;
 use crate::error::{Failure, Outcome};
 use crate::tags::HEAT_GATHER as TAG_GATHER;
 
+/// A field split into blocks over the ranks, as the file sees it: what
+/// gathering it to rank 0 and writing it in parallel need, for 2D
+/// ([`Decomposition`]) and 3D (`super::output3d`) alike.
+pub trait Tiles {
+    type Field;
+    fn ranks(&self) -> usize;
+    /// The strips of `rank`'s block in the order they travel: global
+    /// ranges, slowest axis first, each of at most
+    /// [`super::layout::STRIP_CELLS`] values (or one row).
+    fn strips(&self, rank: usize) -> Vec<Vec<Range<usize>>>;
+    /// Copy strip `region` of `rank`'s block of `field` into `out`.
+    fn pack(&self, field: &Self::Field, rank: usize, region: &[Range<usize>], out: &mut [f64]);
+    /// `rank`'s block of `field` for a collective write.
+    fn slab<'f>(&self, field: &'f Self::Field, rank: usize) -> Slab<'f>;
+}
+
+/// A rank's block as it lies in memory and in the file: the buffer with
+/// its ghost layers (`mem_dims`, slowest axis first), the interior's
+/// corner in it (`mem_start`), its extent (`count`) and its corner in the
+/// dataset (`file_start`). Built by `super::gather::Tiles::slab`.
+pub struct Slab<'a> {
+    pub data: &'a [f64],
+    pub mem_dims: Vec<u64>,
+    pub mem_start: Vec<u64>,
+    pub count: Vec<u64>,
+    pub file_start: Vec<u64>,
+}
+
+/// Values in a strip.
+fn cells(region: &[Range<usize>]) -> usize {
+    region.iter().map(|r| r.len()).product()
+}
+
+impl Tiles for Decomposition {
+    type Field = Field;
+
+    fn ranks(&self) -> usize {
+        Decomposition::ranks(self)
+    }
+
+    fn strips(&self, rank: usize) -> Vec<Vec<Range<usize>>> {
+        let block = self.block(rank);
+        strips(&block)
+            .map(|rows| vec![rows, block.cols.clone()])
+            .collect()
+    }
+
+    fn pack(&self, field: &Field, rank: usize, region: &[Range<usize>], out: &mut [f64]) {
+        pack_rows(field, &region[0], &self.block(rank), out);
+    }
+
+    fn slab<'f>(&self, field: &'f Field, rank: usize) -> Slab<'f> {
+        let block = self.block(rank);
+        let g = field.ghosts() as u64;
+        let (nx, ny) = (field.nx() as u64, field.ny() as u64);
+        Slab {
+            data: field.as_slice(),
+            mem_dims: vec![ny + 2 * g, nx + 2 * g],
+            mem_start: vec![g, g],
+            count: vec![ny, nx],
+            file_start: vec![block.rows.start as u64, block.cols.start as u64],
+        }
+    }
+}
+
 /// Collective: bring every block to rank 0, strip by strip, and hand each
-/// strip to `sink(rows, cols, values)` there (global indices). A sink error
+/// strip to `sink(region, values)` there (global ranges, slowest axis
+/// first). Rank 0 holds one strip besides its own field. A sink error
 /// at rank 0 does not stop the receiving, so no rank is left blocked in a
 /// send; the first error is agreed on afterwards.
-pub fn gather_strips<C: Communicator>(
+pub fn gather_strips<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
-    mut sink: impl FnMut(Range<usize>, Range<usize>, &[f64]) -> anyhow::Result<()>,
+    tiles: &T,
+    field: &T::Field,
+    mut sink: impl FnMut(&[Range<usize>], &[f64]) -> anyhow::Result<()>,
 ) -> Outcome {
     let rank = comm.rank() as usize;
-    let mine = decomp.block(rank);
     let local = if rank == 0 {
-        let most = (0..decomp.ranks()).map(|r| strip_len(&decomp.block(r)));
+        let most = (0..tiles.ranks()).flat_map(|r| tiles.strips(r).iter().map(|s| cells(s)).max());
         let mut buf = vec![0.0; most.max().unwrap_or(0)];
         let mut result = Ok(());
-        for src in 0..decomp.ranks() {
-            let block = decomp.block(src);
-            for rows in strips(&block) {
-                let part = &mut buf[..rows.len() * block.nx()];
+        for src in 0..tiles.ranks() {
+            for region in tiles.strips(src) {
+                let part = &mut buf[..cells(&region)];
                 if src == 0 {
-                    pack_rows(field, &rows, &block, part);
+                    tiles.pack(field, 0, &region, part);
                 } else {
                     comm.process_at_rank(src as i32)
                         .receive_into_with_tag(part, TAG_GATHER);
                 }
                 if result.is_ok() {
-                    result = sink(rows, block.cols.clone(), part);
+                    result = sink(&region, part);
                 }
             }
         }
         result.map_err(Failure::runtime)
     } else {
-        let mut buf = vec![0.0; strip_len(&mine)];
-        for rows in strips(&mine) {
-            let part = &mut buf[..rows.len() * mine.nx()];
-            pack_rows(field, &rows, &mine, part);
+        let strips = tiles.strips(rank);
+        let mut buf = vec![0.0; strips.iter().map(|s| cells(s)).max().unwrap_or(0)];
+        for region in strips {
+            let part = &mut buf[..cells(&region)];
+            tiles.pack(field, rank, &region, part);
             comm.process_at_rank(0).send_with_tag(&part[..], TAG_GATHER);
         }
         Ok(())
@@ -79,31 +144,29 @@ fn pack_rows(field: &Field, rows: &Range<usize>, block: &Block, out: &mut [f64])
 /// gathering, on every rank in parallel mode): as the final field (`lead`
 /// None) or as snapshot `lead`. Each rank writes its own block in parallel
 /// mode; otherwise rank 0 gathers the blocks strip by strip.
-fn write_field<C: Communicator>(
+fn write_field<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
+    tiles: &T,
+    field: &T::Field,
     file: Option<&HeatFile>,
     lead: Option<usize>,
 ) -> Outcome {
     if let Some(f) = file.filter(|f| f.parallel) {
-        let block = decomp.block(comm.rank() as usize);
-        let local = f
-            .write_own_block(field, &block, lead)
-            .map_err(Failure::runtime);
+        let slab = tiles.slab(field, comm.rank() as usize);
+        let local = f.write_own_block(&slab, lead).map_err(Failure::runtime);
         return crate::par::agree(comm, local);
     }
-    gather_strips(comm, decomp, field, |rows, cols, data| {
+    gather_strips(comm, tiles, field, |region, data| {
         file.expect("rank 0 holds the file")
-            .write_strip(lead, rows, cols, data)
+            .write_strip(lead, region, data)
     })
 }
 
 /// Collective: write `field` as the final field of `file`.
-pub fn gather_and_write<C: Communicator>(
+pub fn gather_and_write<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
+    decomp: &T,
+    field: &T::Field,
     file: Option<&HeatFile>,
 ) -> Outcome {
     write_field(comm, decomp, field, file, None)
@@ -111,10 +174,10 @@ pub fn gather_and_write<C: Communicator>(
 
 /// Collective: append `field` (at `step`, time `time`) to the snapshots of
 /// `file`.
-pub fn write_snapshot<C: Communicator>(
+pub fn write_snapshot<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
+    decomp: &T,
+    field: &T::Field,
     mut file: Option<&mut HeatFile>,
     at: SnapshotAt,
 ) -> Outcome {
@@ -159,7 +222,7 @@ pub fn carry_snapshots<C: Communicator>(
                 // failed read; the failure is agreed on afterwards.
                 let mut u = Field::zeros(block.nx(), block.ny());
                 let read = read_block(src, Some(from), &block, &mut u);
-                let written = f.write_own_block(&u, &block, Some(k));
+                let written = f.write_own_block(&decomp.slab(&u, comm.rank() as usize), Some(k));
                 read.and(written)
             }
             (Some(f), Some(src)) => f.copy_snapshot(src, from, k),
@@ -195,10 +258,10 @@ pub fn read_block(
 /// it, attach `report` (JSON; rank 0's matters), close it and move it into
 /// place with its sidecar. Every rank gets the outcome; rank 0 also the
 /// final path.
-pub fn complete<C: Communicator>(
+pub fn complete<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
-    field: &Field,
+    decomp: &T,
+    field: &T::Field,
     file: Option<HeatFile>,
     stamp: &Stamp,
     report: Option<&str>,

@@ -21,6 +21,11 @@
 //! /heat/snapshot_step     u64 [time]
 //! ```
 //!
+//! A 3D run (`super::output3d`) adds a third axis: `/heat/z` (written
+//! after x and y), `nz`, `dz`, `bc_front`, `bc_back` and a three-factor
+//! `proc_grid`; the field is `[nz, ny, nx]`, the snapshots
+//! `[time, nz, ny, nx]`, each view `[nz, ny, nx]`.
+//!
 //! Every dataset carries `units` and `long_name`; x and y are attached to
 //! the field's axes as HDF5 dimension scales (and snapshot_time to the
 //! snapshots' first axis), so h5py, xarray and ncview label them.
@@ -29,7 +34,8 @@
 //!
 //! Rank 0 never holds the whole field, nor even another rank's whole block:
 //! every block travels as strips of whole rows of at most
-//! `layout::STRIP_CELLS` values (one row, where a row is wider), each
+//! `layout::STRIP_CELLS` values (one row, where a row is wider; in 3D whole
+//! planes of the block, or rows of one plane: `layout::strips3`), each
 //! written as a hyperslab as it arrives. Memory at rank 0 is its own two
 //! fields plus one strip (8 MiB, or one row), whatever the grid and the
 //! number of ranks, so it stays within a worker's (which holds the same two
@@ -40,16 +46,18 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use mpi::traits::*;
-use ndarray::{s, ArrayView2};
+use ndarray::{s, ArrayViewD, SliceInfoElem};
 
 use super::config::{HeatConfig, Wall};
-use super::decomp::{Block, Decomposition};
-use super::kernel::Field;
+use super::decomp::Decomposition;
+use super::decomp3d::Decomposition3;
+use super::gather::Slab;
 use super::layout::{
-    chunk_2d, chunk_cache_bytes, strip_rows, view_name, Extras, IoMode, SnapshotAt, UNITS_LENGTH,
-    UNITS_TEMPERATURE, UNITS_TIME,
+    cache_bytes, chunk, chunked_cells, shape, strip_rows, view_name, Axis, Extras, IoMode,
+    SnapshotAt, UNITS_LENGTH, UNITS_TEMPERATURE, UNITS_TIME,
 };
 use super::meta::Stamp;
+use super::plan3d::Config3d;
 use super::xdmf::{Information, Xdmf};
 use crate::error::{Failure, Outcome};
 use crate::h5::{describe, write_list, write_num, write_str, ResultFile, RunMeta};
@@ -60,11 +68,12 @@ struct Snapshots {
     field: hdf5::Dataset,
     time: hdf5::Dataset,
     step: hdf5::Dataset,
-    /// `/heat/snapshot_views`: one 2D virtual dataset per snapshot.
+    /// `/heat/snapshot_views`: one virtual dataset of the field's shape
+    /// per snapshot.
     views: hdf5::Group,
-    /// The coordinates `/heat/x` and `/heat/y`, attached to every view.
-    x: hdf5::Dataset,
-    y: hdf5::Dataset,
+    /// The coordinates (`/heat/y`, `/heat/x`; `/heat/z` first in 3D),
+    /// attached to every view.
+    coords: Vec<hdf5::Dataset>,
     count: usize,
     /// The snapshots stored, and their interval (for their checksum).
     taken: Vec<SnapshotAt>,
@@ -82,10 +91,33 @@ pub struct HeatFile {
     pub(super) parallel: bool,
 }
 
+/// The problem a heat file holds: 2D, or 3D (`super::output3d`).
+#[derive(Debug, Clone, Copy)]
+pub enum Problem<'a> {
+    Two(&'a HeatConfig, &'a Decomposition),
+    Three(&'a Config3d, &'a Decomposition3),
+}
+
+impl Problem<'_> {
+    /// The field's axes, slowest first.
+    pub fn axes(&self) -> Vec<Axis> {
+        match self {
+            Self::Two(c, _) => super::layout::axes(&[c.nx, c.ny], &[c.dx, c.dy]),
+            Self::Three(c, _) => super::layout::axes(&[c.nx, c.ny, c.nz], &[c.dx, c.dy, c.dz]),
+        }
+    }
+
+    fn time_label(&self, step: u64) -> f64 {
+        match self {
+            Self::Two(c, _) => c.time_label(step),
+            Self::Three(c, _) => c.time_label(step),
+        }
+    }
+}
+
 /// What a heat file is laid out for.
 pub struct Plan<'a> {
-    pub cfg: &'a HeatConfig,
-    pub decomp: &'a Decomposition,
+    pub problem: Problem<'a>,
     pub meta: &'a RunMeta,
     /// The step the final field will be at.
     pub steps_done: u64,
@@ -100,7 +132,10 @@ pub struct Plan<'a> {
 impl Plan<'_> {
     /// The problem as the XDMF sidecar shows it.
     fn information(&self) -> Information {
-        Information::of(self.cfg, self.init_sum)
+        match self.problem {
+            Problem::Two(cfg, _) => Information::of(cfg, self.init_sum),
+            Problem::Three(cfg, _) => super::output3d::information(cfg),
+        }
     }
 
     /// Disk space the file needs, reserved when it is created: the field,
@@ -112,13 +147,13 @@ impl Plan<'_> {
         if self.extras.compress.is_some() {
             return 0;
         }
-        let (nx, ny) = (self.cfg.nx, self.cfg.ny);
+        let shape = shape(&self.problem.axes());
         // Snapshots are chunked: whole chunks are stored, edges included.
-        let (cy, cx) = chunk_2d(nx, ny);
-        let chunked = (ny.div_ceil(cy) * cy) as u64 * (nx.div_ceil(cx) * cx) as u64;
-        let values = (nx as u64 * ny as u64)
+        let chunked = chunked_cells(&shape);
+        let cells = shape.iter().map(|&n| n as u64).product::<u64>();
+        let values = cells
             .saturating_add(self.snapshots.saturating_mul(chunked))
-            .saturating_add((nx + ny) as u64 + 2 * self.snapshots);
+            .saturating_add(shape.iter().sum::<usize>() as u64 + 2 * self.snapshots);
         values
             .saturating_mul(8)
             .saturating_add(crate::h5::METADATA_BYTES)
@@ -229,7 +264,13 @@ fn create_parallel<C: Communicator>(
 
 /// The attributes of `/heat`: the problem, the units, the decomposition.
 fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
-    let (cfg, steps_done) = (plan.cfg, plan.steps_done);
+    let (cfg, decomp) = match plan.problem {
+        Problem::Two(cfg, decomp) => (cfg, decomp),
+        Problem::Three(cfg, decomp) => {
+            return super::output3d::write_attributes(g, cfg, decomp, plan.steps_done)
+        }
+    };
+    let steps_done = plan.steps_done;
     write_num(g, "nx", cfg.nx as u64)?;
     write_num(g, "ny", cfg.ny as u64)?;
     write_num(g, "dx", cfg.dx)?;
@@ -246,25 +287,41 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     for (side, wall) in cfg.boundaries.sides() {
         write_wall(g, &format!("bc_{side}"), wall)?;
     }
-    if let Some(exact) = &cfg.exact {
-        // The source and walls follow from it: a restart derives them.
-        write_str(g, "exact", &exact.text)?;
-    } else if let Some(source) = &cfg.source {
-        write_str(g, "source", &source.text)?;
+    let (exact, source) = (cfg.exact.as_ref(), cfg.source.as_ref());
+    write_problem(g, exact.map(|e| &e.text), source.map(|s| &s.text))?;
+    write_units(g)?;
+    let grid = decomp.grid();
+    write_list(g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
+    write_num(g, "ranks", decomp.ranks() as u64)
+}
+
+/// `exact`, or else `source`, where given (2D and 3D): the source and
+/// walls follow from an exact solution, and a restart derives them.
+pub(super) fn write_problem(
+    g: &hdf5::Group,
+    exact: Option<&String>,
+    source: Option<&String>,
+) -> hdf5::Result<()> {
+    if let Some(exact) = exact {
+        write_str(g, "exact", exact)?;
+    } else if let Some(source) = source {
+        write_str(g, "source", source)?;
     }
+    Ok(())
+}
+
+/// The units of `/heat`'s values, as attributes.
+pub(super) fn write_units(g: &hdf5::Group) -> hdf5::Result<()> {
     write_str(g, "units_length", UNITS_LENGTH)?;
     write_str(g, "units_time", UNITS_TIME)?;
     write_str(g, "units_temperature", UNITS_TEMPERATURE)?;
-    write_str(g, "units_alpha", "m2 s-1")?;
-    let grid = plan.decomp.grid();
-    write_list(g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
-    write_num(g, "ranks", plan.decomp.ranks() as u64)
+    write_str(g, "units_alpha", "m2 s-1")
 }
 
 /// A wall: `NAME` its value (as files always had it); for the other kinds
 /// `NAME` is NaN, `NAME_kind` says which (insulated, periodic, expression)
 /// and `NAME_expression` holds an expression.
-fn write_wall(g: &hdf5::Group, name: &str, wall: &Wall) -> hdf5::Result<()> {
+pub(super) fn write_wall(g: &hdf5::Group, name: &str, wall: &Wall) -> hdf5::Result<()> {
     write_num(g, name, wall.value().unwrap_or(f64::NAN))?;
     if wall.value().is_none() {
         write_str(g, &format!("{name}_kind"), wall.kind())?;
@@ -275,15 +332,16 @@ fn write_wall(g: &hdf5::Group, name: &str, wall: &Wall) -> hdf5::Result<()> {
     Ok(())
 }
 
-/// The cell-centre coordinates `x`, `y` as dimension scales.
-fn write_coordinates(
-    g: &hdf5::Group,
-    cfg: &HeatConfig,
-) -> hdf5::Result<(hdf5::Dataset, hdf5::Dataset)> {
-    let coords = |n: usize, d: f64| (1..=n).map(|i| i as f64 * d).collect::<Vec<_>>();
-    let x = crate::h5::write_vec(g, "x", &coords(cfg.nx, cfg.dx))?;
-    let y = crate::h5::write_vec(g, "y", &coords(cfg.ny, cfg.dy))?;
-    for (d, name) in [(&x, "x"), (&y, "y")] {
+/// The cell-centre coordinates (`x`, `y`, and `z` in 3D) as dimension
+/// scales, in the order of `axes` (slowest first; written x first).
+fn write_coordinates(g: &hdf5::Group, axes: &[Axis]) -> hdf5::Result<Vec<hdf5::Dataset>> {
+    let mut coords = Vec::new();
+    for a in axes.iter().rev() {
+        let values: Vec<f64> = (1..=a.n).map(|i| i as f64 * a.d).collect();
+        coords.push(crate::h5::write_vec(g, a.name, &values)?);
+    }
+    for (d, a) in coords.iter().zip(axes.iter().rev()) {
+        let name = a.name;
         describe(
             d,
             UNITS_LENGTH,
@@ -291,23 +349,55 @@ fn write_coordinates(
         )?;
         crate::h5::make_scale(d, name)?;
     }
-    Ok((x, y))
+    coords.reverse();
+    Ok(coords)
+}
+
+/// The selection of `region` (global ranges, slowest axis first), in
+/// slice `lead` of a leading time axis if given.
+fn hyperslab(lead: Option<usize>, region: &[Range<usize>]) -> hdf5::Result<hdf5::Hyperslab> {
+    let index = lead.map(|k| SliceInfoElem::Index(k as isize));
+    let ranges = region.iter().map(|r| SliceInfoElem::Slice {
+        start: r.start as isize,
+        end: Some(r.end as isize),
+        step: 1,
+    });
+    let elems = index.into_iter().chain(ranges);
+    let parts = elems
+        .map(TryInto::try_into)
+        .collect::<hdf5::Result<Vec<_>>>()?;
+    Ok(parts.into())
+}
+
+/// Snapshot `k` whole: its index, then every axis in full.
+fn whole_snapshot(k: usize, ndim: usize) -> hdf5::Result<hdf5::Hyperslab> {
+    let full = SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let elems =
+        std::iter::once(SliceInfoElem::Index(k as isize)).chain(std::iter::repeat_n(full, ndim));
+    let parts = elems
+        .map(TryInto::try_into)
+        .collect::<hdf5::Result<Vec<_>>>()?;
+    Ok(parts.into())
 }
 
 impl Snapshots {
     /// The extendible snapshot datasets (field, time, step), empty.
-    fn create(
-        g: &hdf5::Group,
-        plan: &Plan,
-        (x, y): (&hdf5::Dataset, &hdf5::Dataset),
-    ) -> hdf5::Result<Self> {
-        let (cfg, extras) = (plan.cfg, plan.extras);
-        let (cy, cx) = chunk_2d(cfg.nx, cfg.ny);
+    fn create(g: &hdf5::Group, plan: &Plan, coords: &[hdf5::Dataset]) -> hdf5::Result<Self> {
+        let extras = plan.extras;
+        let shape = shape(&plan.problem.axes());
+        let extents: Vec<hdf5::Extent> = std::iter::once(hdf5::Extent::resizable(0))
+            .chain(shape.iter().map(|&n| hdf5::Extent::fixed(n)))
+            .collect();
+        let chunks: Vec<usize> = std::iter::once(1).chain(chunk(&shape)).collect();
         let mut b = g
             .new_dataset::<f64>()
-            .shape((0.., cfg.ny, cfg.nx))
-            .chunk((1, cy, cx))
-            .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0);
+            .shape(extents)
+            .chunk(chunks)
+            .chunk_cache(521, cache_bytes(&shape), 1.0);
         if let Some(level) = extras.compress {
             b = b.shuffle().deflate(level);
         }
@@ -328,47 +418,54 @@ impl Snapshots {
             .create("snapshot_step")?;
         describe(&step, "1", "time step of each snapshot")?;
         crate::h5::attach_scale(&field, &time, 0)?;
-        crate::h5::attach_scale(&field, y, 1)?;
-        crate::h5::attach_scale(&field, x, 2)?;
+        for (a, c) in coords.iter().enumerate() {
+            crate::h5::attach_scale(&field, c, a as u32 + 1)?;
+        }
         let views = g.create_group("snapshot_views")?;
         write_str(
             &views,
             "long_name",
-            "snapshot k as a 2D dataset (virtual: the data stay in /heat/snapshots)",
+            &format!(
+                "snapshot k as a {}D dataset (virtual: the data stay in /heat/snapshots)",
+                shape.len()
+            ),
         )?;
         Ok(Self {
             field,
             time,
             step,
             views,
-            x: x.clone(),
-            y: y.clone(),
+            coords: coords.to_vec(),
             count: 0,
             taken: Vec::new(),
             every: extras.snapshot_every,
         })
     }
 
-    /// Add `/heat/snapshot_views/NNNNNN`, snapshot `k` as a 2D virtual
-    /// dataset over `/heat/snapshots[k]` of this same file (no data of its
-    /// own). Why: XDMF readers take a plain 2D dataset per time step (the
-    /// Xdmf3 readers in ParaView ignore hyperslab items), and copying the
-    /// snapshots would double the file. Its axes are `/heat/y` and
-    /// `/heat/x` (dimension scales), so xarray opens the group labelled.
-    fn add_view(&self, k: usize, (ny, nx): (usize, usize)) -> hdf5::Result<()> {
-        let source = hdf5::Hyperslab::try_new(s![k, .., ..])?;
+    /// Add `/heat/snapshot_views/NNNNNN`, snapshot `k` as a virtual
+    /// dataset of the field's shape over `/heat/snapshots[k]` of this same
+    /// file (no data of its own). Why: XDMF readers take a plain dataset
+    /// per time step (the Xdmf3 readers in ParaView ignore hyperslab
+    /// items), and copying the snapshots would double the file. Its axes
+    /// are the coordinates (dimension scales), so xarray opens the group
+    /// labelled.
+    fn add_view(&self, k: usize, shape: &[usize]) -> hdf5::Result<()> {
+        let source = whole_snapshot(k, shape.len())?;
         // The source's extent is given one snapshot longer than needed:
         // with exactly k + 1 the selection of snapshot 0 covers it all, is
         // stored as "ALL", and reads every snapshot once the file grows.
-        let extent = (k + 2, ny, nx);
+        let extent: Vec<usize> = std::iter::once(k + 2)
+            .chain(shape.iter().copied())
+            .collect();
         let view = self
             .views
             .new_dataset::<f64>()
-            .shape((ny, nx))
-            .virtual_map(".", "/heat/snapshots", extent, source, (ny, nx), ..)
+            .shape(shape)
+            .virtual_map(".", "/heat/snapshots", extent, source, shape, ..)
             .create(view_name(k).as_str())?;
-        crate::h5::attach_scale(&view, &self.y, 0)?;
-        crate::h5::attach_scale(&view, &self.x, 1)?;
+        for (a, c) in self.coords.iter().enumerate() {
+            crate::h5::attach_scale(&view, c, a as u32)?;
+        }
         describe(&view, UNITS_TEMPERATURE, "temperature snapshot")
     }
 }
@@ -386,38 +483,37 @@ impl HeatFile {
         xdmf: Option<PendingOutput>,
         parallel: bool,
     ) -> anyhow::Result<Self> {
-        let Plan {
-            cfg,
-            steps_done,
-            extras,
-            ..
-        } = *plan;
+        let (steps_done, extras) = (plan.steps_done, plan.extras);
+        let axes = plan.problem.axes();
+        let shape = shape(&axes);
+        let time = plan.problem.time_label(steps_done);
         let (temperature, snapshots) = (|| -> hdf5::Result<_> {
             let g = file.root().create_group("heat")?;
             write_attributes(&g, plan)?;
-            let (x, y) = write_coordinates(&g, cfg)?;
+            let coords = write_coordinates(&g, &axes)?;
             let mut b = g.new_dataset::<f64>();
             if let Some(level) = extras.compress {
                 b = b
-                    .chunk(chunk_2d(cfg.nx, cfg.ny))
-                    .chunk_cache(521, chunk_cache_bytes(cfg.nx, cfg.ny), 1.0)
+                    .chunk(chunk(&shape))
+                    .chunk_cache(521, cache_bytes(&shape), 1.0)
                     .shuffle()
                     .deflate(level);
             }
-            let temperature = b.shape((cfg.ny, cfg.nx)).create("temperature")?;
+            let temperature = b.shape(shape.as_slice()).create("temperature")?;
             describe(&temperature, UNITS_TEMPERATURE, "temperature")?;
             write_num(&temperature, "step", steps_done)?;
-            write_num(&temperature, "time", cfg.time_label(steps_done))?;
-            crate::h5::attach_scale(&temperature, &y, 0)?;
-            crate::h5::attach_scale(&temperature, &x, 1)?;
+            write_num(&temperature, "time", time)?;
+            for (a, c) in coords.iter().enumerate() {
+                crate::h5::attach_scale(&temperature, c, a as u32)?;
+            }
             let snapshots = (extras.snapshot_every > 0)
-                .then(|| Snapshots::create(&g, plan, (&x, &y)))
+                .then(|| Snapshots::create(&g, plan, &coords))
                 .transpose()?;
             Ok((temperature, snapshots))
         })()
         .with_context(|| format!("cannot lay out HDF5 file '{}'", path.display()))?;
         let xdmf = xdmf.map(|out| {
-            let x = Xdmf::new(final_name, cfg, steps_done, plan.information());
+            let x = Xdmf::new(final_name, &axes, (steps_done, time), plan.information());
             (out, x)
         });
         Ok(Self {
@@ -442,44 +538,32 @@ impl HeatFile {
         }
     }
 
-    /// Collective (parallel mode): write this rank's block of `field` into
+    /// Collective (parallel mode): write this rank's block (`slab`) into
     /// the field (`lead` None) or into snapshot `lead`.
     #[cfg(feature = "parallel-io")]
-    pub(super) fn write_own_block(
-        &self,
-        field: &Field,
-        block: &Block,
-        lead: Option<usize>,
-    ) -> anyhow::Result<()> {
-        super::pario::write_block(self.dataset(lead)?, field, block, lead)
+    pub(super) fn write_own_block(&self, slab: &Slab, lead: Option<usize>) -> anyhow::Result<()> {
+        super::pario::write_block(self.dataset(lead)?, slab, lead)
     }
 
     #[cfg(not(feature = "parallel-io"))]
-    pub(super) fn write_own_block(
-        &self,
-        _: &Field,
-        _: &Block,
-        _: Option<usize>,
-    ) -> anyhow::Result<()> {
+    pub(super) fn write_own_block(&self, _: &Slab, _: Option<usize>) -> anyhow::Result<()> {
         unreachable!("parallel files need the parallel-io feature")
     }
 
-    /// Write global rows `rows` × columns `cols` of the field (`lead` None)
-    /// or of snapshot `lead`.
+    /// Write `region` (global ranges, slowest axis first) of the field
+    /// (`lead` None) or of snapshot `lead`.
     pub(super) fn write_strip(
         &self,
         lead: Option<usize>,
-        rows: Range<usize>,
-        cols: Range<usize>,
+        region: &[Range<usize>],
         data: &[f64],
     ) -> anyhow::Result<()> {
-        let view = ArrayView2::from_shape((rows.len(), cols.len()), data)?;
+        let dims: Vec<usize> = region.iter().map(|r| r.len()).collect();
+        let view = ArrayViewD::from_shape(dims, data)?;
         let ds = self.dataset(lead)?;
-        match lead {
-            None => ds.write_slice(view, s![rows, cols]),
-            Some(k) => ds.write_slice(view, s![k, rows, cols]),
-        }
-        .with_context(|| format!("cannot write a block of {}", ds.name()))
+        hyperslab(lead, region)
+            .and_then(|sel| ds.write_slice(view, sel))
+            .with_context(|| format!("cannot write a block of {}", ds.name()))
     }
 
     /// Make room for one more snapshot (taken at `step`, time `time`) and
@@ -491,14 +575,17 @@ impl HeatFile {
             .as_mut()
             .context("this file has no snapshots")?;
         let k = snaps.count;
-        let (ny, nx) = (self.temperature.shape()[0], self.temperature.shape()[1]);
+        let shape = self.temperature.shape();
+        let grown: Vec<usize> = std::iter::once(k + 1)
+            .chain(shape.iter().copied())
+            .collect();
         (|| -> hdf5::Result<()> {
-            snaps.field.resize((k + 1, ny, nx))?;
+            snaps.field.resize(grown)?;
             snaps.time.resize(k + 1)?;
             snaps.step.resize(k + 1)?;
             snaps.time.write_slice(&[time], s![k..k + 1])?;
             snaps.step.write_slice(&[step], s![k..k + 1])?;
-            snaps.add_view(k, (ny, nx))
+            snaps.add_view(k, &shape)
         })()
         .context("cannot extend the snapshots")?;
         snaps.count += 1;
@@ -509,7 +596,8 @@ impl HeatFile {
         Ok(k)
     }
 
-    /// The snapshot dataset [time, ny, nx], if the file has one.
+    /// The snapshot dataset [time, ny, nx] (3D: [time, nz, ny, nx]), if
+    /// the file has one.
     pub fn snapshot_field(&self) -> Option<&hdf5::Dataset> {
         self.snapshots.as_ref().map(|s| &s.field)
     }
@@ -532,7 +620,7 @@ impl HeatFile {
             let data = strip
                 .as_slice()
                 .context("a strip read back not contiguous")?;
-            self.write_strip(Some(to), rows, 0..nx, data)?;
+            self.write_strip(Some(to), &[rows, 0..nx], data)?;
         }
         Ok(())
     }

@@ -61,9 +61,59 @@ pub fn view_name(k: usize) -> String {
     format!("{k:06}")
 }
 
+/// One axis of the stored field: its name (the coordinate dataset's),
+/// its points and their spacing (cell centres at `d, 2d, ... n d`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Axis {
+    pub name: &'static str,
+    pub n: usize,
+    pub d: f64,
+}
+
+/// The axes of a 2D field `[ny, nx]` or a 3D one `[nz, ny, nx]`,
+/// slowest first, as the datasets store them.
+pub fn axes(n: &[usize], d: &[f64]) -> Vec<Axis> {
+    const NAMES: [&str; 3] = ["x", "y", "z"];
+    let mut axes: Vec<Axis> = (0..n.len())
+        .map(|a| Axis {
+            name: NAMES[a],
+            n: n[a],
+            d: d[a],
+        })
+        .collect();
+    axes.reverse();
+    axes
+}
+
+/// The field's shape, slowest axis first.
+pub fn shape(axes: &[Axis]) -> Vec<usize> {
+    axes.iter().map(|a| a.n).collect()
+}
+
 /// Chunk shape (rows, cols) for 2D fields: about 256 x 256 (512 KiB).
 pub(super) fn chunk_2d(nx: usize, ny: usize) -> (usize, usize) {
     (ny.clamp(1, 256), nx.clamp(1, 256))
+}
+
+/// Chunk shape of a field of `shape` (slowest first), 512 KiB at most:
+/// 2D's [`chunk_2d`], and 16 x 64 x 64 in 3D (a chunk a few planes
+/// deep, so one gathered plane strip touches few of them).
+pub(super) fn chunk(shape: &[usize]) -> Vec<usize> {
+    match shape {
+        [ny, nx] => {
+            let (cy, cx) = chunk_2d(*nx, *ny);
+            vec![cy, cx]
+        }
+        _ => {
+            let most = [16, 64, 64];
+            let skip = most.len().saturating_sub(shape.len());
+            shape
+                .iter()
+                .zip(&most[skip..])
+                .map(|(&n, &m)| n.clamp(1, m))
+                .collect()
+        }
+    }
 }
 
 /// Chunk cache for a chunked field: the chunks one gather strip touches
@@ -77,16 +127,40 @@ pub(super) fn chunk_cache_bytes(nx: usize, ny: usize) -> usize {
     (across * rows * cy * cx * 8).min(64 << 20)
 }
 
+/// [`chunk_cache_bytes`] for a field of `shape`: in 3D one layer of
+/// chunks across a whole plane (a strip is at most a few planes of a
+/// block), at most 64 MiB.
+pub(super) fn cache_bytes(shape: &[usize]) -> usize {
+    match shape {
+        [ny, nx] => chunk_cache_bytes(*nx, *ny),
+        _ => {
+            let c = chunk(shape);
+            let across: usize = shape[1..]
+                .iter()
+                .zip(&c[1..])
+                .map(|(n, c)| n.div_ceil(*c))
+                .product();
+            let layers = 1 + STRIP_CELLS.div_ceil(shape[1..].iter().product::<usize>().max(1));
+            (across * layers * c.iter().product::<usize>() * 8).min(64 << 20)
+        }
+    }
+}
+
+/// Values stored for a chunked field of `shape`: whole chunks, edges
+/// included.
+pub(super) fn chunked_cells(shape: &[usize]) -> u64 {
+    let c = chunk(shape);
+    shape
+        .iter()
+        .zip(&c)
+        .map(|(&n, &c)| (n.div_ceil(c) * c) as u64)
+        .product()
+}
+
 /// Rows per strip of a block `nx` wide: as many as fit in
 /// [`STRIP_CELLS`], and always one (a row wider than that is one strip).
 pub(super) fn strip_rows(nx: usize) -> usize {
     (STRIP_CELLS / nx.max(1)).max(1)
-}
-
-/// Values in `block`'s largest strip: what a buffer for its strips holds
-/// (more than [`STRIP_CELLS`] when one row is wider than that).
-pub(super) fn strip_len(block: &Block) -> usize {
-    (strip_rows(block.nx()) * block.nx()).min(block.cells())
 }
 
 /// The strips of `block`, as global row ranges.
@@ -99,10 +173,44 @@ pub(super) fn strips(block: &Block) -> impl Iterator<Item = Range<usize>> + '_ {
         .map(move |r| r..(r + step).min(block.rows.end))
 }
 
+/// The strips of a 3D block (planes, rows, cols: global ranges), each at
+/// most [`STRIP_CELLS`] values or one row: whole planes of the block
+/// where one fits, else rows of one plane (as 2D's [`strips`]).
+pub(super) fn strips3(
+    planes: Range<usize>,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) -> Vec<[Range<usize>; 3]> {
+    let plane = rows.len() * cols.len();
+    if plane <= STRIP_CELLS {
+        let step = (STRIP_CELLS / plane.max(1)).max(1);
+        return planes
+            .clone()
+            .step_by(step)
+            .map(|k| [k..(k + step).min(planes.end), rows.clone(), cols.clone()])
+            .collect();
+    }
+    let step = strip_rows(cols.len());
+    planes
+        .flat_map(|k| {
+            let (rows, cols) = (rows.clone(), cols.clone());
+            rows.clone()
+                .step_by(step)
+                .map(move |r| [k..k + 1, r..(r + step).min(rows.end), cols.clone()])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::heat::decomp::{Decomposition, ProcGrid};
+
+    /// Values in `block`'s largest strip (more than [`STRIP_CELLS`] when
+    /// one row is wider than that).
+    fn strip_len(block: &Block) -> usize {
+        (strip_rows(block.nx()) * block.nx()).min(block.cells())
+    }
 
     #[test]
     fn a_row_wider_than_a_strip_is_one_strip_and_fits_its_buffer() {
@@ -122,5 +230,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn strips3_tile_the_block_within_the_strip_size() {
+        let plane = STRIP_CELLS / 4;
+        for (planes, rows, cols) in [
+            (3..10, 0..5, 2..9),
+            (0..9, 0..4, 0..plane / 4),
+            (1..3, 0..3, 0..STRIP_CELLS / 2),
+            (0..2, 0..2, 0..STRIP_CELLS + 1),
+        ] {
+            let strips = strips3(planes.clone(), rows.clone(), cols.clone());
+            let mut cells = 0;
+            let mut next = (planes.start, rows.start);
+            for [p, r, c] in &strips {
+                assert_eq!(c, &cols);
+                let n = p.len() * r.len() * c.len();
+                assert!(n <= STRIP_CELLS.max(cols.len()), "{p:?} {r:?}");
+                assert_eq!((p.start, r.start), next, "in order");
+                next = if r.end == rows.end {
+                    (p.end, rows.start)
+                } else {
+                    (p.start, r.end)
+                };
+                cells += n;
+            }
+            assert_eq!(cells, planes.len() * rows.len() * cols.len());
+        }
+        assert_eq!(chunk(&[100, 3, 500]), [16, 3, 64]);
+        assert_eq!(chunk(&[300, 7]), [256, 7]);
+        assert_eq!(chunked_cells(&[17, 3, 64]), 32 * 3 * 64);
     }
 }

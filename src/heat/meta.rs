@@ -182,7 +182,7 @@ pub fn strip_sum(data: &[f64], rows: std::ops::Range<usize>, nx: usize) -> u64 {
 /// One cell's part of a field's checksum: its value mixed with its global
 /// index (row * nx + column), so that the parts add up in any order, on
 /// any decomposition, strip or block.
-fn cell_sum(v: f64, index: usize) -> u64 {
+pub(super) fn cell_sum(v: f64, index: usize) -> u64 {
     mix64(v.to_bits() ^ mix64(index as u64))
 }
 
@@ -234,6 +234,15 @@ pub fn meta_checksum(g: &hdf5::Group) -> hdf5::Result<u64> {
                 words.extend(text.as_bytes().iter().map(|&b| u64::from(b) | 1 << 32));
             }
         }
+    }
+    // 3D files: the third axis and its walls (2D files keep their sum).
+    for name in ["dz", "bc_front", "bc_back"] {
+        if let Ok(a) = g.attr(name) {
+            words.push(a.read_scalar::<f64>()?.to_bits());
+        }
+    }
+    if let Ok(a) = g.attr("nz") {
+        words.push(a.read_scalar::<u64>()?);
     }
     // Files with snapshots: their checksum too (so that removing it is seen).
     if let Ok(a) = g.attr("snapshots_checksum") {

@@ -54,6 +54,7 @@ pub mod layout;
 pub mod manufactured;
 pub mod meta;
 pub mod options;
+pub mod output3d;
 pub mod overlap3d;
 #[cfg(feature = "parallel-io")]
 pub mod pario;

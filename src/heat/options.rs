@@ -176,6 +176,14 @@ enum Io {
     Parallel,
 }
 
+/// The file's [`IoMode`] for `--io`.
+fn io_mode(io: Io) -> IoMode {
+    match io {
+        Io::Gather => IoMode::Gather,
+        Io::Parallel => IoMode::Parallel,
+    }
+}
+
 /// `--time-block`: `auto` or a whole number (checked later against the
 /// decomposition).
 #[derive(Debug, Clone, Copy)]
@@ -198,6 +206,7 @@ impl HeatArgs {
     /// them together, against the ranks).
     fn into_job(self) -> Outcome<HeatJob> {
         let grid = self.grid_2d()?;
+        let io = self.check_io();
         let out = self.out.into_output(Heat::INFO.default_output);
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
@@ -215,17 +224,7 @@ impl HeatArgs {
         if let Some(k) = self.time_block.0 {
             at_least("time-block", k as u64, 1)?;
         }
-        if self.compress.is_some_and(|l| !(1..=9).contains(&l)) {
-            return Err(Failure::usage(
-                "--compress takes a deflate level from 1 to 9",
-            ));
-        }
-        if self.io == Io::Parallel && !cfg!(feature = "parallel-io") {
-            return Err(Failure::usage(
-                "--io parallel needs parsim built with parallel HDF5 (cargo feature parallel-io, \
-                 see README); this build writes with --io gather",
-            ));
-        }
+        io?;
         Ok(HeatJob {
             request: HeatRequest {
                 nx: self.nx,
@@ -252,10 +251,7 @@ impl HeatArgs {
             out,
             checkpointing,
             check_every: self.check_every,
-            io: match self.io {
-                Io::Gather => IoMode::Gather,
-                Io::Parallel => IoMode::Parallel,
-            },
+            io: io_mode(self.io),
             extras: Extras {
                 compress: self.compress,
                 snapshot_every: self.snapshot_every,
@@ -399,8 +395,15 @@ impl Spec for Heat {
     }
 
     fn writes(p: &HeatKind) -> Vec<(&'static str, std::path::PathBuf)> {
-        let HeatKind::Two(p) = p else {
-            return Vec::new();
+        let p = match p {
+            HeatKind::Two(p) => p,
+            HeatKind::Three(t) => {
+                let xdmf = t.extras.xdmf.clone();
+                return xdmf
+                    .map(|x| ("the result's XDMF sidecar", x))
+                    .into_iter()
+                    .collect();
+            }
         };
         let mut w = vec![("--checkpoint", p.job.checkpointing.path.clone())];
         w.extend(

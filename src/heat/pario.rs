@@ -22,8 +22,7 @@ use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hypersl
 use mpi::raw::AsRaw;
 use mpi::traits::Communicator;
 
-use super::decomp::Block;
-use super::kernel::Field;
+use super::gather::Slab;
 
 /// Collective: create `path` (truncating it) for parallel access by `comm`.
 pub fn create_file<C: Communicator + AsRaw<Raw = mpi::ffi::MPI_Comm>>(
@@ -36,36 +35,27 @@ pub fn create_file<C: Communicator + AsRaw<Raw = mpi::ffi::MPI_Comm>>(
         .with_context(|| format!("cannot create '{}' with MPI-IO", path.display()))
 }
 
-/// Collective: write `field`'s interior into `ds` at `block`'s rows and
-/// columns; for a 3-D dataset (snapshots) into slice `lead` of axis 0.
-pub fn write_block(
-    ds: &hdf5::Dataset,
-    field: &Field,
-    block: &Block,
-    lead: Option<usize>,
-) -> anyhow::Result<()> {
-    let g = field.ghosts() as u64;
-    let (nx, ny) = (field.nx() as u64, field.ny() as u64);
-    let mem_dims = [ny + 2 * g, nx + 2 * g];
-    let (start, count): (Vec<u64>, Vec<u64>) = match lead {
-        None => (
-            vec![block.rows.start as u64, block.cols.start as u64],
-            vec![ny, nx],
-        ),
-        Some(k) => (
-            vec![k as u64, block.rows.start as u64, block.cols.start as u64],
-            vec![1, ny, nx],
-        ),
-    };
+/// Collective: write `slab` into `ds` at its place; for a dataset with a
+/// leading time axis (snapshots) into slice `lead` of it.
+pub fn write_block(ds: &hdf5::Dataset, slab: &Slab, lead: Option<usize>) -> anyhow::Result<()> {
+    let (mut start, mut count) = (slab.file_start.clone(), slab.count.clone());
+    if let Some(k) = lead {
+        start.insert(0, k as u64);
+        count.insert(0, 1);
+    }
+    assert_eq!(
+        slab.mem_dims.iter().product::<u64>(),
+        slab.data.len() as u64
+    );
+    let rank = slab.mem_dims.len() as i32;
     let double = hdf5::Datatype::from_type::<f64>()?;
-    let data = field.as_slice();
     let rc = hdf5::sync::sync(|| {
         // SAFETY: every id is created and closed here, the selections stay
-        // inside their spaces (the field's storage holds mem_dims values;
-        // the dataset's shape is checked by libhdf5), and `data` outlives
-        // the call.
+        // inside their spaces (the buffer holds mem_dims values, asserted
+        // above; the dataset's shape is checked by libhdf5), and the data
+        // outlive the call.
         unsafe {
-            let mem = H5Screate_simple(2, mem_dims.as_ptr(), std::ptr::null());
+            let mem = H5Screate_simple(rank, slab.mem_dims.as_ptr(), std::ptr::null());
             let file = H5Dget_space(ds.id());
             let dxpl = H5Pcreate(*H5P_CLS_DATASET_XFER);
             let ok = mem >= 0
@@ -74,9 +64,9 @@ pub fn write_block(
                 && H5Sselect_hyperslab(
                     mem,
                     H5S_seloper_t::H5S_SELECT_SET,
-                    [g, g].as_ptr(),
+                    slab.mem_start.as_ptr(),
                     std::ptr::null(),
-                    [ny, nx].as_ptr(),
+                    slab.count.as_ptr(),
                     std::ptr::null(),
                 ) >= 0
                 && H5Sselect_hyperslab(
@@ -88,7 +78,14 @@ pub fn write_block(
                     std::ptr::null(),
                 ) >= 0
                 && H5Pset_dxpl_mpio(dxpl, H5FD_mpio_xfer_t::H5FD_MPIO_COLLECTIVE) >= 0
-                && H5Dwrite(ds.id(), double.id(), mem, file, dxpl, data.as_ptr().cast()) >= 0;
+                && H5Dwrite(
+                    ds.id(),
+                    double.id(),
+                    mem,
+                    file,
+                    dxpl,
+                    slab.data.as_ptr().cast(),
+                ) >= 0;
             for (id, close) in [
                 (mem, H5Sclose as unsafe extern "C" fn(i64) -> i32),
                 (file, H5Sclose),
@@ -103,9 +100,9 @@ pub fn write_block(
     });
     if !rc {
         bail!(
-            "collective write of rows {:?} x columns {:?} failed",
-            block.rows,
-            block.cols
+            "collective write of the block at {:?} (extent {:?}) failed",
+            slab.file_start,
+            slab.count
         );
     }
     Ok(())

@@ -209,8 +209,12 @@ pub struct Start3d {
     /// `--overlap`: exchange halos while the inside is updated.
     pub overlap: bool,
     pub check_every: u64,
-    /// Where the report goes (3D writes no result file yet: no path).
+    /// Where the report and the result file go.
     pub out: crate::driver::Output,
+    /// How the result file is written, and what it holds besides the
+    /// field (`super::output3d`).
+    pub io: super::layout::IoMode,
+    pub extras: super::layout::Extras,
 }
 
 impl Start3d {
@@ -246,6 +250,8 @@ impl Start3d {
             overlap: true,
             check_every,
             out,
+            io: super::layout::IoMode::Gather,
+            extras: super::layout::Extras::default(),
         })
     }
 
@@ -281,9 +287,9 @@ impl Start3d {
              {dy:?} m, dz = {dz:?} m, alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit \
              {limit:?}), {steps} steps to t = {t:?} s, init {init}, walls left {l}, right {r}, \
              bottom {bo}, top {to}, front {f}, back {ba},\n{source}# process grid {grid}, \
-             {threads} thread(s)/rank, no result file (HDF5 output is not yet available in \
-             3D)\n# about {mem} of memory a rank ({fields} fields of rank 0's {bx}x{by}x{bz} \
-             block)\n# checked when the run starts: free memory, CPUs for --threads\n",
+             {threads} thread(s)/rank\n# about {mem} of memory a rank ({fields} fields of rank \
+             0's {bx}x{by}x{bz} block)\n# checked when the run starts: free memory, CPUs for \
+             --threads{file}\n",
             ranks = self.decomp.ranks(),
             nx = c.nx,
             ny = c.ny,
@@ -304,6 +310,11 @@ impl Start3d {
             bx = b.nx(),
             by = b.ny(),
             bz = b.nz(),
+            file = if self.out.path.is_some() {
+                ", the output file"
+            } else {
+                ""
+            },
         )
     }
 }

@@ -121,8 +121,7 @@ impl<'a> HeatRun<'a> {
             (job.out.path.as_deref(), "output"),
             job.out.force,
             &Plan {
-                cfg: &plan.cfg,
-                decomp: &plan.decomp,
+                problem: io::Problem::Two(&plan.cfg, &plan.decomp),
                 meta,
                 steps_done: plan.cfg.steps,
                 extras: &plan.extras,

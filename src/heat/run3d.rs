@@ -7,7 +7,8 @@
 //! errors, else as 2D's: the maximum principle, the total conserved with
 //! no heat crossing a wall, finite values with a source), MLUPS, the
 //! phases, and a checksum of the field that is the same bits on any
-//! process grid and thread count.
+//! process grid and thread count. The result file and its snapshots are
+//! `super::output3d`'s.
 
 use mpi::topology::CartesianCommunicator;
 use mpi::traits::*;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use super::config::Init;
 use super::decomp3d::{Block3, Decomposition3};
 use super::kernel3d::{self, Field3, Stencil3};
+use super::output3d::Output3;
 use super::overlap3d::{StepTimes3, Stepper3};
 use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
@@ -40,6 +42,7 @@ pub fn run<C: Communicator>(
     par::check_memory(world, start.memory_need(), "two fields of its block")?;
     super::plan::check_threads(world, start.threads)?;
     super::plan::warn_threads(rank, start.threads);
+    let output = Output3::open(world, start, meta)?;
     let cart = cartesian(world, &start.decomp)?;
     let (cfg, block) = (&start.cfg, start.decomp.block(rank));
     let mut u = Field3::initial(cfg, &block);
@@ -49,7 +52,7 @@ pub fn run<C: Communicator>(
     let stats = stats(&cart, &u, cfg);
     let bounds = validate::bounds(&rules(cfg), &stats);
     let d = [cfg.dx, cfg.dy, cfg.dz];
-    let run = Heat3dRun {
+    let mut run = Heat3dRun {
         start,
         meta,
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
@@ -64,7 +67,10 @@ pub fn run<C: Communicator>(
         bounds,
         step: 0,
         times: StepTimes3::default(),
+        output,
     };
+    // The snapshot at step 0, if asked for.
+    run.after_round(false)?;
     driver::run(run, stop, &start.out)
 }
 
@@ -122,6 +128,8 @@ struct Heat3dRun<'a> {
     bounds: [f64; 2],
     step: u64,
     times: StepTimes3,
+    /// The result file.
+    output: Output3,
 }
 
 /// Collective: min, max, exact-sum average and total of the field.
@@ -160,6 +168,8 @@ pub struct Heat3dReport {
     pub mlups: f64,
     pub phases: Phases,
     pub output: Option<String>,
+    /// Snapshots written to the result file.
+    pub snapshots: u64,
 }
 
 /// How the 3D loop ran (never changes the result).
@@ -171,22 +181,12 @@ pub struct Execution3 {
 }
 
 impl Heat3dRun<'_> {
-    /// The local checksum part of the field (see [`Heat3dReport::checksum`]).
+    /// Collective: the field's checksum (see [`Heat3dReport::checksum`]).
     fn checksum(&self) -> u64 {
-        let c = &self.start.cfg;
-        let b = &self.block;
+        let part = super::output3d::checksum_partial(&self.u, &self.block, &self.start.cfg);
         let mut sum = 0u64;
-        let mut values = self.u.interior();
-        for k in b.planes.clone() {
-            for j in b.rows.clone() {
-                let first = (k * c.ny + j) * c.nx;
-                for i in b.cols.clone() {
-                    let v = values.next().unwrap_or(f64::NAN);
-                    let mixed = crate::rng::mix64((first + i) as u64);
-                    sum = sum.wrapping_add(crate::rng::mix64(v.to_bits() ^ mixed));
-                }
-            }
-        }
+        let op = mpi::collective::SystemOperation::sum();
+        self.cart.all_reduce_into(&part, &mut sum, op);
         sum
     }
 
@@ -262,15 +262,15 @@ impl Heat3dRun<'_> {
     /// Collective: the report at the end of the loop.
     fn report(&self, clock: &Clock) -> Heat3dReport {
         let validation = self.validate();
-        let mut sum = 0u64;
-        self.cart.all_reduce_into(
-            &self.checksum(),
-            &mut sum,
-            mpi::collective::SystemOperation::sum(),
-        );
+        let sum = self.checksum();
         let [stencil, halo, checkpoint, io] = par::spreads(
             &self.cart,
-            [self.times.stencil, self.times.halo + clock.agree, 0.0, 0.0],
+            [
+                self.times.stencil,
+                self.times.halo + clock.agree,
+                0.0,
+                self.output.seconds,
+            ],
         );
         let (cfg, g) = (&self.start.cfg, self.start.decomp.grid());
         let wall = clock.wall;
@@ -301,7 +301,12 @@ impl Heat3dRun<'_> {
                 checkpoint,
                 io,
             },
-            output: None,
+            output: self
+                .output
+                .written
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            snapshots: self.output.snapshots(),
         }
     }
 }
@@ -366,6 +371,7 @@ impl Heat3dReport {
         s += &crate::report::phase_table(&[
             ("stencil", &self.phases.stencil),
             ("halo exchange", &self.phases.halo),
+            ("gather/I-O", &self.phases.io),
         ]);
         let mem = &self.peak_memory;
         let _ = writeln!(
@@ -373,10 +379,11 @@ impl Heat3dReport {
             "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
             mem.rank0_mib, mem.max_worker_mib
         );
-        let _ = writeln!(
-            s,
-            "Output           : none (HDF5 output is not yet available in 3D)"
-        );
+        let out = self.output.as_deref().unwrap_or("none");
+        let _ = writeln!(s, "Output           : {out}");
+        if self.snapshots > 0 {
+            let _ = writeln!(s, "Snapshots        : {}", self.snapshots);
+        }
         s
     }
 }
@@ -476,8 +483,29 @@ impl Workload for Heat3dRun<'_> {
         ]
     }
 
+    const AFTER_ROUND: &'static str = "snapshot (I/O)";
+
+    fn after_round(&mut self, stopping: bool) -> Outcome<bool> {
+        let due = self.output.snapshot_due(self.step) && !stopping;
+        if due {
+            let at = (self.step, self.checksum());
+            self.output.snapshot(&self.cart, self.start, &self.u, at)?;
+        }
+        Ok(due)
+    }
+
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Heat3dReport>> {
+        // The field first, so the report stored in the file says how long
+        // writing it took; then the file is stamped, closed and moved.
+        self.output.write_final(&self.cart, self.start, &self.u)?;
         let report = self.report(clock);
+        let stamp = super::meta::Stamp {
+            step: self.step,
+            target_steps: self.start.cfg.steps,
+            checksum: self.checksum(),
+        };
+        let json = crate::report::stored_json(&report);
+        self.output.close(&self.cart, &stamp, &json)?;
         Ok(Printed {
             text: report.to_text(),
             passed: report.validation.passed(),

@@ -1,6 +1,6 @@
 //! The XDMF sidecar (`heat.xmf` beside `heat.h5`): a small XML file that
 //! tells ParaView and VisIt how to read the HDF5 datasets as a uniform
-//! grid over time. The data stay in the HDF5 file; the sidecar refers to
+//! grid over time: an image in the XY plane in 2D, a volume in 3D. The data stay in the HDF5 file; the sidecar refers to
 //! it by file name, so keep the two side by side.
 //!
 //! The layout is the one every reader ParaView 5.11 ships (XDMF Reader,
@@ -9,10 +9,12 @@
 //! - one temporal collection, steps in time order, the final field
 //!   (`/heat/temperature`) its last step, no grid beside it (a standalone
 //!   grid shows as a second, overlapping block);
-//! - each step one plain HDF item naming a 2D dataset: the snapshot views
-//!   of `/heat/snapshot_views` (the Xdmf3 readers skip `HyperSlab` items);
-//! - `3DCoRectMesh` of `1 ny nx` points with z-y-x origin and spacing
-//!   (`2DCoRectMesh` lands in the YZ plane in both VTK generations);
+//! - each step one plain HDF item naming a dataset of the field's shape:
+//!   the snapshot views of `/heat/snapshot_views` (the Xdmf3 readers skip
+//!   `HyperSlab` items);
+//! - `3DCoRectMesh` of `1 ny nx` points with z-y-x origin and spacing in
+//!   2D (`2DCoRectMesh` lands in the YZ plane in both VTK generations), of
+//!   `nz ny nx` points in 3D;
 //! - geometry with `Precision="8"` (without it dx = 0.01 reads as float32);
 //! - times printed in full (shortest round-trip) so they equal the file's;
 //! - the problem (init, its file and checksum, each wall, the source, the
@@ -23,7 +25,7 @@
 use std::fmt::Write as _;
 
 use super::config::{HeatConfig, Wall};
-use super::layout::view_name;
+use super::layout::{view_name, Axis};
 
 /// One time step of the collection.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +39,37 @@ struct Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Xdmf {
     h5_name: String,
-    nx: usize,
-    ny: usize,
-    dx: f64,
-    dy: f64,
+    /// The field's axes, slowest first (y, x; z, y, x in 3D).
+    axes: Vec<Axis>,
     final_step: u64,
     final_time: f64,
     snapshots: Vec<Step>,
     information: Information,
+}
+
+/// A wall's pairs: `bc_SIDE_kind`, and `bc_SIDE` (a value) or
+/// `bc_SIDE_expression` (2D's and 3D's walls alike).
+pub fn push_wall(pairs: &mut Vec<(String, String)>, side: &str, wall: &Wall) {
+    pairs.push((format!("bc_{side}_kind"), wall.kind().into()));
+    match wall {
+        Wall::Value(v) => pairs.push((format!("bc_{side}"), format!("{v:?}"))),
+        Wall::Expr(e) => pairs.push((format!("bc_{side}_expression"), e.clone())),
+        Wall::Insulated | Wall::Periodic => {}
+    }
+}
+
+/// `exact`, or else `source`, where given (the exact solution implies the
+/// source).
+pub fn push_problem(
+    pairs: &mut Vec<(String, String)>,
+    exact: Option<&String>,
+    source: Option<&String>,
+) {
+    if let Some(exact) = exact {
+        pairs.push(("exact".into(), exact.clone()));
+    } else if let Some(source) = source {
+        pairs.push(("source".into(), source.clone()));
+    }
 }
 
 /// The problem as name-value pairs, named as `/heat`'s attributes are
@@ -56,6 +81,12 @@ pub struct Xdmf {
 pub struct Information(Vec<(String, String)>);
 
 impl Information {
+    /// The problem as `pairs` of name and value (3D's, see
+    /// `super::output3d::information`).
+    pub fn new(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// `init_sum`: the checksum of the initial field read from a file.
     pub fn of(cfg: &HeatConfig, init_sum: Option<u64>) -> Self {
         let mut pairs = vec![("init".to_string(), cfg.init.name().to_string())];
@@ -64,18 +95,13 @@ impl Information {
             pairs.push(("init_checksum".into(), sum.to_string()));
         }
         for (side, wall) in cfg.boundaries.sides() {
-            pairs.push((format!("bc_{side}_kind"), wall.kind().into()));
-            match wall {
-                Wall::Value(v) => pairs.push((format!("bc_{side}"), format!("{v:?}"))),
-                Wall::Expr(e) => pairs.push((format!("bc_{side}_expression"), e.clone())),
-                Wall::Insulated | Wall::Periodic => {}
-            }
+            push_wall(&mut pairs, side, wall);
         }
-        if let Some(exact) = &cfg.exact {
-            pairs.push(("exact".into(), exact.text.clone()));
-        } else if let Some(source) = &cfg.source {
-            pairs.push(("source".into(), source.text.clone()));
-        }
+        push_problem(
+            &mut pairs,
+            cfg.exact.as_ref().map(|e| &e.text),
+            cfg.source.as_ref().map(|s| &s.text),
+        );
         Self(pairs)
     }
 
@@ -97,17 +123,20 @@ impl Information {
 
 impl Xdmf {
     /// `h5_name`: the result file's name as seen from the sidecar's
-    /// directory; `final_step`: the step the final field is at;
-    /// `information`: the problem (see [`Information::of`]).
-    pub fn new(h5_name: &str, cfg: &HeatConfig, final_step: u64, information: Information) -> Self {
+    /// directory; `axes`: the field's, slowest first; the step the final
+    /// field is at and its time; `information`: the problem (see
+    /// [`Information::of`]).
+    pub fn new(
+        h5_name: &str,
+        axes: &[Axis],
+        (final_step, final_time): (u64, f64),
+        information: Information,
+    ) -> Self {
         Self {
             h5_name: h5_name.to_string(),
-            nx: cfg.nx,
-            ny: cfg.ny,
-            dx: cfg.dx,
-            dy: cfg.dy,
+            axes: axes.to_vec(),
             final_step,
-            final_time: cfg.time_label(final_step),
+            final_time,
             snapshots: Vec::new(),
             information,
         }
@@ -160,23 +189,39 @@ impl Xdmf {
         s
     }
 
+    /// The mesh's points, origin and spacing, z-y-x: a 2D field is one
+    /// layer of points at z = 0, a 3D field's first cell centre is at
+    /// (dx, dy, dz).
+    fn mesh(&self) -> [String; 3] {
+        let (mut dims, mut origin, mut spacing) = (Vec::new(), Vec::new(), Vec::new());
+        if self.axes.len() == 2 {
+            (dims, origin, spacing) = (vec!["1".into()], vec!["0".into()], vec!["1".into()]);
+        }
+        for a in &self.axes {
+            dims.push(a.n.to_string());
+            origin.push(format!("{:?}", a.d));
+            spacing.push(format!("{:?}", a.d));
+        }
+        [dims, origin, spacing].map(|v| v.join(" "))
+    }
+
     /// One uniform grid: the field at one time.
     fn grid(&self, s: &mut String, k: usize, step: &Step) {
-        let (nx, ny, dx, dy) = (self.nx, self.ny, self.dx, self.dy);
+        let [dims, origin, spacing] = self.mesh();
         let h5 = xml_escape(&self.h5_name);
         let float = "Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\"";
         let _ = write!(
             s,
             "   <Grid Name=\"step {k}\" GridType=\"Uniform\">\n\
              \x20   <Time Value=\"{time:?}\"/>\n\
-             \x20   <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"1 {ny} {nx}\"/>\n\
+             \x20   <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"{dims}\"/>\n\
              \x20   <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n\
-             \x20    <DataItem {float}>0 {dy:?} {dx:?}</DataItem>\n\
-             \x20    <DataItem {float}>1 {dy:?} {dx:?}</DataItem>\n\
+             \x20    <DataItem {float}>{origin}</DataItem>\n\
+             \x20    <DataItem {float}>{spacing}</DataItem>\n\
              \x20   </Geometry>\n\
              \x20   <Attribute Name=\"temperature\" AttributeType=\"Scalar\" Center=\"Node\">\n\
              \x20    <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" \
-             Dimensions=\"1 {ny} {nx}\">{h5}:{dataset}</DataItem>\n\
+             Dimensions=\"{dims}\">{h5}:{dataset}</DataItem>\n\
              \x20   </Attribute>\n\
              \x20  </Grid>\n",
             time = step.time,
@@ -198,6 +243,10 @@ fn xml_escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::heat::config::HeatRequest;
+
+    fn axes(cfg: &HeatConfig) -> Vec<Axis> {
+        crate::heat::layout::axes(&[cfg.nx, cfg.ny], &[cfg.dx, cfg.dy])
+    }
 
     /// A problem with every kind of information, long and full of XML's
     /// special characters (in the init file's name; the expression
@@ -224,7 +273,7 @@ mod tests {
             for n in [0u64, 1, 7, 300] {
                 let info = Information::of(&cfg, Some(u64::MAX));
                 let bytes = Xdmf::bytes(n, &info);
-                let mut x = Xdmf::new(&"n".repeat(1000), &cfg, u64::MAX, info);
+                let mut x = Xdmf::new(&"n".repeat(1000), &axes(&cfg), (u64::MAX, 0.0), info);
                 for k in 0..n {
                     x.push_snapshot(k as usize, k, -1.2345678901234567e-300 * k as f64);
                 }
@@ -236,7 +285,12 @@ mod tests {
     #[test]
     fn the_problem_is_in_information_elements_escaped() {
         let cfg = problem("a<b>&'\".npy");
-        let x = Xdmf::new("h.h5", &cfg, 3, Information::of(&cfg, Some(42)));
+        let x = Xdmf::new(
+            "h.h5",
+            &axes(&cfg),
+            (3, 0.0),
+            Information::of(&cfg, Some(42)),
+        );
         let text = x.render();
         let info = |name: &str| {
             let at = text
@@ -273,7 +327,12 @@ mod tests {
     #[test]
     fn one_temporal_series_ending_with_the_final_field() {
         let cfg = config();
-        let mut x = Xdmf::new("a&b.h5", &cfg, 12, Information::of(&cfg, None));
+        let mut x = Xdmf::new(
+            "a&b.h5",
+            &axes(&cfg),
+            (12, cfg.time_label(12)),
+            Information::of(&cfg, None),
+        );
         for k in 0..3 {
             x.push_snapshot(k, 5 * k as u64, cfg.time_label(5 * k as u64));
         }
@@ -295,12 +354,30 @@ mod tests {
     #[test]
     fn a_snapshot_at_the_final_step_is_the_final_field() {
         let cfg = config();
-        let mut x = Xdmf::new("h.h5", &cfg, 10, Information::of(&cfg, None));
+        let mut x = Xdmf::new(
+            "h.h5",
+            &axes(&cfg),
+            (10, cfg.time_label(10)),
+            Information::of(&cfg, None),
+        );
         for (k, step) in [0u64, 5, 10].into_iter().enumerate() {
             x.push_snapshot(k, step, cfg.time_label(step));
         }
         let times: Vec<f64> = x.steps().iter().map(|s| s.time).collect();
         assert_eq!(times, [0.0, cfg.time_label(5), cfg.time_label(10)]);
         assert!(!x.render().contains("/heat/snapshot_views/000002"));
+    }
+
+    #[test]
+    fn a_3d_field_is_a_volume_of_nz_ny_nx_points() {
+        let axes = crate::heat::layout::axes(&[5, 4, 3], &[0.01, 0.02, 0.03]);
+        let x = Xdmf::new("v.h5", &axes, (7, 0.5), Information::new(Vec::new()));
+        let text = x.render();
+        assert_eq!(text.matches("Dimensions=\"3 4 5\"").count(), 2, "{text}");
+        assert!(
+            text.contains(">0.03 0.02 0.01<"),
+            "origin and spacing: {text}"
+        );
+        assert!(!text.contains("Dimensions=\"1 "), "{text}");
     }
 }

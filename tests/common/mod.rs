@@ -447,7 +447,9 @@ pub fn refuses_each(dir: &Path, workload: &str, cases: &[(&[&str], &str)]) {
 /// Compares what ParaView read (`pvbatch_read.py`'s arrays) with the HDF5
 /// file: every reader's times are the snapshots' (the final field's last),
 /// each step's field is bitwise the snapshot or final field, the grid sits
-/// in the XY plane at the cell centres; the picture is not blank.
+/// in the XY plane at the cell centres (a 3D field: a volume of the
+/// dataset's nz x ny x nx points at the cell centres); the picture is not
+/// blank.
 /// argv: FILE.h5 ARRAYS.npz PICTURE.png
 const CHECK_PARAVIEW: &str = r#"
 import sys, h5py, numpy as np, matplotlib.image as mpimg
@@ -463,14 +465,18 @@ with h5py.File(h5, "r") as f:
                 steps.append(float(g["snapshot_time"][k])); fields.append(g["snapshots"][k])
     steps.append(float(g["temperature"].attrs["time"])); fields.append(final)
     dx, dy = float(g.attrs["dx"]), float(g.attrs["dy"])
+    # 2D: one layer of points at z = 0, spaced 1; 3D: a volume.
+    dz, z0 = (float(g.attrs["dz"]),) * 2 if "dz" in g.attrs else (1.0, 0.0)
 for reader in ["XDMFReader", "Xdmf3ReaderS", "Xdmf3ReaderT"]:
     times = list(z[reader + "/times"])
     assert times == steps, (reader, times, steps)
     for k, want in enumerate(fields):
         got = z[f"{reader}/{k}"]
         assert got.shape == want.shape and np.array_equal(got, want), (reader, k)
-    assert list(z[reader + "/spacing"]) == [dx, dy, 1.0], (reader, z[reader + "/spacing"])
-    assert list(z[reader + "/origin"]) == [dx, dy, 0.0], (reader, z[reader + "/origin"])
+    dims = list(z[reader + "/dims"])
+    assert dims == ([1] * (3 - final.ndim) + list(final.shape)), (reader, dims, final.shape)
+    assert list(z[reader + "/spacing"]) == [dx, dy, dz], (reader, z[reader + "/spacing"])
+    assert list(z[reader + "/origin"]) == [dx, dy, z0], (reader, z[reader + "/origin"])
 img = mpimg.imread(png)[..., :3]
 colours = np.unique((img * 255).round().astype(int).reshape(-1, 3), axis=0)
 background = img[0, 0]

@@ -1,6 +1,7 @@
 """Run by ParaView's pvbatch (tests/common/mod.rs, `paraview_reads`):
 open an XDMF sidecar with each of ParaView's XDMF readers, save every time
-step's field as numpy arrays, and render the last step off-screen.
+step's field (an image in the XY plane, or a volume) and the grid's
+dimensions as numpy arrays, and render the last step off-screen.
 
 argv: FILE.xmf OUT.npz OUT.png
 """
@@ -31,13 +32,16 @@ for name, make in READERS.items():
             assert data.GetNumberOfBlocks() == 1, (name, t, data.GetNumberOfBlocks())
             data = data.GetBlock(0)
         nx, ny, nz = data.GetDimensions()
-        assert nz == 1, (name, "not in the XY plane", data.GetDimensions())
+        # z-y-x, as the HDF5 datasets: [1, ny, nx] for a 2D field in the
+        # XY plane, [nz, ny, nx] for a volume (checked against the file).
+        out[f"{name}/dims"] = np.array([nz, ny, nx])
         out[f"{name}/spacing"] = np.array(data.GetSpacing())
         out[f"{name}/origin"] = np.array(data.GetOrigin())
         array = data.GetPointData().GetArray("temperature")
         assert array is not None, (name, t, "no point array 'temperature'")
         # copied: the numpy view dies with the fetched data object
-        out[f"{name}/{k}"] = vtk_to_numpy(array).reshape(ny, nx).copy()
+        shape = (ny, nx) if nz == 1 else (nz, ny, nx)
+        out[f"{name}/{k}"] = vtk_to_numpy(array).reshape(shape).copy()
 np.savez(npz, **out)
 
 reader = XDMFReader(FileNames=[xmf])
@@ -47,6 +51,8 @@ view.ViewSize = [400, 300]
 view.OrientationAxesVisibility = 0
 view.ViewTime = reader.TimestepValues[-1]
 shown = Show(reader, view)
+# A volume shows as its outline by default: its faces, coloured, instead.
+shown.SetRepresentationType("Surface")
 ColorBy(shown, ("POINTS", "temperature"))
 shown.RescaleTransferFunctionToDataRange(True)
 view.ResetCamera()

@@ -3,14 +3,15 @@
 //! takes two factors in 2D and three in 3D. What 2D heat has and 3D does
 //! not yet is refused here, each with one line saying so.
 
-use super::{HeatArgs, Io, Joined};
+use super::{io_mode, HeatArgs, Io, Joined};
 use crate::check::at_least;
 use crate::error::{Failure, Outcome};
 use crate::heat::config::Wall;
 use crate::heat::decomp::ProcGrid;
 use crate::heat::decomp3d::ProcGrid3;
+use crate::heat::layout::Extras;
 use crate::heat::plan3d::{not_yet, Request3d, Start3d};
-use crate::spec::Setting;
+use crate::spec::{Setting, Spec};
 
 /// The options of a 3D run only.
 #[derive(Debug, clap::Args)]
@@ -88,6 +89,7 @@ impl HeatArgs {
         self.refuse_2d_only(s)?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
+        self.check_io()?;
         let grid = match self.proc_grid {
             None => None,
             Some(GridArg::Three(g)) => Some(g),
@@ -117,13 +119,37 @@ impl HeatArgs {
             source: self.source,
             exact: self.exact,
         };
-        let mut out = self.out.into_output("");
-        // 3D writes no result file yet: none unless one was named (refused
-        // above).
-        out.path = None;
+        let out = self.out.into_output(super::Heat::INFO.default_output);
         let mut start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
+        start.io = io_mode(self.io);
         start.overlap = self.overlap;
+        start.extras = Extras {
+            compress: self.compress,
+            snapshot_every: if start.out.path.is_some() {
+                self.snapshot_every
+            } else {
+                0
+            },
+            xdmf: start.out.path.as_ref().map(|o| o.with_extension("xmf")),
+        };
         Ok(start)
+    }
+
+    /// `--compress` and `--io` (2D and 3D): a deflate level, and parallel
+    /// HDF5 only in a build that has it.
+    pub(super) fn check_io(&self) -> Outcome {
+        if self.compress.is_some_and(|l| !(1..=9).contains(&l)) {
+            return Err(Failure::usage(
+                "--compress takes a deflate level from 1 to 9",
+            ));
+        }
+        if self.io == Io::Parallel && !cfg!(feature = "parallel-io") {
+            return Err(Failure::usage(
+                "--io parallel needs parsim built with parallel HDF5 (cargo feature parallel-io, \
+                 see README); this build writes with --io gather",
+            ));
+        }
+        Ok(())
     }
 
     /// Refuse what 2D heat has and 3D does not yet, given explicitly (a
@@ -132,14 +158,10 @@ impl HeatArgs {
         let given = |id: &str| s.given.iter().any(|g| g == id);
         let unsupported = [
             (self.refine.is_some(), "--refine"),
-            (given("output"), "HDF5 output (--output)"),
-            (self.snapshot_every > 0, "--snapshot-every"),
             (
                 given("checkpoint") || self.ckpt.every() > 0 || self.ckpt.restart().is_some(),
                 "checkpointing (--checkpoint, --checkpoint-every, --restart)",
             ),
-            (self.io == Io::Parallel, "--io parallel"),
-            (self.compress.is_some(), "--compress"),
             (
                 self.time_block.0.is_some_and(|k| k > 1),
                 "time blocking (--time-block above 1)",
