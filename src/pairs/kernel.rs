@@ -327,6 +327,11 @@ impl Histogram {
         }
     }
 
+    /// R, with `--rmax`.
+    pub fn rmax(&self) -> Option<f64> {
+        (self.limit < f64::INFINITY).then_some(self.limit)
+    }
+
     /// The bins' edges (bins + 1 values).
     pub fn edges(bins: usize, range: f64) -> Vec<f64> {
         (0..=bins).map(|k| range * k as f64 / bins as f64).collect()

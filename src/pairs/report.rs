@@ -62,7 +62,15 @@ pub struct PairsReport {
     pub diagonal: f64,
     pub closest: Closest,
     pub mean_nearest_distance: f64,
+    /// Pairs binned: all of them, or with `--rmax` those closer than R.
     pub histogram_total: u64,
+    /// `--rmax R`: the bins are over [0, R].
+    pub rmax: Option<f64>,
+    /// With `--rmax`: the pairs at R or beyond (not binned).
+    pub histogram_beyond: u64,
+    /// With `--rmax` and the cells: pairs binned in bulk, without their
+    /// distance (the rest were computed one by one).
+    pub histogram_bulk: u64,
     pub check: PairsCheck,
     pub passed: bool,
     pub wall_time_s: f64,
@@ -100,6 +108,15 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
     };
     let hist = if r.bins == 0 {
         "no histogram (--bins 0)".to_string()
+    } else if let Some(rmax) = r.rmax {
+        format!(
+            "{} pairs closer than R in {} bins over [0, {rmax:e}] ({} in bulk), {} at R or beyond: {}",
+            r.histogram_total,
+            r.bins,
+            r.histogram_bulk,
+            r.histogram_beyond,
+            v(c.counts_ok)
+        )
     } else {
         format!(
             "{} pairs in {} bins over [0, {:.6e}]: {}",
