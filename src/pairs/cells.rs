@@ -29,6 +29,7 @@
 use std::ops::Range;
 
 use super::kernel::Histogram;
+use super::tree::box_d2;
 
 /// Cells per R along each gridded axis (the grid is coarsened when the
 /// cells would outnumber [`MAX_CELLS_PER_POINT`] x N).
@@ -61,7 +62,7 @@ pub struct Grid {
 /// Widen a bound by a relative 2^-40 (down for `lower`, up otherwise): on
 /// top of the proof that the bounds hold, so a slip of a rounding or two
 /// could not count a pair in the wrong bin.
-#[inline]
+#[inline(always)]
 pub fn widen(d2: f64, lower: bool) -> f64 {
     const E: f64 = 1.0 / (1u64 << 40) as f64;
     if lower {
@@ -74,7 +75,7 @@ pub fn widen(d2: f64, lower: bool) -> f64 {
 /// A lower bound of the squared distance the kernel computes between the
 /// point `x` and any point of the box `b` (lo.., hi..): the gaps, squared
 /// and summed in the order of k.
-#[inline]
+#[inline(always)]
 pub fn near_d2(x: &[f64], b: &[f64]) -> f64 {
     let dim = x.len();
     let mut d = 0.0;
@@ -94,12 +95,26 @@ pub fn near_d2(x: &[f64], b: &[f64]) -> f64 {
 
 /// An upper bound of the same: the farther side of the box along each
 /// coordinate, squared and summed in the order of k.
-#[inline]
+#[inline(always)]
 pub fn far_d2(x: &[f64], b: &[f64]) -> f64 {
     let dim = x.len();
     let mut d = 0.0;
     for k in 0..dim {
         let t = (x[k] - b[k]).max(b[dim + k] - x[k]);
+        d += t * t;
+    }
+    d
+}
+
+/// An upper bound of the squared distance the kernel computes between any
+/// point of box `a` and any of box `b`: the farther spans, squared and
+/// summed in the order of k.
+#[inline(always)]
+pub fn box_far_d2(a: &[f64], b: &[f64]) -> f64 {
+    let dim = a.len() / 2;
+    let mut d = 0.0;
+    for k in 0..dim {
+        let t = (a[dim + k] - b[k]).max(b[dim + k] - a[k]);
         d += t * t;
     }
     d
@@ -117,7 +132,7 @@ pub enum Decision {
 
 /// The decision for squared distances in [near, far] (see the module's
 /// comment for why it is exact).
-#[inline]
+#[inline(always)]
 pub fn decide(h: &Histogram, near: f64, far: f64) -> Decision {
     let lo = h.bin(widen(near, true).sqrt());
     let Some(a) = lo else {
@@ -211,6 +226,7 @@ impl Grid {
 
     /// The cells cell c meets after itself: within `reach` along each
     /// gridded axis and later in the cells' order (each pair of cells once).
+    #[inline(always)]
     fn ahead(&self, c: usize, mut f: impl FnMut(usize)) {
         let [m0, m1, m2] = self.m;
         let (i0, i1, i2) = (c % m0, c / m0 % m1, c / (m0 * m1));
@@ -253,27 +269,89 @@ impl Grid {
     /// Count the pairs of the cells `cells` (each with itself and the cells
     /// ahead of it) into `h`; returns (distances computed, pairs counted in
     /// bulk). Pairs beyond R are not counted at all: their number is the
-    /// pairs there are less those binned.
+    /// pairs there are less those binned. A pair of cells is decided whole
+    /// first (from their boxes' gaps and spans), then point by point.
     pub fn count(&self, cells: Range<usize>, h: &mut Histogram) -> (u64, u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked above).
+                return unsafe { self.count_avx2(cells, h) };
+            }
+        }
+        self.count_portable(cells, h)
+    }
+
+    /// `count` compiled for AVX2 (the same Rust: the same bits, no FMA).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn count_avx2(&self, cells: Range<usize>, h: &mut Histogram) -> (u64, u64) {
+        self.count_portable(cells, h)
+    }
+
+    #[inline(always)]
+    fn count_portable(&self, cells: Range<usize>, h: &mut Histogram) -> (u64, u64) {
         let mut tally = (0, 0);
-        let mut x = vec![0.0; self.dim];
         let mut buf = Vec::new();
         for a in cells {
-            for i in self.pts(a) {
-                for (k, v) in x.iter_mut().enumerate() {
-                    *v = self.cols[k * self.n + i];
-                }
-                // Its own cell's later points, then the cells ahead.
-                self.point_cell(&x, (i + 1)..self.start[a + 1], a, h, &mut buf, &mut tally);
-                self.ahead(a, |b| {
-                    self.point_cell(&x, self.pts(b), b, h, &mut buf, &mut tally)
-                });
+            let na = self.pts(a).len() as u64;
+            if na == 0 {
+                continue;
             }
+            let mut with = |b: usize, h: &mut Histogram| {
+                let nb = self.pts(b).len() as u64;
+                let (ba, bb) = (self.bx(a), self.bx(b));
+                let whole = if a == b { na * (na - 1) / 2 } else { na * nb };
+                match decide(h, box_d2(ba, bb), box_far_d2(ba, bb)) {
+                    _ if whole == 0 => {}
+                    Decision::Beyond => {}
+                    Decision::Bulk(k) => {
+                        h.counts[k] += whole;
+                        tally.1 += whole;
+                    }
+                    Decision::Each => self.cell_pair(a, b, h, &mut buf, &mut tally),
+                }
+            };
+            with(a, h);
+            self.ahead(a, |b| with(b, h));
         }
         tally
     }
 
+    /// Each point of cell a against cell b (its later points if b is a).
+    #[inline(always)]
+    fn cell_pair(
+        &self,
+        a: usize,
+        b: usize,
+        h: &mut Histogram,
+        buf: &mut Vec<f64>,
+        tally: &mut (u64, u64),
+    ) {
+        let mut x = [0.0; 64];
+        let x = &mut x[..self.dim.min(64)];
+        let mut row = vec![];
+        for i in self.pts(a) {
+            let x: &[f64] = if self.dim <= 64 {
+                for (k, v) in x.iter_mut().enumerate() {
+                    *v = self.cols[k * self.n + i];
+                }
+                x
+            } else {
+                row = (0..self.dim).map(|k| self.cols[k * self.n + i]).collect();
+                &row
+            };
+            let js = if a == b {
+                i + 1..self.start[b + 1]
+            } else {
+                self.pts(b)
+            };
+            self.point_cell(x, js, b, h, buf, tally);
+        }
+    }
+
     /// Point x against the points `js` of cell b.
+    #[inline(always)]
     fn point_cell(
         &self,
         x: &[f64],
@@ -306,6 +384,7 @@ impl Grid {
     /// The distances of x to the points js, as the kernel computes them:
     /// the squares of the differences summed in the order of k (the first
     /// square is the sum's start: 0 + t*t is t*t), then the square root.
+    #[inline(always)]
     fn distances(&self, x: &[f64], js: Range<usize>, buf: &mut Vec<f64>) {
         buf.clear();
         buf.resize(js.len(), 0.0);
