@@ -164,8 +164,8 @@ impl Grid {
             w *= 2.0;
         }
         let mut m = [1; GRIDDED];
-        for k in 0..g {
-            m[k] = cells(w)[k] as usize;
+        for (mk, c) in m.iter_mut().zip(cells(w)).take(g) {
+            *mk = c as usize;
         }
         // Exactly, |x - y| < R puts x and y at most ceil(R / w) cells
         // apart; one more for the roundings of the cell's computation.

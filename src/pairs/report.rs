@@ -88,25 +88,10 @@ pub(super) fn source_name(source: &PointsFrom) -> String {
     }
 }
 
-/// The report as text. The closest distance is printed in the fewest
-/// digits that name its f64 (`{:e}`): all of them right, where 18 digits
-/// claimed more than an f64 holds.
-pub(super) fn pairs_text(r: &PairsReport) -> String {
-    let c = &r.check;
-    let p = &r.phases;
-    let v = crate::report::verdict;
-    let matrix = if !r.matrix {
-        String::new()
-    } else if c.matrix_rows_checked == 0 {
-        "; matrix computed, not written (--no-output)".into()
-    } else {
-        format!(
-            "; {} matrix rows by brute force: {}",
-            c.matrix_rows_checked,
-            v(c.matrix_ok)
-        )
-    };
-    let hist = if r.bins == 0 {
+/// The histogram's line of the text.
+fn histogram_line(r: &PairsReport) -> String {
+    let (c, v) = (&r.check, crate::report::verdict);
+    if r.bins == 0 {
         "no histogram (--bins 0)".to_string()
     } else if let Some(rmax) = r.rmax {
         format!(
@@ -125,7 +110,28 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
             r.diagonal,
             v(c.counts_ok)
         )
+    }
+}
+
+/// The report as text. The closest distance is printed in the fewest
+/// digits that name its f64 (`{:e}`): all of them right, where 18 digits
+/// claimed more than an f64 holds.
+pub(super) fn pairs_text(r: &PairsReport) -> String {
+    let c = &r.check;
+    let p = &r.phases;
+    let v = crate::report::verdict;
+    let matrix = if !r.matrix {
+        String::new()
+    } else if c.matrix_rows_checked == 0 {
+        "; matrix computed, not written (--no-output)".into()
+    } else {
+        format!(
+            "; {} matrix rows by brute force: {}",
+            c.matrix_rows_checked,
+            v(c.matrix_ok)
+        )
     };
+    let hist = histogram_line(r);
     let (how, met) = if r.algorithm == "tree" {
         (
             "nearest neighbours by a tree of boxes along a Morton curve",

@@ -449,7 +449,7 @@ fn histogram(job: &PairsPlan, shape: &Shape) -> Outcome<Option<Histogram>> {
     let scaled = r * unit;
     if !(scaled.is_normal() && (bins as f64 / scaled).is_finite()) {
         return Err(Failure::usage(format!(
-            "--rmax {r}: out of range for these points (they are met scaled by 2^{}, and R \
+            "--rmax {r:e}: out of range for these points (they are met scaled by 2^{}, and R \
              with them leaves f64's normal range or makes B / R overflow)",
             shape.scale.k
         )));
