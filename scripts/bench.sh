@@ -8,8 +8,8 @@
 #   ./scripts/bench.sh io [--quick]          result-file write bandwidth of 8192x8192:
 #                                            --io gather vs --io parallel, 2 and 4 ranks
 #   ./scripts/bench.sh pairs [--quick]       pairs' tree and ring against scipy's cKDTree (workers 1
-#                                            and 2); --rmax against Corrfunc's DD (bench_rmax.py);
-#                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked
+#                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked;
+#                                            --rmax against Corrfunc's theory DD (bench_rmax.py)
 #   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
