@@ -13,7 +13,8 @@
 #                                            --io gather vs --io parallel, 2 and 4 ranks
 #   ./scripts/bench.sh pairs [--quick]       pairs' tree and ring against scipy's cKDTree (workers 1
 #                                            and 2), 1e4-1e6 points in 2-D and 3-D, answers checked;
-#                                            64-D (2e4, 1e5): the ring against a NumPy GEMM search
+#                                            64-D (2e4, 1e5): the ring against a NumPy GEMM search;
+#                                            --rmax against Corrfunc's theory DD (bench_rmax.py)
 #   ./scripts/bench.sh patterns [--quick]    integrate, mandelbrot and pairs, 1 and 2 ranks, against
 #                                            the lessons' numba (../shared/bench/lessons, in
 #                                            a venv made on first use: target/lessons-venv)
@@ -98,6 +99,13 @@ if [[ $what == pairs ]]; then
   "$py" scripts/bench_pairs.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   # 64-D: the tiled ring against a NumPy GEMM search (issue 44, item 4).
   "$py" scripts/bench_pairs_hd.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
+  # --rmax against Corrfunc's theory DD (scripts/bench_rmax.py), from PyPI
+  # into target/corrfunc on first use (it builds with gcc and needs GSL).
+  cf=$PARSIM_ROOT/target/corrfunc
+  [[ -d $cf/Corrfunc ]] || "$py" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$cf" corrfunc wurlitzer future ||
+    { echo "bench: could not install Corrfunc (needs gcc and GSL: apt-get install libgsl-dev)" >&2; exit 1; }
+  PYTHONPATH=$cf "$py" scripts/bench_rmax.py "$PARSIM_BIN" "$(( quick ? 1 : 3 ))" $([[ $quick == 1 ]] && echo --quick)
   exit 0
 fi
 

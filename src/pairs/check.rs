@@ -24,6 +24,11 @@ pub(super) struct Combined {
     pub(super) nearest: Nearest,
     pub(super) counts: Vec<u64>,
     pub(super) closest: Option<(u64, u64, f64)>,
+    /// With `--rmax`: pairs at R or beyond (the ring counts them; the
+    /// cells leave them out, so rank 0 sets them to the pairs not binned).
+    pub(super) beyond: u64,
+    /// Pairs the cells counted in bulk (on every rank).
+    pub(super) bulk: u64,
     met: u64,
 }
 
@@ -32,16 +37,19 @@ pub(super) fn combine<C: Communicator>(
     comm: &C,
     mine: &Nearest,
     histogram: Option<&Histogram>,
-    pairs: u64,
+    (pairs, bulk): (u64, u64),
 ) -> Combined {
-    let (nearest, counts) = reduce(comm, mine, histogram);
-    let mut met = 0u64;
-    comm.all_reduce_into(&pairs, &mut met, SystemOperation::sum());
+    let (nearest, mut counts) = reduce(comm, mine, histogram);
+    let mut sums = [0u64; 2];
+    comm.all_reduce_into(&[pairs, bulk][..], &mut sums[..], SystemOperation::sum());
     Combined {
         closest: nearest.closest(),
         nearest,
+        // The last value reduced is the pairs beyond R.
+        beyond: counts.pop().unwrap_or(0),
         counts,
-        met,
+        bulk: sums[1],
+        met: sums[0],
     }
 }
 
@@ -63,7 +71,7 @@ fn reduce<C: Communicator>(
         .map(|(&j, (a, b))| if a == b { j } else { u64::MAX })
         .collect();
     let root = comm.process_at_rank(0);
-    let local = histogram.map_or(Vec::new(), |h| h.counts.clone());
+    let local = histogram.map_or(Vec::new(), |h| [&h.counts[..], &[h.beyond]].concat());
     if comm.rank() == 0 {
         let mut all = vec![0u64; n];
         root.reduce_into_root(&index[..], &mut all[..], SystemOperation::min());
@@ -96,7 +104,8 @@ pub(super) fn sample_rows(n: usize) -> Vec<usize> {
 pub(super) fn judge(points: &Points, scale: Scale, all: &Combined, histogram: bool) -> PairsCheck {
     let n = points.n as u64;
     let (unit, back) = (scale.unit(), scale.back());
-    let counts_ok = !histogram || all.counts.iter().sum::<u64>() == n * (n - 1) / 2;
+    let binned = all.counts.iter().sum::<u64>() + all.beyond;
+    let counts_ok = !histogram || binned == n * (n - 1) / 2;
     let row = |i: u64| points.row(i as usize);
     // The reported distance of (i, j) from its scaled square d: right?
     let right = |i: u64, j: u64, d: f64| {
@@ -156,6 +165,8 @@ mod tests {
             closest: nearest.closest(),
             nearest,
             counts: Vec::new(),
+            beyond: 0,
+            bulk: 0,
             met: total_pairs(points.n),
         }
     }

@@ -271,37 +271,70 @@ pub fn nearest_brute(points: &Points, i: usize, unit: f64) -> (f64, u64) {
     best
 }
 
-/// Counts of pair distances in `bins` equal bins over [0, diagonal]: a
-/// distance d goes to bin floor(d * bins / diagonal), the last bin taking
-/// the diagonal itself (and anything rounding above it).
+/// Counts of pair distances in `bins` equal bins over [0, range]: a
+/// distance d goes to bin floor(d * bins / range) (`bins / range` rounded
+/// once), the last bin taking the range itself and anything rounding
+/// above it. Without `--rmax` the range is the diagonal and every pair is
+/// binned; with `--rmax R` it is R and a pair is binned only when d < R,
+/// strictly (a pair at exactly R is beyond, as in Corrfunc's r < rmax):
+/// the others are counted in `beyond`. Both the test and the bin are
+/// non-decreasing in d, which is what lets `super::cells` count a range of
+/// distances in bulk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
     pub counts: Vec<u64>,
+    /// Pairs at distance R or more (`--rmax`; 0 without).
+    pub beyond: u64,
     scale: f64,
+    /// R (scaled), or +inf without `--rmax`.
+    limit: f64,
 }
 
 impl Histogram {
     pub fn new(bins: usize, diagonal: f64) -> Self {
         Self {
             counts: vec![0; bins],
+            beyond: 0,
             scale: if diagonal > 0.0 {
                 bins as f64 / diagonal
             } else {
                 0.0
             },
+            limit: f64::INFINITY,
         }
     }
 
+    /// Bins over [0, rmax] for the pairs at distance below `rmax` (> 0).
+    pub fn within(bins: usize, rmax: f64) -> Self {
+        Self {
+            limit: rmax,
+            ..Self::new(bins, rmax)
+        }
+    }
+
+    /// The bin of distance d, or None when d is R or beyond.
     #[inline]
-    pub fn bin(&self, d: f64) -> usize {
-        ((d * self.scale) as usize).min(self.counts.len() - 1)
+    pub fn bin(&self, d: f64) -> Option<usize> {
+        (d < self.limit).then(|| ((d * self.scale) as usize).min(self.counts.len() - 1))
+    }
+
+    /// Count one pair at distance d.
+    #[inline]
+    pub fn add(&mut self, d: f64) {
+        match self.bin(d) {
+            Some(b) => self.counts[b] += 1,
+            None => self.beyond += 1,
+        }
+    }
+
+    /// R, with `--rmax`.
+    pub fn rmax(&self) -> Option<f64> {
+        (self.limit < f64::INFINITY).then_some(self.limit)
     }
 
     /// The bins' edges (bins + 1 values).
-    pub fn edges(bins: usize, diagonal: f64) -> Vec<f64> {
-        (0..=bins)
-            .map(|k| diagonal * k as f64 / bins as f64)
-            .collect()
+    pub fn edges(bins: usize, range: f64) -> Vec<f64> {
+        (0..=bins).map(|k| range * k as f64 / bins as f64).collect()
     }
 }
 

@@ -88,6 +88,8 @@ pub(super) struct Layout<'a> {
     pub(super) all: &'a Combined,
     pub(super) nn_dist: &'a [f64],
     pub(super) diagonal: f64,
+    /// `--rmax R`: the bins are over [0, R], not the diagonal.
+    pub(super) rmax: Option<f64>,
     /// The scale the ring met the points at: `all` holds scaled squares.
     pub(super) scale: Scale,
     pub(super) source: &'a str,
@@ -107,6 +109,10 @@ impl Layout<'_> {
         write_str(&g, "source", self.source)?;
         write_num(&g, "bins", self.all.counts.len() as u64)?;
         write_num(&g, "diagonal", self.diagonal)?;
+        if let Some(r) = self.rmax {
+            write_num(&g, "rmax", r)?;
+            write_num(&g, "pairs_beyond_rmax", self.all.beyond)?;
+        }
         if let Some((i, j, d)) = self.all.closest {
             write_num(&g, "closest_i", i)?;
             write_num(&g, "closest_j", j)?;
@@ -143,7 +149,8 @@ impl Layout<'_> {
             // Scaled, then back (for k = 0 the plain bits): the diagonal
             // times a bin count, or two edges added, could overflow.
             let (s, bins) = (self.scale, self.all.counts.len());
-            let mut edges = Histogram::edges(bins, self.diagonal * s.unit());
+            let range = self.rmax.unwrap_or(self.diagonal);
+            let mut edges = Histogram::edges(bins, range * s.unit());
             let mut centres: Vec<f64> = edges.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
             s.apply_back(&mut edges);
             s.apply_back(&mut centres);

@@ -92,8 +92,7 @@ fn meet_panel(
     if let Some(h) = tally.histogram.as_deref_mut() {
         for g in 0..gn {
             for &d in &buf[g * PS + lo(g) - p0..g * PS + end - p0] {
-                let b = h.bin(d.sqrt());
-                h.counts[b] += 1;
+                h.add(d.sqrt());
             }
         }
     }

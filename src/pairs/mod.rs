@@ -10,6 +10,7 @@
 //! - [`run`]: the ring on the one driver; [`check`]: the reduction and
 //!   the checks at its end; [`layout`]: the HDF5 group; [`report`].
 
+pub mod cells;
 pub mod check;
 pub mod input;
 pub mod kernel;

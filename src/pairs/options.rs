@@ -37,6 +37,15 @@ pub struct PairsArgs {
     /// diagonal]; 0 for none (saves a square root per pair).
     #[arg(long, default_value_t = 64)]
     bins: u64,
+    /// The two-point correlation's pair counts: the --bins B bins over
+    /// [0, R] instead, for the pairs closer than R (a pair at distance d < R
+    /// in bin floor(d * B / R), the last bin taking what rounds above it; a
+    /// pair at exactly R or beyond is not binned, only counted apart). With
+    /// --algorithm tree or auto, counted over a grid of cells, in bulk where
+    /// a cell's whole range falls in one bin; with ring, pair by pair: the
+    /// same counts.
+    #[arg(long, value_name = "R")]
+    rmax: Option<f64>,
     /// How the pairs are met: `ring` meets every pair (the travelling-block
     /// ring); `tree` finds each point's nearest neighbour through a tree of
     /// boxes along a Morton curve, skipping what cannot be nearer (needs
@@ -55,6 +64,24 @@ fn size(source: &PointsFrom) -> (u64, u64) {
         PointsFrom::File(_, read) => (read.shape.n as u64, read.shape.dim as u64),
         PointsFrom::Generated { n, dim, .. } => (*n, *dim),
     }
+}
+
+/// `--rmax R`: a positive finite distance, with histogram bins, without
+/// the matrix (which needs every pair).
+fn checked_rmax(a: &PairsArgs) -> Outcome {
+    let Some(r) = a.rmax else {
+        return Ok(());
+    };
+    let why = if !(r.is_finite() && r > 0.0) {
+        "must be a positive finite distance"
+    } else if a.bins == 0 {
+        "bins the pairs closer than R: give --bins B > 0"
+    } else if a.matrix {
+        "counts the pairs closer than R, --matrix needs every pair: drop one"
+    } else {
+        return Ok(());
+    };
+    Err(Failure::usage(format!("--rmax {r}: {why}")))
 }
 
 /// `parsim pairs` in the registry.
@@ -97,6 +124,7 @@ impl Spec for Pairs {
     }
 
     fn plan(a: PairsArgs, read: Option<PointsRead>, _: &Setting) -> Outcome<PairsPlan> {
+        checked_rmax(&a)?;
         let source = match (a.points, read) {
             (Some(p), Some(read)) => {
                 PointsFrom::File(PointsFile::parse(&p).map_err(Failure::usage)?, read)
@@ -117,10 +145,10 @@ impl Spec for Pairs {
         if let PointsFrom::Generated { n, dim, .. } = source {
             checked_size(n, dim, a.matrix, "--n")?;
         }
-        if a.algorithm == Algorithm::Tree && (a.bins > 0 || a.matrix) {
+        if a.algorithm == Algorithm::Tree && ((a.bins > 0 && a.rmax.is_none()) || a.matrix) {
             return Err(Failure::usage(format!(
-                "--algorithm tree finds nearest neighbours and the closest pair only: {} needs \
-                 every pair (give --bins 0{}, or --algorithm ring)",
+                "--algorithm tree finds nearest neighbours, the closest pair and with --rmax the \
+                 pairs within R: {} needs every pair (give --bins 0{}, or --algorithm ring)",
                 if a.matrix {
                     "--matrix"
                 } else {
@@ -131,20 +159,28 @@ impl Spec for Pairs {
         }
         let (n, dim) = size(&source);
         Ok(PairsPlan {
-            algorithm: a
-                .algorithm
-                .chosen(n as usize, dim as usize, a.bins, a.matrix),
+            algorithm: a.algorithm.chosen(
+                n as usize,
+                dim as usize,
+                a.bins,
+                a.matrix,
+                a.rmax.is_some(),
+            ),
             source,
             matrix: a.matrix,
             bins: a.bins,
+            rmax: a.rmax,
             out: a.out.into_output(Self::INFO.default_output),
         })
     }
 
     fn resolved(p: &PairsPlan, s: &Setting) -> String {
         let extras = format!(
-            "{} histogram bins{}",
+            "{} histogram bins over {}{}",
             p.bins,
+            p.rmax.map_or("[0, diagonal]".into(), |r| format!(
+                "[0, R = {r:e}] (the pairs closer than R, pair by pair)"
+            )),
             if p.matrix {
                 ", the distance matrix"
             } else {
@@ -163,11 +199,18 @@ impl Spec for Pairs {
             return format!(
                 "# resolved on {ranks} ranks: {n} points in {dim}-D, algorithm tree: nearest \
                  neighbours through a tree of\n# boxes over a Morton curve, leaves of at most {leaf} points, each \
-                 rank the queries of a range of the curve;\n# about {need} of memory per rank\n\
+                 rank the queries of a range of the curve;{cells}\n# about {need} of memory per rank\n\
                  # checked when the run starts: free memory, the output file\n",
                 ranks = s.ranks,
+                cells = p.rmax.map_or(String::new(), |r| format!(
+                    "\n# and {} histogram bins over [0, R = {r:e}] of the pairs closer than R, over a \
+                     grid of cells of about R/{} (in bulk where a point's range to a cell is in one \
+                     bin), each rank a run of the cells",
+                    p.bins,
+                    super::cells::REFINE
+                )),
                 leaf = super::tree::LEAF,
-                need = crate::memory::shown(need_tree(&shape, 0)),
+                need = crate::memory::shown(need_tree(&shape, 0, p.rmax.is_some())),
             );
         }
         let block = n.div_ceil(s.ranks as u64);

@@ -39,6 +39,9 @@ pub struct PairsPlan {
     pub source: PointsFrom,
     pub matrix: bool,
     pub bins: u64,
+    /// `--rmax R`: the histogram over [0, R] of the pairs closer than R
+    /// (checked: positive, finite, with bins, without the matrix).
+    pub rmax: Option<f64>,
     /// What runs: `--algorithm`, with `auto` resolved ([`Algorithm::chosen`]).
     pub algorithm: Algorithm,
     pub out: crate::driver::Output,
@@ -72,7 +75,8 @@ pub enum Algorithm {
     Ring,
     /// Nearest neighbours through a tree of boxes along a Morton curve,
     /// pruning what cannot be nearer (`super::tree`): neighbours and the
-    /// closest pair only.
+    /// closest pair, and with `--rmax` the histogram over a grid of cells
+    /// (`super::cells`).
     Tree,
     /// [`Algorithm::chosen`] picks.
     Auto,
@@ -99,14 +103,16 @@ impl Algorithm {
     /// are asked for (`--bins 0`, no `--matrix`: the histogram and the
     /// matrix need every pair) of N >= [`TREE_FROM_N`] points in up to
     /// 3-D, or N >= [`TREE_FROM_N_HIGH`] in up to [`TREE_UP_TO_DIM`]-D;
-    /// else the ring.
-    pub fn chosen(self, n: usize, dim: usize, bins: u64, matrix: bool) -> Self {
+    /// else the ring. With `--rmax` (`within`), always the tree and its
+    /// cells (the ring is the brute force they are tested against).
+    pub fn chosen(self, n: usize, dim: usize, bins: u64, matrix: bool, within: bool) -> Self {
         let from = if dim <= 3 {
             TREE_FROM_N
         } else {
             TREE_FROM_N_HIGH
         };
         match self {
+            Self::Auto if within => Self::Tree,
             Self::Auto if bins == 0 && !matrix && n >= from && dim <= TREE_UP_TO_DIM => Self::Tree,
             Self::Auto => Self::Ring,
             a => a,
@@ -151,10 +157,16 @@ pub(super) fn checked_size(n: u64, dim: u64, matrix: bool, what: &str) -> Outcom
 
 /// Bytes each rank holds with the tree: every point twice (as read, and
 /// along the curve with their indices and keys), the boxes, the neighbour
-/// arrays and their reduction; rank 0 the points once more.
-pub(super) fn need_tree(shape: &Shape, r: usize) -> u128 {
+/// arrays and their reduction; rank 0 the points once more. With `--rmax`
+/// (`cells`) the grid too: the points again, a cell per point, and up to
+/// `cells::MAX_CELLS_PER_POINT` cells per point with their boxes.
+pub(super) fn need_tree(shape: &Shape, r: usize, cells: bool) -> u128 {
     let (n, dim) = (shape.n as u128, shape.dim as u128);
     let mut bytes = 8 * 2 * n * dim + 16 * n + 8 * 4 * dim * n.div_ceil(16) + 48 * n;
+    if cells {
+        let most = super::cells::MAX_CELLS_PER_POINT as u128 * n + 1024;
+        bytes += 8 * n * dim + 8 * n + most * 8 * (1 + 2 * dim);
+    }
     if r == 0 {
         bytes += 8 * n * dim;
     }

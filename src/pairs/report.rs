@@ -62,7 +62,15 @@ pub struct PairsReport {
     pub diagonal: f64,
     pub closest: Closest,
     pub mean_nearest_distance: f64,
+    /// Pairs binned: all of them, or with `--rmax` those closer than R.
     pub histogram_total: u64,
+    /// `--rmax R`: the bins are over [0, R].
+    pub rmax: Option<f64>,
+    /// With `--rmax`: the pairs at R or beyond (not binned).
+    pub histogram_beyond: u64,
+    /// With `--rmax` and the cells: pairs binned in bulk, without their
+    /// distance (the rest were computed one by one).
+    pub histogram_bulk: u64,
     pub check: PairsCheck,
     pub passed: bool,
     pub wall_time_s: f64,
@@ -77,6 +85,31 @@ pub(super) fn source_name(source: &PointsFrom) -> String {
     match source {
         PointsFrom::File(f, _) => f.shown(),
         PointsFrom::Generated { n, dim, seed } => format!("generated: {n} x {dim}, seed {seed}"),
+    }
+}
+
+/// The histogram's line of the text.
+fn histogram_line(r: &PairsReport) -> String {
+    let (c, v) = (&r.check, crate::report::verdict);
+    if r.bins == 0 {
+        "no histogram (--bins 0)".to_string()
+    } else if let Some(rmax) = r.rmax {
+        format!(
+            "{} pairs closer than R in {} bins over [0, {rmax:e}] ({} in bulk), {} at R or beyond: {}",
+            r.histogram_total,
+            r.bins,
+            r.histogram_bulk,
+            r.histogram_beyond,
+            v(c.counts_ok)
+        )
+    } else {
+        format!(
+            "{} pairs in {} bins over [0, {:.6e}]: {}",
+            r.histogram_total,
+            r.bins,
+            r.diagonal,
+            v(c.counts_ok)
+        )
     }
 }
 
@@ -98,17 +131,7 @@ pub(super) fn pairs_text(r: &PairsReport) -> String {
             v(c.matrix_ok)
         )
     };
-    let hist = if r.bins == 0 {
-        "no histogram (--bins 0)".to_string()
-    } else {
-        format!(
-            "{} pairs in {} bins over [0, {:.6e}]: {}",
-            r.histogram_total,
-            r.bins,
-            r.diagonal,
-            v(c.counts_ok)
-        )
-    };
+    let hist = histogram_line(r);
     let (how, met) = if r.algorithm == "tree" {
         (
             "nearest neighbours by a tree of boxes along a Morton curve",

@@ -8,16 +8,20 @@
 //! met once. Nearest neighbours and histogram counts are reduced to rank 0;
 //! with `--matrix` each rank's rows of the distance matrix are completed by
 //! one all-to-all of the transposed tiles, and rank 0 writes them strip by
-//! strip.
+//! strip. With `--rmax` and the tree, the histogram of the pairs closer
+//! than R is counted over a grid of cells (`super::cells`), every rank
+//! holding all the points and counting a run of the cells.
 //!
 //! ```text
 //! /pairs  attrs: n, dim, source, bins, diagonal, closest_i, closest_j,
-//!                closest_distance, sampled_rows, passed
+//!                closest_distance, sampled_rows, passed; with --rmax:
+//!                rmax, pairs_beyond_rmax
 //!   points            f64 [n, dim]   the points
 //!   nearest           u64 [n]        each point's nearest neighbour (ties:
 //!                                    the smaller index)
 //!   nearest_distance  f64 [n]        and its distance
 //!   histogram         u64 [bins]     pair distances in bins over [0, diagonal]
+//!                                    (--rmax R: [0, R], the pairs closer than R)
 //!   bin_edges         f64 [bins + 1]
 //!   distance          f64 [n, n]     with --matrix
 //!   point, axis, other, distance_bin  the axes (dimension scales; bins:
@@ -29,6 +33,7 @@ use std::sync::Arc;
 use mpi::datatype::{Partition, PartitionMut};
 use mpi::traits::*;
 
+use super::cells::Grid;
 use super::check::Combined;
 use super::check::{combine, judge, total_pairs};
 use super::input::{broadcast_all, load, scatter};
@@ -86,6 +91,8 @@ pub struct PairsRun<'a, C: Communicator> {
     strip: Vec<f64>,
     buf: Vec<f64>,
     pairs: u64,
+    /// Pairs the cells counted in bulk (`--rmax` with the tree).
+    bulk: u64,
     pub(super) t_compute: f64,
     pub(super) t_wait: f64,
     pub(super) t_transpose: f64,
@@ -102,9 +109,7 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
         meta: &RunMeta,
     ) -> Outcome<Self> {
         let (p, r) = (comm.size() as usize, comm.rank() as usize);
-        let Shape {
-            n, diagonal, scale, ..
-        } = shape;
+        let Shape { n, .. } = shape;
         let tree = job.algorithm == Algorithm::Tree;
         let own = block_range(n, p, r);
         let (bytes, what) = match tree {
@@ -112,8 +117,12 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
                 need(&shape, p, r, job.matrix),
                 "points, blocks and matrix rows",
             ),
-            true => (need_tree(&shape, r), "every point and the tree"),
+            true => (
+                need_tree(&shape, r, job.rmax.is_some()),
+                "every point and the tree",
+            ),
         };
+        let histogram = histogram(job, &shape)?;
         crate::par::check_memory(comm, bytes, what)?;
         let file = create_result(comm, job.out.path.as_deref(), job.out.force, meta)?;
         let (rows, held) = if tree {
@@ -137,12 +146,11 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
             held,
             step: 0,
             nearest: Nearest::new(n),
-            // Over the scaled diagonal, as the distances it bins are.
-            histogram: (job.bins > 0)
-                .then(|| Histogram::new(job.bins as usize, diagonal * scale.unit())),
+            histogram,
             strip: vec![0.0; if job.matrix { own.len() * n } else { 0 }],
             buf: Vec::new(),
             pairs: 0,
+            bulk: 0,
             t_compute: 0.0,
             t_wait: 0.0,
             t_transpose: 0.0,
@@ -204,6 +212,15 @@ impl<'a, C: Communicator> PairsRun<'a, C> {
         let tree = Tree::new(&self.rows, self.shape.dim);
         let mine = crate::partition::split_range(tree.leaves(), p, r);
         self.pairs += tree.nearest(mine, &mut self.nearest);
+        drop(tree);
+        let rmax = self.histogram.as_ref().and_then(Histogram::rmax);
+        if let (Some(h), Some(rmax)) = (self.histogram.as_mut(), rmax) {
+            // --rmax: the pairs closer than R over the grid of cells.
+            let grid = Grid::new(&self.rows, self.shape.dim, rmax);
+            let (computed, bulk) = grid.count(grid.share(p, r), h);
+            self.pairs += computed;
+            self.bulk += bulk;
+        }
         self.t_compute += mpi::time() - a;
     }
 
@@ -342,12 +359,16 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
 
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<PairsReport>> {
         let t1 = mpi::time();
-        let all = combine(
+        let mut all = combine(
             self.comm,
             &self.nearest,
             self.histogram.as_ref(),
-            self.pairs,
+            (self.pairs, self.bulk),
         );
+        if self.tree && self.comm.rank() == 0 && self.job.rmax.is_some() {
+            // The cells never meet the pairs beyond R: those not binned.
+            all.beyond = total_pairs(self.shape.n) - all.counts.iter().sum::<u64>();
+        }
         let file = self.file.take();
         let matrix = write_matrix(
             self.comm,
@@ -393,6 +414,7 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
                     all: &all,
                     nn_dist: &nn_dist,
                     diagonal: self.shape.diagonal,
+                    rmax: self.job.rmax,
                     scale: self.shape.scale,
                     source: &source,
                     units: match self.job.source {
@@ -410,6 +432,29 @@ impl<C: Communicator> Workload for PairsRun<'_, C> {
             passed,
         })
     }
+}
+
+/// The histogram a run keeps, over the scaled diagonal or R as the
+/// distances it bins are scaled; none with `--bins 0`. R scaled must stay a
+/// normal number, and B / R finite (else a one-line usage error on every
+/// rank, before the output file is touched).
+fn histogram(job: &PairsPlan, shape: &Shape) -> Outcome<Option<Histogram>> {
+    let (bins, unit) = (job.bins as usize, shape.scale.unit());
+    if bins == 0 {
+        return Ok(None);
+    }
+    let Some(r) = job.rmax else {
+        return Ok(Some(Histogram::new(bins, shape.diagonal * unit)));
+    };
+    let scaled = r * unit;
+    if !(scaled.is_normal() && (bins as f64 / scaled).is_finite()) {
+        return Err(Failure::usage(format!(
+            "--rmax {r:e}: out of range for these points (they are met scaled by 2^{}, and R \
+             with them leaves f64's normal range or makes B / R overflow)",
+            shape.scale.k
+        )));
+    }
+    Ok(Some(Histogram::within(bins, scaled)))
 }
 
 /// What rank 0 concluded at the end of the ring (empty elsewhere): the
@@ -470,6 +515,9 @@ impl<C: Communicator> PairsRun<'_, C> {
             mean_nearest_distance: nn_dist.iter().map(|d| d * scale.unit()).sum::<f64>() / n as f64
                 * scale.back(),
             histogram_total: all.counts.iter().sum(),
+            rmax: self.job.rmax,
+            histogram_beyond: all.beyond,
+            histogram_bulk: all.bulk,
             check: check.clone(),
             passed,
             wall_time_s: wall,

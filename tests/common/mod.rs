@@ -6,6 +6,7 @@
 //! being pinned to the same core.
 #![allow(dead_code)]
 
+pub mod pairsets;
 pub mod slurm;
 
 use std::path::{Path, PathBuf};

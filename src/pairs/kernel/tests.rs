@@ -227,11 +227,26 @@ fn histogram_bins_cover_zero_to_the_diagonal() {
     let h = Histogram::new(4, 2.0);
     assert_eq!(
         [0.0, 0.49, 0.5, 1.99, 2.0, 2.5].map(|d| h.bin(d)),
-        [0, 0, 1, 3, 3, 3]
+        [0, 0, 1, 3, 3, 3].map(Some)
     );
     assert_eq!(Histogram::edges(4, 2.0), vec![0.0, 0.5, 1.0, 1.5, 2.0]);
     let flat = Histogram::new(3, 0.0);
-    assert_eq!(flat.bin(0.0), 0);
+    assert_eq!(flat.bin(0.0), Some(0));
+}
+
+#[test]
+fn with_rmax_a_pair_at_r_or_beyond_is_not_binned() {
+    let mut h = Histogram::within(4, 2.0);
+    assert_eq!(
+        [0.0, 0.49, 0.5, 1.99, 2.0, 2.5].map(|d| h.bin(d)),
+        [Some(0), Some(0), Some(1), Some(3), None, None]
+    );
+    // Just below R: the last bin, however d * B / R rounds.
+    assert_eq!(h.bin(2.0f64.next_down()), Some(3));
+    for d in [0.3, 2.0, 7.0] {
+        h.add(d);
+    }
+    assert_eq!((h.counts, h.beyond), (vec![1, 0, 0, 0], 2));
 }
 
 #[test]
