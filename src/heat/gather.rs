@@ -12,7 +12,7 @@ use ndarray::s;
 use super::decomp::{Block, Decomposition};
 use super::io::HeatFile;
 use super::kernel::Field;
-use super::layout::{strips, SnapshotAt};
+use super::layout::{strips, Slab, SnapshotAt};
 use super::meta::Stamp;
 use crate::error::{Failure, Outcome};
 use crate::tags::HEAT_GATHER as TAG_GATHER;
@@ -31,18 +31,6 @@ pub trait Tiles {
     fn pack(&self, field: &Self::Field, rank: usize, region: &[Range<usize>], out: &mut [f64]);
     /// `rank`'s block of `field` for a collective write.
     fn slab<'f>(&self, field: &'f Self::Field, rank: usize) -> Slab<'f>;
-}
-
-/// A rank's block as it lies in memory and in the file: the buffer with
-/// its ghost layers (`mem_dims`, slowest axis first), the interior's
-/// corner in it (`mem_start`), its extent (`count`) and its corner in the
-/// dataset (`file_start`). Built by `super::gather::Tiles::slab`.
-pub struct Slab<'a> {
-    pub data: &'a [f64],
-    pub mem_dims: Vec<u64>,
-    pub mem_start: Vec<u64>,
-    pub count: Vec<u64>,
-    pub file_start: Vec<u64>,
 }
 
 /// Values in a strip.

@@ -13,8 +13,6 @@ use super::config::HeatConfig;
 use super::decomp::Block;
 use super::decomp3d::Block3;
 use super::kernel::Field;
-use super::kernel3d::Field3;
-use super::plan3d::Config3d;
 use crate::error::{Failure, Outcome};
 
 /// The variables an initial expression may use, in `eval_at`'s order.
@@ -64,31 +62,33 @@ pub fn fill<C: Communicator>(
     agree_finite(comm, text, bad)
 }
 
-/// Collective: [`fill`] in 3D, cell (i, j, k) at ((i + 1) dx, (j + 1) dy,
-/// (k + 1) dz).
+/// Collective: [`fill`] in 3D, cell (i, j, k) of the block at ((gi + 1)
+/// dx, (gj + 1) dy, (gk + 1) dz) for its global indices, `d` the spacing
+/// and `n` the grid's nx, ny; `set` stores a cell's value (the field's, so
+/// this file needs no 3D type).
 pub fn fill3<C: Communicator>(
     comm: &C,
-    cfg: &Config3d,
     text: &str,
     block: &Block3,
-    u: &mut Field3,
+    (d, [nx, ny]): ([f64; 3], [usize; 2]),
+    mut set: impl FnMut(usize, usize, usize, f64),
 ) -> Outcome {
     let program = compile_in(text, &VARS3)?;
     let mut bad = None;
     for (k, gk) in block.planes.clone().enumerate() {
-        let z = (gk + 1) as f64 * cfg.dz;
+        let z = (gk + 1) as f64 * d[2];
         for (j, gj) in block.rows.clone().enumerate() {
-            let y = (gj + 1) as f64 * cfg.dy;
+            let y = (gj + 1) as f64 * d[1];
             for (i, gi) in block.cols.clone().enumerate() {
-                let x = (gi + 1) as f64 * cfg.dx;
+                let x = (gi + 1) as f64 * d[0];
                 let v = program.eval_at(&[x, y, z]);
                 if !v.is_finite() && bad.is_none() {
                     let at = format!(
                         "[{gk}, {gj}, {gi}] ([z, y, x] indices; x = {x:?}, y = {y:?}, z = {z:?})"
                     );
-                    bad = Some((((gk * cfg.ny + gj) * cfg.nx + gi) as u64, at, v));
+                    bad = Some((((gk * ny + gj) * nx + gi) as u64, at, v));
                 }
-                u.set(i, j, k, v);
+                set(i, j, k, v);
             }
         }
     }

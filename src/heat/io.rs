@@ -51,13 +51,14 @@ use ndarray::{s, ArrayViewD, SliceInfoElem};
 use super::config::{HeatConfig, Wall};
 use super::decomp::Decomposition;
 use super::decomp3d::Decomposition3;
-use super::gather::Slab;
+use super::layout::Slab;
 use super::layout::{
     cache_bytes, chunk, chunked_cells, shape, strip_rows, view_name, Axis, Extras, IoMode,
     SnapshotAt, UNITS_LENGTH, UNITS_TEMPERATURE, UNITS_TIME,
 };
 use super::meta::Stamp;
 use super::plan3d::Config3d;
+use super::walls3d::WALL_OPTIONS;
 use super::xdmf::{Information, Xdmf};
 use crate::error::{Failure, Outcome};
 use crate::h5::{describe, write_list, write_num, write_str, ResultFile, RunMeta};
@@ -134,7 +135,7 @@ impl Plan<'_> {
     fn information(&self) -> Information {
         match self.problem {
             Problem::Two(cfg, _) => Information::of(cfg, self.init_sum),
-            Problem::Three(cfg, _) => super::output3d::information(cfg),
+            Problem::Three(cfg, _) => information3(cfg),
         }
     }
 
@@ -266,9 +267,7 @@ fn create_parallel<C: Communicator>(
 fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     let (cfg, decomp) = match plan.problem {
         Problem::Two(cfg, decomp) => (cfg, decomp),
-        Problem::Three(cfg, decomp) => {
-            return super::output3d::write_attributes(g, cfg, decomp, plan.steps_done)
-        }
+        Problem::Three(cfg, decomp) => return write_attributes3(g, cfg, decomp, plan.steps_done),
     };
     let steps_done = plan.steps_done;
     write_num(g, "nx", cfg.nx as u64)?;
@@ -293,6 +292,53 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     let grid = decomp.grid();
     write_list(g, "proc_grid", &[grid.px() as u64, grid.py() as u64])?;
     write_num(g, "ranks", decomp.ranks() as u64)
+}
+
+/// The attributes of `/heat` for a 3D problem: 2D's names (walls of every
+/// kind, `exact` or `source`) with `nz`, `dz`, `bc_front`, `bc_back` added,
+/// and a three-factor `proc_grid`.
+fn write_attributes3(
+    g: &hdf5::Group,
+    cfg: &Config3d,
+    decomp: &Decomposition3,
+    steps_done: u64,
+) -> hdf5::Result<()> {
+    for (name, n) in [("nx", cfg.nx), ("ny", cfg.ny), ("nz", cfg.nz)] {
+        write_num(g, name, n as u64)?;
+    }
+    for (name, v) in [("dx", cfg.dx), ("dy", cfg.dy), ("dz", cfg.dz)] {
+        write_num(g, name, v)?;
+    }
+    write_num(g, "alpha", cfg.alpha)?;
+    write_num(g, "dt", cfg.dt)?;
+    write_num(g, "steps", steps_done)?;
+    write_num(g, "time", cfg.time_label(steps_done))?;
+    write_str(g, "init", cfg.init.name())?;
+    for (side, wall) in walls(cfg) {
+        write_wall(g, &format!("bc_{side}"), wall)?;
+    }
+    let (exact, source) = (cfg.exact.as_ref(), cfg.source.as_ref());
+    write_problem(g, exact.map(|e| &e.text), source.map(|s| &s.text))?;
+    write_units(g)?;
+    write_list(g, "proc_grid", &decomp.grid().dims().map(|p| p as u64))?;
+    write_num(g, "ranks", decomp.ranks() as u64)
+}
+
+/// The six walls with the side names of their options (`bc-left` ...).
+fn walls(cfg: &Config3d) -> impl Iterator<Item = (&'static str, &Wall)> {
+    let names = WALL_OPTIONS.map(|o| o.trim_start_matches("bc-"));
+    names.into_iter().zip(cfg.walls.faces())
+}
+
+/// The problem for the XDMF sidecar, named as the attributes are.
+fn information3(cfg: &Config3d) -> Information {
+    let mut pairs = vec![("init".to_string(), cfg.init.name().to_string())];
+    for (side, wall) in walls(cfg) {
+        super::xdmf::push_wall(&mut pairs, side, wall);
+    }
+    let (exact, source) = (cfg.exact.as_ref(), cfg.source.as_ref());
+    super::xdmf::push_problem(&mut pairs, exact.map(|e| &e.text), source.map(|s| &s.text));
+    Information::new(pairs)
 }
 
 /// `exact`, or else `source`, where given (2D and 3D): the source and

@@ -582,7 +582,7 @@ mod tests {
         for text in ["x*y - sin(z)", "exp(-t)*sin(3*x)*cos(y)*z + t*x^2"] {
             let s =
                 crate::heat::source::Source::parse_in(text, &crate::heat::source::VARS3).unwrap();
-            let mut term = SourceTerm::new3(&s, &whole(&c), &u, d, c.dt);
+            let mut term = SourceTerm::new3(&s, &whole(&c), u.extents(), d, c.dt);
             term.prepare(4, 1);
             let mut want = u.clone();
             step(&u, &mut want, &st, 1, None);

@@ -201,6 +201,18 @@ pub(super) fn strips3(
         .collect()
 }
 
+/// A rank's block as it lies in memory and in the file: the buffer with
+/// its ghost layers (`mem_dims`, slowest axis first), the interior's
+/// corner in it (`mem_start`), its extent (`count`) and its corner in the
+/// dataset (`file_start`). Built by `super::gather::Tiles::slab`.
+pub struct Slab<'a> {
+    pub data: &'a [f64],
+    pub mem_dims: Vec<u64>,
+    pub mem_start: Vec<u64>,
+    pub count: Vec<u64>,
+    pub file_start: Vec<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,9 +32,10 @@
 //! - 3D (`--nz`): [`plan3d`] (the problem, its stability limit, the plan),
 //!   [`decomp3d`] (3D process grid and blocks; pure), [`kernel3d`] (the
 //!   field, the 7-point update, the sine mode's exact solutions; pure),
-//!   [`halo3d`] (the six-face exchange), [`walls3d`] (the six walls of
-//!   every kind, their ghosts' refresh; pure), [`run3d`] (the run and
-//!   report).
+//!   [`halo3d`] (the six-face exchange), [`overlap3d`] (a step, its
+//!   exchange overlapped with the inside), [`walls3d`] (the six walls of
+//!   every kind; pure), [`wallfill3d`] (their ghosts' refresh; pure),
+//!   [`output3d`] (the result file), [`run3d`] (the run and report).
 
 pub mod checkpoint;
 pub mod config;
@@ -69,6 +70,7 @@ pub mod source_term;
 pub mod step;
 pub mod sweep;
 pub mod validate;
+pub mod wallfill3d;
 pub mod walls;
 pub mod walls3d;
 pub mod xdmf;

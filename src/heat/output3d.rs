@@ -12,18 +12,16 @@ use std::path::PathBuf;
 
 use mpi::traits::*;
 
-use super::config::Wall;
 use super::decomp3d::{Block3, Decomposition3};
-use super::gather::{Slab, Tiles};
+use super::gather::Tiles;
 use super::io::{self, HeatFile, Plan, Problem};
 use super::kernel3d::Field3;
+use super::layout::Slab;
 use super::layout::{strips3, SnapshotAt};
 use super::meta::{cell_sum, Stamp};
 use super::plan3d::{Config3d, Start3d};
-use super::walls3d::WALL_OPTIONS;
-use super::xdmf::{self, Information};
 use crate::error::Outcome;
-use crate::h5::{write_list, write_num, write_str, RunMeta};
+use crate::h5::RunMeta;
 
 impl Tiles for Decomposition3 {
     type Field = Field3;
@@ -84,53 +82,6 @@ pub fn checksum_partial(u: &Field3, b: &Block3, cfg: &Config3d) -> u64 {
         }
     }
     sum
-}
-
-/// The attributes of `/heat` for a 3D problem: 2D's names (walls of every
-/// kind, `exact` or `source`) with `nz`, `dz`, `bc_front`, `bc_back` added,
-/// and a three-factor `proc_grid`.
-pub fn write_attributes(
-    g: &hdf5::Group,
-    cfg: &Config3d,
-    decomp: &Decomposition3,
-    steps_done: u64,
-) -> hdf5::Result<()> {
-    for (name, n) in [("nx", cfg.nx), ("ny", cfg.ny), ("nz", cfg.nz)] {
-        write_num(g, name, n as u64)?;
-    }
-    for (name, v) in [("dx", cfg.dx), ("dy", cfg.dy), ("dz", cfg.dz)] {
-        write_num(g, name, v)?;
-    }
-    write_num(g, "alpha", cfg.alpha)?;
-    write_num(g, "dt", cfg.dt)?;
-    write_num(g, "steps", steps_done)?;
-    write_num(g, "time", cfg.time_label(steps_done))?;
-    write_str(g, "init", cfg.init.name())?;
-    for (side, wall) in walls(cfg) {
-        io::write_wall(g, &format!("bc_{side}"), wall)?;
-    }
-    let (exact, source) = (cfg.exact.as_ref(), cfg.source.as_ref());
-    io::write_problem(g, exact.map(|e| &e.text), source.map(|s| &s.text))?;
-    io::write_units(g)?;
-    write_list(g, "proc_grid", &decomp.grid().dims().map(|p| p as u64))?;
-    write_num(g, "ranks", decomp.ranks() as u64)
-}
-
-/// The six walls with the side names of their options (`bc-left` ...).
-fn walls(cfg: &Config3d) -> impl Iterator<Item = (&'static str, &Wall)> {
-    let names = WALL_OPTIONS.map(|o| o.trim_start_matches("bc-"));
-    names.into_iter().zip(cfg.walls.faces())
-}
-
-/// The problem for the XDMF sidecar, named as the attributes are.
-pub fn information(cfg: &Config3d) -> Information {
-    let mut pairs = vec![("init".to_string(), cfg.init.name().to_string())];
-    for (side, wall) in walls(cfg) {
-        xdmf::push_wall(&mut pairs, side, wall);
-    }
-    let (exact, source) = (cfg.exact.as_ref(), cfg.source.as_ref());
-    xdmf::push_problem(&mut pairs, exact.map(|e| &e.text), source.map(|s| &s.text));
-    Information::new(pairs)
 }
 
 /// A 3D run's result file, from its opening (before any computing) to its

@@ -22,7 +22,7 @@ use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hypersl
 use mpi::raw::AsRaw;
 use mpi::traits::Communicator;
 
-use super::gather::Slab;
+use super::layout::Slab;
 
 /// Collective: create `path` (truncating it) for parallel access by `comm`.
 pub fn create_file<C: Communicator + AsRaw<Raw = mpi::ffi::MPI_Comm>>(

@@ -23,7 +23,7 @@ use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
 use super::source_term::SourceTerm;
 use super::validate::{self, values_stats, FieldStats, Rules};
-use super::walls3d::WallFill3;
+use super::wallfill3d::WallFill3;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
 use crate::error::{ExitCode, Failure, Outcome};
 use crate::h5::RunMeta;
@@ -47,7 +47,8 @@ pub fn run<C: Communicator>(
     let (cfg, block) = (&start.cfg, start.decomp.block(rank));
     let mut u = Field3::initial(cfg, &block);
     if let Init::Expr(text) = &cfg.init {
-        super::init_expr::fill3(&cart, cfg, text, &block, &mut u)?;
+        let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
+        super::init_expr::fill3(&cart, text, &block, at, |i, j, k, v| u.set(i, j, k, v))?;
     }
     let stats = stats(&cart, &u, cfg);
     let bounds = validate::bounds(&rules(cfg), &stats);
@@ -58,7 +59,7 @@ pub fn run<C: Communicator>(
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
         stencil: Stencil3::new(cfg.coefficients()),
         walls: WallFill3::new(cfg, &block),
-        source: (cfg.source.as_ref()).map(|s| SourceTerm::new3(s, &block, &u, d, cfg.dt)),
+        source: (cfg.source.as_ref()).map(|s| SourceTerm::new3(s, &block, u.extents(), d, cfg.dt)),
         cart,
         block,
         un: u.clone(),

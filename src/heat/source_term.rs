@@ -16,7 +16,6 @@ use std::ops::Range;
 use super::decomp::Block;
 use super::decomp3d::Block3;
 use super::kernel::Field;
-use super::kernel3d::Field3;
 use super::source::Source;
 use crate::expr::batch::{Arg, Batch, BLOCK};
 use crate::expr::{stage, Program};
@@ -82,10 +81,16 @@ impl SourceTerm {
         Self::over(source, xs, (ys, 1), dt)
     }
 
-    /// For a 3D `block` held in fields shaped like `u` (one ghost layer),
-    /// on a grid of spacing `d` stepped by `dt`.
-    pub fn new3(source: &Source, block: &Block3, u: &Field3, d: [f64; 3], dt: f64) -> Self {
-        let [nx, ny, nz] = u.extents();
+    /// For a 3D `block` held in fields of interior extents `[nx, ny, nz]`
+    /// (one ghost layer), on a grid of spacing `d` stepped by `dt`.
+    pub fn new3(
+        source: &Source,
+        block: &Block3,
+        extents: [usize; 3],
+        d: [f64; 3],
+        dt: f64,
+    ) -> Self {
+        let [nx, ny, nz] = extents;
         let xs = coords(block.cols.start, 1, nx + 2, d[0]);
         let ys = coords(block.rows.start, 1, ny + 2, d[1]);
         let zs = coords(block.planes.start, 1, nz + 2, d[2]);
