@@ -8,29 +8,8 @@
 
 mod common;
 
+use common::heat3d::{f, heat3d, result};
 use common::*;
-use serde_json::Value;
-
-fn f(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key} missing in {v}"))
-}
-
-/// `parsim heat` in 3D on `p` ranks with `args` and `--no-output`: its
-/// JSON report.
-fn heat3d(dir: &std::path::Path, p: usize, args: &[&str]) -> Value {
-    let mut all = vec!["heat"];
-    all.extend_from_slice(args);
-    all.push("--no-output");
-    run_json(dir, p, &all)
-}
-
-/// What must be the same bits on any decomposition: the field's checksum,
-/// the validation, the problem.
-fn result(r: &Value) -> String {
-    format!("{} {} {}", r["checksum"], r["validation"], r["config"])
-}
 
 #[test]
 fn sine_matches_its_exact_discrete_solution_on_1_to_4_ranks() {

@@ -301,6 +301,17 @@ fn heat_study_of(name: &str, problem: &str) -> PathBuf {
     dir
 }
 
+/// The row of prediction.json `p` for `ranks` ranks.
+fn prediction_row(p: &serde_json::Value, ranks: u64) -> serde_json::Value {
+    p["ranks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["p"] == ranks)
+        .unwrap_or_else(|| panic!("no row for {ranks} ranks: {p}"))
+        .clone()
+}
+
 fn predict(dir: &Path, extra: &[&str]) -> Option<std::process::Output> {
     let py = Path::new(ROOT).join(".venv/bin/python");
     if !py.exists() {
@@ -341,15 +352,7 @@ fn the_prediction_costs_heat_halos_by_the_links_they_cross() {
     let p: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
             .unwrap();
-    let at = |ranks: u64| {
-        p["ranks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["p"] == ranks)
-            .unwrap_or_else(|| panic!("no row for {ranks} ranks: {p}"))
-            .clone()
-    };
+    let at = |ranks: u64| prediction_row(&p, ranks);
     let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
     assert!(close(at(4)["comm"].as_f64().unwrap(), 100.0 * 9e-6), "{p}");
     assert!(close(at(8)["comm"].as_f64().unwrap(), 100.0 * 50e-6), "{p}");
@@ -417,15 +420,7 @@ fn the_prediction_costs_3d_halos_by_the_faces_on_the_3d_grid() {
     let p: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
             .unwrap();
-    let row = |ranks: u64| {
-        p["ranks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["p"] == ranks)
-            .unwrap_or_else(|| panic!("no row for {ranks} ranks: {p}"))
-            .clone()
-    };
+    let row = |ranks: u64| prediction_row(&p, ranks);
     let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
     assert!(
         close(row(4)["comm"].as_f64().unwrap(), 100.0 * 116.2e-6),

@@ -6,6 +6,7 @@
 //! being pinned to the same core.
 #![allow(dead_code)]
 
+pub mod heat3d;
 pub mod pairsets;
 pub mod slurm;
 
