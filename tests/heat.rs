@@ -308,14 +308,7 @@ fn continuum_error_is_second_order_in_dx() {
         assert!((t - 0.05).abs() < 1e-12, "t = {t}");
         f(&r["validation"], "continuum_rel_error")
     };
-    let (e1, e2, e3) = (err(19, 40), err(39, 160), err(79, 640));
-    for (coarse, fine) in [(e1, e2), (e2, e3)] {
-        let ratio = coarse / fine;
-        assert!(
-            (3.6..=4.4).contains(&ratio),
-            "errors {e1:e} {e2:e} {e3:e}: ratio {ratio}"
-        );
-    }
+    assert_falls_fourfold((err(19, 40), err(39, 160), err(79, 640)));
 }
 
 #[test]

@@ -158,14 +158,7 @@ fn manufactured_errors_fall_fourfold_when_dx_halves() {
         assert!((f(&r, "sim_time") - 0.05).abs() < 1e-12, "{r}");
         f(&r["validation"], "max_abs_error")
     };
-    let (e1, e2, e3) = (err(9, 15), err(19, 60), err(39, 240));
-    for (coarse, fine) in [(e1, e2), (e2, e3)] {
-        let ratio = coarse / fine;
-        assert!(
-            (3.6..=4.4).contains(&ratio),
-            "errors {e1:e} {e2:e} {e3:e}: ratio {ratio}"
-        );
-    }
+    assert_falls_fourfold((err(9, 15), err(19, 60), err(39, 240)));
 }
 
 #[test]

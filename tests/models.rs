@@ -301,6 +301,12 @@ fn heat_study_of(name: &str, problem: &str) -> PathBuf {
     dir
 }
 
+/// A successful prediction's prediction.json in `dir`.
+fn prediction(dir: &Path, out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", show(out));
+    serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap()).unwrap()
+}
+
 /// The row of prediction.json `p` for `ranks` ranks.
 fn prediction_row(p: &serde_json::Value, ranks: u64) -> serde_json::Value {
     p["ranks"]
@@ -348,10 +354,7 @@ fn the_prediction_costs_heat_halos_by_the_links_they_cross() {
     ) else {
         return;
     };
-    assert!(out.status.success(), "{}", show(&out));
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
-            .unwrap();
+    let p = prediction(&dir, &out);
     let at = |ranks: u64| prediction_row(&p, ranks);
     let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
     assert!(close(at(4)["comm"].as_f64().unwrap(), 100.0 * 9e-6), "{p}");
@@ -416,10 +419,7 @@ fn the_prediction_costs_3d_halos_by_the_faces_on_the_3d_grid() {
     ) else {
         return;
     };
-    assert!(out.status.success(), "{}", show(&out));
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("prediction.json")).unwrap())
-            .unwrap();
+    let p = prediction(&dir, &out);
     let row = |ranks: u64| prediction_row(&p, ranks);
     let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-9;
     assert!(

@@ -549,3 +549,15 @@ pub fn paraview_reads(h5: &Path) -> Option<String> {
     );
     run_python(CHECK_PARAVIEW, &[h5, npz, png])
 }
+
+/// Errors of three runs, dx halving each time: each must fall about
+/// fourfold (second order in space, dt with dx^2): 2D and 3D heat.
+pub fn assert_falls_fourfold((e1, e2, e3): (f64, f64, f64)) {
+    for (coarse, fine) in [(e1, e2), (e2, e3)] {
+        let ratio = coarse / fine;
+        assert!(
+            (3.6..=4.4).contains(&ratio),
+            "errors {e1:e} {e2:e} {e3:e}: ratio {ratio}"
+        );
+    }
+}
