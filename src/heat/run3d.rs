@@ -57,7 +57,11 @@ pub fn run<C: Communicator>(
         start,
         meta,
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
-        stencil: Stencil3::new(cfg.coefficients()),
+        stencil: Stencil3::new(cfg.coefficients()).for_fields(
+            2 * std::mem::size_of_val(u.as_slice()),
+            crate::cache::CacheShare::local().l2,
+            start.threads,
+        ),
         walls: WallFill3::new(cfg, &block),
         source: (cfg.source.as_ref()).map(|s| SourceTerm::new3(s, &block, u.extents(), d, cfg.dt)),
         cart,
