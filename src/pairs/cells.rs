@@ -310,33 +310,49 @@ impl Grid {
     #[inline(always)]
     fn count_portable(&self, cells: Range<usize>, h: &mut Histogram) -> (u64, u64) {
         let mut tally = (0, 0);
-        let mut buf = Vec::new();
+        let (mut buf, mut met) = (Vec::new(), Vec::new());
         for a in cells {
-            let na = self.pts(a).len() as u64;
-            if na == 0 {
+            if self.pts(a).is_empty() {
                 continue;
             }
-            let mut with = |b: usize, h: &mut Histogram| {
-                let nb = self.pts(b).len() as u64;
-                let (ba, bb) = (self.bx(a), self.bx(b));
-                let whole = if a == b { na * (na - 1) / 2 } else { na * nb };
-                let near = box_d2(ba, bb);
-                if whole == 0 || near > self.beyond2 {
-                    return;
-                }
-                match decide(h, near, box_far_d2(ba, bb)) {
-                    Decision::Beyond => {}
-                    Decision::Bulk(k) => {
-                        h.counts[k] += whole;
-                        tally.1 += whole;
-                    }
-                    Decision::Each => self.cell_pair(a, b, h, &mut buf, &mut tally),
-                }
-            };
-            with(a, h);
-            self.ahead(a, |b| with(b, h));
+            // The cells a meets, listed first: a closure per cell would
+            // not be compiled for AVX2 with `count_avx2`.
+            met.clear();
+            met.push(a);
+            self.ahead(a, |b| met.push(b));
+            for &b in &met {
+                self.cells_meet(a, b, h, &mut buf, &mut tally);
+            }
         }
         tally
+    }
+
+    /// Cell a against cell b (a's pairs within itself when b is a): skipped,
+    /// counted in bulk, or point by point.
+    #[inline(always)]
+    fn cells_meet(
+        &self,
+        a: usize,
+        b: usize,
+        h: &mut Histogram,
+        buf: &mut Vec<f64>,
+        tally: &mut (u64, u64),
+    ) {
+        let (na, nb) = (self.pts(a).len() as u64, self.pts(b).len() as u64);
+        let (ba, bb) = (self.bx(a), self.bx(b));
+        let whole = if a == b { na * (na - 1) / 2 } else { na * nb };
+        let near = box_d2(ba, bb);
+        if whole == 0 || near > self.beyond2 {
+            return;
+        }
+        match decide(h, near, box_far_d2(ba, bb)) {
+            Decision::Beyond => {}
+            Decision::Bulk(k) => {
+                h.counts[k] += whole;
+                tally.1 += whole;
+            }
+            Decision::Each => self.cell_pair(a, b, h, buf, tally),
+        }
     }
 
     /// Each point of cell a against cell b (its later points if b is a).
@@ -403,19 +419,31 @@ impl Grid {
             }
             Decision::Each => {
                 *computed += js.len() as u64;
-                self.distances(x, js, buf);
-                for &d in buf.iter() {
-                    h.add(d);
+                self.squares(x, js, buf);
+                // Above `beyond2` a pair is beyond R surely: no root, no
+                // bin (the cells never count the pairs beyond). The others
+                // are moved to the front first without a branch (most
+                // pairs are beyond, unpredictably: a branch per pair
+                // mispredicted often), then binned.
+                let mut m = 0;
+                for i in 0..buf.len() {
+                    let d2 = buf[i];
+                    buf[m] = d2;
+                    m += usize::from(d2 <= self.beyond2);
+                }
+                for &d2 in &buf[..m] {
+                    h.add(d2.sqrt());
                 }
             }
         }
     }
 
-    /// The distances of x to the points js, as the kernel computes them:
-    /// the squares of the differences summed in the order of k (the first
-    /// square is the sum's start: 0 + t*t is t*t), then the square root.
+    /// The squared distances of x to the points js, as the kernel computes
+    /// them: the squares of the differences summed in the order of k (the
+    /// first square is the sum's start: 0 + t*t is t*t); their roots are
+    /// the kernel's distances.
     #[inline(always)]
-    fn distances(&self, x: &[f64], js: Range<usize>, buf: &mut Vec<f64>) {
+    fn squares(&self, x: &[f64], js: Range<usize>, buf: &mut Vec<f64>) {
         buf.clear();
         buf.resize(js.len(), 0.0);
         for (k, &xk) in x.iter().enumerate() {
@@ -424,9 +452,6 @@ impl Grid {
                 let t = xk - y;
                 *d += t * t;
             }
-        }
-        for d in buf.iter_mut() {
-            *d = d.sqrt();
         }
     }
 }
