@@ -33,6 +33,11 @@ Patterns (the "pattern" of a workload's comm):
   while the held block is met: an eager block waits only for what the
   compute does not hide; a rendezvous block (EAGER_BYTES) moves only in
   the wait, so all of it counts;
+- ring with the tree (pairs' report says "algorithm": "tree"): no messages
+  in the loop (the points are broadcast to every rank before it); every
+  rank builds the tree over all N points (the report's tree_build_s, kept
+  whole) and finds the neighbours of its share of them (divided among the
+  ranks); both grow with N where a weak study grows it;
 - dispatch: one round trip of two 16-byte messages per chunk through rank
   0, asked for ahead, so a rank waits only where a round trip outlasts a
   chunk; rank 0 handles two messages per chunk, which caps the pace when
@@ -390,6 +395,8 @@ def predict(info, kind, ref, values_at, net, p):
     if pat == "halo":
         if p > 1:
             t_comm, regime = halo_term(comm, ref, values, net, p, compute)
+    elif pat == "ring" and ref["report"].get("algorithm") == "tree":
+        compute, regime = tree_compute(ref, c0, values[comm["n"]] / values_at(p0)[comm["n"]], p0 / p)
     elif pat == "ring":
         n, dim = values[comm["n"]], values[comm["dim"]]
         if p > 1:
@@ -428,6 +435,18 @@ def predict(info, kind, ref, values_at, net, p):
                          f"other {other}): the reference point leaves nothing to scale")
     return dict(p=p, nodes=net.nodes(p), compute=compute, comm=t_comm, other=other,
                 total=total, comm_phase=comm.get("phase"), regime=regime)
+
+
+def tree_compute(ref, c0, grows, share):
+    """pairs' tree on p ranks: the compute phase and the regime in words.
+    `grows`: N on p ranks over the reference's N; `share`: the reference's
+    ranks over p. The build (every rank's, over all the points) is kept
+    whole, the queries divided."""
+    build = min(c0, max(0.0, float(ref["report"].get("tree_build_s") or 0.0)))
+    compute = grows * (build + (c0 - build) * share)
+    return compute, ("tree: no messages in the loop; every rank builds it over all the points "
+                     f"({build / c0:.0%} of the reference's compute, not divided), then queries its share"
+                     if c0 > 0 else "tree: no messages in the loop")
 
 
 def grid_size(comm, values):

@@ -434,6 +434,63 @@ fn the_prediction_costs_3d_halos_by_the_faces_on_the_3d_grid() {
     assert!(row(8)["regime"].as_str().unwrap().contains("3D"), "{p}");
 }
 
+/// A pairs study of one point (1 rank: 1.0 s of compute, `report` merged
+/// into its report) for `scaling.py predict`.
+fn pairs_study(name: &str, report: serde_json::Value) -> PathBuf {
+    let dir = heat_study_for_prediction(name);
+    let study = serde_json::json!({
+        "study": "strong", "workload": "pairs", "launcher": "mpirun", "repeat": 1, "ranks": [1],
+        "info": {"name": "pairs", "phases": ["compute", "ring_wait", "transpose", "gather_io"],
+                 "rate": {"field": "pairs_per_s", "unit": "pairs/s"},
+                 "size": [{"option": "n", "weak": "sqrt"}],
+                 "comm": {"pattern": "ring", "phase": "ring_wait", "compute": "compute",
+                          "n": "n", "dim": "dim"}},
+        "host": "synthetic", "cpu": "synthetic", "cores": 4,
+    });
+    std::fs::write(dir.join("study.json"), study.to_string()).unwrap();
+    let zero = serde_json::json!({"min": 0.0, "avg": 0.0, "max": 0.0});
+    let mut rep = serde_json::json!({
+        "wall_time_s": 1.0, "pairs_per_s": 1e9,
+        "phases": {"compute": {"min": 1.0, "avg": 1.0, "max": 1.0}, "ring_wait": zero,
+                   "transpose": zero, "gather_io": zero}});
+    for (k, v) in report.as_object().unwrap() {
+        rep[k] = v.clone();
+    }
+    let row = serde_json::json!({
+        "ranks": 1, "nodes": 1, "repeat": 1, "oversubscribed": false,
+        "problem": "n 40000; dim 3; bins 0", "report": rep,
+    });
+    std::fs::write(dir.join("runs.jsonl"), format!("{row}\n")).unwrap();
+    dir
+}
+
+/// pairs' tree by hand (issue 44): no messages in the loop, the build
+/// (0.2 s of the 1.0 s, every rank's over all the points) kept whole, the
+/// queries divided: 0.2 + 0.8 / 4 = 0.4 s on 4 ranks. The ring's model on
+/// the same numbers divides all of it and adds the ring's messages.
+#[test]
+fn the_prediction_keeps_the_trees_build_whole_and_sends_nothing() {
+    let tree = serde_json::json!({"algorithm": "tree", "tree_build_s": 0.2});
+    let dir = pairs_study("predict-pairs-tree", tree);
+    let Some(out) = predict(&dir, &["--ranks", "4"]) else {
+        return;
+    };
+    let p = prediction(&dir, &out);
+    let close = |a: &serde_json::Value, b: f64| (a.as_f64().unwrap() / b - 1.0).abs() < 1e-9;
+    let row = prediction_row(&p, 4);
+    assert!(close(&row["compute"], 0.4), "{p}");
+    assert_eq!(row["comm"].as_f64(), Some(0.0), "{p}");
+    assert!(row["regime"].as_str().unwrap().contains("20%"), "{p}");
+    let dir = pairs_study(
+        "predict-pairs-ring",
+        serde_json::json!({"algorithm": "ring"}),
+    );
+    let p = prediction(&dir, &predict(&dir, &["--ranks", "4"]).unwrap());
+    let row = prediction_row(&p, 4);
+    assert!(close(&row["compute"], 0.25), "{p}");
+    assert!(row["comm"].as_f64().unwrap() > 0.0, "{p}");
+}
+
 /// `parsim pingpong` on 2 ranks of one host: a link within the node with
 /// every size measured and a fit, the echoes checked; 1 rank refused.
 #[test]

@@ -73,6 +73,12 @@ pub struct PairsReport {
     pub histogram_bulk: u64,
     pub check: PairsCheck,
     pub passed: bool,
+    /// The tree: rank 0's seconds building it (and the cells' grid), part
+    /// of its compute phase. Every rank builds them over all the points,
+    /// so this part does not shrink with more ranks (the cost model in
+    /// `scripts/costmodel.py` keeps it whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tree_build_s: Option<f64>,
     pub wall_time_s: f64,
     pub pairs_per_s: f64,
     /// Coordinate differences squared and added per second (pairs x D).
