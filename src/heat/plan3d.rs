@@ -219,7 +219,7 @@ pub fn auto_time_block3(decomp: &Decomposition3, cache: CacheShare, threads: usi
 /// The automatic 3D depth: measured at 256^3 (see `docs`/the report of
 /// issue 42), where deeper blocks recompute more of the bands' grown rows
 /// than they save in memory traffic.
-pub const AUTO_BLOCK3: usize = 4;
+pub const AUTO_BLOCK3: usize = 6;
 
 /// A 3D run as planned on `ranks` ranks.
 #[derive(Debug, Clone)]
@@ -243,8 +243,9 @@ pub struct Start3d {
     pub depth_note: Option<String>,
     /// The cache figure an automatic depth was derived from.
     pub auto: Option<crate::cache::CacheShare>,
-    /// Bytes of L2 a core has (the sweep's bands are sized from it).
-    pub l2: usize,
+    /// Bytes of cache a core can count on (L2 and its share of L3; the
+    /// sweep's bands are sized from it).
+    pub cache: usize,
 }
 
 impl Start3d {
@@ -285,7 +286,7 @@ impl Start3d {
             depth: 1,
             depth_note: None,
             auto: None,
-            l2: crate::cache::FALLBACK_L2 as usize,
+            cache: crate::cache::FALLBACK_PER_CORE as usize,
         })
     }
 
@@ -304,7 +305,7 @@ impl Start3d {
             )));
         }
         self.auto = asked.is_none().then_some(cache);
-        self.l2 = usize::try_from(cache.l2).unwrap_or(usize::MAX);
+        self.cache = usize::try_from(cache.per_core).unwrap_or(usize::MAX);
         (self.depth, self.depth_note) = match (&self.cfg, k) {
             (c, k) if k > 1 && !c.walls.are_fixed() => (1, Some(super::walls::depth_note(k))),
             (c, k) if k > 1 && c.source.is_some() => (

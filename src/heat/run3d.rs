@@ -59,7 +59,7 @@ pub fn run<C: Communicator>(
         meta,
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
         blocked: (start.depth > 1).then(|| {
-            let how = (start.threads, start.l2);
+            let how = (start.threads, start.cache);
             Blocked3::new(&start.decomp, rank, start.depth, how)
         }),
         stencil: Stencil3::new(cfg.coefficients()),

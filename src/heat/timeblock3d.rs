@@ -2,7 +2,8 @@
 //! faces, then y, then z, so edges and corners arrive too), then one
 //! sweep of `m` steps ([`super::sweep3d`]) over the block, its planes
 //! shared among threads in slabs and each slab swept in bands of rows
-//! whose rings fit in L2. MPI is called only from the calling thread.
+//! whose rings fit in a core's share of the cache (whole planes when they
+//! fit). MPI is called only from the calling thread.
 
 use mpi::traits::*;
 
@@ -17,8 +18,9 @@ pub struct Blocked3 {
     halos: [Halo3; 3],
     nb: [bool; 6],
     threads: usize,
-    /// The L2 bytes a core has (band heights are derived from it).
-    l2: usize,
+    /// The cache bytes a core can count on (band heights are derived
+    /// from it).
+    cache: usize,
     rings: Vec<Rings>,
 }
 
@@ -28,13 +30,13 @@ impl Blocked3 {
         decomp: &Decomposition3,
         rank: usize,
         depth: usize,
-        (threads, l2): (usize, usize),
+        (threads, cache): (usize, usize),
     ) -> Self {
         Self {
             halos: Halo3::deep(decomp, rank, depth),
             nb: decomp.neighbours(rank).map(|n| n.is_some()),
             threads: threads.max(1),
-            l2,
+            cache,
             rings: (0..threads.max(1)).map(|_| Rings::default()).collect(),
         }
     }
@@ -64,7 +66,7 @@ impl Blocked3 {
     fn sweep(&mut self, u: &Field3, un: &mut Field3, st: &Stencil3, m: usize) {
         let inside = u.inside();
         let (row, plane) = u.strides();
-        let h = band_rows(inside[1].len(), row, m - 1, self.l2);
+        let h = band_rows(inside[1].len(), row, m - 1, self.cache);
         let parts = self.threads.min(inside[2].len());
         let (nb, zs) = (self.nb, inside[2].clone());
         let mut rest = &mut un.as_mut_slice()[zs.start * plane..];
