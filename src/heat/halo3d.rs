@@ -1,7 +1,9 @@
 //! The 3D halo exchange: each of a block's six faces that has a neighbour
 //! sends its outermost layer of owned cells and receives the neighbour's
 //! into its ghost layer. The 7-point stencil reads no edge or corner
-//! ghosts, so faces are enough (one ghost layer, one step per exchange).
+//! ghosts, so faces are enough for one step per exchange; a time block of
+//! `g` steps exchanges `g` layers axis by axis ([`Halo3::deep`]), whose
+//! sweep does read edges and corners.
 //!
 //! Every face is packed into a contiguous buffer allocated once (a z face
 //! is contiguous rows, a y face rows a plane apart, an x face single

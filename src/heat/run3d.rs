@@ -1,8 +1,11 @@
 //! A 3D heat run on the driver: the 3D Cartesian communicator (checked
 //! against [`super::decomp3d`]), one halo exchange and one 7-point sweep a
 //! round (the insulated and expression walls refreshed before it, a
-//! source's term added in the sweep), the driver's collective checks (stop
-//! signals, blow-up) every `--check-every` steps, and the report: the
+//! source's term added in the sweep), or with `--time-block K` above 1 a
+//! K-deep exchange and a sweep of up to K steps a round
+//! ([`super::timeblock3d`]; rounds end at every check and snapshot), the
+//! driver's collective checks (stop signals, blow-up) every
+//! `--check-every` steps, and the report: the
 //! validation (the `sine` mode's exact discrete solution, `--exact`'s
 //! errors, else as 2D's: the maximum principle, the total conserved with
 //! no heat crossing a wall, finite values with a source), MLUPS, the
@@ -196,6 +199,20 @@ pub struct Execution3 {
     pub overlap: bool,
 }
 
+impl Execution3 {
+    /// "2 thread(s)/rank, time block 6 (auto: ...)", as the report says it.
+    fn shown(&self) -> String {
+        let why = match &self.time_block_note {
+            Some(note) => format!(" ({note})"),
+            None => crate::cache::auto_note(self.time_block_auto),
+        };
+        format!(
+            "{} thread(s)/rank, time block {}{why}",
+            self.threads, self.time_block
+        )
+    }
+}
+
 impl Heat3dRun<'_> {
     /// Collective: the field's checksum (see [`Heat3dReport::checksum`]).
     fn checksum(&self) -> u64 {
@@ -377,18 +394,11 @@ impl Heat3dReport {
         );
         sources_text(c, &mut s);
         let [px, py, pz] = self.proc_grid;
-        let e = &self.execution;
         let _ = writeln!(
             s,
-            "Ranks            : {} (process grid {px} x {py} x {pz}), {} thread(s)/rank, time \
-             block {}{}",
+            "Ranks            : {} (process grid {px} x {py} x {pz}), {}",
             self.run.ranks,
-            e.threads,
-            e.time_block,
-            match &e.time_block_note {
-                Some(note) => format!(" ({note})"),
-                None => crate::cache::auto_note(e.time_block_auto),
-            }
+            self.execution.shown()
         );
         self.validation.write_text(&mut s);
         let _ = writeln!(s, "Checksum         : {}", self.checksum);
