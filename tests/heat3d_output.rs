@@ -228,7 +228,10 @@ fn dry_run_names_the_output_and_3d_refuses_what_it_lacks() {
         ),
         (&["--nz", "4", "--compress", "12"], "--compress takes a deflate level from 1 to 9"),
         (&["--nz", "4", "--output", "taken.h5"], "taken.h5"),
-        (&["--nz", "4", "--time-block", "2"], "not yet available in 3D"),
+        (
+            &["--nz", "4", "--time-block", "5"],
+            "--time-block 5 needs every block at least 5 cells along each axis",
+        ),
     ];
     refuses_each(&dir, "heat", &cases);
     // A 2D run does not take a 3D result for its restart or initial field.

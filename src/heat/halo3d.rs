@@ -1,7 +1,9 @@
 //! The 3D halo exchange: each of a block's six faces that has a neighbour
 //! sends its outermost layer of owned cells and receives the neighbour's
 //! into its ghost layer. The 7-point stencil reads no edge or corner
-//! ghosts, so faces are enough (one ghost layer, one step per exchange).
+//! ghosts, so faces are enough for one step per exchange; a time block of
+//! `g` steps exchanges `g` layers axis by axis ([`Halo3::deep`]), whose
+//! sweep does read edges and corners.
 //!
 //! Every face is packed into a contiguous buffer allocated once (a z face
 //! is contiguous rows, a y face rows a plane apart, an x face single
@@ -42,29 +44,50 @@ pub struct Halo3 {
 }
 
 impl Halo3 {
-    /// The exchange of `rank`'s block of `decomp`.
+    /// The exchange of `rank`'s block of `decomp`: its six faces at once,
+    /// one layer deep.
     pub fn new(decomp: &Decomposition3, rank: usize) -> Self {
+        Self::faces(decomp, rank, 1, &[0, 1, 2], false)
+    }
+
+    /// A time block's exchange, `g` layers deep, in three rounds (run one
+    /// after the other): the x faces, then the y faces with the x ghosts
+    /// they now hold, then the z faces with both, so the edges and corners
+    /// a sweep of several steps reads arrive with them.
+    pub fn deep(decomp: &Decomposition3, rank: usize, g: usize) -> [Self; 3] {
+        [0, 1, 2].map(|axis| Self::faces(decomp, rank, g, &[axis], true))
+    }
+
+    /// The faces across `axes` with a neighbour, `g` layers deep; with
+    /// `ghosts`, the layers span the ghosts of the axes before theirs.
+    fn faces(decomp: &Decomposition3, rank: usize, g: usize, axes: &[usize], ghosts: bool) -> Self {
         let b = decomp.block(rank);
         let n = [b.nx(), b.ny(), b.nz()];
         let links = (decomp.neighbours(rank).into_iter().enumerate())
+            .filter(|(face, _)| axes.contains(&FACES[*face].0))
             .filter_map(|(face, nb)| {
                 let (axis, side) = FACES[face];
-                let layer = |ghost: bool| match (side, ghost) {
-                    (-1, false) => 1,
+                let first = |ghost: bool| match (side, ghost) {
+                    (-1, false) => g,
                     (-1, true) => 0,
                     (_, false) => n[axis],
-                    (_, true) => n[axis] + 1,
+                    (_, true) => n[axis] + g,
                 };
                 let ranges = |ghost: bool| {
-                    let mut r = n.map(|m| 1..m + 1);
-                    r[axis] = layer(ghost)..layer(ghost) + 1;
+                    let mut r: [Range<usize>; 3] =
+                        std::array::from_fn(|a| match a < axis && ghosts {
+                            true => 0..n[a] + 2 * g,
+                            false => g..g + n[a],
+                        });
+                    r[axis] = first(ghost)..first(ghost) + g;
                     r
                 };
-                let cells = n.iter().product::<usize>() / n[axis];
+                let send_at = ranges(false);
+                let cells = send_at.iter().map(|r| r.len()).product();
                 Some(Link {
                     rank: nb? as i32,
                     face,
-                    send_at: ranges(false),
+                    send_at,
                     recv_at: ranges(true),
                     send: vec![0.0; cells],
                     recv: vec![0.0; cells],

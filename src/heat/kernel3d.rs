@@ -1,8 +1,8 @@
 //! The 3D field, its initial states, the 7-point explicit update and the
 //! `sine` mode's exact solutions (pure; no MPI).
 //!
-//! The field is one buffer `[nz + 2][ny + 2][nx + 2]` (one ghost layer
-//! around the block), x fastest, so the update's inner loop runs with unit
+//! The field is one buffer `[nz + 2g][ny + 2g][nx + 2g]` (`g` ghost
+//! layers around the block: 1, or the time block's depth), x fastest, so the update's inner loop runs with unit
 //! stride along a row and reads its six neighbours from six row slices.
 
 use std::ops::Range;
@@ -12,19 +12,37 @@ use super::decomp3d::Block3;
 use super::plan3d::Config3d;
 use super::source_term::SourceTerm;
 
-/// A block of the field with one ghost layer on every face.
+/// A block of the field with `g` ghost layers on every face.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field3 {
     n: [usize; 3],
+    g: usize,
     data: Vec<f64>,
 }
 
 impl Field3 {
     pub fn zeros(nx: usize, ny: usize, nz: usize) -> Self {
+        Self::zeros_deep([nx, ny, nz], 1)
+    }
+
+    /// Zeros with `g >= 1` ghost layers (a time block's halo).
+    pub fn zeros_deep(n: [usize; 3], g: usize) -> Self {
+        assert!(g >= 1);
         Self {
-            n: [nx, ny, nz],
-            data: vec![0.0; (nx + 2) * (ny + 2) * (nz + 2)],
+            n,
+            g,
+            data: vec![0.0; n.iter().map(|m| m + 2 * g).product()],
         }
+    }
+
+    /// Ghost layers on every face.
+    pub fn ghosts(&self) -> usize {
+        self.g
+    }
+
+    /// The interior in storage indices.
+    pub fn inside(&self) -> Box3 {
+        self.n.map(|m| self.g..self.g + m)
     }
 
     /// Interior extents `[nx, ny, nz]`.
@@ -32,10 +50,10 @@ impl Field3 {
         self.n
     }
 
-    /// Elements between rows (`nx + 2`) and between planes.
+    /// Elements between rows (`nx + 2g`) and between planes.
     pub fn strides(&self) -> (usize, usize) {
-        let row = self.n[0] + 2;
-        (row, row * (self.n[1] + 2))
+        let row = self.n[0] + 2 * self.g;
+        (row, row * (self.n[1] + 2 * self.g))
     }
 
     /// Storage index of `(i, j, k)` in storage coordinates (ghosts at 0).
@@ -46,12 +64,14 @@ impl Field3 {
 
     /// Interior cell `(i, j, k)` (0-based, without ghosts).
     pub fn get(&self, i: usize, j: usize, k: usize) -> f64 {
-        self.data[self.at(i + 1, j + 1, k + 1)]
+        let g = self.g;
+        self.data[self.at(i + g, j + g, k + g)]
     }
 
     /// Set interior cell `(i, j, k)` (0-based, without ghosts).
     pub fn set(&mut self, i: usize, j: usize, k: usize, v: f64) {
-        let at = self.at(i + 1, j + 1, k + 1);
+        let g = self.g;
+        let at = self.at(i + g, j + g, k + g);
         self.data[at] = v;
     }
 
@@ -65,10 +85,10 @@ impl Field3 {
 
     /// Every interior value, x fastest, then y, then z.
     pub fn interior(&self) -> impl Iterator<Item = f64> + Clone + '_ {
-        let [nx, ny, nz] = self.n;
-        (1..=nz).flat_map(move |k| {
-            (1..=ny).flat_map(move |j| {
-                let a = self.at(1, j, k);
+        let [nx, ny, nz, g] = [self.n[0], self.n[1], self.n[2], self.g];
+        (g..nz + g).flat_map(move |k| {
+            (g..ny + g).flat_map(move |j| {
+                let a = self.at(g, j, k);
                 self.data[a..a + nx].iter().copied()
             })
         })
@@ -80,14 +100,19 @@ impl Field3 {
     /// [`super::walls3d::WallFill3`]'s). An `--init` expression is filled
     /// over it by [`super::init_expr::fill3`].
     pub fn initial(cfg: &Config3d, block: &Block3) -> Self {
+        Self::initial_deep(cfg, block, 1)
+    }
+
+    /// [`Field3::initial`] with `g` ghost layers: a wall's values in the
+    /// layer next to the block (the only one a step reads).
+    pub fn initial_deep(cfg: &Config3d, block: &Block3, g: usize) -> Self {
         let [nx, ny, nz] = [block.nx(), block.ny(), block.nz()];
-        let mut f = Self::zeros(nx, ny, nz);
+        let mut f = Self::zeros_deep([nx, ny, nz], g);
         let o = [block.cols.start, block.rows.start, block.planes.start];
         for k in 0..nz {
             for j in 0..ny {
                 for i in 0..nx {
-                    let at = f.at(i + 1, j + 1, k + 1);
-                    f.data[at] = initial_value(cfg, [o[0] + i, o[1] + j, o[2] + k]);
+                    f.set(i, j, k, initial_value(cfg, [o[0] + i, o[1] + j, o[2] + k]));
                 }
             }
         }
@@ -104,7 +129,7 @@ impl Field3 {
                 o[axis] == 0
             };
             if on_wall {
-                f.fill_face(axis, if high { f.n[axis] + 1 } else { 0 }, wall);
+                f.fill_face(axis, if high { f.n[axis] + g } else { g - 1 }, wall);
             }
         }
         f
@@ -113,7 +138,7 @@ impl Field3 {
     /// Set the whole storage layer `at` across `axis` (ghost edges
     /// included) to `v`.
     fn fill_face(&mut self, axis: usize, at: usize, v: f64) {
-        let m = self.n.map(|n| n + 2);
+        let m = self.n.map(|n| n + 2 * self.g);
         for k in 0..m[2] {
             for j in 0..m[1] {
                 for i in 0..m[0] {
@@ -344,6 +369,83 @@ fn update_box_any(
     }
 }
 
+/// Rows `ys` and columns `xs` (storage indices within a plane) of one
+/// plane into `out` (a plane, indexed as the planes), from the plane
+/// itself (`mid`), the one below and the one above (`row` elements a
+/// row): each cell [`update_box`]'s expression from the same seven
+/// values, so the same bits (a time block's sweep, `super::sweep3d`).
+pub fn update_plane(
+    out: &mut [f64],
+    planes: [&[f64]; 3],
+    row: usize,
+    (xs, ys): (Range<usize>, Range<usize>),
+    st: &Stencil3,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { update_plane_avx2(out, planes, row, (xs, ys), st) };
+        return;
+    }
+    update_plane_any(out, planes, row, (xs, ys), st);
+}
+
+/// [`update_plane_any`] compiled for AVX2 (no FMA, as [`update_box_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn update_plane_avx2(
+    out: &mut [f64],
+    planes: [&[f64]; 3],
+    row: usize,
+    at: (Range<usize>, Range<usize>),
+    st: &Stencil3,
+) {
+    update_plane_any(out, planes, row, at, st);
+}
+
+/// The `nx` cells of `p` from index `a` on, `d` more on each side.
+#[inline(always)]
+fn seg(p: &[f64], a: usize, nx: usize, d: usize) -> &[f64] {
+    &p[a - d..a + nx + d]
+}
+
+#[inline(always)]
+fn update_plane_any(
+    out: &mut [f64],
+    [below, mid, above]: [&[f64]; 3],
+    row: usize,
+    (xs, ys): (Range<usize>, Range<usize>),
+    st: &Stencil3,
+) {
+    let (i0, nx) = (xs.start, xs.len());
+    let mut j = ys.start;
+    while st.pairs && j + 1 < ys.end {
+        let (a0, a1) = (j * row + i0, (j + 1) * row + i0);
+        let (head, tail) = out.split_at_mut(a1);
+        update_row2(
+            (&mut head[a0..a0 + nx], &mut tail[..nx]),
+            [
+                seg(mid, a0 - row, nx, 0),
+                seg(mid, a0, nx, 1),
+                seg(mid, a1, nx, 1),
+                seg(mid, a1 + row, nx, 0),
+            ],
+            [seg(below, a0, nx, 0), seg(above, a0, nx, 0)],
+            [seg(below, a1, nx, 0), seg(above, a1, nx, 0)],
+            st,
+        );
+        j += 2;
+    }
+    while j < ys.end {
+        let a = j * row + i0;
+        let yz = [a - row, a + row].map(|b| seg(mid, b, nx, 0));
+        let z = [seg(below, a, nx, 0), seg(above, a, nx, 0)];
+        let centre = seg(mid, a, nx, 1);
+        update_row(&mut out[a..a + nx], centre, [yz[0], yz[1], z[0], z[1]], st);
+        j += 1;
+    }
+}
+
 /// [`update_box_any`] with a source, a row at a time: each row's `dt S`
 /// (computed for the box's columns of that row) added to its stencil
 /// values by [`update_row_plus`].
@@ -449,7 +551,7 @@ pub fn interior_box(n: [usize; 3]) -> Box3 {
 /// planes shared among `threads` scoped threads (each cell computed the
 /// same way whoever computes it), a source's term added if any.
 pub fn step(u: &Field3, un: &mut Field3, st: &Stencil3, threads: usize, source: Added) {
-    update_box(u, un, &interior_box(u.extents()), (st, source), threads);
+    update_box(u, un, &u.inside(), (st, source), threads);
 }
 
 /// Update box `b` of `u` into `un` (same shape) on `threads` scoped

@@ -69,6 +69,8 @@ pub mod source;
 pub mod source_term;
 pub mod step;
 pub mod sweep;
+pub mod sweep3d;
+pub mod timeblock3d;
 pub mod validate;
 pub mod wallfill3d;
 pub mod walls;

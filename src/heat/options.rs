@@ -146,7 +146,8 @@ pub struct HeatArgs {
     /// (with --overlap). auto: 1 for blocks whose two fields fit in the L2
     /// of the rank's cores (as the OS reports it), else up to 12, less
     /// where rows are too wide for the rings to fit in half of L2 + the
-    /// core's share of L3 (results are bitwise identical either way).
+    /// core's share of L3; in 3D 6, in bands of rows where planes are too
+    /// wide (results are bitwise identical either way).
     #[arg(
         long,
         value_name = "auto|K",

@@ -41,10 +41,10 @@ impl Tiles for Decomposition3 {
     fn pack(&self, field: &Field3, rank: usize, region: &[Range<usize>], out: &mut [f64]) {
         let b = self.block(rank);
         let d = field.as_slice();
-        let (nx, mut at) = (b.nx(), 0);
+        let (nx, g, mut at) = (b.nx(), field.ghosts(), 0);
         for k in region[0].clone() {
             for j in region[1].clone() {
-                let first = field.at(1, j - b.rows.start + 1, k - b.planes.start + 1);
+                let first = field.at(g, j - b.rows.start + g, k - b.planes.start + g);
                 out[at..at + nx].copy_from_slice(&d[first..first + nx]);
                 at += nx;
             }
@@ -54,10 +54,11 @@ impl Tiles for Decomposition3 {
     fn slab<'f>(&self, field: &'f Field3, rank: usize) -> Slab<'f> {
         let b = self.block(rank);
         let [nx, ny, nz] = field.extents().map(|n| n as u64);
+        let g = field.ghosts() as u64;
         Slab {
             data: field.as_slice(),
-            mem_dims: vec![nz + 2, ny + 2, nx + 2],
-            mem_start: vec![1, 1, 1],
+            mem_dims: vec![nz + 2 * g, ny + 2 * g, nx + 2 * g],
+            mem_start: vec![g, g, g],
             count: vec![nz, ny, nx],
             file_start: [&b.planes, &b.rows, &b.cols]
                 .map(|r| r.start as u64)

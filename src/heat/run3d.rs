@@ -1,8 +1,11 @@
 //! A 3D heat run on the driver: the 3D Cartesian communicator (checked
 //! against [`super::decomp3d`]), one halo exchange and one 7-point sweep a
 //! round (the insulated and expression walls refreshed before it, a
-//! source's term added in the sweep), the driver's collective checks (stop
-//! signals, blow-up) every `--check-every` steps, and the report: the
+//! source's term added in the sweep), or with `--time-block K` above 1 a
+//! K-deep exchange and a sweep of up to K steps a round
+//! ([`super::timeblock3d`]; rounds end at every check and snapshot), the
+//! driver's collective checks (stop signals, blow-up) every
+//! `--check-every` steps, and the report: the
 //! validation (the `sine` mode's exact discrete solution, `--exact`'s
 //! errors, else as 2D's: the maximum principle, the total conserved with
 //! no heat crossing a wall, finite values with a source), MLUPS, the
@@ -22,6 +25,7 @@ use super::overlap3d::{StepTimes3, Stepper3};
 use super::plan3d::{Config3d, Start3d};
 use super::report::{Phases, Validation};
 use super::source_term::SourceTerm;
+use super::timeblock3d::Blocked3;
 use super::validate::{self, values_stats, FieldStats, Rules};
 use super::wallfill3d::WallFill3;
 use crate::driver::{self, After, Clock, Position, Printed, Workload};
@@ -45,7 +49,7 @@ pub fn run<C: Communicator>(
     let output = Output3::open(world, start, meta)?;
     let cart = cartesian(world, &start.decomp)?;
     let (cfg, block) = (&start.cfg, start.decomp.block(rank));
-    let mut u = Field3::initial(cfg, &block);
+    let mut u = Field3::initial_deep(cfg, &block, start.depth);
     if let Init::Expr(text) = &cfg.init {
         let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
         super::init_expr::fill3(&cart, text, &block, at, |i, j, k, v| u.set(i, j, k, v))?;
@@ -57,6 +61,10 @@ pub fn run<C: Communicator>(
         start,
         meta,
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
+        blocked: (start.depth > 1).then(|| {
+            let how = (start.threads, start.cache);
+            Blocked3::new(&start.decomp, rank, start.depth, how)
+        }),
         stencil: Stencil3::new(cfg.coefficients()).for_fields(
             2 * std::mem::size_of_val(u.as_slice()),
             crate::cache::CacheShare::local().l2,
@@ -121,6 +129,8 @@ struct Heat3dRun<'a> {
     meta: &'a RunMeta,
     cart: CartesianCommunicator,
     stepper: Stepper3,
+    /// Time blocks' rounds (depth above 1), in place of `stepper`'s steps.
+    blocked: Option<Blocked3>,
     stencil: Stencil3,
     /// Insulated and expression walls, refreshed before every step.
     walls: WallFill3,
@@ -181,8 +191,30 @@ pub struct Heat3dReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct Execution3 {
     pub threads: usize,
+    /// Steps per sweep and per halo exchange (ghost depth).
     pub time_block: usize,
+    /// The cache figure an automatic time block was derived from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_auto: Option<crate::cache::CacheShare>,
+    /// Why the time block is 1 where more was asked or chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_block_note: Option<String>,
+    /// Halo exchange overlapped with the inside (time block 1 only).
     pub overlap: bool,
+}
+
+impl Execution3 {
+    /// "2 thread(s)/rank, time block 6 (auto: ...)", as the report says it.
+    fn shown(&self) -> String {
+        let why = match &self.time_block_note {
+            Some(note) => format!(" ({note})"),
+            None => crate::cache::auto_note(self.time_block_auto),
+        };
+        format!(
+            "{} thread(s)/rank, time block {}{why}",
+            self.threads, self.time_block
+        )
+    }
 }
 
 impl Heat3dRun<'_> {
@@ -285,8 +317,10 @@ impl Heat3dRun<'_> {
             proc_grid: g.dims(),
             execution: Execution3 {
                 threads: self.start.threads,
-                time_block: 1,
-                overlap: self.stepper.overlap,
+                time_block: self.start.depth,
+                time_block_auto: self.start.auto,
+                time_block_note: self.start.depth_note.clone(),
+                overlap: self.stepper.overlap && self.blocked.is_none(),
             },
             peak_memory: par::peak_memory(&self.cart),
             config: cfg.clone(),
@@ -366,8 +400,9 @@ impl Heat3dReport {
         let [px, py, pz] = self.proc_grid;
         let _ = writeln!(
             s,
-            "Ranks            : {} (process grid {px} x {py} x {pz}), {} thread(s)/rank",
-            self.run.ranks, self.execution.threads
+            "Ranks            : {} (process grid {px} x {py} x {pz}), {}",
+            self.run.ranks,
+            self.execution.shown()
         );
         self.validation.write_text(&mut s);
         let _ = writeln!(s, "Checksum         : {}", self.checksum);
@@ -448,16 +483,19 @@ impl Workload for Heat3dRun<'_> {
     }
 
     fn advance(&mut self) -> Outcome<After> {
-        if !self.walls.is_empty() {
-            self.walls.refresh(&mut self.u, self.step);
+        let end = self.round_end();
+        if let Some(blocked) = &mut self.blocked {
+            let how = (&self.stencil, (end - self.step) as usize);
+            blocked.round(
+                &self.cart,
+                (&mut self.u, &mut self.un),
+                how,
+                &mut self.times,
+            );
+            self.step = end;
+        } else {
+            self.step_once();
         }
-        if let Some(source) = &mut self.source {
-            source.prepare(self.step, 1);
-        }
-        let source = self.source.as_ref().map(|s| (s, self.step));
-        let fields = (&mut self.u, &mut self.un);
-        (self.stepper).step(&self.cart, fields, (&self.stencil, source), &mut self.times);
-        self.step += 1;
         if self.step % self.start.check_every != 0 && self.step != self.start.cfg.steps {
             return Ok(After::Continue);
         }
@@ -520,6 +558,35 @@ impl Workload for Heat3dRun<'_> {
 }
 
 impl Heat3dRun<'_> {
+    /// One plain step (time block 1): the changing walls refreshed, the
+    /// source's term prepared, the step overlapped with its exchange.
+    fn step_once(&mut self) {
+        if !self.walls.is_empty() {
+            self.walls.refresh(&mut self.u, self.step);
+        }
+        if let Some(source) = &mut self.source {
+            source.prepare(self.step, 1);
+        }
+        let source = self.source.as_ref().map(|s| (s, self.step));
+        let fields = (&mut self.u, &mut self.un);
+        (self.stepper).step(&self.cart, fields, (&self.stencil, source), &mut self.times);
+        self.step += 1;
+    }
+
+    /// The step a time block's round ends at: `depth` steps on, but no
+    /// further than the run's end or the next check or snapshot.
+    fn round_end(&self) -> u64 {
+        let next_multiple = |every: u64| (self.step / every + 1) * every;
+        let mut end = (self.start.cfg.steps)
+            .min(self.step + self.start.depth as u64)
+            .min(next_multiple(self.start.check_every));
+        let every = self.start.extras.snapshot_every;
+        if every > 0 {
+            end = end.min(next_multiple(every));
+        }
+        end
+    }
+
     /// Whether the probed planes (first, middle, last) are within the
     /// bounds: an unstable mode grows everywhere at once.
     fn probe_within(&self) -> bool {
@@ -527,10 +594,10 @@ impl Heat3dRun<'_> {
         let [lo, hi] = self.bounds;
         let mut planes = vec![0, nz / 2, nz - 1];
         planes.dedup();
-        let d = self.u.as_slice();
+        let (d, g) = (self.u.as_slice(), self.u.ghosts());
         planes.iter().all(|&k| {
             (0..ny).all(|j| {
-                let a = self.u.at(1, j + 1, k + 1);
+                let a = self.u.at(g, j + g, k + g);
                 d[a..a + nx].iter().all(|&v| v >= lo && v <= hi)
             })
         })

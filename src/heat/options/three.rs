@@ -89,6 +89,9 @@ impl HeatArgs {
         self.refuse_2d_only(s)?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
+        if let Some(k) = self.time_block.0 {
+            at_least("time-block", k as u64, 1)?;
+        }
         self.check_io()?;
         let grid = match self.proc_grid {
             None => None,
@@ -120,7 +123,8 @@ impl HeatArgs {
             exact: self.exact,
         };
         let out = self.out.into_output(super::Heat::INFO.default_output);
-        let mut start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
+        let start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
+        let mut start = start.with_time_block(self.time_block.0, s.cache)?;
         start.io = io_mode(self.io);
         start.overlap = self.overlap;
         start.extras = Extras {
@@ -161,10 +165,6 @@ impl HeatArgs {
             (
                 given("checkpoint") || self.ckpt.every() > 0 || self.ckpt.restart().is_some(),
                 "checkpointing (--checkpoint, --checkpoint-every, --restart)",
-            ),
-            (
-                self.time_block.0.is_some_and(|k| k > 1),
-                "time blocking (--time-block above 1)",
             ),
         ];
         match unsupported.iter().find(|(bad, _)| *bad) {
