@@ -221,12 +221,11 @@ fn dry_run_names_the_output_and_3d_refuses_what_it_lacks() {
         listing(&dir)
     );
     std::fs::write(dir.join("taken.h5"), "x").unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 3] = [
         (
-            &["--nz", "4", "--checkpoint-every", "5"],
-            "checkpointing (--checkpoint, --checkpoint-every, --restart) is not yet available in 3D",
+            &["--nz", "4", "--compress", "12"],
+            "--compress takes a deflate level from 1 to 9",
         ),
-        (&["--nz", "4", "--compress", "12"], "--compress takes a deflate level from 1 to 9"),
         (&["--nz", "4", "--output", "taken.h5"], "taken.h5"),
         (
             &["--nz", "4", "--time-block", "5"],
@@ -240,7 +239,7 @@ fn dry_run_names_the_output_and_3d_refuses_what_it_lacks() {
     for (args, said) in [
         (
             ["--restart", file],
-            "temperature has shape [9, 11, 13], attributes say [11, 13]",
+            "is a 3D checkpoint (nz = 9) but the run is 2D: give --nz 9 to continue it in 3D",
         ),
         (
             ["--init", file],

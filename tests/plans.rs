@@ -124,10 +124,7 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     &["--nz", "4", "--compress", "0"],
                     "--compress takes a deflate level",
                 ),
-                (
-                    &["--nz", "4", "--checkpoint-every", "2"],
-                    "checkpointing (--checkpoint, --checkpoint-every, --restart) is not yet",
-                ),
+                (&["--nz", "4", "--restart", "none.h5"], "none.h5"),
                 (
                     &["--nz", "4", "--init", "f.npy"],
                     "--init from a file is not yet available",

@@ -20,12 +20,15 @@
 use std::path::Path;
 
 use anyhow::Context;
+use mpi::traits::Communicator;
 
 use super::config::{HeatRequest, Init, Wall};
 use super::decomp::Block;
 use super::kernel::Field;
 use super::layout::SnapshotAt;
-use super::meta::{checksum, meta_checksum, snapshots_checksum, strip_sum, CheckpointMeta, Stamp};
+use super::meta::{
+    checksum, meta_checksum, snapshots_checksum, strip_sum, CheckpointMeta, Depth, Stamp,
+};
 use crate::error::{Failure, Outcome};
 
 /// A wall as a file stores it: `NAME` its value, or for another kind
@@ -76,14 +79,25 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
         target_steps: int("target_steps")?,
         checksum: int("checksum")?,
     };
+    // A 3D file: its third axis and walls (2D files have no nz).
+    let z = match file.int("nz") {
+        Ok(nz) => Some(Depth {
+            nz: nz as usize,
+            dz: num("dz")?,
+            front: wall(&file, "bc_front")?,
+            back: wall(&file, "bc_back")?,
+        }),
+        Err(_) => None,
+    };
+    let want: Vec<usize> = z.iter().map(|z| z.nz).chain([ny, nx]).collect();
     let shape = file
         .group
         .dataset("temperature")
         .map(|d| d.shape())
         .map_err(|_| file.unusable("no /heat/temperature dataset"))?;
-    if shape != [ny, nx] {
+    if shape != want {
         return Err(file.unusable(format!(
-            "temperature has shape {shape:?}, attributes say [{ny}, {nx}]"
+            "temperature has shape {shape:?}, attributes say {want:?}"
         )));
     }
     // Files written before the checksum existed have none.
@@ -95,23 +109,24 @@ pub fn read_meta(path: &Path) -> Outcome<CheckpointMeta> {
             )));
         }
     }
-    let (mut snapshots, snapshot_every) = read_snapshot_list(&file, [ny, nx])?;
-    check_snapshots(&file, &mut snapshots, snapshot_every, [ny, nx])?;
+    let (mut snapshots, snapshot_every) = read_snapshot_list(&file, &want)?;
+    check_snapshots(&file, &mut snapshots, snapshot_every, &want)?;
     Ok(CheckpointMeta {
         path: path.display().to_string(),
         problem,
         stamp,
         snapshots,
         snapshot_every,
+        z,
     })
 }
 
 /// The steps and times of a file's snapshots (none if it has no
 /// `snapshots` dataset) and their interval; refused if they do not fit
-/// the grid or each other.
+/// the grid (of `shape`, slowest axis first) or each other.
 fn read_snapshot_list(
     file: &crate::h5::RestartFile,
-    [ny, nx]: [usize; 2],
+    shape: &[usize],
 ) -> Outcome<(Vec<SnapshotAt>, u64)> {
     let Ok(field) = file.group.dataset("snapshots") else {
         return Ok((Vec::new(), 0));
@@ -125,9 +140,10 @@ fn read_snapshot_list(
     let (steps, times, every) =
         read().map_err(|_| file.unusable("snapshots without readable steps, times or interval"))?;
     let n = steps.len();
-    if field.shape() != [n, ny, nx] || times.len() != n {
+    let want: Vec<usize> = std::iter::once(n).chain(shape.iter().copied()).collect();
+    if field.shape() != want || times.len() != n {
         return Err(file.unusable(format!(
-            "snapshots have shape {:?} with {n} steps and {} times, the grid is [{ny}, {nx}]",
+            "snapshots have shape {:?} with {n} steps and {} times, the grid is {shape:?}",
             field.shape(),
             times.len()
         )));
@@ -149,7 +165,7 @@ fn check_snapshots(
     file: &crate::h5::RestartFile,
     snapshots: &mut [SnapshotAt],
     every: u64,
-    [ny, nx]: [usize; 2],
+    shape: &[usize],
 ) -> Outcome {
     let stored = file.int("snapshots_checksum").ok();
     // No snapshots: fine, unless the file says it had some (their dataset
@@ -167,15 +183,14 @@ fn check_snapshots(
         .group
         .dataset("snapshots")
         .map_err(|_| file.unusable("no snapshots dataset"))?;
-    let step = super::layout::strip_rows(nx);
+    let nx = shape.last().copied().unwrap_or(0);
     for (k, at) in snapshots.iter_mut().enumerate() {
         let mut sum = 0u64;
-        for r in (0..ny).step_by(step) {
-            let rows = r..(r + step).min(ny);
-            let strip: ndarray::Array2<f64> = field
-                .read_slice_2d(ndarray::s![k, rows.clone(), ..])
+        for region in super::layout::field_strips(shape) {
+            let strip = super::io::read_region(&field, Some(k), &region)
                 .map_err(|e| file.unusable(format!("snapshot {k} cannot be read ({e})")))?;
             let data = strip.as_slice().ok_or_else(corrupt)?;
+            let rows = super::layout::strip_rows_of(&region, shape);
             sum = sum.wrapping_add(strip_sum(data, rows, nx));
         }
         at.sum = sum;
@@ -234,15 +249,28 @@ pub fn initial_field(
         }
     }
     if let Some(m) = resume {
-        let read = read_block(Path::new(&m.path), block, &mut u)
-            .map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
-        crate::par::agree(cart, read)?;
-        if checksum(cart, &u, block, plan.cfg.nx) != m.stamp.checksum {
-            return Err(Failure::usage(format!(
-                "restart file '{}' is corrupt: its field does not match its checksum",
-                m.path
-            )));
-        }
+        let read = read_block(Path::new(&m.path), block, &mut u);
+        restored(cart, m, read, || checksum(cart, &u, block, plan.cfg.nx))?;
     }
     Ok(u)
+}
+
+/// Collective: this rank's block of the restart file `m` was read (or
+/// not: `read`), and the whole field's checksum (`sum`, collective) is
+/// the file's; a restart (2D or 3D) refuses a field changed on disk.
+pub fn restored<C: Communicator>(
+    comm: &C,
+    m: &CheckpointMeta,
+    read: anyhow::Result<()>,
+    sum: impl FnOnce() -> u64,
+) -> Outcome {
+    let read = read.map_err(|e| Failure::usage(format!("restart file '{}': {e:#}", m.path)));
+    crate::par::agree(comm, read)?;
+    if sum() != m.stamp.checksum {
+        return Err(Failure::usage(format!(
+            "restart file '{}' is corrupt: its field does not match its checksum",
+            m.path
+        )));
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use mpi::traits::*;
 
-use super::gather::{complete, gather_and_write};
+use super::gather::gather_and_write;
 use super::io::{self, Plan};
 use super::layout::Extras;
 use super::meta::Stamp;
@@ -163,24 +163,21 @@ impl HeatRun<'_> {
             snapshot_every: self.plan.extras.snapshot_every,
             ..Extras::default()
         };
-        let mut file = io::open(
-            &self.cart,
-            self.job.io,
-            || Ok(()),
-            (Some(path), "checkpoint"),
-            true,
-            &Plan {
-                problem: io::Problem::Two(&self.plan.cfg, &self.plan.decomp),
-                meta: self.meta,
-                steps_done: self.step,
-                extras: &extras,
-                snapshots: self.snapshots.len() as u64,
-                init_sum: self.plan.init_sum(),
-            },
-        )?;
+        let plan = Plan {
+            problem: io::Problem::Two(&self.plan.cfg, &self.plan.decomp),
+            meta: self.meta,
+            steps_done: self.step,
+            extras: &extras,
+            snapshots: self.snapshots.len() as u64,
+            init_sum: self.plan.init_sum(),
+        };
         let src = self.file.as_ref().and_then(|f| f.snapshot_field());
-        let which: Vec<_> = self.snapshots.iter().copied().enumerate().collect();
-        super::gather::carry_snapshots(&self.cart, &self.plan.decomp, src, &which, file.as_mut())?;
-        complete(&self.cart, &self.plan.decomp, &self.u, file, &stamp, None).map(drop)
+        super::gather::write_checkpoint(
+            &self.cart,
+            (self.job.io, path, &plan),
+            (&self.plan.decomp, &self.u),
+            (&self.snapshots, src),
+            &stamp,
+        )
     }
 }

@@ -31,6 +31,17 @@ pub trait Tiles {
     fn pack(&self, field: &Self::Field, rank: usize, region: &[Range<usize>], out: &mut [f64]);
     /// `rank`'s block of `field` for a collective write.
     fn slab<'f>(&self, field: &'f Self::Field, rank: usize) -> Slab<'f>;
+    /// A field of `rank`'s block, zero.
+    fn zeros(&self, rank: usize) -> Self::Field;
+    /// Read `rank`'s block of `ds` (a field of this grid, or snapshot
+    /// `lead` of its snapshots) into `u`'s interior.
+    fn read_into(
+        &self,
+        ds: &hdf5::Dataset,
+        lead: Option<usize>,
+        rank: usize,
+        u: &mut Self::Field,
+    ) -> anyhow::Result<()>;
 }
 
 /// Values in a strip.
@@ -67,6 +78,21 @@ impl Tiles for Decomposition {
             count: vec![ny, nx],
             file_start: vec![block.rows.start as u64, block.cols.start as u64],
         }
+    }
+
+    fn zeros(&self, rank: usize) -> Field {
+        let block = self.block(rank);
+        Field::zeros(block.nx(), block.ny())
+    }
+
+    fn read_into(
+        &self,
+        ds: &hdf5::Dataset,
+        lead: Option<usize>,
+        rank: usize,
+        u: &mut Field,
+    ) -> anyhow::Result<()> {
+        read_block(ds, lead, &self.block(rank), u)
     }
 }
 
@@ -186,14 +212,14 @@ pub fn write_snapshot<C: Communicator, T: Tiles>(
 /// snapshot dataset of another file of the same grid, open wherever `dst`
 /// is (rank 0 when gathering: it copies them strip by strip; every rank in
 /// parallel mode: each copies its own block, collectively).
-pub fn carry_snapshots<C: Communicator>(
+pub fn carry_snapshots<C: Communicator, T: Tiles>(
     comm: &C,
-    decomp: &Decomposition,
+    tiles: &T,
     src: Option<&hdf5::Dataset>,
     which: &[(usize, SnapshotAt)],
     mut dst: Option<&mut HeatFile>,
 ) -> Outcome {
-    let block = decomp.block(comm.rank() as usize);
+    let rank = comm.rank() as usize;
     for &(from, at) in which {
         let mut k = 0;
         let local = match dst.as_deref_mut() {
@@ -208,9 +234,9 @@ pub fn carry_snapshots<C: Communicator>(
             (Some(f), Some(src)) if f.parallel => {
                 // Every rank reaches the collective write, even after a
                 // failed read; the failure is agreed on afterwards.
-                let mut u = Field::zeros(block.nx(), block.ny());
-                let read = read_block(src, Some(from), &block, &mut u);
-                let written = f.write_own_block(&decomp.slab(&u, comm.rank() as usize), Some(k));
+                let mut u = tiles.zeros(rank);
+                let read = tiles.read_into(src, Some(from), rank, &mut u);
+                let written = f.write_own_block(&tiles.slab(&u, rank), Some(k));
                 read.and(written)
             }
             (Some(f), Some(src)) => f.copy_snapshot(src, from, k),
@@ -275,4 +301,52 @@ pub fn finish<C: Communicator>(
     };
     crate::par::agree(comm, done.as_ref().map(|_| ()).map_err(Clone::clone))?;
     done
+}
+
+/// Collective: copy the restart file `m`'s snapshots taken before the
+/// restart into the result file `file` (open on rank 0, or on every rank
+/// in parallel mode), when it keeps snapshots (`every` > 0), so a resumed
+/// run's result holds every snapshot an uninterrupted one would (2D and
+/// 3D). The snapshots carried.
+pub fn carry_from_restart<C: Communicator, T: Tiles>(
+    comm: &C,
+    tiles: &T,
+    m: &super::meta::CheckpointMeta,
+    every: u64,
+    file: Option<&mut HeatFile>,
+) -> Outcome<Vec<SnapshotAt>> {
+    let which: Vec<(usize, SnapshotAt)> = m.snapshots_before_restart().collect();
+    if every == 0 || which.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Open where the result file is; every rank learns whether it could be.
+    let mut src = None;
+    let local = match &file {
+        Some(_) => hdf5::File::open(&m.path)
+            .and_then(|f| f.dataset("heat/snapshots"))
+            .map(|ds| src = Some(ds))
+            .map_err(|e| Failure::usage(format!("restart file '{}': {e}", m.path))),
+        None => Ok(()),
+    };
+    crate::par::agree(comm, local)?;
+    carry_snapshots(comm, tiles, src.as_ref(), &which, file)?;
+    Ok(which.into_iter().map(|(_, at)| at).collect())
+}
+
+/// Collective: write a checkpoint laid out as `plan` says (its problem at
+/// the step reached, a temporary file renamed into place when complete):
+/// the snapshots `taken` so far, copied from `src` (the result file's
+/// snapshots, where it is open), then `field`, stamped with `stamp`. A
+/// restart carries the snapshots into its result. 2D and 3D.
+pub fn write_checkpoint<C: Communicator, T: Tiles>(
+    comm: &C,
+    (io, path, plan): (super::layout::IoMode, &std::path::Path, &super::io::Plan),
+    (tiles, field): (&T, &T::Field),
+    (taken, src): (&[SnapshotAt], Option<&hdf5::Dataset>),
+    stamp: &Stamp,
+) -> Outcome {
+    let mut file = super::io::open(comm, io, || Ok(()), (Some(path), "checkpoint"), true, plan)?;
+    let which: Vec<_> = taken.iter().copied().enumerate().collect();
+    carry_snapshots(comm, tiles, src, &which, file.as_mut())?;
+    complete(comm, tiles, field, file, stamp, None).map(drop)
 }

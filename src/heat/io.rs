@@ -53,8 +53,8 @@ use super::decomp::Decomposition;
 use super::decomp3d::Decomposition3;
 use super::layout::Slab;
 use super::layout::{
-    cache_bytes, chunk, chunked_cells, shape, strip_rows, view_name, Axis, Extras, IoMode,
-    SnapshotAt, UNITS_LENGTH, UNITS_TEMPERATURE, UNITS_TIME,
+    cache_bytes, chunk, chunked_cells, shape, view_name, Axis, Extras, IoMode, SnapshotAt,
+    UNITS_LENGTH, UNITS_TEMPERATURE, UNITS_TIME,
 };
 use super::meta::Stamp;
 use super::plan3d::Config3d;
@@ -415,6 +415,17 @@ fn hyperslab(lead: Option<usize>, region: &[Range<usize>]) -> hdf5::Result<hdf5:
     Ok(parts.into())
 }
 
+/// Read `region` (global ranges, slowest axis first) of `ds`, in slice
+/// `lead` of a leading time axis if given: a strip or a block of a 2D or
+/// 3D field.
+pub(super) fn read_region(
+    ds: &hdf5::Dataset,
+    lead: Option<usize>,
+    region: &[Range<usize>],
+) -> hdf5::Result<ndarray::ArrayD<f64>> {
+    ds.read_slice(hyperslab(lead, region)?)
+}
+
 /// Snapshot `k` whole: its index, then every axis in full.
 fn whole_snapshot(k: usize, ndim: usize) -> hdf5::Result<hdf5::Hyperslab> {
     let full = SliceInfoElem::Slice {
@@ -649,24 +660,21 @@ impl HeatFile {
     }
 
     /// Rank 0 (gather mode): copy snapshot `from` of `src` (a dataset of
-    /// the same grid) into this file's snapshot `to`, strip by strip.
+    /// the same grid, 2D or 3D) into this file's snapshot `to`, strip by
+    /// strip.
     pub(super) fn copy_snapshot(
         &self,
         src: &hdf5::Dataset,
         from: usize,
         to: usize,
     ) -> anyhow::Result<()> {
-        let (ny, nx) = (self.temperature.shape()[0], self.temperature.shape()[1]);
-        let step = strip_rows(nx);
-        for r in (0..ny).step_by(step) {
-            let rows = r..(r + step).min(ny);
-            let strip: ndarray::Array2<f64> = src
-                .read_slice_2d(s![from, rows.clone(), ..])
+        for region in super::layout::field_strips(&self.temperature.shape()) {
+            let strip = read_region(src, Some(from), &region)
                 .with_context(|| format!("cannot read snapshot {from} of {}", src.name()))?;
             let data = strip
                 .as_slice()
                 .context("a strip read back not contiguous")?;
-            self.write_strip(Some(to), &[rows, 0..nx], data)?;
+            self.write_strip(Some(to), &region, data)?;
         }
         Ok(())
     }

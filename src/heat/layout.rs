@@ -201,6 +201,49 @@ pub(super) fn strips3(
         .collect()
 }
 
+/// The strips of a whole field of `shape` (slowest axis first, 2D or
+/// 3D), as global ranges: 2D's rows ([`strip_rows`]), 3D's
+/// [`strips3`]. Each lies contiguous in the field's row-major order, so
+/// reading and checking a stored field strip by strip works for both.
+pub(super) fn field_strips(shape: &[usize]) -> Vec<Vec<Range<usize>>> {
+    match *shape {
+        [ny, nx] => {
+            let step = strip_rows(nx);
+            (0..ny)
+                .step_by(step)
+                .map(|r| vec![r..(r + step).min(ny), 0..nx])
+                .collect()
+        }
+        [nz, ny, nx] => strips3(0..nz, 0..ny, 0..nx)
+            .into_iter()
+            .map(Vec::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The rows (of the last axis, counted over the whole field of `shape`:
+/// `k ny + j` in 3D) a strip of [`field_strips`] holds: what
+/// `super::meta::strip_sum` indexes its cells by.
+pub(super) fn strip_rows_of(region: &[Range<usize>], shape: &[usize]) -> Range<usize> {
+    let Some((_, lead)) = region.split_last() else {
+        return 0..0;
+    };
+    let first = (lead.iter().zip(shape)).fold(0, |at, (r, n)| at * n + r.start);
+    let count: usize = lead.iter().map(|r| r.len()).product();
+    first..first + count
+}
+
+/// Snapshots a result file holds when snapshots are taken `every` steps
+/// (0: none) from step `from` to `to`, besides `carried` ones a restart
+/// brings from before `from`.
+pub fn snapshot_count(every: u64, (from, to): (u64, u64), carried: usize) -> u64 {
+    if every == 0 {
+        return 0;
+    }
+    carried as u64 + to / every - from.div_ceil(every) + 1
+}
+
 /// A rank's block as it lies in memory and in the file: the buffer with
 /// its ghost layers (`mem_dims`, slowest axis first), the interior's
 /// corner in it (`mem_start`), its extent (`count`) and its corner in the
@@ -242,6 +285,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn field_strips_cover_the_field_in_row_major_order() {
+        for shape in [vec![5, 7], vec![4, 3, 6], vec![2, 3, STRIP_CELLS / 2]] {
+            let (nx, mut next) = (*shape.last().unwrap(), 0);
+            for region in field_strips(&shape) {
+                assert_eq!(region.last().unwrap(), &(0..nx), "whole rows");
+                let rows = strip_rows_of(&region, &shape);
+                let cells: usize = region.iter().map(|r| r.len()).product();
+                assert_eq!((rows.start, rows.len() * nx), (next, cells), "{region:?}");
+                next = rows.end;
+            }
+            assert_eq!(next * nx, shape.iter().product::<usize>());
+        }
+        assert_eq!(snapshot_count(0, (0, 100), 3), 0);
+        assert_eq!(snapshot_count(10, (0, 100), 0), 11);
+        assert_eq!(snapshot_count(10, (25, 100), 3), 11);
+        assert_eq!(snapshot_count(10, (30, 100), 3), 11);
     }
 
     #[test]

@@ -37,6 +37,29 @@ pub struct CheckpointMeta {
     /// they were asked at (0: none).
     pub snapshots: Vec<SnapshotAt>,
     pub snapshot_every: u64,
+    /// A 3D file's third axis (`None`: a 2D file).
+    pub z: Option<Depth>,
+}
+
+/// What a 3D file holds besides a 2D one's problem: the third axis and
+/// its two walls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Depth {
+    pub nz: usize,
+    pub dz: f64,
+    pub front: Wall,
+    pub back: Wall,
+}
+
+/// The third axis as a 3D run asks for it (`None`: not given): `--nz`,
+/// `--dz`, `--bc-front`, `--bc-back`, `--bc-z periodic`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DepthRequest {
+    pub nz: Option<usize>,
+    pub dz: Option<f64>,
+    pub front: Option<Wall>,
+    pub back: Option<Wall>,
+    pub periodic: bool,
 }
 
 impl CheckpointMeta {
@@ -51,6 +74,52 @@ impl CheckpointMeta {
     /// every option given explicitly must agree with them, and `--steps`
     /// (the total, counted from the start of the original run) may change.
     pub fn merge(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
+        if let Some(z) = &self.z {
+            return Err(Failure::usage(format!(
+                "restart file '{}' is a 3D checkpoint (nz = {}) but the run is 2D: give --nz {} \
+                 to continue it in 3D",
+                self.path, z.nz, z.nz
+            )));
+        }
+        self.merge_plane(req)
+    }
+
+    /// A 3D run's [`Self::merge`]: the plane's request (x and y, and all
+    /// but the third axis) as 2D merges it, and the third axis `z`, each
+    /// given value as the checkpoint has it. A 2D file is refused.
+    pub fn merge3(&self, req: &HeatRequest, z: &DepthRequest) -> Outcome<(HeatRequest, Depth)> {
+        let Some(kept) = &self.z else {
+            let (nx, ny) = (self.problem.nx, self.problem.ny);
+            let (nx, ny) = (nx.unwrap_or(0), ny.unwrap_or(0));
+            return Err(Failure::usage(format!(
+                "restart file '{}' is a 2D checkpoint ([ny, nx] = [{ny}, {nx}]) but the run is 3D \
+                 (--nz): leave out --nz to continue it in 2D",
+                self.path
+            )));
+        };
+        if let Some(nz) = z.nz.filter(|&n| n != kept.nz) {
+            return Err(self.contradiction("nz", nz.to_string(), kept.nz.to_string()));
+        }
+        if let Some(dz) = z.dz.filter(|&d| d != kept.dz) {
+            return Err(self.contradiction("dz", dz.to_string(), kept.dz.to_string()));
+        }
+        for (name, given, kept) in [
+            ("bc-front", &z.front, &kept.front),
+            ("bc-back", &z.back, &kept.back),
+        ] {
+            if let Some(given) = given.as_ref().filter(|&g| g != kept) {
+                return Err(self.contradiction(name, given.to_string(), kept.to_string()));
+            }
+        }
+        if z.periodic && kept.front != Wall::Periodic {
+            return Err(self.contradiction("bc-z", "periodic".into(), "not periodic".into()));
+        }
+        Ok((self.merge_plane(req)?, kept.clone()))
+    }
+
+    /// [`Self::merge`] of the plane's values, whatever the file's
+    /// dimensions.
+    fn merge_plane(&self, req: &HeatRequest) -> Outcome<HeatRequest> {
         let stored = &self.problem;
         macro_rules! same {
             ($field:ident, $name:literal, $show:expr) => {
@@ -296,6 +365,7 @@ mod tests {
             },
             snapshots: Vec::new(),
             snapshot_every: 0,
+            z: None,
         }
     }
 
@@ -329,6 +399,74 @@ mod tests {
             let err = m.merge(&req).unwrap_err();
             assert!(err.message.contains(field), "{field}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn merge3_takes_the_third_axis_and_refuses_other_dimensions() {
+        let flat = meta();
+        let err = flat.merge3(&HeatRequest::default(), &DepthRequest::default());
+        assert!(err
+            .unwrap_err()
+            .message
+            .contains("is a 2D checkpoint ([ny, nx] = [20, 30])"));
+        let mut m = meta();
+        m.z = Some(Depth {
+            nz: 9,
+            dz: 0.02,
+            front: Wall::Value(35.0),
+            back: Wall::Insulated,
+        });
+        let err = m.merge(&HeatRequest::default()).unwrap_err();
+        assert!(err
+            .message
+            .contains("is a 3D checkpoint (nz = 9) but the run is 2D: give --nz 9"));
+        let (plane, z) = m
+            .merge3(&HeatRequest::default(), &DepthRequest::default())
+            .unwrap();
+        assert_eq!(
+            (plane.nx, z.nz, z.dz, z.back),
+            (Some(30), 9, 0.02, Wall::Insulated)
+        );
+        let same = DepthRequest {
+            nz: Some(9),
+            back: Some(Wall::Insulated),
+            ..DepthRequest::default()
+        };
+        assert!(m.merge3(&HeatRequest::default(), &same).is_ok());
+        type Change = fn(&mut DepthRequest);
+        let cases: [(Change, &str); 5] = [
+            (
+                |z| z.nz = Some(8),
+                "--nz 8 contradicts the checkpoint 'c.h5' (nz = 9)",
+            ),
+            (|z| z.dz = Some(0.01), "--dz 0.01 contradicts"),
+            (
+                |z| z.front = Some(Wall::Value(1.0)),
+                "--bc-front 1 contradicts",
+            ),
+            (
+                |z| z.back = Some(Wall::Value(1.0)),
+                "--bc-back 1 contradicts",
+            ),
+            (|z| z.periodic = true, "--bc-z periodic contradicts"),
+        ];
+        for (change, said) in cases {
+            let mut z = DepthRequest::default();
+            change(&mut z);
+            let err = m.merge3(&HeatRequest::default(), &z).unwrap_err();
+            assert!(err.message.contains(said), "{said}: {}", err.message);
+        }
+        // The plane's values are checked as in 2D.
+        let req = HeatRequest {
+            nx: Some(31),
+            ..HeatRequest::default()
+        };
+        let err = m.merge3(&req, &DepthRequest::default()).unwrap_err();
+        assert!(
+            err.message.contains("--nx 31 contradicts"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

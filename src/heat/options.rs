@@ -324,15 +324,18 @@ impl Spec for Heat {
 
     fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
         if a.z.nz.is_some() {
-            // 3D reads no file yet (its plan refuses --restart and --init FILE).
-            return Ok(HeatInputs::default());
+            // 3D reads no initial field (its plan refuses --init FILE).
+            return HeatInputs::read(a.ckpt.restart(), None);
         }
         HeatInputs::read(a.ckpt.restart(), a.init.as_deref())
     }
 
     fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatKind> {
         if a.z.nz.is_some() {
-            return a.into_start3d(s).map(|t| HeatKind::Three(Box::new(t)));
+            let resume = inputs.restart;
+            return a
+                .into_start3d(s, resume)
+                .map(|t| HeatKind::Three(Box::new(t)));
         }
         let mut job = a.into_job()?;
         inputs.complete(&mut job.request)?;
@@ -382,8 +385,12 @@ impl Spec for Heat {
     }
 
     fn reads(p: &HeatKind) -> Vec<(&'static str, std::path::PathBuf)> {
-        let HeatKind::Two(p) = p else {
-            return Vec::new();
+        let p = match p {
+            HeatKind::Two(p) => p,
+            HeatKind::Three(t) => {
+                let restart = t.checkpointing.restart.clone();
+                return restart.map(|r| ("--restart", r)).into_iter().collect();
+            }
         };
         let restart = p.job.checkpointing.restart.clone();
         let init = p.job.request.init.as_ref().and_then(Init::file);
@@ -398,23 +405,9 @@ impl Spec for Heat {
     fn writes(p: &HeatKind) -> Vec<(&'static str, std::path::PathBuf)> {
         let p = match p {
             HeatKind::Two(p) => p,
-            HeatKind::Three(t) => {
-                let xdmf = t.extras.xdmf.clone();
-                return xdmf
-                    .map(|x| ("the result's XDMF sidecar", x))
-                    .into_iter()
-                    .collect();
-            }
+            HeatKind::Three(t) => return writes_beside(&t.checkpointing, &t.extras),
         };
-        let mut w = vec![("--checkpoint", p.job.checkpointing.path.clone())];
-        w.extend(
-            p.job
-                .extras
-                .xdmf
-                .clone()
-                .map(|x| ("the result's XDMF sidecar", x)),
-        );
-        w
+        writes_beside(&p.job.checkpointing, &p.job.extras)
     }
 
     fn run<C: Communicator>(w: &C, h: &HeatKind, meta: &RunMeta, stop: &StopSignal) -> Outcome {
@@ -427,6 +420,17 @@ impl Spec for Heat {
         }
         super::refine::run(w, &h.grids, meta, stop)
     }
+}
+
+/// What a heat run writes besides its result (2D and 3D): the checkpoint
+/// and the result's XDMF sidecar.
+fn writes_beside(
+    ckpt: &crate::driver::Checkpointing,
+    extras: &Extras,
+) -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut w = vec![("--checkpoint", ckpt.path.clone())];
+    w.extend((extras.xdmf.clone()).map(|x| ("the result's XDMF sidecar", x)));
+    w
 }
 
 /// `--refine K`: the start of each of the K grids (coarsest first, the

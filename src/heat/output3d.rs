@@ -10,14 +10,15 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use mpi::traits::*;
 
 use super::decomp3d::{Block3, Decomposition3};
-use super::gather::Tiles;
+use super::gather::{carry_from_restart, write_checkpoint, Tiles};
 use super::io::{self, HeatFile, Plan, Problem};
 use super::kernel3d::Field3;
 use super::layout::Slab;
-use super::layout::{strips3, SnapshotAt};
+use super::layout::{snapshot_count, strips3, Extras, SnapshotAt};
 use super::meta::{cell_sum, Stamp};
 use super::plan3d::{Config3d, Start3d};
 use crate::error::Outcome;
@@ -65,6 +66,33 @@ impl Tiles for Decomposition3 {
                 .to_vec(),
         }
     }
+
+    fn zeros(&self, rank: usize) -> Field3 {
+        let b = self.block(rank);
+        Field3::zeros(b.nx(), b.ny(), b.nz())
+    }
+
+    fn read_into(
+        &self,
+        ds: &hdf5::Dataset,
+        lead: Option<usize>,
+        rank: usize,
+        u: &mut Field3,
+    ) -> anyhow::Result<()> {
+        let b = self.block(rank);
+        let region = [b.planes.clone(), b.rows.clone(), b.cols.clone()];
+        let data = io::read_region(ds, lead, &region)
+            .with_context(|| format!("cannot read a block of {}", ds.name()))?;
+        let mut values = data.iter();
+        for k in 0..b.nz() {
+            for j in 0..b.ny() {
+                for i in 0..b.nx() {
+                    u.set(i, j, k, *values.next().context("a block read back short")?);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// This rank's part of the field's checksum: each cell's bits mixed with
@@ -86,12 +114,16 @@ pub fn checksum_partial(u: &Field3, b: &Block3, cfg: &Config3d) -> u64 {
 }
 
 /// A 3D run's result file, from its opening (before any computing) to its
-/// end, and the snapshots taken on the way.
+/// end, the snapshots taken on the way (or carried from a restart), and
+/// its checkpoints.
 pub struct Output3 {
     /// Where the file is open (rank 0 gathering, every rank in parallel).
     file: Option<HeatFile>,
     every: u64,
+    /// The snapshots in the file: carried from the restart, then taken.
     snapshots: Vec<SnapshotAt>,
+    /// Rank 0: the checkpoint path, held for the whole run.
+    _claim: Option<crate::output::CheckpointClaim>,
     /// Seconds in snapshots and in writing the final field.
     pub seconds: f64,
     /// The result's path, once written (rank 0).
@@ -99,16 +131,23 @@ pub struct Output3 {
 }
 
 impl Output3 {
-    /// Collective: reserve and lay out the result file of `start`, if it
-    /// has one; every rank learns the outcome before anyone computes.
+    /// Collective: claim the checkpoint's path (rank 0), reserve and lay
+    /// out the result file of `start`, if it has one; every rank learns
+    /// the outcome before anyone computes.
     pub fn open<C: Communicator>(world: &C, start: &Start3d, meta: &RunMeta) -> Outcome<Self> {
         let (cfg, every) = (&start.cfg, start.extras.snapshot_every);
-        let snapshots = cfg.steps.checked_div(every).map_or(0, |n| n + 1);
+        let resume = start.resume.as_ref();
+        let carried = resume.map_or(0, |m| m.snapshots_before_restart().count());
+        let snapshots = snapshot_count(every, (start.start_step(), cfg.steps), carried);
         let out = &start.out;
+        let mut claim = None;
         let file = io::open(
             world,
             start.io,
-            || Ok(()),
+            || {
+                claim = Some(start.checkpointing.reserve(out.force)?);
+                Ok(())
+            },
             (out.path.as_deref(), "output"),
             out.force,
             &Plan {
@@ -124,9 +163,55 @@ impl Output3 {
             file,
             every: if out.path.is_some() { every } else { 0 },
             snapshots: Vec::new(),
+            _claim: claim,
             seconds: 0.0,
             written: None,
         })
+    }
+
+    /// Collective: copy the restart file's snapshots taken before the
+    /// restart into the result file, if `start` restarts.
+    pub fn carry<C: Communicator>(&mut self, comm: &C, start: &Start3d) -> Outcome {
+        let Some(m) = &start.resume else {
+            return Ok(());
+        };
+        let a = mpi::time();
+        let carried = carry_from_restart(comm, &start.decomp, m, self.every, self.file.as_mut())?;
+        self.snapshots.extend(carried);
+        self.seconds += mpi::time() - a;
+        Ok(())
+    }
+
+    /// Collective: write the checkpoint of `u` (stamped `stamp`) to the
+    /// checkpoint path, with the snapshots taken so far.
+    pub fn checkpoint<C: Communicator>(
+        &self,
+        comm: &C,
+        (start, meta): (&Start3d, &RunMeta),
+        u: &Field3,
+        stamp: &Stamp,
+    ) -> Outcome {
+        let extras = Extras {
+            snapshot_every: self.every,
+            ..Extras::default()
+        };
+        let plan = Plan {
+            problem: Problem::Three(&start.cfg, &start.decomp),
+            meta,
+            steps_done: stamp.step,
+            extras: &extras,
+            snapshots: self.snapshots.len() as u64,
+            init_sum: None,
+        };
+        let src = self.file.as_ref().and_then(|f| f.snapshot_field());
+        let path = start.checkpointing.path.as_path();
+        write_checkpoint(
+            comm,
+            (start.io, path, &plan),
+            (&start.decomp, u),
+            (&self.snapshots, src),
+            stamp,
+        )
     }
 
     /// Whether a snapshot is due at `step`.

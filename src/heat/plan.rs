@@ -217,14 +217,9 @@ impl HeatPlan {
     /// (taken before the restart) and this run's, at every multiple of the
     /// interval from its first step to its last.
     pub fn snapshot_count(&self, resume: Option<&CheckpointMeta>) -> u64 {
-        let every = self.extras.snapshot_every;
-        if every == 0 {
-            return 0;
-        }
-        let (from, to) = (self.start_step, self.cfg.steps);
         let carried = resume.map_or(0, |m| m.snapshots_before_restart().count());
-        let taken = to / every - from.div_ceil(every) + 1;
-        carried as u64 + taken
+        let steps = (self.start_step, self.cfg.steps);
+        super::layout::snapshot_count(self.extras.snapshot_every, steps, carried)
     }
 
     /// Bytes a rank with `block` needs: the field and its update, with

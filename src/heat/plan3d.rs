@@ -13,9 +13,10 @@
 
 use serde::Serialize;
 
-use super::config::{Init, Wall};
+use super::config::{HeatRequest, Init, Wall};
 use super::decomp3d::{Decomp3Error, Decomposition3, ProcGrid3};
 use super::manufactured::Manufactured;
+use super::meta::{CheckpointMeta, DepthRequest};
 use super::source::{Source, VARS3};
 use super::walls3d::Walls3;
 use crate::cache::CacheShare;
@@ -41,6 +42,64 @@ pub struct Request3d {
     pub source: Option<String>,
     /// `--exact`, u(x, y, z, t).
     pub exact: Option<String>,
+}
+
+impl Request3d {
+    /// The request of a run continuing checkpoint `m`: its values, each
+    /// one given here as the checkpoint has it, `steps` (the total) free
+    /// (2D's [`CheckpointMeta::merge`], with the third axis); a 2D
+    /// checkpoint is refused.
+    pub fn resumed(&self, m: &CheckpointMeta) -> Outcome<Self> {
+        let w = &self.walls;
+        let plane = HeatRequest {
+            nx: self.n[0],
+            ny: self.n[1],
+            dx: self.d[0],
+            dy: self.d[1],
+            alpha: self.alpha,
+            dt: self.dt,
+            steps: self.steps,
+            init: self.init.clone(),
+            left: w[0].clone(),
+            right: w[1].clone(),
+            bottom: w[2].clone(),
+            top: w[3].clone(),
+            periodic_x: self.periodic[0],
+            periodic_y: self.periodic[1],
+            allow_unstable: self.allow_unstable,
+            source: self.source.clone(),
+            exact: self.exact.clone(),
+        };
+        let z = DepthRequest {
+            nz: self.n[2],
+            dz: self.d[2],
+            front: w[4].clone(),
+            back: w[5].clone(),
+            periodic: self.periodic[2],
+        };
+        let (p, z) = m.merge3(&plane, &z)?;
+        Ok(Self {
+            n: [p.nx, p.ny, Some(z.nz)],
+            d: [p.dx, p.dy, Some(z.dz)],
+            alpha: p.alpha,
+            dt: p.dt,
+            steps: p.steps,
+            init: p.init,
+            walls: [
+                p.left,
+                p.right,
+                p.bottom,
+                p.top,
+                Some(z.front),
+                Some(z.back),
+            ],
+            // Periodic walls are in `walls`, as the file has them.
+            periodic: [false; 3],
+            allow_unstable: p.allow_unstable,
+            source: p.source,
+            exact: p.exact,
+        })
+    }
 }
 
 /// A runnable 3D problem (the report's `config`).
@@ -247,6 +306,10 @@ pub struct Start3d {
     /// Bytes of cache a core can count on (L2 and its share of L3; the
     /// sweep's bands are sized from it).
     pub cache: usize,
+    /// Checkpoints: where, how often (0: only when stopped), the restart.
+    pub checkpointing: crate::driver::Checkpointing,
+    /// The restart's checkpoint (its field replaces the initial one).
+    pub resume: Option<CheckpointMeta>,
 }
 
 impl Start3d {
@@ -256,7 +319,7 @@ impl Start3d {
         grid: Option<ProcGrid3>,
         ranks: usize,
         (threads, check_every): (usize, u64),
-        out: crate::driver::Output,
+        (out, checkpointing): (crate::driver::Output, crate::driver::Checkpointing),
     ) -> Outcome<Self> {
         let cfg = Config3d::new(req).map_err(Failure::usage)?;
         if let Init::Expr(e) = &cfg.init {
@@ -288,6 +351,8 @@ impl Start3d {
             depth_note: None,
             auto: None,
             cache: crate::cache::FALLBACK_PER_CORE as usize,
+            checkpointing,
+            resume: None,
         })
     }
 
@@ -320,6 +385,11 @@ impl Start3d {
         Ok(self)
     }
 
+    /// The step the run starts from (0, or the restart's).
+    pub fn start_step(&self) -> u64 {
+        self.resume.as_ref().map_or(0, |m| m.stamp.step)
+    }
+
     /// Bytes a rank with the largest block needs: two fields with one
     /// ghost layer (halo buffers are small beside them), and a third for
     /// a source without t (its `dt S` per cell, computed once).
@@ -347,45 +417,54 @@ impl Start3d {
             (None, Some(s)) => format!("# source {}\n", s.text),
             (None, None) => String::new(),
         };
-        format!(
-            "# resolved on {ranks} ranks: 3D, {nx} x {ny} x {nz} points, dx = {dx:?} m, dy = \
+        let restart = self.resume.as_ref().map_or(String::new(), |m| {
+            format!("# continues '{}' from its step {}\n", m.path, m.stamp.step)
+        });
+        restart
+            + &format!(
+                "# resolved on {ranks} ranks: 3D, {nx} x {ny} x {nz} points, dx = {dx:?} m, dy = \
              {dy:?} m, dz = {dz:?} m, alpha = {alpha:?} m2/s,\n# dt = {dt:?} s (limit \
              {limit:?}), {steps} steps to t = {t:?} s, init {init}, walls left {l}, right {r}, \
              bottom {bo}, top {to}, front {f}, back {ba},\n{source}# process grid {grid}, \
              {threads} thread(s)/rank, time block {depth}{why}\n# about {mem} of memory a rank ({fields} fields of rank \
              0's {bx}x{by}x{bz} block)\n# checked when the run starts: free memory, CPUs for \
-             --threads{file}\n",
-            ranks = self.decomp.ranks(),
-            nx = c.nx,
-            ny = c.ny,
-            nz = c.nz,
-            dx = c.dx,
-            dy = c.dy,
-            dz = c.dz,
-            alpha = c.alpha,
-            dt = c.dt,
-            limit = c.limit(),
-            steps = c.steps,
-            t = c.time_label(c.steps),
-            init = c.init.name(),
-            grid = self.decomp.grid(),
-            threads = self.threads,
-            depth = self.depth,
-            why = match &self.depth_note {
-                Some(note) => format!(" ({note})"),
-                None => crate::cache::auto_note(self.auto),
-            },
-            mem = crate::memory::shown(self.memory_need()),
-            fields = ["two", "three"][self.fields() as usize - 2],
-            bx = b.nx(),
-            by = b.ny(),
-            bz = b.nz(),
-            file = if self.out.path.is_some() {
-                ", the output file"
-            } else {
-                ""
-            },
-        )
+             --threads{file}{field}\n",
+                ranks = self.decomp.ranks(),
+                nx = c.nx,
+                ny = c.ny,
+                nz = c.nz,
+                dx = c.dx,
+                dy = c.dy,
+                dz = c.dz,
+                alpha = c.alpha,
+                dt = c.dt,
+                limit = c.limit(),
+                steps = c.steps,
+                t = c.time_label(c.steps),
+                init = c.init.name(),
+                grid = self.decomp.grid(),
+                threads = self.threads,
+                depth = self.depth,
+                why = match &self.depth_note {
+                    Some(note) => format!(" ({note})"),
+                    None => crate::cache::auto_note(self.auto),
+                },
+                mem = crate::memory::shown(self.memory_need()),
+                fields = ["two", "three"][self.fields() as usize - 2],
+                bx = b.nx(),
+                by = b.ny(),
+                bz = b.nz(),
+                file = if self.out.path.is_some() {
+                    ", the output file"
+                } else {
+                    ""
+                },
+                field = if self.resume.is_some() {
+                    ", the restart's field against its checksum"
+                } else {
+                    ""
+                },
+            )
     }
 }
 

@@ -201,36 +201,17 @@ impl<'a> HeatRun<'a> {
     }
 
     /// Collective: copy the restart file's snapshots taken before the
-    /// restart into the result file, so a resumed run's result holds every
-    /// snapshot an uninterrupted one would.
+    /// restart into the result file (`super::gather::carry_from_restart`).
     fn carry_snapshots(&mut self) -> Outcome {
         let Some(m) = &self.resume else {
             return Ok(());
         };
-        let which: Vec<(usize, SnapshotAt)> = m.snapshots_before_restart().collect();
-        if self.plan.extras.snapshot_every == 0 || which.is_empty() {
-            return Ok(());
-        }
         let a = mpi::time();
-        // Open where the result file is (rank 0, or every rank in
-        // parallel mode); every rank learns whether it could be.
-        let mut src = None;
-        let local = match &self.file {
-            Some(_) => hdf5::File::open(&m.path)
-                .and_then(|f| f.dataset("heat/snapshots"))
-                .map(|ds| src = Some(ds))
-                .map_err(|e| Failure::usage(format!("restart file '{}': {e}", m.path))),
-            None => Ok(()),
-        };
-        crate::par::agree(&self.cart, local)?;
-        super::gather::carry_snapshots(
-            &self.cart,
-            &self.plan.decomp,
-            src.as_ref(),
-            &which,
-            self.file.as_mut(),
-        )?;
-        self.snapshots.extend(which.iter().map(|(_, at)| *at));
+        let every = self.plan.extras.snapshot_every;
+        let (cart, decomp) = (&self.cart, &self.plan.decomp);
+        let carried =
+            super::gather::carry_from_restart(cart, decomp, m, every, self.file.as_mut())?;
+        self.snapshots.extend(carried);
         self.t_snapshots += mpi::time() - a;
         Ok(())
     }

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::config::Init;
 use super::decomp3d::{Block3, Decomposition3};
+use super::gather::Tiles;
 use super::kernel3d::{self, Field3, Stencil3};
 use super::output3d::Output3;
 use super::overlap3d::{StepTimes3, Stepper3};
@@ -49,11 +50,7 @@ pub fn run<C: Communicator>(
     let output = Output3::open(world, start, meta)?;
     let cart = cartesian(world, &start.decomp)?;
     let (cfg, block) = (&start.cfg, start.decomp.block(rank));
-    let mut u = Field3::initial_deep(cfg, &block, start.depth);
-    if let Init::Expr(text) = &cfg.init {
-        let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
-        super::init_expr::fill3(&cart, text, &block, at, |i, j, k, v| u.set(i, j, k, v))?;
-    }
+    let u = initial(&cart, start, &block)?;
     let stats = stats(&cart, &u, cfg);
     let bounds = validate::bounds(&rules(cfg), &stats);
     let d = [cfg.dx, cfg.dy, cfg.dz];
@@ -78,13 +75,45 @@ pub fn run<C: Communicator>(
         u,
         stats,
         bounds,
-        step: 0,
+        step: start.start_step(),
         times: StepTimes3::default(),
         output,
     };
-    // The snapshot at step 0, if asked for.
+    // A restart's snapshots from before it, then the snapshot at the
+    // first step, if asked for.
+    run.output.carry(&run.cart, start)?;
     run.after_round(false)?;
     driver::run(run, stop, &start.out)
+}
+
+/// Collective: this rank's block at the start: the initial condition, or
+/// its block of the restart file, checked against the file's checksum.
+fn initial(cart: &CartesianCommunicator, start: &Start3d, block: &Block3) -> Outcome<Field3> {
+    let cfg = &start.cfg;
+    let mut u = Field3::initial_deep(cfg, block, start.depth);
+    if let Some(m) = &start.resume {
+        let rank = cart.rank() as usize;
+        let read = hdf5::File::open(&m.path)
+            .and_then(|f| f.dataset("heat/temperature"))
+            .map_err(anyhow::Error::from)
+            .and_then(|ds| start.decomp.read_into(&ds, None, rank, &mut u));
+        let sum = || field_checksum(cart, &u, block, cfg);
+        super::checkpoint::restored(cart, m, read, sum)?;
+        return Ok(u);
+    }
+    if let Init::Expr(text) = &cfg.init {
+        let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
+        super::init_expr::fill3(cart, text, block, at, |i, j, k, v| u.set(i, j, k, v))?;
+    }
+    Ok(u)
+}
+
+/// Collective: the field's checksum (see [`Heat3dReport::checksum`]).
+fn field_checksum<C: Communicator>(comm: &C, u: &Field3, b: &Block3, cfg: &Config3d) -> u64 {
+    let part = super::output3d::checksum_partial(u, b, cfg);
+    let mut sum = 0u64;
+    comm.all_reduce_into(&part, &mut sum, mpi::collective::SystemOperation::sum());
+    sum
 }
 
 /// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`,
@@ -183,8 +212,14 @@ pub struct Heat3dReport {
     pub mlups: f64,
     pub phases: Phases,
     pub output: Option<String>,
-    /// Snapshots written to the result file.
+    /// Snapshots written to the result file (a restart's included).
     pub snapshots: u64,
+    /// The checkpoint a restart continued (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarted_from: Option<String>,
+    /// The step it continued from (absent without a restart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_step: Option<u64>,
 }
 
 /// How the 3D loop ran (never changes the result).
@@ -220,11 +255,16 @@ impl Execution3 {
 impl Heat3dRun<'_> {
     /// Collective: the field's checksum (see [`Heat3dReport::checksum`]).
     fn checksum(&self) -> u64 {
-        let part = super::output3d::checksum_partial(&self.u, &self.block, &self.start.cfg);
-        let mut sum = 0u64;
-        let op = mpi::collective::SystemOperation::sum();
-        self.cart.all_reduce_into(&part, &mut sum, op);
-        sum
+        field_checksum(&self.cart, &self.u, &self.block, &self.start.cfg)
+    }
+
+    /// Collective: the stamp of the field as it is now.
+    fn stamp(&self) -> super::meta::Stamp {
+        super::meta::Stamp {
+            step: self.step,
+            target_steps: self.start.cfg.steps,
+            checksum: self.checksum(),
+        }
     }
 
     /// Collective: the validation of the field at this step.
@@ -330,7 +370,7 @@ impl Heat3dRun<'_> {
             checksum: format!("{sum:#018x}"),
             wall_time_s: wall,
             mlups: if wall > 0.0 {
-                cfg.cells() as f64 * self.step as f64 / wall / 1e6
+                cfg.cells() as f64 * (self.step - self.start.start_step()) as f64 / wall / 1e6
             } else {
                 0.0
             },
@@ -346,6 +386,8 @@ impl Heat3dRun<'_> {
                 .as_ref()
                 .map(|p| p.display().to_string()),
             snapshots: self.output.snapshots(),
+            restarted_from: self.start.resume.as_ref().map(|m| m.path.clone()),
+            start_step: self.start.resume.as_ref().map(|m| m.stamp.step),
         }
     }
 }
@@ -419,6 +461,9 @@ impl Heat3dReport {
             "Peak memory      : rank 0 {:.0} MiB, other ranks max {:.0} MiB",
             mem.rank0_mib, mem.max_worker_mib
         );
+        if let (Some(from), Some(step)) = (&self.restarted_from, self.start_step) {
+            let _ = writeln!(s, "Restarted        : from '{from}' at step {step}");
+        }
         let out = self.output.as_deref().unwrap_or("none");
         let _ = writeln!(s, "Output           : {out}");
         if self.snapshots > 0 {
@@ -537,16 +582,24 @@ impl Workload for Heat3dRun<'_> {
         Ok(due)
     }
 
+    fn checkpoint_due(&self) -> bool {
+        let every = self.start.checkpointing.every;
+        every > 0 && self.step % every == 0
+    }
+
+    fn checkpoint(&mut self) -> Option<Outcome<String>> {
+        let stamp = self.stamp();
+        let at = (self.start, self.meta);
+        let written = self.output.checkpoint(&self.cart, at, &self.u, &stamp);
+        Some(written.map(|()| self.start.checkpointing.shown()))
+    }
+
     fn finish(&mut self, clock: &Clock) -> Outcome<Printed<Heat3dReport>> {
         // The field first, so the report stored in the file says how long
         // writing it took; then the file is stamped, closed and moved.
         self.output.write_final(&self.cart, self.start, &self.u)?;
         let report = self.report(clock);
-        let stamp = super::meta::Stamp {
-            step: self.step,
-            target_steps: self.start.cfg.steps,
-            checksum: self.checksum(),
-        };
+        let stamp = self.stamp();
         let json = crate::report::stored_json(&report);
         self.output.close(&self.cart, &stamp, &json)?;
         Ok(Printed {
@@ -574,15 +627,20 @@ impl Heat3dRun<'_> {
     }
 
     /// The step a time block's round ends at: `depth` steps on, but no
-    /// further than the run's end or the next check or snapshot.
+    /// further than the run's end or the next check, snapshot or
+    /// checkpoint.
     fn round_end(&self) -> u64 {
         let next_multiple = |every: u64| (self.step / every + 1) * every;
         let mut end = (self.start.cfg.steps)
             .min(self.step + self.start.depth as u64)
             .min(next_multiple(self.start.check_every));
-        let every = self.start.extras.snapshot_every;
-        if every > 0 {
-            end = end.min(next_multiple(every));
+        for every in [
+            self.start.extras.snapshot_every,
+            self.start.checkpointing.every,
+        ] {
+            if every > 0 {
+                end = end.min(next_multiple(every));
+            }
         }
         end
     }

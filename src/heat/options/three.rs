@@ -10,6 +10,7 @@ use crate::heat::config::Wall;
 use crate::heat::decomp::ProcGrid;
 use crate::heat::decomp3d::ProcGrid3;
 use crate::heat::layout::Extras;
+use crate::heat::meta::CheckpointMeta;
 use crate::heat::plan3d::{not_yet, Request3d, Start3d};
 use crate::spec::{Setting, Spec};
 
@@ -84,9 +85,14 @@ impl HeatArgs {
         }
     }
 
-    /// The 3D run's plan on `s.ranks` ranks.
-    pub(super) fn into_start3d(self, s: &Setting) -> Outcome<Start3d> {
-        self.refuse_2d_only(s)?;
+    /// The 3D run's plan on `s.ranks` ranks, continuing `resume` (the
+    /// restart's checkpoint) if given.
+    pub(super) fn into_start3d(
+        self,
+        s: &Setting,
+        resume: Option<CheckpointMeta>,
+    ) -> Outcome<Start3d> {
+        self.refuse_2d_only()?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
@@ -102,7 +108,7 @@ impl HeatArgs {
                 )))
             }
         };
-        let req = Request3d {
+        let mut req = Request3d {
             n: [self.nx, self.ny, self.z.nz],
             d: [self.dx, self.dy, self.z.dz],
             alpha: self.alpha,
@@ -122,20 +128,28 @@ impl HeatArgs {
             source: self.source,
             exact: self.exact,
         };
+        if let Some(m) = &resume {
+            req = req.resumed(m)?;
+        }
         let out = self.out.into_output(super::Heat::INFO.default_output);
-        let start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
+        let checkpointing = self.ckpt.into_checkpointing(&out, super::Heat::INFO.name)?;
+        let tuning = (self.threads, self.check_every);
+        let start = Start3d::new(&req, grid, s.ranks, tuning, (out, checkpointing))?;
         let mut start = start.with_time_block(self.time_block.0, s.cache)?;
         start.io = io_mode(self.io);
         start.overlap = self.overlap;
+        // As in 2D: a restart keeps the checkpoint's snapshot interval
+        // unless given one; no snapshots without a result file.
+        let every = match self.snapshot_every {
+            0 => resume.as_ref().map_or(0, |m| m.snapshot_every),
+            k => k,
+        };
         start.extras = Extras {
             compress: self.compress,
-            snapshot_every: if start.out.path.is_some() {
-                self.snapshot_every
-            } else {
-                0
-            },
+            snapshot_every: if start.out.path.is_some() { every } else { 0 },
             xdmf: start.out.path.as_ref().map(|o| o.with_extension("xmf")),
         };
+        start.resume = resume;
         Ok(start)
     }
 
@@ -157,16 +171,9 @@ impl HeatArgs {
     }
 
     /// Refuse what 2D heat has and 3D does not yet, given explicitly (a
-    /// deck's defaults, such as `checkpoint_every = 0`, are not refused).
-    fn refuse_2d_only(&self, s: &Setting) -> Outcome {
-        let given = |id: &str| s.given.iter().any(|g| g == id);
-        let unsupported = [
-            (self.refine.is_some(), "--refine"),
-            (
-                given("checkpoint") || self.ckpt.every() > 0 || self.ckpt.restart().is_some(),
-                "checkpointing (--checkpoint, --checkpoint-every, --restart)",
-            ),
-        ];
+    /// deck's defaults, such as `time_block = "auto"`, are not refused).
+    fn refuse_2d_only(&self) -> Outcome {
+        let unsupported = [(self.refine.is_some(), "--refine")];
         match unsupported.iter().find(|(bad, _)| *bad) {
             Some((_, what)) => Err(Failure::usage(not_yet(what))),
             None => Ok(()),
