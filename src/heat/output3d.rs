@@ -116,7 +116,7 @@ impl Output3 {
                 steps_done: cfg.steps,
                 extras: &start.extras,
                 snapshots,
-                init_sum: None,
+                init_sum: start.init_field.as_ref().map(|m| m.checksum),
             },
         )?;
         Ok(Self {

@@ -50,6 +50,7 @@ pub fn run<C: Communicator>(
         let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
         super::init_expr::fill3(&cart, text, &block, at, |i, j, k, v| u.set(i, j, k, v))?;
     }
+    read_init(&cart, start, &block, &mut u)?;
     let stats = stats(&cart, &u, cfg);
     let bounds = validate::bounds(&rules(cfg), &stats);
     let d = [cfg.dx, cfg.dy, cfg.dz];
@@ -73,6 +74,35 @@ pub fn run<C: Communicator>(
     // The snapshot at step 0, if asked for.
     run.after_round(false)?;
     driver::run(run, stop, &start.out)
+}
+
+/// Collective: this rank's block of `--init FILE` (if given) into `u`,
+/// checked against the checksum rank 0 found when it checked the file in
+/// the inputs step (`super::field_file`), as 2D's
+/// `super::checkpoint::initial_field`.
+fn read_init(
+    cart: &CartesianCommunicator,
+    start: &Start3d,
+    block: &Block3,
+    u: &mut Field3,
+) -> Outcome {
+    let (Some(file), Some(meta)) = (start.cfg.init.file(), &start.init_field) else {
+        return Ok(());
+    };
+    let read = super::field_file::read_block3(file, meta, block, |i, j, k, v| u.set(i, j, k, v))
+        .map_err(|e| Failure::usage(format!("--init '{}': {e:#}", meta.shown)));
+    par::agree(cart, read)?;
+    let part = super::output3d::checksum_partial(u, block, &start.cfg);
+    let mut sum = 0u64;
+    cart.all_reduce_into(&part, &mut sum, mpi::collective::SystemOperation::sum());
+    if sum != meta.checksum {
+        return Err(Failure::usage(format!(
+            "--init '{}' changed since it was checked: its field does not match the checksum \
+             read then",
+            meta.shown
+        )));
+    }
+    Ok(())
 }
 
 /// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`,
@@ -171,6 +201,9 @@ pub struct Heat3dReport {
     pub output: Option<String>,
     /// Snapshots written to the result file.
     pub snapshots: u64,
+    /// `--init FILE`: what was read (2D's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_file: Option<super::report::InitRead>,
 }
 
 /// How the 3D loop ran (never changes the result).
@@ -308,6 +341,12 @@ impl Heat3dRun<'_> {
                 .as_ref()
                 .map(|p| p.display().to_string()),
             snapshots: self.output.snapshots(),
+            init_file: (self.start.init_field.as_ref()).map(|m| super::report::InitRead {
+                file: m.shown.clone(),
+                shape: m.shape.clone(),
+                element: m.element.name(),
+                checksum: m.checksum,
+            }),
         }
     }
 }
@@ -358,7 +397,7 @@ impl Heat3dReport {
             f,
             k
         );
-        sources_text(c, &mut s);
+        sources_text(c, self.init_file.as_ref(), &mut s);
         let [px, py, pz] = self.proc_grid;
         let _ = writeln!(
             s,
@@ -389,9 +428,17 @@ impl Heat3dReport {
     }
 }
 
-/// The report's lines of `--exact` and `--source`, if given (2D's).
-fn sources_text(c: &Config3d, s: &mut String) {
+/// The report's lines of `--exact`, `--source` and `--init FILE`, if
+/// given (2D's).
+fn sources_text(c: &Config3d, init: Option<&super::report::InitRead>, s: &mut String) {
     use std::fmt::Write as _;
+    if let Some(f) = init {
+        let _ = writeln!(
+            s,
+            "Initial field    : '{}', {:?} {}, checksum {:#018x}",
+            f.file, f.shape, f.element, f.checksum
+        );
+    }
     if let Some(exact) = &c.exact {
         let _ = writeln!(
             s,
@@ -500,6 +547,17 @@ impl Workload for Heat3dRun<'_> {
         // writing it took; then the file is stamped, closed and moved.
         self.output.write_final(&self.cart, self.start, &self.u)?;
         let report = self.report(clock);
+        if let (
+            Some(sink),
+            Validation::Manufactured {
+                max_abs_error,
+                l2_error,
+                ..
+            },
+        ) = (&self.start.errors, &report.validation)
+        {
+            sink.borrow_mut().push([*max_abs_error, *l2_error]);
+        }
         let stamp = super::meta::Stamp {
             step: self.step,
             target_steps: self.start.cfg.steps,

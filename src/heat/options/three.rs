@@ -1,7 +1,8 @@
 //! `parsim heat --nz`: the command line of a 3D run, turned into its
 //! plan (`super::super::plan3d`), and the process grid option, which
 //! takes two factors in 2D and three in 3D. What 2D heat has and 3D does
-//! not yet is refused here, each with one line saying so.
+//! not yet (checkpoints, time blocking) is refused here, each with one
+//! line saying so.
 
 use super::{io_mode, HeatArgs, Io, Joined};
 use crate::check::at_least;
@@ -9,8 +10,10 @@ use crate::error::{Failure, Outcome};
 use crate::heat::config::Wall;
 use crate::heat::decomp::ProcGrid;
 use crate::heat::decomp3d::ProcGrid3;
+use crate::heat::inputs::HeatInputs;
 use crate::heat::layout::Extras;
 use crate::heat::plan3d::{not_yet, Request3d, Start3d};
+use crate::heat::refine::refined3;
 use crate::spec::{Setting, Spec};
 
 /// The options of a 3D run only.
@@ -84,9 +87,11 @@ impl HeatArgs {
         }
     }
 
-    /// The 3D run's plan on `s.ranks` ranks.
-    pub(super) fn into_start3d(self, s: &Setting) -> Outcome<Start3d> {
+    /// The 3D run's plan on `s.ranks` ranks, with the initial field's
+    /// grid and checksum from `inputs`; with `--refine K`, each grid's.
+    pub(super) fn into_start3d(self, s: &Setting, inputs: &HeatInputs) -> Outcome<Start3d> {
         self.refuse_2d_only(s)?;
+        super::check_refine(self.refine, self.exact.is_some())?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
         self.check_io()?;
@@ -99,7 +104,7 @@ impl HeatArgs {
                 )))
             }
         };
-        let req = Request3d {
+        let mut req = Request3d {
             n: [self.nx, self.ny, self.z.nz],
             d: [self.dx, self.dy, self.z.dz],
             alpha: self.alpha,
@@ -119,19 +124,33 @@ impl HeatArgs {
             source: self.source,
             exact: self.exact,
         };
+        inputs.complete3(&mut req.n)?;
         let out = self.out.into_output(super::Heat::INFO.default_output);
-        let mut start = Start3d::new(&req, grid, s.ranks, (self.threads, self.check_every), out)?;
-        start.io = io_mode(self.io);
-        start.overlap = self.overlap;
-        start.extras = Extras {
+        let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
+        let (tuning, io, refine) = ((self.threads, self.check_every), self.io, self.refine);
+        let extras = Extras {
             compress: self.compress,
-            snapshot_every: if start.out.path.is_some() {
+            snapshot_every: if out.path.is_some() {
                 self.snapshot_every
             } else {
                 0
             },
-            xdmf: start.out.path.as_ref().map(|o| o.with_extension("xmf")),
+            xdmf,
         };
+        let plan = |req: &Request3d, out, extras| -> Outcome<Start3d> {
+            let mut start = Start3d::new(req, grid, s.ranks, tuning, out)?;
+            start.io = io_mode(io);
+            start.overlap = self.overlap;
+            start.extras = extras;
+            start.init_field = inputs.init.clone();
+            Ok(start)
+        };
+        let mut start = plan(&req, out.clone(), extras.clone())?;
+        let k = refine.unwrap_or(0);
+        for i in 0..k {
+            let (req, out, extras) = refined3(&req, (&out, &extras), i, k);
+            start.grids.push(plan(&req, out, extras)?);
+        }
         Ok(start)
     }
 
@@ -157,7 +176,6 @@ impl HeatArgs {
     fn refuse_2d_only(&self, s: &Setting) -> Outcome {
         let given = |id: &str| s.given.iter().any(|g| g == id);
         let unsupported = [
-            (self.refine.is_some(), "--refine"),
             (
                 given("checkpoint") || self.ckpt.every() > 0 || self.ckpt.restart().is_some(),
                 "checkpointing (--checkpoint, --checkpoint-every, --restart)",
