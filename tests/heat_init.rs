@@ -22,26 +22,6 @@ fn field() -> Vec<f64> {
         .collect()
 }
 
-/// A `.npy` file of `descr` ('<f8', '>f4'...) with shape `shape` and the
-/// raw `data` bytes.
-fn npy(path: &Path, descr: &str, shape: &str, data: &[u8]) {
-    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    let mut h = dict.into_bytes();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(b' ');
-    }
-    h.push(b'\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((h.len() as u16).to_le_bytes());
-    b.extend(h);
-    b.extend_from_slice(data);
-    std::fs::write(path, b).unwrap();
-}
-
-fn f64_le(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 fn f32_be(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect()
 }

@@ -117,8 +117,8 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                     "--source 'w': unknown name 'w' (this expression may use x, y, z, t)",
                 ),
                 (
-                    &["--nz", "4", "--exact", "x*z*t", "--refine", "2"],
-                    "--refine is not yet available in 3D",
+                    &["--nz", "4", "--exact", "x*z*t", "--refine", "9"],
+                    "--refine 9 is too large (at most 8)",
                 ),
                 (
                     &["--nz", "4", "--compress", "0"],
@@ -127,7 +127,7 @@ fn tables() -> Vec<(&'static str, Vec<Case>)> {
                 (&["--nz", "4", "--restart", "none.h5"], "none.h5"),
                 (
                     &["--nz", "4", "--init", "f.npy"],
-                    "--init from a file is not yet available",
+                    "--init 'f.npy': cannot read it",
                 ),
                 (
                     &["--nz", "4", "--init", "x*w"],

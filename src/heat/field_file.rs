@@ -1,14 +1,17 @@
 //! An initial field from a file (`--init FILE.npy`, `--init
-//! FILE.h5:/dataset`). In the inputs step rank 0 reads its shape and type
+//! FILE.h5:/dataset`): `[ny, nx]` in 2D, `[nz, ny, nx]` in 3D (`--nz`).
+//! In the inputs step rank 0 reads its shape and type
 //! and goes through its values strip by strip ([`FieldMeta::read`]):
 //! every one must be a finite number, and their checksum is kept, so
 //! `--dry-run` refuses what the run refuses and shows the checksum. The
 //! plan takes the grid from the shape; each rank then reads only its own
-//! block ([`read_block`]): a hyperslab of the HDF5 dataset (serial HDF5,
+//! block ([`read_block`], [`read_block3`]): a hyperslab of the HDF5 dataset (serial HDF5,
 //! the file opened read-only by every rank), or, for `.npy`, one
 //! positioned read per row segment, and the blocks' checksum must be the
 //! one rank 0 found. No rank ever holds the whole field (rank 0 a strip
-//! of [`super::layout::strip_rows`] rows at a time).
+//! of [`super::layout::strip_rows`] rows at a time, a 3D field plane by
+//! plane). A 3D field's cells are numbered `(k ny + j) nx + i`, its rows
+//! `k ny + j`: the same checksum as a 3D run's (`super::output3d`).
 //!
 //! Why not `ndarray-npy` (which `pairs` uses): it reads whole arrays;
 //! here the header is all rank 0 reads, and each rank seeks to its rows.
@@ -20,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::InitFile;
 use super::decomp::Block;
+use super::decomp3d::Block3;
 use super::kernel::Field;
 use crate::error::{Failure, Outcome};
 
@@ -52,8 +56,8 @@ impl Element {
 pub struct FieldMeta {
     /// As messages name it.
     pub shown: String,
-    /// [ny, nx].
-    pub shape: [usize; 2],
+    /// [ny, nx], or [nz, ny, nx] for a 3D field.
+    pub shape: Vec<usize>,
     pub element: Element,
     /// `.npy`: the byte offset of the data and whether it is big-endian.
     pub npy: Option<(u64, bool)>,
@@ -63,8 +67,9 @@ pub struct FieldMeta {
 
 impl FieldMeta {
     /// Rank 0: the shape and type of the field `file` names, or one line
-    /// naming the file: missing, not a regular file, not a 2-D array of
-    /// f64 or f32, Fortran order, or shorter (or longer) than its shape.
+    /// naming the file: missing, not a regular file, not a 2-D or 3-D
+    /// array of f64 or f32, Fortran order, or shorter (or longer) than its
+    /// shape. Whether it is the run's dimension is [`Self::dimensions`]'.
     pub fn read(file: &InitFile) -> Outcome<Self> {
         let shown = file.shown();
         let fail = |why: String| Failure::usage(format!("--init '{shown}': {why}"));
@@ -94,7 +99,7 @@ impl FieldMeta {
                 (shape, element, None)
             }
         };
-        if shape[0] == 0 || shape[1] == 0 {
+        if shape.contains(&0) {
             return Err(fail(format!("an empty field {shape:?}")));
         }
         let mut meta = Self {
@@ -108,10 +113,44 @@ impl FieldMeta {
         Ok(meta)
     }
 
-    /// Rank 0: the values strip by strip: the first that is not a finite
-    /// number refused, by its cell; the checksum of them all.
+    /// The field's shape for a run of `dims` dimensions (2 or 3), or one
+    /// line saying it is the other's: a 2D run takes `[ny, nx]`, a 3D run
+    /// (`--nz`) `[nz, ny, nx]`.
+    pub fn dimensions(&self, dims: usize) -> Outcome<&[usize]> {
+        let kind = if self.npy.is_some() {
+            "array"
+        } else {
+            "dataset"
+        };
+        let (shape, shown) = (&self.shape, &self.shown);
+        match (self.shape.len(), dims) {
+            (d, want) if d == want => Ok(&self.shape),
+            (3, _) => Err(Failure::usage(format!(
+                "--init '{shown}': a 3-D {kind} {shape:?}: the field must be 2-D [ny, nx] in a \
+                 2D run; give --nz {} to run it in 3D",
+                shape[0]
+            ))),
+            _ => Err(Failure::usage(format!(
+                "--init '{shown}': a 2-D {kind} {shape:?}: the field must be 3-D [nz, ny, nx] in \
+                 a 3D run (--nz)"
+            ))),
+        }
+    }
+
+    /// `[planes, ny, nx]`: a 2D field is one plane.
+    fn planes(&self) -> [usize; 3] {
+        match self.shape[..] {
+            [nz, ny, nx] => [nz, ny, nx],
+            [ny, nx] => [1, ny, nx],
+            _ => unreachable!("FieldMeta::read takes 2-D and 3-D fields only"),
+        }
+    }
+
+    /// Rank 0: the values strip by strip (plane by plane in 3D): the first
+    /// that is not a finite number refused, by its cell; the checksum of
+    /// them all.
     fn scan(&self, file: &InitFile) -> Result<u64, String> {
-        let [ny, nx] = self.shape;
+        let [nz, ny, nx] = self.planes();
         let step = super::layout::strip_rows(nx);
         let source = match (&file.dataset, self.npy) {
             (Some(d), _) => Source::H5(
@@ -126,19 +165,22 @@ impl FieldMeta {
             (None, None) => return Err("no .npy header was read".into()),
         };
         let mut sum = 0u64;
-        for r in (0..ny).step_by(step) {
+        for (plane, r) in (0..nz).flat_map(|p| (0..ny).step_by(step).map(move |r| (p, r))) {
             let rows = r..(r + step).min(ny);
-            let strip = source.rows(self, rows.clone())?;
+            let strip = source.rows(self, plane, rows.clone())?;
             if let Some(k) = strip.iter().position(|v| !v.is_finite()) {
+                let (j, i) = (rows.start + k / nx, k % nx);
+                let at = match self.shape.len() {
+                    3 => format!("[{plane}, {j}, {i}] ([z, y, x] indices)"),
+                    _ => format!("[{j}, {i}] ([row, column])"),
+                };
                 return Err(format!(
-                    "the value at [{}, {}] ([row, column]) is {}: every value must be a \
-                     finite number",
-                    rows.start + k / nx,
-                    k % nx,
+                    "the value at {at} is {}: every value must be a finite number",
                     strip[k]
                 ));
             }
-            sum = sum.wrapping_add(super::meta::strip_sum(&strip, rows, nx));
+            let flat = plane * ny + rows.start..plane * ny + rows.end;
+            sum = sum.wrapping_add(super::meta::strip_sum(&strip, flat, nx));
         }
         Ok(sum)
     }
@@ -152,20 +194,30 @@ enum Source {
 }
 
 impl Source {
-    /// Whole rows `rows` of the field, as f64.
-    fn rows(&self, meta: &FieldMeta, rows: std::ops::Range<usize>) -> Result<Vec<f64>, String> {
+    /// Whole rows `rows` of the field (of its plane `plane` in 3D, 0 in
+    /// 2D), as f64.
+    fn rows(
+        &self,
+        meta: &FieldMeta,
+        plane: usize,
+        rows: std::ops::Range<usize>,
+    ) -> Result<Vec<f64>, String> {
         let cannot = |e: String| format!("cannot read rows {}..{} ({e})", rows.start, rows.end);
+        let [_, ny, nx] = meta.planes();
         match self {
             Source::H5(ds) => {
-                let a: ndarray::Array2<f64> = ds
-                    .read_slice_2d(ndarray::s![rows.clone(), ..])
-                    .map_err(|e| cannot(e.to_string()))?;
+                let a: ndarray::Array2<f64> = if meta.shape.len() == 3 {
+                    ds.read_slice_2d(ndarray::s![plane, rows.clone(), ..])
+                } else {
+                    ds.read_slice_2d(ndarray::s![rows.clone(), ..])
+                }
+                .map_err(|e| cannot(e.to_string()))?;
                 Ok(a.iter().copied().collect())
             }
             Source::Npy(f, (offset, big)) => {
-                let (size, nx) = (meta.element.size(), meta.shape[1]);
+                let size = meta.element.size();
                 let mut bytes = vec![0u8; rows.len() * nx * size];
-                let at = offset + (rows.start * nx * size) as u64;
+                let at = offset + ((plane * ny + rows.start) * nx * size) as u64;
                 f.read_exact_at(&mut bytes, at)
                     .map_err(|e| cannot(e.to_string()))?;
                 Ok(bytes
@@ -183,7 +235,8 @@ const HEADER_MAX: u64 = 1 << 16;
 /// A `.npy` header: the shape, element and where the data start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NpyHeader {
-    pub shape: [usize; 2],
+    /// [ny, nx] or [nz, ny, nx].
+    pub shape: Vec<usize>,
     pub element: Element,
     pub big_endian: bool,
     pub offset: u64,
@@ -192,7 +245,8 @@ pub struct NpyHeader {
 impl NpyHeader {
     /// The file's `size` must be the header's and the data's exactly.
     fn check_size(&self, size: u64) -> Result<(), String> {
-        let data = (self.shape[0] as u128) * (self.shape[1] as u128) * self.element.size() as u128;
+        let cells = self.shape.iter().fold(1u128, |c, &n| c * n as u128);
+        let data = cells * self.element.size() as u128;
         let want = self.offset as u128 + data;
         match (size as u128).cmp(&want) {
             std::cmp::Ordering::Less => Err(format!(
@@ -259,14 +313,14 @@ pub fn parse_npy_header(bytes: &[u8]) -> Result<NpyHeader, String> {
                 .map_err(|_| format!("shape {shape} is not whole numbers"))
         })
         .collect::<Result<_, _>>()?;
-    let [ny, nx] = dims[..] else {
+    if !(2..=3).contains(&dims.len()) {
         return Err(format!(
-            "a {}-D array {shape}: the field must be 2-D [ny, nx]",
+            "a {}-D array {shape}: the field must be 2-D [ny, nx] (3-D [nz, ny, nx] with --nz)",
             dims.len()
         ));
-    };
+    }
     Ok(NpyHeader {
-        shape: [ny, nx],
+        shape: dims,
         element,
         big_endian,
         offset: (start + len) as u64,
@@ -289,8 +343,8 @@ fn dict_value(dict: &str, key: &str) -> Option<String> {
     Some(rest[..end].trim().to_string())
 }
 
-/// An HDF5 dataset's shape and element type (2-D, f64 or f32).
-fn h5_meta(path: &Path, dataset: &str) -> Result<([usize; 2], Element), String> {
+/// An HDF5 dataset's shape and element type (2-D or 3-D, f64 or f32).
+fn h5_meta(path: &Path, dataset: &str) -> Result<(Vec<usize>, Element), String> {
     let file = hdf5::File::open(path)
         .map_err(|_| "cannot open it as HDF5 (truncated or corrupt?)".to_string())?;
     let ds = file
@@ -303,10 +357,10 @@ fn h5_meta(path: &Path, dataset: &str) -> Result<([usize; 2], Element), String> 
         Ok(t) => return Err(format!("its type {t} is not f64 or f32")),
         Err(e) => return Err(format!("its type cannot be read ({e})")),
     };
-    match ds.shape()[..] {
-        [ny, nx] => Ok(([ny, nx], element)),
-        ref s => Err(format!(
-            "a {}-D dataset {s:?}: the field must be 2-D [ny, nx]",
+    match ds.shape() {
+        s if (2..=3).contains(&s.len()) => Ok((s, element)),
+        s => Err(format!(
+            "a {}-D dataset {s:?}: the field must be 2-D [ny, nx] (3-D [nz, ny, nx] with --nz)",
             s.len()
         )),
     }
@@ -321,8 +375,15 @@ pub fn read_block(
 ) -> anyhow::Result<()> {
     match (&file.dataset, meta.npy) {
         (Some(dataset), _) => {
-            let f = hdf5::File::open(&file.path)?;
-            super::gather::read_block(&f.dataset(dataset)?, None, block, u)
+            // Not `super::gather::read_block`: the result file's modules
+            // plan 3D runs, whose plans hold a `FieldMeta`.
+            let ds = hdf5::File::open(&file.path)?.dataset(dataset)?;
+            let data: ndarray::Array2<f64> =
+                ds.read_slice_2d(ndarray::s![block.rows.clone(), block.cols.clone()])?;
+            for ((j, i), v) in data.indexed_iter() {
+                u.set(i, j, *v);
+            }
+            Ok(())
         }
         (None, Some((offset, big))) => read_npy_block(&file.path, meta, (offset, big), block, u),
         (None, None) => anyhow::bail!("no .npy header was read"),
@@ -339,7 +400,7 @@ fn read_npy_block(
 ) -> anyhow::Result<()> {
     let f = std::fs::File::open(path)?;
     let size = meta.element.size();
-    let nx = meta.shape[1];
+    let nx = meta.planes()[2];
     let mut row = vec![0u8; block.nx() * size];
     for j in 0..block.ny() {
         let first = (block.rows.start + j) * nx + block.cols.start;
@@ -349,6 +410,44 @@ fn read_npy_block(
         }
     }
     Ok(())
+}
+
+/// This rank's 3D block of the field: `set(i, j, k, value)` for each of
+/// its cells (block-local indices), from one HDF5 hyperslab or, for
+/// `.npy`, one positioned read per row segment.
+pub fn read_block3(
+    file: &InitFile,
+    meta: &FieldMeta,
+    block: &Block3,
+    mut set: impl FnMut(usize, usize, usize, f64),
+) -> anyhow::Result<()> {
+    let (planes, rows, cols) = (block.planes.clone(), block.rows.clone(), block.cols.clone());
+    match (&file.dataset, meta.npy) {
+        (Some(dataset), _) => {
+            let ds = hdf5::File::open(&file.path)?.dataset(dataset)?;
+            let data: ndarray::Array3<f64> = ds.read_slice(ndarray::s![planes, rows, cols])?;
+            for ((k, j, i), v) in data.indexed_iter() {
+                set(i, j, k, *v);
+            }
+            Ok(())
+        }
+        (None, Some((offset, big))) => {
+            let f = std::fs::File::open(&file.path)?;
+            let (size, [_, ny, nx]) = (meta.element.size(), meta.planes());
+            let mut row = vec![0u8; cols.len() * size];
+            for (k, gk) in planes.enumerate() {
+                for (j, gj) in rows.clone().enumerate() {
+                    let first = (gk * ny + gj) * nx + cols.start;
+                    f.read_exact_at(&mut row, offset + (first * size) as u64)?;
+                    for (i, b) in row.chunks_exact(size).enumerate() {
+                        set(i, j, k, decode(b, meta.element, big));
+                    }
+                }
+            }
+            Ok(())
+        }
+        (None, None) => anyhow::bail!("no .npy header was read"),
+    }
 }
 
 /// One element's bytes as f64 (an f32 widened exactly).
@@ -399,20 +498,52 @@ mod tests {
         assert_eq!(at % 64, 0, "numpy pads the header to 64 bytes");
         assert_eq!(
             (h.shape, h.element, h.big_endian, h.offset),
-            ([3, 5], Element::F64, false, at)
+            (vec![3, 5], Element::F64, false, at)
         );
         let bytes = npy(">f4", "False", "(7,2)");
         let h = parse_npy_header(&bytes).unwrap();
         let at = bytes.len() as u64;
         assert_eq!(
-            (h.shape, h.element, h.big_endian, h.offset),
-            ([7, 2], Element::F32, true, at)
+            (h.shape.clone(), h.element, h.big_endian, h.offset),
+            (vec![7, 2], Element::F32, true, at)
         );
         assert!(h.check_size(at + 7 * 2 * 4).is_ok());
         let short = h.check_size(at + 7 * 2 * 4 - 1).unwrap_err();
         assert!(short.contains("truncated"), "{short}");
         let long = h.check_size(at + 7 * 2 * 4 + 3).unwrap_err();
         assert!(long.contains("3 byte(s) after"), "{long}");
+    }
+
+    #[test]
+    fn a_3d_header_and_the_runs_dimension() {
+        let bytes = npy("<f8", "False", "(4, 3, 5)");
+        let h = parse_npy_header(&bytes).unwrap();
+        assert_eq!(h.shape, vec![4, 3, 5]);
+        let at = bytes.len() as u64;
+        assert!(h.check_size(at + 4 * 3 * 5 * 8).is_ok());
+        assert!(h.check_size(at + 3 * 5 * 8).is_err());
+        let meta = |shape: Vec<usize>, npy| FieldMeta {
+            shown: "f".into(),
+            shape,
+            element: Element::F64,
+            npy,
+            checksum: 0,
+        };
+        let cube = meta(vec![4, 3, 5], Some((at, false)));
+        assert_eq!(cube.dimensions(3).unwrap(), [4, 3, 5]);
+        assert_eq!(cube.planes(), [4, 3, 5]);
+        let e = cube.dimensions(2).unwrap_err().to_string();
+        assert!(
+            e.contains("a 3-D array [4, 3, 5]") && e.contains("--nz 4"),
+            "{e}"
+        );
+        let flat = meta(vec![3, 5], None);
+        assert_eq!(flat.planes(), [1, 3, 5]);
+        let e = flat.dimensions(3).unwrap_err().to_string();
+        assert!(
+            e.contains("a 2-D dataset [3, 5]: the field must be 3-D"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -423,7 +554,7 @@ mod tests {
                 "dtype '<i8' is not f64 or f32",
             ),
             (npy("<f8", "True", "(3, 5)"), "Fortran order"),
-            (npy("<f8", "False", "(3, 5, 2)"), "a 3-D array"),
+            (npy("<f8", "False", "(3, 5, 2, 2)"), "a 4-D array"),
             (npy("<f8", "False", "(3,)"), "a 1-D array"),
             (b"PK\x03\x04".to_vec(), "not a .npy file"),
         ] {

@@ -144,7 +144,7 @@ impl HeatRun<'_> {
                 .as_ref()
                 .map(|m| super::report::InitRead {
                     file: m.shown.clone(),
-                    shape: m.shape,
+                    shape: m.shape.clone(),
                     element: m.element.name(),
                     checksum: m.checksum,
                 }),

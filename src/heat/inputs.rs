@@ -42,7 +42,9 @@ impl HeatInputs {
         let Some(m) = &self.init else {
             return Ok(());
         };
-        let [ny, nx] = m.shape;
+        let [ny, nx] = m.dimensions(2)?[..] else {
+            unreachable!("dimensions(2) is [ny, nx]")
+        };
         if req.nx.is_some_and(|n| n != nx) || req.ny.is_some_and(|n| n != ny) {
             let asked = |n: Option<usize>, d| n.map_or(d, |n: usize| n.to_string());
             return Err(Failure::usage(format!(
@@ -55,6 +57,33 @@ impl HeatInputs {
         }
         req.nx = Some(nx);
         req.ny = Some(ny);
+        Ok(())
+    }
+
+    /// [`Self::complete`] in 3D: a field `[nz, ny, nx]` gives the grid
+    /// (`--nz` is always given: it makes the run 3D, so it must be the
+    /// file's), and `--nx`/`--ny`, if given, must be the file's too.
+    pub fn complete3(&self, n: &mut [Option<usize>; 3]) -> Outcome {
+        let Some(m) = &self.init else {
+            return Ok(());
+        };
+        let [nz, ny, nx] = m.dimensions(3)?[..] else {
+            unreachable!("dimensions(3) is [nz, ny, nx]")
+        };
+        let file = [nx, ny, nz];
+        if (0..3).any(|a| n[a].is_some_and(|g| g != file[a])) {
+            let asked = |a: usize| n[a].unwrap_or(file[a]);
+            return Err(Failure::usage(format!(
+                "--init '{}' is a field of shape [{nz}, {ny}, {nx}] ([nz, ny, nx]), but \
+                 --nx/--ny/--nz ask for [{}, {}, {}]; give --nz {nz} and leave --nx/--ny out \
+                 to take the file's grid",
+                m.shown,
+                asked(2),
+                asked(1),
+                asked(0)
+            )));
+        }
+        *n = file.map(Some);
         Ok(())
     }
 }

@@ -267,7 +267,7 @@ fn create_parallel<C: Communicator>(
 fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
     let (cfg, decomp) = match plan.problem {
         Problem::Two(cfg, decomp) => (cfg, decomp),
-        Problem::Three(cfg, decomp) => return write_attributes3(g, cfg, decomp, plan.steps_done),
+        Problem::Three(cfg, decomp) => return write_attributes3(g, cfg, decomp, plan),
     };
     let steps_done = plan.steps_done;
     write_num(g, "nx", cfg.nx as u64)?;
@@ -295,14 +295,15 @@ fn write_attributes(g: &hdf5::Group, plan: &Plan) -> hdf5::Result<()> {
 }
 
 /// The attributes of `/heat` for a 3D problem: 2D's names (walls of every
-/// kind, `exact` or `source`) with `nz`, `dz`, `bc_front`, `bc_back` added,
-/// and a three-factor `proc_grid`.
+/// kind, `exact` or `source`, an initial field's file and checksum) with
+/// `nz`, `dz`, `bc_front`, `bc_back` added, and a three-factor `proc_grid`.
 fn write_attributes3(
     g: &hdf5::Group,
     cfg: &Config3d,
     decomp: &Decomposition3,
-    steps_done: u64,
+    plan: &Plan,
 ) -> hdf5::Result<()> {
+    let steps_done = plan.steps_done;
     for (name, n) in [("nx", cfg.nx), ("ny", cfg.ny), ("nz", cfg.nz)] {
         write_num(g, name, n as u64)?;
     }
@@ -314,6 +315,10 @@ fn write_attributes3(
     write_num(g, "steps", steps_done)?;
     write_num(g, "time", cfg.time_label(steps_done))?;
     write_str(g, "init", cfg.init.name())?;
+    if let (Some(file), Some(sum)) = (cfg.init.file(), plan.init_sum) {
+        write_str(g, "init_file", &file.shown())?;
+        write_num(g, "init_checksum", sum)?;
+    }
     for (side, wall) in walls(cfg) {
         write_wall(g, &format!("bc_{side}"), wall)?;
     }

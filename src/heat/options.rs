@@ -51,10 +51,10 @@ pub struct HeatArgs {
     #[arg(long)]
     steps: Option<u64>,
     /// Initial condition: disk (the classic benchmark), sine (exact
-    /// solution), a field [ny, nx] of f64 or f32 from FILE.npy or
-    /// FILE.h5:/DATASET (FILE.h5 alone: /heat/temperature, a heat
-    /// result), read block by block (with no --nx/--ny the grid is the
-    /// file's), or an expression in x and y (x, y and z in 3D) in the
+    /// solution), a field [ny, nx] ([nz, ny, nx] in 3D) of f64 or f32
+    /// from FILE.npy or FILE.h5:/DATASET (FILE.h5 alone:
+    /// /heat/temperature, a heat result), read block by block (with no
+    /// --nx/--ny the grid is the file's), or an expression in x and y (x, y and z in 3D) in the
     /// language of integrate --f, cell (i, j) at x = (i+1) dx, y = (j+1) dy
     /// [default: disk; a sphere in 3D].
     // Boxed: the subcommands' options are one enum, its largest variant
@@ -94,10 +94,10 @@ pub struct HeatArgs {
         "bc_front", "bc_back", "bc_z",
     ])]
     exact: Option<String>,
-    /// With --exact: run K grids, each halving dx and dy (nx' = 2nx + 1,
-    /// the walls in place) with dt / 4 and 4x the steps, and report the
-    /// observed order of accuracy (2 for the 5-point stencil); only the
-    /// finest writes the output.
+    /// With --exact: run K grids, each halving dx and dy (and dz in 3D;
+    /// nx' = 2nx + 1, the walls in place) with dt / 4 and 4x the steps,
+    /// and report the observed order of accuracy (2 for the 5-point
+    /// stencil, and the 7-point in 3D); only the finest writes the output.
     #[arg(long, value_name = "K", conflicts_with = "restart")]
     refine: Option<u32>,
     /// A source term S(x, y, t), added to the equation: u_t = alpha
@@ -202,6 +202,20 @@ impl std::str::FromStr for TimeBlock {
     }
 }
 
+/// `--refine K` (2D and 3D): with `--exact`, 2 to 8 grids.
+fn check_refine(refine: Option<u32>, exact: bool) -> Outcome {
+    if let Some(k) = refine {
+        if !exact {
+            return Err(Failure::usage(
+                "--refine needs --exact: its errors are against the exact solution",
+            ));
+        }
+        at_least("refine", u64::from(k), 2)?;
+        crate::check::at_most("refine", u64::from(k), 8)?;
+    }
+    Ok(())
+}
+
 impl HeatArgs {
     /// The job as asked, its options checked one by one (the plan checks
     /// them together, against the ranks).
@@ -212,15 +226,7 @@ impl HeatArgs {
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
         at_least("check-every", self.check_every, 1)?;
-        if let Some(k) = self.refine {
-            if self.exact.is_none() {
-                return Err(Failure::usage(
-                    "--refine needs --exact: its errors are against the exact solution",
-                ));
-            }
-            at_least("refine", u64::from(k), 2)?;
-            crate::check::at_most("refine", u64::from(k), 8)?;
-        }
+        check_refine(self.refine, self.exact.is_some())?;
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
             at_least("time-block", k as u64, 1)?;
@@ -324,17 +330,15 @@ impl Spec for Heat {
 
     fn inputs(a: &HeatArgs, _: &Setting) -> Outcome<HeatInputs> {
         if a.z.nz.is_some() {
-            // 3D reads no initial field (its plan refuses --init FILE).
-            return HeatInputs::read(a.ckpt.restart(), None);
+            return HeatInputs::read(a.ckpt.restart(), a.init.as_deref());
         }
         HeatInputs::read(a.ckpt.restart(), a.init.as_deref())
     }
 
     fn plan(a: HeatArgs, inputs: HeatInputs, s: &Setting) -> Outcome<HeatKind> {
         if a.z.nz.is_some() {
-            let resume = inputs.restart;
             return a
-                .into_start3d(s, resume)
+                .into_start3d(s, inputs)
                 .map(|t| HeatKind::Three(Box::new(t)));
         }
         let mut job = a.into_job()?;
@@ -389,7 +393,9 @@ impl Spec for Heat {
             HeatKind::Two(p) => p,
             HeatKind::Three(t) => {
                 let restart = t.checkpointing.restart.clone();
-                return restart.map(|r| ("--restart", r)).into_iter().collect();
+                let init = t.cfg.init.file().map(|f| ("--init", f.path.clone()));
+                let restart = restart.map(|r| ("--restart", r));
+                return restart.into_iter().chain(init).collect();
             }
         };
         let restart = p.job.checkpointing.restart.clone();
@@ -413,7 +419,8 @@ impl Spec for Heat {
     fn run<C: Communicator>(w: &C, h: &HeatKind, meta: &RunMeta, stop: &StopSignal) -> Outcome {
         let h = match h {
             HeatKind::Two(h) => h,
-            HeatKind::Three(t) => return super::run3d::run(w, t, meta, stop),
+            HeatKind::Three(t) if t.grids.is_empty() => return super::run3d::run(w, t, meta, stop),
+            HeatKind::Three(t) => return super::refine::run(w, &t.grids, meta, stop),
         };
         if h.grids.is_empty() {
             return super::run::run(w, h, meta, stop);

@@ -156,7 +156,7 @@ impl Output3 {
                 steps_done: cfg.steps,
                 extras: &start.extras,
                 snapshots,
-                init_sum: None,
+                init_sum: start.init_field.as_ref().map(|m| m.checksum),
             },
         )?;
         Ok(Self {

@@ -177,9 +177,6 @@ impl Config3d {
             ));
         }
         let init = req.init.clone().unwrap_or(Init::Disk);
-        if matches!(init, Init::File(_)) {
-            return Err(not_yet("--init from a file"));
-        }
         let (w, source, exact) = problem(req, &init, (n, d), alpha)?;
         Ok(Self {
             nx: n[0],
@@ -310,6 +307,14 @@ pub struct Start3d {
     pub checkpointing: crate::driver::Checkpointing,
     /// The restart's checkpoint (its field replaces the initial one).
     pub resume: Option<CheckpointMeta>,
+    /// `--init FILE`: the field's shape, type and checksum, as the inputs
+    /// step read them (each rank reads its block when the run starts).
+    pub init_field: Option<super::field_file::FieldMeta>,
+    /// `--refine K`: each grid's start, coarsest first (empty without).
+    pub grids: Vec<Start3d>,
+    /// Where this grid's run of a `--refine` puts its [max, L2] errors
+    /// (`super::refine::Errors`, spelled out: the refinement runs plans).
+    pub errors: Option<std::rc::Rc<std::cell::RefCell<Vec<[f64; 2]>>>>,
 }
 
 impl Start3d {
@@ -353,6 +358,9 @@ impl Start3d {
             cache: crate::cache::FALLBACK_PER_CORE as usize,
             checkpointing,
             resume: None,
+            init_field: None,
+            grids: Vec::new(),
+            errors: None,
         })
     }
 
@@ -428,7 +436,7 @@ impl Start3d {
              bottom {bo}, top {to}, front {f}, back {ba},\n{source}# process grid {grid}, \
              {threads} thread(s)/rank, time block {depth}{why}\n# about {mem} of memory a rank ({fields} fields of rank \
              0's {bx}x{by}x{bz} block)\n# checked when the run starts: free memory, CPUs for \
-             --threads{file}{field}\n",
+             --threads{file}{field}\n{refine}",
                 ranks = self.decomp.ranks(),
                 nx = c.nx,
                 ny = c.ny,
@@ -459,12 +467,33 @@ impl Start3d {
                 } else {
                     ""
                 },
-                field = if self.resume.is_some() {
-                    ", the restart's field against its checksum"
-                } else {
-                    ""
+                field = match (&self.resume, &self.init_field) {
+                    (Some(_), _) => ", the restart's field against its checksum".to_string(),
+                    (None, Some(m)) => format!(
+                        ",\n# the initial field '{}': {:?} {}, its values found finite now, each \
+                         rank's block read against their checksum",
+                        m.shown,
+                        m.shape,
+                        m.element.name()
+                    ),
+                    (None, None) => String::new(),
                 },
+                refine = self.refine_lines(),
             )
+    }
+
+    /// The dry run's line for each `--refine` grid.
+    fn refine_lines(&self) -> String {
+        let mut text = String::new();
+        for (k, g) in self.grids.iter().enumerate() {
+            let c = &g.cfg;
+            text += &format!(
+                "# --refine grid {k}: {} x {} x {} points, dx = {:?}, dy = {:?}, dz = {:?}, dt = \
+                 {:?}, {} steps\n",
+                c.nx, c.ny, c.nz, c.dx, c.dy, c.dz, c.dt, c.steps
+            );
+        }
+        text
     }
 }
 
@@ -508,10 +537,6 @@ mod tests {
         refused(|r| r.dt = Some(1.0), "is unstable");
         refused(|r| r.d[2] = Some(-1.0), "--dz");
         refused(|r| r.n = [Some(usize::MAX / 4); 3], "more cells");
-        refused(
-            |r| r.init = Some("f.npy".parse().unwrap()),
-            "--init from a file is not yet available in 3D",
-        );
         refused(|r| r.walls[5] = Some(Wall::Value(f64::NAN)), "--bc-back");
         refused(
             |r| r.source = Some("w*x".into()),

@@ -162,7 +162,8 @@ pub struct HeatReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct InitRead {
     pub file: String,
-    pub shape: [usize; 2],
+    /// [ny, nx], or [nz, ny, nx] in 3D.
+    pub shape: Vec<usize>,
     pub element: &'static str,
     pub checksum: u64,
 }

@@ -105,6 +105,7 @@ fn initial(cart: &CartesianCommunicator, start: &Start3d, block: &Block3) -> Out
         let at = ([cfg.dx, cfg.dy, cfg.dz], [cfg.nx, cfg.ny]);
         super::init_expr::fill3(cart, text, block, at, |i, j, k, v| u.set(i, j, k, v))?;
     }
+    read_init(cart, start, block, &mut u)?;
     Ok(u)
 }
 
@@ -114,6 +115,32 @@ fn field_checksum<C: Communicator>(comm: &C, u: &Field3, b: &Block3, cfg: &Confi
     let mut sum = 0u64;
     comm.all_reduce_into(&part, &mut sum, mpi::collective::SystemOperation::sum());
     sum
+}
+
+/// Collective: this rank's block of `--init FILE` (if given) into `u`,
+/// checked against the checksum rank 0 found when it checked the file in
+/// the inputs step (`super::field_file`), as 2D's
+/// `super::checkpoint::initial_field`.
+fn read_init(
+    cart: &CartesianCommunicator,
+    start: &Start3d,
+    block: &Block3,
+    u: &mut Field3,
+) -> Outcome {
+    let (Some(file), Some(meta)) = (start.cfg.init.file(), &start.init_field) else {
+        return Ok(());
+    };
+    let read = super::field_file::read_block3(file, meta, block, |i, j, k, v| u.set(i, j, k, v))
+        .map_err(|e| Failure::usage(format!("--init '{}': {e:#}", meta.shown)));
+    par::agree(cart, read)?;
+    if field_checksum(cart, u, block, &start.cfg) != meta.checksum {
+        return Err(Failure::usage(format!(
+            "--init '{}' changed since it was checked: its field does not match the checksum \
+             read then",
+            meta.shown
+        )));
+    }
+    Ok(())
 }
 
 /// Collective: the 3D Cartesian communicator (dims `[pz, py, px]`,
@@ -220,6 +247,9 @@ pub struct Heat3dReport {
     /// The step it continued from (absent without a restart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_step: Option<u64>,
+    /// `--init FILE`: what was read (2D's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_file: Option<super::report::InitRead>,
 }
 
 /// How the 3D loop ran (never changes the result).
@@ -388,6 +418,12 @@ impl Heat3dRun<'_> {
             snapshots: self.output.snapshots(),
             restarted_from: self.start.resume.as_ref().map(|m| m.path.clone()),
             start_step: self.start.resume.as_ref().map(|m| m.stamp.step),
+            init_file: (self.start.init_field.as_ref()).map(|m| super::report::InitRead {
+                file: m.shown.clone(),
+                shape: m.shape.clone(),
+                element: m.element.name(),
+                checksum: m.checksum,
+            }),
         }
     }
 }
@@ -438,7 +474,7 @@ impl Heat3dReport {
             f,
             k
         );
-        sources_text(c, &mut s);
+        sources_text(c, self.init_file.as_ref(), &mut s);
         let [px, py, pz] = self.proc_grid;
         let _ = writeln!(
             s,
@@ -473,9 +509,17 @@ impl Heat3dReport {
     }
 }
 
-/// The report's lines of `--exact` and `--source`, if given (2D's).
-fn sources_text(c: &Config3d, s: &mut String) {
+/// The report's lines of `--exact`, `--source` and `--init FILE`, if
+/// given (2D's).
+fn sources_text(c: &Config3d, init: Option<&super::report::InitRead>, s: &mut String) {
     use std::fmt::Write as _;
+    if let Some(f) = init {
+        let _ = writeln!(
+            s,
+            "Initial field    : '{}', {:?} {}, checksum {:#018x}",
+            f.file, f.shape, f.element, f.checksum
+        );
+    }
     if let Some(exact) = &c.exact {
         let _ = writeln!(
             s,
@@ -599,6 +643,17 @@ impl Workload for Heat3dRun<'_> {
         // writing it took; then the file is stamped, closed and moved.
         self.output.write_final(&self.cart, self.start, &self.u)?;
         let report = self.report(clock);
+        if let (
+            Some(sink),
+            Validation::Manufactured {
+                max_abs_error,
+                l2_error,
+                ..
+            },
+        ) = (&self.start.errors, &report.validation)
+        {
+            sink.borrow_mut().push([*max_abs_error, *l2_error]);
+        }
         let stamp = self.stamp();
         let json = crate::report::stored_json(&report);
         self.output.close(&self.cart, &stamp, &json)?;

@@ -561,3 +561,24 @@ pub fn assert_falls_fourfold((e1, e2, e3): (f64, f64, f64)) {
         );
     }
 }
+
+/// A `.npy` file of `descr` ('<f8', '>f4'...) with shape `shape` and the
+/// raw `data` bytes (heat's `--init FILE.npy`, 2D and 3D).
+pub fn npy(path: &Path, descr: &str, shape: &str, data: &[u8]) {
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let mut h = dict.into_bytes();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(b' ');
+    }
+    h.push(b'\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend((h.len() as u16).to_le_bytes());
+    b.extend(h);
+    b.extend_from_slice(data);
+    std::fs::write(path, b).unwrap();
+}
+
+/// Values as little-endian f64 bytes (a `.npy` file's '<f8' data).
+pub fn f64_le(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}

@@ -1,7 +1,8 @@
 //! `parsim heat --nz`: the command line of a 3D run, turned into its
 //! plan (`super::super::plan3d`), and the process grid option, which
 //! takes two factors in 2D and three in 3D. What 2D heat has and 3D does
-//! not yet is refused here, each with one line saying so.
+//! not yet (checkpoints, time blocking) is refused here, each with one
+//! line saying so.
 
 use super::{io_mode, HeatArgs, Io, Joined};
 use crate::check::at_least;
@@ -9,9 +10,10 @@ use crate::error::{Failure, Outcome};
 use crate::heat::config::Wall;
 use crate::heat::decomp::ProcGrid;
 use crate::heat::decomp3d::ProcGrid3;
+use crate::heat::inputs::HeatInputs;
 use crate::heat::layout::Extras;
-use crate::heat::meta::CheckpointMeta;
-use crate::heat::plan3d::{not_yet, Request3d, Start3d};
+use crate::heat::plan3d::{Request3d, Start3d};
+use crate::heat::refine::refined3;
 use crate::spec::{Setting, Spec};
 
 /// The options of a 3D run only.
@@ -85,14 +87,11 @@ impl HeatArgs {
         }
     }
 
-    /// The 3D run's plan on `s.ranks` ranks, continuing `resume` (the
-    /// restart's checkpoint) if given.
-    pub(super) fn into_start3d(
-        self,
-        s: &Setting,
-        resume: Option<CheckpointMeta>,
-    ) -> Outcome<Start3d> {
-        self.refuse_2d_only()?;
+    /// The 3D run's plan on `s.ranks` ranks: continuing the restart's
+    /// checkpoint, or from the initial field's file, as `inputs` read
+    /// them; with `--refine K`, each grid's plan too.
+    pub(super) fn into_start3d(self, s: &Setting, mut inputs: HeatInputs) -> Outcome<Start3d> {
+        super::check_refine(self.refine, self.exact.is_some())?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
@@ -128,27 +127,42 @@ impl HeatArgs {
             source: self.source,
             exact: self.exact,
         };
+        let resume = inputs.restart.take();
         if let Some(m) = &resume {
             req = req.resumed(m)?;
         }
+        inputs.complete3(&mut req.n)?;
         let out = self.out.into_output(super::Heat::INFO.default_output);
         let checkpointing = self.ckpt.into_checkpointing(&out, super::Heat::INFO.name)?;
-        let tuning = (self.threads, self.check_every);
-        let start = Start3d::new(&req, grid, s.ranks, tuning, (out, checkpointing))?;
-        let mut start = start.with_time_block(self.time_block.0, s.cache)?;
-        start.io = io_mode(self.io);
-        start.overlap = self.overlap;
         // As in 2D: a restart keeps the checkpoint's snapshot interval
         // unless given one; no snapshots without a result file.
         let every = match self.snapshot_every {
             0 => resume.as_ref().map_or(0, |m| m.snapshot_every),
             k => k,
         };
-        start.extras = Extras {
+        let extras = Extras {
             compress: self.compress,
-            snapshot_every: if start.out.path.is_some() { every } else { 0 },
-            xdmf: start.out.path.as_ref().map(|o| o.with_extension("xmf")),
+            snapshot_every: if out.path.is_some() { every } else { 0 },
+            xdmf: out.path.as_ref().map(|o| o.with_extension("xmf")),
         };
+        let (tuning, io, refine) = ((self.threads, self.check_every), self.io, self.refine);
+        let block = self.time_block.0;
+        let plan = |req: &Request3d, out, extras| -> Outcome<Start3d> {
+            let ckpt = checkpointing.clone();
+            let start = Start3d::new(req, grid, s.ranks, tuning, (out, ckpt))?;
+            let mut start = start.with_time_block(block, s.cache)?;
+            start.io = io_mode(io);
+            start.overlap = self.overlap;
+            start.extras = extras;
+            start.init_field = inputs.init.clone();
+            Ok(start)
+        };
+        let mut start = plan(&req, out.clone(), extras.clone())?;
+        let k = refine.unwrap_or(0);
+        for i in 0..k {
+            let (req, out, extras) = refined3(&req, (&out, &extras), i, k);
+            start.grids.push(plan(&req, out, extras)?);
+        }
         start.resume = resume;
         Ok(start)
     }
@@ -168,15 +182,5 @@ impl HeatArgs {
             ));
         }
         Ok(())
-    }
-
-    /// Refuse what 2D heat has and 3D does not yet, given explicitly (a
-    /// deck's defaults, such as `time_block = "auto"`, are not refused).
-    fn refuse_2d_only(&self) -> Outcome {
-        let unsupported = [(self.refine.is_some(), "--refine")];
-        match unsupported.iter().find(|(bad, _)| *bad) {
-            Some((_, what)) => Err(Failure::usage(not_yet(what))),
-            None => Ok(()),
-        }
     }
 }
