@@ -27,10 +27,12 @@ cases=(
   "heat-source|heat --nx 120 --ny 90 --steps 40 --source 100*exp(-((x-0.5)^2+(y-0.5)^2)/0.01)"
   "heat-exact|heat --nx 31 --ny 31 --dx 0.03125 --dy 0.03125 --steps 60 --exact exp(-t)*sin(pi*x)*cos(2*pi*y)+x^2*y+t"
   # 3D heat (issue 42): the exact sine mode, walls of every kind with a
-  # source on a periodic axis, snapshots with compression
+  # source on a periodic axis, snapshots with compression, time blocks
+  # (4 deep, a periodic axis, rounds cut short by the snapshots)
   "heat3d-sine|heat --init sine --nx 24 --ny 20 --nz 18 --steps 30"
   "heat3d-walls|heat --nx 20 --ny 18 --nz 16 --steps 25 --bc-left insulated --bc-front x+y*t --bc-y periodic --source sin(pi*x)*exp(-t)"
   "heat3d-snapshots|heat --nx 22 --ny 16 --nz 12 --steps 30 --snapshot-every 10 --compress 1"
+  "heat3d-blocks|heat --nx 22 --ny 18 --nz 20 --steps 30 --time-block 4 --bc-x periodic --snapshot-every 15"
   "ou-stats|ou --paths 16 --steps 2000"
   "ou-paths|ou --paths 8 --steps 1000 --record-every 10 --store paths"
   "ou-sweep|ou --tau 0.5,1 --sigma 1,2 --x0 0,1 --paths 6 --steps 800"

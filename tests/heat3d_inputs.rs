@@ -29,20 +29,7 @@ fn field() -> Vec<f64> {
 
 /// The inputs: f64 `.npy`, f32 (big-endian) `.npy` and both as datasets.
 fn write_inputs(dir: &Path) {
-    let v = field();
-    let shape = format!("({NZ}, {NY}, {NX})");
-    npy(&dir.join("f64.npy"), "<f8", &shape, &f64_le(&v));
-    let be: Vec<u8> = v.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect();
-    npy(&dir.join("f32.npy"), ">f4", &shape, &be);
-    let f = hdf5::File::create(dir.join("in.h5")).unwrap();
-    let a = ndarray::Array3::from_shape_vec((NZ, NY, NX), v).unwrap();
-    f.new_dataset_builder().with_data(&a).create("f64").unwrap();
-    let g = f.create_group("deep").unwrap();
-    let a32 = a.mapv(|x| x as f32);
-    g.new_dataset_builder()
-        .with_data(&a32)
-        .create("f32")
-        .unwrap();
+    field_inputs(dir, &field(), &[NZ, NY, NX]);
 }
 
 /// Walls of every value, so the field meets them unevenly.

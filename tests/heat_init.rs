@@ -22,34 +22,9 @@ fn field() -> Vec<f64> {
         .collect()
 }
 
-fn f32_be(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect()
-}
-
 /// The inputs: f64 and f32 as .npy and as HDF5 datasets.
 fn write_inputs(dir: &Path) {
-    let v = field();
-    npy(
-        &dir.join("f64.npy"),
-        "<f8",
-        &format!("({NY}, {NX})"),
-        &f64_le(&v),
-    );
-    npy(
-        &dir.join("f32.npy"),
-        ">f4",
-        &format!("({NY}, {NX})"),
-        &f32_be(&v),
-    );
-    let f = hdf5::File::create(dir.join("in.h5")).unwrap();
-    let a = ndarray::Array2::from_shape_vec((NY, NX), v.clone()).unwrap();
-    f.new_dataset_builder().with_data(&a).create("f64").unwrap();
-    let g = f.create_group("deep").unwrap();
-    let a32 = a.mapv(|x| x as f32);
-    g.new_dataset_builder()
-        .with_data(&a32)
-        .create("f32")
-        .unwrap();
+    field_inputs(dir, &field(), &[NY, NX]);
 }
 
 const WALLS: [&str; 8] = [

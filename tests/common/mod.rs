@@ -582,3 +582,23 @@ pub fn npy(path: &Path, descr: &str, shape: &str, data: &[u8]) {
 pub fn f64_le(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
+
+/// The four files of a field `v` of `shape` (slowest first) that the
+/// `--init FILE` tests read: `f64.npy`, big-endian `f32.npy`, and
+/// `in.h5` with datasets `/f64` and `/deep/f32`.
+pub fn field_inputs(dir: &Path, v: &[f64], shape: &[usize]) {
+    let dims = shape.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let text = format!("({})", dims.join(", "));
+    npy(&dir.join("f64.npy"), "<f8", &text, &f64_le(v));
+    let be: Vec<u8> = v.iter().flat_map(|&x| (x as f32).to_be_bytes()).collect();
+    npy(&dir.join("f32.npy"), ">f4", &text, &be);
+    let f = hdf5::File::create(dir.join("in.h5")).unwrap();
+    let a = ndarray::ArrayD::from_shape_vec(shape.to_vec(), v.to_vec()).unwrap();
+    f.new_dataset_builder().with_data(&a).create("f64").unwrap();
+    let g = f.create_group("deep").unwrap();
+    let a32 = a.mapv(|x| x as f32);
+    g.new_dataset_builder()
+        .with_data(&a32)
+        .create("f32")
+        .unwrap();
+}
