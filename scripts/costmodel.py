@@ -23,7 +23,9 @@ Patterns (the "pattern" of a workload's comm):
   kinds at once; a one-deep exchange of eager messages overlaps the
   step's update (unless the study set overlap off) and only what that does
   not hide counts;
-- halo in 3D (the study gives nz): every step, each block's six faces one
+- halo in 3D (the study gives nz): every step (every time_block steps,
+  as in 2D, faces that deep with their edges: the reference run's depth,
+  1 once a block's two fields fit in L2), each block's six faces one
   cell deep (no edges or corners: the 7-point stencil reads none) go to
   its up to 6 neighbours on the 3D process grid parsim chooses
   (rank = (z py + y) px + x), all at once, per kind of link one after
@@ -327,11 +329,13 @@ def halo_exchange(net, p, nx, ny, g):
     return worst
 
 
-def halo_exchange3(net, p, n):
-    """The slowest rank's time for one exchange of the six one-deep faces
-    of an n = (nx, ny, nz) grid's blocks on the 3D process grid. A plane
-    of px py ranks plays the part of 2D's row in sample_ranks: shifting a
-    rank by whole planes and nodes keeps its x, y and place in its node."""
+def halo_exchange3(net, p, n, depth=1):
+    """The slowest rank's time for one exchange of the six faces, `depth`
+    deep, of an n = (nx, ny, nz) grid's blocks on the 3D process grid
+    (deeper than one, x first, then y, then z, a face spans the ghosts
+    of the axes before it: its edges and corners ride along). A plane of px py ranks plays the
+    part of 2D's row in sample_ranks: shifting a rank by whole planes and
+    nodes keeps its x, y and place in its node."""
     g = balanced_grid3(p)
     b = [math.ceil(n[a] / g[a]) for a in range(3)]
     worst = 0.0
@@ -339,7 +343,10 @@ def halo_exchange3(net, p, n):
         c = (r % g[0], r // g[0] % g[1], r // (g[0] * g[1]))
         load = {}  # bytes per link (within the node, to another)
         for axis in range(3):
-            face = 8 * math.prod(b[a] for a in range(3) if a != axis)
+            # Axis by axis (x, y, z): a deep face spans the ghosts of the
+            # axes exchanged before it.
+            face = 8 * depth * math.prod(b[a] + (2 * depth if depth > 1 and a < axis else 0)
+                                         for a in range(3) if a != axis)
             for step in (-1, 1):
                 if 0 <= c[axis] + step < g[axis]:
                     stride = (1, g[0], g[0] * g[1])[axis]
@@ -459,11 +466,21 @@ def halo_term3(ref, n, steps, net, p, compute):
     """3D heat's halo time on p > 1 ranks: one exchange of six faces a
     step, hidden by the interior's update only where the reference run
     overlapped (and then as 2D's is: the rest of it counts)."""
-    exchange = halo_exchange3(net, p, n)
-    if not ref["report"].get("execution", {}).get("overlap"):
-        return steps * exchange, "3D: six faces every step, then the update (not overlapped)"
+    execution = ref["report"].get("execution", {})
     g = balanced_grid3(p)
     b = [math.ceil(n[a] / g[a]) for a in range(3)]
+    depth = int(execution.get("time_block", 1) or 1)
+    auto = execution.get("time_block_auto")
+    if auto and 2 * 8 * math.prod(x + 2 for x in b) <= auto.get("l2_bytes", 0):
+        depth = 1  # --time-block auto: blocks whose two fields fit in L2 step one at a time
+    depth = min(depth, *b)  # never deeper than a block
+    if depth > 1:
+        exchange = halo_exchange3(net, p, n, depth)
+        return (math.ceil(steps / depth) * exchange,
+                f"3D: time blocks {depth} deep: faces that deep every {depth} steps, not overlapped")
+    exchange = halo_exchange3(net, p, n)
+    if not execution.get("overlap"):
+        return steps * exchange, "3D: six faces every step, then the update (not overlapped)"
     if 8 * max(b[0] * b[1], b[0] * b[2], b[1] * b[2]) > EAGER_BYTES:
         return steps * exchange, "3D: six faces every step; faces above 64 KiB go by rendezvous: not hidden"
     hidden = exchange <= compute / steps

@@ -434,6 +434,29 @@ fn the_prediction_costs_3d_halos_by_the_faces_on_the_3d_grid() {
     assert!(row(8)["regime"].as_str().unwrap().contains("3D"), "{p}");
 }
 
+/// The same with time blocks 4 deep (the reference run's report says
+/// so): 4 ranks (grid 1x2x2, blocks 120x60x60), axis by axis, a y face
+/// spanning the x ghosts (4 x 128 x 60 cells, 245760 bytes) and a z face
+/// spanning both (4 x 128 x 68, 278528 bytes), within the node one after
+/// the other: 1 us + 524288 B / 1 GB/s = 525.288 us, every 4 steps: 25
+/// exchanges in 100 steps.
+#[test]
+fn the_prediction_costs_3d_time_blocks_every_depth_steps() {
+    let dir = heat_study_of("predict-heat3d-blocks", "nx 120; ny 120; nz 120; steps 100");
+    let runs = std::fs::read_to_string(dir.join("runs.jsonl")).unwrap();
+    let runs = runs.replace("\"time_block\":1", "\"time_block\":4");
+    assert!(runs.contains("\"time_block\":4"), "{runs}");
+    std::fs::write(dir.join("runs.jsonl"), runs).unwrap();
+    let Some(out) = predict(&dir, &["--ranks", "4", "--cores-per-node", "4"]) else {
+        return;
+    };
+    let p = prediction(&dir, &out);
+    let row = prediction_row(&p, 4);
+    let comm = row["comm"].as_f64().unwrap();
+    assert!((comm / (25.0 * 525.288e-6) - 1.0).abs() < 1e-9, "{p}");
+    assert!(row["regime"].as_str().unwrap().contains("4 deep"), "{p}");
+}
+
 /// A pairs study of one point (1 rank: 1.0 s of compute, `report` merged
 /// into its report) for `scaling.py predict`.
 fn pairs_study(name: &str, report: serde_json::Value) -> PathBuf {
