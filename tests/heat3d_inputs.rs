@@ -265,4 +265,17 @@ fn refine_in_3d_runs_the_grids_and_reports_order_two() {
     // As in 2D, --refine needs --exact.
     let bare = ["heat", "--nz", "4", "--refine", "2", "--output", "new.h5"];
     assert_refused(&dir, 1, &bare, "--refine needs --exact");
+    // Every grid would claim one checkpoint: refused before any grid runs
+    // (2D alike), and no checkpoint left behind.
+    for (extra, exact) in [
+        (&["--nz", "4", "--checkpoint-every", "5"][..], EXACT),
+        (&["--checkpoint-every", "5"][..], "exp(-t)*sin(pi*x)*y"),
+    ] {
+        let mut args = vec![
+            "heat", "--exact", exact, "--refine", "2", "--output", "ck.h5",
+        ];
+        args.extend_from_slice(extra);
+        assert_refused(&dir, 2, &args, "--refine runs one grid after another");
+        assert!(!dir.join("ck.ckpt.h5").exists(), "{args:?}");
+    }
 }

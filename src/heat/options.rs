@@ -203,11 +203,19 @@ impl std::str::FromStr for TimeBlock {
 }
 
 /// `--refine K` (2D and 3D): with `--exact`, 2 to 8 grids.
-fn check_refine(refine: Option<u32>, exact: bool) -> Outcome {
+fn check_refine(refine: Option<u32>, exact: bool, ckpt: &CheckpointArgs) -> Outcome {
     if let Some(k) = refine {
         if !exact {
             return Err(Failure::usage(
                 "--refine needs --exact: its errors are against the exact solution",
+            ));
+        }
+        // Each grid would claim the same checkpoint: the second would
+        // find the first's and stop, after the first grid's work.
+        if ckpt.every() > 0 || ckpt.restart().is_some() {
+            return Err(Failure::usage(
+                "--refine runs one grid after another: it takes no --checkpoint-every or \
+                 --restart (each grid is a short run of its own)",
             ));
         }
         at_least("refine", u64::from(k), 2)?;
@@ -224,9 +232,9 @@ impl HeatArgs {
         let io = self.check_io();
         let out = self.out.into_output(Heat::INFO.default_output);
         let xdmf = out.path.as_ref().map(|o| o.with_extension("xmf"));
+        check_refine(self.refine, self.exact.is_some(), &self.ckpt)?;
         let checkpointing = self.ckpt.into_checkpointing(&out, Heat::INFO.name)?;
         at_least("check-every", self.check_every, 1)?;
-        check_refine(self.refine, self.exact.is_some())?;
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
             at_least("time-block", k as u64, 1)?;

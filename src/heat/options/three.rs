@@ -91,7 +91,7 @@ impl HeatArgs {
     /// checkpoint, or from the initial field's file, as `inputs` read
     /// them; with `--refine K`, each grid's plan too.
     pub(super) fn into_start3d(self, s: &Setting, mut inputs: HeatInputs) -> Outcome<Start3d> {
-        super::check_refine(self.refine, self.exact.is_some())?;
+        super::check_refine(self.refine, self.exact.is_some(), &self.ckpt)?;
         at_least("check-every", self.check_every, 1)?;
         at_least("threads", self.threads as u64, 1)?;
         if let Some(k) = self.time_block.0 {
