@@ -300,9 +300,10 @@ pub struct Start3d {
     pub depth_note: Option<String>,
     /// The cache figure an automatic depth was derived from.
     pub auto: Option<crate::cache::CacheShare>,
-    /// Bytes of cache a core can count on (L2 and its share of L3; the
-    /// sweep's bands are sized from it).
-    pub cache: usize,
+    /// The cache a core can count on, as the ranks agreed on it (the
+    /// sweep's bands are sized from its whole share, the row kernel is
+    /// chosen by its L2).
+    pub cache: CacheShare,
     /// Checkpoints: where, how often (0: only when stopped), the restart.
     pub checkpointing: crate::driver::Checkpointing,
     /// The restart's checkpoint (its field replaces the initial one).
@@ -355,7 +356,7 @@ impl Start3d {
             depth: 1,
             depth_note: None,
             auto: None,
-            cache: crate::cache::FALLBACK_PER_CORE as usize,
+            cache: CacheShare::FALLBACK,
             checkpointing,
             resume: None,
             init_field: None,
@@ -379,7 +380,7 @@ impl Start3d {
             )));
         }
         self.auto = asked.is_none().then_some(cache);
-        self.cache = usize::try_from(cache.per_core).unwrap_or(usize::MAX);
+        self.cache = cache;
         (self.depth, self.depth_note) = match (&self.cfg, k) {
             (c, k) if k > 1 && !c.walls.are_fixed() => (1, Some(super::walls::depth_note(k))),
             (c, k) if k > 1 && c.source.is_some() => (

@@ -59,12 +59,13 @@ pub fn run<C: Communicator>(
         meta,
         stepper: Stepper3::new(&start.decomp, rank, start.threads, start.overlap),
         blocked: (start.depth > 1).then(|| {
-            let how = (start.threads, start.cache);
+            let share = usize::try_from(start.cache.per_core).unwrap_or(usize::MAX);
+            let how = (start.threads, share);
             Blocked3::new(&start.decomp, rank, start.depth, how)
         }),
         stencil: Stencil3::new(cfg.coefficients()).for_fields(
             2 * std::mem::size_of_val(u.as_slice()),
-            crate::cache::CacheShare::local().l2,
+            start.cache.l2,
             start.threads,
         ),
         walls: WallFill3::new(cfg, &block),
